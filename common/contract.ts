@@ -1,0 +1,119 @@
+// The one contract between kju's processes: the Node side (main, kju serve), the Electron
+// preload, and the renderer. Every message that crosses a process boundary is typed here.
+// Expected failures cross as data (Result), never as thrown errors: those lose their fields in IPC.
+
+export type Transport = 'map' | 'copy';
+
+/** pixman x8r8g8b8: bytes B,G,R,X in memory. The only format QEMU's D-Bus display was seen to send. */
+export const PIXMAN_X8R8G8B8 = 0x20020888;
+/** pixman a8r8g8b8: bytes B,G,R,A; drawn as opaque like x8r8g8b8. */
+export const PIXMAN_A8R8G8B8 = 0x20028888;
+
+export interface Rect {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
+
+/** One guest framebuffer as the viewer sees it. A new id means a new buffer (resolution change). */
+export interface SurfaceInfo {
+  id: number;
+  width: number;
+  height: number;
+  /** bytes per row */
+  stride: number;
+  /** pixman format code */
+  format: number;
+  /** 'map': QEMU's memfd is mapped and read in place; 'copy': QEMU sent the pixels over the socket */
+  transport: Transport;
+}
+
+export interface CursorShape {
+  width: number;
+  height: number;
+  hotX: number;
+  hotY: number;
+  /** ARGB32 as QEMU sends it: bytes B,G,R,A, width*4 per row */
+  pixels: Uint8Array;
+}
+
+export type VmRunState =
+  | 'stopped'
+  | 'starting'
+  | 'running'
+  | 'paused'
+  | 'suspended'
+  | 'shutting-down'
+  | 'crashed';
+
+export interface VmSummary {
+  id: string;
+  name: string;
+  state: VmRunState;
+  display: string;
+  memoryMiB: number;
+  cpus: number;
+  /** why the VM is not running as asked (crash log tail, bad config); absent when all is well */
+  problem?: string;
+}
+
+export type Result<T> = { ok: true; value: T } | { ok: false; code: string; message: string };
+
+/**
+ * Requests from the renderer to whatever hosts it (Electron main via preload, or `kju serve` via
+ * WebSocket). Keys are method names; `args` and `value` are what crosses the boundary.
+ */
+export interface HostApi {
+  listVms: { args: Record<string, never>; value: VmSummary[] };
+  startVm: { args: { id: string }; value: VmSummary };
+  stopVm: { args: { id: string; force?: boolean }; value: VmSummary };
+  /** Opens the display stream of a VM's console; frames then flow as DisplayMessage + FramePacket. */
+  openDisplay: { args: { id: string; console?: number }; value: { streamId: string } };
+  closeDisplay: { args: { streamId: string }; value: null };
+}
+
+export type HostMethod = keyof HostApi;
+export type HostArgs<M extends HostMethod> = HostApi[M]['args'];
+export type HostValue<M extends HostMethod> = HostApi[M]['value'];
+
+/** Runtime list tied to HostApi so the preload and serve can allow-list channel names. */
+export const HOST_METHODS = ['listVms', 'startVm', 'stopVm', 'openDisplay', 'closeDisplay'] as const satisfies readonly HostMethod[];
+type MissingMethods = Exclude<HostMethod, (typeof HOST_METHODS)[number]>;
+const _allMethodsListed: MissingMethods extends never ? true : never = true;
+void _allMethodsListed;
+
+/** Input from the viewer to the guest. Keys are QEMU key numbers (XT set 1, E0 xx as 0x80|xx). */
+export type InputMessage =
+  | { t: 'key'; down: boolean; qnum: number }
+  | { t: 'abs'; x: number; y: number }
+  | { t: 'rel'; dx: number; dy: number }
+  | { t: 'button'; down: boolean; button: MouseButton }
+  | { t: 'releaseAll' }
+  | { t: 'uiInfo'; width: number; height: number };
+
+/** QEMU D-Bus Mouse button numbers. */
+export const MouseButtons = {
+  left: 0,
+  middle: 1,
+  right: 2,
+  wheelUp: 3,
+  wheelDown: 4,
+  side: 5,
+  extra: 6,
+  wheelLeft: 7,
+  wheelRight: 8,
+} as const;
+export type MouseButton = (typeof MouseButtons)[keyof typeof MouseButtons];
+
+/** Everything about a display except the pixels (those travel as FramePackets). */
+export type DisplayMessage =
+  | { t: 'surface'; surface: SurfaceInfo }
+  | { t: 'cursor'; cursor: CursorShape }
+  | { t: 'mouse'; x: number; y: number; visible: boolean }
+  | { t: 'input-mode'; absolute: boolean; modifiers: number }
+  | { t: 'disabled' }
+  | { t: 'closed'; reason: string };
+
+/** Viewer → host on a display stream: input, and the pull that asks for the next frame batch. */
+export type ViewerMessage = { t: 'pull' } | { t: 'input'; input: InputMessage };

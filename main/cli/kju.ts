@@ -1,0 +1,41 @@
+// `kju` CLI entry: parses the subcommand and hands the rest to its module.
+// Each subcommand lives in main/cli/commands/<name>.ts and exports `run(args): Promise<number>`.
+import { CliError } from './cli-error.js';
+
+type Command = { summary: string; load: () => Promise<{ run(args: string[]): Promise<number> }> };
+
+const commands: Record<string, Command> = {
+  // one line per subcommand; keep alphabetical
+};
+
+function usage(): string {
+  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(12)} ${c.summary}`);
+  return `usage: kju <command> [args]\n\ncommands:\n${lines.join('\n')}\n\nkju <command> --help shows a command's options.`;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    console.log(usage());
+    return name ? 0 : 2;
+  }
+  const command = commands[name];
+  if (!command) {
+    console.error(`kju: unknown command '${name}'\n\n${usage()}`);
+    return 2;
+  }
+  const mod = await command.load();
+  return mod.run(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    if (err instanceof CliError) {
+      console.error(`kju: ${err.message}`);
+      process.exit(err.exitCode);
+    }
+    console.error('kju: internal error:', err);
+    process.exit(70);
+  },
+);

@@ -1,0 +1,48 @@
+#!/usr/bin/env node
+// Bundles every entry point into app/out/ (the packaged app's compiled output) with esbuild.
+// All Node entries land flat in app/out/ so that relative worker paths are the same in source and
+// in the bundle. Entries that do not exist yet are skipped with a line saying so.
+import { build } from 'esbuild';
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const out = join(root, 'app/out');
+mkdirSync(join(out, 'renderer'), { recursive: true });
+
+const esmRequireBanner = "import { createRequire as __kjuCreateRequire } from 'node:module'; const require = __kjuCreateRequire(import.meta.url);";
+const nodeEntries = {
+  kju: 'main/cli/kju.ts',
+  'listener-worker': 'main/display/listener-worker.ts',
+  'display-utility': 'main/electron/display-utility.ts',
+  'electron-main': 'main/electron/main.ts',
+};
+const present = (m) => Object.fromEntries(Object.entries(m).filter(([name, src]) => {
+  if (existsSync(join(root, src))) return true;
+  console.log(`build: skipping ${name} (${src} not written yet)`);
+  return false;
+}));
+
+const common = { bundle: true, sourcemap: true, logLevel: 'warning', absWorkingDir: root };
+await build({
+  ...common,
+  entryPoints: present(nodeEntries),
+  outdir: out,
+  platform: 'node',
+  target: 'node20',
+  format: 'esm',
+  outExtension: { '.js': '.js' },
+  external: ['electron', '*.node'],
+  banner: { js: esmRequireBanner },
+});
+if (existsSync(join(root, 'main/electron/preload.ts'))) {
+  await build({ ...common, entryPoints: { preload: 'main/electron/preload.ts' }, outdir: out, platform: 'node', target: 'node20', format: 'cjs', outExtension: { '.js': '.cjs' }, external: ['electron'] });
+}
+if (existsSync(join(root, 'renderer/index.tsx'))) {
+  await build({ ...common, entryPoints: { index: 'renderer/index.tsx' }, outdir: join(out, 'renderer'), platform: 'browser', target: 'chrome120', format: 'esm', jsx: 'automatic', loader: { '.css': 'css' } });
+  copyFileSync(join(root, 'renderer/index.html'), join(out, 'renderer/index.html'));
+}
+const addon = join(root, 'native/build/Release/kju_native.node');
+if (existsSync(addon)) copyFileSync(addon, join(out, 'kju_native.node'));
+console.log('build: app/out ready');

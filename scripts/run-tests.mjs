@@ -1,0 +1,50 @@
+#!/usr/bin/env node
+// `npm test`: builds what the tests load (addon, bundles), type-checks every layer, then runs every
+// *.test.ts with Node's test runner, one file at a time (the QEMU tests share 2 cores under TCG).
+// Usage: npm test [-- <path filter> ...]
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const filters = process.argv.slice(2);
+
+function run(cmd, args, label) {
+  const started = Date.now();
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit' });
+  if (r.status !== 0) {
+    console.error(`npm test: ${label} failed (exit ${r.status ?? r.signal})`);
+    process.exit(r.status || 1);
+  }
+  console.log(`npm test: ${label} ok (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+}
+
+if (!existsSync(join(root, 'native/build/Release/kju_native.node'))) run('npm', ['run', '--silent', 'build:native'], 'native addon build');
+run('node', ['scripts/build.mjs'], 'bundle build');
+run('node', ['scripts/typecheck.mjs'], 'type-check of every layer');
+
+const skipDirs = new Set(['node_modules', '.git', 'app', 'build', 'dist', 'bench']);
+function collect(dir, out) {
+  for (const name of readdirSync(dir)) {
+    if (skipDirs.has(name)) continue;
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) collect(p, out);
+    else if (/\.test\.tsx?$/.test(name)) out.push(relative(root, p));
+  }
+  return out;
+}
+let files = collect(root, []).sort();
+// e2e last: they are the slowest and need everything else working.
+files = [...files.filter((f) => !f.startsWith('e2e/')), ...files.filter((f) => f.startsWith('e2e/'))];
+if (filters.length) files = files.filter((f) => filters.some((x) => f.includes(x)));
+if (!files.length) {
+  console.error('npm test: no test files matched');
+  process.exit(1);
+}
+const r = spawnSync(
+  'node',
+  ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-timeout=600000', ...files],
+  { cwd: root, stdio: 'inherit', env: { ...process.env, KJU_TEST: '1' } },
+);
+process.exit(r.status ?? 1);
