@@ -68,9 +68,6 @@ export interface HostApi {
   listVms: { args: Record<string, never>; value: VmSummary[] };
   startVm: { args: { id: string }; value: VmSummary };
   stopVm: { args: { id: string; force?: boolean }; value: VmSummary };
-  /** Opens the display stream of a VM's console; frames then flow as DisplayMessage + FramePacket. */
-  openDisplay: { args: { id: string; console?: number }; value: { streamId: string } };
-  closeDisplay: { args: { streamId: string }; value: null };
 }
 
 export type HostMethod = keyof HostApi;
@@ -78,7 +75,7 @@ export type HostArgs<M extends HostMethod> = HostApi[M]['args'];
 export type HostValue<M extends HostMethod> = HostApi[M]['value'];
 
 /** Runtime list tied to HostApi so the preload and serve can allow-list channel names. */
-export const HOST_METHODS = ['listVms', 'startVm', 'stopVm', 'openDisplay', 'closeDisplay'] as const satisfies readonly HostMethod[];
+export const HOST_METHODS = ['listVms', 'startVm', 'stopVm'] as const satisfies readonly HostMethod[];
 type MissingMethods = Exclude<HostMethod, (typeof HOST_METHODS)[number]>;
 const _allMethodsListed: MissingMethods extends never ? true : never = true;
 void _allMethodsListed;
@@ -117,3 +114,28 @@ export type DisplayMessage =
 
 /** Viewer → host on a display stream: input, and the pull that asks for the next frame batch. */
 export type ViewerMessage = { t: 'pull' } | { t: 'input'; input: InputMessage };
+
+/**
+ * One open display of one VM console, as the renderer sees it. Implemented over a MessagePort
+ * (Electron) and over a WebSocket (kju serve). Flow control is pull-based: the viewer calls pull()
+ * after it has uploaded the previous batch; the host keeps at most one batch in flight and merges
+ * damage meanwhile.
+ */
+export interface DisplayStream {
+  /** called on the renderer's event loop, in order */
+  onMessage(cb: (m: DisplayMessage) => void): void;
+  /** a FramePacket (common/frame-packet.ts); the buffer is the callback's to keep */
+  onFrame(cb: (packet: ArrayBuffer) => void): void;
+  pull(): void;
+  sendInput(input: InputMessage): void;
+  close(): void;
+}
+
+/** The renderer's whole view of the outside world: the preload and the serve client implement it. */
+export interface KjuBridge {
+  readonly kind: 'electron' | 'browser';
+  call<M extends HostMethod>(method: M, args: HostArgs<M>): Promise<Result<HostValue<M>>>;
+  openDisplay(vmId: string, console?: number): Promise<Result<DisplayStream>>;
+  /** returns an unsubscribe function */
+  onVmsChanged(cb: (vms: VmSummary[]) => void): () => void;
+}
