@@ -1,0 +1,59 @@
+// Key combinations the host would otherwise swallow, sent to the guest as paced press/release
+// sequences: QEMU's PS/2 queue holds 16 bytes and bursts lose keys under TCG.
+import type { InputMessage } from '../../common/contract.js';
+import { qnumForCode } from './keymap.js';
+
+export interface KeyCombo {
+  id: string;
+  label: string;
+  /** KeyboardEvent.code values, pressed in order and released in reverse */
+  codes: readonly string[];
+}
+
+const fKeys: KeyCombo[] = Array.from({ length: 12 }, (_, i) => ({
+  id: `ctrl-alt-f${i + 1}`,
+  label: `Ctrl+Alt+F${i + 1}`,
+  codes: ['ControlLeft', 'AltLeft', `F${i + 1}`],
+}));
+
+export const KEY_COMBOS: readonly KeyCombo[] = [
+  { id: 'ctrl-alt-del', label: 'Ctrl+Alt+Del', codes: ['ControlLeft', 'AltLeft', 'Delete'] },
+  ...fKeys,
+  { id: 'alt-tab', label: 'Alt+Tab', codes: ['AltLeft', 'Tab'] },
+  { id: 'print-screen', label: 'Print Screen', codes: ['PrintScreen'] },
+  // QEMU's PS/2 model sends SysRq (0x54) for Print while Alt is held, as a real keyboard does.
+  { id: 'sysrq', label: 'SysRq (Alt+Print Screen)', codes: ['AltLeft', 'PrintScreen'] },
+];
+
+/** The key messages of a combo, in order: presses, then releases in reverse. */
+export function comboMessages(combo: KeyCombo): InputMessage[] {
+  const qnums = combo.codes.map((c) => {
+    const q = qnumForCode(c);
+    if (q === undefined) throw new Error(`key combo ${combo.id}: ${c} has no QEMU key number`);
+    return q;
+  });
+  return [
+    ...qnums.map((qnum): InputMessage => ({ t: 'key', down: true, qnum })),
+    ...[...qnums].reverse().map((qnum): InputMessage => ({ t: 'key', down: false, qnum })),
+  ];
+}
+
+/** Milliseconds between two key events of a combo: a guest under TCG drains a scancode in well under this. */
+export const COMBO_PACE_MS = 25;
+
+/**
+ * Sends a combo with a pause before each event after the first. Runs on the renderer's event loop;
+ * resolves once the last release has been handed to `send`.
+ */
+export async function sendCombo(
+  combo: KeyCombo,
+  send: (m: InputMessage) => void,
+  sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+  paceMs = COMBO_PACE_MS,
+): Promise<void> {
+  const msgs = comboMessages(combo);
+  for (let i = 0; i < msgs.length; i++) {
+    if (i > 0) await sleep(paceMs);
+    send(msgs[i]);
+  }
+}
