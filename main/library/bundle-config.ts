@@ -1,0 +1,123 @@
+// The `config.json` inside a `<Name>.kju` bundle: its schema, its versions, and how it is read.
+// Reading never repairs: a config that does not validate is reported with the field and reason.
+import { z } from 'zod';
+import { LibraryError } from './library-error.js';
+
+export const BUNDLE_SCHEMA_VERSION = 1;
+export const CONFIG_FILE = 'config.json';
+export const BUNDLE_SUFFIX = '.kju';
+
+export const PRESETS = ['linux', 'windows', 'dos', 'bsd', 'other'] as const;
+export const MACHINES = ['q35', 'pc'] as const;
+export const FIRMWARES = ['bios', 'uefi'] as const;
+export const DISPLAYS = ['virtio-vga', 'std', 'cirrus', 'qxl', 'bochs', 'none'] as const;
+export const NICS = ['virtio-net', 'e1000', 'rtl8139', 'none'] as const;
+export const DISK_FORMATS = ['qcow2', 'raw'] as const;
+export const DISK_BUSES = ['virtio', 'ide', 'sata'] as const;
+
+export type Preset = (typeof PRESETS)[number];
+export type Display = (typeof DISPLAYS)[number];
+export type Nic = (typeof NICS)[number];
+export type DiskFormat = (typeof DISK_FORMATS)[number];
+export type DiskBus = (typeof DISK_BUSES)[number];
+
+/** Names become directory names, so they avoid characters no file system or shell likes. */
+const FORBIDDEN_NAME = /[/\\:*?"<>|\u0000-\u001f\u007f]/;
+
+export const vmNameSchema = z
+  .string()
+  .min(1, 'the name is empty')
+  .max(64, 'the name is longer than 64 characters')
+  .refine((s) => s === s.trim(), 'the name starts or ends with a space')
+  .refine((s) => !s.startsWith('.'), 'the name starts with a dot')
+  .refine((s) => !FORBIDDEN_NAME.test(s), 'the name contains one of / \\ : * ? " < > | or a control character');
+
+/** A path relative to the bundle directory, or absolute (an image kept outside the bundle). */
+const bundlePath = z.string().min(1, 'the path is empty');
+
+export const diskSchema = z.looseObject({
+  file: bundlePath,
+  format: z.enum(DISK_FORMATS),
+  bus: z.enum(DISK_BUSES),
+});
+
+// looseObject: keys this version does not know are kept on rewrite, not dropped.
+export const bundleConfigSchema = z.looseObject({
+  kju: z.literal(BUNDLE_SCHEMA_VERSION),
+  id: z.uuid(),
+  name: vmNameSchema,
+  preset: z.enum(PRESETS),
+  machine: z.enum(MACHINES),
+  firmware: z.enum(FIRMWARES),
+  /** per-VM UEFI variable store, relative to the bundle; present when firmware is uefi */
+  efiVars: bundlePath.optional(),
+  memoryMiB: z.number().int().min(16, 'at least 16 MiB').max(16 * 1024 * 1024),
+  cpus: z.number().int().min(1).max(1024),
+  display: z.enum(DISPLAYS),
+  nic: z.enum(NICS),
+  disks: z.array(diskSchema),
+  cdrom: bundlePath.nullable(),
+  tablet: z.boolean(),
+  kernel: bundlePath.optional(),
+  initrd: bundlePath.optional(),
+  append: z.string().optional(),
+  notes: z.string(),
+  createdAt: z.iso.datetime({ offset: true }),
+  /** set on clones; `linked` clones' disks are overlays whose backing files live in that VM */
+  clonedFrom: z.object({ id: z.uuid(), name: z.string(), linked: z.boolean() }).optional(),
+});
+
+export type BundleConfig = z.infer<typeof bundleConfigSchema>;
+export type DiskConfig = z.infer<typeof diskSchema>;
+
+/** "memoryMiB: at least 16 MiB; disks.0.bus: Invalid option: ..." */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => `${issue.path.length ? issue.path.join('.') : '(top level)'}: ${issue.message}`)
+    .join('; ');
+}
+
+/**
+ * Parses the text of a config.json. `where` names the file in error messages.
+ * Throws LibraryError INVALID_CONFIG (with field path and reason) or NEWER_VERSION.
+ */
+export function parseBundleConfig(text: string, where: string): BundleConfig {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new LibraryError('INVALID_CONFIG', `${where} is not valid JSON (${(err as Error).message}); fix it by hand or restore ${where}.bak`, where);
+  }
+  return validateBundleConfig(raw, where);
+}
+
+export function validateBundleConfig(raw: unknown, where: string): BundleConfig {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new LibraryError('INVALID_CONFIG', `${where} is not a kju config: expected a JSON object`, where);
+  }
+  const version = (raw as Record<string, unknown>).kju;
+  if (version === undefined) {
+    throw new LibraryError('INVALID_CONFIG', `${where} is not a kju config: it has no "kju" version field`, where);
+  }
+  if (typeof version !== 'number' || !Number.isInteger(version) || version < 1) {
+    throw new LibraryError('INVALID_CONFIG', `${where}: "kju" must be a schema version number, found ${JSON.stringify(version)}`, where);
+  }
+  if (version > BUNDLE_SCHEMA_VERSION) {
+    throw new LibraryError(
+      'NEWER_VERSION',
+      `${where} was made by a newer kju: version ${version}, this kju reads up to ${BUNDLE_SCHEMA_VERSION}. Update kju to open this VM.`,
+      where,
+    );
+  }
+  const parsed = bundleConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new LibraryError('INVALID_CONFIG', `${where} is invalid: ${describeIssues(parsed.error)}`, where);
+  }
+  return parsed.data;
+}
+
+/** The exact text kju writes: stable key order from the object, two-space indent, final newline. */
+export function serializeBundleConfig(config: BundleConfig): string {
+  const checked = bundleConfigSchema.parse(config);
+  return `${JSON.stringify(checked, null, 2)}\n`;
+}

@@ -1,0 +1,59 @@
+// Paths inside a `<Name>.kju` bundle, and the check that every file a config names exists.
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { isAbsolute, join, resolve } from 'node:path';
+import { CONFIG_FILE, type BundleConfig } from './bundle-config.js';
+import { writeFileAtomic } from './atomic-write.js';
+import { serializeBundleConfig } from './bundle-config.js';
+
+/** A VM as stored: its bundle directory (absolute) and its validated config. */
+export interface BundleVm {
+  dir: string;
+  config: BundleConfig;
+}
+
+export const BUNDLE_SUBDIRS = ['states', 'screenshots', 'logs'] as const;
+
+/** Relative paths in a config are relative to the bundle directory. */
+export function resolveInBundle(dir: string, path: string): string {
+  return isAbsolute(path) ? path : resolve(dir, path);
+}
+
+export async function makeBundleSubdirs(dir: string): Promise<void> {
+  for (const sub of BUNDLE_SUBDIRS) await mkdir(join(dir, sub), { recursive: true });
+}
+
+export function writeBundleConfig(dir: string, config: BundleConfig): Promise<void> {
+  return writeFileAtomic(join(dir, CONFIG_FILE), () => serializeBundleConfig(config));
+}
+
+export interface MissingFile {
+  /** what the file is for: "disk 1", "cdrom", "kernel", "initrd", "UEFI variables" */
+  role: string;
+  /** absolute path that does not exist */
+  path: string;
+}
+
+/** Every file the config names that is not there. Synchronous stat calls; a handful per VM. */
+export function findMissingFiles(vm: BundleVm): MissingFile[] {
+  const { dir, config } = vm;
+  const wanted: Array<[string, string | null | undefined]> = [
+    ...config.disks.map((d, i): [string, string] => [`disk ${i + 1}`, d.file]),
+    ['cdrom', config.cdrom],
+    ['kernel', config.kernel],
+    ['initrd', config.initrd],
+    ['UEFI variables', config.firmware === 'uefi' ? config.efiVars : undefined],
+  ];
+  const missing: MissingFile[] = [];
+  for (const [role, p] of wanted) {
+    if (!p) continue;
+    const abs = resolveInBundle(dir, p);
+    if (!existsSync(abs)) missing.push({ role, path: abs });
+  }
+  return missing;
+}
+
+export function describeMissing(name: string, missing: MissingFile[]): string {
+  const list = missing.map((m) => `${m.role} ${m.path}`).join(', ');
+  return `VM "${name}" cannot start: missing ${list}. Restore the file, or edit the VM to point at another one.`;
+}

@@ -1,0 +1,281 @@
+// The VM library: a folder of `<Name>.kju` bundles. Listing never throws because of one bad
+// bundle; it reports the bundle with its problem. Every config write is atomic with a .bak.
+import { cp, mkdir, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { cpus as hostCpus, totalmem } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import type { VmSummary } from '../../common/contract.js';
+import {
+  BUNDLE_SUFFIX,
+  CONFIG_FILE,
+  bundleConfigSchema,
+  describeIssues,
+  parseBundleConfig,
+  validateBundleConfig,
+  vmNameSchema,
+  type BundleConfig,
+} from './bundle-config.js';
+import { describeMissing, findMissingFiles, writeBundleConfig, type BundleVm } from './bundle-files.js';
+import { LibraryError, type LibraryErrorCode } from './library-error.js';
+import { resolveLibraryPath } from './library-location.js';
+import { probeRunState } from './run-state.js';
+
+export type { BundleVm } from './bundle-files.js';
+
+export const TRASH_DIR = '.Trash';
+
+/** One bundle as listed. `config` is null when it cannot be read; `problem` then says why. */
+export interface LibraryEntry {
+  dir: string;
+  /** the config's name, or the directory name without `.kju` when the config is unreadable */
+  name: string;
+  config: BundleConfig | null;
+  /** blocks use of the VM (broken config, duplicate name or id) */
+  problem?: string;
+  problemCode?: LibraryErrorCode;
+}
+
+export interface HostLimits {
+  cpus: number;
+  memoryMiB: number;
+}
+
+export interface LibraryOptions {
+  /** for tests; defaults to os.cpus() and os.totalmem() */
+  host?: HostLimits;
+  /** prefix for the UEFI firmware search (tests) */
+  firmwareRoot?: string;
+}
+
+/** Hardware fields an edit may change; `cdrom: null` ejects. */
+export type VmChanges = Partial<
+  Pick<BundleConfig, 'memoryMiB' | 'cpus' | 'display' | 'nic' | 'machine' | 'tablet' | 'cdrom' | 'kernel' | 'initrd' | 'append' | 'notes'>
+>;
+
+export class Library {
+  readonly host: HostLimits;
+
+  /** `root` is the library folder; it is created on first write, not on read. */
+  constructor(
+    readonly root: string,
+    readonly options: LibraryOptions = {},
+  ) {
+    this.host = options.host ?? { cpus: hostCpus().length, memoryMiB: Math.floor(totalmem() / 1024 / 1024) };
+  }
+
+  /** The library at KJU_LIBRARY / settings file / XDG default. */
+  static open(env: Record<string, string | undefined> = process.env, options?: LibraryOptions): Library {
+    return new Library(resolveLibraryPath(env), options);
+  }
+
+  /** Every `*.kju` directory in the library, sorted by name. Runs on the Node loop. */
+  async list(): Promise<LibraryEntry[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.root);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw err;
+    }
+    const bundles = names.filter((n) => n.endsWith(BUNDLE_SUFFIX) && !n.startsWith('.'));
+    const entries = await Promise.all(bundles.map((n) => this.readEntry(join(this.root, n))));
+    markDuplicates(entries, (e) => e.name.toLowerCase(), 'DUPLICATE_NAME', (e, others) =>
+      `two VMs are named "${e.name}" (${others.map((o) => basename(o.dir)).join(' and ')}); names must be unique: rename or delete one of the bundles`,
+    );
+    markDuplicates(entries.filter((e) => e.config), (e) => e.config!.id, 'DUPLICATE_ID', (e, others) =>
+      `bundles ${others.map((o) => basename(o.dir)).join(' and ')} share the id ${e.config!.id} (a copied bundle?); import the copy with "kju clone" instead`,
+    );
+    return entries.sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  private async readEntry(dir: string): Promise<LibraryEntry> {
+    const fallbackName = basename(dir, BUNDLE_SUFFIX);
+    try {
+      const s = await stat(dir);
+      if (!s.isDirectory()) throw new LibraryError('INVALID_CONFIG', `${dir} is a file, not a bundle directory`, dir);
+      const text = await readFile(join(dir, CONFIG_FILE), 'utf8').catch((err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT') throw new LibraryError('INVALID_CONFIG', `${join(dir, CONFIG_FILE)} is missing`, dir);
+        throw err;
+      });
+      const config = parseBundleConfig(text, join(dir, CONFIG_FILE));
+      return { dir, name: config.name, config };
+    } catch (err) {
+      const code = err instanceof LibraryError ? err.code : 'INVALID_CONFIG';
+      return { dir, name: fallbackName, config: null, problem: (err as Error).message, problemCode: code };
+    }
+  }
+
+  /** Summaries for the UI and `kju list`; missing files show as the problem but do not hide the VM. */
+  async summaries(): Promise<VmSummary[]> {
+    return (await this.list()).map((e) => toVmSummary(e));
+  }
+
+  /**
+   * A usable VM by exact id or case-insensitive name. Throws NOT_FOUND, or the entry's problem
+   * (INVALID_CONFIG, NEWER_VERSION, DUPLICATE_NAME, DUPLICATE_ID). Missing disks are not checked
+   * here (an edit may be the fix); `requireFiles` checks them.
+   */
+  async get(nameOrId: string): Promise<BundleVm> {
+    const entries = await this.list();
+    const byId = entries.filter((e) => e.config?.id === nameOrId);
+    const matches = byId.length ? byId : entries.filter((e) => e.name.toLowerCase() === nameOrId.toLowerCase());
+    if (!matches.length) {
+      throw new LibraryError('NOT_FOUND', `no VM named "${nameOrId}" in ${this.root}; "kju list" shows the VMs there`);
+    }
+    const entry = matches[0];
+    if (entry.problem) throw new LibraryError(entry.problemCode ?? 'INVALID_CONFIG', entry.problem, entry.dir);
+    return { dir: entry.dir, config: entry.config! };
+  }
+
+  /** Throws MISSING_FILE naming every missing disk/cdrom/kernel/initrd path. */
+  requireFiles(vm: BundleVm): void {
+    const missing = findMissingFiles(vm);
+    if (missing.length) throw new LibraryError('MISSING_FILE', describeMissing(vm.config.name, missing), missing[0].path);
+  }
+
+  /** Throws INVALID_NAME or NAME_TAKEN; returns the bundle directory the name would get. */
+  async checkNewName(name: string): Promise<string> {
+    const parsed = vmNameSchema.safeParse(name);
+    if (!parsed.success) throw new LibraryError('INVALID_NAME', `"${name}" cannot be a VM name: ${parsed.error.issues[0].message}`);
+    const taken = (await this.list()).find((e) => e.name.toLowerCase() === name.toLowerCase());
+    const dir = join(this.root, `${name}${BUNDLE_SUFFIX}`);
+    const dirTaken = (await readdir(this.root).catch(() => [] as string[])).some(
+      (n) => n.toLowerCase() === `${name}${BUNDLE_SUFFIX}`.toLowerCase(),
+    );
+    if (taken || dirTaken) {
+      throw new LibraryError('NAME_TAKEN', `a VM named "${taken?.name ?? name}" already exists in ${this.root}; choose another name`, taken?.dir ?? dir);
+    }
+    return dir;
+  }
+
+  /** Throws HOST_LIMIT when the host cannot give the VM that much. */
+  checkHostLimits(memoryMiB: number, cpus: number): void {
+    if (cpus > this.host.cpus) {
+      throw new LibraryError('HOST_LIMIT', `${cpus} CPUs asked, but this host has ${this.host.cpus}; use ${this.host.cpus} or fewer`);
+    }
+    if (memoryMiB > this.host.memoryMiB) {
+      throw new LibraryError('HOST_LIMIT', `${memoryMiB} MiB of memory asked, but this host has ${this.host.memoryMiB} MiB; use less`);
+    }
+  }
+
+  /** Changes hardware settings, validated, written atomically (old config kept as config.json.bak). */
+  async edit(nameOrId: string, changes: VmChanges): Promise<BundleVm> {
+    const vm = await this.get(nameOrId);
+    const next: Record<string, unknown> = { ...vm.config };
+    for (const [key, value] of Object.entries(changes)) {
+      if (value === undefined) continue;
+      next[key] = (key === 'cdrom' || key === 'kernel' || key === 'initrd') && typeof value === 'string' ? resolve(value) : value;
+    }
+    const parsed = bundleConfigSchema.safeParse(next);
+    if (!parsed.success) throw new LibraryError('INVALID_ARGUMENT', `cannot change VM "${vm.config.name}": ${describeIssues(parsed.error)}`);
+    const config = validateBundleConfig(parsed.data, join(vm.dir, CONFIG_FILE));
+    this.checkHostLimits(config.memoryMiB, config.cpus);
+    for (const key of ['cdrom', 'kernel', 'initrd'] as const) {
+      const p = changes[key];
+      if (typeof p === 'string' && !existsSync(resolve(p))) {
+        throw new LibraryError('MISSING_FILE', `${key} ${resolve(p)} does not exist`, resolve(p));
+      }
+    }
+    await writeBundleConfig(vm.dir, config);
+    return { dir: vm.dir, config };
+  }
+
+  /**
+   * Moves the bundle to `.Trash/` inside the library (returns where), or removes it for good with
+   * `permanent`. Refuses while the VM runs, or while linked clones still read its disks.
+   */
+  async delete(nameOrId: string, options: { permanent?: boolean } = {}): Promise<{ trashedTo?: string }> {
+    const vm = await this.get(nameOrId);
+    if (probeRunState(vm.config.id) !== 'stopped') {
+      throw new LibraryError('IN_USE', `VM "${vm.config.name}" is running; shut it down first`, vm.dir);
+    }
+    const dependents = (await this.list()).filter((e) => e.config?.clonedFrom?.linked && e.config.clonedFrom.id === vm.config.id);
+    if (dependents.length) {
+      throw new LibraryError(
+        'IN_USE',
+        `linked clones ${dependents.map((e) => `"${e.name}"`).join(', ')} read their disks from VM "${vm.config.name}"; delete them first`,
+        vm.dir,
+      );
+    }
+    if (options.permanent) {
+      await rm(vm.dir, { recursive: true, force: true });
+      return {};
+    }
+    const trash = join(this.root, TRASH_DIR);
+    await mkdir(trash, { recursive: true });
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    const trashedTo = join(trash, `${vm.config.name} ${stamp}${BUNDLE_SUFFIX}`);
+    await rename(vm.dir, trashedTo);
+    return { trashedTo };
+  }
+
+  /**
+   * Copies a bundle from elsewhere into the library, validated first. Refuses a bundle whose name
+   * or id is already in the library, or whose disks are missing.
+   */
+  async importBundle(path: string): Promise<BundleVm> {
+    const src = resolve(path);
+    const config = parseBundleConfig(await readFile(join(src, CONFIG_FILE), 'utf8').catch((err: Error) => {
+      throw new LibraryError('NOT_FOUND', `${src} is not a kju bundle (${err.message})`, src);
+    }), join(src, CONFIG_FILE));
+    this.requireFiles({ dir: src, config });
+    const sameId = (await this.list()).find((e) => e.config?.id === config.id);
+    if (sameId) throw new LibraryError('DUPLICATE_ID', `VM "${sameId.name}" in the library already has this bundle's id ${config.id}; it is already imported`, sameId.dir);
+    const dir = await this.checkNewName(config.name);
+    const staging = join(this.root, `.importing-${randomUUID()}${BUNDLE_SUFFIX}`);
+    try {
+      await cp(src, staging, { recursive: true, errorOnExist: true, force: false });
+      await rename(staging, dir);
+    } catch (err) {
+      await rm(staging, { recursive: true, force: true });
+      throw err;
+    }
+    return { dir, config };
+  }
+
+  /** Export is the bundle as-is: copied to `destDir/<Name>.kju`. Linked clones still need their base. */
+  async exportBundle(nameOrId: string, destDir: string): Promise<string> {
+    const vm = await this.get(nameOrId);
+    const dest = join(resolve(destDir), basename(vm.dir));
+    if (existsSync(dest)) throw new LibraryError('NAME_TAKEN', `${dest} already exists`, dest);
+    await cp(vm.dir, dest, { recursive: true, errorOnExist: true, force: false });
+    return dest;
+  }
+
+  /** Creates the library folder if needed; used by create/clone/import. */
+  async ensureRoot(): Promise<void> {
+    await mkdir(this.root, { recursive: true });
+  }
+}
+
+function markDuplicates(
+  entries: LibraryEntry[],
+  key: (e: LibraryEntry) => string,
+  code: LibraryErrorCode,
+  message: (e: LibraryEntry, group: LibraryEntry[]) => string,
+): void {
+  const groups = new Map<string, LibraryEntry[]>();
+  for (const e of entries) groups.set(key(e), [...(groups.get(key(e)) ?? []), e]);
+  for (const group of groups.values()) {
+    if (group.length < 2) continue;
+    for (const e of group) {
+      if (e.problem) continue;
+      e.problem = message(e, group);
+      e.problemCode = code;
+    }
+  }
+}
+
+/** The contract's VmSummary for one entry. `state` comes from the run-state hook. */
+export function toVmSummary(entry: LibraryEntry): VmSummary {
+  if (!entry.config) {
+    return { id: `broken:${basename(entry.dir)}`, name: entry.name, state: 'stopped', display: 'none', memoryMiB: 0, cpus: 0, problem: entry.problem };
+  }
+  const c = entry.config;
+  const missing = findMissingFiles({ dir: entry.dir, config: c });
+  const problem = entry.problem ?? (missing.length ? describeMissing(c.name, missing) : undefined);
+  const summary: VmSummary = { id: c.id, name: c.name, state: probeRunState(c.id), display: c.display, memoryMiB: c.memoryMiB, cpus: c.cpus };
+  if (problem) summary.problem = problem;
+  return summary;
+}

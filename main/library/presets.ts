@@ -1,0 +1,33 @@
+// What each preset means for the virtual hardware. The choices favour what the guest has drivers
+// for out of the box: Windows and DOS have none for virtio, so they get emulated classics.
+import type { BundleConfig, DiskBus, Display, Nic, Preset } from './bundle-config.js';
+
+export interface PresetDefaults {
+  machine: BundleConfig['machine'];
+  firmware: BundleConfig['firmware'];
+  display: Display;
+  nic: Nic;
+  diskBus: DiskBus;
+  tablet: boolean;
+  memoryMiB: number;
+  cpus: number;
+  diskSize: string;
+}
+
+export const PRESET_DEFAULTS: Record<Preset, PresetDefaults> = {
+  linux: { machine: 'q35', firmware: 'bios', display: 'virtio-vga', nic: 'virtio-net', diskBus: 'virtio', tablet: true, memoryMiB: 2048, cpus: 2, diskSize: '20G' },
+  // Windows 11 wants UEFI; it has no inbox virtio drivers, so SATA + e1000 + std VGA install as-is.
+  windows: { machine: 'q35', firmware: 'uefi', display: 'std', nic: 'e1000', diskBus: 'sata', tablet: true, memoryMiB: 4096, cpus: 2, diskSize: '64G' },
+  // FreeDOS/MS-DOS: i440FX, IDE, a packet driver exists for the RTL8139; no USB tablet driver.
+  dos: { machine: 'pc', firmware: 'bios', display: 'std', nic: 'rtl8139', diskBus: 'ide', tablet: false, memoryMiB: 64, cpus: 1, diskSize: '512M' },
+  bsd: { machine: 'q35', firmware: 'bios', display: 'virtio-vga', nic: 'virtio-net', diskBus: 'virtio', tablet: true, memoryMiB: 2048, cpus: 2, diskSize: '20G' },
+  other: { machine: 'q35', firmware: 'bios', display: 'std', nic: 'e1000', diskBus: 'sata', tablet: true, memoryMiB: 1024, cpus: 1, diskSize: '10G' },
+};
+
+/** Accepts the preset names and the aliases people type ("freedos"). */
+export function presetFromName(name: string): Preset | undefined {
+  const n = name.toLowerCase();
+  if (n === 'freedos' || n === 'msdos') return 'dos';
+  if (n === 'freebsd' || n === 'openbsd' || n === 'netbsd') return 'bsd';
+  return (Object.keys(PRESET_DEFAULTS) as Preset[]).find((p) => p === n);
+}

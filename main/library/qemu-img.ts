@@ -1,0 +1,93 @@
+// qemu-img, spawned without a shell: creating disks, overlays for linked clones, copies with
+// progress, and reading image metadata.
+import { spawn } from 'node:child_process';
+import { LibraryError } from './library-error.js';
+
+/** The executable: KJU_QEMU_IMG, else `qemu-img` on PATH. */
+export function qemuImgPath(): string {
+  return process.env.KJU_QEMU_IMG || 'qemu-img';
+}
+
+/** "64M", "20G", "512K", "1T" or a byte count; the forms qemu-img accepts that people type. */
+export const DISK_SIZE_PATTERN = /^[1-9][0-9]*(\.[0-9]+)?[KMGT]?$/i;
+
+export interface ImageInfo {
+  format: string;
+  virtualSize: number;
+  /** as written in the image header: may be relative to the image's directory */
+  backingFilename?: string;
+}
+
+/** Runs on the Node loop. `onStdout` sees output chunks as they arrive. Rejects with QEMU_IMG_FAILED. */
+function runQemuImg(args: string[], onStdout?: (chunk: string) => void): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const exe = qemuImgPath();
+    const child = spawn(exe, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => {
+      stdout += c;
+      onStdout?.(c);
+    });
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+    child.on('error', (err: NodeJS.ErrnoException) => {
+      const hint = err.code === 'ENOENT' ? ` (${exe} not found: install qemu-utils / qemu, or set KJU_QEMU_IMG)` : '';
+      reject(new LibraryError('QEMU_IMG_FAILED', `could not run qemu-img${hint}: ${err.message}`, undefined, { cause: err }));
+    });
+    child.on('close', (code, signal) => {
+      if (code === 0) return resolve(stdout);
+      const why = stderr.trim().split('\n').pop() || `exit ${code ?? signal}`;
+      reject(new LibraryError('QEMU_IMG_FAILED', `qemu-img ${args[0]} failed: ${why}`));
+    });
+  });
+}
+
+export async function createQcow2(path: string, size: string): Promise<void> {
+  if (!DISK_SIZE_PATTERN.test(size)) {
+    throw new LibraryError('INVALID_ARGUMENT', `disk size "${size}" is not a size like 64M, 20G or 1T`);
+  }
+  await runQemuImg(['create', '-q', '-f', 'qcow2', path, size]);
+}
+
+/** A qcow2 whose unwritten blocks read from `backing` (absolute path, so the overlay can move). */
+export async function createOverlay(path: string, backing: string, backingFormat: string): Promise<void> {
+  await runQemuImg(['create', '-q', '-f', 'qcow2', '-b', backing, '-F', backingFormat, path]);
+}
+
+/** Percent figures in `qemu-img convert -p` output: "    (12.34/100%)\r". */
+export function parseProgress(chunk: string): number[] {
+  return [...chunk.matchAll(/\((\d+(?:\.\d+)?)\/100%\)/g)].map((m) => Number(m[1]));
+}
+
+/**
+ * Full copy of an image (flattening any backing chain) with `qemu-img convert -p`.
+ * `onProgress` gets 0..100 on the Node loop, at most once per distinct value.
+ */
+export async function convertImage(
+  src: string,
+  srcFormat: string,
+  dst: string,
+  dstFormat: string,
+  onProgress?: (percent: number) => void,
+): Promise<void> {
+  let last = -1;
+  let pending = '';
+  await runQemuImg(['convert', '-p', '-f', srcFormat, '-O', dstFormat, src, dst], (chunk) => {
+    // A figure can be split across two chunks: only parse up to the last complete one.
+    pending += chunk;
+    const cut = pending.lastIndexOf(')');
+    if (cut < 0) return;
+    for (const p of parseProgress(pending.slice(0, cut + 1))) {
+      if (p !== last) onProgress?.((last = p));
+    }
+    pending = pending.slice(cut + 1);
+  });
+  if (last !== 100) onProgress?.(100);
+}
+
+/** `-U`: reads metadata even while a running VM holds the image's write lock. */
+export async function imageInfo(path: string): Promise<ImageInfo> {
+  const out = await runQemuImg(['info', '-U', '--output=json', path]);
+  const j = JSON.parse(out) as { format: string; 'virtual-size': number; 'backing-filename'?: string };
+  return { format: j.format, virtualSize: j['virtual-size'], backingFilename: j['backing-filename'] };
+}

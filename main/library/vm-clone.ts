@@ -1,0 +1,99 @@
+// Cloning a VM: a full copy (`qemu-img convert`, backing chains flattened) or a linked clone
+// (qcow2 overlays). A linked clone freezes the source's current disk as a read-only base that
+// both VMs then build on, so booting the source later cannot corrupt the clone.
+import { chmod, copyFile, rename, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { basename, extname, isAbsolute, join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { BUNDLE_SUFFIX, validateBundleConfig, type BundleConfig, type DiskConfig } from './bundle-config.js';
+import { makeBundleSubdirs, resolveInBundle, writeBundleConfig, type BundleVm } from './bundle-files.js';
+import { LibraryError } from './library-error.js';
+import type { Library } from './library.js';
+import { convertImage, createOverlay } from './qemu-img.js';
+import { probeRunState } from './run-state.js';
+
+export interface CloneOptions {
+  linked?: boolean;
+  /** 0..100 over all disks of a full clone */
+  onProgress?: (percent: number) => void;
+}
+
+export async function cloneVm(library: Library, source: string, newName: string, o: CloneOptions = {}): Promise<BundleVm> {
+  const src = await library.get(source);
+  library.requireFiles(src);
+  if (probeRunState(src.config.id) !== 'stopped') {
+    throw new LibraryError('IN_USE', `VM "${src.config.name}" is running; shut it down before cloning it`, src.dir);
+  }
+  if (o.linked) {
+    const bad = src.config.disks.find((d) => isAbsolute(d.file) || d.format !== 'qcow2');
+    if (bad) {
+      throw new LibraryError('INVALID_ARGUMENT', `a linked clone needs qcow2 disks inside the bundle, and ${bad.file} is not; make a full clone instead`);
+    }
+  }
+  const dir = await library.checkNewName(newName);
+  const staging = join(library.root, `.cloning-${randomUUID()}${BUNDLE_SUFFIX}`);
+  try {
+    await makeBundleSubdirs(staging);
+    const disks: DiskConfig[] = [];
+    const used = new Set<string>();
+    for (const [i, disk] of src.config.disks.entries()) {
+      const file = uniqueName(used, basename(disk.file));
+      const from = resolveInBundle(src.dir, disk.file);
+      if (o.linked) {
+        const base = await freezeAsBase(src.dir, disk.file);
+        await createOverlay(join(staging, file), base, 'qcow2');
+        disks.push({ ...disk, file, format: 'qcow2' });
+      } else {
+        const n = src.config.disks.length;
+        await convertImage(from, disk.format, join(staging, file), disk.format, (p) => o.onProgress?.((i * 100 + p) / n));
+        disks.push({ ...disk, file });
+      }
+    }
+    if (src.config.efiVars) await copyFile(resolveInBundle(src.dir, src.config.efiVars), join(staging, 'efi-vars.fd'));
+    const raw: BundleConfig = {
+      ...src.config,
+      id: randomUUID(),
+      name: newName,
+      disks,
+      ...(src.config.efiVars ? { efiVars: 'efi-vars.fd' } : {}),
+      createdAt: new Date().toISOString(),
+      clonedFrom: { id: src.config.id, name: src.config.name, linked: !!o.linked },
+    };
+    const config = validateBundleConfig(raw, `clone "${newName}"`);
+    await writeBundleConfig(staging, config);
+    if (existsSync(dir)) throw new LibraryError('NAME_TAKEN', `${dir} appeared while cloning; choose another name`, dir);
+    await rename(staging, dir);
+    return { dir, config };
+  } catch (err) {
+    await rm(staging, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+/**
+ * Renames the source's disk to a read-only `<stem>.base-<time>.qcow2` and puts a fresh overlay
+ * under the old name, backed by it (relative path: the source bundle can still move as a whole).
+ * Returns the base's absolute path for the clone's overlay.
+ */
+async function freezeAsBase(bundle: string, file: string): Promise<string> {
+  const stem = basename(file, extname(file));
+  const baseName = `${stem}.base-${Date.now()}.qcow2`;
+  const current = join(bundle, file);
+  const base = join(bundle, baseName);
+  await rename(current, base);
+  try {
+    await createOverlay(current, baseName, 'qcow2');
+  } catch (err) {
+    await rename(base, current);
+    throw err;
+  }
+  await chmod(base, 0o444);
+  return base;
+}
+
+function uniqueName(used: Set<string>, name: string): string {
+  let candidate = name;
+  for (let n = 2; used.has(candidate); n++) candidate = `${basename(name, extname(name))}-${n}${extname(name)}`;
+  used.add(candidate);
+  return candidate;
+}
