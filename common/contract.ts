@@ -129,6 +129,14 @@ export interface DisplayStream {
   pull(): void;
   sendInput(input: InputMessage): void;
   close(): void;
+  /**
+   * Optional. In 'map' mode, when this renderer can see the surface memory itself (Electron
+   * zero-copy: a SharedArrayBuffer the preload mapped the memfd into), a view of the whole surface
+   * with the id given; FramePackets then carry rects only and the viewer uploads from this view.
+   */
+  surfacePixels?(surfaceId: number): Uint8Array | undefined;
+  /** Optional. Asks the host to send the whole surface again (the viewer lost its GL context). */
+  refresh?(): void;
 }
 
 /** The renderer's whole view of the outside world: the preload and the serve client implement it. */
