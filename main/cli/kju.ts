@@ -6,6 +6,11 @@ type Command = { summary: string; load: () => Promise<{ run(args: string[]): Pro
 
 const commands: Record<string, Command> = {
   // one line per subcommand; keep alphabetical
+  clone: { summary: 'copy a VM (full, or --linked over a shared base)', load: () => import('./commands/clone.js') },
+  create: { summary: 'make a new VM from a preset', load: () => import('./commands/create.js') },
+  delete: { summary: 'move a VM to the library trash (or --permanent)', load: () => import('./commands/delete.js') },
+  edit: { summary: "change a VM's memory, CPUs, ISO, display...", load: () => import('./commands/edit.js') },
+  list: { summary: 'list the VMs in the library', load: () => import('./commands/list.js') },
 };
 
 function usage(): string {

@@ -1,0 +1,88 @@
+// `kju create`: a new VM bundle from a preset, with a new qcow2 disk or an existing image.
+import { CliError } from '../cli-error.js';
+import { DISK_BUSES, DISPLAYS, FIRMWARES, MACHINES, NICS } from '../../library/bundle-config.js';
+import { PRESET_DEFAULTS, presetFromName } from '../../library/presets.js';
+import { EXISTING_DISK_MODES, createVm } from '../../library/vm-create.js';
+import { memoryMiB, oneOf, parseCommandArgs, positiveInt, printJson, USAGE_EXIT, withLibrary } from './library-cli.js';
+
+const USAGE = `usage: kju create <name> [options]
+
+  --preset P        ${Object.keys(PRESET_DEFAULTS).join(', ')} (freedos = dos); default linux
+  --memory M        MiB, or 512M / 2G (default: the preset's, capped at the host's)
+  --cpus N
+  --disk-size S     new qcow2 disk, e.g. 64M, 20G (default: the preset's)
+  --no-disk         no disk at all (e.g. a kernel-only guest)
+  --disk FILE       use an existing image instead of a new disk
+  --disk-mode M     copy (default: converted to qcow2 in the bundle), link (qcow2 overlay in the
+                    bundle on top of FILE, which must then stay unchanged), reference (use FILE in place)
+  --iso FILE        CD-ROM image
+  --display D       ${DISPLAYS.join(', ')}
+  --nic N           ${NICS.join(', ')}
+  --machine M       ${MACHINES.join(', ')}
+  --firmware F      ${FIRMWARES.join(', ')}
+  --bus B           disk bus: ${DISK_BUSES.join(', ')}
+  --tablet / --no-tablet   USB tablet for an absolute pointer
+  --kernel FILE --initrd FILE --append "ARGS"   direct kernel boot
+  --notes TEXT
+  --json            print the new VM's config as JSON`;
+
+const OPTIONS = {
+  preset: { type: 'string' },
+  memory: { type: 'string' },
+  cpus: { type: 'string' },
+  'disk-size': { type: 'string' },
+  'no-disk': { type: 'boolean' },
+  disk: { type: 'string' },
+  'disk-mode': { type: 'string' },
+  iso: { type: 'string' },
+  display: { type: 'string' },
+  nic: { type: 'string' },
+  machine: { type: 'string' },
+  firmware: { type: 'string' },
+  bus: { type: 'string' },
+  tablet: { type: 'boolean' },
+  'no-tablet': { type: 'boolean' },
+  kernel: { type: 'string' },
+  initrd: { type: 'string' },
+  append: { type: 'string' },
+  notes: { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
+
+export async function run(args: string[]): Promise<number> {
+  const { values: v, positionals } = parseCommandArgs(args, OPTIONS, USAGE);
+  if (v.help) return console.log(USAGE), 0;
+  if (positionals.length !== 1) throw new CliError(`kju create takes one VM name\n\n${USAGE}`, USAGE_EXIT);
+  const preset = presetFromName(v.preset ?? 'linux');
+  if (!preset) throw new CliError(`--preset must be one of ${Object.keys(PRESET_DEFAULTS).join(', ')}; got "${v.preset}"`, USAGE_EXIT);
+  if (v.disk && (v['disk-size'] || v['no-disk'])) throw new CliError('--disk cannot be combined with --disk-size or --no-disk', USAGE_EXIT);
+  if (v['disk-mode'] && !v.disk) throw new CliError('--disk-mode needs --disk FILE', USAGE_EXIT);
+  const diskMode = oneOf('disk-mode', v['disk-mode'], EXISTING_DISK_MODES) ?? 'copy';
+  const showProgress = process.stderr.isTTY && !v.json;
+  return withLibrary(async (library) => {
+    const vm = await createVm(library, {
+      name: positionals[0],
+      preset,
+      memoryMiB: memoryMiB(v.memory),
+      cpus: positiveInt('cpus', v.cpus),
+      display: oneOf('display', v.display, DISPLAYS),
+      nic: oneOf('nic', v.nic, NICS),
+      machine: oneOf('machine', v.machine, MACHINES),
+      firmware: oneOf('firmware', v.firmware, FIRMWARES),
+      diskBus: oneOf('bus', v.bus, DISK_BUSES),
+      tablet: v.tablet ? true : v['no-tablet'] ? false : undefined,
+      diskSize: v['no-disk'] ? null : v['disk-size'],
+      existingDisk: v.disk ? { path: v.disk, mode: diskMode } : undefined,
+      iso: v.iso,
+      kernel: v.kernel,
+      initrd: v.initrd,
+      append: v.append,
+      notes: v.notes,
+      onProgress: showProgress ? (p) => process.stderr.write(`\rcopying disk: ${p.toFixed(0)}%`) : undefined,
+    });
+    if (showProgress && v.disk && diskMode === 'copy') process.stderr.write('\n');
+    if (v.json) printJson({ bundle: vm.dir, config: vm.config });
+    else console.log(`created VM "${vm.config.name}" in ${vm.dir}`);
+    return 0;
+  });
+}

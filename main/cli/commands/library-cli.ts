@@ -1,0 +1,50 @@
+// What the library subcommands (list, create, clone, delete, edit) share: argument parsing that
+// turns mistakes into usage errors, library errors into CliErrors, and option value checks.
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { CliError } from '../cli-error.js';
+import { LibraryError } from '../../library/library-error.js';
+import { Library } from '../../library/library.js';
+
+export const USAGE_EXIT = 2;
+
+export function parseCommandArgs<T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T, usage: string) {
+  try {
+    return parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new CliError(`${(err as Error).message}\n\n${usage}`, USAGE_EXIT);
+  }
+}
+
+/** Runs `fn`; a LibraryError becomes a CliError with the same message. */
+export async function withLibrary<T>(fn: (library: Library) => Promise<T>): Promise<T> {
+  try {
+    return await fn(Library.open());
+  } catch (err) {
+    if (err instanceof LibraryError) throw new CliError(err.message);
+    throw err;
+  }
+}
+
+export function oneOf<T extends string>(option: string, value: string | undefined, allowed: readonly T[]): T | undefined {
+  if (value === undefined) return undefined;
+  if (!(allowed as readonly string[]).includes(value)) throw new CliError(`--${option} must be one of ${allowed.join(', ')}; got "${value}"`, USAGE_EXIT);
+  return value as T;
+}
+
+/** "512" (MiB), "512M", "2G" → MiB. */
+export function memoryMiB(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const m = /^(\d+)([MG]i?B?)?$/i.exec(value.trim());
+  if (!m) throw new CliError(`--memory must be MiB or a size like 512M or 2G; got "${value}"`, USAGE_EXIT);
+  return Number(m[1]) * (m[2]?.toUpperCase().startsWith('G') ? 1024 : 1);
+}
+
+export function positiveInt(option: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^[1-9]\d*$/.test(value)) throw new CliError(`--${option} must be a whole number of at least 1; got "${value}"`, USAGE_EXIT);
+  return Number(value);
+}
+
+export function printJson(value: unknown): void {
+  console.log(JSON.stringify(value, null, 2));
+}

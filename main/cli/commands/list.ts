@@ -1,0 +1,33 @@
+// `kju list`: the VMs in the library, each with its state and any problem (a broken bundle is
+// listed with its problem, never hidden and never fatal).
+import { withLibrary, parseCommandArgs, printJson } from './library-cli.js';
+
+const USAGE = 'usage: kju list [--json]\n\nLists the VMs in the library (KJU_LIBRARY or ~/.local/share/kju/library).';
+
+export async function run(args: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs(args, { json: { type: 'boolean' } }, USAGE);
+  if (values.help) return console.log(USAGE), 0;
+  if (positionals.length) return console.error(`kju list: unexpected argument "${positionals[0]}"\n\n${USAGE}`), 2;
+  return withLibrary(async (library) => {
+    const entries = await library.list();
+    const summaries = await library.summaries();
+    if (values.json) {
+      printJson(summaries.map((s, i) => ({ ...s, bundle: entries[i].dir })));
+      return 0;
+    }
+    if (!summaries.length) {
+      console.log(`no VMs in ${library.root}; make one with "kju create <name> --preset linux"`);
+      return 0;
+    }
+    const rows = summaries.map((s) => [s.name, s.state, s.memoryMiB ? `${s.memoryMiB} MiB` : '-', s.cpus ? String(s.cpus) : '-', s.display]);
+    const header = ['NAME', 'STATE', 'MEMORY', 'CPUS', 'DISPLAY'];
+    const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
+    const line = (r: string[]) => r.map((cell, c) => cell.padEnd(widths[c])).join('  ').trimEnd();
+    console.log(line(header));
+    summaries.forEach((s, i) => {
+      console.log(line(rows[i]));
+      if (s.problem) console.log(`  problem: ${s.problem}`);
+    });
+    return 0;
+  });
+}
