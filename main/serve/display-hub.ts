@@ -1,0 +1,269 @@
+// One DisplaySource shared by every browser viewing that console. Each viewer has its own
+// DamageQueue and pull state, so a slow viewer only holds merged rects and never holds up the
+// source or the others. All methods run on the Node event loop that owns the source.
+import type { WebSocket } from 'ws';
+import type { CursorShape, DisplayMessage, Rect } from '../../common/contract.js';
+import { encodeFramePacket } from '../../common/frame-packet.js';
+import { DamageQueue } from '../display/damage-queue.js';
+import type { DisplaySource, Surface } from '../display/display-source.js';
+import { CloseCode, parseViewerMessage } from './protocol.js';
+
+export interface FlowLimits {
+  /** unsent bytes on a viewer's socket above which nothing more is queued on it (frames and messages wait) */
+  softBufferBytes: number;
+  /** unsent bytes beyond which the viewer is taken as not reading and closed */
+  hardBufferBytes: number;
+}
+
+export const DEFAULT_FLOW_LIMITS: FlowLimits = { softBufferBytes: 1 << 20, hardBufferBytes: 64 << 20 };
+
+export interface ViewerStats {
+  vmId: string;
+  console: number;
+  queuedRects: number;
+  pullPending: boolean;
+  pendingMessages: number;
+  bufferedAmount: number;
+  framesSent: number;
+  bytesSent: number;
+  inputsSent: number;
+  inputsDropped: number;
+}
+
+export interface HubEvents {
+  /** a client broke the protocol and was closed */
+  protocolViolation(why: string): void;
+  log(line: string): void;
+}
+
+const RETRY_MS = 15;
+
+export class DisplayHub {
+  readonly viewers = new Set<DisplayViewer>();
+  private ended = false;
+  /** DisplaySource has no getter for these; the last 'input-mode' event tells */
+  modifiers = 0;
+  private readonly detach: () => void;
+
+  constructor(
+    readonly vmId: string,
+    readonly console: number,
+    readonly source: DisplaySource,
+    private readonly limits: FlowLimits,
+    private readonly events: HubEvents,
+    /** called once when the hub ends (last viewer left or the source closed) */
+    private readonly onEnd: () => void,
+  ) {
+    const onSurface = (s: Surface) => this.viewers.forEach((v) => v.surfaceChanged(s));
+    const onDamage = (r: Rect[]) => this.viewers.forEach((v) => v.damaged(r));
+    const onCursor = (c: CursorShape) => this.viewers.forEach((v) => v.send(cursorMessage(c)));
+    const onMouse = (x: number, y: number, visible: boolean) => this.viewers.forEach((v) => v.send({ t: 'mouse', x, y, visible }));
+    const onMode = (absolute: boolean, modifiers: number) => {
+      this.modifiers = modifiers;
+      this.viewers.forEach((v) => v.send({ t: 'input-mode', absolute, modifiers }));
+    };
+    const onDisabled = () => this.viewers.forEach((v) => v.send({ t: 'disabled' }));
+    const onClosed = (reason: string) => this.end(reason);
+    source.on('surface', onSurface);
+    source.on('damage', onDamage);
+    source.on('cursor', onCursor);
+    source.on('mouse', onMouse);
+    source.on('input-mode', onMode);
+    source.on('disabled', onDisabled);
+    source.on('closed', onClosed);
+    this.detach = () => {
+      source.off('surface', onSurface);
+      source.off('damage', onDamage);
+      source.off('cursor', onCursor);
+      source.off('mouse', onMouse);
+      source.off('input-mode', onMode);
+      source.off('disabled', onDisabled);
+      source.off('closed', onClosed);
+    };
+  }
+
+  get isEnded(): boolean {
+    return this.ended;
+  }
+
+  /** Starts streaming to `ws`: surface, cursor, input-mode now; frames on pull. */
+  addViewer(ws: WebSocket): DisplayViewer {
+    const v = new DisplayViewer(this, ws, this.limits, this.events);
+    this.viewers.add(v);
+    ws.once('close', () => this.removeViewer(v));
+    v.start();
+    return v;
+  }
+
+  removeViewer(v: DisplayViewer): void {
+    v.dispose();
+    this.viewers.delete(v);
+    this.releaseIfUnused();
+  }
+
+  /** Closes the source when nobody watches: a display without viewers costs QEMU nothing. */
+  releaseIfUnused(): void {
+    if (this.viewers.size === 0 && !this.ended) this.end(null);
+  }
+
+  /** `reason` null: we let go of the source; a string: the source ended, tell the viewers. */
+  end(reason: string | null): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.detach();
+    for (const v of this.viewers) v.endWith(reason ?? 'kju serve is shutting down');
+    this.viewers.clear();
+    if (reason === null) this.source.close();
+    this.onEnd();
+  }
+}
+
+function cursorMessage(c: CursorShape): DisplayMessage {
+  // Uint8Array does not survive JSON; a plain array of bytes does (cursors are small).
+  return { t: 'cursor', cursor: { ...c, pixels: Array.from(c.pixels) as unknown as Uint8Array } };
+}
+
+export class DisplayViewer {
+  private readonly queue: DamageQueue;
+  private pullPending = false;
+  /** messages waiting for room on the socket, at most one per kind (the newest wins) */
+  private readonly pending = new Map<DisplayMessage['t'], DisplayMessage>();
+  private retry: NodeJS.Timeout | null = null;
+  private disposed = false;
+  private framesSent = 0;
+  private bytesSent = 0;
+  private inputsSent = 0;
+  private inputsDropped = 0;
+
+  constructor(
+    private readonly hub: DisplayHub,
+    private readonly ws: WebSocket,
+    private readonly limits: FlowLimits,
+    private readonly events: HubEvents,
+  ) {
+    const s = hub.source.surface;
+    this.queue = new DamageQueue(s?.width ?? 0, s?.height ?? 0);
+    ws.on('message', (data, isBinary) => {
+      if (this.disposed) return;
+      if (isBinary) return this.violation(CloseCode.unsupportedData, 'binary message from viewer');
+      this.received(data.toString());
+    });
+    ws.on('error', (err) => this.events.protocolViolation(`display viewer socket error: ${err.message}`));
+  }
+
+  start(): void {
+    const src = this.hub.source;
+    if (src.surface) this.surfaceChanged(src.surface);
+    if (src.cursor) this.send(cursorMessage(src.cursor));
+    this.send({ t: 'input-mode', absolute: src.absolute, modifiers: this.hub.modifiers });
+  }
+
+  stats(): ViewerStats {
+    return {
+      vmId: this.hub.vmId,
+      console: this.hub.console,
+      queuedRects: this.queue.size,
+      pullPending: this.pullPending,
+      pendingMessages: this.pending.size,
+      bufferedAmount: this.ws.bufferedAmount,
+      framesSent: this.framesSent,
+      bytesSent: this.bytesSent,
+      inputsSent: this.inputsSent,
+      inputsDropped: this.inputsDropped,
+    };
+  }
+
+  surfaceChanged(s: Surface): void {
+    this.queue.reset(s.width, s.height);
+    // A newer surface makes a pending older one (and its frames) moot; the message goes first.
+    this.pending.delete('surface');
+    // The SurfaceInfo as the source has it; pixels reach the browser as FramePackets with packed rows.
+    this.send({ t: 'surface', surface: { id: s.id, width: s.width, height: s.height, stride: s.stride, format: s.format, transport: s.transport } });
+  }
+
+  damaged(rects: Rect[]): void {
+    this.queue.add(rects);
+    if (this.pullPending) this.flush();
+  }
+
+  send(m: DisplayMessage): void {
+    this.pending.delete(m.t);
+    this.pending.set(m.t, m);
+    this.flush();
+  }
+
+  /** Sends a last message and closes; used when the source ends or the server shuts down. */
+  endWith(reason: string): void {
+    if (this.disposed) return;
+    if (this.ws.readyState === this.ws.OPEN) {
+      this.ws.send(JSON.stringify({ t: 'closed', reason } satisfies DisplayMessage));
+      this.ws.close(CloseCode.displayEnded, reason.slice(0, 120));
+    }
+    this.dispose();
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    if (this.retry) clearTimeout(this.retry);
+    this.retry = null;
+    this.pending.clear();
+  }
+
+  private received(text: string): void {
+    const p = parseViewerMessage(text, this.hub.source.surface);
+    switch (p.kind) {
+      case 'ok':
+        if (p.value.t === 'pull') {
+          this.pullPending = true;
+          this.flush();
+        } else {
+          this.inputsSent++;
+          this.hub.source.sendInput(p.value.input);
+        }
+        return;
+      case 'drop':
+        this.inputsDropped++;
+        return;
+      case 'reply':
+      case 'fatal':
+        return this.violation(CloseCode.policyViolation, p.kind === 'fatal' ? p.why : 'unexpected message');
+    }
+  }
+
+  private violation(code: number, why: string): void {
+    this.events.protocolViolation(`display viewer of ${this.hub.vmId}:${this.hub.console} closed: ${why}`);
+    this.ws.close(code, why.slice(0, 120));
+    this.dispose();
+  }
+
+  /** Sends what the socket has room for: pending messages first, then one frame if pulled. */
+  private flush(): void {
+    if (this.disposed || this.ws.readyState !== this.ws.OPEN) return;
+    if (this.ws.bufferedAmount > this.limits.hardBufferBytes) {
+      return this.violation(CloseCode.policyViolation, 'viewer is not reading its socket');
+    }
+    for (const [t, m] of this.pending) {
+      if (this.ws.bufferedAmount > this.limits.softBufferBytes) return this.scheduleFlush();
+      this.pending.delete(t);
+      this.ws.send(JSON.stringify(m));
+    }
+    if (!this.pullPending || this.queue.size === 0) return;
+    const s = this.hub.source.surface;
+    if (!s || s.width !== this.queue.surfaceWidth || s.height !== this.queue.surfaceHeight) return;
+    if (this.ws.bufferedAmount > this.limits.softBufferBytes) return this.scheduleFlush();
+    const rects = this.queue.take();
+    const packet = encodeFramePacket(s.id, rects, { pixels: s.pixels, stride: s.stride });
+    this.pullPending = false;
+    this.framesSent++;
+    this.bytesSent += packet.byteLength;
+    this.ws.send(packet, { binary: true });
+  }
+
+  private scheduleFlush(): void {
+    if (this.retry || this.disposed) return;
+    this.retry = setTimeout(() => {
+      this.retry = null;
+      this.flush();
+    }, RETRY_MS);
+  }
+}

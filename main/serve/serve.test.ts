@@ -1,0 +1,428 @@
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { WebSocket } from 'ws';
+import type { DisplayMessage, HostArgs, HostMethod, HostValue, Result, SurfaceInfo, VmSummary } from '../../common/contract.js';
+import { decodeFramePacket } from '../../common/frame-packet.js';
+import { SyntheticDisplay } from '../display/synthetic-display.js';
+import type { DisplaySource } from '../display/display-source.js';
+import { cookieName } from './auth.js';
+import type { ServeBackend } from './serve-backend.js';
+import { startServe, type ServeHandle } from './serve.js';
+
+const site = mkdtempSync(join(tmpdir(), 'kju-serve-test-'));
+writeFileSync(join(site, 'index.html'), '<!doctype html><script src="index.js" type="module"></script>');
+writeFileSync(join(site, 'index.js'), 'console.log(1)');
+mkdirSync(join(site, 'sub.js'));
+writeFileSync(join(site, '.hidden.js'), 'secret');
+const outside = mkdtempSync(join(tmpdir(), 'kju-serve-outside-'));
+writeFileSync(join(outside, 'secret.txt'), 'secret');
+writeFileSync(join(outside, 'secret.js'), 'secret');
+symlinkSync(join(outside, 'secret.js'), join(site, 'link.js'));
+after(() => {
+  rmSync(site, { recursive: true, force: true });
+  rmSync(outside, { recursive: true, force: true });
+});
+
+const vm: VmSummary = { id: 'vm1', name: 'Test', state: 'running', display: 'dbus', memoryMiB: 256, cpus: 1 };
+
+/** An in-test backend: VM 'vm1' console 0 is `display`; anything else cannot be opened. */
+class TestBackend implements ServeBackend {
+  displays = new Map<string, SyntheticDisplay>();
+  opened = 0;
+  private listeners = new Set<(vms: VmSummary[]) => void>();
+  constructor(public makeDisplay: () => SyntheticDisplay) {}
+  async call<M extends HostMethod>(method: M, args: HostArgs<M>): Promise<Result<HostValue<M>>> {
+    if (method === 'listVms') return { ok: true, value: [vm] as HostValue<M> };
+    if (method === 'startVm' && (args as HostArgs<'startVm'>).id === 'boom') throw new Error('kaboom');
+    return { ok: false, code: 'not-found', message: `no VM ${(args as { id: string }).id}` };
+  }
+  async openDisplay(vmId: string, console: number): Promise<Result<DisplaySource>> {
+    if (vmId !== 'vm1' || console !== 0) return { ok: false, code: 'not-found', message: `no display ${vmId}:${console}` };
+    this.opened++;
+    const d = this.makeDisplay();
+    this.displays.set(`${vmId}:${console}`, d);
+    return { ok: true, value: d };
+  }
+  onVmsChanged(cb: (vms: VmSummary[]) => void): () => void {
+    this.listeners.add(cb);
+    return () => this.listeners.delete(cb);
+  }
+  emitVms(vms: VmSummary[]): void {
+    for (const cb of this.listeners) cb(vms);
+  }
+  get listenerCount(): number {
+    return this.listeners.size;
+  }
+}
+
+async function until(what: string, cond: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/** A Node-side viewer that reconstructs the surface from frames, like the browser does. */
+class Viewer {
+  ws: WebSocket;
+  messages: DisplayMessage[] = [];
+  frames = 0;
+  surface: SurfaceInfo | null = null;
+  pixels = new Uint8Array(0);
+  closed: { code: number; reason: string } | null = null;
+  autoPull: boolean;
+  errors: string[] = [];
+  constructor(serve: ServeHandle, opts: { autoPull?: boolean; path?: string } = {}) {
+    this.autoPull = opts.autoPull ?? true;
+    this.ws = new WebSocket(`ws://127.0.0.1:${serve.port}${opts.path ?? '/ws/display?vm=vm1&console=0'}&token=${serve.token}`, { origin: serve.origin });
+    this.ws.binaryType = 'arraybuffer';
+    this.ws.on('message', (data, isBinary) => {
+      if (!isBinary) {
+        const m = JSON.parse(String(data)) as DisplayMessage;
+        this.messages.push(m);
+        if (m.t === 'surface') {
+          this.surface = m.surface;
+          this.pixels = new Uint8Array(m.surface.width * m.surface.height * 4);
+        }
+        if (m.t === 'input-mode' && this.autoPull && this.messages.filter((x) => x.t === 'input-mode').length === 1) this.pull();
+        return;
+      }
+      this.frames++;
+      try {
+        const f = decodeFramePacket(data as ArrayBuffer, this.surface!);
+        assert.equal(f.surfaceId, this.surface!.id);
+        f.rects.forEach((r, i) => {
+          for (let y = 0; y < r.h; y++) this.pixels.set(f.pixels![i].subarray(y * r.w * 4, (y + 1) * r.w * 4), ((r.y + y) * this.surface!.width + r.x) * 4);
+        });
+      } catch (e) {
+        this.errors.push(String(e));
+      }
+      if (this.autoPull) this.pull();
+    });
+    this.ws.on('close', (code, reason) => (this.closed = { code, reason: String(reason) }));
+    this.ws.on('error', () => {});
+  }
+  pull(): void {
+    if (this.ws.readyState === this.ws.OPEN) this.ws.send('{"t":"pull"}');
+  }
+  opened(): Promise<void> {
+    return until('viewer open', () => this.messages.length > 0 || this.closed !== null);
+  }
+  matches(d: SyntheticDisplay): boolean {
+    const s = d.surface!;
+    return !!this.surface && this.surface.id === s.id && Buffer.compare(Buffer.from(this.pixels), Buffer.from(d.snapshot())) === 0;
+  }
+}
+
+async function withServe(fn: (serve: ServeHandle, backend: TestBackend, log: string[]) => Promise<void>, makeDisplay = () => new SyntheticDisplay({ width: 64, height: 48, rowPadding: 8 })) {
+  const backend = new TestBackend(makeDisplay);
+  const log: string[] = [];
+  const serve = await startServe({ backend, staticDir: site, log: (l) => log.push(l) });
+  try {
+    await fn(serve, backend, log);
+  } finally {
+    await serve.close();
+  }
+}
+
+function get(serve: ServeHandle, path: string, headers: Record<string, string> = {}, method = 'GET'): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+  return new Promise((ok, fail) => {
+    const req = request({ host: '127.0.0.1', port: serve.port, path, method, headers }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => (body += c));
+      res.on('end', () => ok({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on('error', fail);
+    req.end();
+  });
+}
+
+function upgradeStatus(url: string, headers: Record<string, string>): Promise<number> {
+  return new Promise((ok, fail) => {
+    const ws = new WebSocket(url, { headers });
+    ws.on('unexpected-response', (_req, res) => {
+      ok(res.statusCode ?? 0);
+      res.resume();
+    });
+    ws.on('open', () => {
+      ws.close();
+      ok(101);
+    });
+    ws.on('error', (e) => fail(e));
+  });
+}
+
+test('the page needs the token; the query sets a per-port HttpOnly SameSite=Strict cookie that then suffices', async () => {
+  await withServe(async (serve) => {
+    assert.match(serve.url, new RegExp(`^http://127\\.0\\.0\\.1:${serve.port}/\\?token=[A-Za-z0-9_-]{43}$`));
+    assert.equal(serve.warning, null);
+    assert.equal((await get(serve, '/')).status, 401);
+    assert.equal((await get(serve, '/?token=wrong')).status, 401);
+    const page = await get(serve, `/?token=${serve.token}`);
+    assert.equal(page.status, 200);
+    assert.match(page.body, /<script/);
+    const cookie = String(page.headers['set-cookie']);
+    assert.match(cookie, new RegExp(`^${cookieName(serve.port)}=${serve.token};`));
+    assert.match(cookie, /HttpOnly/);
+    assert.match(cookie, /SameSite=Strict/);
+    const js = await get(serve, '/index.js', { cookie: `${cookieName(serve.port)}=${serve.token}` });
+    assert.equal(js.status, 200);
+    assert.equal(js.headers['content-type'], 'text/javascript; charset=utf-8');
+    assert.equal(serve.stats().httpRefused, 2);
+  });
+});
+
+test('every response carries isolation, CSP and nosniff headers', async () => {
+  await withServe(async (serve) => {
+    for (const path of [`/?token=${serve.token}`, `/index.js?token=${serve.token}`, `/missing.js?token=${serve.token}`, '/']) {
+      const r = await get(serve, path);
+      assert.equal(r.headers['cross-origin-opener-policy'], 'same-origin', path);
+      assert.equal(r.headers['cross-origin-embedder-policy'], 'require-corp', path);
+      assert.equal(r.headers['x-content-type-options'], 'nosniff', path);
+      const csp = String(r.headers['content-security-policy']);
+      assert.match(csp, /default-src 'none'/);
+      assert.match(csp, /script-src 'self'(;|$)/);
+      assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
+      assert.match(csp, /frame-ancestors 'none'/);
+    }
+  });
+});
+
+test('no path leaves the static root, lists a directory or reaches a dotfile or symlink out', async () => {
+  await withServe(async (serve) => {
+    const t = `token=${serve.token}`;
+    const attempts = [
+      '/../secret.txt',
+      '/..%2f..%2fetc%2fpasswd',
+      '/%2e%2e/%2e%2e/etc/passwd',
+      '/%2e%2e%2fsecret.js',
+      '/..\\secret.js',
+      '/%5c..%5csecret.js',
+      '/sub.js',
+      '/sub.js/',
+      '/.hidden.js',
+      '/link.js',
+      '//etc/passwd',
+      '/index.html%00.js',
+      '/%ff.js',
+      `/${'../'.repeat(8)}etc/passwd`,
+      '/package.json',
+      '/index.ts',
+    ];
+    for (const p of attempts) {
+      const r = await get(serve, `${p}?${t}`);
+      assert.equal(r.status, 404, `${p} → ${r.status}`);
+      assert.doesNotMatch(r.body, /secret|root:/);
+    }
+    assert.equal((await get(serve, `/?${t}`, {}, 'POST')).status, 405);
+    assert.equal((await get(serve, `/index.js?${t}`, {}, 'HEAD')).status, 200);
+  });
+});
+
+test('WebSocket upgrades need the token and the served Origin', async () => {
+  await withServe(async (serve) => {
+    const base = `ws://127.0.0.1:${serve.port}`;
+    const o = { origin: serve.origin };
+    assert.equal(await upgradeStatus(`${base}/ws/control`, o), 401);
+    assert.equal(await upgradeStatus(`${base}/ws/control?token=nope`, o), 401);
+    assert.equal(await upgradeStatus(`${base}/ws/display?vm=vm1`, o), 401);
+    assert.equal(await upgradeStatus(`${base}/ws/control?token=${serve.token}`, { origin: 'http://evil.example' }), 403);
+    assert.equal(await upgradeStatus(`${base}/ws/control?token=${serve.token}`, { origin: `http://127.0.0.1:${serve.port + 1}` }), 403);
+    assert.equal(await upgradeStatus(`${base}/ws/control?token=${serve.token}`, {}), 403);
+    assert.equal(await upgradeStatus(`${base}/ws/display?vm=vm1&token=${serve.token}`, { origin: 'http://evil.example' }), 403);
+    assert.equal(await upgradeStatus(`${base}/ws/elsewhere?token=${serve.token}`, o), 404);
+    assert.equal(await upgradeStatus(`${base}/ws/display?token=${serve.token}`, o), 400);
+    assert.equal(await upgradeStatus(`${base}/ws/control?token=${serve.token}`, o), 101);
+    assert.equal(await upgradeStatus(`${base}/ws/control`, { ...o, cookie: `${cookieName(serve.port)}=${serve.token}` }), 101);
+    assert.equal(serve.stats().upgradesRefused, 9);
+  });
+});
+
+test('control socket: calls, error replies, pushed VM lists, fatal garbage', async () => {
+  await withServe(async (serve, backend, log) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${serve.port}/ws/control?token=${serve.token}`, { origin: serve.origin });
+    const got: Record<string, unknown>[] = [];
+    let closed: number | null = null;
+    ws.on('message', (d) => got.push(JSON.parse(String(d))));
+    ws.on('close', (c) => (closed = c));
+    await new Promise((r) => ws.once('open', r));
+    ws.send(JSON.stringify({ id: 1, method: 'listVms', args: {} }));
+    ws.send(JSON.stringify({ id: 2, method: 'startVm', args: { id: 'nope' } }));
+    ws.send(JSON.stringify({ id: 3, method: 'startVm', args: { id: 'boom' } }));
+    ws.send(JSON.stringify({ id: 4, method: 'dropTables', args: {} }));
+    ws.send(JSON.stringify({ id: 5, method: 'stopVm', args: { id: 7 } }));
+    await until('5 replies', () => got.length === 5);
+    const byId = new Map(got.map((m) => [m.id, m.result as Result<unknown>]));
+    assert.deepEqual(byId.get(1), { ok: true, value: [vm] });
+    assert.equal(byId.get(2)?.ok === false && byId.get(2)?.ok === false && (byId.get(2) as { code: string }).code, 'not-found');
+    assert.deepEqual(byId.get(3), { ok: false, code: 'internal', message: 'kaboom' });
+    assert.equal((byId.get(4) as { code: string }).code, 'unknown-method');
+    assert.equal((byId.get(5) as { code: string }).code, 'bad-args');
+    backend.emitVms([{ ...vm, state: 'paused' }]);
+    await until('vms push', () => got.length === 6);
+    assert.deepEqual(got[5], { t: 'vms', vms: [{ ...vm, state: 'paused' }] });
+    ws.send('{"id":6,');
+    await until('close', () => closed !== null);
+    assert.equal(closed, 1008);
+    assert.equal(serve.stats().protocolViolations, 1);
+    assert.ok(log.some((l) => l.includes('invalid JSON')));
+  });
+});
+
+test('display: surface, input-mode, then no frame until pulled; frames rebuild the surface exactly', async () => {
+  await withServe(async (serve, backend) => {
+    const v = new Viewer(serve, { autoPull: false });
+    await v.opened();
+    const d = backend.displays.get('vm1:0')!;
+    d.setCursor({ width: 2, height: 1, hotX: 0, hotY: 0, pixels: new Uint8Array(8).fill(7) });
+    await until('cursor', () => v.messages.some((m) => m.t === 'cursor'));
+    assert.deepEqual(v.messages.slice(0, 2).map((m) => m.t), ['surface', 'input-mode']);
+    assert.equal(v.surface?.stride, 64 * 4 + 8, 'the surface message carries the source stride');
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(v.frames, 0);
+    v.pull();
+    await until('first frame', () => v.frames === 1);
+    assert.ok(v.matches(d));
+    d.paint([{ x: 1, y: 2, w: 3, h: 4 }], () => 0xff0000ff);
+    d.paint([{ x: 4, y: 2, w: 3, h: 4 }], () => 0xff00ff00);
+    d.paint([{ x: 50, y: 40, w: 5, h: 5 }], () => 0xffff0000);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(v.frames, 1, 'no frame without a pull');
+    assert.equal(serve.viewers()[0].queuedRects, 2, 'adjacent damage merged');
+    v.pull();
+    await until('second frame', () => v.frames === 2);
+    assert.ok(v.matches(d));
+    assert.deepEqual(v.errors, []);
+    v.ws.close();
+  });
+});
+
+test('inputs reach the source; abs outside the surface is dropped; the last viewer leaving closes the source', async () => {
+  await withServe(async (serve, backend) => {
+    const v = new Viewer(serve);
+    await v.opened();
+    const d = backend.displays.get('vm1:0')!;
+    const inputs = [
+      { t: 'key', down: true, qnum: 0x1c },
+      { t: 'abs', x: 63, y: 47 },
+      { t: 'abs', x: 64, y: 0 },
+      { t: 'button', down: false, button: 2 },
+    ];
+    for (const input of inputs) v.ws.send(JSON.stringify({ t: 'input', input }));
+    await until('inputs', () => d.inputs.length === 3);
+    assert.deepEqual(d.inputs, [inputs[0], inputs[1], inputs[3]]);
+    await until('drop counted', () => serve.viewers()[0]?.inputsDropped === 1);
+    const second = new Viewer(serve);
+    await second.opened();
+    assert.equal(backend.opened, 1, 'viewers of one console share one source');
+    assert.equal(serve.stats().displayViewers, 2);
+    v.ws.close();
+    second.ws.close();
+    await until('source closed', () => d.closed);
+    assert.equal(serve.stats().openDisplays, 0);
+  });
+});
+
+test('a display that cannot open closes with 4404 and says why; a source that ends tells its viewers', async () => {
+  await withServe(async (serve, backend) => {
+    const bad = new Viewer(serve, { path: '/ws/display?vm=ghost&console=0' });
+    await until('closed', () => bad.closed !== null);
+    assert.equal(bad.closed!.code, 4404);
+    assert.deepEqual(bad.messages, [{ t: 'closed', reason: 'no display ghost:0' }]);
+    const v = new Viewer(serve);
+    await v.opened();
+    backend.displays.get('vm1:0')!.close('QEMU exited');
+    await until('closed', () => v.closed !== null);
+    assert.equal(v.closed!.code, 4000);
+    assert.deepEqual(v.messages.at(-1), { t: 'closed', reason: 'QEMU exited' });
+  });
+});
+
+test('garbage closes only the client that sent it', async () => {
+  await withServe(async (serve, backend) => {
+    const good = new Viewer(serve);
+    await good.opened();
+    const d = backend.displays.get('vm1:0')!;
+    const stop = d.animate({ rate: 100 });
+    const cases: [string, (ws: WebSocket) => void, number][] = [
+      ['invalid JSON', (ws) => ws.send('{"t":'), 1008],
+      ['unknown type', (ws) => ws.send('{"t":"explode"}'), 1008],
+      ['bad key', (ws) => ws.send('{"t":"input","input":{"t":"key","down":true,"qnum":4096}}'), 1008],
+      ['bad button', (ws) => ws.send('{"t":"input","input":{"t":"button","down":true,"button":42}}'), 1008],
+      ['binary', (ws) => ws.send(Buffer.from([1, 2, 3])), 1003],
+      ['huge', (ws) => ws.send(JSON.stringify({ t: 'pull', pad: 'x'.repeat(100_000) })), 1009],
+    ];
+    for (const [what, send, code] of cases) {
+      const bad = new Viewer(serve, { autoPull: false });
+      await bad.opened();
+      send(bad.ws);
+      await until(what, () => bad.closed !== null);
+      assert.equal(bad.closed!.code, code, what);
+    }
+    const before = good.frames;
+    await until('good viewer still receiving', () => good.frames > before + 5);
+    stop();
+    await new Promise((r) => setTimeout(r, 50));
+    await until('good viewer converged', () => good.matches(d));
+    assert.equal(good.closed, null);
+    assert.equal(serve.stats().protocolViolations, cases.length);
+    assert.equal(d.inputs.length, 0);
+  });
+});
+
+test('a viewer that never pulls holds merged rects only and does not slow the others', async () => {
+  await withServe(
+    async (serve, backend) => {
+      const slow = new Viewer(serve, { autoPull: false });
+      await slow.opened();
+      const fast = new Viewer(serve);
+      await fast.opened();
+      const d = backend.displays.get('vm1:0')!;
+      const stop = d.animate({ rate: 200, rectsPerTick: 8, maxSide: 24, seed: 3 });
+      const start = fast.frames;
+      await new Promise((r) => setTimeout(r, 1000));
+      const rate = fast.frames - start;
+      const slowStats = serve.viewers().find((s) => s.framesSent === 0)!;
+      stop();
+      assert.ok(rate >= 60, `fast viewer got ${rate} frames in 1 s while damage came 200 times`);
+      assert.ok(slowStats.queuedRects <= 64, `slow viewer queue ${slowStats.queuedRects}`);
+      assert.ok(slowStats.bufferedAmount < 4096, `slow viewer buffered ${slowStats.bufferedAmount}`);
+      await until('fast converged', () => fast.matches(d));
+      slow.pull();
+      await until('slow frame', () => slow.frames === 1);
+      assert.ok(slow.matches(d), 'one pull brings the slow viewer up to date');
+    },
+    () => new SyntheticDisplay({ width: 320, height: 200 }),
+  );
+});
+
+test('a resolution storm leaves every viewer with the final surface and a full frame of it', async () => {
+  await withServe(async (serve, backend) => {
+    const a = new Viewer(serve);
+    const b = new Viewer(serve, { autoPull: false });
+    await a.opened();
+    await b.opened();
+    const d = backend.displays.get('vm1:0')!;
+    for (let i = 0; i < 100; i++) {
+      d.setSurface(16 + ((i * 7) % 50), 8 + ((i * 5) % 40));
+      if (i % 3 === 0) d.paint([{ x: 0, y: 0, w: 4, h: 4 }], () => 0xff123456 + i);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const final = d.setSurface(97, 61);
+    d.paint([{ x: 90, y: 60, w: 7, h: 1 }], () => 0xffabcdef);
+    await until('a converged', () => a.matches(d));
+    b.pull();
+    await until('b converged', () => b.matches(d));
+    assert.equal(a.surface!.id, final.id);
+    assert.deepEqual([a.errors, b.errors], [[], []]);
+    // every frame followed the surface message it belongs to
+    const lastSurface = b.messages.filter((m) => m.t === 'surface').at(-1);
+    assert.equal(lastSurface?.t === 'surface' && lastSurface.surface.id, final.id);
+  });
+});

@@ -1,0 +1,274 @@
+// `kju serve`: the renderer's page and its WebSocket bridge over HTTP, so a browser on another
+// machine can list, start and view VMs. The protocol is described in ./protocol.ts. Everything
+// runs on the Node event loop of the caller.
+import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import { existsSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { Result, VmSummary } from '../../common/contract.js';
+import { checkTokenFormat, exposureWarning, findToken, generateToken, originAllowed, tokenCookie } from './auth.js';
+import { DEFAULT_FLOW_LIMITS, DisplayHub, type FlowLimits, type ViewerStats } from './display-hub.js';
+import {
+  CloseCode,
+  CONTROL_PATH,
+  DISPLAY_PATH,
+  MAX_CONTROL_MESSAGE,
+  MAX_DISPLAY_MESSAGE,
+  parseControlRequest,
+  parseDisplayTarget,
+  type ControlServerMessage,
+} from './protocol.js';
+import type { ServeBackend } from './serve-backend.js';
+import { securityHeaders, serveStatic } from './static-files.js';
+
+export interface ServeOptions {
+  backend: ServeBackend;
+  /** default 127.0.0.1; anything else is reachable from other machines (see `warning`) */
+  host?: string;
+  /** default 0: a free port */
+  port?: number;
+  /** default: 32 random bytes, base64url */
+  token?: string;
+  /** folder with index.html and its assets; default: the built renderer (app/out/renderer) */
+  staticDir?: string;
+  /** one line per notable event (refused clients, protocol violations); default: stderr */
+  log?: (line: string) => void;
+  flowLimits?: Partial<FlowLimits>;
+}
+
+export interface ServeStats {
+  /** HTTP requests answered 401 for a missing or wrong token */
+  httpRefused: number;
+  /** WebSocket upgrades refused (token, origin, path, bad display target) */
+  upgradesRefused: number;
+  /** clients closed for breaking the protocol (bad JSON, bad input, binary, oversize, not reading) */
+  protocolViolations: number;
+  controlClients: number;
+  displayViewers: number;
+  openDisplays: number;
+}
+
+export interface ServeHandle {
+  /** the URL to open, token included */
+  url: string;
+  /** http://host:port as browsers see it */
+  origin: string;
+  host: string;
+  port: number;
+  token: string;
+  /** set when the host is reachable from other machines; print it */
+  warning: string | null;
+  stats(): ServeStats;
+  viewers(): ViewerStats[];
+  /** Closes every client and display, then the listening socket. */
+  close(): Promise<void>;
+}
+
+export class ServeError extends Error {
+  override name = 'ServeError';
+}
+
+/** The built renderer next to the bundle (app/out/renderer), or app/out/renderer of the checkout when run from source. */
+export function defaultStaticDir(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const bundled = join(here, 'renderer');
+  if (existsSync(join(bundled, 'index.html'))) return bundled;
+  return resolve(here, '../../app/out/renderer');
+}
+
+function urlHost(host: string): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+}
+
+/** Refuses a WebSocket upgrade with a plain HTTP answer (browsers only see that it failed). */
+function refuseUpgrade(socket: Duplex, status: number, text: string): void {
+  const body = `${text}\n`;
+  socket.on('error', () => {});
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+}
+
+export async function startServe(opts: ServeOptions): Promise<ServeHandle> {
+  const host = opts.host ?? '127.0.0.1';
+  const token = opts.token ?? generateToken();
+  const tokenProblem = checkTokenFormat(token);
+  if (tokenProblem) throw new ServeError(tokenProblem);
+  const staticDir = resolve(opts.staticDir ?? defaultStaticDir());
+  const log = opts.log ?? ((line: string) => process.stderr.write(`kju serve: ${line}\n`));
+  const limits: FlowLimits = { ...DEFAULT_FLOW_LIMITS, ...opts.flowLimits };
+  const backend = opts.backend;
+  let port = 0;
+
+  const stats = { httpRefused: 0, upgradesRefused: 0, protocolViolations: 0 };
+  const controlClients = new Set<WebSocket>();
+  const hubs = new Map<string, Promise<DisplayHub | string>>();
+  const openHubs = new Set<DisplayHub>();
+  const hubEvents = {
+    protocolViolation: (why: string) => {
+      stats.protocolViolations++;
+      log(why);
+    },
+    log,
+  };
+
+  const server = createServer((req, res) => void handleHttp(req, res));
+  const wssControl = new WebSocketServer({ noServer: true, maxPayload: MAX_CONTROL_MESSAGE });
+  const wssDisplay = new WebSocketServer({ noServer: true, maxPayload: MAX_DISPLAY_MESSAGE });
+
+  async function handleHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const headers = securityHeaders(req.headers.host);
+    const url = new URL(req.url ?? '/', 'http://kju.invalid');
+    const tokenFrom = findToken(url, req.headers, token, port);
+    if (!tokenFrom) {
+      stats.httpRefused++;
+      res.writeHead(401, { ...headers, 'Content-Type': 'text/plain; charset=utf-8' });
+      res.end('kju serve: this page needs its token. Open the URL that `kju serve` printed (it ends in ?token=...).\n');
+      return;
+    }
+    if (tokenFrom === 'query') headers['Set-Cookie'] = tokenCookie(token, port);
+    await serveStatic(req, res, staticDir, url.pathname, headers);
+  }
+
+  function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const url = new URL(req.url ?? '/', 'http://kju.invalid');
+    const refuse = (status: number, why: string) => {
+      stats.upgradesRefused++;
+      log(`refused a WebSocket from ${req.socket.remoteAddress ?? '?'}: ${why}`);
+      refuseUpgrade(socket, status, why);
+    };
+    if (url.pathname !== CONTROL_PATH && url.pathname !== DISPLAY_PATH) return refuse(404, 'no such socket');
+    if (!findToken(url, req.headers, token, port)) return refuse(401, 'missing or wrong token');
+    if (!originAllowed(req.headers)) return refuse(403, 'Origin does not match this server');
+    if (url.pathname === CONTROL_PATH) {
+      wssControl.handleUpgrade(req, socket, head, (ws) => acceptControl(ws));
+      return;
+    }
+    const target = parseDisplayTarget(url.searchParams);
+    if (!target) return refuse(400, 'display socket needs ?vm=<id>&console=<n>');
+    void acceptDisplay(req, socket, head, target.vmId, target.console);
+  }
+
+  function acceptControl(ws: WebSocket): void {
+    controlClients.add(ws);
+    ws.on('close', () => controlClients.delete(ws));
+    ws.on('error', (err) => hubEvents.protocolViolation(`control socket error: ${err.message}`));
+    const reply = (m: ControlServerMessage) => {
+      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(m));
+    };
+    ws.on('message', (data, isBinary) => {
+      if (ws.readyState !== ws.OPEN) return;
+      if (isBinary) {
+        hubEvents.protocolViolation('control client closed: binary message');
+        return ws.close(CloseCode.unsupportedData, 'binary message');
+      }
+      const p = parseControlRequest(data.toString());
+      if (p.kind === 'fatal' || p.kind === 'drop') {
+        hubEvents.protocolViolation(`control client closed: ${p.why}`);
+        return ws.close(CloseCode.policyViolation, p.why.slice(0, 120));
+      }
+      if (p.kind === 'reply') return reply({ id: p.id, result: p.result });
+      const { id, method, args } = p.value;
+      // The union of requests does not narrow `call`'s generic; each method's args were checked in parseControlRequest.
+      (backend.call as (m: string, a: unknown) => Promise<unknown>)(method, args).then(
+        (result) => reply({ id, result: result as Result<unknown> }),
+        (err: unknown) => reply({ id, result: { ok: false, code: 'internal', message: err instanceof Error ? err.message : String(err) } }),
+      );
+    });
+  }
+
+  const unsubscribeVms = backend.onVmsChanged((vms: VmSummary[]) => {
+    const text = JSON.stringify({ t: 'vms', vms } satisfies ControlServerMessage);
+    for (const ws of controlClients) if (ws.readyState === ws.OPEN) ws.send(text);
+  });
+
+  /** One hub per (vm, console), opened by the first viewer; a string is why it could not open. */
+  function hubFor(vmId: string, consoleNo: number): Promise<DisplayHub | string> {
+    const key = JSON.stringify([vmId, consoleNo]);
+    let p = hubs.get(key);
+    if (!p) {
+      p = backend.openDisplay(vmId, consoleNo).then(
+        (r) => {
+          if (!r.ok) {
+            hubs.delete(key);
+            return r.message;
+          }
+          const hub = new DisplayHub(vmId, consoleNo, r.value, limits, hubEvents, () => {
+            hubs.delete(key);
+            openHubs.delete(hub);
+          });
+          openHubs.add(hub);
+          return hub;
+        },
+        (err: unknown) => {
+          hubs.delete(key);
+          return err instanceof Error ? err.message : String(err);
+        },
+      );
+      hubs.set(key, p);
+    }
+    return p;
+  }
+
+  async function acceptDisplay(req: IncomingMessage, socket: Duplex, head: Buffer, vmId: string, consoleNo: number): Promise<void> {
+    const hub = await hubFor(vmId, consoleNo);
+    wssDisplay.handleUpgrade(req, socket, head, (ws) => {
+      if (typeof hub === 'string' || hub.isEnded) {
+        const reason = typeof hub === 'string' ? hub : 'the display has ended';
+        ws.send(JSON.stringify({ t: 'closed', reason }));
+        ws.close(CloseCode.displayUnavailable, reason.slice(0, 120));
+        return;
+      }
+      hub.addViewer(ws);
+    });
+    // handleUpgrade gives up silently on a socket that died while the display opened.
+    if (typeof hub !== 'string') queueMicrotask(() => hub.releaseIfUnused());
+  }
+
+  server.on('upgrade', handleUpgrade);
+  server.on('clientError', (_err, socket) => socket.destroy());
+
+  await new Promise<void>((ok, fail) => {
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      fail(new ServeError(err.code === 'EADDRINUSE' ? `port ${opts.port} on ${host} is in use: pick another with --port` : `cannot listen on ${host}:${opts.port ?? 0}: ${err.message}`, { cause: err })),
+    );
+    server.listen(opts.port ?? 0, host, () => ok());
+  });
+  port = (server.address() as AddressInfo).port;
+  const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  const origin = `http://${urlHost(shownHost)}:${port}`;
+
+  let closing: Promise<void> | null = null;
+  return {
+    url: `${origin}/?token=${token}`,
+    origin,
+    host,
+    port,
+    token,
+    warning: exposureWarning(host),
+    stats: () => ({
+      ...stats,
+      controlClients: controlClients.size,
+      displayViewers: [...openHubs].reduce((n, h) => n + h.viewers.size, 0),
+      openDisplays: openHubs.size,
+    }),
+    viewers: () => [...openHubs].flatMap((h) => [...h.viewers].map((v) => v.stats())),
+    close: () =>
+      (closing ??= (async () => {
+        unsubscribeVms();
+        for (const hub of [...openHubs]) hub.end(null);
+        for (const ws of controlClients) ws.close(1001, 'kju serve is shutting down');
+        // Give close frames a moment to leave, then cut what remains: server.close waits for every socket.
+        await new Promise((ok) => setTimeout(ok, 50));
+        for (const ws of [...wssControl.clients, ...wssDisplay.clients]) ws.terminate();
+        await new Promise<void>((ok) => {
+          server.close(() => ok());
+          server.closeAllConnections();
+        });
+      })()),
+  };
+}
