@@ -132,8 +132,10 @@ export function fileSize(fd: number): number {
  * Duplex stream over a unix stream socket that also carries fds (SCM_RIGHTS). Takes ownership of
  * fd (sets O_NONBLOCK) once the constructor returns; if it throws, the fd is left alone.
  * Reads are driven by a uv_poll on the constructing thread's loop; each recvmsg chunk (≤ 64 KiB)
- * is pushed as a Buffer. Received fds are emitted as 'fds' (number[]) BEFORE the chunk whose bytes
- * carried them; the listener owns them (with no 'fds' listener they are closed at once).
+ * is pushed as a Buffer, once a consumer reads (as with any Readable). Received fds are emitted as
+ * 'fds' (number[]) BEFORE the chunk whose bytes carried them (the kernel may glue earlier bytes in
+ * front of them in that chunk); the listener owns them. Fds that arrive while no 'fds' listener is
+ * attached are held, emitted as one batch when a listener is added, and closed on destroy.
  * EOF ends the readable side; as allowHalfOpen is false the writable side then ends too and the
  * stream destroys itself. destroy() closes the fd and stops the poll. Errors destroy the stream
  * with a NativeError. An open socket keeps its thread's loop alive unless unref()'d.
@@ -146,6 +148,8 @@ export class FdSocket extends Duplex {
   #fdsFor = new WeakMap<Uint8Array, number[]>();
   /** dup'ed fds not yet sent; closed on destroy. */
   #pendingDups = new Set<number[]>();
+  /** received while nobody listened to 'fds'; emitted when a listener comes, closed on destroy */
+  #unclaimedFds: number[] = [];
   #onWritable: (() => void) | null = null;
   #closed = false;
 
@@ -161,6 +165,10 @@ export class FdSocket extends Duplex {
         resume?.();
       },
     );
+    this.on('newListener', (event: string | symbol) => {
+      // after the listener is actually added; ahead of resume()'s own nextTick if 'fds' is attached first
+      if (event === 'fds' && this.#unclaimedFds.length > 0) process.nextTick(() => this.#flushUnclaimedFds());
+    });
   }
 
   /**
@@ -231,7 +239,7 @@ export class FdSocket extends Duplex {
     }
     if (fds) {
       if (this.listenerCount('fds') > 0) this.emit('fds', fds);
-      else this.closeFds(fds);
+      else this.#unclaimedFds.push(...fds);
     }
     if (chunk === undefined) {
       this.#handle.readStop();
@@ -271,6 +279,11 @@ export class FdSocket extends Duplex {
     }
   }
 
+  #flushUnclaimedFds(): void {
+    if (this.#closed || this.#unclaimedFds.length === 0 || this.listenerCount('fds') === 0) return;
+    this.emit('fds', this.#unclaimedFds.splice(0));
+  }
+
   #releaseDups(dups: number[]): void {
     if (!this.#pendingDups.delete(dups)) return;
     this.closeFds(dups);
@@ -291,6 +304,7 @@ export class FdSocket extends Duplex {
     this.#handle.close();
     for (const dups of this.#pendingDups) this.closeFds(dups);
     this.#pendingDups.clear();
+    this.closeFds(this.#unclaimedFds.splice(0));
     callback(error);
   }
 }

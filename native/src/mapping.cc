@@ -173,6 +173,7 @@ class MappingHandle : public Napi::ObjectWrap<MappingHandle>, public EnvResource
     Napi::Env env = info.Env();
     if (addr_ == nullptr) throw MakeNativeError(env, "copyRects on a released Mapping", "ERELEASED", "copyRects");
     uint64_t stride = static_cast<uint64_t>(ArgNonNegativeInt(info, 0, "stride"));
+    if (stride == 0) ThrowRange(env, "stride must be > 0");
     if (!info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array)
       ThrowType(env, "rects must be a Uint32Array");
     if (!info[2].IsTypedArray() || info[2].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
@@ -186,8 +187,10 @@ class MappingHandle : public Napi::ObjectWrap<MappingHandle>, public EnvResource
     for (size_t i = 0; i < n; i += 4) {
       uint64_t x = r[i], y = r[i + 1], w = r[i + 2], h = r[i + 3];
       if (w == 0 || h == 0) continue;
-      uint64_t end = (y + h - 1) * stride + (x + w) * 4;
-      if ((x + w) * 4 > stride || end > limit) {
+      // y + h - 1 <= limit / stride first, so the products below cannot overflow
+      bool out = (x + w) * 4 > stride || y + h - 1 > limit / stride ||
+                 (y + h - 1) * stride + (x + w) * 4 > limit;
+      if (out) {
         ThrowRange(env, "rect " + std::to_string(i / 4) + " {x:" + std::to_string(x) + ",y:" + std::to_string(y) +
                             ",w:" + std::to_string(w) + ",h:" + std::to_string(h) + "} is outside " +
                             std::to_string(limit) + " bytes at stride " + std::to_string(stride));

@@ -1,0 +1,207 @@
+import assert from 'node:assert/strict';
+import { closeSync, ftruncateSync, openSync, writeSync } from 'node:fs';
+import { describe, it } from 'node:test';
+
+import { Mapping, NativeError, closeFd, fileSize, memfdCreate } from './index.js';
+import { fileBytes, mapsOf } from './test-fixtures/proc.js';
+
+let serial = 0;
+function memfd(size: number): { fd: number; name: string } {
+  const name = `kju-map-test-${process.pid}-${serial++}`;
+  return { fd: memfdCreate(name, size), name };
+}
+
+function fillFile(fd: number, bytes: Uint8Array): void {
+  const rw = openSync(`/proc/self/fd/${fd}`, 'r+');
+  try {
+    writeSync(rw, bytes, 0, bytes.length, 0);
+  } finally {
+    closeSync(rw);
+  }
+}
+
+describe('Mapping.open size check', () => {
+  it('rejects a file shorter than offset+length with ESHORTFILE', () => {
+    const { fd } = memfd(4096);
+    try {
+      assert.equal(fileSize(fd), 4096);
+      for (const [offset, length] of [
+        [0, 8192],
+        [100, 4000],
+        [4096, 1],
+      ] as const) {
+        assert.throws(
+          () => Mapping.open(fd, offset, length),
+          (e: unknown) =>
+            e instanceof NativeError && e.code === 'ESHORTFILE' && e.syscall === 'fstat' && /only 4096/.test(e.message),
+        );
+      }
+      // exactly long enough is fine
+      Mapping.open(fd, 96, 4000).release();
+    } finally {
+      closeFd(fd);
+    }
+  });
+
+  it('rejects a file that shrank below the mapping before open', () => {
+    const { fd } = memfd(65536);
+    try {
+      ftruncateSync(fd, 1000);
+      assert.throws(() => Mapping.open(fd, 0, 65536, { view: 'copy' }), { code: 'ESHORTFILE' });
+    } finally {
+      closeFd(fd);
+    }
+  });
+
+  it('reports mmap errors with errno names (writable over a read-only fd)', () => {
+    const { fd } = memfd(4096);
+    const ro = openSync(`/proc/self/fd/${fd}`, 'r');
+    try {
+      assert.throws(() => Mapping.open(ro, 0, 4096, { writable: true }), { name: 'NativeError', code: 'EACCES' });
+    } finally {
+      closeSync(ro);
+      closeFd(fd);
+    }
+  });
+});
+
+describe('Mapping shared view', () => {
+  it('aliases the file pages (writes show up in the file, file writes in the view), at any offset', () => {
+    for (const offset of [0, 4096, 123]) {
+      const { fd } = memfd(3 * 4096);
+      try {
+        const m = Mapping.open(fd, offset, 8000, { writable: true });
+        assert.equal(m.mode, 'shared');
+        assert.equal(m.reason, undefined);
+        assert.equal(m.view.length, 8000);
+        assert.ok(m.view.buffer instanceof SharedArrayBuffer);
+        m.view[0] = 0xa5;
+        m.view[7999] = 0x5a;
+        const f = fileBytes(fd);
+        assert.equal(f[offset], 0xa5);
+        assert.equal(f[offset + 7999], 0x5a);
+        fillFile(fd, new Uint8Array(3 * 4096).fill(0x11));
+        assert.equal(m.view[500], 0x11);
+        m.release();
+      } finally {
+        closeFd(fd);
+      }
+    }
+  });
+
+  it('keeps working after the caller closes its fd (the mapping does not need it)', () => {
+    const { fd, name } = memfd(4096);
+    fillFile(fd, new Uint8Array(4096).fill(7));
+    const m = Mapping.open(fd, 0, 4096);
+    closeFd(fd);
+    assert.equal(m.view[4095], 7);
+    assert.equal(mapsOf(name).length, 1);
+    m.release();
+    assert.deepEqual(mapsOf(name), []);
+  });
+
+  it('release() restores anonymous memory: view reads zeros, the file keeps its data, maps no longer lists it', () => {
+    const { fd, name } = memfd(64 * 1024);
+    try {
+      const m = Mapping.open(fd, 4096, 40000, { writable: true });
+      assert.equal(m.mode, 'shared');
+      for (let i = 0; i < m.length; i++) m.view[i] = (i * 31 + 7) & 0xff;
+      assert.equal(mapsOf(name).length, 1, 'mapped while open');
+      m.release();
+      assert.deepEqual(mapsOf(name), [], '/proc/self/maps still lists the memfd');
+      assert.ok(m.view.every((b) => b === 0), 'view must read zeros after release');
+      // the SAB interior is ordinary memory again: writable without touching the file
+      m.view[10] = 99;
+      const f = fileBytes(fd);
+      for (let i = 0; i < 40000; i++) assert.equal(f[4096 + i], (i * 31 + 7) & 0xff);
+      m.release(); // idempotent
+      assert.throws(() => m.copyRects(400, [{ x: 0, y: 0, w: 1, h: 1 }]), { code: 'ERELEASED' });
+    } finally {
+      closeFd(fd);
+    }
+  });
+});
+
+describe('Mapping.copyRects', () => {
+  const W = 64, H = 32, stride = W * 4 + 16; // padded rows
+  const size = stride * H;
+  const pattern = new Uint8Array(size).map((_, i) => ((i * 13) % 251) + 1); // never zero
+
+  function expectOnly(dst: Uint8Array, rects: { x: number; y: number; w: number; h: number }[]): void {
+    const want = new Uint8Array(size);
+    for (const r of rects)
+      for (let y = r.y; y < r.y + r.h; y++) {
+        const at = y * stride + r.x * 4;
+        want.set(pattern.subarray(at, at + r.w * 4), at);
+      }
+    assert.deepEqual(Buffer.from(dst.subarray(0, size)), Buffer.from(want));
+  }
+
+  it('copies exactly the rect rows (copy mode, into view)', () => {
+    const { fd } = memfd(size);
+    try {
+      fillFile(fd, pattern);
+      const m = Mapping.open(fd, 0, size, { view: 'copy' });
+      assert.equal(m.mode, 'copy');
+      assert.equal(m.reason, 'requested');
+      assert.ok(m.view.buffer instanceof SharedArrayBuffer);
+      assert.ok(m.view.every((b) => b === 0));
+      const rects = [
+        { x: 0, y: 0, w: 1, h: 1 },
+        { x: 10, y: 5, w: 7, h: 3 },
+        { x: W - 2, y: H - 4, w: 2, h: 4 }, // touches the last byte of the last row
+        { x: 3, y: 3, w: 0, h: 9 }, // empty: ignored
+      ];
+      m.copyRects(stride, rects);
+      expectOnly(m.view, rects);
+      m.release();
+    } finally {
+      closeFd(fd);
+    }
+  });
+
+  it('accepts a flat Uint32Array and an explicit dst (shared mode)', () => {
+    const { fd } = memfd(size);
+    try {
+      fillFile(fd, pattern);
+      const m = Mapping.open(fd, 0, size);
+      assert.equal(m.mode, 'shared');
+      const dst = new Uint8Array(size);
+      m.copyRects(stride, new Uint32Array([1, 2, 3, 4, 20, 0, 40, 1]), dst);
+      expectOnly(dst, [
+        { x: 1, y: 2, w: 3, h: 4 },
+        { x: 20, y: 0, w: 40, h: 1 },
+      ]);
+      m.release();
+    } finally {
+      closeFd(fd);
+    }
+  });
+
+  it('rejects out-of-bounds rects with RangeError and copies nothing', () => {
+    const { fd } = memfd(size);
+    try {
+      fillFile(fd, pattern);
+      const m = Mapping.open(fd, 0, size, { view: 'copy' });
+      const ok = { x: 0, y: 0, w: 4, h: 4 };
+      const bad = [
+        { x: W - 3, y: 0, w: 4 + 4, h: 1 }, // row wider than stride
+        { x: 0, y: H - 1, w: 1, h: 2 }, // below the last row
+        { x: 0, y: 0xffffffff, w: 1, h: 0xffffffff }, // overflow bait
+        { x: 0xffffffff, y: 0, w: 1, h: 1 },
+      ];
+      for (const b of bad) {
+        assert.throws(() => m.copyRects(stride, [ok, b]), RangeError, JSON.stringify(b));
+        assert.ok(m.view.every((v) => v === 0), `nothing copied for ${JSON.stringify(b)}`);
+      }
+      assert.throws(() => m.copyRects(stride, [{ x: -1, y: 0, w: 1, h: 1 }]), RangeError);
+      assert.throws(() => m.copyRects(stride, new Uint32Array([1, 2, 3])), RangeError);
+      assert.throws(() => m.copyRects(stride, [ok], new Uint8Array(10)), RangeError, 'dst too small');
+      assert.throws(() => m.copyRects(0, [ok]), RangeError);
+      assert.throws(() => m.copyRects(2 ** 52, [{ x: 0, y: 300, w: 1, h: 1 }]), RangeError, 'stride overflow bait');
+      m.release();
+    } finally {
+      closeFd(fd);
+    }
+  });
+});
