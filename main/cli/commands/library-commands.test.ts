@@ -1,0 +1,150 @@
+// The library subcommands end to end: `node --import tsx main/cli/kju.ts ...` against a temp
+// library (KJU_LIBRARY), with the real qemu-img.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { cp, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseBundleConfig } from '../../library/bundle-config.js';
+
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+
+function kju(library: string, ...args: string[]): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'main/cli/kju.ts', ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, KJU_LIBRARY: library },
+  });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+async function tempLibrary(t: { after(fn: () => Promise<void>): void }): Promise<{ library: string; tmp: string }> {
+  const tmp = await mkdtemp(join(tmpdir(), 'kju-cli-'));
+  t.after(() => rm(tmp, { recursive: true, force: true }));
+  return { library: join(tmp, 'library'), tmp };
+}
+
+/** Every file under `dir` with a hash of its bytes: proves an error changed nothing on disk. */
+async function snapshot(dir: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  async function walk(d: string): Promise<void> {
+    for (const name of await readdir(d)) {
+      const p = join(d, name);
+      if ((await stat(p)).isDirectory()) {
+        out[`${relative(dir, p)}/`] = 'dir';
+        await walk(p);
+      } else out[relative(dir, p)] = createHash('sha256').update(await readFile(p)).digest('hex');
+    }
+  }
+  await walk(dir);
+  return out;
+}
+
+test('kju create makes a VM with a 64 MiB qcow2 disk whose config validates', async (t) => {
+  const { library } = await tempLibrary(t);
+  const r = kju(library, 'create', 'Deb', '--preset', 'linux', '--memory', '512', '--cpus', '1', '--disk-size', '64M', '--json');
+  assert.equal(r.code, 0, r.stderr);
+  const { bundle, config } = JSON.parse(r.stdout);
+  assert.equal(bundle, join(library, 'Deb.kju'));
+  const disk = JSON.parse(execFileSync('qemu-img', ['info', '--output=json', join(bundle, 'disk.qcow2')], { encoding: 'utf8' }));
+  assert.equal(disk.format, 'qcow2');
+  assert.equal(disk['virtual-size'], 67108864);
+  const onDisk = parseBundleConfig(await readFile(join(bundle, 'config.json'), 'utf8'), 'config.json');
+  assert.deepEqual(onDisk, config);
+  assert.equal(onDisk.memoryMiB, 512);
+  assert.equal(onDisk.cpus, 1);
+
+  const list = kju(library, 'list', '--json');
+  assert.equal(list.code, 0, list.stderr);
+  assert.deepEqual(JSON.parse(list.stdout), [
+    { id: config.id, name: 'Deb', state: 'stopped', display: 'virtio-vga', memoryMiB: 512, cpus: 1, bundle },
+  ]);
+  const text = kju(library, 'list');
+  assert.match(text.stdout, /^NAME\s+STATE\s+MEMORY\s+CPUS\s+DISPLAY\nDeb\s+stopped\s+512 MiB\s+1\s+virtio-vga\n$/);
+});
+
+test('kju edit, clone and delete', async (t) => {
+  const { library, tmp } = await tempLibrary(t);
+  assert.equal(kju(library, 'create', 'Deb', '--memory', '256', '--cpus', '1', '--disk-size', '64M').code, 0);
+  const iso = join(tmp, 'boot.iso');
+  await writeFile(iso, 'not really an iso');
+  const edit = kju(library, 'edit', 'deb', '--memory', '1G', '--display', 'std', '--iso', iso, '--json');
+  assert.equal(edit.code, 0, edit.stderr);
+  assert.deepEqual(
+    (({ memoryMiB, display, cdrom }) => ({ memoryMiB, display, cdrom }))(JSON.parse(edit.stdout).config),
+    { memoryMiB: 1024, display: 'std', cdrom: iso },
+  );
+  assert.equal(kju(library, 'clone', 'Deb', 'Copy').code, 0);
+  assert.equal(kju(library, 'clone', 'Deb', 'Thin', '--linked').code, 0);
+  const refused = kju(library, 'delete', 'Deb');
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /linked clones "Thin" read their disks from VM "Deb"; delete them first/);
+  assert.equal(kju(library, 'delete', 'Thin', '--permanent').code, 0);
+  const del = kju(library, 'delete', 'Deb', '--json');
+  assert.equal(del.code, 0, del.stderr);
+  assert.match(JSON.parse(del.stdout).trashedTo, /\/\.Trash\/Deb .*\.kju$/);
+  assert.deepEqual(JSON.parse(kju(library, 'list', '--json').stdout).map((v: { name: string }) => v.name), ['Copy']);
+});
+
+test('usage errors exit 2 with a message', async (t) => {
+  const { library } = await tempLibrary(t);
+  const r = kju(library, 'create', 'X', '--display', 'vga9000');
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /--display must be one of virtio-vga, std, cirrus, qxl, bochs, none; got "vga9000"/);
+  assert.equal(kju(library, 'create').code, 2);
+  assert.equal(kju(library, 'edit', 'X').code, 2);
+  assert.match(kju(library, 'list', '--bogus').stderr, /Unknown option '--bogus'/);
+});
+
+test('broken libraries: clear errors, and the files on disk stay byte-for-byte the same', async (t) => {
+  const { library, tmp } = await tempLibrary(t);
+  assert.equal(kju(library, 'create', 'Good', '--memory', '256', '--cpus', '1', '--disk-size', '64M').code, 0);
+  const outside = join(tmp, 'outside.qcow2');
+  execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', outside, '16M']);
+  assert.equal(kju(library, 'create', 'Ref', '--memory', '256', '--cpus', '1', '--disk', outside, '--disk-mode', 'reference').code, 0);
+  const good = parseBundleConfig(await readFile(join(library, 'Good.kju', 'config.json'), 'utf8'), 'x');
+
+  // corrupt JSON, a newer schema, a missing disk inside the bundle, a twin name, an outside disk gone
+  await cp(join(library, 'Good.kju'), join(library, 'Corrupt.kju'), { recursive: true });
+  await writeFile(join(library, 'Corrupt.kju', 'config.json'), '{"kju": 1, "name": "Corrupt",');
+  await cp(join(library, 'Good.kju'), join(library, 'Future.kju'), { recursive: true });
+  await writeFile(join(library, 'Future.kju', 'config.json'), JSON.stringify({ ...good, kju: 2, id: crypto.randomUUID(), name: 'Future' }));
+  await cp(join(library, 'Good.kju'), join(library, 'NoDisk.kju'), { recursive: true });
+  await writeFile(join(library, 'NoDisk.kju', 'config.json'), JSON.stringify({ ...good, id: crypto.randomUUID(), name: 'NoDisk' }));
+  await rm(join(library, 'NoDisk.kju', 'disk.qcow2'));
+  await cp(join(library, 'Good.kju'), join(library, 'Twin.kju'), { recursive: true });
+  await writeFile(join(library, 'Twin.kju', 'config.json'), JSON.stringify({ ...good, id: crypto.randomUUID(), name: 'good' }));
+  await rm(outside);
+  const before = await snapshot(library);
+
+  const list = kju(library, 'list', '--json');
+  assert.equal(list.code, 0, 'one bad bundle never breaks the listing');
+  const problems = Object.fromEntries(JSON.parse(list.stdout).map((v: { bundle: string; problem?: string }) => [v.bundle.split('/').pop(), v.problem]));
+  assert.match(problems['Corrupt.kju'], /Corrupt\.kju\/config\.json is not valid JSON/);
+  assert.match(problems['Future.kju'], /made by a newer kju: version 2, this kju reads up to 1/);
+  assert.match(problems['NoDisk.kju'], /missing disk 1 .*NoDisk\.kju\/disk\.qcow2/);
+  assert.match(problems['Good.kju'], /two VMs are named "Good" \(Good\.kju and Twin\.kju\)/);
+  assert.match(problems['Twin.kju'], /two VMs are named "good"/);
+  assert.match(problems['Ref.kju'], new RegExp(`missing disk 1 ${outside}`));
+  assert.match(kju(library, 'list').stdout, /problem: .*made by a newer kju/);
+
+  const expectations: Array<[string[], RegExp]> = [
+    [['edit', 'Corrupt', '--memory', '512'], /Corrupt\.kju\/config\.json is not valid JSON .*restore .*config\.json\.bak/],
+    [['edit', 'Future', '--memory', '512'], /made by a newer kju: version 2, this kju reads up to 1\. Update kju/],
+    [['clone', 'NoDisk', 'Other'], /VM "NoDisk" cannot start: missing disk 1 .*NoDisk\.kju\/disk\.qcow2/],
+    [['delete', 'Good'], /two VMs are named "good" \(Good\.kju and Twin\.kju\)/i],
+    [['clone', 'Ref', 'Other'], new RegExp(`VM "Ref" cannot start: missing disk 1 ${outside}`)],
+    [['create', 'GOOD', '--disk-size', '64M', '--memory', '256', '--cpus', '1'], /a VM named "good" already exists/i],
+    [['edit', 'Nobody', '--cpus', '1'], /no VM named "Nobody"/],
+  ];
+  for (const [args, message] of expectations) {
+    const r = kju(library, ...args);
+    assert.equal(r.code, 1, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
+    assert.match(r.stderr, message, args.join(' '));
+    assert.doesNotMatch(r.stderr, /internal error/);
+  }
+  assert.deepEqual(await snapshot(library), before);
+});
