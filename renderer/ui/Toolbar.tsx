@@ -1,0 +1,64 @@
+import type { RefObject } from 'react';
+import type { Viewer } from '../display/viewer.js';
+import { SCALE_MODES, type ScaleMode } from '../display/scaling.js';
+import { KEY_COMBOS } from '../input/combos.js';
+import { useSettings } from '../state/settings.js';
+import { useSession } from '../state/session.js';
+import { libraryHref } from './route.js';
+
+const SCALE_LABELS: Record<ScaleMode, string> = { fit: 'Fit', 'one-to-one': '1:1', fill: 'Fill' };
+
+interface Props {
+  viewer: Viewer | null;
+  vmName: string;
+  fullscreenTarget: RefObject<HTMLElement | null>;
+}
+
+export function Toolbar({ viewer, vmName, fullscreenTarget }: Props) {
+  const scaleMode = useSettings((s) => s.scaleMode);
+  const integerScale = useSettings((s) => s.integerScale);
+  const grabbed = useSession((s) => s.viewer.grabbed);
+  const absolute = useSession((s) => s.viewer.absolute);
+
+  const fullscreen = () => {
+    const el = fullscreenTarget.current;
+    if (!el) return;
+    if (document.fullscreenElement) void document.exitFullscreen();
+    else void el.requestFullscreen({ navigationUI: 'hide' }).catch(() => {});
+  };
+
+  return (
+    <div className="toolbar" role="toolbar">
+      <a className="toolbar-back" href={libraryHref()} title="Library">‹</a>
+      <span className="toolbar-title">{vmName}</span>
+      <span className="toolbar-spacer" />
+      <label className="toolbar-field">
+        Scale
+        <select value={scaleMode} onChange={(e) => useSettings.getState().setScaleMode(e.target.value as ScaleMode)}>
+          {SCALE_MODES.map((m) => <option key={m} value={m}>{SCALE_LABELS[m]}</option>)}
+        </select>
+      </label>
+      <label className="toolbar-field" title="Whole-number scaling in Fit mode: sharp pixels">
+        <input type="checkbox" checked={integerScale} onChange={(e) => useSettings.getState().setIntegerScale(e.target.checked)} />
+        Integer
+      </label>
+      <select
+        className="combo-menu"
+        aria-label="Send key combination"
+        value=""
+        disabled={!viewer}
+        onChange={(e) => {
+          const id = e.target.value;
+          if (id && viewer) void viewer.sendCombo(id);
+        }}
+      >
+        <option value="">Send keys…</option>
+        {KEY_COMBOS.map((c) => <option key={c.id} value={c.id}>{c.label}</option>)}
+      </select>
+      <button onClick={fullscreen} title="Fullscreen">Fullscreen</button>
+      <span className="grab-hint" data-testid="grab-hint">
+        {grabbed ? 'Press Ctrl+Alt to release' : absolute ? '' : 'Click the screen to capture the mouse'}
+      </span>
+    </div>
+  );
+}
