@@ -6,7 +6,7 @@ import type { CursorShape, DisplayMessage, Rect } from '../../common/contract.js
 import { encodeFramePacket } from '../../common/frame-packet.js';
 import { DamageQueue } from '../display/damage-queue.js';
 import type { DisplaySource, Surface } from '../display/display-source.js';
-import { CloseCode, parseViewerMessage } from './protocol.js';
+import { CloseCode, parseViewerMessage, type WireDisplayMessage } from './protocol.js';
 
 export interface FlowLimits {
   /** unsent bytes on a viewer's socket above which nothing more is queued on it (frames and messages wait) */
@@ -118,16 +118,16 @@ export class DisplayHub {
   }
 }
 
-function cursorMessage(c: CursorShape): DisplayMessage {
-  // Uint8Array does not survive JSON; a plain array of bytes does (cursors are small).
-  return { t: 'cursor', cursor: { ...c, pixels: Array.from(c.pixels) as unknown as Uint8Array } };
+function cursorMessage(c: CursorShape): WireDisplayMessage {
+  // Uint8Array does not survive JSON: the pixels travel as base64 and the browser bridge decodes them.
+  return { t: 'cursor', cursor: { ...c, pixels: Buffer.from(c.pixels.buffer, c.pixels.byteOffset, c.pixels.byteLength).toString('base64') } };
 }
 
 export class DisplayViewer {
   private readonly queue: DamageQueue;
   private pullPending = false;
   /** messages waiting for room on the socket, at most one per kind (the newest wins) */
-  private readonly pending = new Map<DisplayMessage['t'], DisplayMessage>();
+  private readonly pending = new Map<WireDisplayMessage['t'], WireDisplayMessage>();
   private retry: NodeJS.Timeout | null = null;
   private disposed = false;
   private framesSent = 0;
@@ -186,7 +186,7 @@ export class DisplayViewer {
     if (this.pullPending) this.flush();
   }
 
-  send(m: DisplayMessage): void {
+  send(m: WireDisplayMessage): void {
     this.pending.delete(m.t);
     this.pending.set(m.t, m);
     this.flush();
@@ -215,6 +215,9 @@ export class DisplayViewer {
       case 'ok':
         if (p.value.t === 'pull') {
           this.pullPending = true;
+          this.flush();
+        } else if (p.value.t === 'refresh') {
+          this.queue.markFull();
           this.flush();
         } else {
           this.inputsSent++;

@@ -17,7 +17,9 @@
 //                    defined), then always input-mode, so the first message confirms the display
 //                    opened. A display that cannot be opened closes with code 4404 and the reason.
 //                    binary: one FramePacket (common/frame-packet.ts) with pixels, rows packed.
-//   client → server  text: ViewerMessage JSON: {"t":"pull"} or {"t":"input","input":InputMessage}.
+//                    A cursor's `pixels` travel as a base64 string (JSON has no bytes).
+//   client → server  text: ViewerMessage JSON: {"t":"pull"} or {"t":"input","input":InputMessage},
+//                    or {"t":"refresh"} (serve only: DisplayStream.refresh, the next frame is full).
 //   Flow control: the server sends at most one FramePacket per pull, holding the damage merged
 //   since the last one (a DamageQueue per viewer). The first frame after connect or after a
 //   surface message covers the whole surface. A viewer that does not pull only accumulates merged
@@ -28,7 +30,7 @@
 //   dropped, not fatal: they race with resolution changes.
 //   The server closes with 4000 when the display source ends (after a {t:'closed'} message) and
 //   with 1008 when a client stops reading its socket.
-import { HOST_METHODS, type HostArgs, type HostMethod, type InputMessage, type MouseButton, type Result, type ViewerMessage, type VmSummary } from '../../common/contract.js';
+import { HOST_METHODS, type CursorShape, type DisplayMessage, type HostArgs, type HostMethod, type InputMessage, type MouseButton, type Result, type ViewerMessage, type VmSummary } from '../../common/contract.js';
 
 export const CONTROL_PATH = '/ws/control';
 export const DISPLAY_PATH = '/ws/display';
@@ -46,6 +48,13 @@ export const CloseCode = {
 
 export type RequestId = number | string;
 export type ControlRequest = { [M in HostMethod]: { id: RequestId; method: M; args: HostArgs<M> } }[HostMethod];
+/** A DisplayMessage as it travels as JSON: cursor pixels as base64. */
+export type WireDisplayMessage =
+  | Exclude<DisplayMessage, { t: 'cursor' }>
+  | { t: 'cursor'; cursor: Omit<CursorShape, 'pixels'> & { pixels: string } };
+
+/** What a display viewer may send: the contract's ViewerMessage plus serve's refresh. */
+export type ServeViewerMessage = ViewerMessage | { t: 'refresh' };
 export type ControlServerMessage = { id: RequestId; result: Result<unknown> } | { t: 'vms'; vms: VmSummary[] };
 
 /** A parse outcome: use it, answer it with an error Result, drop it quietly, or close the client. */
@@ -136,12 +145,13 @@ function parseInput(i: unknown, surface: { width: number; height: number } | nul
 }
 
 /** Parses one text message from a display viewer; `surface` is the one the input must fall within. */
-export function parseViewerMessage(text: string, surface: { width: number; height: number } | null): Parsed<ViewerMessage> {
+export function parseViewerMessage(text: string, surface: { width: number; height: number } | null): Parsed<ServeViewerMessage> {
   const j = parseJson(text);
   if (!j.ok) return fatal('invalid JSON');
   const m = j.value;
   if (!isObj(m)) return fatal('message is not an object');
   if (m.t === 'pull') return keysAre(m, ['t']) ? { kind: 'ok', value: { t: 'pull' } } : fatal('bad pull message');
+  if (m.t === 'refresh') return keysAre(m, ['t']) ? { kind: 'ok', value: { t: 'refresh' } } : fatal('bad refresh message');
   if (m.t === 'input') {
     if (!keysAre(m, ['t', 'input'])) return fatal('bad input message');
     const p = parseInput(m.input, surface);

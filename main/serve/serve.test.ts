@@ -72,6 +72,7 @@ class Viewer {
   ws: WebSocket;
   messages: DisplayMessage[] = [];
   frames = 0;
+  lastRects: { x: number; y: number; w: number; h: number }[] = [];
   surface: SurfaceInfo | null = null;
   pixels = new Uint8Array(0);
   closed: { code: number; reason: string } | null = null;
@@ -96,6 +97,7 @@ class Viewer {
       try {
         const f = decodeFramePacket(data as ArrayBuffer, this.surface!);
         assert.equal(f.surfaceId, this.surface!.id);
+        this.lastRects = f.rects;
         f.rects.forEach((r, i) => {
           for (let y = 0; y < r.h; y++) this.pixels.set(f.pixels![i].subarray(y * r.w * 4, (y + 1) * r.w * 4), ((r.y + y) * this.surface!.width + r.x) * 4);
         });
@@ -298,6 +300,13 @@ test('display: surface, input-mode, then no frame until pulled; frames rebuild t
     v.pull();
     await until('second frame', () => v.frames === 2);
     assert.ok(v.matches(d));
+    assert.deepEqual(v.lastRects.length, 2);
+    v.ws.send('{"t":"refresh"}');
+    v.pull();
+    await until('refreshed frame', () => v.frames === 3);
+    assert.deepEqual(v.lastRects, [{ x: 0, y: 0, w: 64, h: 48 }]);
+    const cursor = v.messages.find((m) => m.t === 'cursor');
+    assert.equal(cursor?.t === 'cursor' && (cursor.cursor.pixels as unknown), Buffer.alloc(8, 7).toString('base64'), 'cursor pixels travel as base64');
     assert.deepEqual(v.errors, []);
     v.ws.close();
   });

@@ -1,0 +1,265 @@
+// The browser's KjuBridge when the UI is served by `kju serve`: host calls and VM list pushes over
+// /ws/control, each display over its own /ws/display socket. Protocol: main/serve/protocol.ts.
+// Runs on the page's main thread; DOM APIs only.
+import type {
+  DisplayMessage,
+  DisplayStream,
+  HostArgs,
+  HostMethod,
+  HostValue,
+  InputMessage,
+  KjuBridge,
+  Result,
+  VmSummary,
+} from '../../common/contract.js';
+
+export interface WsBridgeOptions {
+  /** the serve origin, e.g. http://127.0.0.1:8080; default: the page's own */
+  url?: string;
+  /** default: the page's `?token=`; without one, the cookie set with the page is used (same origin only) */
+  token?: string;
+}
+
+const RECONNECT_MIN_MS = 500;
+const RECONNECT_MAX_MS = 15_000;
+
+function pageLocation(): Location | null {
+  return typeof location === 'undefined' ? null : location;
+}
+
+function socketUrl(base: URL, path: string, token: string | null, params: Record<string, string> = {}): string {
+  const u = new URL(path, base);
+  u.protocol = base.protocol === 'https:' ? 'wss:' : 'ws:';
+  for (const [k, v] of Object.entries(params)) u.searchParams.set(k, v);
+  if (token) u.searchParams.set('token', token);
+  return u.href;
+}
+
+/** Failure as data, matching the host's Result shape. */
+const fail = (code: string, message: string): { ok: false; code: string; message: string } => ({ ok: false, code, message });
+
+class ControlChannel {
+  private ws: WebSocket | null = null;
+  private opening: Promise<WebSocket | null> | null = null;
+  private nextId = 1;
+  private readonly pending = new Map<number, (r: Result<unknown>) => void>();
+  readonly vmListeners = new Set<(vms: VmSummary[]) => void>();
+  private reconnectDelay = RECONNECT_MIN_MS;
+  private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(private readonly url: string) {}
+
+  /** The open socket, or null when the server cannot be reached. */
+  connect(): Promise<WebSocket | null> {
+    if (this.ws && this.ws.readyState === WebSocket.OPEN) return Promise.resolve(this.ws);
+    if (this.opening) return this.opening;
+    this.opening = new Promise((resolve) => {
+      const ws = new WebSocket(this.url);
+      let opened = false;
+      ws.onopen = () => {
+        opened = true;
+        this.ws = ws;
+        this.opening = null;
+        this.reconnectDelay = RECONNECT_MIN_MS;
+        resolve(ws);
+      };
+      ws.onmessage = (e) => this.received(e.data);
+      ws.onclose = () => {
+        if (!opened) {
+          this.opening = null;
+          resolve(null);
+        }
+        if (this.ws === ws) this.ws = null;
+        for (const done of this.pending.values()) done(fail('disconnected', 'the connection to kju serve was lost; try again'));
+        this.pending.clear();
+        this.scheduleReconnect();
+      };
+    });
+    return this.opening;
+  }
+
+  async call(method: string, args: unknown): Promise<Result<unknown>> {
+    const ws = await this.connect();
+    if (!ws) return fail('unreachable', `cannot reach kju serve at ${this.url.replace(/token=[^&]*/, 'token=…')}; is it still running?`);
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      this.pending.set(id, resolve);
+      ws.send(JSON.stringify({ id, method, args }));
+    });
+  }
+
+  private received(data: unknown): void {
+    if (typeof data !== 'string') return;
+    let m: unknown;
+    try {
+      m = JSON.parse(data);
+    } catch {
+      return;
+    }
+    if (typeof m !== 'object' || m === null) return;
+    const msg = m as { id?: unknown; result?: Result<unknown>; t?: unknown; vms?: VmSummary[] };
+    if (msg.t === 'vms' && Array.isArray(msg.vms)) {
+      for (const cb of this.vmListeners) cb(msg.vms);
+      return;
+    }
+    if (typeof msg.id === 'number' && msg.result) {
+      const done = this.pending.get(msg.id);
+      this.pending.delete(msg.id);
+      done?.(msg.result);
+    }
+  }
+
+  /** Only VM list subscribers need a standing connection; calls reconnect on demand. */
+  private scheduleReconnect(): void {
+    if (!this.vmListeners.size || this.reconnectTimer) return;
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null;
+      void this.connect();
+    }, this.reconnectDelay);
+    this.reconnectDelay = Math.min(this.reconnectDelay * 2, RECONNECT_MAX_MS);
+  }
+
+  stopIfUnused(): void {
+    if (this.vmListeners.size) return;
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = null;
+  }
+}
+
+type StreamEvent = { kind: 'message'; m: DisplayMessage } | { kind: 'frame'; packet: ArrayBuffer };
+
+/** A display over one WebSocket. Events wait in order until their callback is registered. */
+class WsDisplayStream implements DisplayStream {
+  private onMsg: ((m: DisplayMessage) => void) | null = null;
+  private onFrm: ((p: ArrayBuffer) => void) | null = null;
+  private readonly queue: StreamEvent[] = [];
+  private closedSent = false;
+
+  constructor(private readonly ws: WebSocket) {}
+
+  push(e: StreamEvent): void {
+    if (e.kind === 'message' && e.m.t === 'closed') {
+      if (this.closedSent) return;
+      this.closedSent = true;
+    }
+    this.queue.push(e);
+    this.drain();
+  }
+
+  onMessage(cb: (m: DisplayMessage) => void): void {
+    this.onMsg = cb;
+    this.drain();
+  }
+
+  onFrame(cb: (packet: ArrayBuffer) => void): void {
+    this.onFrm = cb;
+    this.drain();
+  }
+
+  pull(): void {
+    if (this.ws.readyState === WebSocket.OPEN) this.ws.send('{"t":"pull"}');
+  }
+
+  sendInput(input: InputMessage): void {
+    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify({ t: 'input', input }));
+  }
+
+  refresh(): void {
+    if (this.ws.readyState === WebSocket.OPEN) this.ws.send('{"t":"refresh"}');
+  }
+
+  close(): void {
+    if (this.ws.readyState === WebSocket.CONNECTING || this.ws.readyState === WebSocket.OPEN) this.ws.close(1000, 'closed by viewer');
+  }
+
+  private drain(): void {
+    while (this.queue.length) {
+      const e = this.queue[0];
+      if (e.kind === 'message' && this.onMsg) {
+        this.queue.shift();
+        this.onMsg(e.m);
+      } else if (e.kind === 'frame' && this.onFrm) {
+        this.queue.shift();
+        this.onFrm(e.packet);
+      } else return;
+    }
+  }
+}
+
+/** Cursor pixels arrive as base64 (JSON has no bytes); everything else is as the contract says. */
+function fromWire(m: DisplayMessage): DisplayMessage {
+  if (m.t !== 'cursor') return m;
+  const wire = m.cursor.pixels as unknown;
+  if (typeof wire !== 'string') return m;
+  const bin = atob(wire);
+  const pixels = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) pixels[i] = bin.charCodeAt(i);
+  return { t: 'cursor', cursor: { ...m.cursor, pixels } };
+}
+
+function closeReason(e: CloseEvent): string {
+  if (e.reason) return e.reason;
+  if (e.code === 1000) return 'the display was closed';
+  if (e.code === 1006) return 'the connection to kju serve was lost';
+  return `the display connection closed (code ${e.code})`;
+}
+
+export function createWsBridge(opts: WsBridgeOptions = {}): KjuBridge {
+  const loc = pageLocation();
+  const base = new URL(opts.url ?? loc?.href ?? 'http://127.0.0.1/');
+  const token = opts.token ?? (loc ? new URLSearchParams(loc.search).get('token') : null);
+  const control = new ControlChannel(socketUrl(base, '/ws/control', token));
+
+  return {
+    kind: 'browser',
+
+    call<M extends HostMethod>(method: M, args: HostArgs<M>): Promise<Result<HostValue<M>>> {
+      return control.call(method, args) as Promise<Result<HostValue<M>>>;
+    },
+
+    openDisplay(vmId: string, console = 0): Promise<Result<DisplayStream>> {
+      return new Promise((resolve) => {
+        const ws = new WebSocket(socketUrl(base, '/ws/display', token, { vm: vmId, console: String(console) }));
+        ws.binaryType = 'arraybuffer';
+        const stream = new WsDisplayStream(ws);
+        let settled = false;
+        ws.onmessage = (e: MessageEvent) => {
+          if (e.data instanceof ArrayBuffer) {
+            if (settled) stream.push({ kind: 'frame', packet: e.data });
+            return;
+          }
+          let m: DisplayMessage;
+          try {
+            m = fromWire(JSON.parse(String(e.data)) as DisplayMessage);
+          } catch {
+            return;
+          }
+          if (!settled) {
+            // The server always sends input-mode on connect; the first message says whether the display opened.
+            settled = true;
+            if (m.t === 'closed') return resolve(fail('display-unavailable', m.reason));
+            resolve({ ok: true, value: stream });
+          }
+          stream.push({ kind: 'message', m });
+        };
+        ws.onclose = (e: CloseEvent) => {
+          if (!settled) {
+            settled = true;
+            resolve(fail('connect-failed', `cannot open the display of ${vmId}: ${closeReason(e)}`));
+            return;
+          }
+          stream.push({ kind: 'message', m: { t: 'closed', reason: closeReason(e) } });
+        };
+      });
+    },
+
+    onVmsChanged(cb: (vms: VmSummary[]) => void): () => void {
+      control.vmListeners.add(cb);
+      void control.connect();
+      return () => {
+        control.vmListeners.delete(cb);
+        control.stopIfUnused();
+      };
+    },
+  };
+}
