@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { closeSync, ftruncateSync, openSync, writeSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 
 import { Mapping, NativeError, closeFd, fileSize, memfdCreate } from './index.js';
 import { fileBytes, mapsOf } from './test-fixtures/proc.js';
@@ -116,6 +118,29 @@ describe('Mapping shared view', () => {
       for (let i = 0; i < 40000; i++) assert.equal(f[4096 + i], (i * 31 + 7) & 0xff);
       m.release(); // idempotent
       assert.throws(() => m.copyRects(400, [{ x: 0, y: 0, w: 1, h: 1 }]), { code: 'ERELEASED' });
+    } finally {
+      closeFd(fd);
+    }
+  });
+});
+
+describe('Mapping finalizer', () => {
+  it('a Mapping dropped without release() is restored when garbage-collected', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const { fd, name } = memfd(1 << 20);
+    try {
+      (() => {
+        const m = Mapping.open(fd, 0, 1 << 20, { writable: true });
+        m.view.fill(3);
+      })();
+      assert.equal(mapsOf(name).length, 1);
+      for (let i = 0; i < 20 && mapsOf(name).length > 0; i++) {
+        gc();
+        await new Promise((r) => setImmediate(r)); // Node-API finalizers run from the loop
+      }
+      assert.deepEqual(mapsOf(name), []);
+      assert.equal(fileBytes(fd)[12345], 3);
     } finally {
       closeFd(fd);
     }

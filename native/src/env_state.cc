@@ -6,7 +6,6 @@ namespace kju {
 
 void CleanupEnv(void* arg) {
   auto* state = static_cast<EnvState*>(arg);
-  state->tornDown = true;
   std::vector<EnvResource*> resources(state->live.begin(), state->live.end());
   state->live.clear();
   for (EnvResource* r : resources) {

@@ -14,7 +14,6 @@ class EnvResource;
 struct EnvState {
   std::unordered_set<EnvResource*> live;
   Napi::FunctionReference nativeErrorClass;  // set by index.ts through init(); may be empty
-  bool tornDown = false;
 };
 
 // Base for native objects that hold fds, uv handles or mappings.
