@@ -1,19 +1,16 @@
 // HOOK for the lifecycle layer: how the library learns whether a VM is running. Until the session
-// layer exists, a VM counts as running when ${XDG_RUNTIME_DIR:-/tmp}/kju/<id>/pid names a live
-// process. The session layer should write that file (or replace this function) when it starts QEMU.
+// layer reports states itself, a VM counts as running when the pid file the launcher asks QEMU to
+// write (main/qemu: <runtime base>/<sanitized name>/qemu.pid) names a live process.
 import { readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { VmRunState } from '../../common/contract.js';
+import { runtimePaths } from '../qemu/build-argv.js';
+import { runtimeBase, sanitizeVmName } from '../qemu/runtime-dir.js';
 
-export function runtimeDirOf(vmId: string, env: Record<string, string | undefined> = process.env): string {
-  return join(env.XDG_RUNTIME_DIR || tmpdir(), 'kju', vmId);
-}
-
-export function probeRunState(vmId: string): VmRunState {
+export function probeRunState(vm: { name: string }): VmRunState {
   let pid: number;
   try {
-    pid = Number(readFileSync(join(runtimeDirOf(vmId), 'pid'), 'utf8').trim());
+    pid = Number(readFileSync(runtimePaths(join(runtimeBase(), sanitizeVmName(vm.name))).pidFile, 'utf8').trim());
   } catch {
     return 'stopped';
   }

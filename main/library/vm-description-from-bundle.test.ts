@@ -1,0 +1,64 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildArgv, runtimePaths } from '../qemu/build-argv.js';
+import { runtimeBase, sanitizeVmName } from '../qemu/runtime-dir.js';
+import { Library } from './library.js';
+import { probeRunState } from './run-state.js';
+import { createVm } from './vm-create.js';
+import { bundleToVmDescription } from './vm-description-from-bundle.js';
+
+const HOST = { cpus: 4, memoryMiB: 8192 };
+
+async function tempLibrary(t: { after(fn: () => Promise<void>): void }): Promise<{ lib: Library; tmp: string }> {
+  const tmp = await mkdtemp(join(tmpdir(), 'kju-desc-'));
+  t.after(() => rm(tmp, { recursive: true, force: true }));
+  return { lib: new Library(join(tmp, 'library'), { host: HOST }), tmp };
+}
+
+test('a bundle becomes a launcher VmDescription with absolute paths, NIC and UEFI pflash', async (t) => {
+  const { lib, tmp } = await tempLibrary(t);
+  const iso = join(tmp, 'setup.iso');
+  await writeFile(iso, 'iso');
+  const vm = await createVm(lib, { name: 'Win, 11', preset: 'windows', diskSize: '64M', memoryMiB: 1024, iso });
+  const desc = bundleToVmDescription(vm);
+  assert.equal(desc.name, 'Win, 11');
+  assert.deepEqual(desc.disks, [{ path: join(vm.dir, 'disk.qcow2'), format: 'qcow2', bus: 'sata' }]);
+  assert.equal(desc.cdrom, iso);
+  assert.equal(desc.display, 'std');
+  const argv = buildArgv(desc, { runtimeDir: join(tmp, 'run'), accel: 'tcg' });
+  assert.ok(argv.includes('user,model=e1000'));
+  assert.ok(argv.some((a) => a.startsWith('if=pflash,format=raw,unit=0,readonly=on,file=/')));
+  assert.ok(argv.includes(`if=pflash,format=raw,unit=1,file=${join(vm.dir, 'efi-vars.fd').replaceAll(',', ',,')}`));
+});
+
+test('a missing disk is a clear error naming the path', async (t) => {
+  const { lib } = await tempLibrary(t);
+  const vm = await createVm(lib, { name: 'Gone', preset: 'linux', diskSize: '64M', memoryMiB: 256, cpus: 1 });
+  await rm(join(vm.dir, 'disk.qcow2'));
+  assert.throws(() => bundleToVmDescription(vm), (err: Error & { code: string }) => {
+    assert.equal(err.code, 'MISSING_FILE');
+    assert.match(err.message, new RegExp(`VM "Gone" cannot start: missing disk 1 ${join(vm.dir, 'disk.qcow2')}`));
+    return true;
+  });
+});
+
+test('run-state hook: a live pid in the launcher runtime dir means running; delete is refused', async (t) => {
+  const { lib, tmp } = await tempLibrary(t);
+  const saved = process.env.XDG_RUNTIME_DIR;
+  process.env.XDG_RUNTIME_DIR = join(tmp, 'run');
+  t.after(() => {
+    if (saved === undefined) delete process.env.XDG_RUNTIME_DIR;
+    else process.env.XDG_RUNTIME_DIR = saved;
+  });
+  const vm = await createVm(lib, { name: 'Busy', preset: 'linux', diskSize: '64M', memoryMiB: 256, cpus: 1 });
+  assert.equal(probeRunState(vm.config), 'stopped');
+  const dir = join(runtimeBase(), sanitizeVmName('Busy'));
+  await mkdir(dir, { recursive: true });
+  await writeFile(runtimePaths(dir).pidFile, `${process.pid}\n`);
+  assert.equal(probeRunState(vm.config), 'running');
+  assert.equal((await lib.summaries())[0].state, 'running');
+  await assert.rejects(lib.delete('Busy'), /VM "Busy" is running; shut it down first/);
+});
