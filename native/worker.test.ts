@@ -46,3 +46,30 @@ it('works in a worker_thread, and terminating the worker restores its mapping an
   sock.destroy();
   closeFd(memfd);
 });
+
+it('terminating a worker in the middle of socket traffic neither crashes nor leaks its fd', async () => {
+  const name = 'kju-worker-busy';
+  const memfd = memfdCreate(name, 4096);
+  for (let round = 0; round < 3; round++) {
+    const [mine, theirs] = socketpair();
+    const theirsTarget = fdTarget(theirs);
+    const worker = new Worker(new URL('./test-fixtures/tsx-worker.mjs', import.meta.url), {
+      workerData: { entry: new URL('./test-fixtures/map-worker.ts', import.meta.url).href, memfd, offset: 0, length: 4096, sockFd: theirs },
+    });
+    const exited = once(worker, 'exit');
+    await once(worker, 'message');
+    const sock = new FdSocket(mine);
+    sock.on('error', () => {}); // EPIPE/ECONNRESET are expected when the far end vanishes
+    sock.on('data', () => {});
+    const flood = setInterval(() => sock.write('x'.repeat(4096)), 0);
+    await new Promise((r) => setTimeout(r, 30 + round * 20));
+    await worker.terminate();
+    await exited;
+    clearInterval(flood);
+    assert.notEqual(fdTarget(theirs), theirsTarget, 'the worker’s socket fd is closed');
+    assert.deepEqual(mapsOf(name), []);
+    sock.destroy();
+    if (!sock.closed) await once(sock, 'close');
+  }
+  closeFd(memfd);
+});

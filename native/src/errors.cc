@@ -11,15 +11,25 @@ namespace kju {
 
 Napi::Error MakeNativeError(Napi::Env env, const std::string& message, const std::string& code,
                             const std::string& syscall) {
+  // Raw calls: this also runs from uv callbacks, where a terminating worker makes JS calls fail
+  // (node-addon-api would abort wrapping the empty termination "exception").
   EnvState& state = GetEnvState(env);
-  Napi::Object obj;
+  napi_value msg = Napi::String::New(env, message);
+  napi_value codeValue = Napi::String::New(env, code);
+  napi_value syscallValue = Napi::String::New(env, syscall);
+  napi_value obj = nullptr;
   if (!state.nativeErrorClass.IsEmpty()) {
-    obj = state.nativeErrorClass.New({Napi::String::New(env, message), Napi::String::New(env, code),
-                                      Napi::String::New(env, syscall)});
-  } else {
-    obj = Napi::Error::New(env, message).Value();
-    obj.Set("code", code);
-    obj.Set("syscall", syscall);
+    napi_value argv[] = {msg, codeValue, syscallValue};
+    if (napi_new_instance(env, state.nativeErrorClass.Value(), 3, argv, &obj) != napi_ok) {
+      obj = nullptr;
+      bool pending = false;
+      napi_value ignored;
+      if (napi_is_exception_pending(env, &pending) == napi_ok && pending) napi_get_and_clear_last_exception(env, &ignored);
+    }
+  }
+  if (obj == nullptr) {
+    NAPI_THROW_IF_FAILED(env, napi_create_error(env, codeValue, msg, &obj), Napi::Error());
+    napi_set_named_property(env, obj, "syscall", syscallValue);
   }
   return Napi::Error(env, obj);
 }

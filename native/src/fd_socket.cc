@@ -189,13 +189,37 @@ class FdSocketHandle : public Napi::ObjectWrap<FdSocketHandle>, public EnvResour
     if (self != nullptr) self->HandlePoll(status, events);
   }
 
+  // Whether this env may still run JS (a terminating worker's loop can still deliver polls).
+  static bool CanCallIntoJs(napi_env env) {
+    napi_value probe, undefined;
+    if (napi_create_object(env, &probe) != napi_ok || napi_get_undefined(env, &undefined) != napi_ok) return false;
+    return napi_set_named_property(env, probe, "p", undefined) == napi_ok;  // fails once JS is off
+  }
+
+  // The env is going away: stop polling; the cleanup hook closes the fd.
+  void Quiesce() {
+    if (poll_ != nullptr && pollEvents_ != 0) uv_poll_stop(poll_);
+    pollEvents_ = 0;
+    reading_ = wantWritable_ = false;
+  }
+
   // Calls a JS callback from a uv callback; a throwing callback becomes an uncaught exception.
+  // Returns whether the caller may go on (socket still open, env alive).
   bool Call(Napi::FunctionReference& fn, Napi::Object self, std::initializer_list<napi_value> args) {
     if (fn.IsEmpty()) return false;
-    try {
-      fn.MakeCallback(self, args, asyncContext_);
-    } catch (const Napi::Error& e) {
-      napi_fatal_exception(Env(), e.Value());
+    napi_env env = Env();
+    napi_value result;
+    napi_status status = napi_make_callback(env, asyncContext_, self, fn.Value(), args.size(), args.begin(), &result);
+    if (status != napi_ok) {
+      bool pending = false;
+      napi_value exception = nullptr;
+      if (napi_is_exception_pending(env, &pending) == napi_ok && pending)
+        napi_get_and_clear_last_exception(env, &exception);
+      if (!CanCallIntoJs(env)) {
+        Quiesce();
+        return false;
+      }
+      if (exception != nullptr) napi_fatal_exception(env, exception);
     }
     return !closed_;
   }
@@ -203,6 +227,20 @@ class FdSocketHandle : public Napi::ObjectWrap<FdSocketHandle>, public EnvResour
   void HandlePoll(int status, int events) {
     Napi::Env env = Env();
     Napi::HandleScope scope(env);
+    if (!CanCallIntoJs(env)) {
+      Quiesce();
+      return;
+    }
+    try {
+      HandlePollEvents(env, status, events);
+    } catch (const Napi::Error& e) {
+      // Building arguments failed: the env is stopping, or out of memory.
+      if (!CanCallIntoJs(env)) Quiesce();
+      else napi_fatal_exception(env, e.Value());
+    }
+  }
+
+  void HandlePollEvents(Napi::Env env, int status, int events) {
     Napi::Object self = Value();  // keeps the wrapper alive while JS runs below
     if (status < 0) {
       // Let recvmsg report the real error if we are reading; otherwise report the poll error.
@@ -214,10 +252,7 @@ class FdSocketHandle : public Napi::ObjectWrap<FdSocketHandle>, public EnvResour
     }
     if ((events & UV_WRITABLE) && wantWritable_) {
       wantWritable_ = false;
-      try {
-        UpdatePoll(env);
-      } catch (const Napi::Error&) {
-      }
+      UpdatePoll(env);
       if (!Call(onWritable_, self, {})) return;
     }
     if ((events & (UV_READABLE | UV_DISCONNECT)) == 0) return;
