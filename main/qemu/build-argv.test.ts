@@ -1,0 +1,114 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { buildArgv, escapeOptionValue, runtimePaths } from './build-argv.js';
+import type { VmDescription } from './vm-description.js';
+
+const base: VmDescription = { name: 'demo', memoryMiB: 512, cpus: 2 };
+const rt = { runtimeDir: '/run/user/1000/kju/demo', accel: 'tcg' as const };
+
+/** The value following `flag` each time it occurs. */
+function values(argv: string[], flag: string): string[] {
+  const out: string[] = [];
+  argv.forEach((a, i) => {
+    if (a === flag) out.push(argv[i + 1]!);
+  });
+  return out;
+}
+
+test('defaults: q35, TCG, virtio-vga, tablet, dbus p2p display, QMP and serial sockets, pid file', () => {
+  const argv = buildArgv(base, rt);
+  assert.deepEqual(values(argv, '-name'), ['demo']);
+  assert.deepEqual(values(argv, '-machine'), ['q35']);
+  assert.deepEqual(values(argv, '-accel'), ['tcg']);
+  assert.ok(!argv.includes('-cpu'), 'TCG keeps the default CPU model');
+  assert.deepEqual(values(argv, '-m'), ['512M']);
+  assert.deepEqual(values(argv, '-smp'), ['2']);
+  assert.deepEqual(values(argv, '-vga'), ['none']);
+  assert.deepEqual(values(argv, '-device'), ['virtio-vga', 'qemu-xhci,id=kju-xhci', 'usb-tablet,bus=kju-xhci.0']);
+  assert.deepEqual(values(argv, '-display'), ['dbus,p2p=on']);
+  assert.deepEqual(values(argv, '-qmp'), ['unix:/run/user/1000/kju/demo/qmp.sock,server=on,wait=off']);
+  assert.deepEqual(values(argv, '-serial'), ['unix:/run/user/1000/kju/demo/serial.sock,server=on,wait=off']);
+  assert.deepEqual(values(argv, '-pidfile'), ['/run/user/1000/kju/demo/qemu.pid']);
+  assert.ok(argv.includes('-no-user-config'));
+  assert.ok(argv.includes('-nodefaults'));
+  assert.ok(!argv.includes('-kernel') && !argv.includes('-drive'));
+});
+
+test('display devices', () => {
+  const cases: [NonNullable<VmDescription['display']>, string[]][] = [
+    ['virtio-vga', ['-vga', 'none', '-device', 'virtio-vga']],
+    ['std', ['-vga', 'std']],
+    ['cirrus', ['-vga', 'cirrus']],
+    ['qxl', ['-vga', 'qxl']],
+    ['bochs', ['-vga', 'none', '-device', 'bochs-display']],
+    ['none', ['-vga', 'none']],
+  ];
+  for (const [display, expected] of cases) {
+    const argv = buildArgv({ ...base, display, tablet: false }, rt);
+    const at = argv.indexOf('-vga');
+    assert.deepEqual(argv.slice(at, at + expected.length), expected, display);
+    assert.equal(values(argv, '-vga').length, 1, display);
+    assert.equal(values(argv, '-device').length, expected.length === 4 ? 1 : 0, display);
+  }
+});
+
+test('KVM and HVF use the host CPU model', () => {
+  assert.deepEqual(values(buildArgv(base, { ...rt, accel: 'kvm' }), '-cpu'), ['host']);
+  assert.deepEqual(values(buildArgv(base, { ...rt, accel: 'hvf' }), '-accel'), ['hvf']);
+});
+
+test('pc machine, no tablet', () => {
+  const argv = buildArgv({ ...base, machine: 'pc', tablet: false }, rt);
+  assert.deepEqual(values(argv, '-machine'), ['pc']);
+  assert.ok(!argv.some((a) => a.includes('usb-tablet') || a.includes('xhci')));
+});
+
+test('kernel, initrd, append (append kept as one argument, no shell)', () => {
+  const argv = buildArgv({ ...base, kernel: '/g/vmlinuz', initrd: '/g/initrd.img', append: 'console=ttyS0 quiet "x y"' }, rt);
+  assert.deepEqual(values(argv, '-kernel'), ['/g/vmlinuz']);
+  assert.deepEqual(values(argv, '-initrd'), ['/g/initrd.img']);
+  assert.deepEqual(values(argv, '-append'), ['console=ttyS0 quiet "x y"']);
+});
+
+test('disks on virtio, ide and sata; formats; cdrom', () => {
+  const argv = buildArgv(
+    {
+      ...base,
+      tablet: false,
+      disks: [
+        { path: '/vms/a.qcow2' },
+        { path: '/vms/b.img', format: 'raw', bus: 'ide' },
+        { path: '/vms/c,d.qcow2', bus: 'sata' },
+      ],
+      cdrom: '/isos/x.iso',
+    },
+    rt,
+  );
+  assert.deepEqual(values(argv, '-drive'), [
+    'file=/vms/a.qcow2,format=qcow2,if=virtio',
+    'file=/vms/b.img,format=raw,if=ide',
+    'file=/vms/c,,d.qcow2,format=qcow2,if=none,id=kju-disk2',
+    'file=/isos/x.iso,if=ide,media=cdrom,readonly=on',
+  ]);
+  assert.deepEqual(values(argv, '-device').slice(1), ['ide-hd,drive=kju-disk2']);
+});
+
+test('sata on pc adds an AHCI controller once', () => {
+  const argv = buildArgv(
+    { ...base, machine: 'pc', tablet: false, disks: [{ path: '/a', bus: 'sata' }, { path: '/b', bus: 'sata' }] },
+    rt,
+  );
+  assert.deepEqual(values(argv, '-device').slice(1), ['ahci,id=kju-ahci', 'ide-hd,drive=kju-disk0,bus=kju-ahci.0', 'ide-hd,drive=kju-disk1,bus=kju-ahci.1']);
+});
+
+test('commas in names and paths are escaped for QEMU option parsing; extraArgs come last', () => {
+  const argv = buildArgv({ ...base, name: 'a,b', extraArgs: ['-rtc', 'base=utc'] }, { ...rt, runtimeDir: '/tmp/x,y' });
+  assert.deepEqual(values(argv, '-name'), ['a,,b']);
+  assert.deepEqual(values(argv, '-qmp'), ['unix:/tmp/x,,y/qmp.sock,server=on,wait=off']);
+  assert.deepEqual(argv.slice(-2), ['-rtc', 'base=utc']);
+  assert.equal(escapeOptionValue('a,,b'), 'a,,,,b');
+});
+
+test('runtimePaths', () => {
+  assert.deepEqual(runtimePaths('/r'), { qmpSocket: '/r/qmp.sock', serialSocket: '/r/serial.sock', pidFile: '/r/qemu.pid', vmJson: '/r/vm.json' });
+});

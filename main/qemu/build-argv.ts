@@ -1,0 +1,103 @@
+// VM description -> QEMU argv. Pure: every environment fact (accelerator, paths) comes in
+// `runtime`, so the whole mapping is unit-tested. The argv goes to spawn() directly, never a shell.
+import { join } from 'node:path';
+import type { VmDescription } from './vm-description.js';
+
+export type Accelerator = 'kvm' | 'hvf' | 'tcg';
+
+export interface ArgvRuntime {
+  /** Where qmp.sock, serial.sock and qemu.pid live (see runtime-dir.ts). */
+  runtimeDir: string;
+  accel: Accelerator;
+}
+
+export interface RuntimePaths {
+  qmpSocket: string;
+  serialSocket: string;
+  pidFile: string;
+  vmJson: string;
+}
+
+export function runtimePaths(runtimeDir: string): RuntimePaths {
+  return {
+    qmpSocket: join(runtimeDir, 'qmp.sock'),
+    serialSocket: join(runtimeDir, 'serial.sock'),
+    pidFile: join(runtimeDir, 'qemu.pid'),
+    vmJson: join(runtimeDir, 'vm.json'),
+  };
+}
+
+/** QEMU's option parser splits on ',' — a literal comma in a value is written ',,'. */
+export function escapeOptionValue(value: string): string {
+  return value.replaceAll(',', ',,');
+}
+
+export function buildArgv(desc: VmDescription, runtime: ArgvRuntime): string[] {
+  const paths = runtimePaths(runtime.runtimeDir);
+  const machine = desc.machine ?? 'q35';
+  const argv: string[] = [
+    '-name', escapeOptionValue(desc.name),
+    '-no-user-config',
+    // -nodefaults drops the default NIC, serial, parallel, monitor and VGA; the VGA is added back below.
+    '-nodefaults',
+    '-machine', machine,
+    '-accel', runtime.accel,
+  ];
+  if (runtime.accel !== 'tcg') argv.push('-cpu', 'host');
+  argv.push('-m', `${desc.memoryMiB}M`, '-smp', String(desc.cpus));
+
+  argv.push(...displayArgs(desc.display ?? 'virtio-vga'));
+  argv.push('-display', 'dbus,p2p=on');
+  if (desc.tablet ?? true) argv.push('-device', 'qemu-xhci,id=kju-xhci', '-device', 'usb-tablet,bus=kju-xhci.0');
+
+  let sataCount = 0;
+  (desc.disks ?? []).forEach((disk, i) => {
+    const file = `file=${escapeOptionValue(disk.path)},format=${disk.format ?? 'qcow2'}`;
+    const bus = disk.bus ?? 'virtio';
+    if (bus === 'virtio') {
+      argv.push('-drive', `${file},if=virtio`);
+    } else if (bus === 'ide') {
+      // q35 maps if=ide onto its AHCI ports, pc onto the PIIX IDE channels; QEMU picks the unit.
+      argv.push('-drive', `${file},if=ide`);
+    } else {
+      const device = [`ide-hd`, `drive=kju-disk${i}`];
+      if (machine === 'pc') {
+        // pc has no AHCI: add one controller (6 ports) for the sata disks.
+        if (sataCount === 0) argv.push('-device', 'ahci,id=kju-ahci');
+        device.push(`bus=kju-ahci.${sataCount}`);
+      }
+      sataCount++;
+      argv.push('-drive', `${file},if=none,id=kju-disk${i}`, '-device', device.join(','));
+    }
+  });
+  if (desc.cdrom) argv.push('-drive', `file=${escapeOptionValue(desc.cdrom)},if=ide,media=cdrom,readonly=on`);
+
+  if (desc.kernel) argv.push('-kernel', desc.kernel);
+  if (desc.initrd) argv.push('-initrd', desc.initrd);
+  if (desc.append !== undefined) argv.push('-append', desc.append);
+
+  argv.push(
+    '-qmp', `unix:${escapeOptionValue(paths.qmpSocket)},server=on,wait=off`,
+    '-serial', `unix:${escapeOptionValue(paths.serialSocket)},server=on,wait=off`,
+    '-pidfile', paths.pidFile,
+  );
+  argv.push(...(desc.extraArgs ?? []));
+  return argv;
+}
+
+function displayArgs(display: NonNullable<VmDescription['display']>): string[] {
+  switch (display) {
+    case 'virtio-vga':
+      return ['-vga', 'none', '-device', 'virtio-vga'];
+    case 'std':
+      return ['-vga', 'std'];
+    case 'cirrus':
+      return ['-vga', 'cirrus'];
+    case 'qxl':
+      return ['-vga', 'qxl'];
+    case 'bochs':
+      return ['-vga', 'none', '-device', 'bochs-display'];
+    case 'none':
+      return ['-vga', 'none'];
+  }
+}

@@ -1,0 +1,284 @@
+// Starting QEMU for a VM (and re-attaching to one started earlier). QEMU runs detached in its own
+// process group so a VM can outlive kju; its stdout/stderr go to a per-VM log file.
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type Accelerator, type RuntimePaths, buildArgv, runtimePaths } from './build-argv.js';
+import { type QemuBinary, chooseAccelerator, findQemu } from './find-qemu.js';
+import { prepareRuntimeDir, sanitizeVmName } from './runtime-dir.js';
+import type { VmDescription } from './vm-description.js';
+
+export interface QemuExit {
+  /** null when killed by a signal, or when unknown (re-attached process). */
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** The last lines QEMU wrote to its log in this run. */
+  logTail: string[];
+}
+
+export interface QemuProcess {
+  readonly pid: number;
+  readonly runtimeDir: string;
+  readonly paths: RuntimePaths;
+  readonly logFile: string;
+  /** The arguments QEMU was started with (empty for a re-attached process). */
+  readonly argv: string[];
+  /** Settles once QEMU has exited; never rejects. */
+  readonly exited: Promise<QemuExit>;
+  readonly running: boolean;
+  /** Sends a signal to QEMU (default SIGTERM); a no-op if it has exited. */
+  kill(signal?: NodeJS.Signals): void;
+  /** Lets this process's event loop exit while QEMU keeps running. */
+  unref(): void;
+}
+
+export interface LaunchOptions {
+  /** A found QEMU, or a path to the binary; default: findQemu(). */
+  qemu?: QemuBinary | string;
+  /** Default: chooseAccelerator() (KJU_ACCEL, /dev/kvm, HVF). */
+  accel?: Accelerator;
+  /** Default: prepareRuntimeDir(desc.name). Given dirs are created 0700 if missing. */
+  runtimeDir?: string;
+  /** Default: ${XDG_STATE_HOME:-~/.local/state}/kju/logs */
+  logDir?: string;
+  /** How long QEMU may take to create its QMP socket. Default 30 s. */
+  startupTimeoutMs?: number;
+  env?: NodeJS.ProcessEnv;
+}
+
+export class QemuLaunchError extends Error {
+  override name = 'QemuLaunchError';
+  constructor(
+    message: string,
+    readonly exit?: QemuExit,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+const TAIL_LINES = 20;
+// sun_path is 108 bytes including the terminating NUL.
+const MAX_SOCKET_PATH = 107;
+
+export function defaultLogDir(env: NodeJS.ProcessEnv = process.env): string {
+  return join(env.XDG_STATE_HOME || join(homedir(), '.local', 'state'), 'kju', 'logs');
+}
+
+/** Last `n` lines of `file` from byte `from` on (the current run's part of an appended log). */
+export function readLogTail(file: string, from = 0, n = TAIL_LINES): string[] {
+  let text: string;
+  try {
+    const buf = readFileSync(file);
+    text = buf.subarray(Math.min(from, buf.length)).toString('utf8');
+  } catch {
+    return [];
+  }
+  const lines = text.split('\n').map((l) => l.replace(/\r$/, ''));
+  while (lines.length && lines[lines.length - 1] === '') lines.pop();
+  return lines.slice(-n);
+}
+
+function checkFiles(desc: VmDescription): void {
+  const files: [string, string | undefined][] = [
+    ['kernel', desc.kernel],
+    ['initrd', desc.initrd],
+    ['cdrom', desc.cdrom],
+    ...(desc.disks ?? []).map((d, i): [string, string] => [`disks.${i}.path`, d.path]),
+  ];
+  for (const [field, path] of files) {
+    if (path !== undefined && !existsSync(path)) {
+      throw new QemuLaunchError(`cannot start VM "${desc.name}": ${field} file not found: ${path}`);
+    }
+  }
+}
+
+function isSocket(path: string): boolean {
+  try {
+    return statSync(path).isSocket();
+  } catch {
+    return false;
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function readPid(pidFile: string): number | undefined {
+  try {
+    const pid = Number.parseInt(readFileSync(pidFile, 'utf8').trim(), 10);
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function formatExit(e: QemuExit): string {
+  return e.signal ? `killed by ${e.signal}` : `exit status ${e.code}`;
+}
+
+/**
+ * Starts QEMU for `desc` and resolves once its QMP socket exists. Rejects (QemuLaunchError) before
+ * spawning if a referenced file is missing or the VM is already running, and with QEMU's exit
+ * status and log tail if it exits during startup.
+ */
+export async function launchQemu(desc: VmDescription, opts: LaunchOptions = {}): Promise<QemuProcess> {
+  const env = opts.env ?? process.env;
+  checkFiles(desc);
+  const qemu = typeof opts.qemu === 'string' ? opts.qemu : (opts.qemu ?? (await findQemu(env))).path;
+  const runtimeDir = opts.runtimeDir ?? prepareRuntimeDir(desc.name);
+  if (opts.runtimeDir) mkdirSync(runtimeDir, { recursive: true, mode: 0o700 });
+  const paths = runtimePaths(runtimeDir);
+  for (const p of [paths.qmpSocket, paths.serialSocket]) {
+    if (Buffer.byteLength(p) > MAX_SOCKET_PATH) {
+      throw new QemuLaunchError(`cannot start VM "${desc.name}": socket path too long for a unix socket (${Buffer.byteLength(p)} > ${MAX_SOCKET_PATH} bytes): ${p}`);
+    }
+  }
+  const oldPid = readPid(paths.pidFile);
+  if (oldPid !== undefined && isAlive(oldPid) && isSocket(paths.qmpSocket)) {
+    throw new QemuLaunchError(`VM "${desc.name}" is already running (QEMU pid ${oldPid}, ${runtimeDir})`);
+  }
+  // Stale files from an earlier run: qmp.sock reappearing is how we know QEMU is up.
+  for (const p of [paths.qmpSocket, paths.serialSocket, paths.pidFile]) rmSync(p, { force: true });
+  writeFileSync(paths.vmJson, `${JSON.stringify(desc, null, 2)}\n`, { mode: 0o600 });
+
+  const argv = buildArgv(desc, { runtimeDir, accel: opts.accel ?? chooseAccelerator(env) });
+  const logDir = opts.logDir ?? defaultLogDir(env);
+  mkdirSync(logDir, { recursive: true, mode: 0o700 });
+  const logFile = join(logDir, `${sanitizeVmName(desc.name)}.log`);
+  const logFd = openSync(logFile, 'a', 0o600);
+  let runStart: number;
+  try {
+    writeSync(logFd, `--- kju ${new Date().toISOString()}: ${qemu} ${argv.join(' ')}\n`);
+    runStart = statSync(logFile).size;
+  } catch (err) {
+    closeSync(logFd);
+    throw err;
+  }
+
+  let child;
+  try {
+    child = spawn(qemu, argv, { detached: true, stdio: ['ignore', logFd, logFd], env });
+  } finally {
+    closeSync(logFd);
+  }
+  let exitInfo: QemuExit | undefined;
+  const exited = new Promise<QemuExit>((resolve) => {
+    let done = false;
+    const finish = (code: number | null, signal: NodeJS.Signals | null) => {
+      if (done) return;
+      done = true;
+      exitInfo = { code, signal, logTail: readLogTail(logFile, runStart) };
+      resolve(exitInfo);
+    };
+    child.once('exit', finish);
+    // spawn failures (ENOENT, EACCES) arrive as 'error' without 'exit'
+    child.once('error', (err) => {
+      writeFileSync(logFile, `kju: cannot run ${qemu}: ${err.message}\n`, { flag: 'a' });
+      finish(null, null);
+    });
+  });
+  const pid = child.pid ?? -1;
+
+  const proc: QemuProcess = {
+    pid,
+    runtimeDir,
+    paths,
+    logFile,
+    argv,
+    exited,
+    get running() {
+      return exitInfo === undefined;
+    },
+    kill(signal: NodeJS.Signals = 'SIGTERM') {
+      if (exitInfo !== undefined || pid < 0) return;
+      try {
+        process.kill(pid, signal);
+      } catch {
+        // already gone
+      }
+    },
+    unref() {
+      child.unref();
+    },
+  };
+
+  const timeoutMs = opts.startupTimeoutMs ?? 30_000;
+  const deadline = Date.now() + timeoutMs;
+  while (!isSocket(paths.qmpSocket)) {
+    if (exitInfo) {
+      throw new QemuLaunchError(
+        `QEMU for VM "${desc.name}" exited during startup (${formatExit(exitInfo)}). Last lines of ${logFile}:\n${exitInfo.logTail.join('\n')}`,
+        exitInfo,
+      );
+    }
+    if (Date.now() > deadline) {
+      proc.kill('SIGKILL');
+      const e = await exited;
+      throw new QemuLaunchError(
+        `QEMU for VM "${desc.name}" did not create its QMP socket within ${timeoutMs} ms; killed it. Last lines of ${logFile}:\n${e.logTail.join('\n')}`,
+        e,
+      );
+    }
+    await Promise.race([sleep(25), exited]);
+  }
+  return proc;
+}
+
+/**
+ * Re-attaches to a QEMU that kju started earlier (possibly from another process), from its
+ * runtime dir's pid file. Its exit is noticed by polling (we are not its parent), so the exit
+ * status is unknown. Returns undefined when no live QEMU is there.
+ */
+export function attachQemu(runtimeDir: string, opts: { logFile?: string; pollMs?: number } = {}): QemuProcess | undefined {
+  const paths = runtimePaths(runtimeDir);
+  const pid = readPid(paths.pidFile);
+  if (pid === undefined || !isAlive(pid)) return undefined;
+  let vmName = 'vm';
+  try {
+    vmName = (JSON.parse(readFileSync(paths.vmJson, 'utf8')) as { name?: string }).name ?? vmName;
+  } catch {
+    // vm.json missing: still attachable
+  }
+  const logFile = opts.logFile ?? join(defaultLogDir(), `${sanitizeVmName(vmName)}.log`);
+  let exitInfo: QemuExit | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const exited = new Promise<QemuExit>((resolve) => {
+    timer = setInterval(() => {
+      if (isAlive(pid)) return;
+      clearInterval(timer);
+      exitInfo = { code: null, signal: null, logTail: readLogTail(logFile) };
+      resolve(exitInfo);
+    }, opts.pollMs ?? 250);
+  });
+  return {
+    pid,
+    runtimeDir,
+    paths,
+    logFile,
+    argv: [],
+    exited,
+    get running() {
+      return exitInfo === undefined;
+    },
+    kill(signal: NodeJS.Signals = 'SIGTERM') {
+      if (exitInfo !== undefined) return;
+      try {
+        process.kill(pid, signal);
+      } catch {
+        // already gone
+      }
+    },
+    unref() {
+      timer?.unref();
+    },
+  };
+}
