@@ -1,0 +1,52 @@
+// IPC channel names and payloads between Electron main and the preload, derived from the contract
+// so that neither side spells a channel by hand. Imported by main (ESM) and the preload (CJS
+// bundle); no runtime imports besides the contract.
+import { HOST_METHODS, type HostMethod, type Result, type VmSummary } from '../../common/contract.js';
+
+export const APP_ORIGIN = 'app://kju';
+
+export type HostChannel = `kju:${HostMethod}`;
+export const hostChannel = <M extends HostMethod>(method: M): `kju:${M}` => `kju:${method}`;
+/** Every invoke channel the preload may use for host calls: exactly HOST_METHODS. */
+export const HOST_CHANNELS: ReadonlySet<string> = new Set(HOST_METHODS.map(hostChannel));
+
+/** renderer → main (invoke): asks for a display port; answered by Result<OpenDisplayReply>, the port follows on DISPLAY_PORT */
+export const OPEN_DISPLAY = 'kju:open-display';
+/** main → renderer (webContents.postMessage with one transferred port) */
+export const DISPLAY_PORT = 'kju:display-port';
+/** main → renderer: the display utility of a VM died; every stream of that VM ends with this reason */
+export const DISPLAY_LOST = 'kju:display-lost';
+/** main → renderer: the VM list changed */
+export const VMS_CHANGED = 'kju:vms-changed';
+
+export interface OpenDisplayArgs {
+  vmId: string;
+  console: number;
+}
+
+/** Zero-copy: where the preload fetches the surface memfds (a private unix socket in the VM's runtime dir). */
+export interface SharedSurfaceOffer {
+  socketPath: string;
+}
+
+export interface OpenDisplayReply {
+  /** matches the `requestId` of the DISPLAY_PORT message that carries the port */
+  requestId: number;
+}
+
+export interface DisplayPortMessage {
+  requestId: number;
+  vmId: string;
+  console: number;
+  /** present when this stream sends rects without pixels for 'map' surfaces */
+  sharedSurfaces?: SharedSurfaceOffer;
+}
+
+export interface DisplayLostMessage {
+  vmId: string;
+  reason: string;
+}
+
+export type VmsChangedMessage = VmSummary[];
+
+export type OpenDisplayResult = Result<OpenDisplayReply>;

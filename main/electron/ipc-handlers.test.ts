@@ -1,0 +1,56 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { HOST_METHODS, type VmSummary } from '../../common/contract.js';
+import { HOST_CHANNELS } from './channels.js';
+import { isTrustedSender, registerHostHandlers, type HostHandlerTable } from './ipc-handlers.js';
+
+type FakeEvent = { senderFrame: { url: string } | null };
+const vm: VmSummary = { id: 'a', name: 'A', state: 'running', display: 'std', memoryMiB: 512, cpus: 1 };
+
+function fakeIpc() {
+  const handlers = new Map<string, (event: FakeEvent, ...args: unknown[]) => Promise<unknown>>();
+  return {
+    handlers,
+    handle: (c: string, l: (event: FakeEvent, ...args: unknown[]) => Promise<unknown>) => void handlers.set(c, l),
+    removeHandler: (c: string) => void handlers.delete(c),
+  };
+}
+
+const table: HostHandlerTable<FakeEvent> = {
+  listVms: async () => ({ ok: true, value: [vm] }),
+  startVm: async (_e, { id }) => (id === 'boom' ? Promise.reject(new Error('kaput')) : { ok: true, value: { ...vm, id } }),
+  stopVm: async (_e, { id }) => ({ ok: false, code: 'not-running', message: `${id} is not running` }),
+};
+const ours: FakeEvent = { senderFrame: { url: 'app://kju/index.html#/vm/a' } };
+
+test('registers exactly one channel per HOST_METHODS entry, the same set the preload allows', () => {
+  const ipc = fakeIpc();
+  const remove = registerHostHandlers(ipc, table, isTrustedSender);
+  assert.deepEqual([...ipc.handlers.keys()].sort(), HOST_METHODS.map((m) => `kju:${m}`).sort());
+  assert.deepEqual([...ipc.handlers.keys()].sort(), [...HOST_CHANNELS].sort());
+  remove();
+  assert.equal(ipc.handlers.size, 0);
+});
+
+test('calls from other origins, or a frame that is gone, are refused as data', async () => {
+  const ipc = fakeIpc();
+  registerHostHandlers(ipc, table, isTrustedSender);
+  for (const ev of [{ senderFrame: { url: 'https://evil.example/' } }, { senderFrame: { url: 'app://kjux/index.html' } }, { senderFrame: null }]) {
+    const r = (await ipc.handlers.get('kju:listVms')!(ev, {})) as { ok: boolean; code: string };
+    assert.equal(r.ok, false);
+    assert.equal(r.code, 'forbidden');
+  }
+});
+
+test('arguments are checked like kju serve does; failures and throws come back as data', async () => {
+  const ipc = fakeIpc();
+  registerHostHandlers(ipc, table, isTrustedSender);
+  const call = (m: string, args: unknown) => ipc.handlers.get(`kju:${m}`)!(ours, args);
+  assert.deepEqual(await call('listVms', {}), { ok: true, value: [vm] });
+  assert.deepEqual(await call('listVms', undefined), { ok: true, value: [vm] });
+  assert.equal(((await call('startVm', { id: 7 })) as { code: string }).code, 'bad-args');
+  assert.equal(((await call('startVm', { id: 'x', extra: 1 })) as { code: string }).code, 'bad-args');
+  assert.equal(((await call('stopVm', { id: 'x', force: 'yes' })) as { code: string }).code, 'bad-args');
+  assert.deepEqual(await call('stopVm', { id: 'x', force: true }), { ok: false, code: 'not-running', message: 'x is not running' });
+  assert.deepEqual(await call('startVm', { id: 'boom' }), { ok: false, code: 'internal', message: 'startVm failed: kaput' });
+});

@@ -1,0 +1,61 @@
+// The host API over Electron IPC: one handler per HostApi method, typed from the contract with the
+// sender first (VS Code's platform/native pattern), registered for exactly HOST_METHODS.
+// Every request is checked twice before a handler runs: the sending frame must be ours
+// (app://kju/), and the arguments must pass the same strict checks as `kju serve`'s.
+// Expected failures return as data ({ok:false, code, message}); a throw becomes code 'internal'.
+// Runs on the Electron main process's event loop.
+import type { IpcMainInvokeEvent } from 'electron';
+import { HOST_METHODS, type HostArgs, type HostMethod, type HostValue, type Result } from '../../common/contract.js';
+import { parseControlRequest } from '../serve/protocol.js';
+import { APP_ORIGIN, hostChannel } from './channels.js';
+
+export type HostHandler<M extends HostMethod, E = IpcMainInvokeEvent> = (event: E, args: HostArgs<M>) => Promise<Result<HostValue<M>>>;
+export type HostHandlerTable<E = IpcMainInvokeEvent> = { [M in HostMethod]: HostHandler<M, E> };
+
+/** The part of ipcMain this needs (a fake in tests). */
+export interface IpcRegistrar<E> {
+  handle(channel: string, listener: (event: E, ...args: unknown[]) => Promise<unknown>): void;
+  removeHandler(channel: string): void;
+}
+
+/** Only our own pages may call: the top-level or sub frame that sent the request must be app://kju/. */
+export function isTrustedSender(event: { senderFrame: { url: string } | null }): boolean {
+  const url = event.senderFrame?.url;
+  return typeof url === 'string' && url.startsWith(`${APP_ORIGIN}/`);
+}
+
+/** The same strict argument checks as kju serve's control socket (one rule set for both hosts). */
+export function checkHostArgs(method: HostMethod, args: unknown): Result<null> {
+  const parsed = parseControlRequest(JSON.stringify({ id: 0, method, args: args ?? {} }));
+  if (parsed.kind === 'ok') return { ok: true, value: null };
+  if (parsed.kind === 'reply') return parsed.result;
+  return { ok: false, code: 'bad-args', message: `bad arguments for ${method}` };
+}
+
+async function runChecked<M extends HostMethod, E>(method: M, handler: HostHandler<M, E>, event: E, args: unknown): Promise<Result<HostValue<M>>> {
+  const checked = checkHostArgs(method, args);
+  if (!checked.ok) return checked;
+  try {
+    return await handler(event, (args ?? {}) as HostArgs<M>);
+  } catch (err) {
+    return { ok: false, code: 'internal', message: `${method} failed: ${(err as Error)?.message ?? String(err)}` };
+  }
+}
+
+/**
+ * Registers `kju:<method>` for every HOST_METHODS entry. Returns a function that removes them.
+ * `trusted` decides whether an event comes from our own page; untrusted calls get code 'forbidden'.
+ */
+export function registerHostHandlers<E>(ipc: IpcRegistrar<E>, table: HostHandlerTable<E>, trusted: (event: E) => boolean): () => void {
+  const channels: string[] = [];
+  for (const method of HOST_METHODS) {
+    const channel = hostChannel(method);
+    const handler = table[method] as HostHandler<HostMethod, E>;
+    ipc.handle(channel, async (event, args) => {
+      if (!trusted(event)) return { ok: false, code: 'forbidden', message: `${channel} is only for kju's own pages` } satisfies Result<never>;
+      return runChecked(method, handler, event, args);
+    });
+    channels.push(channel);
+  }
+  return () => channels.forEach((c) => ipc.removeHandler(c));
+}
