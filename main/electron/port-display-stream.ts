@@ -1,0 +1,114 @@
+// A DisplayStream over the MessagePort that the preload receives from main (the other end is in
+// the VM's display utility). The preload owns the port; the page only gets plain functions and
+// plain data through contextBridge, which copies every value it passes (a frame's ArrayBuffer
+// included), so the object returned by toBridgeObject() has no prototype methods and no port.
+// Runs on the renderer's main thread, in the preload's isolated world.
+import type { DisplayMessage, DisplayStream, InputMessage, ViewerMessage } from '../../common/contract.js';
+
+/** The part of a DOM MessagePort this uses (a fake in tests). */
+export interface PortLike {
+  onmessage: ((e: { data: unknown }) => void) | null;
+  postMessage(m: unknown): void;
+  close(): void;
+}
+
+export class PortDisplayStream {
+  private messageCb: ((m: DisplayMessage) => void) | null = null;
+  private frameCb: ((packet: ArrayBuffer) => void) | null = null;
+  /** what arrived before the page registered its callbacks (the first surface comes at once) */
+  private early: Array<DisplayMessage | ArrayBuffer> = [];
+  private closed = false;
+
+  constructor(
+    private readonly port: PortLike,
+    private readonly onClose: () => void = () => {},
+  ) {
+    port.onmessage = (e) => this.received(e.data);
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  onMessage(cb: (m: DisplayMessage) => void): void {
+    this.messageCb = cb;
+    this.drainEarly();
+  }
+
+  onFrame(cb: (packet: ArrayBuffer) => void): void {
+    this.frameCb = cb;
+    this.drainEarly();
+  }
+
+  pull(): void {
+    this.post({ t: 'pull' });
+  }
+
+  sendInput(input: InputMessage): void {
+    this.post({ t: 'input', input });
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.port.onmessage = null;
+    this.port.close();
+    this.early = [];
+    this.onClose();
+  }
+
+  /** Ends the stream from our side with a reason the page sees as {t:'closed'} (e.g. the utility died). */
+  end(reason: string): void {
+    if (this.closed) return;
+    this.deliver({ t: 'closed', reason });
+    this.close();
+  }
+
+  /** A plain object of functions: what contextBridge can hand to the page. */
+  toBridgeObject(): DisplayStream {
+    return {
+      onMessage: (cb) => this.onMessage(cb),
+      onFrame: (cb) => this.onFrame(cb),
+      pull: () => this.pull(),
+      sendInput: (i) => this.sendInput(i),
+      close: () => this.close(),
+    };
+  }
+
+  private post(m: ViewerMessage): void {
+    if (!this.closed) this.port.postMessage(m);
+  }
+
+  private received(data: unknown): void {
+    if (this.closed) return;
+    if (data instanceof ArrayBuffer) return this.deliver(data);
+    if (data && typeof data === 'object' && typeof (data as { t?: unknown }).t === 'string') {
+      const m = data as DisplayMessage;
+      this.deliver(m);
+      if (m.t === 'closed') this.close();
+    }
+  }
+
+  private deliver(item: DisplayMessage | ArrayBuffer): void {
+    const isFrame = item instanceof ArrayBuffer;
+    const cb = isFrame ? this.frameCb : this.messageCb;
+    // Keep the order between messages and frames: once anything waits, everything waits.
+    if (!cb || this.early.length) {
+      this.early.push(item);
+      return;
+    }
+    if (isFrame) this.frameCb!(item);
+    else this.messageCb!(item);
+  }
+
+  private drainEarly(): void {
+    while (this.early.length) {
+      const item = this.early[0];
+      const cb = item instanceof ArrayBuffer ? this.frameCb : this.messageCb;
+      if (!cb) return;
+      this.early.shift();
+      if (item instanceof ArrayBuffer) this.frameCb!(item);
+      else this.messageCb!(item);
+    }
+  }
+}

@@ -1,0 +1,120 @@
+// The preload of every kju window (bundled to app/out/preload.cjs, CJS). It runs sandboxed except
+// in a zero-copy VM window (see shared-surfaces.ts), always with contextIsolation. It exposes one
+// object, `window.kju`, implementing KjuBridge: host calls only on the channels derived from
+// HOST_METHODS (raw ipcRenderer is never exposed), display streams over a MessagePort that the
+// preload keeps, and VM list updates.
+//
+// Copies on the pixel path (Electron): (1) the utility packs damaged rows into a FramePacket;
+// (2) MessagePortMain.postMessage can transfer only ports, so the packet is serialised into the
+// message to the renderer; (3) the renderer deserialises it into a new ArrayBuffer here; (4)
+// contextBridge copies it again into the page's world for onFrame. (4) could go by handing the
+// port itself to the page with window.postMessage (the pattern Electron documents for the main
+// world of an isolated page) at the cost of the page talking to the utility unchecked by us.
+// Runs on the renderer's main thread, in the isolated world, before the page's scripts.
+import { contextBridge, ipcRenderer } from 'electron';
+import type { HostArgs, HostMethod, HostValue, KjuBridge, Result, VmSummary } from '../../common/contract.js';
+import {
+  APP_ORIGIN,
+  DISPLAY_LOST,
+  DISPLAY_PORT,
+  HOST_CHANNELS,
+  OPEN_DISPLAY,
+  VMS_CHANGED,
+  hostChannel,
+  type DisplayLostMessage,
+  type DisplayPortMessage,
+  type OpenDisplayArgs,
+  type OpenDisplayResult,
+  type SharedSurfaceOffer,
+} from './channels.js';
+import { PortDisplayStream, type PortLike } from './port-display-stream.js';
+
+type PendingOpen = { port?: MessagePort; message?: DisplayPortMessage; resolve?: (p: { port: MessagePort; message: DisplayPortMessage }) => void };
+
+const pendingOpens = new Map<number, PendingOpen>();
+const streams = new Map<string, Set<PortDisplayStream>>();
+let nextRequestId = 1;
+
+ipcRenderer.on(DISPLAY_PORT, (event, message: DisplayPortMessage) => {
+  const port = event.ports[0];
+  const p = pendingOpens.get(message?.requestId);
+  if (!port) return;
+  if (!p) return port.close(); // nobody asked (or the request was given up)
+  if (p.resolve) p.resolve({ port, message });
+  else Object.assign(p, { port, message });
+});
+
+ipcRenderer.on(DISPLAY_LOST, (_event, m: DisplayLostMessage) => {
+  for (const s of streams.get(m.vmId) ?? []) s.end(m.reason);
+});
+
+function portFor(requestId: number): Promise<{ port: MessagePort; message: DisplayPortMessage }> {
+  const p = pendingOpens.get(requestId)!;
+  if (p.port && p.message) return Promise.resolve({ port: p.port, message: p.message });
+  return new Promise((resolve) => (p.resolve = resolve));
+}
+
+async function openDisplay(vmId: string, console = 0): Promise<Result<ReturnType<PortDisplayStream['toBridgeObject']>>> {
+  if (typeof vmId !== 'string' || !Number.isInteger(console) || console < 0) return { ok: false, code: 'bad-args', message: 'openDisplay(vmId: string, console?: non-negative integer)' };
+  const requestId = nextRequestId++;
+  pendingOpens.set(requestId, {});
+  try {
+    const r = (await ipcRenderer.invoke(OPEN_DISPLAY, { vmId, console, requestId } satisfies OpenDisplayArgs & { requestId: number })) as OpenDisplayResult;
+    if (!r.ok) return r;
+    // main posts the port before it answers; the port message may still arrive after the answer
+    const { port, message } = await portFor(requestId);
+    let set = streams.get(vmId);
+    if (!set) streams.set(vmId, (set = new Set()));
+    const stream = new PortDisplayStream(adaptPort(port), () => {
+      set.delete(stream);
+      sharedClient?.close();
+    });
+    set.add(stream);
+    let sharedClient: { close(): void } | null = null;
+    if (message.sharedSurfaces) sharedClient = await startSharedSurfaces(message.sharedSurfaces, vmId, console, (why) => stream.end(why));
+    return { ok: true, value: stream.toBridgeObject() };
+  } finally {
+    pendingOpens.delete(requestId);
+  }
+}
+
+function adaptPort(port: MessagePort): PortLike {
+  const adapter: PortLike = { onmessage: null, postMessage: (m) => port.postMessage(m), close: () => port.close() };
+  port.onmessage = (e) => adapter.onmessage?.({ data: e.data }); // also starts the port
+  return adapter;
+}
+
+/** Zero-copy only: loads the addon lazily (impossible in a sandboxed preload, see shared-surfaces.ts). */
+async function startSharedSurfaces(offer: SharedSurfaceOffer, vmId: string, console: number, fail: (why: string) => void): Promise<{ close(): void } | null> {
+  if (process.sandboxed) {
+    fail('zero-copy display needs an unsandboxed preload; this window is sandboxed');
+    return null;
+  }
+  const { SharedSurfaceClient, postSurfaceToPage } = await import('./shared-surfaces.js');
+  return new SharedSurfaceClient(
+    offer.socketPath,
+    (surfaceId, view) => postSurfaceToPage(window, APP_ORIGIN, { kju: 'shared-surface', vmId, console, surfaceId, view }),
+    (message) => fail(`zero-copy display failed: ${message}`),
+  );
+}
+
+function call<M extends HostMethod>(method: M, args: HostArgs<M>): Promise<Result<HostValue<M>>> {
+  const channel = hostChannel(method);
+  if (!HOST_CHANNELS.has(channel)) return Promise.resolve({ ok: false, code: 'unknown-method', message: `kju has no method '${String(method).slice(0, 64)}'` });
+  return ipcRenderer.invoke(channel, args) as Promise<Result<HostValue<M>>>;
+}
+
+function onVmsChanged(cb: (vms: VmSummary[]) => void): () => void {
+  const listener = (_e: unknown, vms: VmSummary[]) => cb(vms);
+  ipcRenderer.on(VMS_CHANGED, listener);
+  return () => void ipcRenderer.off(VMS_CHANGED, listener);
+}
+
+const bridge: KjuBridge = {
+  kind: 'electron',
+  call,
+  openDisplay: openDisplay as KjuBridge['openDisplay'],
+  onVmsChanged,
+};
+
+contextBridge.exposeInMainWorld('kju', bridge);

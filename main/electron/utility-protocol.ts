@@ -1,0 +1,21 @@
+// Messages between Electron main and a VM's display utility process (process.parentPort). Display
+// data never passes through main: each 'open' carries one end of a MessageChannelMain whose other
+// end main hands to the renderer, so frames go utility → renderer directly.
+import type { DisplayTarget } from './app-backend.js';
+
+export type MainToUtility =
+  /** attach to the VM; the utility then owns its QMP and D-Bus display connections and serves kju.sock */
+  | { t: 'attach'; target: DisplayTarget }
+  /** serve console `console` on the transferred port (ports[0]); zeroCopy: the viewer may map 'map' surfaces itself */
+  | { t: 'open'; requestId: number; console: number; zeroCopy: boolean }
+  /** detach (QEMU keeps running) and exit */
+  | { t: 'detach' };
+
+export type UtilityToMain =
+  | { t: 'attached' }
+  | { t: 'attach-failed'; message: string }
+  | { t: 'opened'; requestId: number; sharedSurfaces?: { socketPath: string } }
+  | { t: 'open-failed'; requestId: number; code: string; message: string }
+  /** QEMU exited; the utility exits right after */
+  | { t: 'vm-exited'; reason: string }
+  | { t: 'log'; line: string };
