@@ -1,0 +1,136 @@
+// The Electron shell wired to a backend: app:// protocol, windows, host IPC, display brokering,
+// VM list pushes, the quit dialog and `.kju` file opening. main.ts chooses the backend and calls
+// startApp before app 'ready'. Everything runs on the Electron main process's event loop.
+import { app, dialog, ipcMain, protocol, type IpcMainInvokeEvent } from 'electron';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Result } from '../../common/contract.js';
+import type { AppBackend } from './app-backend.js';
+import { APP_SCHEME, APP_SCHEME_PRIVILEGES, handleAppRequest } from './app-protocol.js';
+import { OPEN_DISPLAY, VMS_CHANGED } from './channels.js';
+import { DisplayHost } from './display-host.js';
+import { isTrustedSender, registerHostHandlers, type HostHandlerTable } from './ipc-handlers.js';
+import { bundlePathsFromArgv } from './launch-args.js';
+import { activeVms, applyQuitChoice, QUIT_BUTTONS, QUIT_CANCEL_INDEX, QUIT_CHOICES, quitMessage } from './quit-flow.js';
+import { installContentGuards, lockDownSession, WindowManager } from './windows.js';
+
+export interface AppOptions {
+  backend: AppBackend;
+  /** zero-copy display for VM windows (default off; see windows.ts and shared-surfaces.ts) */
+  zeroCopy?: boolean;
+  /** folder of the bundles: app/out (electron-main.js, preload.cjs, display-utility.js, renderer/) */
+  outDir?: string;
+}
+
+function isOpenDisplayArgs(a: unknown): a is { vmId: string; console: number; requestId: number } {
+  if (!a || typeof a !== 'object') return false;
+  const o = a as Record<string, unknown>;
+  return (
+    Object.keys(o).length === 3 &&
+    typeof o.vmId === 'string' &&
+    o.vmId.length >= 1 &&
+    o.vmId.length <= 256 &&
+    Number.isInteger(o.console) &&
+    (o.console as number) >= 0 &&
+    (o.console as number) < 256 &&
+    Number.isSafeInteger(o.requestId) &&
+    (o.requestId as number) > 0
+  );
+}
+
+/** Must be called before app 'ready' (scheme registration). Quits at once if another kju runs. */
+export function startApp(o: AppOptions): void {
+  const outDir = o.outDir ?? dirname(fileURLToPath(import.meta.url));
+  if (!app.requestSingleInstanceLock()) {
+    app.quit();
+    return;
+  }
+  protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: APP_SCHEME_PRIVILEGES }]);
+  const backend = o.backend;
+  const displays = new DisplayHost(backend);
+  const windows = new WindowManager({
+    preloadPath: join(outDir, 'preload.cjs'),
+    zeroCopy: o.zeroCopy ?? false,
+    onVmWindowClosed: (vmId) => void displays.release(vmId),
+  });
+
+  const openBundle = async (path: string): Promise<void> => {
+    const r = await backend.vmIdForBundle(path);
+    if (r.ok) windows.openVm(r.value);
+    else dialog.showErrorBox('kju cannot open this virtual machine', `${path}\n\n${r.message}`);
+  };
+  const pendingBundles = bundlePathsFromArgv(process.argv, process.cwd());
+  // macOS: may arrive before 'ready' (a double-click that launched us).
+  app.on('open-file', (e, path) => {
+    e.preventDefault();
+    if (app.isReady()) void openBundle(path);
+    else pendingBundles.push(path);
+  });
+  app.on('second-instance', (_e, argv, cwd) => {
+    const paths = bundlePathsFromArgv(argv, cwd);
+    if (paths.length) paths.forEach((p) => void openBundle(p));
+    else windows.showLibrary();
+  });
+  app.on('web-contents-created', (_e, wc) => installContentGuards(wc));
+
+  const handlers: HostHandlerTable<IpcMainInvokeEvent> = {
+    listVms: (_e, args) => backend.call('listVms', args),
+    startVm: async (_e, args) => {
+      const r = await backend.call('startVm', args);
+      if (r.ok) windows.openVm(args.id);
+      return r;
+    },
+    stopVm: (_e, args) => backend.call('stopVm', args),
+  };
+
+  let quitDecided = false;
+  app.on('before-quit', (e) => {
+    if (quitDecided) return;
+    e.preventDefault();
+    void (async () => {
+      const listed = await backend.call('listVms', {});
+      const active = listed.ok ? activeVms(listed.value) : [];
+      let choice = QUIT_CHOICES[0];
+      if (active.length) {
+        const { message, detail } = quitMessage(active);
+        const r = await dialog.showMessageBox({ type: 'question', buttons: [...QUIT_BUTTONS], defaultId: 0, cancelId: QUIT_CANCEL_INDEX, message, detail, noLink: true });
+        choice = QUIT_CHOICES[r.response] ?? 'cancel';
+      }
+      if (choice === 'cancel') return;
+      const failures = await applyQuitChoice(choice, active, backend);
+      if (failures.length) dialog.showErrorBox('Some virtual machines did not stop', `${failures.join('\n')}\n\nThey may still be running.`);
+      await displays.releaseAll();
+      quitDecided = true;
+      app.quit();
+    })();
+  });
+  // Closing every window does not quit on Linux either: the library reopens from the dock/launcher (second-instance).
+  app.on('window-all-closed', () => {
+    if (process.platform !== 'darwin') app.quit();
+  });
+  app.on('activate', () => {
+    if (windows.all().length === 0) windows.showLibrary();
+  });
+
+  void app.whenReady().then(() => {
+    const rendererRoot = join(outDir, 'renderer');
+    protocol.handle(APP_SCHEME, (request) => handleAppRequest(rendererRoot, request));
+    lockDownSession();
+    registerHostHandlers(ipcMain, handlers, isTrustedSender);
+    ipcMain.handle(OPEN_DISPLAY, async (event, args): Promise<Result<{ requestId: number }>> => {
+      if (!isTrustedSender(event)) return { ok: false, code: 'forbidden', message: `${OPEN_DISPLAY} is only for kju's own pages` };
+      if (!isOpenDisplayArgs(args)) return { ok: false, code: 'bad-args', message: 'openDisplay needs {vmId, console, requestId}' };
+      try {
+        const r = await displays.open(args.vmId, args.console, args.requestId, event.sender, windows.isZeroCopy(event.sender));
+        return r.ok ? { ok: true, value: { requestId: args.requestId } } : r;
+      } catch (err) {
+        return { ok: false, code: 'internal', message: `openDisplay failed: ${(err as Error).message}` };
+      }
+    });
+    backend.onVmsChanged((vms) => {
+      for (const w of windows.all()) w.webContents.send(VMS_CHANGED, vms);
+    });
+    windows.showLibrary();
+    for (const p of pendingBundles.splice(0)) void openBundle(p);
+  });
+}
