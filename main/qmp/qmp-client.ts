@@ -120,6 +120,11 @@ export class QmpClient extends EventEmitter<QmpClientEvents> {
     return client;
   }
 
+  /** Whether executeWithFd can work on this connection (the stream is the addon's FdSocket). */
+  get canPassFds(): boolean {
+    return typeof this.stream.writeWithFds === 'function';
+  }
+
   get closed(): boolean {
     return this.closedError !== undefined;
   }
