@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Accelerator, type RuntimePaths, buildArgv, runtimePaths } from './build-argv.js';
 import { type QemuBinary, chooseAccelerator, findQemu } from './find-qemu.js';
-import { prepareRuntimeDir, sanitizeVmName } from './runtime-dir.js';
+import { ensurePrivateDir, prepareRuntimeDir, sanitizeVmName } from './runtime-dir.js';
 import type { VmDescription } from './vm-description.js';
 
 export interface QemuExit {
@@ -135,7 +135,7 @@ export async function launchQemu(desc: VmDescription, opts: LaunchOptions = {}):
   checkFiles(desc);
   const qemu = typeof opts.qemu === 'string' ? opts.qemu : (opts.qemu ?? (await findQemu(env))).path;
   const runtimeDir = opts.runtimeDir ?? prepareRuntimeDir(desc.name);
-  if (opts.runtimeDir) mkdirSync(runtimeDir, { recursive: true, mode: 0o700 });
+  if (opts.runtimeDir) ensurePrivateDir(runtimeDir);
   const paths = runtimePaths(runtimeDir);
   for (const p of [paths.qmpSocket, paths.serialSocket]) {
     if (Buffer.byteLength(p) > MAX_SOCKET_PATH) {
