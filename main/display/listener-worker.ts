@@ -1,0 +1,170 @@
+// Worker-thread entry: serves org.qemu.Display1.Listener (+ .Unix.Map) for one console.
+// QEMU calls the listener synchronously (GetAll with a 25 s timeout, ScanoutMap with a 1 s one),
+// so this lives on its own event loop that only ever does this. It drains the socket at QEMU's
+// pace whatever the owner does: damage is merged here and posted one batch at a time.
+import { parentPort, workerData, type TransferListItem } from 'node:worker_threads';
+import type { SurfaceInfo } from '../../common/contract.js';
+import { PeerConnection, variant, type DbusMessage } from '../dbus/peer-connection.js';
+import { DamageQueue } from './damage-queue.js';
+import { StatIndex, type ListenerWorkerData, type OwnerToWorker, type WorkerToOwner } from './listener-protocol.js';
+import { SurfaceError, SurfaceStore } from './surface-store.js';
+
+const LISTENER_IFACE = 'org.qemu.Display1.Listener';
+const MAP_IFACE = 'org.qemu.Display1.Listener.Unix.Map';
+const PROPS_IFACE = 'org.freedesktop.DBus.Properties';
+
+const data = workerData as ListenerWorkerData;
+const port = parentPort!;
+const stats = new Float64Array(data.stats);
+const surfaces = new SurfaceStore();
+const damage = new DamageQueue(0, 0);
+let batchInFlight = false;
+let flushScheduled = false;
+let closed = false;
+
+const post = (m: WorkerToOwner, transfer?: TransferListItem[]) => port.postMessage(m, transfer);
+
+const conn = new PeerConnection(data.fd, { name: `${data.name} listener`, ayView: true });
+post({ t: 'handshake-started' });
+conn.ready.then(() => post({ t: 'connected' }), () => {});
+conn.on('close', (err) => shutdown(err?.message ?? 'listener connection closed'));
+conn.on('call', (m) => {
+  try {
+    handleCall(m);
+  } catch (err) {
+    const text = err instanceof Error ? err.message : String(err);
+    if (!(err instanceof SurfaceError)) console.error(`kju: ${data.name}: listener ${m.member} failed:`, err);
+    conn.replyError(m, 'org.qemu.Display1.Listener.Error.Failed', text);
+  }
+});
+
+port.on('message', (m: OwnerToWorker) => {
+  if (m.t === 'ack') {
+    batchInFlight = false;
+    scheduleFlush();
+  } else if (m.t === 'release-before') {
+    surfaces.releaseBefore(m.id);
+  } else if (m.t === 'close') {
+    shutdown('closed by its owner');
+  }
+});
+
+function handleCall(m: DbusMessage): void {
+  const body = m.body ?? [];
+  if (m.interface === PROPS_IFACE) return handleProperties(m);
+  if (m.interface === 'org.freedesktop.DBus.Peer' && m.member === 'Ping') return conn.reply(m);
+  switch (m.member) {
+    case 'ScanoutMap': {
+      const fd = m.fds?.[0];
+      if (fd === undefined) throw new SurfaceError('ScanoutMap without a file descriptor');
+      const [, offset, width, height, stride, format] = body as number[];
+      stats[StatIndex.scanouts]++;
+      const s = surfaces.scanoutMap(fd, offset, width, height, stride, format);
+      conn.reply(m); // before anything else: QEMU waits at most 1 s, then copies for good
+      newSurface(s.info, s.pixels, s.reason);
+      return;
+    }
+    case 'UpdateMap': {
+      const [x, y, w, h] = body as number[];
+      stats[StatIndex.updates]++;
+      conn.reply(m);
+      addDamage(x, y, w, h);
+      return;
+    }
+    case 'Scanout': {
+      const [width, height, stride, format, pixels] = body as [number, number, number, number, Uint8Array];
+      stats[StatIndex.scanouts]++;
+      stats[StatIndex.inlineBytes] += pixels.byteLength;
+      const { surface, isNew } = surfaces.scanoutCopy(width, height, stride, format, pixels);
+      stats[StatIndex.copiedBytes] += Math.min(pixels.byteLength, surface.pixels.byteLength);
+      conn.reply(m);
+      if (isNew) newSurface(surface.info, surface.pixels);
+      else addDamage(0, 0, width, height);
+      return;
+    }
+    case 'Update': {
+      const [x, y, w, h, stride, format, pixels] = body as [number, number, number, number, number, number, Uint8Array];
+      stats[StatIndex.updates]++;
+      stats[StatIndex.inlineBytes] += pixels.byteLength;
+      stats[StatIndex.copiedBytes] += surfaces.updateCopy(x, y, w, h, stride, format, pixels);
+      conn.reply(m);
+      addDamage(x, y, w, h);
+      return;
+    }
+    case 'Disable':
+      conn.reply(m);
+      post({ t: 'disabled' });
+      return;
+    case 'CursorDefine': {
+      const [width, height, hotX, hotY, pixels] = body as [number, number, number, number, Uint8Array];
+      conn.reply(m);
+      if (width > 0 && height > 0 && width <= 512 && height <= 512 && pixels.byteLength >= width * height * 4) {
+        post({ t: 'cursor', cursor: { width, height, hotX, hotY, pixels: new Uint8Array(pixels.subarray(0, width * height * 4)) } });
+      }
+      return;
+    }
+    case 'MouseSet': {
+      const [x, y, on] = body as number[];
+      conn.reply(m);
+      post({ t: 'mouse', x, y, visible: on !== 0 });
+      return;
+    }
+    default:
+      conn.replyError(m, 'org.freedesktop.DBus.Error.UnknownMethod', `kju's listener does not implement ${m.interface}.${m.member}`);
+  }
+}
+
+function handleProperties(m: DbusMessage): void {
+  const [iface, prop] = (m.body ?? []) as string[];
+  const props: Record<string, [string, unknown]> = iface === LISTENER_IFACE ? { Interfaces: ['as', [MAP_IFACE]] } : {};
+  if (m.member === 'GetAll') {
+    conn.reply(m, 'a{sv}', [Object.entries(props).map(([k, [sig, v]]) => [k, variant(sig, v)])]);
+  } else if (m.member === 'Get' && prop && props[prop]) {
+    const [sig, v] = props[prop];
+    conn.reply(m, 'v', [variant(sig, v)]);
+  } else {
+    conn.replyError(m, 'org.freedesktop.DBus.Error.UnknownProperty', `no property ${iface}.${prop ?? ''}`);
+  }
+}
+
+function newSurface(info: SurfaceInfo, pixels: Uint8Array, reason?: string): void {
+  // The new surface is wholly damaged by definition: start its queue empty.
+  damage.reset(info.width, info.height);
+  damage.take();
+  post({ t: 'surface', surface: info, pixels, reason });
+}
+
+function addDamage(x: number, y: number, w: number, h: number): void {
+  if (!surfaces.current) return;
+  // QEMU's rects are hints sent after its write and may outlive a silent surface switch: the queue clips.
+  damage.addOne({ x, y, w, h });
+  scheduleFlush();
+}
+
+function scheduleFlush(): void {
+  if (flushScheduled || batchInFlight || damage.isEmpty) return;
+  flushScheduled = true;
+  // After this turn's I/O: everything QEMU sent in one read is merged into one batch.
+  setImmediate(flush);
+}
+
+function flush(): void {
+  flushScheduled = false;
+  const cur = surfaces.current;
+  if (batchInFlight || damage.isEmpty || !cur || closed) return;
+  const taken = damage.take();
+  const rects = new Uint32Array(taken.length * 4);
+  taken.forEach((r, i) => rects.set([r.x, r.y, r.w, r.h], i * 4));
+  batchInFlight = true;
+  stats[StatIndex.batches]++;
+  post({ t: 'damage', surfaceId: cur.info.id, rects }, [rects.buffer]);
+}
+
+function shutdown(reason: string): void {
+  if (closed) return;
+  closed = true;
+  conn.close();
+  surfaces.releaseAll();
+  post({ t: 'closed', reason });
+  port.close();
+}

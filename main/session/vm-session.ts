@@ -1,0 +1,158 @@
+// A kju process attached to one running QEMU: its QMP connection, its D-Bus display connection,
+// the primary console's display, and kju.sock so that CLI commands can reach it. QEMU does not
+// belong to the session: detaching leaves the VM running; it is stopped only when asked.
+// Runs on the Node main thread of the hosting process (app, `kju serve`, `kju run`, a CLI command).
+import { EventEmitter } from 'node:events';
+import { writeFile, rename } from 'node:fs/promises';
+import type { Server } from 'node:net';
+import { join } from 'node:path';
+import { QmpClient } from '../qmp/qmp-client.js';
+import type { DbusDisplay } from '../display/dbus-display.js';
+import { DisplayConnection } from '../display/display-connection.js';
+import { encodePng, surfaceToRgb } from '../display/screenshot.js';
+import { parseChord, sendStrokes, textToStrokes, type KeyStroke } from '../input/text-keys.js';
+import { startControlServer, ControlError } from './control-server.js';
+
+export interface ExitInfo {
+  code: number | null;
+  signal: string | null;
+  logTail: string[];
+}
+
+export interface AttachOptions {
+  name: string;
+  runtimeDir: string;
+  /** QEMU's pid, to notice its exit when it is not our child */
+  pid: number;
+  /** resolves when QEMU exits (from the launcher when we started it; else the pid is polled) */
+  exited: Promise<ExitInfo>;
+}
+
+export interface VmSessionEvents {
+  'qmp-event': [event: string, data: unknown];
+  /** QEMU exited; the reason includes its status and the last lines of its log */
+  exit: [info: ExitInfo, reason: string];
+}
+
+export function describeExit(name: string, info: ExitInfo): string {
+  const how = info.signal ? `was killed by ${info.signal}` : `exited with status ${info.code}`;
+  const tail = info.logTail.length ? `\nlast lines of its log:\n  ${info.logTail.join('\n  ')}` : '';
+  return `QEMU for '${name}' ${how}${tail}`;
+}
+
+export class VmSession extends EventEmitter<VmSessionEvents> {
+  private primary: Promise<DbusDisplay> | null = null;
+  private control: Server | null = null;
+  private exitReason: string | null = null;
+
+  private constructor(
+    readonly name: string,
+    readonly runtimeDir: string,
+    readonly pid: number,
+    readonly qmp: QmpClient,
+    readonly display: DisplayConnection,
+    exited: Promise<ExitInfo>,
+  ) {
+    super();
+    qmp.on('event', (e: { event: string; data?: unknown }) => this.emit('qmp-event', e.event, e.data));
+    exited.then((info) => {
+      this.exitReason = describeExit(name, info);
+      this.display.close(this.exitReason);
+      this.qmp.close();
+      this.control?.close();
+      this.emit('exit', info, this.exitReason);
+    });
+  }
+
+  static async attach(o: AttachOptions): Promise<VmSession> {
+    const qmp = await QmpClient.connect(join(o.runtimeDir, 'qmp.sock'));
+    try {
+      const display = await DisplayConnection.open(qmp, o.name);
+      return new VmSession(o.name, o.runtimeDir, o.pid, qmp, display, o.exited);
+    } catch (err) {
+      qmp.close();
+      throw err;
+    }
+  }
+
+  get exited(): boolean {
+    return this.exitReason !== null;
+  }
+
+  /** The first graphic console's display (registered once, then shared by every consumer here). */
+  primaryDisplay(): Promise<DbusDisplay> {
+    this.primary ??= (async () => {
+      const consoles = await this.display.graphicConsoles();
+      if (!consoles.length) throw new Error(`'${this.name}' has no graphic console (display device 'none'?)`);
+      return this.display.openDisplay(consoles[0]);
+    })();
+    this.primary.catch(() => (this.primary = null));
+    return this.primary;
+  }
+
+  /** PNG of the current surface, written atomically to `path`. */
+  async screenshot(path: string): Promise<{ path: string; width: number; height: number }> {
+    const d = await this.primaryDisplay();
+    const s = await d.waitForSurface(30_000);
+    const png = encodePng(surfaceToRgb(s));
+    const tmp = `${path}.${process.pid}.tmp`;
+    await writeFile(tmp, png);
+    await rename(tmp, path);
+    return { path, width: s.width, height: s.height };
+  }
+
+  async sendStrokes(strokes: KeyStroke[]): Promise<number> {
+    const d = await this.primaryDisplay();
+    await sendStrokes(strokes, (qnum, down) => d.inputCall({ t: 'key', qnum, down }));
+    return strokes.length;
+  }
+
+  typeText(text: string): Promise<number> {
+    return this.sendStrokes(textToStrokes(text));
+  }
+
+  sendChord(chord: string): Promise<number> {
+    return this.sendStrokes([parseChord(chord)]);
+  }
+
+  /**
+   * force: QMP quit (like pulling the plug). Otherwise the ACPI power button, then waits up to
+   * `timeoutMs` for the guest to power off; returns false if it did not.
+   */
+  async stop(force: boolean, timeoutMs = 30_000): Promise<boolean> {
+    if (this.exited) return true;
+    const gone = new Promise<true>((resolve) => this.once('exit', () => resolve(true)));
+    if (force) {
+      await this.qmp.execute('quit').catch(() => {}); // QEMU may close the socket before replying
+      return gone;
+    }
+    await this.qmp.execute('system_powerdown');
+    const timeout = new Promise<false>((resolve) => setTimeout(() => resolve(false), timeoutMs).unref());
+    return Promise.race([gone, timeout]);
+  }
+
+  /** Serves kju.sock so that CLI commands reach this session. */
+  async hostControlSocket(): Promise<void> {
+    this.control = await startControlServer(join(this.runtimeDir, 'kju.sock'), {
+      status: async () => {
+        const d = this.primary ? await this.primary.catch(() => null) : null;
+        const s = d?.surface;
+        return { name: this.name, pid: this.pid, hostPid: process.pid, surface: s ? { width: s.width, height: s.height, transport: s.transport } : null };
+      },
+      screenshot: async ({ path }) => {
+        if (typeof path !== 'string' || !path.startsWith('/')) throw new ControlError('EINVAL', 'screenshot needs an absolute path');
+        return this.screenshot(path);
+      },
+      type: async ({ text }) => ({ keys: await this.typeText(String(text)) }),
+      key: async ({ chord }) => ({ keys: await this.sendChord(String(chord)) }),
+      stop: async ({ force, timeoutMs }) => ({ stopped: await this.stop(Boolean(force), timeoutMs) }),
+    });
+  }
+
+  /** Leaves QEMU running; closes our connections. */
+  detach(): void {
+    this.control?.close();
+    this.display.close('detached');
+    this.qmp.close();
+  }
+}
