@@ -10,7 +10,12 @@ const commands: Record<string, Command> = {
   create: { summary: 'make a new VM from a preset', load: () => import('./commands/create.js') },
   delete: { summary: 'move a VM to the library trash (or --permanent)', load: () => import('./commands/delete.js') },
   edit: { summary: "change a VM's memory, CPUs, ISO, display...", load: () => import('./commands/edit.js') },
+  key: { summary: 'press key combinations in a VM (ctrl-alt-delete, ctrl-alt-f2...)', load: () => import('./commands/key.js') },
   list: { summary: 'list the VMs in the library', load: () => import('./commands/list.js') },
+  run: { summary: 'start a VM (library name or vm.json) and host it until it stops', load: () => import('./commands/run.js') },
+  screenshot: { summary: "save a PNG of a running VM's screen", load: () => import('./commands/screenshot.js') },
+  stop: { summary: 'stop a running VM (ACPI power button, or --force)', load: () => import('./commands/stop.js') },
+  type: { summary: 'type text into a running VM (paced, US layout)', load: () => import('./commands/type.js') },
 };
 
 function usage(): string {

@@ -41,7 +41,10 @@ export class DbusDisplay extends EventEmitter<DisplaySourceEvents> implements Di
   transportNote: string | undefined;
   private readonly statsView: Float64Array;
   private closedReason: string | null = null;
+  private losing = false;
   private inputErrorReported = false;
+  /** Turns a lost link into a user-facing reason (e.g. QEMU's exit status); set by the owner. */
+  explainLoss: ((detail: string) => Promise<string>) | null = null;
 
   private constructor(
     private readonly control: PeerConnection,
@@ -56,8 +59,8 @@ export class DbusDisplay extends EventEmitter<DisplaySourceEvents> implements Di
     this.modifiers = props.modifiers;
     this.statsView = new Float64Array(stats);
     worker.on('message', (m: WorkerToOwner) => this.onWorker(m));
-    worker.on('error', (err) => this.finish(`display listener crashed: ${err.message}`));
-    worker.on('exit', () => this.finish('display listener stopped'));
+    worker.on('error', (err) => this.lose(`display listener crashed: ${err.message}`));
+    worker.on('exit', () => this.lose('display listener stopped'));
   }
 
   /**
@@ -224,6 +227,17 @@ export class DbusDisplay extends EventEmitter<DisplaySourceEvents> implements Di
     this.finish('display closed');
   }
 
+  /** The link to QEMU is gone: finish with the owner's explanation (QEMU's exit, if that is why). */
+  lose(detail: string): void {
+    if (this.closedReason || this.losing) return;
+    if (!this.explainLoss) return this.finish(detail);
+    this.losing = true;
+    this.explainLoss(detail).then(
+      (reason) => this.finish(reason),
+      () => this.finish(detail),
+    );
+  }
+
   /** Ends the display with a reason (e.g. QEMU's exit status and log tail). */
   finish(reason: string): void {
     if (this.closedReason) return;
@@ -269,7 +283,7 @@ export class DbusDisplay extends EventEmitter<DisplaySourceEvents> implements Di
         this.emit('disabled');
         return;
       case 'closed':
-        this.finish(m.reason);
+        this.lose(m.reason);
         return;
       case 'handshake-started':
       case 'connected':

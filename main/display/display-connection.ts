@@ -24,6 +24,8 @@ export interface VmDisplayInfo {
 
 export class DisplayConnection {
   private readonly displays = new Map<string, DbusDisplay>();
+  /** Explains a lost link to the user (set by the session: QEMU's exit status and log tail). */
+  explainLoss: ((detail: string) => Promise<string>) | null = null;
 
   private constructor(
     readonly control: PeerConnection,
@@ -32,7 +34,7 @@ export class DisplayConnection {
   ) {
     control.on('signal', (m) => this.onSignal(m));
     control.on('close', (err) => {
-      for (const d of this.displays.values()) d.finish(`display connection to QEMU closed${err ? `: ${err.message}` : ''}`);
+      for (const d of this.displays.values()) d.lose(`display connection to QEMU closed${err ? `: ${err.message}` : ''}`);
     });
   }
 
@@ -92,6 +94,7 @@ export class DisplayConnection {
   async openDisplay(consoleId: number): Promise<DbusDisplay> {
     const props = await this.consoleProps(consoleId);
     const display = await DbusDisplay.open(this.control, consoleId, props, this.name);
+    display.explainLoss = this.explainLoss;
     const key = `${consoleId}:${this.displays.size}:${Date.now()}`;
     this.displays.set(key, display);
     display.once('closed', () => this.displays.delete(key));

@@ -26,6 +26,8 @@ export interface AttachOptions {
   pid: number;
   /** resolves when QEMU exits (from the launcher when we started it; else the pid is polled) */
   exited: Promise<ExitInfo>;
+  /** an already connected QMP client to use instead of connecting to qmp.sock */
+  qmp?: QmpClient;
 }
 
 export interface VmSessionEvents {
@@ -55,6 +57,9 @@ export class VmSession extends EventEmitter<VmSessionEvents> {
   ) {
     super();
     qmp.on('event', (e: { event: string; data?: unknown }) => this.emit('qmp-event', e.event, e.data));
+    // A socket closing is usually QEMU dying: say how it died, if it did within a moment.
+    display.explainLoss = (detail) =>
+      Promise.race([exited.then((info) => describeExit(name, info)), new Promise<string>((r) => setTimeout(() => r(detail), 3000).unref())]);
     exited.then((info) => {
       this.exitReason = describeExit(name, info);
       this.display.close(this.exitReason);
@@ -65,7 +70,7 @@ export class VmSession extends EventEmitter<VmSessionEvents> {
   }
 
   static async attach(o: AttachOptions): Promise<VmSession> {
-    const qmp = await QmpClient.connect(join(o.runtimeDir, 'qmp.sock'));
+    const qmp = o.qmp ?? (await QmpClient.connect(join(o.runtimeDir, 'qmp.sock')));
     try {
       const display = await DisplayConnection.open(qmp, o.name);
       return new VmSession(o.name, o.runtimeDir, o.pid, qmp, display, o.exited);

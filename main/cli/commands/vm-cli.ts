@@ -1,0 +1,35 @@
+// What the running-VM subcommands (run, screenshot, type, key, stop) share: locating `<vm>` and
+// turning the session layer's expected failures into CliErrors that say what to do next.
+import { CliError } from '../cli-error.js';
+import { VmDescriptionError } from '../../qemu/vm-description.js';
+import { LibraryError } from '../../library/library-error.js';
+import { HostCallError } from '../../session/control-client.js';
+import { VmNotRunningError, withVm, type VmOps } from '../../session/vm-host.js';
+import { locateVm, VmNotFoundError, type LocatedVm } from '../../session/vm-locator.js';
+import { KeyNameError } from '../../input/text-keys.js';
+import { QemuLaunchError } from '../../qemu/launch.js';
+import { RuntimeDirError } from '../../qemu/runtime-dir.js';
+import { QemuNotFoundError, QemuUnsupportedError } from '../../qemu/find-qemu.js';
+
+const EXPECTED = [VmDescriptionError, LibraryError, HostCallError, VmNotRunningError, VmNotFoundError, KeyNameError, QemuLaunchError, RuntimeDirError, QemuNotFoundError, QemuUnsupportedError];
+
+export async function asCliErrors<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (EXPECTED.some((c) => err instanceof c)) throw new CliError((err as Error).message);
+    throw err;
+  }
+}
+
+export function locate(arg: string | undefined, usage: string): Promise<LocatedVm> {
+  if (!arg) throw new CliError(`name a VM\n\n${usage}`, 2);
+  return asCliErrors(() => locateVm(arg));
+}
+
+export function onRunningVm<T>(arg: string | undefined, usage: string, fn: (ops: VmOps, vm: LocatedVm) => Promise<T>): Promise<T> {
+  return asCliErrors(async () => {
+    const vm = await locate(arg, usage);
+    return withVm(vm, (ops) => fn(ops, vm));
+  });
+}
