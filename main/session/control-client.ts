@@ -1,6 +1,6 @@
 // CLI side of kju.sock: one request, one reply.
 import { connect } from 'node:net';
-import { LineSplitter, type ControlApi, type ControlMethod, type ControlReply } from './control-protocol.js';
+import { LineSplitter, type AnyControlApi, type AnyControlMethod, type ControlReply } from './control-protocol.js';
 
 /** No kju process hosts this VM right now (no socket, or nobody listening on it). */
 export class NoHostError extends Error {
@@ -14,7 +14,7 @@ export class HostCallError extends Error {
   }
 }
 
-export function callHost<M extends ControlMethod>(sockPath: string, method: M, params: ControlApi[M]['params'], timeoutMs = 120_000): Promise<ControlApi[M]['value']> {
+export function callHost<M extends AnyControlMethod>(sockPath: string, method: M, params: AnyControlApi[M]['params'], timeoutMs = 120_000): Promise<AnyControlApi[M]['value']> {
   return new Promise((resolve, reject) => {
     const sock = connect(sockPath);
     const lines = new LineSplitter();
@@ -34,7 +34,7 @@ export function callHost<M extends ControlMethod>(sockPath: string, method: M, p
         if (r.id !== 1) continue;
         clearTimeout(timer);
         sock.end();
-        if (r.ok) resolve(r.value as ControlApi[M]['value']);
+        if (r.ok) resolve(r.value as AnyControlApi[M]['value']);
         else reject(new HostCallError(r.code, r.message));
       }
     });

@@ -1,0 +1,240 @@
+// Lifecycle operations on one running QEMU over its QMP connection: pause/continue, reset, the ACPI
+// power button, saving the whole machine state to a file (suspend to disk) and loading it back, and
+// live disk snapshots. Whoever holds the QMP connection runs these (the hosting kju process, or a
+// CLI command that attached because nobody hosts the VM); others reach them through kju.sock's
+// `lifecycle` method. Everything runs on the Node event loop of that process.
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { VmRunState } from '../../common/contract.js';
+
+/** The part of QmpClient these operations use. */
+export interface QmpExecutor {
+  execute<T = unknown>(command: string, args?: Record<string, unknown>): Promise<T>;
+}
+
+export type LifecycleOp =
+  | 'query'
+  | 'pause'
+  | 'cont'
+  | 'reset'
+  | 'powerdown'
+  | 'save-state'
+  | 'snapshot-create'
+  | 'snapshot-revert'
+  | 'snapshot-delete';
+export const LIFECYCLE_OPS = [
+  'query', 'pause', 'cont', 'reset', 'powerdown', 'save-state', 'snapshot-create', 'snapshot-revert', 'snapshot-delete',
+] as const satisfies readonly LifecycleOp[];
+
+export interface LifecycleParams {
+  op: LifecycleOp;
+  /** save-state: absolute path of the state file to write */
+  file?: string;
+  /** snapshot-*: the snapshot's name */
+  tag?: string;
+}
+
+export interface LifecycleReply {
+  /** QEMU's run status after the operation ("running", "paused", "postmigrate", ...) */
+  status: string;
+  state: VmRunState;
+  /** save-state: bytes written */
+  bytes?: number;
+}
+
+export class LifecycleError extends Error {
+  override name = 'LifecycleError';
+  constructor(
+    readonly code: 'BAD_OP' | 'MIGRATION_FAILED' | 'SNAPSHOT_FAILED' | 'TIMEOUT',
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** QEMU's run status → kju's state. Guest-side sleep (S3) and an I/O error pause count as paused. */
+export function stateFromQemuStatus(status: string): VmRunState {
+  switch (status) {
+    case 'running':
+      return 'running';
+    case 'shutdown':
+      return 'shutting-down';
+    case 'internal-error':
+    case 'guest-panicked':
+      return 'crashed';
+    case 'prelaunch':
+    case 'inmigrate':
+    case 'restore-vm':
+      return 'starting';
+    default:
+      return 'paused';
+  }
+}
+
+export async function queryStatus(qmp: QmpExecutor): Promise<LifecycleReply> {
+  const s = await qmp.execute<{ status: string }>('query-status');
+  return { status: s.status, state: stateFromQemuStatus(s.status) };
+}
+
+interface MigrationInfo {
+  status?: string;
+  'error-desc'?: string;
+  ram?: { transferred?: number; total?: number };
+}
+
+/** Polls query-migrate until it completes; throws MIGRATION_FAILED with QEMU's reason. */
+async function waitForMigration(qmp: QmpExecutor, what: string, timeoutMs: number): Promise<MigrationInfo> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const info = await qmp.execute<MigrationInfo>('query-migrate');
+    if (info.status === 'completed') return info;
+    if (info.status === 'failed' || info.status === 'cancelled') {
+      throw new LifecycleError('MIGRATION_FAILED', `${what} failed: ${info['error-desc'] ?? info.status}`);
+    }
+    if (Date.now() > deadline) {
+      await qmp.execute('migrate_cancel').catch(() => {});
+      throw new LifecycleError('TIMEOUT', `${what} did not finish within ${timeoutMs / 1000} s; cancelled`);
+    }
+    await sleep(50);
+  }
+}
+
+// Structured channels (QEMU ≥ 8.2) rather than a "file:..." URI: a comma in a path cannot break them.
+const fileChannel = (filename: string) => [{ 'channel-type': 'main', addr: { transport: 'file', filename, offset: 0 } }];
+
+/**
+ * Stops the guest and writes its whole state (RAM and devices; not the disks, which stay in their
+ * files and must not change until the state is loaded) to `file`. The VM is left paused; the
+ * caller quits QEMU once it has recorded the suspension. On failure the guest runs again if it did.
+ */
+export async function saveStateToFile(qmp: QmpExecutor, file: string, timeoutMs = 300_000): Promise<{ bytes: number }> {
+  const { status } = await queryStatus(qmp);
+  const wasRunning = status === 'running';
+  if (wasRunning) await qmp.execute('stop');
+  try {
+    // The default 128 MiB/s cap exists to spare a network link; a local file can take all it gets.
+    await qmp.execute('migrate-set-parameters', { 'max-bandwidth': 64 * 1024 * 1024 * 1024 });
+    await qmp.execute('migrate', { channels: fileChannel(file) });
+    const info = await waitForMigration(qmp, `saving the VM state to ${file}`, timeoutMs);
+    return { bytes: info.ram?.transferred ?? 0 };
+  } catch (err) {
+    if (wasRunning) await qmp.execute('cont').catch(() => {});
+    throw err;
+  }
+}
+
+/**
+ * For a QEMU started with `-incoming defer`: loads the state from `file` and continues the guest.
+ * Resolves once the guest runs.
+ */
+export async function loadStateFromFile(qmp: QmpExecutor, file: string, timeoutMs = 300_000): Promise<void> {
+  await qmp.execute('migrate-incoming', { channels: fileChannel(file) });
+  await waitForMigration(qmp, `loading the VM state from ${file}`, timeoutMs);
+  // The saved machine was paused (that is how it was saved), so QEMU leaves it paused.
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const { status } = await queryStatus(qmp);
+    if (status === 'running') return;
+    if (status !== 'inmigrate') {
+      await qmp.execute('cont');
+      return;
+    }
+    if (Date.now() > deadline) throw new LifecycleError('TIMEOUT', `QEMU stayed in 'inmigrate' after loading ${file}`);
+    await sleep(50);
+  }
+}
+
+interface BlockInfo {
+  device: string;
+  qdev?: string;
+  inserted?: { 'node-name'?: string; drv: string; ro: boolean; file: string };
+}
+
+/** Writable qcow2 nodes (the VM's disks; not a read-only CD-ROM, not a raw UEFI vars store). */
+async function snapshotNodes(qmp: QmpExecutor): Promise<string[]> {
+  const blocks = await qmp.execute<BlockInfo[]>('query-block');
+  const nodes: string[] = [];
+  const raw: string[] = [];
+  for (const b of blocks) {
+    const ins = b.inserted;
+    if (!ins || ins.ro || !ins['node-name']) continue;
+    if (ins.drv === 'qcow2') nodes.push(ins['node-name']);
+    else if (!/pflash/.test(b.device)) raw.push(`${ins.file} (${ins.drv})`);
+  }
+  if (raw.length) {
+    throw new LifecycleError('SNAPSHOT_FAILED', `snapshots need qcow2 disks, and ${raw.join(', ')} is not; convert it with "qemu-img convert -O qcow2 <old> <new>.qcow2" and point the VM at the new file`);
+  }
+  if (!nodes.length) throw new LifecycleError('SNAPSHOT_FAILED', 'this VM has no writable qcow2 disk to hold a snapshot');
+  return nodes;
+}
+
+interface JobInfo {
+  id: string;
+  status: string;
+  error?: string;
+}
+
+let jobCounter = 0;
+
+/** Runs one snapshot-save/load/delete job to its end (QEMU ≥ 6.0) and dismisses it. */
+async function runSnapshotJob(qmp: QmpExecutor, command: string, tag: string, withVmState: boolean, timeoutMs: number): Promise<void> {
+  const devices = await snapshotNodes(qmp);
+  const jobId = `kju-${command}-${process.pid}-${++jobCounter}`;
+  const args: Record<string, unknown> = { 'job-id': jobId, tag, devices };
+  if (withVmState) args.vmstate = devices[0];
+  await qmp.execute(command, args);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const job = (await qmp.execute<JobInfo[]>('query-jobs')).find((j) => j.id === jobId);
+    if (!job) throw new LifecycleError('SNAPSHOT_FAILED', `${command} job ${jobId} disappeared`);
+    if (job.status === 'concluded' || job.status === 'null') {
+      await qmp.execute('job-dismiss', { id: jobId }).catch(() => {});
+      if (job.error) throw new LifecycleError('SNAPSHOT_FAILED', `${command} "${tag}" failed: ${job.error}`);
+      return;
+    }
+    if (Date.now() > deadline) throw new LifecycleError('TIMEOUT', `${command} "${tag}" did not finish within ${timeoutMs / 1000} s`);
+    await sleep(50);
+  }
+}
+
+/** Runs one operation; the reply carries the run status afterwards. */
+export async function runLifecycleOp(qmp: QmpExecutor, p: LifecycleParams): Promise<LifecycleReply> {
+  const needTag = () => {
+    if (typeof p.tag !== 'string' || !p.tag) throw new LifecycleError('BAD_OP', `${p.op} needs a snapshot name`);
+    return p.tag;
+  };
+  let bytes: number | undefined;
+  switch (p.op) {
+    case 'query':
+      break;
+    case 'pause':
+      await qmp.execute('stop');
+      break;
+    case 'cont':
+      await qmp.execute('cont');
+      break;
+    case 'reset':
+      await qmp.execute('system_reset');
+      break;
+    case 'powerdown':
+      await qmp.execute('system_powerdown');
+      break;
+    case 'save-state':
+      if (typeof p.file !== 'string' || !p.file.startsWith('/')) throw new LifecycleError('BAD_OP', 'save-state needs an absolute file path');
+      bytes = (await saveStateToFile(qmp, p.file)).bytes;
+      break;
+    case 'snapshot-create':
+      await runSnapshotJob(qmp, 'snapshot-save', needTag(), true, 300_000);
+      break;
+    case 'snapshot-revert':
+      await runSnapshotJob(qmp, 'snapshot-load', needTag(), true, 300_000);
+      break;
+    case 'snapshot-delete':
+      await runSnapshotJob(qmp, 'snapshot-delete', needTag(), false, 60_000);
+      break;
+    default:
+      throw new LifecycleError('BAD_OP', `unknown lifecycle operation ${String((p as { op: unknown }).op)}`);
+  }
+  const reply = await queryStatus(qmp);
+  return bytes === undefined ? reply : { ...reply, bytes };
+}

@@ -1,0 +1,118 @@
+// A VM suspended to disk: its machine state in `<bundle>/states/suspend.state` and a record,
+// `states/suspended.json` (written atomically, last), that says the state is complete and which
+// disk files it belongs with. The record is what makes `list` say 'suspended' and `start` resume.
+// Synchronous reads (a stat or two) so the library's run-state probe can use them.
+import { existsSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { BundleVm } from '../library/bundle-files.js';
+import { resolveInBundle } from '../library/bundle-files.js';
+import { writeFileAtomic } from '../library/atomic-write.js';
+
+export const STATES_DIR = 'states';
+export const STATE_FILE = 'suspend.state';
+export const SUSPENDED_RECORD = 'suspended.json';
+
+export interface DiskStamp {
+  path: string;
+  size: number;
+  mtimeMs: number;
+}
+
+export interface SuspendedRecord {
+  kju: 1;
+  suspendedAt: string;
+  /** file name inside states/ */
+  stateFile: string;
+  bytes: number;
+  /** the disks as QEMU left them; any change means the saved RAM no longer matches them */
+  disks: DiskStamp[];
+}
+
+export class SavedStateError extends Error {
+  override name = 'SavedStateError';
+  constructor(
+    readonly code: 'BROKEN_RECORD' | 'MISSING_STATE' | 'DISKS_CHANGED',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export function statePaths(bundleDir: string): { dir: string; state: string; partial: string; record: string } {
+  const dir = join(bundleDir, STATES_DIR);
+  return { dir, state: join(dir, STATE_FILE), partial: join(dir, `${STATE_FILE}.partial`), record: join(dir, SUSPENDED_RECORD) };
+}
+
+export function isSuspended(bundleDir: string): boolean {
+  return existsSync(statePaths(bundleDir).record);
+}
+
+/** The record, or null when the VM is not suspended. Throws BROKEN_RECORD for a record it cannot read. */
+export function readSuspended(bundleDir: string): SuspendedRecord | null {
+  const { record } = statePaths(bundleDir);
+  let text: string;
+  try {
+    text = readFileSync(record, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+  let r: SuspendedRecord;
+  try {
+    r = JSON.parse(text) as SuspendedRecord;
+    if (r.kju !== 1 || typeof r.stateFile !== 'string' || !Array.isArray(r.disks)) throw new Error('unexpected content');
+  } catch (err) {
+    throw new SavedStateError('BROKEN_RECORD', `${record} is unreadable (${(err as Error).message}); start the VM with --fresh to discard the saved state`);
+  }
+  return r;
+}
+
+export function diskStamps(vm: BundleVm): DiskStamp[] {
+  return vm.config.disks.map((d) => {
+    const path = resolveInBundle(vm.dir, d.file);
+    const s = statSync(path);
+    return { path, size: s.size, mtimeMs: s.mtimeMs };
+  });
+}
+
+/** Moves the finished `.partial` state into place and writes the record. Call after QEMU exited. */
+export async function recordSuspended(vm: BundleVm, bytes: number): Promise<SuspendedRecord> {
+  const p = statePaths(vm.dir);
+  renameSync(p.partial, p.state);
+  const record: SuspendedRecord = { kju: 1, suspendedAt: new Date().toISOString(), stateFile: STATE_FILE, bytes, disks: diskStamps(vm) };
+  await writeFileAtomic(p.record, `${JSON.stringify(record, null, 2)}\n`, { backup: false, mode: 0o600 });
+  return record;
+}
+
+/**
+ * The state file to resume from, after checking it exists and the disks are as they were left.
+ * Throws MISSING_STATE or DISKS_CHANGED (resuming would hand the guest disks that do not match
+ * its memory: file system corruption).
+ */
+export function checkResumable(vm: BundleVm, record: SuspendedRecord): string {
+  const state = join(statePaths(vm.dir).dir, record.stateFile);
+  if (!existsSync(state)) {
+    throw new SavedStateError('MISSING_STATE', `VM "${vm.config.name}" is marked suspended but ${state} is gone; start it with --fresh to boot it from its disks`);
+  }
+  const now = diskStamps(vm);
+  const changed = record.disks.filter((d) => {
+    const cur = now.find((n) => n.path === d.path);
+    return !cur || cur.size !== d.size || cur.mtimeMs !== d.mtimeMs;
+  });
+  if (changed.length || now.length !== record.disks.length) {
+    const which = changed.map((d) => d.path).join(', ') || 'the list of disks';
+    throw new SavedStateError(
+      'DISKS_CHANGED',
+      `VM "${vm.config.name}" was suspended, but ${which} changed since; resuming would corrupt the guest's file systems. Restore the disk, or start it with --fresh to discard the saved state`,
+    );
+  }
+  return state;
+}
+
+/** Forgets the suspension: the record first (so a crash in between leaves a plain stopped VM), then the files. */
+export function clearSuspended(bundleDir: string): void {
+  const p = statePaths(bundleDir);
+  rmSync(p.record, { force: true });
+  rmSync(p.state, { force: true });
+  rmSync(p.partial, { force: true });
+}
