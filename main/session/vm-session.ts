@@ -4,14 +4,13 @@
 // Runs on the Node main thread of the hosting process (app, `kju serve`, `kju run`, a CLI command).
 import { EventEmitter } from 'node:events';
 import { writeFile, rename } from 'node:fs/promises';
-import type { Server } from 'node:net';
 import { join } from 'node:path';
 import { QmpClient } from '../qmp/qmp-client.js';
 import type { DbusDisplay } from '../display/dbus-display.js';
 import { DisplayConnection } from '../display/display-connection.js';
 import { encodePng, surfaceToRgb } from '../display/screenshot.js';
 import { parseChord, sendStrokes, textToStrokes, type KeyStroke } from '../input/text-keys.js';
-import { startControlServer, ControlError } from './control-server.js';
+import { startControlServer, ControlError, type ControlServer } from './control-server.js';
 
 export interface ExitInfo {
   code: number | null;
@@ -44,7 +43,7 @@ export function describeExit(name: string, info: ExitInfo): string {
 
 export class VmSession extends EventEmitter<VmSessionEvents> {
   private primary: Promise<DbusDisplay> | null = null;
-  private control: Server | null = null;
+  private control: ControlServer | null = null;
   private exitReason: string | null = null;
 
   private constructor(
@@ -152,6 +151,11 @@ export class VmSession extends EventEmitter<VmSessionEvents> {
       key: async ({ chord }) => ({ keys: await this.sendChord(String(chord)) }),
       stop: async ({ force, timeoutMs }) => ({ stopped: await this.stop(Boolean(force), timeoutMs) }),
     });
+  }
+
+  /** Resolves once every kju.sock request received so far has been answered (before exiting). */
+  drainControl(): Promise<void> {
+    return this.control?.drain() ?? Promise.resolve();
   }
 
   /** Leaves QEMU running; closes our connections. */

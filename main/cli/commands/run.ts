@@ -48,6 +48,7 @@ export async function run(args: string[]): Promise<number> {
   process.on('SIGINT', () => onSignal('SIGINT'));
   process.on('SIGTERM', () => onSignal('SIGTERM'));
   const exit = await qemu.exited;
+  await session.drainControl(); // e.g. the reply to the `kju stop` that ended it
   if (exit.code === 0 && !exit.signal) {
     console.log(`kju: '${vm.name}' stopped`);
     return 0;

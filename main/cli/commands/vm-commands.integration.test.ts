@@ -1,0 +1,141 @@
+// Integration (real QEMU under TCG, the demo guest, the bundled CLI as `npx kju` runs it):
+// kju run hosts a VM described by a JSON file; kju type/screenshot/stop reach it through kju.sock.
+// A second QMP monitor (extraArgs) gives the test QEMU's own screendump to compare with.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, test } from 'node:test';
+import { ensureDemoGuest } from '../../testing/guest.js';
+import { SerialConsole } from '../../testing/serial-console.js';
+import { QmpClient } from '../../qmp/qmp-client.js';
+import { decodePng, decodePpm, diffImages } from '../../display/screenshot.js';
+
+const repo = fileURLToPath(new URL('../../../', import.meta.url));
+const kjuBin = join(repo, 'bin/kju.mjs');
+const scratch = mkdtempSync(join(tmpdir(), 'kju-cli-it-'));
+const runtime = join(scratch, 'run');
+mkdirSync(runtime, { mode: 0o700 });
+const env = { ...process.env, XDG_RUNTIME_DIR: runtime, XDG_STATE_HOME: join(scratch, 'state'), KJU_LIBRARY: join(scratch, 'library'), KJU_ACCEL: 'tcg' };
+
+function kju(args: string[]) {
+  const r = spawnSync(process.execPath, [kjuBin, ...args], { env, encoding: 'utf8', timeout: 120_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('integration: the kju CLI on a running demo guest', () => {
+  let runProc: ChildProcess;
+  let runOutput = '';
+  let vmJson: string;
+  let serial: SerialConsole;
+  let testQmp: QmpClient;
+
+  before(async () => {
+    const guest = await ensureDemoGuest();
+    vmJson = join(scratch, 'demo.json');
+    writeFileSync(
+      vmJson,
+      JSON.stringify({
+        name: 'cli-demo',
+        memoryMiB: 256,
+        cpus: 1,
+        display: 'virtio-vga',
+        kernel: guest.kernel,
+        initrd: guest.initrd,
+        append: guest.append,
+        extraArgs: ['-chardev', `socket,id=testmon,path=${join(scratch, 'test-qmp.sock')},server=on,wait=off`, '-mon', 'chardev=testmon,mode=control'],
+      }),
+    );
+  });
+
+  after(async () => {
+    testQmp?.close();
+    serial?.close?.();
+    if (runProc && runProc.exitCode === null) runProc.kill('SIGKILL');
+    spawnSync('pkill', ['-9', '-f', join(runtime, 'kju')]);
+    rmSync(scratch, { recursive: true, force: true });
+  });
+
+  test('kju run starts the VM and hosts it; the guest reaches its prompt', async () => {
+    runProc = spawn(process.execPath, [kjuBin, 'run', vmJson], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    runProc.stdout!.on('data', (d: Buffer) => (runOutput += d.toString()));
+    runProc.stderr!.on('data', (d: Buffer) => (runOutput += d.toString()));
+    const deadline = Date.now() + 60_000;
+    while (!/started \(QEMU pid \d+\)/.test(runOutput)) {
+      if (Date.now() > deadline || runProc.exitCode !== null) throw new Error(`kju run did not start: ${runOutput}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const rt = join(runtime, 'kju', 'cli-demo');
+    serial = await SerialConsole.connect(join(rt, 'serial.sock'));
+    await serial.waitFor(/kju# /, 60_000);
+    testQmp = await QmpClient.connect(join(scratch, 'test-qmp.sock'));
+    while (!/screen 1280x800, transport map/.test(runOutput)) {
+      if (Date.now() > deadline) throw new Error(`no 1280x800 map surface: ${runOutput}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  });
+
+  test('kju type reaches the guest shell (paced keys, none lost)', async () => {
+    const marker = 'kju-cli-typed-0123456789-abcdefghijklmnopqrstuvwxyz';
+    const seen = serial.waitFor(new RegExp(marker.replace(/-/g, '.')), 30_000);
+    const r = kju(['type', vmJson, `echo ${marker.replace(/-/g, '"-"')} > /dev/ttyS0\\n`]);
+    assert.equal(r.code, 0, r.stderr);
+    await seen;
+  });
+
+  test('kju screenshot equals QEMU screendump pixel for pixel', async () => {
+    await new Promise((r) => setTimeout(r, 1500)); // let the echo's output settle on screen
+    const png = join(scratch, 'shot.png');
+    const r = kju(['screenshot', 'cli-demo', png]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /1280x800/);
+    const ppm = join(scratch, 'dump.ppm');
+    await testQmp.execute('screendump', { filename: ppm });
+    const diff = diffImages(decodePng(readFileSync(png)), decodePpm(readFileSync(ppm)));
+    assert.equal(diff.differing, 0, `pixels differ: ${JSON.stringify(diff.first)}`);
+  });
+
+  test('bad arguments are clear errors with non-zero exits, and touch nothing', () => {
+    const noArgs = kju(['screenshot']);
+    assert.equal(noArgs.code, 2);
+    assert.match(noArgs.stderr, /usage: kju screenshot/);
+    const notPng = kju(['screenshot', vmJson, join(scratch, 'x.jpg')]);
+    assert.equal(notPng.code, 2);
+    assert.match(notPng.stderr, /ending in \.png/);
+    const badChar = kju(['type', vmJson, 'café']);
+    assert.equal(badChar.code, 1);
+    assert.match(badChar.stderr, /cannot type character "é"/);
+    const badChord = kju(['key', vmJson, 'ctrl-banana']);
+    assert.equal(badChord.code, 1);
+    assert.match(badChord.stderr, /unknown key 'banana'/);
+    const unknownVm = kju(['screenshot', 'no-such-vm', join(scratch, 'y.png')]);
+    assert.equal(unknownVm.code, 1);
+    assert.match(unknownVm.stderr, /no VM named "no-such-vm"/);
+    const broken = join(scratch, 'broken.json');
+    writeFileSync(broken, JSON.stringify({ name: 'broken', memoryMiB: 'lots', cpus: 1 }));
+    const bad = kju(['run', broken]);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /memoryMiB/);
+    const missing = kju(['run', join(scratch, 'missing.json')]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /no such file/);
+    const twice = kju(['run', vmJson]);
+    assert.equal(twice.code, 1);
+    assert.match(twice.stderr, /already running/);
+    const unknown = kju(['frobnicate']);
+    assert.equal(unknown.code, 2);
+  });
+
+  test('kju stop --force ends the VM and the hosting kju run exits', async () => {
+    const exited = new Promise<number | null>((resolve) => runProc.once('exit', (code) => resolve(code)));
+    const r = kju(['stop', vmJson, '--force']);
+    assert.equal(r.code, 0, r.stderr);
+    const code = await exited;
+    assert.equal(code, 0, runOutput);
+    const again = kju(['stop', vmJson]);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /not running/);
+  });
+});
