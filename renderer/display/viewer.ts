@@ -1,6 +1,6 @@
 // Viewer: one open display of one VM. Glues a DisplayStream to the blitter, the local cursor and
-// input. Pull-based: at most one frame batch in flight; at most two batches uploaded per drawn frame,
-// so a hidden or slow window stops pulling and the host merges damage meanwhile. Main thread only.
+// input. Pull-based: at most one frame batch in flight, at most two pulled per animation frame, so
+// a hidden or slow window stops pulling and the host merges damage meanwhile. Main thread only.
 import { decodeFramePacket, FramePacketError } from '../../common/frame-packet.js';
 import type { DisplayMessage, DisplayStream, InputMessage, SurfaceInfo, Transport } from '../../common/contract.js';
 import { Blitter, type FrameStats } from './blitter.js';
@@ -52,7 +52,8 @@ export class Viewer {
   private readonly figures: ViewerFigures = { fps: 0, latencyMs: NaN, bytesPerSecond: 0 };
   private readonly listeners = new Set<(f: Readonly<ViewerFigures>) => void>();
   private batchesThisFrame = 0;
-  private pullAfterDraw = false;
+  private pullAfterFrame = false;
+  private frameTickId = 0;
   private frameCount = 0;
   private byteCount = 0;
   private windowStart = performance.now();
@@ -82,7 +83,7 @@ export class Viewer {
     this.timer = setInterval(() => this.rollFigures(), 1000);
     stream.onMessage((m) => this.onMessage(m));
     stream.onFrame((buf) => this.onFrame(buf));
-    stream.pull();
+    this.requestNext();
   }
 
   setScaling(mode: ScaleMode, integer: boolean): void {
@@ -129,6 +130,7 @@ export class Viewer {
     if (this.destroyed) return;
     this.destroyed = true;
     clearInterval(this.timer);
+    if (this.frameTickId) cancelAnimationFrame(this.frameTickId);
     for (const d of this.detach.splice(0)) d();
     if (document.pointerLockElement === this.opts.canvas) document.exitPointerLock();
     this.cursor.destroy();
@@ -197,20 +199,29 @@ export class Viewer {
     }
   }
 
+  // Pull at once for the first two batches of an animation frame, then wait for the next frame.
   private requestNext(): void {
     if (this.destroyed || this.state.closed) return;
-    if (++this.batchesThisFrame < MAX_BATCHES_PER_FRAME) this.opts.stream.pull();
-    else this.pullAfterDraw = true;
+    if (this.batchesThisFrame >= MAX_BATCHES_PER_FRAME) {
+      this.pullAfterFrame = true;
+      return;
+    }
+    if (this.batchesThisFrame++ === 0) this.frameTickId = requestAnimationFrame(this.frameTick);
+    this.opts.stream.pull();
   }
+
+  private readonly frameTick = (): void => {
+    this.frameTickId = 0;
+    this.batchesThisFrame = 0;
+    if (this.pullAfterFrame) {
+      this.pullAfterFrame = false;
+      this.requestNext();
+    }
+  };
 
   private onDraw(s: Readonly<FrameStats>): void {
     this.frameCount++;
     this.figures.latencyMs = s.latencyMs;
-    this.batchesThisFrame = 0;
-    if (this.pullAfterDraw) {
-      this.pullAfterDraw = false;
-      this.requestNext();
-    }
     this.syncCursor();
     this.emitFigures();
   }

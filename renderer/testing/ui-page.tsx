@@ -1,0 +1,57 @@
+// Test page for e2e/renderer-ui.test.ts: the real App with a fake bridge made here, at the page
+// boundary. The test reads what the UI asked of the bridge from window.kjuUi.
+import { createRoot } from 'react-dom/client';
+import type { DisplayMessage, DisplayStream, InputMessage, KjuBridge, VmSummary } from '../../common/contract.js';
+import { encodeFramePacket } from '../../common/frame-packet.js';
+import { App } from '../ui/App.js';
+import '../ui/styles.css';
+
+const vms: VmSummary[] = [
+  { id: 'deb', name: 'Debian 12', state: 'running', display: 'virtio-vga', memoryMiB: 2048, cpus: 2 },
+  { id: 'win', name: 'Windows 11', state: 'stopped', display: 'std', memoryMiB: 4096, cpus: 2, problem: 'disk image missing: win11.qcow2' },
+];
+const listeners = new Set<(v: VmSummary[]) => void>();
+const calls: Array<{ method: string; args: unknown }> = [];
+const inputs: InputMessage[] = [];
+let pulls = 0;
+
+const bridge: KjuBridge = {
+  kind: 'browser',
+  call: async (method, args) => {
+    calls.push({ method, args });
+    if (method === 'listVms') return { ok: true, value: vms } as never;
+    const id = (args as { id: string }).id;
+    const vm = vms.find((v) => v.id === id)!;
+    return { ok: true, value: { ...vm, state: method === 'startVm' ? 'starting' : 'stopped' } } as never;
+  },
+  onVmsChanged: (cb) => {
+    listeners.add(cb);
+    return () => listeners.delete(cb);
+  },
+  openDisplay: async () => {
+    let onMsg: (m: DisplayMessage) => void = () => {};
+    let onFrame: (b: ArrayBuffer) => void = () => {};
+    const stream: DisplayStream = {
+      onMessage: (cb) => { onMsg = cb; },
+      onFrame: (cb) => { onFrame = cb; },
+      pull: () => { pulls++; },
+      sendInput: (i) => { inputs.push(i); },
+      close: () => {},
+    };
+    setTimeout(() => {
+      onMsg({ t: 'surface', surface: { id: 1, width: 64, height: 48, stride: 256, format: 0x20020888, transport: 'copy' } });
+      onMsg({ t: 'input-mode', absolute: true, modifiers: 0 });
+      const px = new Uint8Array(64 * 48 * 4).fill(0x80);
+      onFrame(encodeFramePacket(1, [{ x: 0, y: 0, w: 64, h: 48 }], { pixels: px, stride: 256 }));
+    }, 0);
+    return { ok: true, value: stream };
+  },
+};
+
+(window as unknown as { kjuUi: unknown }).kjuUi = {
+  calls,
+  inputs,
+  pulls: () => pulls,
+  pushVms: (next: VmSummary[]) => { for (const cb of listeners) cb(next); },
+};
+createRoot(document.getElementById('root')!).render(<App bridge={bridge} />);
