@@ -1,0 +1,145 @@
+// The side-by-side table, the ratios between paths, and the targets (reported, never asserted).
+import type { MemcpyResult } from './memcpy.js';
+import type { ScenarioResult } from './scenario.js';
+import type { SyntheticResult } from './synthetic.js';
+
+export interface Target {
+  name: string;
+  status: 'MET' | 'MISSED' | 'NOT RUN';
+  detail: string;
+}
+
+const f = (v: number | undefined, digits = 1): string => (v === undefined || Number.isNaN(v) ? '–' : Number.isFinite(v) ? v.toFixed(digits) : '∞');
+const kb = (v: number | undefined): string => (v === undefined || Number.isNaN(v) ? '–' : `${(v / 1024).toFixed(0)}K`);
+
+function pad(rows: string[][]): string {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows.map((r) => r.map((c, i) => (i < 3 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ')).join('\n');
+}
+
+export function table(results: ScenarioResult[]): string {
+  const head = ['path', 'workload', 'res', 'guest f/s', 'emit/s', 'deliv/s', 'merged%', 'node%', 'brws%', 'qemu%', 'node ms/f', 'brws ms/f', 'qemu ms/f', 'copied/f', 'packet/f', 'lat med', 'lat p99'];
+  const rows = results.map((r) => [
+    r.path,
+    r.workload,
+    r.resolution,
+    f(r.guestFramesPerSec),
+    f(r.emittedPerSec),
+    f(r.deliveredPerSec),
+    f(r.mergedPct, 0),
+    f(r.cpuPct.node),
+    f(r.cpuPct.browser),
+    f(r.cpuPct.qemu),
+    f(r.cpuMsPerFrame.node, 2),
+    f(r.cpuMsPerFrame.browser, 2),
+    f(r.cpuMsPerFrame.qemu, 2),
+    kb(r.copiedBytesPerFrame),
+    kb(r.packetBytesPerFrame),
+    f(r.latency?.medianMs, 2),
+    f(r.latency?.p99Ms, 2),
+  ]);
+  return pad([head, ...rows]);
+}
+
+const find = (rs: ScenarioResult[], path: string, workload: string, res: string) => rs.find((r) => r.path === path && r.workload === workload && r.resolution === res);
+
+/** QEMU CPU above the no-viewer baseline, per delivered frame, in ms (NaN without a baseline). */
+export function qemuExtraMsPerFrame(rs: ScenarioResult[], r: ScenarioResult): number {
+  const base = find(rs, 'none', r.workload, r.resolution);
+  if (!base || !r.deliveredPerSec) return NaN;
+  const extraPerSec = Math.max(0, r.cpu.qemu / r.seconds - base.cpu.qemu / base.seconds);
+  return (extraPerSec * 1000) / r.deliveredPerSec;
+}
+
+/** Whole viewer cost per delivered frame: Node + Chromium + QEMU above its no-viewer baseline. */
+export function viewerMsPerFrame(rs: ScenarioResult[], r: ScenarioResult): number {
+  const q = qemuExtraMsPerFrame(rs, r);
+  return r.cpuMsPerFrame.node + r.cpuMsPerFrame.browser + (Number.isNaN(q) ? 0 : q);
+}
+
+export function ratios(rs: ScenarioResult[]): string {
+  const lines: string[] = [];
+  const keys = [...new Set(rs.filter((r) => r.path !== 'none').map((r) => `${r.workload}|${r.resolution}`))];
+  for (const k of keys) {
+    const [w, res] = k.split('|');
+    const m = find(rs, 'kju-map', w, res);
+    const c = find(rs, 'kju-copy', w, res);
+    const v = find(rs, 'novnc', w, res);
+    const fps = (x?: ScenarioResult) => (x ? f(x.deliveredPerSec) : '–');
+    const cost = (x?: ScenarioResult) => (x ? f(viewerMsPerFrame(rs, x), 2) : '–');
+    const rel = (a?: ScenarioResult, b?: ScenarioResult, g?: (x: ScenarioResult) => number) => (a && b && g ? f(g(a) / g(b), 2) : '–');
+    lines.push(
+      `${w} ${res}: delivered/s map ${fps(m)} / copy ${fps(c)} / noVNC ${fps(v)}  (map÷copy ${rel(m, c, (x) => x.deliveredPerSec)}, map÷noVNC ${rel(m, v, (x) => x.deliveredPerSec)});` +
+        ` viewer CPU ms/frame map ${cost(m)} / copy ${cost(c)} / noVNC ${cost(v)}  (map÷noVNC ${rel(m, v, (x) => viewerMsPerFrame(rs, x))})`,
+    );
+  }
+  return lines.join('\n');
+}
+
+export interface IdleFloor {
+  nodePct: number;
+  browserPct: number;
+}
+
+export function targets(rs: ScenarioResult[], memcpy: MemcpyResult[], synth: SyntheticResult | undefined, floor: IdleFloor | undefined): Target[] {
+  const out: Target[] = [];
+  const maps = rs.filter((r) => r.path === 'kju-map' && r.workload === 'fullscreen');
+  if (!maps.length) out.push({ name: 'map path: 0 frames lost at QEMU’s update rate', status: 'NOT RUN', detail: '' });
+  for (const m of maps) {
+    // QEMU's UpdateMap calls are partial rects (the guest's fbdev flushes per write), so "frames"
+    // are the guest's full frames (its own counter) against packets that reached the texture.
+    const made = m.guestFramesPerSec ?? m.emittedPerSec;
+    const lostPct = made > 0 ? Math.max(0, (1 - m.deliveredPerSec / made) * 100) : 0;
+    out.push({
+      name: `map path ${m.resolution}: 0 frames lost at QEMU’s update rate`,
+      status: lostPct <= 2 ? 'MET' : 'MISSED',
+      detail: `guest wrote ${f(m.guestFramesPerSec)} full frames/s, QEMU sent ${f(m.emittedPerSec)} UpdateMap/s, ${f(m.deliveredPerSec)} frames/s reached the texture: ${f(lostPct, 0)}% of the guest's frames never shown whole (2% allowed for the window edges)`,
+    });
+    const ref = memcpy.find((x) => `${x.width}x${x.height}` === m.resolution);
+    if (ref) {
+      const x = m.cpuMsPerFrame.node / ref.bestMs;
+      out.push({
+        name: `Node-side CPU per full frame ≤ 1.5× one memcpy (${m.resolution})`,
+        status: x <= 1.5 ? 'MET' : 'MISSED',
+        detail: `${f(m.cpuMsPerFrame.node, 2)} ms per frame vs memcpy ${f(ref.bestMs, 2)} ms = ${f(x, 1)}× (target 1.5×${x > 1.5 ? `, ${f(x / 1.5, 1)}× over` : ''})`,
+      });
+    }
+    const v = find(rs, 'novnc', 'fullscreen', m.resolution);
+    if (v) {
+      const fx = m.deliveredPerSec / v.deliveredPerSec;
+      out.push({
+        name: `vs noVNC fullscreen ${m.resolution}: ≥ 3× delivered frames/s`,
+        status: fx >= 3 ? 'MET' : 'MISSED',
+        detail: `map ${f(m.deliveredPerSec)} vs noVNC ${f(v.deliveredPerSec)} frames/s = ${f(fx, 2)}×`,
+      });
+      const cm = viewerMsPerFrame(rs, m);
+      const cv = viewerMsPerFrame(rs, v);
+      const cx = cm / cv;
+      out.push({
+        name: `vs noVNC fullscreen ${m.resolution}: ≤ 1/5 the CPU per frame`,
+        status: cx <= 0.2 ? 'MET' : 'MISSED',
+        detail: `map ${f(cm, 2)} vs noVNC ${f(cv, 2)} ms/frame (Node + Chromium + QEMU above baseline) = ${f(cx, 3)} (target 0.2)`,
+      });
+    }
+  }
+  for (const path of ['kju-map', 'kju-copy'] as const) {
+    for (const s of rs.filter((r) => r.path === path && r.workload === 'still')) {
+      const pct = s.cpuPct.node + s.cpuPct.browser;
+      const base = floor ? floor.nodePct + floor.browserPct : 0;
+      const over = pct - base;
+      out.push({
+        name: `0% CPU with still (${path} ${s.resolution}, Node + Chromium above the idle floor)`,
+        status: over <= 0.5 ? 'MET' : 'MISSED',
+        detail: `${f(pct, 2)}% of one core (Node ${f(s.cpuPct.node, 2)}%, Chromium ${f(s.cpuPct.browser, 2)}%) vs ${floor ? `idle floor ${f(base, 2)}% (blank page, no viewer)` : 'no floor measured'} = ${f(over, 2)}% above; 0.5% allowed for 10 ms tick resolution; ${f(s.deliveredPerSec)} frames/s`,
+      });
+    }
+  }
+  if (synth) {
+    out.push({
+      name: 'damage-to-texture ≤ 2 ms median for a 256×256 rect (synthetic)',
+      status: synth.medianMs <= 2 ? 'MET' : 'MISSED',
+      detail: `median ${f(synth.medianMs, 2)} ms, p99 ${f(synth.p99Ms, 2)} ms over ${synth.samples} rects (in-page upload median ${f(synth.pageUploadMedianMs, 2)} ms; clock error ≤ ${f(synth.clockErrorMs, 2)} ms)`,
+    });
+  } else out.push({ name: 'damage-to-texture ≤ 2 ms median for a 256×256 rect', status: 'NOT RUN', detail: '' });
+  return out;
+}

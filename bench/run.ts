@@ -1,0 +1,189 @@
+// `npm run bench [-- --quick] [-- --seconds N]`: the same guest workloads through kju's map path,
+// kju's copy path and QEMU VNC + noVNC, in one run, with the figures side by side.
+// Prints a table and the targets (never asserted); writes bench/results/<timestamp>.json.
+// Every QEMU and Chromium it starts is stopped at the end, on error, and on Ctrl-C.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Browser } from 'playwright-core';
+import { bundlePage, CHROMIUM, chromiumBrowserPids, launchBrowser, removeSite, serveStatic } from './browser.js';
+import { runKju, type RunOpts } from './kju-path.js';
+import { memcpyFrame, type MemcpyResult } from './memcpy.js';
+import { ratios, table, targets } from './report.js';
+import { bootRig, ensureFrames, type Rig } from './rig.js';
+import { PATH_NOTES, type PathName, type ScenarioResult } from './scenario.js';
+import { runSyntheticLatency, type SyntheticResult } from './synthetic.js';
+import { runBaseline, runIdleFloor, runVnc } from './vnc-path.js';
+import { WORKLOAD_NOTES, type Workload } from './workloads.js';
+
+process.env.KJU_ACCEL = 'tcg'; // bootDemoGuest passes accel 'tcg' too; this covers anything else
+
+interface RigPlan {
+  device: 'virtio-vga' | 'std';
+  width: number;
+  height: number;
+  runs: { path: PathName; workload: Workload }[];
+}
+
+function plan(quick: boolean): RigPlan[] {
+  const on = (paths: PathName[], workloads: Workload[]) => workloads.flatMap((workload) => paths.map((path) => ({ path, workload })));
+  if (quick) {
+    return [
+      { device: 'virtio-vga', width: 1024, height: 768, runs: on(['kju-map', 'novnc', 'none'], ['fullscreen']).concat(on(['kju-map', 'novnc'], ['still'])) },
+      { device: 'std', width: 1024, height: 768, runs: on(['kju-copy'], ['fullscreen', 'still']) },
+    ];
+  }
+  const all: Workload[] = ['still', 'typing', 'scroll', 'fullscreen'];
+  return [
+    { device: 'virtio-vga', width: 1024, height: 768, runs: on(['kju-map', 'novnc', 'none'], all) },
+    { device: 'std', width: 1024, height: 768, runs: on(['kju-copy'], all) },
+    { device: 'virtio-vga', width: 1920, height: 1080, runs: on(['kju-map', 'novnc', 'none'], ['fullscreen']) },
+    { device: 'std', width: 1920, height: 1080, runs: on(['kju-copy'], ['fullscreen']) },
+  ];
+}
+
+function version(cmd: string, args: string[]): string {
+  try {
+    return execFileSync(cmd, args, { encoding: 'utf8', timeout: 20_000, stdio: ['ignore', 'pipe', 'ignore'] }).split('\n')[0].trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+const cleanups: (() => Promise<unknown>)[] = [];
+let cleaning: Promise<void> | undefined;
+function cleanup(): Promise<void> {
+  cleaning ??= (async () => {
+    for (const c of cleanups.reverse()) await c().catch((e: Error) => console.error(`bench: cleanup: ${e.message}`));
+  })();
+  return cleaning;
+}
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => {
+    console.error(`\nbench: ${sig}, stopping QEMU and Chromium…`);
+    void cleanup().then(() => process.exit(130));
+  });
+}
+
+const progress = (s: string) => process.stderr.write(`bench: ${s}\n`);
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const quick = argv.includes('--quick');
+  const secIdx = argv.indexOf('--seconds');
+  const seconds = secIdx >= 0 ? Number(argv[secIdx + 1]) : quick ? 5 : 10;
+  if (!(seconds > 0)) throw new Error('--seconds needs a positive number');
+  const opts: Omit<RunOpts, 'browserRoot'> = { durationMs: seconds * 1000, warmupMs: quick ? 1000 : 2000 };
+  const started = new Date();
+  const log: string[] = [];
+
+  progress('memcpy reference');
+  const memcpy: MemcpyResult[] = [memcpyFrame(1024, 768), memcpyFrame(1920, 1080)];
+
+  progress('bundling the bench pages');
+  const kjuSite = await bundlePage('kju-page.tsx', '<canvas tabindex="0"></canvas>');
+  cleanups.push(async () => removeSite(kjuSite));
+  const vncSite = await bundlePage('vnc-page.tsx', '<div id="screen"></div>');
+  cleanups.push(async () => removeSite(vncSite));
+  const vncStatic = await serveStatic(vncSite);
+  cleanups.push(() => vncStatic.close());
+
+  progress('starting Chromium');
+  const browser: Browser = await launchBrowser();
+  cleanups.push(() => browser.close());
+  const browserRoot = chromiumBrowserPids()[0];
+  if (!browserRoot) log.push('could not find Chromium’s process: browser CPU is not measured');
+  const run: RunOpts = { ...opts, browserRoot };
+
+  progress('idle floor (blank page, no viewer)');
+  const floor = await runIdleFloor(browser, run);
+
+  progress('synthetic 256×256 latency run');
+  let synthetic: SyntheticResult | undefined;
+  try {
+    synthetic = await runSyntheticLatency(browser, kjuSite, quick ? 4000 : 8000, log);
+  } catch (e) {
+    log.push(`synthetic run failed: ${(e as Error).message}`);
+  }
+
+  const results: ScenarioResult[] = [];
+  for (const p of plan(quick)) {
+    progress(`booting the demo guest: ${p.device} ${p.width}x${p.height}`);
+    const rig: Rig = await bootRig({ device: p.device, width: p.width, height: p.height, vnc: p.device === 'virtio-vga', browser, siteDir: kjuSite });
+    cleanups.push(() => rig.close());
+    try {
+      for (const r of p.runs) {
+        progress(`${r.path} ${r.workload} ${p.width}x${p.height} (${seconds} s)`);
+        if (r.workload === 'fullscreen') await ensureFrames(rig);
+        try {
+          const res = r.path === 'novnc' ? await runVnc(rig, vncStatic.url, r.workload, run) : r.path === 'none' ? await runBaseline(rig, r.workload, run) : await runKju(rig, r.workload, run);
+          results.push(res);
+        } catch (e) {
+          log.push(`${r.path} ${r.workload} ${p.width}x${p.height} failed: ${(e as Error).message}`);
+        }
+      }
+    } finally {
+      log.push(...rig.log);
+      await rig.close();
+    }
+  }
+
+  const mem = memcpy.map((m) => `${m.width}x${m.height}: ${m.bestMs.toFixed(3)} ms (${m.gbPerSec.toFixed(1)} GB/s)`).join(', ');
+  const tg = targets(results, memcpy, synthetic, floor);
+  const out: string[] = [];
+  out.push(`kju bench ${quick ? '--quick ' : ''}— ${started.toISOString()}, ${seconds} s per scenario, TCG, ${cpus().length} cores (${cpus()[0]?.model ?? '?'})`);
+  out.push('');
+  out.push(table(results));
+  out.push('');
+  out.push(`memcpy of one frame (Buffer.copy, best of 60): ${mem}`);
+  out.push(`idle floor (blank page, no viewer, ${floor.seconds.toFixed(1)} s): Node ${floor.nodePct.toFixed(2)}%, Chromium ${floor.browserPct.toFixed(2)}% of one core`);
+  if (synthetic) out.push(`synthetic 256×256 rects through serve → Viewer: ${synthetic.samples} rects, damage-to-texture median ${synthetic.medianMs.toFixed(2)} ms, p99 ${synthetic.p99Ms.toFixed(2)} ms`);
+  out.push('');
+  out.push('ratios (same run):');
+  out.push(ratios(results));
+  out.push('');
+  out.push('targets (reported, not asserted):');
+  for (const t of tg) out.push(`  ${t.status.padEnd(7)} ${t.name}${t.detail ? `: ${t.detail}` : ''}`);
+  const notes = results.flatMap((r) => r.notes.map((n) => `${r.path} ${r.workload} ${r.resolution}: ${n}`));
+  if (notes.length || log.length) {
+    out.push('');
+    out.push('notes:');
+    for (const n of [...notes, ...log.slice(0, 30)]) out.push(`  ${n}`);
+  }
+  console.log(out.join('\n'));
+
+  const dir = fileURLToPath(new URL('./results/', import.meta.url));
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${started.toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(
+    file,
+    JSON.stringify(
+      {
+        startedAt: started.toISOString(),
+        quick,
+        secondsPerScenario: seconds,
+        machine: { cores: cpus().length, cpu: cpus()[0]?.model, node: process.version, qemu: version('/usr/bin/qemu-system-x86_64', ['--version']), chromium: version(CHROMIUM, ['--version']) },
+        paths: PATH_NOTES,
+        workloads: WORKLOAD_NOTES,
+        memcpy,
+        idleFloor: floor,
+        synthetic,
+        scenarios: results,
+        targets: tg,
+        log,
+      },
+      (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v),
+      2,
+    ),
+  );
+  console.log(`\nresults: ${file}`);
+}
+
+main()
+  .catch((e: Error) => {
+    console.error(`bench: ${e.stack ?? e.message}`);
+    process.exitCode = 1;
+  })
+  .finally(() => cleanup());

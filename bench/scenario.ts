@@ -1,0 +1,47 @@
+// What one measured scenario produces, whichever path it ran through.
+import type { Workload } from './workloads.js';
+
+export type PathName = 'kju-map' | 'kju-copy' | 'novnc' | 'none';
+
+export const PATH_NOTES: Record<PathName, string> = {
+  'kju-map': 'virtio-vga, D-Bus listener with ScanoutMap (memfd) → kju serve → WebSocket → renderer Viewer (WebGL2)',
+  'kju-copy': '-vga std (bochs-drm), D-Bus listener with inline Update pixels → kju serve → WebSocket → renderer Viewer',
+  novnc: 'virtio-vga, QEMU -vnc with its WebSocket listener → noVNC 1.7.0 RFB (default settings, view only)',
+  none: 'virtio-vga, no viewer attached: QEMU CPU baseline for the same workload',
+};
+
+export interface ScenarioResult {
+  path: PathName;
+  workload: Workload;
+  /** guest framebuffer WxH */
+  resolution: string;
+  seconds: number;
+  /** fullscreen only: full frames the guest wrote to /dev/fb0 per second (its own counter) */
+  guestFramesPerSec?: number;
+  /** updates QEMU emitted per second: D-Bus Update/UpdateMap calls (kju), FramebufferUpdates (noVNC) */
+  emittedPerSec: number;
+  /** damage batches the listener worker handed to the Node thread per second (kju only) */
+  batchesPerSec?: number;
+  /** frames that reached the texture/canvas per second: packets uploaded (kju), flips with damage (noVNC) */
+  deliveredPerSec: number;
+  /** 1 − delivered/emitted, in % (emitted updates merged into a later frame, never shown on their own) */
+  mergedPct: number;
+  /** CPU seconds over the window, per process group */
+  cpu: { node: number; renderer: number; gpu: number; browserOther: number; qemu: number };
+  /** CPU ms per delivered frame */
+  cpuMsPerFrame: { node: number; browser: number; qemu: number };
+  /** % of one core over the window */
+  cpuPct: { node: number; browser: number; qemu: number };
+  /** Node-side bytes per delivered frame: copied by the listener worker (copy path), FramePacket bytes built by serve */
+  copiedBytesPerFrame?: number;
+  packetBytesPerFrame?: number;
+  /** inline pixel bytes QEMU pushed through the D-Bus socket per second */
+  inlineBytesPerSec?: number;
+  /** damage batch arrival on the Node thread → end of its texture upload in the page */
+  latency?: { samples: number; medianMs: number; p99Ms: number; clockErrorMs: number; unsentAtEnd: number };
+  /** in-page packet arrival → upload end, median ms */
+  pageUploadMedianMs?: number;
+  /** noVNC: pixel area carried per second (in frames of the guest size), and rects per encoding */
+  vnc?: { fullFramesPerSec: number; encodings: Record<string, number> };
+  notes: string[];
+}
