@@ -57,6 +57,7 @@ function DisplayCanvas({ bridge, vmId, onViewer }: { bridge: KjuBridge; vmId: st
     const session = useSession.getState();
     session.begin(vmId);
     let viewer: Viewer | null = null;
+    let offProbe = () => {};
     let cancelled = false;
     bridge.openDisplay(vmId).then(
       (r) => {
@@ -75,6 +76,7 @@ function DisplayCanvas({ bridge, vmId, onViewer }: { bridge: KjuBridge; vmId: st
         viewer.setScaling(scaleMode, integerScale);
         session.opened();
         onViewer(viewer);
+        offProbe = exposeTestProbe(viewer);
         canvasRef.current?.focus();
       },
       (e: unknown) => !cancelled && session.failed((e as Error).message),
@@ -83,6 +85,7 @@ function DisplayCanvas({ bridge, vmId, onViewer }: { bridge: KjuBridge; vmId: st
     return () => {
       cancelled = true;
       offSettings();
+      offProbe();
       viewer?.destroy();
       onViewer(null);
     };
@@ -96,4 +99,33 @@ function DisplayCanvas({ bridge, vmId, onViewer }: { bridge: KjuBridge; vmId: st
       {phase === 'open' && disabled && <p className="display-message overlay">The guest turned its display off.</p>}
     </>
   );
+}
+
+/** What `window.__kju` offers end-to-end tests (e2e/serve-qemu-*.test.ts). Read-only. */
+export interface KjuTestProbe {
+  /** the guest surface as drawn at 1:1, RGBA rows, top first; empty before the first surface */
+  readPixels(): Uint8Array;
+  surfaceSize(): { width: number; height: number } | null;
+  /** the blitter's latest per-frame stats (frames drawn so far, last damage-to-texture latency) */
+  frameStats(): { frames: number; latencyMs: number };
+}
+declare global {
+  interface Window { __kju?: KjuTestProbe }
+}
+
+/** Registers `window.__kju` only when the hash asks for it (`#/vm/<id>?test=1`); returns its removal. */
+function exposeTestProbe(viewer: Viewer): () => void {
+  if (!/[?&]test=1(&|$)/.test(location.hash)) return () => {};
+  let last = { frames: 0, latencyMs: NaN };
+  const off = viewer.blitter.subscribe((s) => (last = { frames: s.frames, latencyMs: s.latencyMs }));
+  const probe: KjuTestProbe = {
+    readPixels: () => viewer.blitter.readPixels(),
+    surfaceSize: () => viewer.blitter.surfaceSize() ?? null,
+    frameStats: () => ({ ...last }),
+  };
+  window.__kju = probe;
+  return () => {
+    off();
+    if (window.__kju === probe) delete window.__kju;
+  };
 }
