@@ -6,7 +6,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { CODE_TO_QNUM } from './keymap.generated.js';
 import { qnumForCode, QNUM_PRINT } from './keymap.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
+const root = fileURLToPath(new URL('..', import.meta.url));
 const sourcePath = `${root}node_modules/@novnc/novnc/core/input/xtscancodes.js`;
 
 async function sourceTable(): Promise<Record<string, number>> {
@@ -31,7 +31,7 @@ test('every pair of the source table is in the generated table with the right qn
 test('the generated file is what the script produces now, and names its source', () => {
   const out = execFileSync('node', [`${root}scripts/gen-keymap.mjs`, '--check'], { encoding: 'utf8' });
   assert.match(out, /up to date/);
-  const text = readFileSync(`${root}renderer/input/keymap.generated.ts`, 'utf8');
+  const text = readFileSync(`${root}common/keymap.generated.ts`, 'utf8');
   assert.match(text, /xtscancodes\.js/);
   assert.match(text, /Database checksum sha256\([0-9a-f]{64}\)/);
   assert.match(text, /Regenerate: node scripts\/gen-keymap\.mjs/);

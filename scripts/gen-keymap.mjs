@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Generates renderer/input/keymap.generated.ts: KeyboardEvent.code -> QEMU key number (qnum).
+// Generates common/keymap.generated.ts: KeyboardEvent.code -> QEMU key number (qnum).
 // Source: keycodemapdb's html -> atset1 table as noVNC ships it (node_modules/@novnc/novnc,
 // core/input/xtscancodes.js, itself generated from keycodemapdb's keymaps.csv). An XT set 1 code
 // `0xE0xx` becomes the qnum `0x80 | xx`; plain codes stay as they are.
@@ -11,7 +11,7 @@ import { join } from 'node:path';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const sourceRel = 'node_modules/@novnc/novnc/core/input/xtscancodes.js';
-const outRel = 'renderer/input/keymap.generated.ts';
+const outRel = 'common/keymap.generated.ts';
 
 const text = readFileSync(join(root, sourceRel), 'utf8');
 const pkg = JSON.parse(readFileSync(join(root, 'node_modules/@novnc/novnc/package.json'), 'utf8'));

@@ -1,6 +1,6 @@
 // Text and key-combination names → QEMU key events, for `kju type` and `kju key`.
 // Typed text assumes the guest uses a US keyboard layout (as QEMU's own `sendkey` does).
-import { CODE_TO_QNUM } from '../../renderer/input/keymap.generated.js';
+import { qnumForCode } from '../../common/keymap.js';
 
 export interface KeyStroke {
   /** QEMU key numbers to hold, in press order; released in reverse */
@@ -12,7 +12,7 @@ export class KeyNameError extends Error {
 }
 
 const q = (code: string): number => {
-  const n = CODE_TO_QNUM[code];
+  const n = qnumForCode(code);
   if (n === undefined) throw new KeyNameError(`no QEMU key number for ${code}`);
   return n;
 };
@@ -69,7 +69,7 @@ export function parseChord(spec: string): KeyStroke {
       if (!code && /^f([1-9]|1[0-2])$/.test(lower)) code = `F${lower.slice(1)}`;
       if (!code && /^[a-z]$/.test(lower)) code = `Key${lower.toUpperCase()}`;
       if (!code && /^[0-9]$/.test(lower)) code = `Digit${lower}`;
-      if (!code && CODE_TO_QNUM[p] !== undefined) code = p;
+      if (!code && qnumForCode(p) !== undefined) code = p;
       if (!code) throw new KeyNameError(`unknown key '${p}' in '${spec}' (use names like ctrl, alt, shift, delete, f1, a, Enter, or a KeyboardEvent.code)`);
       return q(code);
     }),

@@ -1,7 +1,7 @@
 // Key combinations the host would otherwise swallow, sent to the guest as paced press/release
 // sequences: QEMU's PS/2 queue holds 16 bytes and bursts lose keys under TCG.
 import type { InputMessage } from '../../common/contract.js';
-import { qnumForCode } from './keymap.js';
+import { qnumForCode } from '../../common/keymap.js';
 
 export interface KeyCombo {
   id: string;

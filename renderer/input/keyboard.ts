@@ -1,7 +1,7 @@
 // Keyboard input: KeyboardEvent.code -> QEMU key numbers, pressed-key tracking, the Ctrl+Alt grab
 // hotkey, and the DOM glue. Everything runs on the renderer's main thread, in event handlers.
 import type { InputMessage } from '../../common/contract.js';
-import { qnumForCode } from './keymap.js';
+import { qnumForCode } from '../../common/keymap.js';
 
 /** The part of a KeyboardEvent the state machine reads: `code` only, never `key`. */
 export interface KeyEventLike {
