@@ -93,6 +93,7 @@ export async function runKju(rig: Rig, workload: Workload, o: RunOpts): Promise<
         ...fig,
         guestFramesPerSec: workload === 'fullscreen' ? (guestB - guestA) / seconds : undefined,
         emittedPerSec: emitted / seconds,
+        scanoutsPerSec: (statsB.scanouts - statsA.scanouts) / seconds,
         batchesPerSec: (statsB.batches - statsA.batches) / seconds,
         deliveredPerSec: delivered / seconds,
         mergedPct: emitted ? Math.max(0, (1 - delivered / emitted) * 100) : 0,

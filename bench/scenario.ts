@@ -20,6 +20,8 @@ export interface ScenarioResult {
   guestFramesPerSec?: number;
   /** updates QEMU emitted per second: D-Bus Update/UpdateMap calls (kju), FramebufferUpdates (noVNC) */
   emittedPerSec: number;
+  /** Scanout/ScanoutMap calls per second (a new surface is a full-frame update too) (kju only) */
+  scanoutsPerSec?: number;
   /** damage batches the listener worker handed to the Node thread per second (kju only) */
   batchesPerSec?: number;
   /** frames that reached the texture/canvas per second: packets uploaded (kju), flips with damage (noVNC) */

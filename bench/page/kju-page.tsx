@@ -29,7 +29,13 @@ function timed(inner: DisplayStream): DisplayStream {
   return {
     onMessage(cb: (m: DisplayMessage) => void) {
       inner.onMessage((m) => {
-        if (m.t === 'surface') surfaces++;
+        if (m.t === 'surface') {
+          surfaces++;
+          // 1:1 like noVNC's canvas, so both pages composite the same number of pixels (CSSOM, which CSP allows).
+          const c = document.querySelector('canvas')!;
+          c.style.width = `${m.surface.width / devicePixelRatio}px`;
+          c.style.height = `${m.surface.height / devicePixelRatio}px`;
+        }
         if (m.t === 'closed') closed = m.reason;
         cb(m);
       });
