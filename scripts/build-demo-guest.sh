@@ -2,6 +2,10 @@
 # Builds kju's tiny demo/test guest from Debian packages: a bookworm kernel plus a busybox
 # initramfs that loads the display, input and USB drivers and opens root shells on tty1 (the
 # framebuffer console) and ttyS0 (the back door integration tests use).
+# Kernel command line switches the init honours: kju.nodrm (load no DRM display driver, so the
+# VGA stays in text mode and its registers are free for /bin/vbe-storm).
+# Guest tools: scripts/guest-tools/*.c, each built static with the host's cc into /bin/<name>
+# (skipped with a warning when there is no C compiler or static libc).
 #
 # Output (outside git): ${KJU_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kju}/guest/
 #   vmlinuz  initrd.img  guest.json  ({kernel, initrd, append, kernelVersion, scriptVersion})
@@ -13,7 +17,7 @@
 set -euo pipefail
 
 # Bump when the image's contents change so cached guests are rebuilt.
-SCRIPT_VERSION=3
+SCRIPT_VERSION=4
 APPEND='console=tty1 console=ttyS0 quiet vt.global_cursor_default=0 loglevel=3'
 # Modules the guest loads, in this order; dependencies are added ahead of each.
 WANTED_MODULES=(
@@ -23,6 +27,7 @@ WANTED_MODULES=(
   xhci_pci ehci_pci usbhid hid_generic
 )
 
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 CACHE_ROOT="${KJU_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kju}"
 OUT="$CACHE_ROOT/guest"
 FORCE=0
@@ -144,6 +149,19 @@ cp "$BUSYBOX" "$ROOT/bin/busybox"
   ln -s /bin/busybox "$ROOT/$applet"
 done
 
+# Guest tools: small static programs from scripts/guest-tools (e.g. vbe-storm for the storm test).
+for src in "$SCRIPT_DIR"/guest-tools/*.c; do
+  [[ -e "$src" ]] || continue
+  tool="$(basename "$src" .c)"
+  if ! command -v "${CC:-cc}" >/dev/null; then
+    log "warning: no C compiler: guest tool $tool left out"
+    continue
+  fi
+  "${CC:-cc}" -static -O2 -Wall -o "$ROOT/bin/$tool" "$src" 2>"$WORK/cc.err" ||
+    { cat "$WORK/cc.err" >&2; log "warning: guest tool $tool did not build (static libc missing?): left out"; continue; }
+  log "guest tool: /bin/$tool"
+done
+
 cat >"$ROOT/init" <<'EOF'
 #!/bin/busybox sh
 # kju demo guest: mount the basics, load drivers, hand over to busybox init (shells on tty1, ttyS0).
@@ -155,7 +173,12 @@ mkdir -p /dev/pts /dev/shm
 mount -t devpts devpts /dev/pts
 mount -t tmpfs tmpfs /tmp
 dmesg -n 1
+nodrm=0
+case " $(cat /proc/cmdline) " in *" kju.nodrm "*) nodrm=1 ;; esac
 while read -r ko; do
+  if [ $nodrm = 1 ]; then
+    case "$ko" in */bochs.ko|*/cirrus.ko|*/qxl.ko|*/virtio-gpu.ko) continue ;; esac
+  fi
   insmod "$ko" 2>/dev/null || echo "kju: could not load $ko" >&2
 done </etc/kju-modules
 hostname kju
