@@ -24,7 +24,7 @@ if (!existsSync(join(root, 'native/build/Release/kju_native.node'))) run('npm', 
 run('node', ['scripts/build.mjs'], 'bundle build');
 run('node', ['scripts/typecheck.mjs'], 'type-check of every layer');
 
-const skipDirs = new Set(['node_modules', '.git', 'app', 'build', 'dist', 'bench']);
+const skipDirs = new Set(['node_modules', '.git', 'app', 'build', 'dist', 'results']);
 function collect(dir, out) {
   for (const name of readdirSync(dir)) {
     if (skipDirs.has(name)) continue;
