@@ -201,22 +201,26 @@ export function sameImage(a: RgbImage, b: RgbImage): boolean {
 }
 
 /**
- * Waits until the screen is still (no damage on kju's display for `quietMs`) and the page's canvas,
- * kju's display and QEMU's screendump hold the same pixels; returns them. The page may lag the
- * display by a frame or two, so the comparison is retried until `ms`.
+ * Waits until the screen is still and the page's canvas, kju's display and QEMU's screendump hold
+ * the same pixels; returns them. "Still" means no damage on kju's display for `quietMs` (given up
+ * after 3 s: VGA text mode reports its cursor cell twice a second even with the cursor hidden)
+ * and two screendumps `quietMs` apart being equal. The page may lag the display by a frame or
+ * two, so the comparison is retried until `ms`.
  */
-export async function settledViews(rs: Pick<RealServe, 'guest' | 'display'>, page: Page, ms = 20_000, quietMs = 600): Promise<{ dump: RgbImage; canvas: RgbImage; node: RgbImage; tries: number }> {
+export async function settledViews(rs: Pick<RealServe, 'guest' | 'display'>, page: Page, ms = 20_000, quietMs = 600): Promise<{ dump: RgbImage; canvas: RgbImage & { frames: number }; node: RgbImage; tries: number }> {
   const end = Date.now() + ms;
   let tries = 0;
   let last = '';
   for (;;) {
     tries++;
-    await rs.display.waitForQuiet(quietMs, Math.max(1000, end - Date.now()));
+    await rs.display.waitForQuiet(quietMs, Math.min(3000, Math.max(1000, end - Date.now()))).catch(() => {});
+    const first = await screendump(rs.guest.qmp);
+    await sleep(quietMs);
     const dump = await screendump(rs.guest.qmp);
     const node = nodeImage(rs.display);
     const canvas = await canvasImage(page);
-    if (sameImage(dump, node) && sameImage(dump, canvas)) return { dump, canvas, node, tries };
-    last = `screendump vs page canvas: ${describeDiff(dump, canvas)}; screendump vs kju display: ${describeDiff(dump, node)}`;
+    if (sameImage(first, dump) && sameImage(dump, node) && sameImage(dump, canvas)) return { dump, canvas, node, tries };
+    last = `screendump then and now: ${describeDiff(first, dump)}; screendump vs page canvas: ${describeDiff(dump, canvas)}; screendump vs kju display: ${describeDiff(dump, node)}`;
     if (Date.now() > end) throw new Error(`the views did not converge within ${ms} ms (${tries} tries): ${last}`);
     await sleep(200);
   }

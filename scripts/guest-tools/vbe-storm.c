@@ -153,7 +153,8 @@ int main(int argc, char **argv) {
     }
   }
   if (count < 0 || rate < 1 || rate > 10000 || nsizes == 0) { fprintf(stderr, "vbe-storm: bad arguments\n"); return 2; }
-  if (ioperm(VBE_INDEX, 2, 1)) { fprintf(stderr, "vbe-storm: ioperm: %s\n", strerror(errno)); return 1; }
+  /* A 16-bit access to the data port 0x1CF also touches 0x1D0: allow 0x1CE..0x1D0. */
+  if (ioperm(VBE_INDEX, 3, 1)) { fprintf(stderr, "vbe-storm: ioperm: %s\n", strerror(errno)); return 1; }
   uint16_t id = vbe_read(VBE_ID);
   if (id < 0xB0C0 || id > 0xB0CF) { fprintf(stderr, "vbe-storm: no Bochs VBE here (id %#x)\n", id); return 1; }
   if (text) {
