@@ -12,7 +12,8 @@
  *   -r  switches per second (default 100)
  *   -s  sizes to cycle through (default 640x480,800x600,1024x768,320x240,720x400)
  *   -f  final size (default 800x600); its framebuffer gets the pattern below
- *   -t  back to VGA text mode (VBE disabled) instead of a storm: nothing else is done
+ *   -t  only disable VBE and exit (the legacy VGA registers keep the graphics mode that VBE
+ *       set, so this is not a way back to text mode)
  * Pattern at the final size: pixel (x, y) = 0x00RRGGBB with R = x & 255, G = y & 255,
  * B = (x >> 8) * 16 + (y >> 8) * 64 + 7, written as 32 bpp little endian.
  * Prints "vbe-storm: done <switches> switches in <ms> ms, final WxH" on success.
