@@ -1,0 +1,78 @@
+// The real CLI end to end: `kju create` a Demo VM (the demo guest) in a temp library, `node bin/kju.mjs
+// serve`, start the VM from the real React app in Chromium, and check that the page shows what the
+// serving kju has (`kju screenshot` over kju.sock, which that serve process hosts).
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { chromium, type Browser } from 'playwright-core';
+import { decodePng } from '../main/display/screenshot.js';
+import { ensureDemoGuest } from '../main/testing/guest.js';
+import { canvasImage, CHROMIUM, CHROMIUM_ARGS, describeDiff, root, sameImage, sleep, until } from './helpers/real-serve.js';
+
+const execFileP = promisify(execFile);
+const lib = mkdtempSync(join(tmpdir(), 'kju-serve-cli-'));
+const env = { ...process.env, KJU_LIBRARY: lib, KJU_ACCEL: 'tcg' };
+const kju = (...args: string[]) => execFileP(process.execPath, [join(root, 'bin/kju.mjs'), ...args], { env, timeout: 60_000 });
+let serve: ChildProcess | undefined;
+let browser: Browser | undefined;
+
+after(async () => {
+  await browser?.close().catch(() => {});
+  await kju('stop', 'Demo', '--force').catch(() => {});
+  if (serve && serve.exitCode === null) {
+    serve.kill('SIGTERM');
+    await Promise.race([new Promise((r) => serve!.once('exit', r)), sleep(5000)]);
+    if (serve.exitCode === null) serve.kill('SIGKILL');
+  }
+  rmSync(lib, { recursive: true, force: true });
+});
+
+test('kju serve (real CLI and local backend): start the Demo VM from the page; the page shows what kju screenshot shows', async () => {
+  const g = await ensureDemoGuest();
+  await kju('create', 'Demo', '--preset', 'linux', '--memory', '256', '--cpus', '1', '--display', 'virtio-vga', '--no-disk', '--kernel', g.kernel, '--initrd', g.initrd, '--append', g.append);
+  serve = spawn(process.execPath, [join(root, 'bin/kju.mjs'), 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  serve.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  serve.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const url = await until('kju serve to print its URL', () => /open (http:\/\/127\.0\.0\.1:\d+\/\?token=\S+)/.exec(out)?.[1], 20_000);
+
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(`${url}#/?test=1`);
+  const row = page.locator('.vm-row').first();
+  await row.waitFor({ timeout: 20_000 });
+  const id = await row.getAttribute('data-vm-id');
+  assert.ok(id);
+  await page.goto(`${url}#/vm/${id}?test=1`);
+  await page.getByRole('button', { name: 'Start' }).click({ timeout: 20_000 });
+  await page.waitForFunction(() => !!window.__kju?.surfaceSize(), undefined, { timeout: 60_000 });
+
+  // Wait for the booted, still screen: kju screenshot (over the serve process's kju.sock) twice the
+  // same, not blank, and equal to the page's canvas.
+  const shot = join(lib, 'shot.png');
+  const t0 = Date.now();
+  let last = '';
+  const result = await until('the page to equal kju screenshot on a still, booted screen', async () => {
+    await kju('screenshot', 'Demo', shot);
+    const a = decodePng(readFileSync(shot));
+    await sleep(700);
+    await kju('screenshot', 'Demo', shot);
+    const b = decodePng(readFileSync(shot));
+    const canvas = await canvasImage(page);
+    // Booted: the virtio-gpu driver has replaced the BIOS text mode (720x400) with its 1280x800 fbcon.
+    const lit = b.width >= 1024 && b.rgb.some((v) => v !== 0);
+    last = `${describeDiff(b, canvas)}; lit ${lit}`;
+    return lit && sameImage(a, b) && sameImage(b, canvas) ? b : false;
+  }, 90_000, 500).catch((e: Error) => {
+    throw new Error(`${e.message}: ${last}\nserve output:\n${out}`);
+  });
+  console.log(`# kju serve CLI: ${result.width}x${result.height} page == kju screenshot after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  assert.equal(await page.getByTestId('transport').textContent(), 'map');
+  assert.deepEqual(errors, []);
+});
