@@ -12,9 +12,16 @@ const commands: Record<string, Command> = {
   edit: { summary: "change a VM's memory, CPUs, ISO, display...", load: () => import('./commands/edit.js') },
   key: { summary: 'press key combinations in a VM (ctrl-alt-delete, ctrl-alt-f2...)', load: () => import('./commands/key.js') },
   list: { summary: 'list the VMs in the library', load: () => import('./commands/list.js') },
+  pause: { summary: 'freeze a running VM (kju resume continues it)', load: () => import('./commands/pause.js') },
+  reset: { summary: "press a running VM's reset button", load: () => import('./commands/reset.js') },
+  resume: { summary: 'continue a paused VM, or restore one suspended to disk', load: () => import('./commands/resume.js') },
   run: { summary: 'start a VM (library name or vm.json) and host it until it stops', load: () => import('./commands/run.js') },
   screenshot: { summary: "save a PNG of a running VM's screen", load: () => import('./commands/screenshot.js') },
+  serve: { summary: 'show the UI in a browser (kju serve --host/--port/--token)', load: () => import('./commands/serve.js') },
+  snapshot: { summary: 'create|list|revert|delete snapshots of a VM (qcow2 disks)', load: () => import('./commands/snapshot.js') },
+  start: { summary: 'start a library VM in the background (resumes a suspended one)', load: () => import('./commands/start.js') },
   stop: { summary: 'stop a running VM (ACPI power button, or --force)', load: () => import('./commands/stop.js') },
+  suspend: { summary: "save a running VM's state to its bundle and stop it", load: () => import('./commands/suspend.js') },
   type: { summary: 'type text into a running VM (paced, US layout)', load: () => import('./commands/type.js') },
 };
 

@@ -1,6 +1,7 @@
 // `kju list`: the VMs in the library, each with its state and any problem (a broken bundle is
 // listed with its problem, never hidden and never fatal).
 import { withLibrary, parseCommandArgs, printJson } from './library-cli.js';
+import { SessionManager } from '../../session/session-manager.js';
 
 const USAGE = 'usage: kju list [--json]\n\nLists the VMs in the library (KJU_LIBRARY or ~/.local/share/kju/library).';
 
@@ -10,7 +11,9 @@ export async function run(args: string[]): Promise<number> {
   if (positionals.length) return console.error(`kju list: unexpected argument "${positionals[0]}"\n\n${USAGE}`), 2;
   return withLibrary(async (library) => {
     const entries = await library.list();
-    const summaries = await library.summaries();
+    // Live states (paused, suspended) without taking over any VM: reads them through kju.sock or a brief QMP query.
+    const sessions = SessionManager.create({ library, passive: true });
+    const summaries = await sessions.list().finally(() => sessions.close());
     if (values.json) {
       printJson(summaries.map((s, i) => ({ ...s, bundle: entries[i].dir })));
       return 0;
