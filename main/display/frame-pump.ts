@@ -1,6 +1,5 @@
 // One viewer of one DisplaySource, independent of the transport: the Electron display utility
-// (MessagePort) uses it, and `kju serve` can (its DisplayViewer holds the same logic inline, bound
-// to a WebSocket). The viewer pulls; at most one frame batch is in flight; damage arriving in
+// (MessagePort) and `kju serve` (WebSocket, main/serve/display-hub.ts) both use it. The viewer pulls; at most one frame batch is in flight; damage arriving in
 // between is merged in a DamageQueue, so a slow viewer only ever holds O(maxRects) rects.
 // Everything runs on the Node event loop that owns the source; nothing here does I/O itself.
 import type { CursorShape, DisplayMessage, InputMessage, Rect } from '../../common/contract.js';
@@ -96,6 +95,13 @@ export class FramePump {
     if (this.disposed) return;
     this.pullPending = true;
     if (this.queue.isEmpty) this.counters.pullsWaited++;
+    this.flush();
+  }
+
+  /** The viewer lost what it had (e.g. its GL context): the next frame is the whole surface. */
+  refresh(): void {
+    if (this.disposed) return;
+    this.queue.markFull();
     this.flush();
   }
 

@@ -2,10 +2,9 @@
 // DamageQueue and pull state, so a slow viewer only holds merged rects and never holds up the
 // source or the others. All methods run on the Node event loop that owns the source.
 import type { WebSocket } from 'ws';
-import type { CursorShape, DisplayMessage, Rect } from '../../common/contract.js';
-import { encodeFramePacket } from '../../common/frame-packet.js';
-import { DamageQueue } from '../display/damage-queue.js';
-import type { DisplaySource, Surface } from '../display/display-source.js';
+import type { CursorShape, DisplayMessage } from '../../common/contract.js';
+import { FramePump } from '../display/frame-pump.js';
+import type { DisplaySource } from '../display/display-source.js';
 import { CloseCode, parseViewerMessage, type WireDisplayMessage } from './protocol.js';
 
 export interface FlowLimits {
@@ -41,7 +40,7 @@ const RETRY_MS = 15;
 export class DisplayHub {
   readonly viewers = new Set<DisplayViewer>();
   private ended = false;
-  /** DisplaySource has no getter for these; the last 'input-mode' event tells */
+  /** DisplaySource has no getter for these; the last 'input-mode' event tells (for late joiners) */
   modifiers = 0;
   private readonly detach: () => void;
 
@@ -54,30 +53,13 @@ export class DisplayHub {
     /** called once when the hub ends (last viewer left or the source closed) */
     private readonly onEnd: () => void,
   ) {
-    const onSurface = (s: Surface) => this.viewers.forEach((v) => v.surfaceChanged(s));
-    const onDamage = (r: Rect[]) => this.viewers.forEach((v) => v.damaged(r));
-    const onCursor = (c: CursorShape) => this.viewers.forEach((v) => v.send(cursorMessage(c)));
-    const onMouse = (x: number, y: number, visible: boolean) => this.viewers.forEach((v) => v.send({ t: 'mouse', x, y, visible }));
-    const onMode = (absolute: boolean, modifiers: number) => {
-      this.modifiers = modifiers;
-      this.viewers.forEach((v) => v.send({ t: 'input-mode', absolute, modifiers }));
-    };
-    const onDisabled = () => this.viewers.forEach((v) => v.send({ t: 'disabled' }));
+    // Each viewer's FramePump follows the source itself; the hub only tracks what outlives viewers.
+    const onMode = (_absolute: boolean, modifiers: number) => void (this.modifiers = modifiers);
     const onClosed = (reason: string) => this.end(reason);
-    source.on('surface', onSurface);
-    source.on('damage', onDamage);
-    source.on('cursor', onCursor);
-    source.on('mouse', onMouse);
     source.on('input-mode', onMode);
-    source.on('disabled', onDisabled);
     source.on('closed', onClosed);
     this.detach = () => {
-      source.off('surface', onSurface);
-      source.off('damage', onDamage);
-      source.off('cursor', onCursor);
-      source.off('mouse', onMouse);
       source.off('input-mode', onMode);
-      source.off('disabled', onDisabled);
       source.off('closed', onClosed);
     };
   }
@@ -123,15 +105,13 @@ function cursorMessage(c: CursorShape): WireDisplayMessage {
   return { t: 'cursor', cursor: { ...c, pixels: Buffer.from(c.pixels.buffer, c.pixels.byteOffset, c.pixels.byteLength).toString('base64') } };
 }
 
+/** One browser viewing a hub's source: a FramePump whose sink is this WebSocket. */
 export class DisplayViewer {
-  private readonly queue: DamageQueue;
-  private pullPending = false;
+  private readonly pump: FramePump;
   /** messages waiting for room on the socket, at most one per kind (the newest wins) */
   private readonly pending = new Map<WireDisplayMessage['t'], WireDisplayMessage>();
   private retry: NodeJS.Timeout | null = null;
   private disposed = false;
-  private framesSent = 0;
-  private bytesSent = 0;
   private lastFrameBytes = 0;
   private inputsSent = 0;
   private inputsDropped = 0;
@@ -142,8 +122,18 @@ export class DisplayViewer {
     private readonly limits: FlowLimits,
     private readonly events: HubEvents,
   ) {
-    const s = hub.source.surface;
-    this.queue = new DamageQueue(s?.width ?? 0, s?.height ?? 0);
+    this.pump = new FramePump(
+      hub.source,
+      {
+        message: (m) => (m.t === 'closed' ? this.endWith(m.reason) : this.send(m.t === 'cursor' ? cursorMessage(m.cursor) : m)),
+        frame: (packet) => {
+          this.lastFrameBytes = packet.byteLength;
+          this.ws.send(packet, { binary: true });
+        },
+        ready: () => this.socketHasRoom(),
+      },
+      { modifiers: hub.modifiers },
+    );
     ws.on('message', (data, isBinary) => {
       if (this.disposed) return;
       if (isBinary) return this.violation(CloseCode.unsupportedData, 'binary message from viewer');
@@ -153,41 +143,27 @@ export class DisplayViewer {
   }
 
   start(): void {
-    const src = this.hub.source;
-    if (src.surface) this.surfaceChanged(src.surface);
-    if (src.cursor) this.send(cursorMessage(src.cursor));
-    this.send({ t: 'input-mode', absolute: src.absolute, modifiers: this.hub.modifiers });
+    this.pump.start();
   }
 
   stats(): ViewerStats {
+    const p = this.pump.stats();
     return {
       vmId: this.hub.vmId,
       console: this.hub.console,
-      queuedRects: this.queue.size,
-      pullPending: this.pullPending,
+      queuedRects: p.queuedRects,
+      pullPending: p.pullPending,
       pendingMessages: this.pending.size,
       bufferedAmount: this.ws.bufferedAmount,
-      framesSent: this.framesSent,
-      bytesSent: this.bytesSent,
+      framesSent: p.framesSent,
+      bytesSent: p.bytesSent,
       inputsSent: this.inputsSent,
       inputsDropped: this.inputsDropped,
     };
   }
 
-  surfaceChanged(s: Surface): void {
-    this.queue.reset(s.width, s.height);
-    // A newer surface makes a pending older one (and its frames) moot; the message goes first.
-    this.pending.delete('surface');
-    // The SurfaceInfo as the source has it; pixels reach the browser as FramePackets with packed rows.
-    this.send({ t: 'surface', surface: { id: s.id, width: s.width, height: s.height, stride: s.stride, format: s.format, transport: s.transport } });
-  }
-
-  damaged(rects: Rect[]): void {
-    this.queue.add(rects);
-    if (this.pullPending) this.flush();
-  }
-
   send(m: WireDisplayMessage): void {
+    // A newer message of a kind makes a pending older one moot (a newer surface above all).
     this.pending.delete(m.t);
     this.pending.set(m.t, m);
     this.flush();
@@ -205,6 +181,7 @@ export class DisplayViewer {
 
   dispose(): void {
     this.disposed = true;
+    this.pump.dispose();
     if (this.retry) clearTimeout(this.retry);
     this.retry = null;
     this.pending.clear();
@@ -215,14 +192,12 @@ export class DisplayViewer {
     switch (p.kind) {
       case 'ok':
         if (p.value.t === 'pull') {
-          this.pullPending = true;
-          this.flush();
+          this.pump.pull();
         } else if (p.value.t === 'refresh') {
-          this.queue.markFull();
-          this.flush();
+          this.pump.refresh();
         } else {
           this.inputsSent++;
-          this.hub.source.sendInput(p.value.input);
+          this.pump.input(p.value.input);
         }
         return;
       case 'drop':
@@ -240,29 +215,28 @@ export class DisplayViewer {
     this.dispose();
   }
 
-  /** Sends what the socket has room for: pending messages first, then one frame if pulled. */
+  /** Sends pending messages as far as the socket has room, then lets the pump send a pulled frame. */
   private flush(): void {
     if (this.disposed || this.ws.readyState !== this.ws.OPEN) return;
-    // One frame may legitimately sit in the buffer on top of the limit (a full 8K frame is 130 MB).
-    if (this.ws.bufferedAmount > this.limits.hardBufferBytes + this.lastFrameBytes) {
-      return this.violation(CloseCode.policyViolation, 'viewer is not reading its socket');
-    }
     for (const [t, m] of this.pending) {
-      if (this.ws.bufferedAmount > this.limits.softBufferBytes) return this.scheduleFlush();
+      if (!this.socketHasRoom()) return;
       this.pending.delete(t);
       this.ws.send(JSON.stringify(m));
     }
-    if (!this.pullPending || this.queue.size === 0) return;
-    const s = this.hub.source.surface;
-    if (!s || s.width !== this.queue.surfaceWidth || s.height !== this.queue.surfaceHeight) return;
-    if (this.ws.bufferedAmount > this.limits.softBufferBytes) return this.scheduleFlush();
-    const rects = this.queue.take();
-    const packet = encodeFramePacket(s.id, rects, { pixels: s.pixels, stride: s.stride });
-    this.pullPending = false;
-    this.framesSent++;
-    this.bytesSent += packet.byteLength;
-    this.lastFrameBytes = packet.byteLength;
-    this.ws.send(packet, { binary: true });
+    this.pump.flush();
+  }
+
+  /** false (and a retry scheduled) while the socket holds more than the soft limit. */
+  private socketHasRoom(): boolean {
+    if (this.disposed || this.ws.readyState !== this.ws.OPEN) return false;
+    // One frame may legitimately sit in the buffer on top of the limit (a full 8K frame is 130 MB).
+    if (this.ws.bufferedAmount > this.limits.hardBufferBytes + this.lastFrameBytes) {
+      this.violation(CloseCode.policyViolation, 'viewer is not reading its socket');
+      return false;
+    }
+    if (this.ws.bufferedAmount <= this.limits.softBufferBytes) return true;
+    this.scheduleFlush();
+    return false;
   }
 
   private scheduleFlush(): void {
