@@ -2,18 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Rect } from '../../common/contract.js';
 import { DamageQueue } from './damage-queue.js';
+import { seededRandom } from '../../common/seeded-random.js';
 
-/** Seeded PRNG so a failing property case can be replayed from its seed. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function paint(bitmap: Uint8Array, width: number, height: number, r: Rect): void {
   for (let y = Math.max(0, r.y); y < Math.min(height, r.y + r.h); y++)
@@ -112,7 +102,7 @@ test('the cap bounds the rect count however much scattered damage arrives', () =
 
 test('property: every damaged pixel stays covered; area never grows under the cap', () => {
   for (let seed = 1; seed <= 300; seed++) {
-    const rnd = mulberry32(seed);
+    const rnd = seededRandom(seed);
     const width = 8 + Math.floor(rnd() * 120);
     const height = 8 + Math.floor(rnd() * 90);
     const maxRects = 1 + Math.floor(rnd() * 16);
@@ -156,7 +146,7 @@ test('property: every damaged pixel stays covered; area never grows under the ca
 test('property: clustered damage over the cap stays near the damaged area', () => {
   // Damage confined to two far-apart 40x40 corners must not balloon into the whole 1000x1000 surface.
   for (let seed = 1; seed <= 50; seed++) {
-    const rnd = mulberry32(1000 + seed);
+    const rnd = seededRandom(1000 + seed);
     const q = new DamageQueue(1000, 1000, 8);
     for (let i = 0; i < 200; i++) {
       const corner = rnd() < 0.5 ? 0 : 960;

@@ -4,6 +4,7 @@
 import { EventEmitter } from 'node:events';
 import { PIXMAN_X8R8G8B8, type CursorShape, type InputMessage, type Rect, type Transport } from '../../common/contract.js';
 import type { DisplaySource, DisplaySourceEvents, Surface } from './display-source.js';
+import { seededRandom } from '../../common/seeded-random.js';
 
 /** Colour of pixel (x, y) as a u32 whose little-endian bytes are B,G,R,X. */
 export type PixelPattern = (x: number, y: number) => number;
@@ -33,16 +34,6 @@ export function patternFor(seed: number): PixelPattern {
   return (x, y) => (((x * 7 + s) & 0xff) | (((y * 13 + s * 3) & 0xff) << 8) | ((((x ^ y) + s * 11) & 0xff) << 16) | 0xff000000) >>> 0;
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export class SyntheticDisplay extends EventEmitter<DisplaySourceEvents> implements DisplaySource {
   private current: Surface | null = null;
@@ -142,7 +133,7 @@ export class SyntheticDisplay extends EventEmitter<DisplaySourceEvents> implemen
    * is called (or the display closes). Timer-driven on this event loop.
    */
   animate(opts: AnimationOptions): () => void {
-    const rnd = mulberry32(opts.seed ?? 1);
+    const rnd = seededRandom(opts.seed ?? 1);
     const perTick = opts.rectsPerTick ?? 4;
     const maxSide = opts.maxSide ?? 32;
     let tick = 0;

@@ -1,6 +1,7 @@
 // Test data for the QMP tests: a transcript in QEMU 10.0's own formatting, and a small PRNG.
 import { EventEmitter } from 'node:events';
 import type { QmpStream } from './qmp-client.js';
+export { seededRandom } from '../../common/seeded-random.js';
 
 export const QMP_GREETING =
   '{"QMP": {"version": {"qemu": {"micro": 2, "minor": 0, "major": 10}, "package": "Debian 1:10.0.2+ds-2+deb13u1~bpo12+1"}, "capabilities": ["oob"]}}\r\n';
@@ -15,17 +16,6 @@ export const QMP_TRANSCRIPT =
   '{"id": "kju-3", "error": {"class": "CommandNotFound", "desc": "The command bogus has not been found"}}\r\n' +
   '{"return": {"name": "démo ✓ 🖥"}, "id": "kju-4"}\r\n';
 
-/** Deterministic PRNG (mulberry32) so failures reproduce. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** An in-memory QmpStream: records what the client writes; the test pushes bytes back. */
 export class FakeQmpStream extends EventEmitter implements QmpStream {
