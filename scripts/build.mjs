@@ -37,7 +37,19 @@ await build({
   banner: { js: esmRequireBanner },
 });
 if (existsSync(join(root, 'main/electron/preload.ts'))) {
-  await build({ ...common, entryPoints: { preload: 'main/electron/preload.ts' }, outdir: out, platform: 'node', target: 'node20', format: 'cjs', outExtension: { '.js': '.cjs' }, external: ['electron'] });
+  // CJS has no import.meta: give it the bundle's own URL (the native loader looks next to it).
+  await build({
+    ...common,
+    entryPoints: { preload: 'main/electron/preload.ts' },
+    outdir: out,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    outExtension: { '.js': '.cjs' },
+    external: ['electron'],
+    define: { 'import.meta.url': '__kjuBundleUrl' },
+    banner: { js: "const __kjuBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  });
 }
 if (existsSync(join(root, 'renderer/index.tsx'))) {
   await build({ ...common, entryPoints: { index: 'renderer/index.tsx' }, outdir: join(out, 'renderer'), platform: 'browser', target: 'chrome120', format: 'esm', jsx: 'automatic', loader: { '.css': 'css' } });

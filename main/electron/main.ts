@@ -1,13 +1,17 @@
-// Electron main entry (bundled to app/out/electron-main.js). Chooses the backend and starts the
-// shell. The backend is main/serve/local-backend.ts (the same one `kju serve` uses) once it exists
-// and grows the AppBackend extras; until then a stand-in that lists nothing and says why.
+// Electron main entry (bundled to app/out/electron-main.js): the same backend as `kju serve`
+// (library + sessions, re-attaching VMs that outlived the last app), then the shell.
 // Zero-copy display is off unless KJU_ZERO_COPY=1 (a settings entry later).
-import type { AppBackend } from './app-backend.js';
-import { unavailableBackend } from './app-backend.js';
+import { createLocalBackend } from '../serve/local-backend.js';
+import { unavailableBackend, type AppBackend } from './app-backend.js';
 import { startApp } from './app-shell.js';
 
-function chooseBackend(): AppBackend {
-  return unavailableBackend('the VM backend (main/serve/local-backend.ts) is not part of this build yet; use the kju CLI meanwhile');
+async function chooseBackend(): Promise<AppBackend> {
+  try {
+    return await createLocalBackend();
+  } catch (err) {
+    // Still open the window: the library view then says what is wrong instead of the app vanishing.
+    return unavailableBackend(`the VM library could not be opened: ${(err as Error).message}`);
+  }
 }
 
-startApp({ backend: chooseBackend(), zeroCopy: process.env.KJU_ZERO_COPY === '1' });
+startApp({ backend: await chooseBackend(), zeroCopy: process.env.KJU_ZERO_COPY === '1' });

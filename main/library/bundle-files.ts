@@ -14,6 +14,21 @@ export interface BundleVm {
 
 export const BUNDLE_SUBDIRS = ['states', 'screenshots', 'logs'] as const;
 
+/** Where a suspended VM's saved state and its record live in the bundle. */
+export const STATES_DIR = 'states';
+export const STATE_FILE = 'suspend.state';
+export const SUSPENDED_RECORD = 'suspended.json';
+
+export function statePaths(bundleDir: string): { dir: string; state: string; partial: string; record: string } {
+  const dir = join(bundleDir, STATES_DIR);
+  return { dir, state: join(dir, STATE_FILE), partial: join(dir, `${STATE_FILE}.partial`), record: join(dir, SUSPENDED_RECORD) };
+}
+
+/** A suspended VM's disks must not change until it resumes (its saved RAM refers to them). */
+export function isSuspended(bundleDir: string): boolean {
+  return existsSync(statePaths(bundleDir).record);
+}
+
 /** Relative paths in a config are relative to the bundle directory. */
 export function resolveInBundle(dir: string, path: string): string {
   return isAbsolute(path) ? path : resolve(dir, path);

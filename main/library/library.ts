@@ -17,6 +17,7 @@ import {
   type BundleConfig,
 } from './bundle-config.js';
 import { describeMissing, findMissingFiles, writeBundleConfig, type BundleVm } from './bundle-files.js';
+import { isSuspended } from './bundle-files.js';
 import { LibraryError, type LibraryErrorCode } from './library-error.js';
 import { resolveLibraryPath } from './library-location.js';
 import { probeRunState } from './run-state.js';
@@ -162,6 +163,9 @@ export class Library {
   /** Changes hardware settings, validated, written atomically (old config kept as config.json.bak). */
   async edit(nameOrId: string, changes: VmChanges): Promise<BundleVm> {
     const vm = await this.get(nameOrId);
+    if (isSuspended(vm.dir)) {
+      throw new LibraryError('IN_USE', `VM "${vm.config.name}" is suspended to disk; resume it (kju resume) or discard its saved state (kju start --fresh) before changing it`, vm.dir);
+    }
     const next: Record<string, unknown> = { ...vm.config };
     for (const [key, value] of Object.entries(changes)) {
       if (value === undefined) continue;

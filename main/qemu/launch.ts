@@ -9,6 +9,7 @@ import { type Accelerator, type RuntimePaths, buildArgv, runtimePaths } from './
 import { type QemuBinary, chooseAccelerator, findQemu } from './find-qemu.js';
 import { ensurePrivateDir, prepareRuntimeDir, sanitizeVmName } from './runtime-dir.js';
 import type { VmDescription } from './vm-description.js';
+import { isAlive, readPidFile } from './pid-alive.js';
 
 export interface QemuExit {
   /** null when killed by a signal, or when unknown (re-attached process). */
@@ -103,29 +104,7 @@ function isSocket(path: string): boolean {
   }
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  // An exited QEMU whose parent is gone lingers as a zombie where PID 1 does not reap (containers).
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return true; // no /proc (macOS): kill(0) said it exists
-  }
-}
 
-function readPid(pidFile: string): number | undefined {
-  try {
-    const pid = Number.parseInt(readFileSync(pidFile, 'utf8').trim(), 10);
-    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 function formatExit(e: QemuExit): string {
   return e.signal ? `killed by ${e.signal}` : `exit status ${e.code}`;
@@ -148,7 +127,7 @@ export async function launchQemu(desc: VmDescription, opts: LaunchOptions = {}):
       throw new QemuLaunchError(`cannot start VM "${desc.name}": socket path too long for a unix socket (${Buffer.byteLength(p)} > ${MAX_SOCKET_PATH} bytes): ${p}`);
     }
   }
-  const oldPid = readPid(paths.pidFile);
+  const oldPid = readPidFile(paths.pidFile);
   if (oldPid !== undefined && isAlive(oldPid) && isSocket(paths.qmpSocket)) {
     throw new QemuLaunchError(`VM "${desc.name}" is already running (QEMU pid ${oldPid}, ${runtimeDir})`);
   }
@@ -246,7 +225,7 @@ export async function launchQemu(desc: VmDescription, opts: LaunchOptions = {}):
  */
 export function attachQemu(runtimeDir: string, opts: { logFile?: string; pollMs?: number } = {}): QemuProcess | undefined {
   const paths = runtimePaths(runtimeDir);
-  const pid = readPid(paths.pidFile);
+  const pid = readPidFile(paths.pidFile);
   if (pid === undefined || !isAlive(pid)) return undefined;
   let vmName = 'vm';
   try {

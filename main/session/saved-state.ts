@@ -8,9 +8,8 @@ import type { BundleVm } from '../library/bundle-files.js';
 import { resolveInBundle } from '../library/bundle-files.js';
 import { writeFileAtomic } from '../library/atomic-write.js';
 
-export const STATES_DIR = 'states';
-export const STATE_FILE = 'suspend.state';
-export const SUSPENDED_RECORD = 'suspended.json';
+export { STATES_DIR, STATE_FILE, SUSPENDED_RECORD, statePaths, isSuspended } from '../library/bundle-files.js';
+import { STATE_FILE, statePaths } from '../library/bundle-files.js';
 
 export interface DiskStamp {
   path: string;
@@ -38,14 +37,6 @@ export class SavedStateError extends Error {
   }
 }
 
-export function statePaths(bundleDir: string): { dir: string; state: string; partial: string; record: string } {
-  const dir = join(bundleDir, STATES_DIR);
-  return { dir, state: join(dir, STATE_FILE), partial: join(dir, `${STATE_FILE}.partial`), record: join(dir, SUSPENDED_RECORD) };
-}
-
-export function isSuspended(bundleDir: string): boolean {
-  return existsSync(statePaths(bundleDir).record);
-}
 
 /** The record, or null when the VM is not suspended. Throws BROKEN_RECORD for a record it cannot read. */
 export function readSuspended(bundleDir: string): SuspendedRecord | null {

@@ -25,6 +25,7 @@ import { loadStateFromFile, runLifecycleOp, type LifecycleParams, type Lifecycle
 import { checkResumable, clearSuspended, isSuspended, readSuspended, recordSuspended, statePaths } from './saved-state.js';
 import { listSnapshots, snapshotDisks, snapshotOffline, SnapshotError, type SnapshotInfo, checkSnapshotName } from './snapshots.js';
 import { describeExit, VmSession } from './vm-session.js';
+import { isAlive, readPidFile } from '../qemu/pid-alive.js';
 
 export type SessionErrorCode = 'NOT_RUNNING' | 'ALREADY_RUNNING' | 'HOSTED_ELSEWHERE' | 'SUSPENDED' | 'NO_CONSOLE';
 
@@ -85,24 +86,8 @@ export function runtimeDirOf(name: string): string {
   return join(runtimeBase(), sanitizeVmName(name));
 }
 
-function isAlive(pid: number | undefined): boolean {
-  if (pid === undefined || !Number.isInteger(pid) || pid <= 0) return false; // kill(-1) would signal every process
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
-function readPid(runtimeDir: string): number | undefined {
-  try {
-    const pid = Number(readFileSync(runtimePaths(runtimeDir).pidFile, 'utf8').trim());
-    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
-  } catch {
-    return undefined;
-  }
-}
+const readPid = (runtimeDir: string): number | undefined => readPidFile(runtimePaths(runtimeDir).pidFile);
 
 /** Removes what a dead QEMU and its host left in its runtime dir (only files kju puts there). */
 export function removeStaleRuntimeDir(runtimeDir: string): void {

@@ -11,6 +11,7 @@ import { DisplayConnection } from '../display/display-connection.js';
 import { encodePng, surfaceToRgb } from '../display/screenshot.js';
 import { parseChord, sendStrokes, textToStrokes, type KeyStroke } from '../input/text-keys.js';
 import { startControlServer, ControlError, type ControlServer } from './control-server.js';
+import { runLifecycleOp } from './lifecycle.js';
 
 export interface ExitInfo {
   code: number | null;
@@ -150,7 +151,7 @@ export class VmSession extends EventEmitter<VmSessionEvents> {
       type: async ({ text }) => ({ keys: await this.typeText(String(text)) }),
       key: async ({ chord }) => ({ keys: await this.sendChord(String(chord)) }),
       stop: async ({ force, timeoutMs }) => ({ stopped: await this.stop(Boolean(force), timeoutMs) }),
-    });
+    }, { lifecycle: (p) => runLifecycleOp(this.qmp, p) });
   }
 
   /** Resolves once every kju.sock request received so far has been answered (before exiting). */
