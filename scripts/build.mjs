@@ -48,7 +48,8 @@ if (existsSync(join(root, 'main/electron/preload.ts'))) {
     outExtension: { '.js': '.cjs' },
     external: ['electron'],
     define: { 'import.meta.url': '__kjuBundleUrl' },
-    banner: { js: "const __kjuBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
+    // A sandboxed preload has a restricted require ('url' is allowed, 'node:url' is not) and maybe no __filename.
+    banner: { js: "const __kjuBundleUrl = typeof __filename === 'string' ? require('url').pathToFileURL(__filename).href : '';" },
   });
 }
 if (existsSync(join(root, 'renderer/index.tsx'))) {
