@@ -19,6 +19,8 @@ test('chords: modifiers, extended keys and function keys', () => {
   assert.deepEqual(parseChord('ctrl+alt+f2'), { qnums: [0x1d, 0x38, 0x3c] });
   assert.deepEqual(parseChord('up'), { qnums: [0xc8] });
   assert.deepEqual(parseChord('NumpadEnter'), { qnums: [0x9c] });
+  assert.deepEqual(parseChord('shift-minus'), { qnums: [0x2a, 0x0c] });
+  assert.deepEqual(parseChord('bracketleft'), { qnums: [0x1a] });
   assert.throws(() => parseChord('ctrl-banana'), /unknown key 'banana'/);
 });
 

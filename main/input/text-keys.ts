@@ -1,6 +1,7 @@
 // Text and key-combination names → QEMU key events, for `kju type` and `kju key`.
 // Typed text assumes the guest uses a US keyboard layout (as QEMU's own `sendkey` does).
 import { qnumForCode } from '../../common/keymap.js';
+import { CODE_TO_QNUM } from '../../common/keymap.generated.js';
 
 export interface KeyStroke {
   /** QEMU key numbers to hold, in press order; released in reverse */
@@ -58,6 +59,9 @@ const ALIASES: Record<string, string> = {
   print: 'PrintScreen', printscreen: 'PrintScreen', sysrq: 'PrintScreen', pause: 'Pause', menu: 'ContextMenu', capslock: 'CapsLock',
 };
 
+// KeyboardEvent.code names in any case: "minus", "Minus", "numpadenter", "BracketLeft"...
+const CODES_BY_LOWER = new Map(Object.keys(CODE_TO_QNUM).map((c) => [c.toLowerCase(), c]));
+
 /** "ctrl-alt-delete", "ctrl+alt+f2", "shift-tab", "a": the keys of one chord. */
 export function parseChord(spec: string): KeyStroke {
   const parts = spec.split(/[-+]/).filter(Boolean);
@@ -69,7 +73,7 @@ export function parseChord(spec: string): KeyStroke {
       if (!code && /^f([1-9]|1[0-2])$/.test(lower)) code = `F${lower.slice(1)}`;
       if (!code && /^[a-z]$/.test(lower)) code = `Key${lower.toUpperCase()}`;
       if (!code && /^[0-9]$/.test(lower)) code = `Digit${lower}`;
-      if (!code && qnumForCode(p) !== undefined) code = p;
+      if (!code) code = CODES_BY_LOWER.get(lower);
       if (!code) throw new KeyNameError(`unknown key '${p}' in '${spec}' (use names like ctrl, alt, shift, delete, f1, a, Enter, or a KeyboardEvent.code)`);
       return q(code);
     }),

@@ -97,6 +97,17 @@ describe('integration: the kju CLI on a running demo guest', () => {
     assert.equal(diff.differing, 0, `pixels differ: ${JSON.stringify(diff.first)}`);
   });
 
+  test('kju key presses chords in the guest (shift-minus gives an underscore)', async () => {
+    // The tty1 shell's output goes to the serial port from here on, so the test can read it.
+    assert.equal(kju(['type', vmJson, 'exec >/dev/ttyS0\\n']).code, 0);
+    assert.equal(kju(['type', vmJson, 'echo kju']).code, 0);
+    const seen = serial.waitFor(/kju_key/, 30_000);
+    const r = kju(['key', vmJson, 'shift-minus', 'k', 'e', 'y', 'enter', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), { keys: 5 });
+    await seen;
+  });
+
   test('bad arguments are clear errors with non-zero exits, and touch nothing', () => {
     const noArgs = kju(['screenshot']);
     assert.equal(noArgs.code, 2);
