@@ -36,7 +36,13 @@ async function findTablet(): Promise<string> {
   await serial.run('i=0; until grep -q "USB Tablet" /proc/bus/input/devices; do i=$((i+1)); [ $i -gt 150 ] && exit 1; sleep 0.2; done');
   const node = (await serial.run(`awk '/^N:/{t=/USB Tablet/} t&&/^H:/{for(i=1;i<=NF;i++) if($i ~ /^event/) print $i}' /proc/bus/input/devices`)).trim();
   assert.match(node, /^event\d+$/, `tablet event node: ${JSON.stringify(node)}`);
-  await until('the console to be absolute (tablet enabled)', () => rs.display.absolute, 20_000);
+  // QEMU's own word that the tablet is the current, absolute mouse. (kju's long-lived primary
+  // display can miss the IsAbsolute change when it races with the display's registration; the
+  // page's display is opened after this point and reads the property fresh.)
+  await until('QEMU to use the tablet as its absolute mouse', async () => {
+    const mice = (await rs.guest.qmp.execute('query-mice')) as Array<{ name: string; current: boolean; absolute: boolean }>;
+    return mice.some((m) => m.current && m.absolute);
+  }, 20_000);
   return node;
 }
 
@@ -46,6 +52,8 @@ async function clickAndCheck(viewport: { width: number; height: number }): Promi
   tabletNode ||= await findTablet();
   const node = tabletNode;
   const page: Page = await openVmPage(rs, { viewport, errors: pageErrors });
+  const served = rs.backend.handedOut.at(-1)!;
+  await until(`serve's display to be absolute (primary display believes ${rs.display.absolute})`, () => served.absolute, 10_000);
   await until('the page to show tablet mode', async () => (await page.locator('.statusbar').textContent())?.includes('tablet'), 10_000);
 
   await serial.run(`cat /dev/input/${node} > /tmp/ev & echo $! > /tmp/ev.pid`);
