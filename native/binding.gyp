@@ -6,6 +6,7 @@
         "src/addon.cc",
         "src/env_state.cc",
         "src/errors.cc",
+        "src/fd_server.cc",
         "src/fd_socket.cc",
         "src/mapping.cc",
         "src/misc.cc"

@@ -1,4 +1,4 @@
-// Module entry: per-env state, the NativeError class hook, and the three parts of the addon.
+// Module entry: per-env state, the NativeError class hook, and the parts of the addon.
 #include <napi.h>
 
 #include "env_state.h"
@@ -22,6 +22,7 @@ Napi::Object Register(Napi::Env env, Napi::Object exports) {
   exports.Set("init", Napi::Function::New(env, Init, "init"));
   InitMisc(env, exports);
   InitFdSocket(env, exports);
+  InitFdServer(env, exports);
   InitMapping(env, exports);
   return exports;
 }
