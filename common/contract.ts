@@ -56,6 +56,81 @@ export interface VmSummary {
   cpus: number;
   /** why the VM is not running as asked (crash log tail, bad config); absent when all is well */
   problem?: string;
+  /** absolute path of the ISO in the VM's CD-ROM drive; absent when the drive is empty */
+  cdrom?: string;
+}
+
+/** The guest families a new VM can be made for; each picks hardware its installers have drivers for. */
+export const VM_PRESETS = ['linux', 'windows', 'dos', 'bsd', 'other'] as const;
+export type VmPreset = (typeof VM_PRESETS)[number];
+export const VM_DISPLAYS = ['virtio-vga', 'std', 'cirrus', 'qxl', 'bochs', 'none'] as const;
+export type VmDisplay = (typeof VM_DISPLAYS)[number];
+export const EXISTING_DISK_MODES = ['copy', 'link', 'reference'] as const;
+export type ExistingDiskMode = (typeof EXISTING_DISK_MODES)[number];
+
+/** A preset and the hardware it gives a new VM unless the wizard changes it. */
+export interface PresetInfo {
+  id: VmPreset;
+  label: string;
+  memoryMiB: number;
+  cpus: number;
+  display: VmDisplay;
+  /** qemu-img size of a new disk: "20G", "512M" */
+  diskSize: string;
+  firmware: 'bios' | 'uefi';
+  machine: 'q35' | 'pc';
+}
+
+/** What this host can give one VM. */
+export interface HostLimits {
+  cpus: number;
+  memoryMiB: number;
+}
+
+/**
+ * A new VM's disk: a new empty qcow2 (`size` as qemu-img takes it, "64M", "20G"), an existing image
+ * (copied into the bundle, linked as a qcow2 overlay, or referenced in place), or none.
+ */
+export type NewVmDisk = { kind: 'new'; size: string } | { kind: 'existing'; path: string; mode: ExistingDiskMode } | { kind: 'none' };
+
+export interface CreateVmArgs {
+  name: string;
+  preset: VmPreset;
+  memoryMiB: number;
+  cpus: number;
+  display?: VmDisplay;
+  disk: NewVmDisk;
+  /** absolute path of an installer ISO on the host */
+  iso?: string;
+  /** direct kernel boot (advanced): host paths and the kernel command line */
+  kernel?: string;
+  initrd?: string;
+  append?: string;
+  /** the caller's id for this operation; progress events carry it (see KjuBridge.onProgress) */
+  opId?: string;
+}
+
+/** Hardware an edit may change while the VM is stopped; `cdrom: null` ejects. */
+export interface VmEdit {
+  memoryMiB?: number;
+  cpus?: number;
+  display?: VmDisplay;
+  cdrom?: string | null;
+}
+
+export interface SnapshotSummary {
+  name: string;
+  /** ISO 8601 */
+  date: string;
+  /** bytes of saved RAM; 0 for a disk-only snapshot taken while the VM was stopped */
+  vmStateBytes: number;
+}
+
+/** How far a long operation (a disk copy, a full clone) has got; pushed while it runs. */
+export interface OperationProgress {
+  opId: string;
+  /** 0..100 */
+  percent: number;
 }
 
 export type Result<T> = { ok: true; value: T } | { ok: false; code: string; message: string };
@@ -68,6 +143,27 @@ export interface HostApi {
   listVms: { args: Record<string, never>; value: VmSummary[] };
   startVm: { args: { id: string }; value: VmSummary };
   stopVm: { args: { id: string; force?: boolean }; value: VmSummary };
+  presets: { args: Record<string, never>; value: PresetInfo[] };
+  hostLimits: { args: Record<string, never>; value: HostLimits };
+  createVm: { args: CreateVmArgs; value: VmSummary };
+  /** refused (code 'in-use') while the VM runs or is suspended */
+  editVm: { args: { id: string; changes: VmEdit }; value: VmSummary };
+  cloneVm: { args: { id: string; name: string; linked?: boolean; opId?: string }; value: VmSummary };
+  /** to the library's .Trash/ unless `permanent` */
+  deleteVm: { args: { id: string; permanent?: boolean }; value: { trashedTo?: string } };
+  pauseVm: { args: { id: string }; value: VmSummary };
+  /** continues a paused VM, or restores a suspended one */
+  resumeVm: { args: { id: string }; value: VmSummary };
+  resetVm: { args: { id: string }; value: VmSummary };
+  /** presses the ACPI power button and returns at once; the guest decides whether to shut down */
+  powerButton: { args: { id: string }; value: VmSummary };
+  /** saves the whole VM to its bundle and stops QEMU; resumeVm restores it */
+  suspendVm: { args: { id: string }; value: VmSummary };
+  listSnapshots: { args: { id: string }; value: SnapshotSummary[] };
+  /** live (with RAM) while running, disk-only while stopped */
+  snapshot: { args: { id: string; op: 'create' | 'revert' | 'delete'; name: string }; value: { live: boolean } };
+  /** puts an ISO in the CD-ROM drive (`path`), or ejects it (null); works while running too */
+  setCdrom: { args: { id: string; path: string | null }; value: VmSummary };
 }
 
 export type HostMethod = keyof HostApi;
@@ -75,7 +171,10 @@ export type HostArgs<M extends HostMethod> = HostApi[M]['args'];
 export type HostValue<M extends HostMethod> = HostApi[M]['value'];
 
 /** Runtime list tied to HostApi so the preload and serve can allow-list channel names. */
-export const HOST_METHODS = ['listVms', 'startVm', 'stopVm'] as const satisfies readonly HostMethod[];
+export const HOST_METHODS = [
+  'listVms', 'startVm', 'stopVm', 'presets', 'hostLimits', 'createVm', 'editVm', 'cloneVm', 'deleteVm', 'pauseVm', 'resumeVm',
+  'resetVm', 'powerButton', 'suspendVm', 'listSnapshots', 'snapshot', 'setCdrom',
+] as const satisfies readonly HostMethod[];
 type MissingMethods = Exclude<HostMethod, (typeof HOST_METHODS)[number]>;
 const _allMethodsListed: MissingMethods extends never ? true : never = true;
 void _allMethodsListed;
@@ -146,4 +245,9 @@ export interface KjuBridge {
   openDisplay(vmId: string, console?: number): Promise<Result<DisplayStream>>;
   /** returns an unsubscribe function */
   onVmsChanged(cb: (vms: VmSummary[]) => void): () => void;
+  /**
+   * Optional: progress of long operations started with an `opId` (createVm copying a disk,
+   * cloneVm). Returns an unsubscribe function. Without it, callers just wait for the reply.
+   */
+  onProgress?(cb: (p: OperationProgress) => void): () => void;
 }

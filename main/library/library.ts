@@ -17,7 +17,7 @@ import {
   type BundleConfig,
 } from './bundle-config.js';
 import { describeMissing, findMissingFiles, writeBundleConfig, type BundleVm } from './bundle-files.js';
-import { isSuspended } from './bundle-files.js';
+import { isSuspended, resolveInBundle } from './bundle-files.js';
 import { LibraryError, type LibraryErrorCode } from './library-error.js';
 import { resolveLibraryPath } from './library-location.js';
 import { probeRunState } from './run-state.js';
@@ -281,5 +281,6 @@ export function toVmSummary(entry: LibraryEntry): VmSummary {
   const problem = entry.problem ?? (missing.length ? describeMissing(c.name, missing) : undefined);
   const summary: VmSummary = { id: c.id, name: c.name, state: probeRunState(c), display: c.display, memoryMiB: c.memoryMiB, cpus: c.cpus };
   if (problem) summary.problem = problem;
+  if (c.cdrom) summary.cdrom = resolveInBundle(entry.dir, c.cdrom);
   return summary;
 }

@@ -24,14 +24,16 @@ test('defaults: q35, TCG, virtio-vga, tablet, dbus p2p display, QMP and serial s
   assert.deepEqual(values(argv, '-m'), ['512M']);
   assert.deepEqual(values(argv, '-smp'), ['2']);
   assert.deepEqual(values(argv, '-vga'), ['none']);
-  assert.deepEqual(values(argv, '-device'), ['virtio-vga', 'qemu-xhci,id=kju-xhci', 'usb-tablet,bus=kju-xhci.0']);
+  assert.deepEqual(values(argv, '-device'), ['virtio-vga', 'qemu-xhci,id=kju-xhci', 'usb-tablet,bus=kju-xhci.0', 'ide-cd,drive=kju-cd0,id=kju-cdrom']);
   assert.deepEqual(values(argv, '-display'), ['dbus,p2p=on']);
   assert.deepEqual(values(argv, '-qmp'), ['unix:/run/user/1000/kju/demo/qmp.sock,server=on,wait=off']);
   assert.deepEqual(values(argv, '-serial'), ['unix:/run/user/1000/kju/demo/serial.sock,server=on,wait=off']);
   assert.deepEqual(values(argv, '-pidfile'), ['/run/user/1000/kju/demo/qemu.pid']);
   assert.ok(argv.includes('-no-user-config'));
   assert.ok(argv.includes('-nodefaults'));
-  assert.ok(!argv.includes('-kernel') && !argv.includes('-drive'));
+  assert.ok(!argv.includes('-kernel'));
+  // the CD-ROM drive is there, empty, so an ISO can be inserted while the VM runs
+  assert.deepEqual(values(argv, '-drive'), ['if=none,id=kju-cd0,media=cdrom,readonly=on']);
 });
 
 test('display devices', () => {
@@ -48,7 +50,7 @@ test('display devices', () => {
     const at = argv.indexOf('-vga');
     assert.deepEqual(argv.slice(at, at + expected.length), expected, display);
     assert.equal(values(argv, '-vga').length, 1, display);
-    assert.equal(values(argv, '-device').length, expected.length === 4 ? 1 : 0, display);
+    assert.equal(values(argv, '-device').filter((d) => !d.startsWith('ide-cd,')).length, expected.length === 4 ? 1 : 0, display);
   }
 });
 
@@ -88,9 +90,9 @@ test('disks on virtio, ide and sata; formats; cdrom', () => {
     'file=/vms/a.qcow2,format=qcow2,if=virtio',
     'file=/vms/b.img,format=raw,if=ide',
     'file=/vms/c,,d.qcow2,format=qcow2,if=none,id=kju-disk2',
-    'file=/isos/x.iso,if=ide,media=cdrom,readonly=on',
+    'file=/isos/x.iso,format=raw,if=none,id=kju-cd0,media=cdrom,readonly=on',
   ]);
-  assert.deepEqual(values(argv, '-device').slice(1), ['ide-hd,drive=kju-disk2']);
+  assert.deepEqual(values(argv, '-device').slice(1), ['ide-hd,drive=kju-disk2', 'ide-cd,drive=kju-cd0,id=kju-cdrom']);
 });
 
 test('sata on pc adds an AHCI controller once', () => {
@@ -98,7 +100,7 @@ test('sata on pc adds an AHCI controller once', () => {
     { ...base, machine: 'pc', tablet: false, disks: [{ path: '/a', bus: 'sata' }, { path: '/b', bus: 'sata' }] },
     rt,
   );
-  assert.deepEqual(values(argv, '-device').slice(1), ['ahci,id=kju-ahci', 'ide-hd,drive=kju-disk0,bus=kju-ahci.0', 'ide-hd,drive=kju-disk1,bus=kju-ahci.1']);
+  assert.deepEqual(values(argv, '-device').slice(1), ['ahci,id=kju-ahci', 'ide-hd,drive=kju-disk0,bus=kju-ahci.0', 'ide-hd,drive=kju-disk1,bus=kju-ahci.1', 'ide-cd,drive=kju-cd0,id=kju-cdrom']);
 });
 
 test('commas in names and paths are escaped for QEMU option parsing; extraArgs come last', () => {

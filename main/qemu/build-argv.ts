@@ -70,7 +70,10 @@ export function buildArgv(desc: VmDescription, runtime: ArgvRuntime): string[] {
       argv.push('-drive', `${file},if=none,id=kju-disk${i}`, '-device', device.join(','));
     }
   });
-  if (desc.cdrom) argv.push('-drive', `file=${escapeOptionValue(desc.cdrom)},if=ide,media=cdrom,readonly=on`);
+  // Always one CD-ROM, empty when there is no ISO, with fixed ids so an ISO can be changed while the
+  // VM runs (session/media.ts). Added after the disks so that an unaddressed sata disk gets port 0.
+  const cdFile = desc.cdrom ? `file=${escapeOptionValue(desc.cdrom)},format=raw,` : '';
+  argv.push('-drive', `${cdFile}if=none,id=kju-cd0,media=cdrom,readonly=on`, '-device', 'ide-cd,drive=kju-cd0,id=kju-cdrom');
 
   if (desc.kernel) argv.push('-kernel', desc.kernel);
   if (desc.initrd) argv.push('-initrd', desc.initrd);

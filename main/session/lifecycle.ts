@@ -5,6 +5,7 @@
 // `lifecycle` method. Everything runs on the Node event loop of that process.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { VmRunState } from '../../common/contract.js';
+import { ejectCdrom, insertCdrom } from './media.js';
 
 /** The part of QmpClient these operations use. */
 export interface QmpExecutor {
@@ -20,14 +21,16 @@ export type LifecycleOp =
   | 'save-state'
   | 'snapshot-create'
   | 'snapshot-revert'
-  | 'snapshot-delete';
+  | 'snapshot-delete'
+  | 'cdrom-insert'
+  | 'cdrom-eject';
 export const LIFECYCLE_OPS = [
-  'query', 'pause', 'cont', 'reset', 'powerdown', 'save-state', 'snapshot-create', 'snapshot-revert', 'snapshot-delete',
+  'query', 'pause', 'cont', 'reset', 'powerdown', 'save-state', 'snapshot-create', 'snapshot-revert', 'snapshot-delete', 'cdrom-insert', 'cdrom-eject',
 ] as const satisfies readonly LifecycleOp[];
 
 export interface LifecycleParams {
   op: LifecycleOp;
-  /** save-state: absolute path of the state file to write */
+  /** save-state: absolute path of the state file to write; cdrom-insert: the ISO */
   file?: string;
   /** snapshot-*: the snapshot's name */
   tag?: string;
@@ -231,6 +234,13 @@ export async function runLifecycleOp(qmp: QmpExecutor, p: LifecycleParams): Prom
       break;
     case 'snapshot-delete':
       await runSnapshotJob(qmp, 'snapshot-delete', needTag(), false, 60_000);
+      break;
+    case 'cdrom-insert':
+      if (typeof p.file !== 'string' || !p.file.startsWith('/')) throw new LifecycleError('BAD_OP', 'cdrom-insert needs an absolute file path');
+      await insertCdrom(qmp, p.file);
+      break;
+    case 'cdrom-eject':
+      await ejectCdrom(qmp);
       break;
     default:
       throw new LifecycleError('BAD_OP', `unknown lifecycle operation ${String((p as { op: unknown }).op)}`);

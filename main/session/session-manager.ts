@@ -7,7 +7,7 @@
 // Everything runs on the Node event loop of the hosting process.
 import { EventEmitter } from 'node:events';
 import { existsSync, readFileSync, readdirSync, rmSync, rmdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { VmRunState, VmSummary } from '../../common/contract.js';
 import type { DisplaySource } from '../display/display-source.js';
 import type { Accelerator } from '../qemu/build-argv.js';
@@ -556,6 +556,24 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
     if (op !== 'create' && !has) throw new SnapshotError('NOT_FOUND', `VM "${vm.config.name}" has no snapshot named "${name}"`);
     await this.lifecycle(r, { op: `snapshot-${op}`, tag: name });
     return { live: true };
+  }
+
+  /**
+   * Puts an ISO in the VM's CD-ROM drive (`path`) or ejects it (null), in the running QEMU (see
+   * media.ts) and in the bundle, so the next boot has the same disc. Refused while suspended.
+   */
+  async setCdrom(idOrName: string, path: string | null): Promise<VmSummary> {
+    const vm = await this.library.get(idOrName);
+    const file = path === null ? null : resolve(path);
+    if (file !== null && !existsSync(file)) throw new LibraryError('MISSING_FILE', `ISO image ${file} does not exist`, file);
+    const running = this.running.has(vm.config.id) || isAlive(readPid(runtimeDirOf(vm.config.name)));
+    if (running) {
+      const { r } = await this.runningVm(idOrName);
+      await this.lifecycle(r, file === null ? { op: 'cdrom-eject' } : { op: 'cdrom-insert', file });
+    }
+    await this.library.edit(vm.config.id, { cdrom: file });
+    this.queueChanged();
+    return this.summaryOf(vm);
   }
 
   /**
