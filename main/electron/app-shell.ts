@@ -7,9 +7,9 @@ import { fileURLToPath } from 'node:url';
 import type { Result } from '../../common/contract.js';
 import type { AppBackend } from './app-backend.js';
 import { APP_SCHEME, APP_SCHEME_PRIVILEGES, handleAppRequest } from './app-protocol.js';
-import { OPEN_DISPLAY, VMS_CHANGED } from './channels.js';
+import { OPEN_DISPLAY, OP_PROGRESS, VMS_CHANGED } from './channels.js';
 import { DisplayHost } from './display-host.js';
-import { isTrustedSender, registerHostHandlers, type HostHandlerTable } from './ipc-handlers.js';
+import { forwardingHandlers, isTrustedSender, registerHostHandlers, type HostHandlerTable } from './ipc-handlers.js';
 import { bundlePathsFromArgv } from './launch-args.js';
 import { activeVms, applyQuitChoice, QUIT_BUTTONS, QUIT_CANCEL_INDEX, QUIT_CHOICES, quitMessage } from './quit-flow.js';
 import { installContentGuards, lockDownSession, WindowManager } from './windows.js';
@@ -74,13 +74,12 @@ export function startApp(o: AppOptions): void {
   app.on('web-contents-created', (_e, wc) => installContentGuards(wc));
 
   const handlers: HostHandlerTable<IpcMainInvokeEvent> = {
-    listVms: (_e, args) => backend.call('listVms', args),
+    ...forwardingHandlers<IpcMainInvokeEvent>((method, args) => backend.call(method, args)),
     startVm: async (_e, args) => {
       const r = await backend.call('startVm', args);
       if (r.ok) windows.openVm(args.id);
       return r;
     },
-    stopVm: (_e, args) => backend.call('stopVm', args),
   };
 
   let quitDecided = false;
@@ -129,6 +128,9 @@ export function startApp(o: AppOptions): void {
     });
     backend.onVmsChanged((vms) => {
       for (const w of windows.all()) w.webContents.send(VMS_CHANGED, vms);
+    });
+    backend.onProgress?.((p) => {
+      for (const w of windows.all()) w.webContents.send(OP_PROGRESS, p);
     });
     windows.showLibrary();
     for (const p of pendingBundles.splice(0)) void openBundle(p);

@@ -18,6 +18,8 @@ export const DISPLAY_PORT = 'kju:display-port';
 export const DISPLAY_LOST = 'kju:display-lost';
 /** main → renderer: the VM list changed */
 export const VMS_CHANGED = 'kju:vms-changed';
+/** main → renderer: OperationProgress of a createVm/cloneVm that carried an opId */
+export const OP_PROGRESS = 'kju:op-progress';
 
 export interface OpenDisplayArgs {
   vmId: string;

@@ -32,6 +32,13 @@ export function checkHostArgs(method: HostMethod, args: unknown): Result<null> {
   return { ok: false, code: 'bad-args', message: `bad arguments for ${method}` };
 }
 
+/** A handler for every method that passes the (already checked) arguments on to `call`; override the few that do more. */
+export function forwardingHandlers<E>(call: <M extends HostMethod>(method: M, args: HostArgs<M>) => Promise<Result<HostValue<M>>>): HostHandlerTable<E> {
+  const table: Partial<Record<HostMethod, HostHandler<HostMethod, E>>> = {};
+  for (const method of HOST_METHODS) table[method] = (_event, args) => call(method, args);
+  return table as HostHandlerTable<E>;
+}
+
 async function runChecked<M extends HostMethod, E>(method: M, handler: HostHandler<M, E>, event: E, args: unknown): Promise<Result<HostValue<M>>> {
   const checked = checkHostArgs(method, args);
   if (!checked.ok) return checked;

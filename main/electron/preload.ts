@@ -12,13 +12,14 @@
 // world of an isolated page) at the cost of the page talking to the utility unchecked by us.
 // Runs on the renderer's main thread, in the isolated world, before the page's scripts.
 import { contextBridge, ipcRenderer } from 'electron';
-import type { HostArgs, HostMethod, HostValue, KjuBridge, Result, VmSummary } from '../../common/contract.js';
+import type { HostArgs, HostMethod, HostValue, KjuBridge, OperationProgress, Result, VmSummary } from '../../common/contract.js';
 import {
   APP_ORIGIN,
   DISPLAY_LOST,
   DISPLAY_PORT,
   HOST_CHANNELS,
   OPEN_DISPLAY,
+  OP_PROGRESS,
   VMS_CHANGED,
   hostChannel,
   type DisplayLostMessage,
@@ -110,11 +111,18 @@ function onVmsChanged(cb: (vms: VmSummary[]) => void): () => void {
   return () => void ipcRenderer.off(VMS_CHANGED, listener);
 }
 
+function onProgress(cb: (p: OperationProgress) => void): () => void {
+  const listener = (_e: unknown, p: OperationProgress) => cb({ opId: String(p?.opId), percent: Number(p?.percent) });
+  ipcRenderer.on(OP_PROGRESS, listener);
+  return () => void ipcRenderer.off(OP_PROGRESS, listener);
+}
+
 const bridge: KjuBridge = {
   kind: 'electron',
   call,
   openDisplay: openDisplay as KjuBridge['openDisplay'],
   onVmsChanged,
+  onProgress,
 };
 
 contextBridge.exposeInMainWorld('kju', bridge);

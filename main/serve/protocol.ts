@@ -10,6 +10,8 @@
 //   server → client  {"id": 7, "result": Result}   — one reply per request, possibly out of order.
 //                    Unknown method or bad args → result {ok:false, code:'unknown-method'|'bad-args'}.
 //                    {"t": "vms", "vms": VmSummary[]} — pushed whenever the VM list changes.
+//                    {"t": "progress", "opId": "…", "percent": 0..100} — pushed to every control client
+//                    while a createVm/cloneVm that carried that opId runs (opIds are the caller's).
 //   Malformed JSON, a non-object, a missing/bad id, or a binary message closes the socket (1008/1003).
 //
 // /ws/display?vm=<id>&console=<n> — one console of one VM (console defaults to 0).
@@ -30,7 +32,7 @@
 //   dropped, not fatal: they race with resolution changes.
 //   The server closes with 4000 when the display source ends (after a {t:'closed'} message) and
 //   with 1008 when a client stops reading its socket.
-import { HOST_METHODS, type CursorShape, type DisplayMessage, type HostArgs, type HostMethod, type InputMessage, type MouseButton, type Result, type ViewerMessage, type VmSummary } from '../../common/contract.js';
+import { EXISTING_DISK_MODES, HOST_METHODS, VM_DISPLAYS, VM_PRESETS, type CursorShape, type DisplayMessage, type HostArgs, type HostMethod, type InputMessage, type MouseButton, type Result, type ViewerMessage, type VmSummary } from '../../common/contract.js';
 
 export const CONTROL_PATH = '/ws/control';
 export const DISPLAY_PATH = '/ws/display';
@@ -55,7 +57,10 @@ export type WireDisplayMessage =
 
 /** What a display viewer may send: the contract's ViewerMessage plus serve's refresh. */
 export type ServeViewerMessage = ViewerMessage | { t: 'refresh' };
-export type ControlServerMessage = { id: RequestId; result: Result<unknown> } | { t: 'vms'; vms: VmSummary[] };
+export type ControlServerMessage =
+  | { id: RequestId; result: Result<unknown> }
+  | { t: 'vms'; vms: VmSummary[] }
+  | { t: 'progress'; opId: string; percent: number };
 
 /** A parse outcome: use it, answer it with an error Result, drop it quietly, or close the client. */
 export type Parsed<T> =
@@ -86,11 +91,72 @@ function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
   }
 }
 
+/** Generous bounds: the library checks names, sizes and host limits with messages a person can act on. */
+const MAX_NAME = 256;
+const MAX_PATH = 4096;
+const MAX_MEMORY_MIB = 16 * 1024 * 1024;
+const MAX_CPUS = 1024;
+const isOptBool = (v: unknown) => v === undefined || typeof v === 'boolean';
+const isOptPath = (v: unknown) => v === undefined || isStr(v, MAX_PATH);
+const isOptOpId = (v: unknown) => v === undefined || isStr(v, 64);
+const isOneOf = <T extends string>(v: unknown, list: readonly T[]): v is T => typeof v === 'string' && (list as readonly string[]).includes(v);
+const idOnly = (a: Obj) => keysAre(a, ['id']) && isStr(a.id, 256);
+
+function isDiskSpec(d: unknown): boolean {
+  if (!isObj(d)) return false;
+  switch (d.kind) {
+    case 'new':
+      return keysAre(d, ['kind', 'size']) && isStr(d.size, 32);
+    case 'existing':
+      return keysAre(d, ['kind', 'path', 'mode']) && isStr(d.path, MAX_PATH) && isOneOf(d.mode, EXISTING_DISK_MODES);
+    case 'none':
+      return keysAre(d, ['kind']);
+    default:
+      return false;
+  }
+}
+
+function isVmEdit(c: unknown): boolean {
+  if (!isObj(c) || !keysAre(c, [], ['memoryMiB', 'cpus', 'display', 'cdrom'])) return false;
+  return (
+    (c.memoryMiB === undefined || isInt(c.memoryMiB, 1, MAX_MEMORY_MIB)) &&
+    (c.cpus === undefined || isInt(c.cpus, 1, MAX_CPUS)) &&
+    (c.display === undefined || isOneOf(c.display, VM_DISPLAYS)) &&
+    (c.cdrom === undefined || c.cdrom === null || isStr(c.cdrom, MAX_PATH))
+  );
+}
+
 /** Per-method argument checks; `satisfies` makes a new HostApi method fail to compile until it has one. */
 const argCheckers = {
   listVms: (a: Obj) => keysAre(a, []),
   startVm: (a: Obj) => keysAre(a, ['id']) && isStr(a.id, 256),
-  stopVm: (a: Obj) => keysAre(a, ['id'], ['force']) && isStr(a.id, 256) && (a.force === undefined || typeof a.force === 'boolean'),
+  stopVm: (a: Obj) => keysAre(a, ['id'], ['force']) && isStr(a.id, 256) && isOptBool(a.force),
+  presets: (a: Obj) => keysAre(a, []),
+  hostLimits: (a: Obj) => keysAre(a, []),
+  createVm: (a: Obj) =>
+    keysAre(a, ['name', 'preset', 'memoryMiB', 'cpus', 'disk'], ['display', 'iso', 'kernel', 'initrd', 'append', 'opId']) &&
+    isStr(a.name, MAX_NAME) &&
+    isOneOf(a.preset, VM_PRESETS) &&
+    isInt(a.memoryMiB, 1, MAX_MEMORY_MIB) &&
+    isInt(a.cpus, 1, MAX_CPUS) &&
+    (a.display === undefined || isOneOf(a.display, VM_DISPLAYS)) &&
+    isDiskSpec(a.disk) &&
+    isOptPath(a.iso) &&
+    isOptPath(a.kernel) &&
+    isOptPath(a.initrd) &&
+    (a.append === undefined || (typeof a.append === 'string' && a.append.length <= MAX_PATH)) &&
+    isOptOpId(a.opId),
+  editVm: (a: Obj) => keysAre(a, ['id', 'changes']) && isStr(a.id, 256) && isVmEdit(a.changes),
+  cloneVm: (a: Obj) => keysAre(a, ['id', 'name'], ['linked', 'opId']) && isStr(a.id, 256) && isStr(a.name, MAX_NAME) && isOptBool(a.linked) && isOptOpId(a.opId),
+  deleteVm: (a: Obj) => keysAre(a, ['id'], ['permanent']) && isStr(a.id, 256) && isOptBool(a.permanent),
+  pauseVm: idOnly,
+  resumeVm: idOnly,
+  resetVm: idOnly,
+  powerButton: idOnly,
+  suspendVm: idOnly,
+  listSnapshots: idOnly,
+  snapshot: (a: Obj) => keysAre(a, ['id', 'op', 'name']) && isStr(a.id, 256) && isOneOf(a.op, ['create', 'revert', 'delete'] as const) && isStr(a.name, MAX_NAME),
+  setCdrom: (a: Obj) => keysAre(a, ['id', 'path']) && isStr(a.id, 256) && (a.path === null || isStr(a.path, MAX_PATH)),
 } satisfies Record<HostMethod, (a: Obj) => boolean>;
 
 export function parseControlRequest(text: string): Parsed<ControlRequest> {

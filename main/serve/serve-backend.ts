@@ -1,6 +1,6 @@
 // What `kju serve` needs from the machine it runs on: host calls, displays, and VM list changes.
 // Implemented over the real VM sessions by main/serve/local-backend.ts, and by small objects in tests.
-import type { HostArgs, HostMethod, HostValue, Result, VmSummary } from '../../common/contract.js';
+import type { HostArgs, HostMethod, HostValue, OperationProgress, Result, VmSummary } from '../../common/contract.js';
 import type { DisplaySource } from '../display/display-source.js';
 
 export interface ServeBackend {
@@ -13,4 +13,6 @@ export interface ServeBackend {
   openDisplay(vmId: string, console: number): Promise<Result<DisplaySource>>;
   /** `cb` runs on the Node event loop with the full list after any change; returns an unsubscribe function. */
   onVmsChanged(cb: (vms: VmSummary[]) => void): () => void;
+  /** Optional: progress of long calls that carried an opId (createVm, cloneVm); Node loop; returns an unsubscribe function. */
+  onProgress?(cb: (p: OperationProgress) => void): () => void;
 }

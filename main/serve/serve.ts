@@ -181,10 +181,12 @@ export async function startServe(opts: ServeOptions): Promise<ServeHandle> {
     });
   }
 
-  const unsubscribeVms = backend.onVmsChanged((vms: VmSummary[]) => {
-    const text = JSON.stringify({ t: 'vms', vms } satisfies ControlServerMessage);
+  const pushToControlClients = (m: ControlServerMessage) => {
+    const text = JSON.stringify(m);
     for (const ws of controlClients) if (ws.readyState === ws.OPEN) ws.send(text);
-  });
+  };
+  const unsubscribeVms = backend.onVmsChanged((vms: VmSummary[]) => pushToControlClients({ t: 'vms', vms }));
+  const unsubscribeProgress = backend.onProgress?.((p) => pushToControlClients({ t: 'progress', opId: p.opId, percent: p.percent })) ?? (() => {});
 
   /** One hub per (vm, console), opened by the first viewer; a string is why it could not open. */
   function hubFor(vmId: string, consoleNo: number): Promise<DisplayHub | string> {
@@ -260,6 +262,7 @@ export async function startServe(opts: ServeOptions): Promise<ServeHandle> {
     close: () =>
       (closing ??= (async () => {
         unsubscribeVms();
+        unsubscribeProgress();
         for (const hub of [...openHubs]) hub.end(null);
         for (const ws of controlClients) ws.close(1001, 'kju serve is shutting down');
         // Give close frames a moment to leave, then cut what remains: server.close waits for every socket.

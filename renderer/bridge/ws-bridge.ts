@@ -9,6 +9,7 @@ import type {
   HostValue,
   InputMessage,
   KjuBridge,
+  OperationProgress,
   Result,
   VmSummary,
 } from '../../common/contract.js';
@@ -44,6 +45,7 @@ class ControlChannel {
   private nextId = 1;
   private readonly pending = new Map<number, (r: Result<unknown>) => void>();
   readonly vmListeners = new Set<(vms: VmSummary[]) => void>();
+  readonly progressListeners = new Set<(p: OperationProgress) => void>();
   private reconnectDelay = RECONNECT_MIN_MS;
   private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
 
@@ -98,6 +100,11 @@ class ControlChannel {
     }
     if (typeof m !== 'object' || m === null) return;
     const msg = m as { id?: unknown; result?: Result<unknown>; t?: unknown; vms?: VmSummary[] };
+    const p = m as { t?: unknown; opId?: unknown; percent?: unknown };
+    if (p.t === 'progress' && typeof p.opId === 'string' && typeof p.percent === 'number') {
+      for (const cb of this.progressListeners) cb({ opId: p.opId, percent: p.percent });
+      return;
+    }
     if (msg.t === 'vms' && Array.isArray(msg.vms)) {
       for (const cb of this.vmListeners) cb(msg.vms);
       return;
@@ -251,6 +258,12 @@ export function createWsBridge(opts: WsBridgeOptions = {}): KjuBridge {
           stream.push({ kind: 'message', m: { t: 'closed', reason: closeReason(e) } });
         };
       });
+    },
+
+    onProgress(cb: (p: OperationProgress) => void): () => void {
+      // Progress rides on the control socket that carries the call itself; no standing connection needed.
+      control.progressListeners.add(cb);
+      return () => void control.progressListeners.delete(cb);
     },
 
     onVmsChanged(cb: (vms: VmSummary[]) => void): () => void {
