@@ -92,8 +92,22 @@ export class DisplayConnection {
 
   /** Registers a listener on a console; several displays of one console may coexist. */
   async openDisplay(consoleId: number): Promise<DbusDisplay> {
-    const props = await this.consoleProps(consoleId);
-    const display = await DbusDisplay.open(this.control, consoleId, props, this.name);
+    // Changes (IsAbsolute when the guest enables its tablet...) may arrive while we read the
+    // properties and register: collect them from before the read and replay them after.
+    const path = `/org/qemu/Display1/Console_${consoleId}`;
+    const early: Record<string, unknown>[] = [];
+    const collect = (m: DbusMessage) => {
+      if (m.path === path && m.interface === PROPS && m.member === 'PropertiesChanged') early.push(plainDict((m.body ?? [])[1] ?? []));
+    };
+    this.control.on('signal', collect);
+    let display: DbusDisplay;
+    try {
+      const props = await this.consoleProps(consoleId);
+      display = await DbusDisplay.open(this.control, consoleId, props, this.name);
+    } finally {
+      this.control.off('signal', collect);
+    }
+    for (const changed of early) display.onPropertiesChanged(changed);
     display.explainLoss = this.explainLoss;
     const key = `${consoleId}:${this.displays.size}:${Date.now()}`;
     this.displays.set(key, display);

@@ -69,7 +69,7 @@ export function parseChord(spec: string): KeyStroke {
   return {
     qnums: parts.map((p) => {
       const lower = p.toLowerCase();
-      let code = ALIASES[lower];
+      let code: string | undefined = ALIASES[lower];
       if (!code && /^f([1-9]|1[0-2])$/.test(lower)) code = `F${lower.slice(1)}`;
       if (!code && /^[a-z]$/.test(lower)) code = `Key${lower.toUpperCase()}`;
       if (!code && /^[0-9]$/.test(lower)) code = `Digit${lower}`;
