@@ -1,25 +1,36 @@
+import { useState } from 'react';
 import type { KjuBridge, VmSummary } from '../../common/contract.js';
-import { useLibrary } from '../state/library.js';
+import { actionsFor, useLibrary } from '../state/library.js';
+import { useDialogs } from '../state/dialogs.js';
+import { useWizard } from '../state/wizard.js';
 import { StateBadge } from './StateBadge.js';
 import { useLiveLibrary } from './useLiveLibrary.js';
 import { vmHref } from './route.js';
+import { NewVmWizard } from './NewVmWizard.js';
+import { LibraryDialogs } from './VmDialogs.js';
 
 export function LibraryView({ bridge }: { bridge: KjuBridge }) {
   useLiveLibrary(bridge);
   const vms = useLibrary((s) => s.vms);
   const loaded = useLibrary((s) => s.loaded);
   const error = useLibrary((s) => s.error);
+  const newVm = () => void useWizard.getState().show(bridge, useLibrary.getState().vms.map((v) => v.name));
   return (
     <main className="library">
       <header className="library-header">
         <h1>Virtual Machines</h1>
+        <button className="primary" onClick={newVm}>New VM…</button>
       </header>
       {error && <p className="error" role="alert">{error}</p>}
       {!loaded && <p className="hint">Loading…</p>}
-      {loaded && vms.length === 0 && !error && <p className="hint">No virtual machines yet. Create one with <code>kju create</code>.</p>}
-      <ul className="vm-list">
-        {vms.map((vm) => <VmRow key={vm.id} vm={vm} bridge={bridge} />)}
-      </ul>
+      {loaded && vms.length === 0 && !error && <p className="hint">No virtual machines yet. Click “New VM…” to make one.</p>}
+      {vms.length > 0 && (
+        <ul className="vm-list">
+          {vms.map((vm) => <VmRow key={vm.id} vm={vm} bridge={bridge} />)}
+        </ul>
+      )}
+      <NewVmWizard bridge={bridge} />
+      <LibraryDialogs bridge={bridge} />
     </main>
   );
 }
@@ -31,23 +42,81 @@ function openWindow(id: string) {
 
 function VmRow({ vm, bridge }: { vm: VmSummary; bridge: KjuBridge }) {
   const busy = useLibrary((s) => !!s.busy[vm.id]);
-  const { start, stop } = useLibrary.getState();
-  const canStart = vm.state === 'stopped' || vm.state === 'crashed';
-  const canStop = vm.state === 'running' || vm.state === 'paused' || vm.state === 'starting' || vm.state === 'suspended';
-  const canOpen = vm.state === 'running' || vm.state === 'paused' || vm.state === 'starting';
+  const rowError = useLibrary((s) => s.rowErrors[vm.id]);
+  const { act, start } = useLibrary.getState();
+  const a = actionsFor(vm.state);
+  const id = vm.id;
   return (
-    <li className="vm-row" data-vm-id={vm.id}>
+    <li className="vm-row" data-vm-id={vm.id} data-vm-name={vm.name} aria-label={vm.name}>
       <div className="vm-main">
         <span className="vm-name">{vm.name}</span>
         <StateBadge state={vm.state} />
-        <span className="vm-meta">{vm.cpus} CPU · {vm.memoryMiB} MiB · {vm.display}</span>
-        {vm.problem && <span className="vm-problem" title={vm.problem}>{vm.problem}</span>}
+        <span className="vm-meta">
+          {vm.cpus} CPU · {vm.memoryMiB} MiB · {vm.display}
+          {vm.cdrom && <> · ISO <span className="vm-path" title={vm.cdrom}>{basename(vm.cdrom)}</span></>}
+        </span>
+        {vm.problem && <Problem state={vm.state} text={vm.problem} />}
+        {rowError && (
+          <p className="vm-row-error" role="alert">
+            {rowError} <button className="link" onClick={() => useLibrary.getState().clearRowError(id)}>Dismiss</button>
+          </p>
+        )}
       </div>
       <div className="vm-actions">
-        {canStart && <button disabled={busy} onClick={() => void start(bridge, vm.id)}>Start</button>}
-        {canStop && <button disabled={busy} onClick={() => void stop(bridge, vm.id)}>Stop</button>}
-        <button className="primary" disabled={!canOpen} onClick={() => openWindow(vm.id)}>Open</button>
+        {a.start && <button disabled={busy} onClick={() => void start(bridge, id)}>Start</button>}
+        {a.resume && <button disabled={busy} onClick={() => void act(bridge, id, 'resumeVm', { id })}>{vm.state === 'paused' ? 'Continue' : 'Resume'}</button>}
+        {a.pause && <button disabled={busy} onClick={() => void act(bridge, id, 'pauseVm', { id })}>Pause</button>}
+        {a.open && <button className="primary" onClick={() => openWindow(id)}>Open</button>}
+        <MoreMenu vm={vm} bridge={bridge} busy={busy} />
       </div>
     </li>
   );
+}
+
+/** The crash log tail can be long: one line shown, the rest under a disclosure. */
+function Problem({ state, text }: { state: VmSummary['state']; text: string }) {
+  const [first, ...rest] = text.split('\n');
+  if (!rest.length) return <span className="vm-problem" title={text}>{text}</span>;
+  return (
+    <details className="vm-problem-details">
+      <summary className="vm-problem">{state === 'crashed' ? `Crashed: ${first}` : first}</summary>
+      <pre className="log-tail">{rest.join('\n')}</pre>
+    </details>
+  );
+}
+
+function MoreMenu({ vm, bridge, busy }: { vm: VmSummary; bridge: KjuBridge; busy: boolean }) {
+  const [open, setOpen] = useState(false);
+  const { act } = useLibrary.getState();
+  const dialogs = useDialogs.getState();
+  const a = actionsFor(vm.state);
+  const id = vm.id;
+  const item = (label: string, enabled: boolean, run: () => void, danger = false) => (
+    <button role="menuitem" className={danger ? 'danger' : undefined} disabled={!enabled || busy} onClick={() => { setOpen(false); run(); }}>
+      {label}
+    </button>
+  );
+  return (
+    <div className="menu-anchor" onBlur={(e) => !e.currentTarget.contains(e.relatedTarget as Node) && setOpen(false)}>
+      <button aria-haspopup="menu" aria-expanded={open} aria-label={`More actions for ${vm.name}`} onClick={() => setOpen(!open)}>•••</button>
+      {open && (
+        <div className="menu" role="menu" aria-label={`Actions for ${vm.name}`}>
+          {item('Shut Down', a.shutDown, () => void act(bridge, id, 'powerButton', { id }))}
+          {item('Force Off…', a.forceOff, () => dialogs.open('force-off', id), true)}
+          {item('Reset', a.reset, () => void act(bridge, id, 'resetVm', { id }))}
+          {item('Suspend', a.suspend, () => void act(bridge, id, 'suspendVm', { id }))}
+          <hr />
+          {item('Edit…', true, () => dialogs.open('edit', id))}
+          {item('Clone…', a.clone, () => dialogs.open('clone', id))}
+          {item('Snapshots…', a.snapshots, () => dialogs.open('snapshots', id))}
+          <hr />
+          {item('Delete…', a.remove, () => dialogs.open('delete', id), true)}
+        </div>
+      )}
+    </div>
+  );
+}
+
+function basename(p: string): string {
+  return p.slice(p.lastIndexOf('/') + 1);
 }

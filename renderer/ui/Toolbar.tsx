@@ -1,20 +1,26 @@
 import type { RefObject } from 'react';
+import type { KjuBridge, VmSummary } from '../../common/contract.js';
 import type { Viewer } from '../display/viewer.js';
 import { SCALE_MODES, type ScaleMode } from '../display/scaling.js';
 import { KEY_COMBOS } from '../input/combos.js';
 import { useSettings } from '../state/settings.js';
 import { useSession } from '../state/session.js';
+import { useLibrary } from '../state/library.js';
 import { libraryHref } from './route.js';
+import { VmControls } from './VmControls.js';
 
 const SCALE_LABELS: Record<ScaleMode, string> = { fit: 'Fit', 'one-to-one': '1:1', fill: 'Fill' };
 
 interface Props {
   viewer: Viewer | null;
   vmName: string;
+  bridge: KjuBridge;
+  vm?: VmSummary;
   fullscreenTarget: RefObject<HTMLElement | null>;
 }
 
-export function Toolbar({ viewer, vmName, fullscreenTarget }: Props) {
+export function Toolbar({ viewer, vmName, fullscreenTarget, bridge, vm }: Props) {
+  const rowError = useLibrary((s) => (vm ? s.rowErrors[vm.id] : undefined));
   const scaleMode = useSettings((s) => s.scaleMode);
   const integerScale = useSettings((s) => s.integerScale);
   const grabbed = useSession((s) => s.viewer.grabbed);
@@ -31,6 +37,8 @@ export function Toolbar({ viewer, vmName, fullscreenTarget }: Props) {
     <div className="toolbar" role="toolbar">
       <a className="toolbar-back" href={libraryHref()} title="Library">‹</a>
       <span className="toolbar-title">{vmName}</span>
+      {vm && <VmControls bridge={bridge} vm={vm} />}
+      {rowError && <span className="toolbar-error" role="alert" title={rowError}>{rowError}</span>}
       <span className="toolbar-spacer" />
       <label className="toolbar-field">
         Scale

@@ -21,7 +21,7 @@ export function VmView({ bridge, vmId }: { bridge: KjuBridge; vmId: string }) {
 
   return (
     <div className="vm-view">
-      <Toolbar viewer={viewer} vmName={vm?.name ?? vmId} fullscreenTarget={displayRef} />
+      <Toolbar viewer={viewer} vmName={vm?.name ?? vmId} fullscreenTarget={displayRef} bridge={bridge} vm={vm} />
       <div className="vm-display" ref={displayRef}>
         {hasDisplay ? <DisplayCanvas bridge={bridge} vmId={vmId} onViewer={setViewer} /> : <NoDisplay bridge={bridge} vmId={vmId} />}
       </div>
@@ -39,9 +39,12 @@ function NoDisplay({ bridge, vmId }: { bridge: KjuBridge; vmId: string }) {
   return (
     <div className="display-message">
       <p>{vm.state === 'starting' ? 'Starting…' : `${vm.name} is not running.`}</p>
-      {vm.problem && <p className="vm-problem">{vm.problem}</p>}
+      {vm.problem && <pre className="log-tail">{vm.problem}</pre>}
       {(vm.state === 'stopped' || vm.state === 'crashed') && (
         <button className="primary" disabled={busy} onClick={() => void useLibrary.getState().start(bridge, vmId)}>Start</button>
+      )}
+      {vm.state === 'suspended' && (
+        <button className="primary" disabled={busy} onClick={() => void useLibrary.getState().act(bridge, vmId, 'resumeVm', { id: vmId })}>Resume</button>
       )}
     </div>
   );

@@ -1,0 +1,103 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { HostArgs, HostMethod, KjuBridge, OperationProgress, PresetInfo, Result, VmSummary } from '../../common/contract.js';
+import { useWizard } from './wizard.js';
+import { actionsFor, useLibrary } from './library.js';
+
+const presets: PresetInfo[] = [
+  { id: 'linux', label: 'Linux', memoryMiB: 2048, cpus: 2, display: 'virtio-vga', diskSize: '20G', firmware: 'bios', machine: 'q35' },
+  { id: 'dos', label: 'DOS / FreeDOS', memoryMiB: 64, cpus: 1, display: 'std', diskSize: '512M', firmware: 'bios', machine: 'pc' },
+];
+const vm: VmSummary = { id: 'v1', name: 'New', state: 'stopped', display: 'std', memoryMiB: 64, cpus: 1 };
+
+function fakeBridge(reply: (method: HostMethod, args: unknown, progress: (p: OperationProgress) => void) => Result<unknown>) {
+  const calls: { method: HostMethod; args: unknown }[] = [];
+  const listeners = new Set<(p: OperationProgress) => void>();
+  const bridge: KjuBridge = {
+    kind: 'browser',
+    call: (async <M extends HostMethod>(method: M, args: HostArgs<M>) => {
+      calls.push({ method, args });
+      if (method === 'presets') return { ok: true, value: presets };
+      if (method === 'hostLimits') return { ok: true, value: { cpus: 2, memoryMiB: 1024 } };
+      return reply(method, args, (p) => listeners.forEach((l) => l(p)));
+    }) as KjuBridge['call'],
+    openDisplay: async () => ({ ok: false, code: 'x', message: 'x' }),
+    onVmsChanged: () => () => {},
+    onProgress: (cb) => (listeners.add(cb), () => void listeners.delete(cb)),
+  };
+  return { bridge, calls, listeners };
+}
+
+test('wizard: steps check only their fields; memory above the host is refused inline and nothing is sent', async () => {
+  const { bridge, calls } = fakeBridge(() => ({ ok: true, value: vm }));
+  const w = useWizard.getState();
+  await w.show(bridge, ['Demo']);
+  assert.equal(useWizard.getState().form?.memoryMiB, '1024', 'capped at the host');
+  assert.equal(useWizard.getState().next(), false, 'an empty name stops at step 1');
+  assert.match(useWizard.getState().errors.name!, /name/);
+  useWizard.getState().setField('name', 'demo');
+  assert.match(useWizard.getState().errors.name!, /already exists/, 're-checked while typing');
+  useWizard.getState().setField('name', 'New');
+  assert.equal(useWizard.getState().errors.name, undefined);
+  assert.ok(useWizard.getState().next());
+  useWizard.getState().choosePreset('dos');
+  assert.equal(useWizard.getState().form?.name, 'New', 'the name survives a preset change');
+  assert.equal(useWizard.getState().form?.memoryMiB, '64');
+  assert.ok(useWizard.getState().next());
+  useWizard.getState().setField('memoryMiB', '999999');
+  assert.equal(useWizard.getState().next(), false);
+  assert.match(useWizard.getState().errors.memoryMiB!, /1024 MiB/);
+  assert.equal(useWizard.getState().step, 'hardware');
+  // Jumping to the summary and pressing Create still refuses, back on the step with the problem.
+  useWizard.getState().goTo('summary');
+  assert.equal(await useWizard.getState().create(bridge), null);
+  assert.equal(useWizard.getState().step, 'hardware');
+  assert.ok(!calls.some((c) => c.method === 'createVm'));
+});
+
+test('wizard: create sends the form with an opId and follows its progress; a refusal keeps the wizard open with the message', async () => {
+  const seen: number[] = [];
+  let fail = true;
+  const { bridge, calls, listeners } = fakeBridge((method, args, progress) => {
+    const opId = (args as { opId: string }).opId;
+    progress({ opId, percent: 40 });
+    seen.push(useWizard.getState().percent ?? -1);
+    progress({ opId: 'someone-else', percent: 99 });
+    seen.push(useWizard.getState().percent ?? -1);
+    return fail ? { ok: false, code: 'host-limit', message: 'no room' } : { ok: true, value: vm };
+  });
+  await useWizard.getState().show(bridge, []);
+  useWizard.getState().setField('name', 'New');
+  assert.equal(await useWizard.getState().create(bridge), null);
+  assert.equal(useWizard.getState().failure, 'no room');
+  assert.ok(useWizard.getState().open);
+  fail = false;
+  assert.deepEqual(await useWizard.getState().create(bridge), vm);
+  assert.deepEqual(seen, [40, 40, 40, 40]);
+  assert.equal(useWizard.getState().open, false);
+  assert.equal(listeners.size, 0, 'progress listener removed');
+  const sent = calls.filter((c) => c.method === 'createVm').map((c) => c.args as { name: string; memoryMiB: number; disk: unknown; opId: string });
+  assert.equal(sent[1].name, 'New');
+  assert.equal(sent[1].memoryMiB, 1024);
+  assert.deepEqual(sent[1].disk, { kind: 'new', size: '20G' });
+  assert.match(sent[1].opId, /^create-/);
+});
+
+test('library actions: failures are kept per VM with the backend message; summaries replace the row', async () => {
+  const { bridge } = fakeBridge((method) => (method === 'editVm' ? { ok: false, code: 'in-use', message: 'VM "New" is running; shut it down' } : { ok: true, value: { ...vm, state: 'paused' } }));
+  useLibrary.setState({ vms: [vm] });
+  assert.equal(await useLibrary.getState().act(bridge, 'v1', 'editVm', { id: 'v1', changes: { cpus: 2 } }), false);
+  assert.match(useLibrary.getState().rowErrors.v1, /running; shut it down/);
+  assert.ok(await useLibrary.getState().act(bridge, 'v1', 'pauseVm', { id: 'v1' }));
+  assert.equal(useLibrary.getState().vms[0].state, 'paused');
+  assert.equal(useLibrary.getState().rowErrors.v1, undefined);
+  assert.deepEqual(useLibrary.getState().busy, {});
+});
+
+test('actions offered per state', () => {
+  assert.ok(actionsFor('stopped').start && actionsFor('stopped').clone && actionsFor('stopped').remove && !actionsFor('stopped').pause);
+  assert.ok(actionsFor('running').pause && actionsFor('running').suspend && !actionsFor('running').edit && !actionsFor('running').remove);
+  assert.ok(actionsFor('paused').resume && !actionsFor('paused').pause);
+  assert.ok(actionsFor('suspended').resume && !actionsFor('suspended').start && !actionsFor('suspended').snapshots);
+  assert.ok(actionsFor('crashed').start && actionsFor('crashed').edit);
+});
