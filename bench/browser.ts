@@ -1,29 +1,137 @@
-// Chromium and the bench pages: one headless Debian Chromium for the whole run (software WebGL),
-// pages bundled with esbuild into a temp folder, and a tiny static server for the noVNC page.
+// Chromium and the bench pages. Every measured page runs in a headless Debian Chromium that the
+// bench spawns itself, one per scenario, with no DevTools connection at all: a DevTools client
+// (Playwright) turns on the Network domain, and Chromium then mirrors every WebSocket frame to
+// it as base64, which inflated the browser's and Node's CPU in the measured window. Pages report
+// their figures with console.log lines that Chromium writes to its stderr (wire.ts); kju serve's
+// CSP (connect-src 'self') leaves the kju page no other way to reach the bench. Pages are bundled
+// with esbuild into a temp folder; a tiny token-checked static server serves the noVNC page.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { commandLine, processTree } from './proc.js';
-import { nodeWall } from './timed-source.js';
+import { parseReportLine } from './wire.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 export const CHROMIUM = process.env.KJU_CHROMIUM ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+/** The flags the Playwright-driven harness used, the window it gave pages, and stderr logging for the reports. */
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--window-size=1920,1080',
+  '--enable-logging=stderr',
+  '--v=0',
+];
 
-export async function launchBrowser(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, handleSIGINT: false, handleSIGTERM: false });
+/** What every page report carries; the rest is page-specific. */
+export interface PageReport {
+  /** page wall clock (performance.timeOrigin + now()) when sent, ms */
+  t: number;
+  /** page wall clock − system clock, ms (wire.ts wallOffset, measured once at load) */
+  clock: number;
+  [k: string]: unknown;
 }
 
-/** The pids of Chromium browser processes (no --type=) below this Node process. */
-export function chromiumBrowserPids(): number[] {
-  return processTree(process.pid)
-    .filter((p) => p.kind === 'other' && p.pid !== process.pid && /chrom/.test(commandLine(p.pid)) && !/--type=/.test(commandLine(p.pid)))
-    .map((p) => p.pid);
+export interface BenchBrowser {
+  /** the browser process (root of the tree the bench measures) */
+  pid: number;
+  reports: PageReport[];
+  /** the first report that arrives after this call */
+  nextReport(timeoutMs?: number): Promise<PageReport>;
+  /** the first report (already received or to come) that satisfies `pred` */
+  waitFor(what: string, pred: (r: PageReport) => boolean, timeoutMs: number): Promise<PageReport>;
+  close(): Promise<void>;
+}
+
+/** Spawns Chromium on `url` (one tab); reports are collected from its stderr. */
+export async function openChromium(url: string, log: string[]): Promise<BenchBrowser> {
+  const profile = mkdtempSync(join(tmpdir(), 'kju-bench-chromium-'));
+  const proc = spawn(CHROMIUM, [...CHROMIUM_ARGS, `--user-data-dir=${profile}`, url], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const reports: PageReport[] = [];
+  const listeners = new Set<(r: PageReport | Error) => void>();
+  const seen = new Set<string>();
+  let gone: Error | null = null;
+  createInterface({ input: proc.stderr! }).on('line', (line) => {
+    const r = parseReportLine(line);
+    if (r && typeof r === 'object') {
+      const rep = r as PageReport;
+      reports.push(rep);
+      for (const l of [...listeners]) l(rep);
+      return;
+    }
+    // the pages' own console warnings and errors, once each
+    const m = /:(WARNING|ERROR):CONSOLE[^\]]*\] "(.*)", source/.exec(line);
+    if (m && !seen.has(m[2]) && seen.size < 20) {
+      seen.add(m[2]);
+      log.push(`console ${m[1].toLowerCase()}: ${m[2]}`);
+    }
+  });
+  const exited = new Promise<void>((resolve) =>
+    proc.once('exit', (code, sig) => {
+      gone = new Error(`Chromium exited (${sig ?? code})`);
+      for (const l of [...listeners]) l(gone);
+      resolve();
+    }),
+  );
+  await new Promise<void>((resolve, reject) => {
+    proc.once('spawn', resolve);
+    proc.once('error', reject);
+  });
+  const wait = (what: string, pred: (r: PageReport) => boolean, timeoutMs: number, past: boolean): Promise<PageReport> => {
+    if (past) {
+      const hit = reports.find(pred);
+      if (hit) return Promise.resolve(hit);
+    }
+    if (gone) return Promise.reject(gone);
+    return new Promise((resolve, reject) => {
+      const done = (r: PageReport | Error) => {
+        if (r instanceof Error) {
+          listeners.delete(done);
+          clearTimeout(timer);
+          reject(r);
+        } else if (pred(r)) {
+          listeners.delete(done);
+          clearTimeout(timer);
+          resolve(r);
+        }
+      };
+      const timer = setTimeout(() => {
+        listeners.delete(done);
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
+      }, timeoutMs);
+      listeners.add(done);
+    });
+  };
+  let closing: Promise<void> | undefined;
+  return {
+    pid: proc.pid!,
+    reports,
+    nextReport: (timeoutMs = 10_000) => wait('the next page report', () => true, timeoutMs, false),
+    waitFor: (what, pred, timeoutMs) => wait(what, pred, timeoutMs, true),
+    close: () =>
+      (closing ??= (async () => {
+        if (!gone) proc.kill('SIGTERM');
+        const t = setTimeout(() => proc.kill('SIGKILL'), 5000);
+        await exited;
+        clearTimeout(t);
+        // Chromium's helpers may still be flushing the profile for a moment after the browser exits
+        try {
+          rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+        } catch (e) {
+          log.push(`could not remove ${profile}: ${(e as Error).message}`);
+        }
+      })()),
+  };
 }
 
 /** Bundles `page` (a bench/page/*.tsx) with an index.html into a fresh folder; returns the folder. */
@@ -48,10 +156,21 @@ export function removeSite(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
 }
 
-/** Serves index.html and index.js of `dir` on 127.0.0.1 (the noVNC page needs no headers). */
+/**
+ * Serves index.html and index.js of `dir` on 127.0.0.1 under /<token>/ (the noVNC page needs no
+ * headers); anything else is 401. `url` ends with the slash, so relative loads carry the token.
+ */
 export async function serveStatic(dir: string): Promise<{ url: string; close(): Promise<void> }> {
+  const token = randomBytes(16).toString('hex');
   const server: Server = createServer((req, res) => {
-    const name = req.url?.startsWith('/index.js') ? 'index.js' : req.url?.startsWith('/index.css') ? 'index.css' : 'index.html';
+    const path = req.url ?? '/';
+    if (!path.startsWith(`/${token}/`)) {
+      res.writeHead(401, { 'Content-Type': 'text/plain' });
+      res.end('token\n');
+      return;
+    }
+    const rest = path.slice(token.length + 2);
+    const name = rest.startsWith('index.js') ? 'index.js' : rest.startsWith('index.css') ? 'index.css' : 'index.html';
     const type = name.endsWith('.js') ? 'text/javascript' : name.endsWith('.css') ? 'text/css' : 'text/html; charset=utf-8';
     res.writeHead(200, { 'Content-Type': type, 'Cache-Control': 'no-store' });
     res.end(readFileSync(join(dir, name)));
@@ -59,37 +178,11 @@ export async function serveStatic(dir: string): Promise<{ url: string; close(): 
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${port}/`,
+    url: `http://127.0.0.1:${port}/${token}/`,
     close: () =>
       new Promise<void>((r) => {
         server.closeAllConnections();
         server.close(() => r());
       }),
   };
-}
-
-export async function openPage(browser: Browser, url: string, log: string[]): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
-  page.on('pageerror', (e) => log.push(`pageerror: ${e.message}`));
-  page.on('console', (m) => {
-    if (m.type() === 'error' || m.type() === 'warning') log.push(`console ${m.type()}: ${m.text()}`);
-  });
-  await page.goto(url);
-  await page.waitForFunction('document.title === "bench page ready"');
-  return page;
-}
-
-/**
- * page wall clock − Node wall clock, in ms, from the evaluate round trip with the smallest RTT
- * (the error is at most half that RTT, which is returned too).
- */
-export async function clockOffset(page: Page, wallFn: string): Promise<{ offsetMs: number; rttMs: number }> {
-  let best = { offsetMs: 0, rttMs: Infinity };
-  for (let i = 0; i < 25; i++) {
-    const t0 = nodeWall();
-    const tp = (await page.evaluate(`window.${wallFn}.wall()`)) as number;
-    const t1 = nodeWall();
-    if (t1 - t0 < best.rttMs) best = { offsetMs: tp - (t0 + t1) / 2, rttMs: t1 - t0 };
-  }
-  return best;
 }

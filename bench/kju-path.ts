@@ -1,21 +1,17 @@
 // One scenario through kju: the guest's console → D-Bus listener (map or copy) → kju serve →
-// WebSocket → the renderer's Viewer in Chromium. Node event loop.
-import type { DbusDisplay } from '../main/display/dbus-display.js';
-import { clockOffset, openPage } from './browser.js';
-import { cpuFigures, inPage, meterFor, sleep, until } from './measure.js';
+// WebSocket → the renderer's Viewer in a Chromium of its own. The serving side runs in the rig's
+// serving child; this orchestrator only starts the workload and the browser, takes the window's
+// snapshots and collects the figures afterwards. Node event loop.
+import { openChromium, type PageReport } from './browser.js';
+import { cpuFigures, meterFor, sleep } from './measure.js';
 import type { Rig } from './rig.js';
 import type { ScenarioResult } from './scenario.js';
 import { median, percentile, ratio } from './stats.js';
 import { framesWritten, startWorkload, type Workload } from './workloads.js';
 
-interface PageFrame {
-  seq: number;
-  arrivedAt: number;
-  uploadedAt: number;
-  bytes: number;
-}
-interface PageTake {
-  frames: PageFrame[];
+/** kju-page.tsx's report */
+export interface KjuReport extends PageReport {
+  frames: [seq: number, arrivedAt: number, uploadedAt: number, bytes: number][];
   total: number;
   draws: number;
   surfaces: number;
@@ -26,7 +22,13 @@ interface PageTake {
 export interface RunOpts {
   durationMs: number;
   warmupMs: number;
-  browserRoot: number | undefined;
+}
+
+/** Every frame the page reported so far, by packet number: [arrivedAt, uploadedAt] on the page's wall clock. */
+export function pageFrames(reports: PageReport[]): Map<number, [number, number]> {
+  const m = new Map<number, [number, number]>();
+  for (const r of reports as KjuReport[]) for (const f of r.frames ?? []) m.set(f[0], [f[1], f[2]]);
+  return m;
 }
 
 export async function runKju(rig: Rig, workload: Workload, o: RunOpts): Promise<ScenarioResult> {
@@ -34,58 +36,57 @@ export async function runKju(rig: Rig, workload: Workload, o: RunOpts): Promise<
   const notes: string[] = [];
   const stopWorkload = await startWorkload(rig.guest.serial, workload);
   try {
-    const page = await openPage(rig.browser, rig.serve.url, rig.log);
+    const page = await openChromium(`${rig.serving.url}&vm=bench`, rig.log);
     try {
-      const opened = await inPage<string>(page, 'window.kjuBench.open("bench")');
-      if (opened !== 'ok') throw new Error(`the bench page could not open the display: ${opened}`);
-      const take = (from: number) => inPage<PageTake>(page, `window.kjuBench.take(${from})`);
-      await until('the first frame in the page', async () => (await take(1e9)).total > 0, 30_000);
+      await page.waitFor('the first frame in the page', (r) => (r as KjuReport).total > 0 || (r as KjuReport).errors?.length > 0, 30_000);
+      const errs = (page.reports as KjuReport[]).flatMap((r) => r.errors ?? []);
+      if (!(page.reports as KjuReport[]).some((r) => r.total > 0)) throw new Error(`the bench page could not open the display: ${errs.join('; ')}`);
       await sleep(o.warmupMs);
-      const clock = await clockOffset(page, 'kjuBench');
-      const src = rig.current;
-      if (!src) throw new Error('serve has no open display');
-      const display = src.inner as DbusDisplay;
-      const expected = path === 'kju-map' ? 'map' : 'copy';
-      if (display.surface?.transport !== expected) notes.push(`transport is ${display.surface?.transport} (${display.transportNote ?? 'no reason given'}), expected ${expected}`);
-      const meter = meterFor(rig.guest.qemu.pid, o.browserRoot);
+      const meter = meterFor({ nodePid: rig.serving.pid, qemuPid: rig.guest.qemu.pid, browserRoot: page.pid });
 
       const guestA = workload === 'fullscreen' ? await framesWritten(rig.guest.serial) : 0;
-      src.settle();
+      const markA = await rig.serving.mark();
       const a = meter.snapshot();
-      const statsA = display.stats();
-      const viewerA = rig.serve.viewers()[0];
-      const recA = src.records.length;
-      const pageA = await take(1e9);
       await sleep(o.durationMs);
-      src.settle();
       const b = meter.snapshot();
-      const statsB = display.stats();
-      const viewerB = rig.serve.viewers()[0];
-      const recB = src.records.length;
+      const markB = await rig.serving.mark();
       const guestB = workload === 'fullscreen' ? await framesWritten(rig.guest.serial) : 0;
-      // Let packets carrying the window's last damage land before reading the page.
+      // Let packets carrying the window's last damage land, then wait for a report sent after that.
       await sleep(300);
-      src.settle();
-      const pageB = await take(pageA.total);
-      const sentA = viewerA?.framesSent ?? 0;
-      const sentB = viewerB?.framesSent ?? 0;
+      await page.nextReport();
+      const expected = path === 'kju-map' ? 'map' : 'copy';
+      if (markB.transport !== expected) notes.push(`transport is ${markB.transport} (${markB.transportNote ?? 'no reason given'}), expected ${expected}`);
+      if (!markA.open || !markB.open) throw new Error('serve had no open display in the window');
+      const sentA = markA.framesSent;
+      const sentB = markB.framesSent;
       const delivered = Math.max(0, sentB - sentA);
-      const framesInWindow = pageB.frames.filter((f) => f.seq > sentA && f.seq <= sentB).length;
+      const frames = pageFrames(page.reports);
+      let framesInWindow = 0;
+      for (let s = sentA + 1; s <= sentB; s++) if (frames.has(s)) framesInWindow++;
       if (framesInWindow < delivered) notes.push(`${delivered - framesInWindow} packets sent but not uploaded by the end`);
       const fig = cpuFigures(a, b, delivered);
       const seconds = fig.seconds;
 
-      const uploadedAt = new Map(pageB.frames.map((f) => [f.seq, f.uploadedAt]));
+      const pageClock = page.reports[page.reports.length - 1].clock;
+      const recs = await rig.serving.records(markA.records, markB.records);
+      // Each side calibrates its wall clock against Date.now() once; a drift between calibrations
+      // (NTP slewing) would show here as the child's offset moving across the window.
+      const drift = Math.abs(recs.clock - markA.clock);
+      if (drift > 0.5) notes.push(`serving child's clock offset moved ${drift.toFixed(3)} ms across the window: latency is off by about that`);
       const lat: number[] = [];
       let unsent = 0;
-      for (const r of src.records.slice(recA, recB)) {
-        const up = r.frame ? uploadedAt.get(r.frame) : undefined;
+      for (const [arrivedAt, frame] of recs.records) {
+        const up = frame ? frames.get(frame)?.[1] : undefined;
         if (up === undefined) unsent++;
-        else lat.push(up - clock.offsetMs - r.arrivedAt);
+        else lat.push(up - pageClock - (arrivedAt - recs.clock));
       }
-      const pageUpload = pageB.frames.map((f) => f.uploadedAt - f.arrivedAt);
-      if (pageB.errors.length) notes.push(`page errors: ${pageB.errors.slice(0, 3).join('; ')}`);
-      const emitted = statsB.updates - statsA.updates;
+      const pageUpload: number[] = [];
+      for (const [seq, [arr, up]] of frames) if (seq > sentA && seq <= sentB) pageUpload.push(up - arr);
+      const pageErrors = (page.reports as KjuReport[]).flatMap((r) => r.errors ?? []);
+      if (pageErrors.length) notes.push(`page errors: ${pageErrors.slice(0, 3).join('; ')}`);
+      const sa = markA.stats!;
+      const sb = markB.stats!;
+      const emitted = sb.updates - sa.updates;
       return {
         path,
         workload,
@@ -93,20 +94,20 @@ export async function runKju(rig: Rig, workload: Workload, o: RunOpts): Promise<
         ...fig,
         guestFramesPerSec: workload === 'fullscreen' ? (guestB - guestA) / seconds : undefined,
         emittedPerSec: emitted / seconds,
-        scanoutsPerSec: (statsB.scanouts - statsA.scanouts) / seconds,
-        batchesPerSec: (statsB.batches - statsA.batches) / seconds,
+        scanoutsPerSec: (sb.scanouts - sa.scanouts) / seconds,
+        batchesPerSec: (sb.batches - sa.batches) / seconds,
         deliveredPerSec: delivered / seconds,
         mergedPct: emitted ? Math.max(0, (1 - delivered / emitted) * 100) : 0,
-        copiedBytesPerFrame: ratio(statsB.copiedBytes - statsA.copiedBytes, delivered),
-        packetBytesPerFrame: ratio((viewerB?.bytesSent ?? 0) - (viewerA?.bytesSent ?? 0), delivered),
-        inlineBytesPerSec: (statsB.inlineBytes - statsA.inlineBytes) / seconds,
-        latency: { samples: lat.length, medianMs: median(lat), p99Ms: percentile(lat, 99), clockErrorMs: clock.rttMs / 2, unsentAtEnd: unsent },
+        copiedBytesPerFrame: ratio(sb.copiedBytes - sa.copiedBytes, delivered),
+        packetBytesPerFrame: ratio(markB.bytesSent - markA.bytesSent, delivered),
+        inlineBytesPerSec: (sb.inlineBytes - sa.inlineBytes) / seconds,
+        // clock error: each end calibrates against Date.now() edges (wire.ts), µs each, plus drift
+        latency: { samples: lat.length, medianMs: median(lat), p99Ms: percentile(lat, 99), clockErrorMs: Math.max(0.01, drift), unsentAtEnd: unsent },
         pageUploadMedianMs: median(pageUpload),
         notes,
       };
     } finally {
-      await inPage(page, 'window.kjuBench.close()').catch(() => undefined);
-      await page.close().catch(() => undefined);
+      await page.close();
     }
   } finally {
     await stopWorkload();

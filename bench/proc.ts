@@ -2,6 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { cpuSeconds, parseProcStat, type ProcStat } from './stats.js';
+import { chromiumKind } from './wire.js';
 
 let ticks: number | undefined;
 /** sysconf(_SC_CLK_TCK): the unit of utime/stime. */
@@ -96,13 +97,17 @@ export class CpuMeter {
   }
 }
 
-/** Groups for Chromium under `browserPid`: renderer, gpu, and the rest (browser, network, utility). */
-export function chromiumGroups(browserPid: number): Record<string, number[]> {
+/**
+ * Groups for Chromium under `browserPid` (the process the bench spawned): renderer, gpu,
+ * browserNet (the browser process and its network service, which carry every WebSocket frame),
+ * and other (zygotes, storage, audio and other utilities).
+ */
+export function chromiumGroups(browserPid: number): Record<'renderer' | 'gpu' | 'browserNet' | 'other', number[]> {
   const tree = processTree(browserPid);
-  const pick = (f: (k: string) => boolean) => tree.filter((p) => f(p.kind)).map((p) => p.pid);
-  return {
-    renderer: pick((k) => k === 'renderer'),
-    gpu: pick((k) => k === 'gpu-process'),
-    browserOther: pick((k) => k !== 'renderer' && k !== 'gpu-process'),
-  };
+  const groups = { renderer: [] as number[], gpu: [] as number[], browserNet: [] as number[], other: [] as number[] };
+  for (const p of tree) {
+    const k = p.pid === browserPid ? 'browser' : chromiumKind(commandLine(p.pid));
+    (k === 'renderer' ? groups.renderer : k === 'gpu' ? groups.gpu : k === 'browser' || k === 'network' ? groups.browserNet : groups.other).push(p.pid);
+  }
+  return groups;
 }

@@ -9,7 +9,7 @@ export interface Target {
   detail: string;
 }
 
-const f = (v: number | undefined, digits = 1): string => (v === undefined || Number.isNaN(v) ? '–' : Number.isFinite(v) ? v.toFixed(digits) : '∞');
+const f = (v: number | undefined | null, digits = 1): string => (v === undefined || v === null || Number.isNaN(v) ? '–' : Number.isFinite(v) ? v.toFixed(digits) : '∞');
 const kb = (v: number | undefined): string => (v === undefined || Number.isNaN(v) ? '–' : `${(v / 1024).toFixed(0)}K`);
 
 function pad(rows: string[][]): string {
@@ -130,7 +130,7 @@ export function targets(rs: ScenarioResult[], memcpy: MemcpyResult[], synth: Syn
       out.push({
         name: `0% CPU with still (${path} ${s.resolution}, Node + Chromium above the idle floor)`,
         status: over <= 0.5 ? 'MET' : 'MISSED',
-        detail: `${f(pct, 2)}% of one core (Node ${f(s.cpuPct.node, 2)}%, Chromium ${f(s.cpuPct.browser, 2)}%) vs ${floor ? `idle floor ${f(base, 2)}% (blank page, no viewer)` : 'no floor measured'} = ${f(over, 2)}% above; 0.5% allowed for 10 ms tick resolution; ${f(s.deliveredPerSec)} frames/s`,
+        detail: `${f(pct, 2)}% of one core (Node ${f(s.cpuPct.node, 2)}%, Chromium ${f(s.cpuPct.browser, 2)}%) vs ${floor ? `idle floor ${f(base, 2)}% (idle serving child, bench page without a viewer)` : 'no floor measured'} = ${f(over, 2)}% above; 0.5% allowed for 10 ms tick resolution; ${f(s.deliveredPerSec)} frames/s`,
       });
     }
   }
@@ -142,4 +142,55 @@ export function targets(rs: ScenarioResult[], memcpy: MemcpyResult[], synth: Syn
     });
   } else out.push({ name: 'damage-to-texture ≤ 2 ms median for a 256×256 rect', status: 'NOT RUN', detail: '' });
   return out;
+}
+
+const pct = (sec: number | undefined, r: { seconds: number }) => (sec === undefined ? '–' : f((sec / r.seconds) * 100));
+
+/** Chromium per process type and the orchestrator, % of one core over each window. */
+export function processTable(results: ScenarioResult[]): string {
+  const head = ['path', 'workload', 'res', 'renderer%', 'gpu%', 'browser+net%', 'other%', 'serving node%', 'orchestrator%'];
+  const rows = results.map((r) => [r.path, r.workload, r.resolution, pct(r.cpu.renderer, r), pct(r.cpu.gpu, r), pct(r.cpu.browserNet, r), pct(r.cpu.other, r), pct(r.cpu.node, r), pct(r.cpu.bench, r)]);
+  return pad([head, ...rows]);
+}
+
+/** The fields of a scenario the before/after table compares (old result files have browserOther). */
+interface Comparable {
+  path: string;
+  workload: string;
+  resolution: string;
+  seconds: number;
+  deliveredPerSec: number;
+  cpu: { node: number; renderer: number; gpu: number; qemu: number; browserOther?: number; browserNet?: number; other?: number };
+  cpuMsPerFrame: { node: number; browser: number; qemu: number };
+  latency?: { medianMs: number; p99Ms: number };
+}
+
+/**
+ * Before → after per scenario present in both runs: delivered frames/s, Node %, Chromium % split
+ * into renderer / gpu / the rest (browser, network and other: the old harness did not split it),
+ * ms per frame and latency.
+ */
+export function compareTable(before: Comparable[], after: Comparable[]): string {
+  const head = ['path', 'workload', 'res', 'deliv/s', 'node%', 'renderer%', 'gpu%', 'brws rest%', 'node ms/f', 'brws ms/f', 'lat med'];
+  const rows: string[][] = [];
+  const ba = (x: string, y: string) => `${x} → ${y}`;
+  for (const a of after) {
+    const b = before.find((r) => r.path === a.path && r.workload === a.workload && r.resolution === a.resolution);
+    if (!b || a.path === 'none') continue;
+    const rest = (r: Comparable) => (r.cpu.browserOther ?? 0) + (r.cpu.browserNet ?? 0) + (r.cpu.other ?? 0);
+    rows.push([
+      a.path,
+      a.workload,
+      a.resolution,
+      ba(f(b.deliveredPerSec), f(a.deliveredPerSec)),
+      ba(pct(b.cpu.node, b), pct(a.cpu.node, a)),
+      ba(pct(b.cpu.renderer, b), pct(a.cpu.renderer, a)),
+      ba(pct(b.cpu.gpu, b), pct(a.cpu.gpu, a)),
+      ba(pct(rest(b), b), pct(rest(a), a)),
+      ba(f(b.cpuMsPerFrame.node, 2), f(a.cpuMsPerFrame.node, 2)),
+      ba(f(b.cpuMsPerFrame.browser, 2), f(a.cpuMsPerFrame.browser, 2)),
+      ba(f(b.latency?.medianMs, 1), f(a.latency?.medianMs, 1)),
+    ]);
+  }
+  return rows.length ? pad([head, ...rows]) : '(no scenario in common)';
 }

@@ -1,21 +1,29 @@
-// `npm run bench [-- --quick] [-- --seconds N]`: the same guest workloads through kju's map path,
-// kju's copy path and QEMU VNC + noVNC, in one run, with the figures side by side.
-// Prints a table and the targets (never asserted); writes bench/results/<timestamp>.json.
-// Every QEMU and Chromium it starts is stopped at the end, on error, and on Ctrl-C.
+// `npm run bench [-- --quick] [-- --seconds N] [-- --compare <old.json>] [-- --profile]`: the same
+// guest workloads through kju's map path, kju's copy path and QEMU VNC + noVNC, in one run, with
+// the figures side by side. Prints a table and the targets (never asserted); writes
+// bench/results/<timestamp>.json. --compare prints before → after against an earlier result file;
+// --profile runs the serving children with --cpu-prof (profiles in bench/results/prof-<timestamp>/,
+// summarised by bench/prof-summary.ts).
+//
+// Who runs where: this orchestrator boots QEMU, drives the workloads over the serial console,
+// spawns one headless Chromium per scenario (no DevTools connection: browser.ts) and takes the CPU
+// snapshots; the kju serving side (QMP attach, D-Bus display, kju serve) runs in a serving child
+// per guest (serve-child.ts), and the Node figure is that child's CPU alone. The orchestrator's
+// own CPU is reported apart. Every QEMU, child and Chromium it starts is stopped at the end, on
+// error, and on Ctrl-C.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Browser } from 'playwright-core';
-import { bundlePage, CHROMIUM, chromiumBrowserPids, launchBrowser, removeSite, serveStatic } from './browser.js';
+import { bundlePage, CHROMIUM, CHROMIUM_ARGS, removeSite, serveStatic } from './browser.js';
 import { runKju, type RunOpts } from './kju-path.js';
 import { memcpyFrame, type MemcpyResult } from './memcpy.js';
-import { ratios, table, targets } from './report.js';
+import { compareTable, processTable, ratios, table, targets } from './report.js';
 import { bootRig, ensureFrames, type Rig } from './rig.js';
 import { PATH_NOTES, type PathName, type ScenarioResult } from './scenario.js';
 import { runSyntheticLatency, type SyntheticResult } from './synthetic.js';
-import { runBaseline, runIdleFloor, runVnc } from './vnc-path.js';
+import { runBaseline, runIdleFloor, runVnc, type IdleFloorResult } from './vnc-path.js';
 import { WORKLOAD_NOTES, type Workload } from './workloads.js';
 
 process.env.KJU_ACCEL = 'tcg'; // bootDemoGuest passes accel 'tcg' too; this covers anything else
@@ -75,8 +83,14 @@ async function main(): Promise<void> {
   const secIdx = argv.indexOf('--seconds');
   const seconds = secIdx >= 0 ? Number(argv[secIdx + 1]) : quick ? 5 : 10;
   if (!(seconds > 0)) throw new Error('--seconds needs a positive number');
-  const opts: Omit<RunOpts, 'browserRoot'> = { durationMs: seconds * 1000, warmupMs: quick ? 1000 : 2000 };
+  const run: RunOpts = { durationMs: seconds * 1000, warmupMs: quick ? 1000 : 2000 };
+  const cmpIdx = argv.indexOf('--compare');
+  const compareFile = cmpIdx >= 0 ? argv[cmpIdx + 1] : undefined;
   const started = new Date();
+  const stamp = started.toISOString().replace(/[:.]/g, '-');
+  const resultsDir = fileURLToPath(new URL('./results/', import.meta.url));
+  const profileDir = argv.includes('--profile') ? join(resultsDir, `prof-${stamp}`) : undefined;
+  if (profileDir) mkdirSync(profileDir, { recursive: true });
   const log: string[] = [];
 
   progress('memcpy reference');
@@ -90,28 +104,22 @@ async function main(): Promise<void> {
   const vncStatic = await serveStatic(vncSite);
   cleanups.push(() => vncStatic.close());
 
-  progress('starting Chromium');
-  const browser: Browser = await launchBrowser();
-  cleanups.push(() => browser.close());
-  const browserRoot = chromiumBrowserPids()[0];
-  if (!browserRoot) log.push('could not find Chromium’s process: browser CPU is not measured');
-  const run: RunOpts = { ...opts, browserRoot };
-
-  progress('idle floor (blank page, no viewer)');
-  const floor = await runIdleFloor(browser, run);
+  progress('idle floor (idle serving child, bench page without a viewer)');
+  const floor: IdleFloorResult = await runIdleFloor(kjuSite, run, log);
 
   progress('synthetic 256×256 latency run');
   let synthetic: SyntheticResult | undefined;
   try {
-    synthetic = await runSyntheticLatency(browser, kjuSite, quick ? 4000 : 8000, log);
+    synthetic = await runSyntheticLatency(kjuSite, quick ? 4000 : 8000, log);
   } catch (e) {
     log.push(`synthetic run failed: ${(e as Error).message}`);
   }
 
   const results: ScenarioResult[] = [];
+  const profiles: { rig: string; framesSentTotal: number; bytesSentTotal: number; updatesTotal: number }[] = [];
   for (const p of plan(quick)) {
     progress(`booting the demo guest: ${p.device} ${p.width}x${p.height}`);
-    const rig: Rig = await bootRig({ device: p.device, width: p.width, height: p.height, vnc: p.device === 'virtio-vga', browser, siteDir: kjuSite });
+    const rig: Rig = await bootRig({ device: p.device, width: p.width, height: p.height, vnc: p.device === 'virtio-vga', siteDir: kjuSite, profileDir });
     cleanups.push(() => rig.close());
     try {
       for (const r of p.runs) {
@@ -125,8 +133,9 @@ async function main(): Promise<void> {
         }
       }
     } finally {
-      log.push(...rig.log);
       await rig.close();
+      log.push(...rig.log);
+      if (rig.exit) profiles.push({ rig: `${p.device} ${p.width}x${p.height} (serving child ${rig.serving.pid})`, ...rig.exit });
     }
   }
 
@@ -137,8 +146,11 @@ async function main(): Promise<void> {
   out.push('');
   out.push(table(results));
   out.push('');
+  out.push('CPU by process, % of one core (node = the serving child; the orchestrator is not charged to any path):');
+  out.push(processTable(results));
+  out.push('');
   out.push(`memcpy of one frame (Buffer.copy, best of 60): ${mem}`);
-  out.push(`idle floor (blank page, no viewer, ${floor.seconds.toFixed(1)} s): Node ${floor.nodePct.toFixed(2)}%, Chromium ${floor.browserPct.toFixed(2)}% of one core`);
+  out.push(`idle floor (idle serving child, bench page without a viewer, ${floor.seconds.toFixed(1)} s): Node ${floor.nodePct.toFixed(2)}%, Chromium ${floor.browserPct.toFixed(2)}% of one core (orchestrator ${floor.benchPct.toFixed(2)}%)`);
   if (synthetic) out.push(`synthetic 256×256 rects through serve → Viewer: ${synthetic.samples} rects, damage-to-texture median ${synthetic.medianMs.toFixed(2)} ms, p99 ${synthetic.p99Ms.toFixed(2)} ms`);
   out.push('');
   out.push('ratios (same run):');
@@ -146,6 +158,17 @@ async function main(): Promise<void> {
   out.push('');
   out.push('targets (reported, not asserted):');
   for (const t of tg) out.push(`  ${t.status.padEnd(7)} ${t.name}${t.detail ? `: ${t.detail}` : ''}`);
+  if (compareFile) {
+    const old = JSON.parse(readFileSync(compareFile, 'utf8')) as { startedAt: string; harness?: string; scenarios: ScenarioResult[] };
+    out.push('');
+    out.push(`before (${old.startedAt}, ${old.harness ?? 'Playwright harness: DevTools Network on, Node figure = the whole bench process'}) → after (this run):`);
+    out.push(compareTable(old.scenarios, results));
+  }
+  if (profileDir) {
+    out.push('');
+    out.push(`serving-child CPU profiles (--cpu-prof): ${profileDir}`);
+    for (const pr of profiles) out.push(`  ${pr.rig}: ${pr.framesSentTotal} packets, ${(pr.bytesSentTotal / 2 ** 20).toFixed(0)} MiB sent, ${pr.updatesTotal} D-Bus updates over its life`);
+  }
   const notes = results.flatMap((r) => r.notes.map((n) => `${r.path} ${r.workload} ${r.resolution}: ${n}`));
   if (notes.length || log.length) {
     out.push('');
@@ -154,15 +177,16 @@ async function main(): Promise<void> {
   }
   console.log(out.join('\n'));
 
-  const dir = fileURLToPath(new URL('./results/', import.meta.url));
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, `${started.toISOString().replace(/[:.]/g, '-')}.json`);
+  mkdirSync(resultsDir, { recursive: true });
+  const file = join(resultsDir, `${stamp}.json`);
   writeFileSync(
     file,
     JSON.stringify(
       {
         startedAt: started.toISOString(),
         quick,
+        harness: 'self-spawned Chromium (no DevTools), pages report over console/stderr, Node = serving child only',
+        chromiumArgs: CHROMIUM_ARGS,
         secondsPerScenario: seconds,
         machine: { cores: cpus().length, cpu: cpus()[0]?.model, node: process.version, qemu: version('/usr/bin/qemu-system-x86_64', ['--version']), chromium: version(CHROMIUM, ['--version']) },
         paths: PATH_NOTES,
@@ -172,6 +196,7 @@ async function main(): Promise<void> {
         synthetic,
         scenarios: results,
         targets: tg,
+        profiles: profileDir ? { dir: profileDir, children: profiles } : undefined,
         log,
       },
       (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v),

@@ -28,12 +28,17 @@ export interface ScenarioResult {
   deliveredPerSec: number;
   /** 1 − delivered/emitted, in % (emitted updates merged into a later frame, never shown on their own) */
   mergedPct: number;
-  /** CPU seconds over the window, per process group */
-  cpu: { node: number; renderer: number; gpu: number; browserOther: number; qemu: number };
+  /**
+   * CPU seconds over the window, per process group: node = the serving child (QMP attach, D-Bus
+   * display + listener worker, kju serve), bench = the orchestrator (not charged to any path),
+   * Chromium by process type (browserNet = browser process + network service), qemu.
+   * Results of the old Playwright harness have browserOther (browser + network + other) instead.
+   */
+  cpu: { node: number; bench: number; renderer: number; gpu: number; browserNet: number; other: number; qemu: number };
   /** CPU ms per delivered frame */
   cpuMsPerFrame: { node: number; browser: number; qemu: number };
   /** % of one core over the window */
-  cpuPct: { node: number; browser: number; qemu: number };
+  cpuPct: { node: number; browser: number; qemu: number; bench: number };
   /** Node-side bytes per delivered frame: copied by the listener worker (copy path), FramePacket bytes built by serve */
   copiedBytesPerFrame?: number;
   packetBytesPerFrame?: number;

@@ -69,6 +69,11 @@ export class TimedSource extends EventEmitter<DisplaySourceEvents> implements Di
     this.inner.close();
   }
 
+  /** the viewer's packets counted at the last settle() */
+  get sentSeen(): number {
+    return this.lastSeen;
+  }
+
   /** Attributes pending damage if a packet went out since the last look. Call before reading records. */
   settle(): void {
     const sent = this.framesSent();

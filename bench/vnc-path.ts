@@ -1,13 +1,15 @@
-// One scenario through QEMU's VNC server and noVNC in the same Chromium, and the no-viewer QEMU
-// baseline. Node event loop.
-import { openPage } from './browser.js';
+// One scenario through QEMU's VNC server and noVNC in a Chromium of its own, the no-viewer QEMU
+// baseline, and the idle floor. Node event loop.
+import { openChromium, type PageReport } from './browser.js';
 import type { RunOpts } from './kju-path.js';
-import { cpuFigures, inPage, meterFor, sleep, until } from './measure.js';
+import { cpuFigures, meterFor, sleep, systemNow } from './measure.js';
 import type { Rig } from './rig.js';
 import type { ScenarioResult } from './scenario.js';
+import { startServing } from './serving.js';
 import { framesWritten, startWorkload, type Workload } from './workloads.js';
 
-interface VncCounters {
+/** vnc-page.tsx's report */
+interface VncReport extends PageReport {
   updates: number;
   flips: number;
   pixels: number;
@@ -15,6 +17,8 @@ interface VncCounters {
   connected: boolean;
   disconnected: string | null;
   errors: string[];
+  flipsAt: number[];
+  updatesAt: [number, number][];
 }
 
 export async function runVnc(rig: Rig, vncSiteUrl: string, workload: Workload, o: RunOpts): Promise<ScenarioResult> {
@@ -22,26 +26,45 @@ export async function runVnc(rig: Rig, vncSiteUrl: string, workload: Workload, o
   const notes: string[] = [];
   const stopWorkload = await startWorkload(rig.guest.serial, workload);
   try {
-    const page = await openPage(rig.browser, vncSiteUrl, rig.log);
+    const page = await openChromium(`${vncSiteUrl}?ws=${encodeURIComponent(`ws://127.0.0.1:${rig.vncWsPort}`)}`, rig.log);
     try {
-      const opened = await inPage<string>(page, `window.vncBench.open("ws://127.0.0.1:${rig.vncWsPort}")`);
-      if (opened !== 'ok') throw new Error(`noVNC could not connect: ${opened}`);
-      const counters = () => inPage<VncCounters>(page, 'window.vncBench.counters()');
-      await until('the first VNC update', async () => (await counters()).updates > 0, 30_000);
+      const first = (await page.waitFor('the first VNC update', (r) => (r as VncReport).updates > 0 || !!(r as VncReport).disconnected, 30_000)) as VncReport;
+      if (first.disconnected) throw new Error(`noVNC could not connect: ${first.disconnected}`);
       await sleep(o.warmupMs);
-      const meter = meterFor(rig.guest.qemu.pid, o.browserRoot);
+      // no Node in this path: the rig's serving child sits idle and is not charged to noVNC
+      const meter = meterFor({ qemuPid: rig.guest.qemu.pid, browserRoot: page.pid });
       const guestA = workload === 'fullscreen' ? await framesWritten(rig.guest.serial) : 0;
+      systemNow(); // calibrates once, outside the window
       const a = meter.snapshot();
-      const ca = await counters();
+      const tA = systemNow();
       await sleep(o.durationMs);
       const b = meter.snapshot();
-      const cb = await counters();
+      const tB = systemNow();
       const guestB = workload === 'fullscreen' ? await framesWritten(rig.guest.serial) : 0;
-      const delivered = cb.flips - ca.flips;
-      const emitted = cb.updates - ca.updates;
+      // flips and updates are timestamped in the page: count those inside [a, b] on the system clock
+      await sleep(300);
+      const cb = (await page.nextReport()) as VncReport;
+      const inWindow = (t: number, clock: number) => t - clock > tA && t - clock <= tB;
+      let delivered = 0;
+      let emitted = 0;
+      let pixA = 0;
+      let pixB = 0;
+      for (const r of page.reports as VncReport[]) {
+        for (const t of r.flipsAt ?? []) if (inWindow(t, r.clock)) delivered++;
+        for (const [t, px] of r.updatesAt ?? []) {
+          if (t - r.clock <= tA) pixA = pixB = px;
+          else if (inWindow(t, r.clock)) {
+            emitted++;
+            pixB = px;
+          }
+        }
+      }
+      const ca = first;
       const fig = cpuFigures(a, b, delivered);
-      if (cb.errors.length) notes.push(`page errors: ${cb.errors.slice(0, 3).join('; ')}`);
+      const errors = (page.reports as VncReport[]).flatMap((r) => r.errors ?? []);
+      if (errors.length) notes.push(`page errors: ${errors.slice(0, 3).join('; ')}`);
       if (cb.disconnected) notes.push(`noVNC disconnected: ${cb.disconnected}`);
+      // encodings: rect counts per encoding from the first update to the end (informational)
       const encodings: Record<string, number> = {};
       for (const [k, v] of Object.entries(cb.encodings)) encodings[k] = v - (ca.encodings[k] ?? 0);
       return {
@@ -53,12 +76,11 @@ export async function runVnc(rig: Rig, vncSiteUrl: string, workload: Workload, o
         emittedPerSec: emitted / fig.seconds,
         deliveredPerSec: delivered / fig.seconds,
         mergedPct: emitted ? Math.max(0, (1 - delivered / emitted) * 100) : 0,
-        vnc: { fullFramesPerSec: (cb.pixels - ca.pixels) / (rig.fb.width * rig.fb.height) / fig.seconds, encodings },
+        vnc: { fullFramesPerSec: (pixB - pixA) / (rig.fb.width * rig.fb.height) / fig.seconds, encodings },
         notes,
       };
     } finally {
-      await inPage(page, 'window.vncBench.close()').catch(() => undefined);
-      await page.close().catch(() => undefined);
+      await page.close();
     }
   } finally {
     await stopWorkload();
@@ -70,7 +92,7 @@ export async function runBaseline(rig: Rig, workload: Workload, o: RunOpts): Pro
   const stopWorkload = await startWorkload(rig.guest.serial, workload);
   try {
     await sleep(o.warmupMs);
-    const meter = meterFor(rig.guest.qemu.pid, undefined);
+    const meter = meterFor({ qemuPid: rig.guest.qemu.pid });
     const guestA = workload === 'fullscreen' ? await framesWritten(rig.guest.serial) : 0;
     const a = meter.snapshot();
     await sleep(o.durationMs);
@@ -84,18 +106,33 @@ export async function runBaseline(rig: Rig, workload: Workload, o: RunOpts): Pro
   }
 }
 
-/** Node and Chromium (one blank page) doing nothing: the floor under every 'still' figure. */
-export async function runIdleFloor(browser: import('playwright-core').Browser, o: RunOpts): Promise<{ nodePct: number; browserPct: number; seconds: number }> {
-  const page = await browser.newPage();
+export interface IdleFloorResult {
+  nodePct: number;
+  browserPct: number;
+  benchPct: number;
+  seconds: number;
+}
+
+/**
+ * An idle serving child (serve listening, no display) and a Chromium on the kju bench page with
+ * no display (?vm=none: it only sends its once-a-second reports): the floor under every 'still'
+ * figure, harness reporting included.
+ */
+export async function runIdleFloor(siteDir: string, o: RunOpts, log: string[]): Promise<IdleFloorResult> {
+  const serving = await startServing({ op: 'start', mode: 'idle', siteDir }, { log: (l) => log.push(l) });
   try {
-    await page.goto('about:blank');
-    await sleep(o.warmupMs);
-    const meter = meterFor(0, o.browserRoot);
-    const a = meter.snapshot();
-    await sleep(o.durationMs);
-    const fig = cpuFigures(a, meter.snapshot(), 0);
-    return { nodePct: fig.cpuPct.node, browserPct: fig.cpuPct.browser, seconds: fig.seconds };
+    const page = await openChromium(`${serving.url}&vm=none`, log);
+    try {
+      await sleep(o.warmupMs + 1000); // Chromium's own start-up settles
+      const meter = meterFor({ nodePid: serving.pid, browserRoot: page.pid });
+      const a = meter.snapshot();
+      await sleep(o.durationMs);
+      const fig = cpuFigures(a, meter.snapshot(), 0);
+      return { nodePct: fig.cpuPct.node, browserPct: fig.cpuPct.browser, benchPct: fig.cpuPct.bench, seconds: fig.seconds };
+    } finally {
+      await page.close();
+    }
   } finally {
-    await page.close().catch(() => undefined);
+    await serving.close();
   }
 }

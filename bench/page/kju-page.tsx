@@ -1,10 +1,13 @@
 // Bench page for the kju paths: the real renderer Viewer (pull policy, WebGL2 blitter) on a
 // WebSocket bridge to `kju serve`, with the stream wrapped so every frame packet's arrival and the
 // end of its synchronous upload are recorded on the wall clock (performance.timeOrigin + now()).
-// Bundled by bench/kju-path.ts with esbuild; the bench reads window.kjuBench with page.evaluate.
+// Opens display ?vm=<id> on load and reports to the bench once a second with a console.log line
+// (bench/wire.ts: serve's CSP allows no other socket, and the bench attaches no DevTools).
+// Bundled by bench/browser.ts with esbuild.
 import type { DisplayMessage, DisplayStream } from '../../common/contract.js';
 import { createWsBridge } from '../../renderer/bridge/ws-bridge.js';
 import { Viewer } from '../../renderer/display/viewer.js';
+import { REPORT_PREFIX, wallOffset } from '../wire.js';
 
 const wall = (): number => performance.timeOrigin + performance.now();
 
@@ -55,31 +58,34 @@ function timed(inner: DisplayStream): DisplayStream {
   };
 }
 
-const api = {
-  async open(vmId: string): Promise<string> {
-    const r = await createWsBridge().openDisplay(vmId, 0);
-    if (!r.ok) return `${r.code}: ${r.message}`;
-    const canvas = document.querySelector('canvas')!;
-    viewer = new Viewer({ canvas, stream: timed(r.value) });
-    viewer.blitter.subscribe(() => draws++);
-    return 'ok';
-  },
-  /** frames from index `from` on, and the running counters */
-  take(from: number) {
-    return { frames: frames.slice(from), total: frames.length, draws, surfaces, closed, errors };
-  },
-  wall,
-  close(): void {
-    viewer?.destroy();
-    viewer = null;
-  },
-};
-
-declare global {
-  interface Window {
-    kjuBench: typeof api;
+async function open(vmId: string): Promise<void> {
+  const r = await createWsBridge().openDisplay(vmId, 0);
+  if (!r.ok) {
+    errors.push(`open: ${r.code}: ${r.message}`);
+    return;
   }
+  const canvas = document.querySelector('canvas')!;
+  viewer = new Viewer({ canvas, stream: timed(r.value) });
+  viewer.blitter.subscribe(() => draws++);
 }
+
+// Measured before anything else runs, so the busy-wait stays out of every window.
+const clock = wallOffset(wall, Date.now);
+let reported = 0;
+let errorsReported = 0;
+/** New frames as [seq, arrivedAt, uploadedAt, bytes] since the last report, and the running counters. */
+function report(): void {
+  const fresh = frames.slice(reported).map((f) => [f.seq, f.arrivedAt, f.uploadedAt, f.bytes]);
+  reported = frames.length;
+  const errs = errors.slice(errorsReported);
+  errorsReported = errors.length;
+  const msg = { page: 'kju', t: wall(), clock, frames: fresh, total: frames.length, draws, surfaces, closed, errors: errs, inner: [innerWidth, innerHeight] };
+  console.log(REPORT_PREFIX + JSON.stringify(msg));
+}
+
 window.addEventListener('error', (e) => errors.push(String(e.message)));
-window.kjuBench = api;
-document.title = 'bench page ready';
+const vm = new URLSearchParams(location.search).get('vm') ?? 'bench';
+report();
+// ?vm=none: no viewer, reports only (the bench's idle floor)
+if (vm !== 'none') void open(vm).finally(report);
+setInterval(report, 1000);

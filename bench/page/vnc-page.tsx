@@ -1,8 +1,11 @@
 // Bench page for QEMU's own VNC server viewed with noVNC (its RFB client, default settings) over
 // QEMU's native WebSocket listener. Counts FramebufferUpdates as they complete and the flips that
 // copy damage to the visible canvas, by wrapping two of RFB's internal methods on the instance
-// (noVNC 1.7.0 names; the bench notes it if they are missing). Bundled by bench/vnc-path.ts.
+// (noVNC 1.7.0 names; the bench notes it if they are missing). Connects to ?ws=<url> on load and
+// reports its counters once a second with a console.log line, like kju-page.tsx (bench/wire.ts).
+// Bundled by bench/browser.ts.
 import RFB from '@novnc/novnc';
+import { REPORT_PREFIX, wallOffset } from '../wire.js';
 
 const wall = (): number => performance.timeOrigin + performance.now();
 
@@ -21,8 +24,10 @@ interface RfbInternals {
 let updates = 0;
 let flips = 0;
 let pixels = 0;
+/** wall time of each flip with damage, and [wall time, pixels so far] of each completed update, since the last report */
+let flipsAt: number[] = [];
+let updatesAt: [number, number][] = [];
 const encodings: Record<string, number> = {};
-const updateTimes: number[] = [];
 let connected = false;
 let disconnected: string | null = null;
 const errors: string[] = [];
@@ -39,7 +44,7 @@ function instrument(r: RFB): void {
     const done = fbu();
     if (done) {
       updates++;
-      updateTimes.push(wall());
+      updatesAt.push([wall(), pixels]);
     }
     return done;
   };
@@ -58,44 +63,44 @@ function instrument(r: RFB): void {
   const flip = d.flip.bind(d);
   d.flip = (fromQueue?: boolean) => {
     const b = d._damageBounds;
-    if ((fromQueue || d._renderQ.length === 0) && b.right > b.left && b.bottom > b.top) flips++;
+    if ((fromQueue || d._renderQ.length === 0) && b.right > b.left && b.bottom > b.top) {
+      flips++;
+      flipsAt.push(wall());
+    }
     flip(fromQueue);
   };
 }
 
-const api = {
-  open(url: string): Promise<string> {
-    return new Promise((resolve) => {
-      const target = document.getElementById('screen')!;
-      rfb = new RFB(target, url, { shared: true });
-      rfb.viewOnly = true;
-      instrument(rfb);
-      rfb.addEventListener('connect', () => {
-        connected = true;
-        resolve('ok');
-      });
-      rfb.addEventListener('disconnect', (e) => {
-        disconnected = JSON.stringify((e as CustomEvent).detail ?? {});
-        if (!connected) resolve(`disconnected: ${disconnected}`);
-      });
-      rfb.addEventListener('securityfailure', (e) => errors.push(`security failure ${JSON.stringify((e as CustomEvent).detail)}`));
-    });
-  },
-  counters() {
-    return { updates, flips, pixels, encodings: { ...encodings }, connected, disconnected, errors, updateTimes: updateTimes.length };
-  },
-  wall,
-  close(): void {
-    rfb?.disconnect();
-    rfb = null;
-  },
-};
-
-declare global {
-  interface Window {
-    vncBench: typeof api;
-  }
+function open(url: string): void {
+  const target = document.getElementById('screen')!;
+  rfb = new RFB(target, url, { shared: true });
+  rfb.viewOnly = true;
+  instrument(rfb);
+  rfb.addEventListener('connect', () => {
+    connected = true;
+    report();
+  });
+  rfb.addEventListener('disconnect', (e) => {
+    disconnected = JSON.stringify((e as CustomEvent).detail ?? {});
+    report();
+  });
+  rfb.addEventListener('securityfailure', (e) => errors.push(`security failure ${JSON.stringify((e as CustomEvent).detail)}`));
 }
+
+const clock = wallOffset(wall, Date.now);
+let errorsReported = 0;
+function report(): void {
+  const errs = errors.slice(errorsReported);
+  errorsReported = errors.length;
+  const msg = { page: 'vnc', t: wall(), clock, updates, flips, pixels, flipsAt, updatesAt, encodings, connected, disconnected, errors: errs, inner: [innerWidth, innerHeight] };
+  flipsAt = [];
+  updatesAt = [];
+  console.log(REPORT_PREFIX + JSON.stringify(msg));
+}
+
 window.addEventListener('error', (e) => errors.push(String(e.message)));
-window.vncBench = api;
-document.title = 'bench page ready';
+const ws = new URLSearchParams(location.search).get('ws');
+if (ws) open(ws);
+else errors.push('no ?ws= given');
+report();
+setInterval(report, 1000);

@@ -1,0 +1,54 @@
+// Messages between the bench orchestrator (bench/run.ts) and the serving child
+// (bench/serve-child.ts) over the child_process IPC channel. Only exchanged outside measured
+// windows or at their edges, so the child's CPU is kju's display work and little else.
+import type { DisplayStats } from '../main/display/dbus-display.js';
+
+export type ChildRequest =
+  /** attach to a running QEMU over a QMP socket of its own, open its first graphic console and serve it */
+  | { op: 'start'; mode: 'guest'; qmpPath: string; siteDir: string }
+  /** serve a SyntheticDisplay (1024×768) that paints on 'paint' */
+  | { op: 'start'; mode: 'synthetic'; siteDir: string }
+  /** serve nothing: the Node idle floor */
+  | { op: 'start'; mode: 'idle'; siteDir: string }
+  /** settle damage attribution and read the counters (window edges) */
+  | { op: 'mark' }
+  /** damage records [from, to) of the current source, as [arrivedAt, frame] */
+  | { op: 'records'; from: number; to: number }
+  /** synthetic mode: paint one 256×256 rect at a time, `rate` per second, for `durationMs` */
+  | { op: 'paint'; durationMs: number; rate: number }
+  /** close everything and exit (writes --cpu-prof profiles) */
+  | { op: 'exit' };
+
+export interface StartReply {
+  url: string;
+}
+
+export interface MarkReply {
+  /** whether serve has a display open now (a viewer is attached) */
+  open: boolean;
+  /** damage records so far on the current source */
+  records: number;
+  /** the D-Bus display's counters (guest mode) */
+  stats?: DisplayStats;
+  transport?: string;
+  transportNote?: string;
+  /** the one viewer's packets and bytes so far */
+  framesSent: number;
+  bytesSent: number;
+  /** this process's wall clock − the system clock, ms (wire.ts wallOffset) */
+  clock: number;
+}
+
+export interface RecordsReply {
+  records: [arrivedAt: number, frame: number][];
+  clock: number;
+}
+
+export interface ExitReply {
+  /** packets sent to viewers over the child's whole life (to divide profile time by) */
+  framesSentTotal: number;
+  bytesSentTotal: number;
+  updatesTotal: number;
+}
+
+export type ChildMessage = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: string } | { t: 'log'; line: string };
