@@ -26,7 +26,7 @@ export function NewVmWizard({ bridge }: { bridge: KjuBridge }) {
       ) : (
         <form
           className="wizard-page"
-          aria-label={`Step ${stepNo}: ${STEP_TITLES[w.step]}`}
+          aria-label={`Step ${stepNo} of ${WIZARD_STEPS.length}`}
           noValidate
           onSubmit={(e) => {
             e.preventDefault();
