@@ -70,11 +70,16 @@ test('library view lists the VMs from the bridge, with state badges and actions'
   assert.equal(await rows.count(), 2);
   const deb = page.locator('.vm-row[data-vm-id="deb"]');
   assert.match(await deb.innerText(), /Debian 12[\s\S]*Running[\s\S]*2 CPU · 2048 MiB · virtio-vga/);
-  assert.equal(await deb.getByRole('button', { name: 'Stop' }).count(), 1);
+  assert.equal(await deb.getByRole('button', { name: 'Pause' }).count(), 1);
   assert.equal(await deb.getByRole('button', { name: 'Open' }).isEnabled(), true);
+  // Shut Down / Force Off live in the row's menu.
+  await deb.getByRole('button', { name: 'More actions for Debian 12' }).click();
+  assert.equal(await page.getByRole('menuitem', { name: 'Shut Down' }).isEnabled(), true);
+  assert.equal(await page.getByRole('menuitem', { name: 'Delete…' }).isEnabled(), false, 'a running VM cannot be deleted');
+  await deb.getByRole('button', { name: 'More actions for Debian 12' }).click();
   const win = page.locator('.vm-row[data-vm-id="win"]');
   assert.match(await win.innerText(), /Windows 11[\s\S]*Stopped[\s\S]*disk image missing/);
-  assert.equal(await win.getByRole('button', { name: 'Open' }).isEnabled(), false);
+  assert.equal(await win.getByRole('button', { name: 'Open' }).count(), 0, 'a stopped VM has nothing to open');
 
   await win.getByRole('button', { name: 'Start' }).click();
   await win.locator('.badge-starting').waitFor();
