@@ -53,6 +53,21 @@ export interface BenchBrowser {
   close(): Promise<void>;
 }
 
+const leftovers = new Set<string>();
+/** Removes Chromium profiles that could not be removed when their browser closed. */
+export function removeLeftoverProfiles(): string[] {
+  const failed: string[] = [];
+  for (const dir of leftovers) {
+    try {
+      rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
+      leftovers.delete(dir);
+    } catch (e) {
+      failed.push(`could not remove ${dir}: ${(e as Error).message}`);
+    }
+  }
+  return failed;
+}
+
 /** Spawns Chromium on `url` (one tab); reports are collected from its stderr. */
 export async function openChromium(url: string, log: string[]): Promise<BenchBrowser> {
   const profile = mkdtempSync(join(tmpdir(), 'kju-bench-chromium-'));
@@ -124,11 +139,11 @@ export async function openChromium(url: string, log: string[]): Promise<BenchBro
         const t = setTimeout(() => proc.kill('SIGKILL'), 5000);
         await exited;
         clearTimeout(t);
-        // Chromium's helpers may still be flushing the profile for a moment after the browser exits
+        // Chromium's helpers may still be flushing the profile after the browser exits: retry at the end
         try {
-          rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
-        } catch (e) {
-          log.push(`could not remove ${profile}: ${(e as Error).message}`);
+          rmSync(profile, { recursive: true, force: true, maxRetries: 3, retryDelay: 100 });
+        } catch {
+          leftovers.add(profile);
         }
       })()),
   };

@@ -16,7 +16,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bundlePage, CHROMIUM, CHROMIUM_ARGS, removeSite, serveStatic } from './browser.js';
+import { bundlePage, CHROMIUM, CHROMIUM_ARGS, removeLeftoverProfiles, removeSite, serveStatic } from './browser.js';
 import { runKju, type RunOpts } from './kju-path.js';
 import { memcpyFrame, type MemcpyResult } from './memcpy.js';
 import { compareTable, processTable, ratios, table, targets } from './report.js';
@@ -96,6 +96,9 @@ async function main(): Promise<void> {
   progress('memcpy reference');
   const memcpy: MemcpyResult[] = [memcpyFrame(1024, 768), memcpyFrame(1920, 1080)];
 
+  cleanups.push(async () => {
+    for (const l of removeLeftoverProfiles()) console.error(`bench: ${l}`);
+  });
   progress('bundling the bench pages');
   const kjuSite = await bundlePage('kju-page.tsx', '<canvas tabindex="0"></canvas>');
   cleanups.push(async () => removeSite(kjuSite));

@@ -123,7 +123,9 @@ export async function runIdleFloor(siteDir: string, o: RunOpts, log: string[]): 
   try {
     const page = await openChromium(`${serving.url}&vm=none`, log);
     try {
-      await sleep(o.warmupMs + 1000); // Chromium's own start-up settles
+      // Chromium's start-up (profile, page load and compile) takes a few seconds on 2 cores
+      await page.waitFor('the first report of the floor page', () => true, 30_000);
+      await sleep(o.warmupMs + 2000);
       const meter = meterFor({ nodePid: serving.pid, browserRoot: page.pid });
       const a = meter.snapshot();
       await sleep(o.durationMs);
