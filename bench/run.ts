@@ -170,7 +170,7 @@ async function main(): Promise<void> {
   if (profileDir) {
     out.push('');
     out.push(`serving-child CPU profiles (--cpu-prof): ${profileDir}`);
-    for (const pr of profiles) out.push(`  ${pr.rig}: ${pr.framesSentTotal} packets, ${(pr.bytesSentTotal / 2 ** 20).toFixed(0)} MiB sent, ${pr.updatesTotal} D-Bus updates over its life`);
+    for (const pr of profiles) out.push(`  ${pr.rig}: ${pr.framesSentTotal} packets, ${pr.updatesTotal} D-Bus updates over its life (node --import tsx bench/prof-summary.ts <dir> --frames ${pr.framesSentTotal})`);
   }
   const notes = results.flatMap((r) => r.notes.map((n) => `${r.path} ${r.workload} ${r.resolution}: ${n}`));
   if (notes.length || log.length) {

@@ -47,6 +47,7 @@ export interface RecordsReply {
 export interface ExitReply {
   /** packets sent to viewers over the child's whole life (to divide profile time by) */
   framesSentTotal: number;
+  /** bytes sent to viewers still connected at exit (normally 0: viewers are gone by then) */
   bytesSentTotal: number;
   updatesTotal: number;
 }
