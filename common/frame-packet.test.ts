@@ -42,3 +42,12 @@ test('malformed packets are errors, never out-of-bounds reads', () => {
   ];
   for (const [what, buf] of cases) assert.throws(() => decodeFramePacket(buf, surface), FramePacketError, what);
 });
+
+test('full-width rows of an unpadded surface, and an allocator of uninitialised memory', () => {
+  const tight = new Uint8Array(8 * 4 * 4).map((_, i) => (i * 7) & 0xff);
+  const dirty = (n: number) => new Uint8Array(n).fill(0xee).buffer;
+  const buf = encodeFramePacket(2, [{ x: 0, y: 1, w: 8, h: 2 }], { pixels: tight, stride: 32 }, dirty);
+  const f = decodeFramePacket(buf, surface);
+  assert.deepEqual([...f.pixels![0]], [...tight.subarray(32, 96)]);
+  assert.throws(() => encodeFramePacket(2, [{ x: 0, y: 0, w: 1, h: 1 }], undefined, () => new ArrayBuffer(3)), RangeError);
+});

@@ -31,13 +31,18 @@ export function framePacketSize(rects: readonly Rect[], withPixels: boolean): nu
 /**
  * Packs rects (and, when `source` is given, their pixels read from a surface buffer with the given
  * stride). Runs on the Node side; the returned buffer is owned by the caller and can be transferred.
+ * `alloc` may return uninitialised memory (every byte is written): it spares zero-filling megabytes
+ * per frame.
  */
 export function encodeFramePacket(
   surfaceId: number,
   rects: readonly Rect[],
   source?: { pixels: Uint8Array; stride: number },
+  alloc: (bytes: number) => ArrayBuffer = (bytes) => new ArrayBuffer(bytes),
 ): ArrayBuffer {
-  const buf = new ArrayBuffer(framePacketSize(rects, !!source));
+  const size = framePacketSize(rects, !!source);
+  const buf = alloc(size);
+  if (buf.byteLength !== size) throw new RangeError(`frame packet allocator returned ${buf.byteLength} bytes, not ${size}`);
   const words = new Uint32Array(buf, 0, HEADER_WORDS + rects.length * 4);
   words[0] = FRAME_MAGIC;
   words[1] = surfaceId >>> 0;
@@ -55,6 +60,12 @@ export function encodeFramePacket(
     let off = i * 4;
     for (const r of rects) {
       const rowBytes = r.w * 4;
+      if (rowBytes === source.stride) {
+        // Full-width rows of an unpadded surface are one contiguous block.
+        out.set(source.pixels.subarray(r.y * source.stride, (r.y + r.h) * source.stride), off);
+        off += rowBytes * r.h;
+        continue;
+      }
       for (let y = 0; y < r.h; y++) {
         const src = (r.y + y) * source.stride + r.x * 4;
         out.set(source.pixels.subarray(src, src + rowBytes), off);

@@ -8,6 +8,9 @@ import { DamageQueue } from './damage-queue.js';
 import type { DisplaySource, Surface } from './display-source.js';
 
 /** Where a pump's output goes. Called synchronously on the source's event loop, in order. */
+/** A whole, transferable ArrayBuffer that is not zero-filled (encodeFramePacket writes every byte). */
+const uninitialised = (bytes: number): ArrayBuffer => Buffer.allocUnsafeSlow(bytes).buffer as ArrayBuffer;
+
 export interface FrameSink {
   message(m: DisplayMessage): void;
   /** A FramePacket; the sink owns `packet` and may transfer it. */
@@ -119,7 +122,7 @@ export class FramePump {
     if (this.sink.ready && !this.sink.ready()) return;
     const rects = this.queue.take();
     const withPixels = this.options.withPixels ? this.options.withPixels(s) : true;
-    const packet = withPixels ? encodeFramePacket(s.id, rects, { pixels: s.pixels, stride: s.stride }) : encodeFramePacket(s.id, rects);
+    const packet = withPixels ? encodeFramePacket(s.id, rects, { pixels: s.pixels, stride: s.stride }, uninitialised) : encodeFramePacket(s.id, rects);
     this.pullPending = false;
     this.counters.framesSent++;
     this.counters.bytesSent += packet.byteLength;
