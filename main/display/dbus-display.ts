@@ -32,6 +32,20 @@ export interface DisplayStats {
   copiedBytes: number;
 }
 
+/**
+ * Where a 'map' surface's pixels live: `length` bytes at `offset` of QEMU's memfd `fd`, rows of
+ * `stride` bytes, B,G,R,X. Borrowed: see DbusDisplay.surfaceFd for how long fd stays open.
+ */
+export interface SurfaceFd {
+  fd: number;
+  offset: number;
+  length: number;
+  width: number;
+  height: number;
+  stride: number;
+  format: number;
+}
+
 export class DbusDisplay extends EventEmitter<DisplaySourceEvents> implements DisplaySource {
   surface: Surface | null = null;
   cursor: CursorShape | null = null;
@@ -40,6 +54,8 @@ export class DbusDisplay extends EventEmitter<DisplaySourceEvents> implements Di
   /** why the map transport was not used for the current surface, if it was not */
   transportNote: string | undefined;
   private readonly statsView: Float64Array;
+  /** the current 'map' surface's memfd, owned by this display (closed on the next surface or on close) */
+  private memfd: { surfaceId: number; fd: number; offset: number } | null = null;
   private closedReason: string | null = null;
   private losing = false;
   private inputErrorReported = false;
@@ -220,6 +236,20 @@ export class DbusDisplay extends EventEmitter<DisplaySourceEvents> implements Di
     if (modeChanged) this.emit('input-mode', this.absolute, this.modifiers);
   }
 
+  /**
+   * The memfd behind surface `surfaceId` if that is the current surface and QEMU shared it (map
+   * transport), else null. Owner thread only. The fd stays owned by this display and open until
+   * the next 'surface' event or close: a caller that keeps it past that must dup it before
+   * (FdSocket.writeWithFds dups, so sending it from a 'surface' listener or any synchronous code
+   * that first checked `surface.id` is safe).
+   */
+  surfaceFd(surfaceId: number): SurfaceFd | null {
+    const m = this.memfd;
+    const s = this.surface;
+    if (!m || !s || m.surfaceId !== surfaceId || s.id !== surfaceId || this.closedReason) return null;
+    return { fd: m.fd, offset: m.offset, length: s.stride * s.height, width: s.width, height: s.height, stride: s.stride, format: s.format };
+  }
+
   close(): void {
     if (this.closedReason) return;
     this.post({ t: 'close' });
@@ -242,7 +272,14 @@ export class DbusDisplay extends EventEmitter<DisplaySourceEvents> implements Di
   finish(reason: string): void {
     if (this.closedReason) return;
     this.closedReason = reason;
+    this.dropMemfd();
     this.emit('closed', reason);
+  }
+
+  private dropMemfd(): void {
+    const m = this.memfd;
+    this.memfd = null;
+    if (m) closeFd(m.fd);
   }
 
   private post(m: OwnerToWorker): void {
@@ -256,6 +293,13 @@ export class DbusDisplay extends EventEmitter<DisplaySourceEvents> implements Di
   private onWorker(m: WorkerToOwner): void {
     switch (m.t) {
       case 'surface': {
+        if (this.closedReason) {
+          if (m.memfd) closeFd(m.memfd.fd);
+          return;
+        }
+        // Listeners of the previous surface had their chance to dup its fd: it goes now.
+        this.dropMemfd();
+        if (m.memfd) this.memfd = { surfaceId: m.surface.id, ...m.memfd };
         this.surface = { ...m.surface, pixels: m.pixels };
         this.transportNote = m.reason;
         // Readers on this thread switch synchronously in the emit below; older mappings can go.

@@ -30,7 +30,12 @@ export type WorkerToOwner =
   /** the client side of the D-Bus handshake is under way: RegisterListener may be called now */
   | { t: 'handshake-started' }
   | { t: 'connected' }
-  | { t: 'surface'; surface: SurfaceInfo; pixels: Uint8Array; reason?: string }
+  /**
+   * A new surface. Map transport: `memfd` is QEMU's memfd (fds are process-wide) with the offset of
+   * the surface in it; from this message on the owner owns that fd and must close it (DbusDisplay
+   * does on the next surface or on close).
+   */
+  | { t: 'surface'; surface: SurfaceInfo; pixels: Uint8Array; reason?: string; memfd?: { fd: number; offset: number } }
   /** rects as flat [x, y, w, h, ...], all within the surface with that id */
   | { t: 'damage'; surfaceId: number; rects: Uint32Array }
   | { t: 'cursor'; cursor: CursorShape }

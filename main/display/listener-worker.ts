@@ -4,6 +4,7 @@
 // pace whatever the owner does: damage is merged here and posted one batch at a time.
 import { parentPort, workerData, type TransferListItem } from 'node:worker_threads';
 import type { SurfaceInfo } from '../../common/contract.js';
+import { closeFd } from '../../native/index.js';
 import { PeerConnection, variant, type DbusMessage } from '../dbus/peer-connection.js';
 import { DamageQueue } from './damage-queue.js';
 import { StatIndex, type ListenerWorkerData, type OwnerToWorker, type WorkerToOwner } from './listener-protocol.js';
@@ -61,7 +62,7 @@ function handleCall(m: DbusMessage): void {
       stats[StatIndex.scanouts]++;
       const s = surfaces.scanoutMap(fd, offset, width, height, stride, format);
       conn.reply(m); // before anything else: QEMU waits at most 1 s, then copies for good
-      newSurface(s.info, s.pixels, s.reason);
+      newSurface(s.info, s.pixels, s.reason, s.fd);
       return;
     }
     case 'UpdateMap': {
@@ -127,11 +128,15 @@ function handleProperties(m: DbusMessage): void {
   }
 }
 
-function newSurface(info: SurfaceInfo, pixels: Uint8Array, reason?: string): void {
+function newSurface(info: SurfaceInfo, pixels: Uint8Array, reason?: string, memfd?: { fd: number; offset: number }): void {
   // The new surface is wholly damaged by definition: start its queue empty.
   damage.reset(info.width, info.height);
   damage.take();
-  post({ t: 'surface', surface: info, pixels, reason });
+  if (closed) {
+    if (memfd) closeFd(memfd.fd);
+    return;
+  }
+  post({ t: 'surface', surface: info, pixels, reason, memfd }); // memfd now belongs to the owner
 }
 
 function addDamage(x: number, y: number, w: number, h: number): void {

@@ -32,14 +32,19 @@ export class SurfaceStore {
   current: StoredSurface | null = null;
   private retained: StoredSurface[] = [];
 
-  /** ScanoutMap: maps `fd` (which this takes and closes) read-only. */
-  scanoutMap(fd: number, offset: number, width: number, height: number, stride: number, format: number): StoredSurface {
+  /**
+   * ScanoutMap: maps `fd` read-only. On success the returned surface's `fd` is that same fd, for
+   * the caller to hand on (the listener worker passes it to the owner thread, which then owns it);
+   * the store never closes it. On failure fd is closed here.
+   */
+  scanoutMap(fd: number, offset: number, width: number, height: number, stride: number, format: number): StoredSurface & { fd: { fd: number; offset: number } } {
     let mapping: Mapping;
     try {
       checkGeometry(width, height, stride, format);
       mapping = Mapping.open(fd, offset, stride * height, { writable: false, view: 'shared' });
-    } finally {
+    } catch (err) {
       closeFd(fd);
+      throw err;
     }
     const s: StoredSurface = {
       info: { id: this.nextId++, width, height, stride, format, transport: 'map' },
@@ -48,7 +53,7 @@ export class SurfaceStore {
       reason: mapping.mode === 'copy' ? mapping.reason : undefined,
     };
     this.replace(s);
-    return s;
+    return { ...s, fd: { fd, offset } };
   }
 
   /**
