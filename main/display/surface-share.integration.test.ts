@@ -164,7 +164,7 @@ describe('integration: surface share (zero-copy without Electron) on virtio-vga'
     assert.equal(server.stats().clients, 1, 'only the main client is left');
     const c = new SurfaceShareClient(server.path, t2.token);
     await once(c, 'surface');
-    const closed = new Promise((r) => c.on('close', r)); // not once(): a reset may come as 'error' first
+    const closed = new Promise<void>((r) => c.on('close', () => r())); // not once(): a reset may come as 'error' first
     c.on('error', () => {});
     t2.revoke();
     await closed;

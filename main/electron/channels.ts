@@ -29,6 +29,8 @@ export interface OpenDisplayArgs {
 /** Zero-copy: where the preload fetches the surface memfds (a private unix socket in the VM's runtime dir). */
 export interface SharedSurfaceOffer {
   socketPath: string;
+  /** this stream's ticket (64 hex digits), the first line the preload sends */
+  token: string;
 }
 
 export interface OpenDisplayReply {

@@ -2,14 +2,18 @@
 // It attaches to the VM (QMP + the one D-Bus display connection), hosts kju.sock for the CLI, and
 // serves display streams on MessagePorts that main transfers in: per port a FramePump (surface,
 // cursor, input-mode, then one FramePacket per pull, merged damage between pulls) and strict input
-// checks. The listener worker that QEMU calls synchronously lives in this process, never in main,
-// so a stall or a crash here (SIGBUS on a shrunk memfd included) cannot take the app down.
+// checks. With zeroCopy, a surface-share server per console (private socket in the VM's runtime
+// dir, one token per stream) lends 'map' surfaces' memfds to the VM window's preload, and that
+// stream's frames carry rects only once the preload has acknowledged the surface. The listener
+// worker that QEMU calls synchronously lives in this process, never in main, so a stall or a crash here (SIGBUS on a shrunk memfd included) cannot take the app down.
 // Everything runs on this process's Node event loop.
+import { join } from 'node:path';
 import process from 'node:process';
 import type { MessagePortMain } from 'electron';
 import type { ViewerMessage } from '../../common/contract.js';
 import type { DisplaySource } from '../display/display-source.js';
 import { FramePump } from '../display/frame-pump.js';
+import { isShareable, SurfaceShareServer, type ShareTicket } from '../display/surface-share.js';
 import { parseViewerMessage } from '../serve/protocol.js';
 import { VmSession, type ExitInfo } from '../session/vm-session.js';
 import type { DisplayTarget } from './app-backend.js';
@@ -23,6 +27,9 @@ if (!parentPort) {
 
 const PID_POLL_MS = 1000;
 let session: VmSession | null = null;
+let runtimeDir: string | null = null;
+/** zero-copy: one surface-share server per console, created on the first zeroCopy open */
+const shareServers = new Map<number, SurfaceShareServer>();
 const displays = new Map<number, Promise<DisplaySource>>();
 const pumps = new Set<FramePump>();
 
@@ -51,6 +58,7 @@ function pidExited(pid: number): Promise<ExitInfo> {
 
 async function attach(target: DisplayTarget): Promise<void> {
   if (session) return send({ t: 'attached' });
+  runtimeDir = target.runtimeDir;
   try {
     session = await VmSession.attach({ name: target.name, runtimeDir: target.runtimeDir, pid: target.pid, exited: pidExited(target.pid) });
   } catch (err) {
@@ -85,7 +93,24 @@ function displayFor(s: VmSession, console: number): Promise<DisplaySource> {
   return d;
 }
 
-async function open(requestId: number, console: number, port: MessagePortMain | undefined): Promise<void> {
+/** A ticket on the console's share server (made on first use), or null when the source cannot lend fds. */
+function shareTicket(console: number, source: DisplaySource): ShareTicket | null {
+  if (!isShareable(source) || !runtimeDir) return null;
+  let server = shareServers.get(console);
+  if (!server || server.isClosed) {
+    try {
+      server = SurfaceShareServer.listen(source, join(runtimeDir, `display-share-${console}.sock`), { log });
+    } catch (err) {
+      log(`zero-copy display not offered: ${(err as Error).message}`);
+      return null;
+    }
+    shareServers.set(console, server);
+    source.once('closed', () => shareServers.delete(console));
+  }
+  return server.admit();
+}
+
+async function open(requestId: number, console: number, port: MessagePortMain | undefined, zeroCopy = false): Promise<void> {
   if (!port) return send({ t: 'open-failed', requestId, code: 'internal', message: 'open without a port' });
   if (!session) {
     port.close();
@@ -98,12 +123,21 @@ async function open(requestId: number, console: number, port: MessagePortMain | 
     port.close();
     return send({ t: 'open-failed', requestId, code: 'no-display', message: (err as Error).message });
   }
+  const ticket = zeroCopy ? shareTicket(console, source) : null;
   // MessagePortMain.postMessage can only transfer ports: each FramePacket is copied once here (serialised into the message).
-  const pump = new FramePump(source, { message: (m) => port.postMessage(m), frame: (p) => port.postMessage(p) }, { modifiers: (source as { modifiers?: number }).modifiers ?? 0 });
+  // Zero-copy: a surface the viewer's preload has mapped and acknowledged goes as rects only.
+  const pump = new FramePump(
+    source,
+    { message: (m) => port.postMessage(m), frame: (p) => port.postMessage(p) },
+    { modifiers: (source as { modifiers?: number }).modifiers ?? 0, withPixels: ticket ? (s) => !(s.transport === 'map' && ticket.holds(s.id)) : undefined },
+  );
+  // The preload's client went away: its page may hold no pixels for what was sent rect-only.
+  ticket?.on('lost', () => pump.refresh());
   pumps.add(pump);
   const done = () => {
     pump.dispose();
     pumps.delete(pump);
+    ticket?.revoke();
   };
   port.on('message', (e) => {
     const m = e.data as ViewerMessage;
@@ -126,11 +160,13 @@ async function open(requestId: number, console: number, port: MessagePortMain | 
   port.on('close', done);
   port.start();
   pump.start();
-  send({ t: 'opened', requestId });
+  const server = shareServers.get(console);
+  send({ t: 'opened', requestId, ...(ticket && server ? { sharedSurfaces: { socketPath: server.path, token: ticket.token } } : {}) });
 }
 
 function detach(): void {
   for (const p of pumps) p.dispose();
+  for (const s of shareServers.values()) s.close();
   session?.detach();
   process.exit(0);
 }
@@ -141,8 +177,7 @@ parentPort.on('message', (e) => {
     case 'attach':
       return void attach(m.target);
     case 'open':
-      // zeroCopy is accepted but not offered yet: see shared-surfaces.ts for what is missing.
-      return void open(m.requestId, m.console, e.ports[0]);
+      return void open(m.requestId, m.console, e.ports[0], m.zeroCopy);
     case 'detach':
       return detach();
   }

@@ -18,6 +18,10 @@ export class PortDisplayStream {
   /** what arrived before the page registered its callbacks (the first surface comes at once) */
   private early: Array<DisplayMessage | ArrayBuffer> = [];
   private closed = false;
+  /** zero-copy: views the preload mapped, by surface id (newest last, at most two) */
+  private readonly shared: Array<{ id: number; view: Uint8Array }> = [];
+  /** zero-copy: tags the page messages that carry this stream's views (see toBridgeObject) */
+  sharedSurfaceKey: string | undefined;
 
   constructor(
     private readonly port: PortLike,
@@ -54,7 +58,19 @@ export class PortDisplayStream {
     this.port.onmessage = null;
     this.port.close();
     this.early = [];
+    this.shared.length = 0;
     this.onClose();
+  }
+
+  /** Zero-copy (preload world): the view of surface `id` the preload mapped, if any. */
+  surfacePixels(surfaceId: number): Uint8Array | undefined {
+    return this.shared.find((x) => x.id === surfaceId)?.view;
+  }
+
+  /** Zero-copy: a surface the preload mapped (the page gets the same view by window.postMessage). */
+  setSharedSurface(surfaceId: number, view: Uint8Array): void {
+    this.shared.push({ id: surfaceId, view });
+    while (this.shared.length > 2) this.shared.shift();
   }
 
   /** Ends the stream from our side with a reason the page sees as {t:'closed'} (e.g. the utility died). */
@@ -64,9 +80,14 @@ export class PortDisplayStream {
     this.close();
   }
 
-  /** A plain object of functions: what contextBridge can hand to the page. */
-  toBridgeObject(): DisplayStream {
+  /**
+   * A plain object of functions: what contextBridge can hand to the page. It has no surfacePixels:
+   * contextBridge would copy (or refuse) a SharedArrayBuffer. Instead `sharedSurfaceKey` tells the
+   * page which window messages carry this stream's views (renderer/display/shared-views.ts).
+   */
+  toBridgeObject(): DisplayStream & { sharedSurfaceKey?: string } {
     return {
+      ...(this.sharedSurfaceKey ? { sharedSurfaceKey: this.sharedSurfaceKey } : {}),
       onMessage: (cb) => this.onMessage(cb),
       onFrame: (cb) => this.onFrame(cb),
       pull: () => this.pull(),

@@ -72,7 +72,11 @@ async function openDisplay(vmId: string, console = 0): Promise<Result<ReturnType
     });
     set.add(stream);
     let sharedClient: { close(): void } | null = null;
-    if (message.sharedSurfaces) sharedClient = await startSharedSurfaces(message.sharedSurfaces, vmId, console, (why) => stream.end(why));
+    if (message.sharedSurfaces) {
+      stream.sharedSurfaceKey = `${vmId}/${console}/${requestId}`;
+      // a failure leaves the pixel path in use: frames of unacknowledged surfaces carry pixels
+      sharedClient = await startSharedSurfaces(message.sharedSurfaces, stream, (why) => globalThis.console.warn(`kju: ${why}; using the pixel path`));
+    }
     return { ok: true, value: stream.toBridgeObject() };
   } finally {
     pendingOpens.delete(requestId);
@@ -86,17 +90,24 @@ function adaptPort(port: MessagePort): PortLike {
 }
 
 /** Zero-copy only: loads the addon lazily (impossible in a sandboxed preload, see shared-surfaces.ts). */
-async function startSharedSurfaces(offer: SharedSurfaceOffer, vmId: string, console: number, fail: (why: string) => void): Promise<{ close(): void } | null> {
+async function startSharedSurfaces(offer: SharedSurfaceOffer, stream: PortDisplayStream, warn: (why: string) => void): Promise<{ close(): void } | null> {
   if (process.sandboxed) {
-    fail('zero-copy display needs an unsandboxed preload; this window is sandboxed');
+    warn('zero-copy display needs an unsandboxed preload; this window is sandboxed');
     return null;
   }
-  const { SharedSurfaceClient, postSurfaceToPage } = await import('./shared-surfaces.js');
-  return new SharedSurfaceClient(
-    offer.socketPath,
-    (surfaceId, view) => postSurfaceToPage(window, APP_ORIGIN, { kju: 'shared-surface', vmId, console, surfaceId, view }),
-    (message) => fail(`zero-copy display failed: ${message}`),
-  );
+  const shared = await import('./shared-surfaces.js');
+  try {
+    return shared.startSharedSurfaces(
+      offer,
+      stream.sharedSurfaceKey!,
+      (m) => window.postMessage(m, APP_ORIGIN),
+      (s) => stream.setSharedSurface(s.id, s.view),
+      (message) => warn(`zero-copy display failed: ${message}`),
+    );
+  } catch (err) {
+    warn(`zero-copy display failed: ${(err as Error).message}`);
+    return null;
+  }
 }
 
 function call<M extends HostMethod>(method: M, args: HostArgs<M>): Promise<Result<HostValue<M>>> {

@@ -1,117 +1,71 @@
-// Zero-copy display (a setting, default off), the preload's half: the VM window's preload connects
-// to a private unix socket of the VM's display utility, receives each 'map' surface's memfd with
-// SCM_RIGHTS, maps it with the addon into a SharedArrayBuffer-backed view, and hands that view to
-// the page. Frames on the display stream then carry rects only (no pixels).
+// Zero-copy display (KJU_ZERO_COPY=1, default off), the preload's half: the VM window's preload
+// connects to the display utility's surface-share socket (main/display/surface-share.ts) with the
+// token main passed on with the display port, receives each 'map' surface's memfd, maps it into a
+// SharedArrayBuffer-backed view (SurfaceShareClient, plain Node + addon) and hands the view to the
+// page with window.postMessage; the client then acknowledges, and the utility's FramePump sends
+// that surface's frames as rects only. A surface that could not be mapped shared is not
+// acknowledged, so its frames keep their pixels.
 //
-// Requirements and what blocks it (nothing here has been run: there is no Electron binary here):
-// - The addon cannot load in a sandboxed preload (no require of .node files, no node:* modules),
-//   so a zero-copy VM window is created with `sandbox: false` (contextIsolation stays on). This
-//   file is loaded lazily by the preload only in that case, so the sandboxed bundle never touches
-//   node:* at load time.
-// - SharedArrayBuffer must exist in the renderer: the page is cross-origin isolated (app:// sends
-//   COOP same-origin + COEP require-corp), which also gives the preload's isolated world SAB.
-// - contextBridge cannot pass a SharedArrayBuffer (values are copied; SAB is not among the types
-//   it supports), so the view does NOT go through the bridge. It goes with window.postMessage from
-//   the isolated world to the page's own window: both worlds are one agent (same thread, same
-//   origin, cross-origin isolated), where HTML's structured clone shares a SAB instead of copying.
-//   Electron documents the same route for handing a MessagePort to the main world of a
-//   context-isolated page. Whether Chromium accepts a SAB whose pages the addon replaced with
-//   mmap(MAP_FIXED) there is unverified; if it throws, the fallback is the pixel path, not
-//   disabling contextIsolation.
-// - Missing elsewhere (so the utility offers no socket yet and every frame carries pixels):
-//   (1) the DisplaySource does not expose the memfd of a 'map' surface (the listener worker maps
-//   and keeps it); it needs e.g. `dupSurfaceFd(surfaceId): {fd, offset} | null` on DbusDisplay;
-//   (2) native/ can connect (connectUnix) but not listen/accept, so the utility cannot serve the
-//   socket this client connects to; it needs e.g. `listenUnix(path, onAccept(fd))`.
-// Wire format on the socket (utility → preload): one JSON line per surface,
-//   {"surfaceId":n,"offset":o,"length":l}\n, sent with the memfd attached to its first byte.
+// Verification status (no Electron binary could run where this was written):
+// - Verified under plain Node 20 against a real QEMU 10 (TCG, demo guest, virtio-vga):
+//   main/display/surface-share.integration.test.ts runs the server and SurfaceShareClient (the
+//   class wrapped here) in one process: boot-time surface switches arrive as new memfds and old
+//   mappings are released; the client's view equals the DbusDisplay bytes and QMP screendump;
+//   guest /dev/fb0 writes show up in the view with 0 bytes on the share socket and rect-only
+//   FramePackets; reconnect, wrong/second-use tokens, silent, vanished and garbage clients.
+//   native/fd-server.test.ts covers listenUnix/FdServer (worker, EMFILE, close).
+// - Verified in Debian's Chromium (not Electron): a cross-origin-isolated page (COOP/COEP)
+//   uploads from a SharedArrayBuffer view with texSubImage2D (e2e/renderer-blitter.test.ts).
+// - Type-checked only (npx tsc -p main/electron), never run: this file, the preload wiring,
+//   display-utility.ts's share server, the page-side receiver (renderer/display/shared-views.ts).
+// - Unverified, needs a real Electron: that the addon loads in an unsandboxed preload; that the
+//   Mapping's mmap(MAP_FIXED) over a SAB allocated in the preload's isolated world works inside
+//   Electron's V8 memory cage; that window.postMessage from the isolated world delivers that SAB
+//   to the page's world shared (not copied, not refused) on app:// with COOP/COEP; that the
+//   utilityProcess can listen in the VM's runtime dir. If the postMessage is refused, the fallback
+//   is the pixel path (do not ack), not disabling contextIsolation.
+//
+// Requirements: the addon cannot load in a sandboxed preload, so a zero-copy VM window is created
+// with `sandbox: false` (contextIsolation stays on); this file is loaded lazily by the preload
+// only then. contextBridge cannot pass a SharedArrayBuffer (values are copied), so the view goes
+// by window.postMessage from the isolated world to the page's own window (one agent: same thread,
+// same origin, cross-origin isolated), where structured clone shares a SAB instead of copying.
 // Runs on the renderer's main thread, in the preload's isolated world.
-import { closeFd, connectUnix, FdSocket, Mapping } from '../../native/index.js';
-import { LineSplitter } from '../session/control-protocol.js';
-
-export interface SharedSurfaceNotice {
-  surfaceId: number;
-  offset: number;
-  length: number;
-}
+import { SurfaceShareClient, type SharedSurface } from '../display/surface-share-client.js';
 
 /** What the page receives with window 'message' events (check event.source === window). */
 export interface SharedSurfacePageMessage {
   kju: 'shared-surface';
-  vmId: string;
-  console: number;
+  /** the `sharedSurfaceKey` of the DisplayStream this belongs to */
+  key: string;
   surfaceId: number;
-  /** B,G,R,X rows of the surface's stride, aliasing QEMU's memfd; reads zeros once released */
+  /** B,G,R,X rows of `stride` bytes, aliasing QEMU's memfd; reads zeros once released */
   view: Uint8Array;
+  stride: number;
 }
 
-const KEEP_OLD_SURFACES = 1;
-
-export class SharedSurfaceClient {
-  private readonly socket: FdSocket;
-  private readonly lines = new LineSplitter(4096);
-  private pendingFds: number[] = [];
-  /** newest last; older ones are released once the page has had time to switch */
-  private readonly mappings: Array<{ id: number; mapping: Mapping }> = [];
-  private closed = false;
-
-  constructor(
-    socketPath: string,
-    private readonly onSurface: (surfaceId: number, view: Uint8Array) => void,
-    private readonly onError: (message: string) => void,
-  ) {
-    this.socket = new FdSocket(connectUnix(socketPath));
-    this.socket.on('fds', (fds: number[]) => this.pendingFds.push(...fds));
-    this.socket.on('data', (chunk: Buffer) => this.received(chunk.toString('utf8')));
-    this.socket.on('error', (err: Error) => this.fail(`shared surface socket: ${err.message}`));
-    this.socket.on('close', () => this.close());
-  }
-
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.socket.destroy();
-    for (const fd of this.pendingFds.splice(0)) closeFd(fd);
-    for (const m of this.mappings.splice(0)) m.mapping.release();
-  }
-
-  private received(text: string): void {
-    let lines: string[];
-    try {
-      lines = this.lines.push(text);
-    } catch (err) {
-      return this.fail((err as Error).message);
-    }
-    for (const line of lines) {
-      const fd = this.pendingFds.shift();
-      if (fd === undefined) return this.fail('a shared surface arrived without its file descriptor');
-      try {
-        const n = JSON.parse(line) as SharedSurfaceNotice;
-        if (![n.surfaceId, n.offset, n.length].every((v) => Number.isSafeInteger(v) && v >= 0) || n.length === 0) throw new Error('bad surface notice');
-        const mapping = Mapping.open(fd, n.offset, n.length, { view: 'shared' });
-        if (mapping.mode !== 'shared') {
-          mapping.release();
-          throw new Error(`the surface could not be shared (${mapping.reason}); use the pixel path`);
-        }
-        this.mappings.push({ id: n.surfaceId, mapping });
-        while (this.mappings.length > KEEP_OLD_SURFACES + 1) this.mappings.shift()!.mapping.release();
-        this.onSurface(n.surfaceId, mapping.view);
-      } catch (err) {
-        return this.fail((err as Error).message);
-      } finally {
-        closeFd(fd); // the mapping holds the file
-      }
-    }
-  }
-
-  private fail(message: string): void {
-    if (this.closed) return;
-    this.onError(message);
-    this.close();
-  }
+export interface SharedSurfaceOfferLike {
+  socketPath: string;
+  token: string;
 }
 
-/** Hands a surface view to the page, sharing the memory (see the header for why not contextBridge). */
-export function postSurfaceToPage(target: { postMessage(m: unknown, targetOrigin: string): void }, origin: string, m: SharedSurfacePageMessage): void {
-  target.postMessage(m, origin);
+/**
+ * Connects and forwards every mapped surface: `onSurface` (the preload's stream bookkeeping) first,
+ * then the page message, and only then does the client acknowledge. Returns the client (close()
+ * releases every mapping).
+ */
+export function startSharedSurfaces(
+  offer: SharedSurfaceOfferLike,
+  key: string,
+  post: (m: SharedSurfacePageMessage) => void,
+  onSurface: (s: SharedSurface) => void,
+  onError: (message: string) => void,
+): SurfaceShareClient {
+  const client = new SurfaceShareClient(offer.socketPath, offer.token);
+  client.on('surface', (s) => {
+    onSurface(s);
+    post({ kju: 'shared-surface', key, surfaceId: s.id, view: s.view, stride: s.stride });
+  });
+  client.on('error', (err) => onError(err.message));
+  return client;
 }

@@ -14,7 +14,8 @@ export type MainToUtility =
 export type UtilityToMain =
   | { t: 'attached' }
   | { t: 'attach-failed'; message: string }
-  | { t: 'opened'; requestId: number; sharedSurfaces?: { socketPath: string } }
+  /** sharedSurfaces: only for a zeroCopy open whose console can lend its memfds (see surface-share.ts) */
+  | { t: 'opened'; requestId: number; sharedSurfaces?: { socketPath: string; token: string } }
   | { t: 'open-failed'; requestId: number; code: string; message: string }
   /** QEMU exited; the utility exits right after */
   | { t: 'vm-exited'; reason: string }

@@ -5,6 +5,7 @@ import { decodeFramePacket, FramePacketError } from '../../common/frame-packet.j
 import type { DisplayMessage, DisplayStream, InputMessage, SurfaceInfo, Transport } from '../../common/contract.js';
 import { Blitter, type FrameStats } from './blitter.js';
 import { CursorOverlay } from './cursor.js';
+import { withSharedViews } from './shared-views.js';
 import type { ScaleMode } from './scaling.js';
 import { attachKeyboard, KeyboardState } from '../input/keyboard.js';
 import { attachMouse, MouseState } from '../input/mouse.js';
@@ -62,7 +63,9 @@ export class Viewer {
   private warnedNoPixels = false;
 
   constructor(private readonly opts: ViewerOptions) {
-    const { canvas, stream } = opts;
+    // Zero-copy streams get surfacePixels from the views the preload posts to this window.
+    this.opts = { ...opts, stream: withSharedViews(opts.stream) };
+    const { canvas, stream } = this.opts;
     this.blitter = new Blitter(canvas, { onContextRestored: () => this.onContextRestored() });
     this.cursor = new CursorOverlay(canvas);
     const send = (input: InputMessage) => { if (!this.state.closed) stream.sendInput(input); };
