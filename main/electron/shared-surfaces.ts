@@ -15,7 +15,9 @@
 //   FramePackets; reconnect, wrong/second-use tokens, silent, vanished and garbage clients.
 //   native/fd-server.test.ts covers listenUnix/FdServer (worker, EMFILE, close).
 // - Verified in Debian's Chromium (not Electron): a cross-origin-isolated page (COOP/COEP)
-//   uploads from a SharedArrayBuffer view with texSubImage2D (e2e/renderer-blitter.test.ts).
+//   uploads from a SharedArrayBuffer view with texSubImage2D (e2e/renderer-blitter.test.ts), and a
+//   SAB view posted to the page's own window arrives shared and becomes the keyed stream's
+//   surfacePixels via withSharedViews (e2e/shared-views-page.test.ts; main world, not an isolated one).
 // - Type-checked only (npx tsc -p main/electron), never run: this file, the preload wiring,
 //   display-utility.ts's share server, the page-side receiver (renderer/display/shared-views.ts).
 // - Unverified, needs a real Electron: that the addon loads in an unsandboxed preload; that the
