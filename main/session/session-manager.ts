@@ -20,7 +20,7 @@ import { Library, toVmSummary, type BundleVm } from '../library/library.js';
 import { LibraryError } from '../library/library-error.js';
 import { bundleToVmDescription } from '../library/vm-description-from-bundle.js';
 import { callHost, NoHostError } from './control-client.js';
-import { ControlError, startControlServer } from './control-server.js';
+import type { ControlServer } from './control-server.js';
 import { loadStateFromFile, runLifecycleOp, type LifecycleParams, type LifecycleReply } from './lifecycle.js';
 import { checkResumable, clearSuspended, isSuspended, readSuspended, recordSuspended, statePaths } from './saved-state.js';
 import { listSnapshots, snapshotDisks, snapshotOffline, SnapshotError, type SnapshotInfo, checkSnapshotName } from './snapshots.js';
@@ -255,22 +255,10 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
     }
   }
 
-  /** kju.sock for a VM we host: what VmSession serves, plus lifecycle operations. */
-  private serveControl(r: RunningVm, session: VmSession): ReturnType<typeof startControlServer> {
-    return startControlServer(
-      join(r.runtimeDir, KJU_SOCK),
+  /** kju.sock for a VM we host: what VmSession serves, with stops and lifecycle through our bookkeeping. */
+  private serveControl(r: RunningVm, session: VmSession): Promise<ControlServer> {
+    return session.hostControlSocket(
       {
-        status: async () => {
-          const d = await session.primaryDisplay().catch(() => null);
-          const s = d?.surface;
-          return { name: r.name, pid: r.pid, hostPid: process.pid, surface: s ? { width: s.width, height: s.height, transport: s.transport } : null };
-        },
-        screenshot: async ({ path }) => {
-          if (typeof path !== 'string' || !path.startsWith('/')) throw new ControlError('EINVAL', 'screenshot needs an absolute path');
-          return session.screenshot(path);
-        },
-        type: async ({ text }) => ({ keys: await session.typeText(String(text)) }),
-        key: async ({ chord }) => ({ keys: await session.sendChord(String(chord)) }),
         stop: async ({ force, timeoutMs }) => {
           r.ending = 'stop';
           const stopped = await session.stop(Boolean(force), timeoutMs);
@@ -281,6 +269,7 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
       { lifecycle: (p) => this.lifecycle(r, p) },
     );
   }
+
 
   private detachSession(r: RunningVm): void {
     r.control?.close();

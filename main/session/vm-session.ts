@@ -10,7 +10,7 @@ import type { DbusDisplay } from '../display/dbus-display.js';
 import { DisplayConnection } from '../display/display-connection.js';
 import { encodePng, surfaceToRgb } from '../display/screenshot.js';
 import { parseChord, sendStrokes, textToStrokes, type KeyStroke } from '../input/text-keys.js';
-import { startControlServer, ControlError, type ControlServer } from './control-server.js';
+import { startControlServer, ControlError, type ControlHandlers, type ControlServer, type ExtraControlHandlers } from './control-server.js';
 import { runLifecycleOp } from './lifecycle.js';
 
 export interface ExitInfo {
@@ -136,8 +136,11 @@ export class VmSession extends EventEmitter<VmSessionEvents> {
     return Promise.race([gone, timeout]);
   }
 
-  /** Serves kju.sock so that CLI commands reach this session. */
-  async hostControlSocket(): Promise<void> {
+  /**
+   * Serves kju.sock so that CLI commands reach this session. A host that tracks more (the session
+   * manager: why a VM stopped, lifecycle through its own bookkeeping) overrides single handlers.
+   */
+  async hostControlSocket(overrides: Partial<ControlHandlers> = {}, extra: ExtraControlHandlers = { lifecycle: (p) => runLifecycleOp(this.qmp, p) }): Promise<ControlServer> {
     this.control = await startControlServer(join(this.runtimeDir, 'kju.sock'), {
       status: async () => {
         const d = this.primary ? await this.primary.catch(() => null) : null;
@@ -151,7 +154,9 @@ export class VmSession extends EventEmitter<VmSessionEvents> {
       type: async ({ text }) => ({ keys: await this.typeText(String(text)) }),
       key: async ({ chord }) => ({ keys: await this.sendChord(String(chord)) }),
       stop: async ({ force, timeoutMs }) => ({ stopped: await this.stop(Boolean(force), timeoutMs) }),
-    }, { lifecycle: (p) => runLifecycleOp(this.qmp, p) });
+      ...overrides,
+    }, extra);
+    return this.control;
   }
 
   /** Resolves once every kju.sock request received so far has been answered (before exiting). */
