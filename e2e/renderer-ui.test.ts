@@ -2,18 +2,17 @@
 // the library lists and updates VMs; the VM view sends the right InputMessages for real key events.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { extname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium, serveDir } from './helpers/chromium.js';
 import type { InputMessage, VmSummary } from '../common/contract.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
-const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.map': 'application/json' };
 
 interface UiProbe {
   calls: Array<{ method: string; args: unknown }>;
@@ -38,20 +37,8 @@ before(async () => {
   const csp = readFileSync(join(root, 'renderer/index.html'), 'utf8').match(/http-equiv="Content-Security-Policy" content="([^"]+)"/)?.[1];
   assert.ok(csp, 'index.html carries a CSP');
   writeFileSync(join(dir, 'index.html'), `<!doctype html><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="${csp}"><link rel="stylesheet" href="ui.css"><div id="root"></div><script type="module" src="ui.js"></script>`);
-  server = createServer((req, res) => {
-    const name = (req.url ?? '/').split('?')[0].replace(/^\/+/, '') || 'index.html';
-    try {
-      const body = readFileSync(join(dir, name.replace(/\.\./g, '')));
-      res.writeHead(200, { 'content-type': TYPES[extname(name)] ?? 'application/octet-stream' });
-      res.end(body);
-    } catch {
-      res.writeHead(404).end();
-    }
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const addr = server.address();
-  base = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/`;
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  ({ server, base } = await serveDir(dir));
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 900, height: 640 } });
   page.on('pageerror', (e) => console.error('page error:', e.message));
   page.on('console', (m) => { if (m.type() === 'error' && !m.text().includes('404')) console.error('console:', m.text()); });

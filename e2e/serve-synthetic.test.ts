@@ -17,9 +17,9 @@ import type { DisplaySource } from '../main/display/display-source.js';
 import { SyntheticDisplay } from '../main/display/synthetic-display.js';
 import type { ServeBackend } from '../main/serve/serve-backend.js';
 import { startServe, type ServeHandle } from '../main/serve/serve.js';
+import { launchChromium } from './helpers/chromium.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const vm: VmSummary = { id: 'vm1', name: 'Synthetic', state: 'running', display: 'dbus', memoryMiB: 128, cpus: 1 };
 
 let site: string;
@@ -78,7 +78,7 @@ before(async () => {
   await build({ entryPoints: [join(root, 'e2e/serve-viewer-page.ts')], bundle: true, format: 'esm', platform: 'browser', target: 'chrome120', outfile: join(site, 'index.js'), logLevel: 'warning' });
   writeFileSync(join(site, 'index.html'), '<!doctype html><meta charset="utf-8"><title>loading</title><script type="module" src="index.js"></script>');
   serve = await startServe({ backend, staticDir: site, log: (l) => log.push(l) });
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 });
 
 after(async () => {

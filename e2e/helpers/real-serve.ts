@@ -29,8 +29,8 @@ declare global {
 }
 
 export const root = fileURLToPath(new URL('../..', import.meta.url));
-export const CHROMIUM = '/usr/bin/chromium';
-export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+export { CHROMIUM, CHROMIUM_ARGS } from './chromium.js';
+import { CHROMIUM, CHROMIUM_ARGS } from './chromium.js';
 export const RENDERER_DIR = join(root, 'app/out/renderer');
 export const VM_ID = 'demo';
 
