@@ -113,3 +113,95 @@ export async function runKju(rig: Rig, workload: Workload, o: RunOpts): Promise<
     await stopWorkload();
   }
 }
+
+/**
+ * The Node side of the Electron zero-copy window (kju-map-shared): the serving child's own
+ * display, share server + client and rect-only FramePump with a prompt sink (serve-child.ts
+ * 'shared-open'); no serve viewer and no browser, so the browser figures are NaN ("–").
+ */
+export async function runShared(rig: Rig, workload: Workload, o: RunOpts): Promise<ScenarioResult> {
+  if (rig.device !== 'virtio-vga') throw new Error('kju-map-shared needs a virtio-vga rig');
+  const notes: string[] = [];
+  const stopWorkload = await startWorkload(rig.guest.serial, workload);
+  try {
+    const opened = await rig.serving.sharedOpen();
+    let closed = false;
+    try {
+      if (opened.transport !== 'map') notes.push(`transport is ${opened.transport}, expected map`);
+      await sleep(o.warmupMs);
+      const meter = meterFor({ nodePid: rig.serving.pid, qemuPid: rig.guest.qemu.pid });
+      const guestA = workload === 'fullscreen' ? await framesWritten(rig.guest.serial) : 0;
+      const markA = await rig.serving.mark();
+      const a = meter.snapshot();
+      await sleep(o.durationMs);
+      const b = meter.snapshot();
+      const markB = await rig.serving.mark();
+      const guestB = workload === 'fullscreen' ? await framesWritten(rig.guest.serial) : 0;
+      if (!markA.open || !markB.open) throw new Error('the shared display closed in the window');
+      if (markB.transport !== 'map') notes.push(`transport is ${markB.transport} (${markB.transportNote ?? 'no reason given'}), expected map`);
+      const delivered = Math.max(0, markB.framesSent - markA.framesSent);
+      const fig = cpuFigures(a, b, delivered);
+      const seconds = fig.seconds;
+      const none = NaN; // no browser in this path
+      fig.cpu = { ...fig.cpu, renderer: none, gpu: none, browserNet: none, other: none };
+      fig.cpuPct = { ...fig.cpuPct, browser: none };
+      fig.cpuMsPerFrame = { ...fig.cpuMsPerFrame, browser: none };
+      const sa = markA.stats!;
+      const sb = markB.stats!;
+      const emitted = sb.updates - sa.updates;
+      const guestFrames = guestB - guestA;
+      const shA = markA.share!;
+      const shB = markB.share!;
+      const withPixels = shB.framesWithPixels - shA.framesWithPixels;
+      if (withPixels) notes.push(`${withPixels} packets carried pixels in the window (the share client did not hold the surface)`);
+      const clientBytes = shB.clientBytes - shA.clientBytes;
+      const fds = shB.fds - shA.fds;
+      closed = true;
+      const end = await rig.serving.sharedClose();
+      if (!end.viewMatches) notes.push("the share client's view and the display's pixels differ at close");
+      return {
+        path: 'kju-map-shared',
+        workload,
+        resolution: `${rig.fb.width}x${rig.fb.height}`,
+        ...fig,
+        guestFramesPerSec: workload === 'fullscreen' ? guestFrames / seconds : undefined,
+        nodeMsPerGuestFrame: workload === 'fullscreen' ? ratio(fig.cpu.node * 1000, guestFrames) : undefined,
+        emittedPerSec: emitted / seconds,
+        scanoutsPerSec: (sb.scanouts - sa.scanouts) / seconds,
+        batchesPerSec: (sb.batches - sa.batches) / seconds,
+        deliveredPerSec: delivered / seconds,
+        mergedPct: emitted ? Math.max(0, (1 - delivered / emitted) * 100) : 0,
+        copiedBytesPerFrame: ratio(sb.copiedBytes - sa.copiedBytes, delivered),
+        packetBytesPerFrame: ratio(markB.bytesSent - markA.bytesSent, delivered),
+        inlineBytesPerSec: (sb.inlineBytes - sa.inlineBytes) / seconds,
+        share: { clientBytes, fds, framesWithPixels: withPixels, viewMatches: end.viewMatches },
+        notes,
+      };
+    } finally {
+      if (!closed) await rig.serving.sharedClose().catch(() => undefined);
+    }
+  } finally {
+    await stopWorkload();
+  }
+}
+
+/**
+ * A throw-away kju window (not measured) so that the serving child's one-time start-up — module
+ * loading, JIT of the serve/WebSocket/FramePump/encode paths, the first D-Bus listener — is not
+ * charged to the rig's first measured scenario: Chromium on the bench page with the typing
+ * workload for `ms` after the first frame, then closed.
+ */
+export async function warmUp(rig: Rig, ms: number): Promise<void> {
+  const stopWorkload = await startWorkload(rig.guest.serial, 'typing');
+  try {
+    const page = await openChromium(`${rig.serving.url}&vm=bench`, rig.log);
+    try {
+      await page.waitFor('the first frame in the page (warm-up)', (r) => (r as KjuReport).total > 0 || (r as KjuReport).errors?.length > 0, 30_000);
+      await sleep(ms);
+    } finally {
+      await page.close();
+    }
+  } finally {
+    await stopWorkload();
+  }
+}

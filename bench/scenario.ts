@@ -1,11 +1,13 @@
 // What one measured scenario produces, whichever path it ran through.
 import type { Workload } from './workloads.js';
 
-export type PathName = 'kju-map' | 'kju-copy' | 'novnc' | 'none';
+export type PathName = 'kju-map' | 'kju-copy' | 'kju-map-shared' | 'novnc' | 'none';
 
 export const PATH_NOTES: Record<PathName, string> = {
   'kju-map': 'virtio-vga, D-Bus listener with ScanoutMap (memfd) → kju serve → WebSocket → renderer Viewer (WebGL2)',
   'kju-copy': '-vga std (bochs-drm), D-Bus listener with inline Update pixels → kju serve → WebSocket → renderer Viewer',
+  'kju-map-shared':
+    'virtio-vga, Node side only of the Electron zero-copy window (page side needs Electron): D-Bus listener with ScanoutMap (memfd) → surface-share server → share client mapping the memfd in the same Node process → FramePump with rect-only frames → a sink that pulls again on setImmediate; no serve, no browser',
   novnc: 'virtio-vga, QEMU -vnc with its WebSocket listener → noVNC 1.7.0 RFB (default settings, view only)',
   none: 'virtio-vga, no viewer attached: QEMU CPU baseline for the same workload',
 };
@@ -44,6 +46,10 @@ export interface ScenarioResult {
   packetBytesPerFrame?: number;
   /** inline pixel bytes QEMU pushed through the D-Bus socket per second */
   inlineBytesPerSec?: number;
+  /** kju-map-shared: the share client's socket bytes (both ways) and fds over the window, packets built with pixels, view == display bytes at the end */
+  share?: { clientBytes: number; fds: number; framesWithPixels: number; viewMatches: boolean };
+  /** Node CPU ms per full frame the guest wrote (fullscreen), where packets are not full frames */
+  nodeMsPerGuestFrame?: number;
   /** damage batch arrival on the Node thread → end of its texture upload in the page */
   latency?: { samples: number; medianMs: number; p99Ms: number; clockErrorMs: number; unsentAtEnd: number };
   /** in-page packet arrival → upload end, median ms */

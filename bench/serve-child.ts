@@ -3,14 +3,27 @@
 // worker, `kju serve` with the bench page, and the TimedSource that stamps damage arrival. The
 // orchestrator (bench/run.ts) drives it over the IPC channel (serving-protocol.ts) only outside
 // measured windows or at their edges. Started by bench/serving.ts; `--cpu-prof` applies here.
+//
+// 'shared' (kju-map-shared): the Node side of the Electron zero-copy window, without serve or a
+// browser. A DbusDisplay of its own, a SurfaceShareServer with one ticket, a SurfaceShareClient in
+// this same process mapping the memfd (what the VM window's preload does), and a FramePump whose
+// frames carry rects only once the client holds the surface (as main/electron/display-utility.ts
+// wires it); its sink pulls again on setImmediate after each frame, like a renderer that pulls
+// right after its upload. Nothing reads pixels per frame on this side.
 import type { DbusDisplay } from '../main/display/dbus-display.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DisplayConnection } from '../main/display/display-connection.js';
+import { FramePump } from '../main/display/frame-pump.js';
+import { SurfaceShareClient } from '../main/display/surface-share-client.js';
+import { SurfaceShareServer } from '../main/display/surface-share.js';
 import type { DisplaySource } from '../main/display/display-source.js';
 import { patternFor, SyntheticDisplay } from '../main/display/synthetic-display.js';
 import { QmpClient } from '../main/qmp/qmp-client.js';
 import type { ServeBackend } from '../main/serve/serve-backend.js';
 import { startServe, type ServeHandle } from '../main/serve/serve.js';
-import type { ChildMessage, ChildRequest, ExitReply, MarkReply, RecordsReply, StartReply } from './serving-protocol.js';
+import type { ChildMessage, ChildRequest, ExitReply, MarkReply, RecordsReply, SharedCloseReply, SharedOpenReply, StartReply } from './serving-protocol.js';
 import { nodeWall, TimedSource } from './timed-source.js';
 import { wallOffset } from './wire.js';
 
@@ -23,6 +36,18 @@ let conn: DisplayConnection | null = null;
 let synthetic: SyntheticDisplay | null = null;
 let current: TimedSource | null = null;
 const sources: TimedSource[] = [];
+let openConsole: (() => Promise<DbusDisplay>) | null = null;
+
+interface Shared {
+  display: DbusDisplay;
+  server: SurfaceShareServer;
+  client: SurfaceShareClient;
+  pump: FramePump;
+  dir: string;
+  /** frames the pump built with pixels (before the client held the surface) */
+  withPixels: number;
+}
+let shared: Shared | null = null;
 
 const clock = () => wallOffset(nodeWall, Date.now);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -54,11 +79,12 @@ async function start(r: Extract<ChildRequest, { op: 'start' }>): Promise<StartRe
     const [consoleId] = await conn.graphicConsoles();
     if (consoleId === undefined) throw new Error('the guest has no graphic console');
     const c = conn;
-    backend = backendFor(async () => {
+    openConsole = async () => {
       const d = await c.openDisplay(consoleId);
       await d.waitForSurface(30_000);
       return d;
-    });
+    };
+    backend = backendFor(openConsole);
   } else if (r.mode === 'synthetic') {
     const s = (synthetic = new SyntheticDisplay({ width: 1024, height: 768 }));
     backend = backendFor(async () => s);
@@ -72,6 +98,21 @@ async function start(r: Extract<ChildRequest, { op: 'start' }>): Promise<StartRe
 }
 
 function mark(): MarkReply {
+  if (shared) {
+    const { display: d, pump, client } = shared;
+    const p = pump.stats();
+    return {
+      open: !d.closed,
+      records: 0,
+      stats: d.stats(),
+      transport: d.surface?.transport,
+      transportNote: d.transportNote,
+      framesSent: p.framesSent,
+      bytesSent: p.bytesSent,
+      clock: clock(),
+      share: { clientBytes: client.bytesReceived + client.bytesSent, fds: client.fdsReceived, framesWithPixels: shared.withPixels },
+    };
+  }
   const src = current;
   src?.settle();
   const v = serve?.viewers()[0];
@@ -86,6 +127,83 @@ function mark(): MarkReply {
     bytesSent: v?.bytesSent ?? 0,
     clock: clock(),
   };
+}
+
+async function sharedOpen(): Promise<SharedOpenReply> {
+  if (shared) throw new Error('the shared pump is already open');
+  if (!openConsole) throw new Error('not in guest mode');
+  const display = await openConsole();
+  const dir = mkdtempSync(join(tmpdir(), 'kju-bench-share-'));
+  let server: SurfaceShareServer | undefined;
+  let client: SurfaceShareClient | undefined;
+  try {
+    server = SurfaceShareServer.listen(display, join(dir, 'share.sock'), { log });
+    const ticket = server.admit();
+    const held = new Promise<number>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error('the share client did not hold the surface within 10 s')), 10_000);
+      ticket.once('held', (id) => {
+        clearTimeout(t);
+        resolve(id);
+      });
+    });
+    client = new SurfaceShareClient(join(dir, 'share.sock'), ticket.token);
+    client.on('error', (e) => log(`share client: ${e.message}`));
+    const heldId = await held;
+    const sh: Shared = { display, server, client, dir, withPixels: 0, pump: null as unknown as FramePump };
+    // As the display utility wires it: pixels only for a surface the client does not hold.
+    const pump = new FramePump(
+      display,
+      {
+        message: () => {},
+        // A prompt viewer: pull again as soon as this frame is "uploaded" (nothing to upload here).
+        frame: () => setImmediate(() => pump.pull()),
+      },
+      {
+        modifiers: display.modifiers,
+        withPixels: (s) => {
+          const px = !(s.transport === 'map' && ticket.holds(s.id));
+          if (px) sh.withPixels++;
+          return px;
+        },
+      },
+    );
+    ticket.on('lost', () => pump.refresh());
+    sh.pump = pump;
+    shared = sh;
+    pump.start();
+    pump.pull();
+    return { surfaceId: heldId, transport: display.surface?.transport, width: display.surface?.width ?? 0, height: display.surface?.height ?? 0 };
+  } catch (e) {
+    client?.close();
+    server?.close();
+    display.close();
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+function sharedClose(): SharedCloseReply {
+  const sh = shared;
+  if (!sh) throw new Error('no shared pump open');
+  shared = null;
+  const s = sh.display.surface;
+  const view = s ? sh.client.view(s.id) : undefined;
+  // Two mappings of one memfd: the client's view and the display's own pixels show the same bytes.
+  const viewMatches = !!(s && view && view.byteLength === s.pixels.byteLength && Buffer.compare(view, s.pixels) === 0);
+  const reply: SharedCloseReply = {
+    viewMatches,
+    clientBytes: sh.client.bytesReceived + sh.client.bytesSent,
+    fds: sh.client.fdsReceived,
+    shareStats: sh.server.stats(),
+    framesWithPixels: sh.withPixels,
+    pump: sh.pump.stats(),
+  };
+  sh.pump.dispose();
+  sh.client.close();
+  sh.server.close();
+  sh.display.close();
+  rmSync(sh.dir, { recursive: true, force: true });
+  return reply;
 }
 
 function records(from: number, to: number): RecordsReply {
@@ -117,6 +235,7 @@ async function exit(): Promise<ExitReply> {
   }
   const bytesSentTotal = serve?.viewers().reduce((a, v) => a + v.bytesSent, 0) ?? 0;
   const updatesTotal = sources.reduce((a, s) => a + ((s.inner as Partial<DbusDisplay>).stats?.().updates ?? 0), 0);
+  if (shared) sharedClose();
   await serve?.close().catch(() => undefined);
   conn?.close('bench done');
   qmp?.close();
@@ -134,6 +253,10 @@ async function handle(r: ChildRequest): Promise<unknown> {
       return records(r.from, r.to);
     case 'paint':
       return paint(r.durationMs, r.rate);
+    case 'shared-open':
+      return sharedOpen();
+    case 'shared-close':
+      return sharedClose();
     case 'exit':
       return exit();
   }

@@ -2,6 +2,8 @@
 // (bench/serve-child.ts) over the child_process IPC channel. Only exchanged outside measured
 // windows or at their edges, so the child's CPU is kju's display work and little else.
 import type { DisplayStats } from '../main/display/dbus-display.js';
+import type { FramePumpStats } from '../main/display/frame-pump.js';
+import type { SurfaceShareStats } from '../main/display/surface-share.js';
 
 export type ChildRequest =
   /** attach to a running QEMU over a QMP socket of its own, open its first graphic console and serve it */
@@ -16,6 +18,13 @@ export type ChildRequest =
   | { op: 'records'; from: number; to: number }
   /** synthetic mode: paint one 256×256 rect at a time, `rate` per second, for `durationMs` */
   | { op: 'paint'; durationMs: number; rate: number }
+  /**
+   * guest mode, no serve viewer: open a display of its own with a surface-share server, a share
+   * client mapping the memfd in this process, and a rect-only FramePump with a prompt sink
+   * (kju-map-shared); mark() reports that pump until 'shared-close'
+   */
+  | { op: 'shared-open' }
+  | { op: 'shared-close' }
   /** close everything and exit (writes --cpu-prof profiles) */
   | { op: 'exit' };
 
@@ -37,6 +46,26 @@ export interface MarkReply {
   bytesSent: number;
   /** this process's wall clock − the system clock, ms (wire.ts wallOffset) */
   clock: number;
+  /** while the shared pump is open: its share client's socket bytes (both ways) and fds so far, frames built with pixels */
+  share?: { clientBytes: number; fds: number; framesWithPixels: number };
+}
+
+export interface SharedOpenReply {
+  /** the surface the share client holds (mapped and acknowledged) */
+  surfaceId: number;
+  transport?: string;
+  width: number;
+  height: number;
+}
+
+export interface SharedCloseReply {
+  /** the client's mapping and the display's pixels hold the same bytes at close */
+  viewMatches: boolean;
+  clientBytes: number;
+  fds: number;
+  shareStats: SurfaceShareStats;
+  framesWithPixels: number;
+  pump: FramePumpStats;
 }
 
 export interface RecordsReply {

@@ -2,7 +2,7 @@
 // IPC, and a clean exit (which is when --cpu-prof writes its profile). Node event loop.
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { ChildMessage, ChildRequest, ExitReply, MarkReply, RecordsReply, StartReply } from './serving-protocol.js';
+import type { ChildMessage, ChildRequest, ExitReply, MarkReply, RecordsReply, SharedCloseReply, SharedOpenReply, StartReply } from './serving-protocol.js';
 
 export interface ServingChild {
   pid: number;
@@ -10,6 +10,8 @@ export interface ServingChild {
   mark(): Promise<MarkReply>;
   records(from: number, to: number): Promise<RecordsReply>;
   paint(durationMs: number, rate: number): Promise<number>;
+  sharedOpen(): Promise<SharedOpenReply>;
+  sharedClose(): Promise<SharedCloseReply>;
   /** asks the child to close and exit; kills it if it does not within 10 s */
   close(): Promise<ExitReply | undefined>;
 }
@@ -60,6 +62,8 @@ export async function startServing(start: Extract<ChildRequest, { op: 'start' }>
       mark: () => request<MarkReply>({ op: 'mark' }),
       records: (from, to) => request<RecordsReply>({ op: 'records', from, to }),
       paint: (durationMs, rate) => request<number>({ op: 'paint', durationMs, rate }),
+      sharedOpen: () => request<SharedOpenReply>({ op: 'shared-open' }),
+      sharedClose: () => request<SharedCloseReply>({ op: 'shared-close' }),
       close: () =>
         (closing ??= (async () => {
           if (gone) return undefined;
