@@ -146,17 +146,28 @@ function addDamage(x: number, y: number, w: number, h: number): void {
   scheduleFlush();
 }
 
+/**
+ * At most one damage batch per 8 ms (virtio-gpu sends ~1000 small UpdateMap/s while the guest
+ * redraws: one batch each cost the owner thread more than the pixels). The first update after a
+ * quiet spell still goes out at once, so an idle-then-typing screen gains no latency.
+ */
+const MIN_BATCH_INTERVAL_MS = 8;
+let lastFlushAt = -Infinity;
+
 function scheduleFlush(): void {
   if (flushScheduled || batchInFlight || damage.isEmpty) return;
   flushScheduled = true;
-  // After this turn's I/O: everything QEMU sent in one read is merged into one batch.
-  setImmediate(flush);
+  const wait = lastFlushAt + MIN_BATCH_INTERVAL_MS - performance.now();
+  // Otherwise after this turn's I/O: everything QEMU sent in one read is merged into one batch.
+  if (wait > 0) setTimeout(flush, wait);
+  else setImmediate(flush);
 }
 
 function flush(): void {
   flushScheduled = false;
   const cur = surfaces.current;
   if (batchInFlight || damage.isEmpty || !cur || closed) return;
+  lastFlushAt = performance.now();
   const taken = damage.take();
   const rects = new Uint32Array(taken.length * 4);
   taken.forEach((r, i) => rects.set([r.x, r.y, r.w, r.h], i * 4));
