@@ -5,6 +5,7 @@
 import { openChromium, type PageReport } from './browser.js';
 import { cpuFigures, meterFor, sleep } from './measure.js';
 import type { Rig } from './rig.js';
+import type { MarkReply } from './serving-protocol.js';
 import type { ScenarioResult } from './scenario.js';
 import { median, percentile, ratio } from './stats.js';
 import { framesWritten, startWorkload, type Workload } from './workloads.js';
@@ -84,23 +85,13 @@ export async function runKju(rig: Rig, workload: Workload, o: RunOpts): Promise<
       for (const [seq, [arr, up]] of frames) if (seq > sentA && seq <= sentB) pageUpload.push(up - arr);
       const pageErrors = (page.reports as KjuReport[]).flatMap((r) => r.errors ?? []);
       if (pageErrors.length) notes.push(`page errors: ${pageErrors.slice(0, 3).join('; ')}`);
-      const sa = markA.stats!;
-      const sb = markB.stats!;
-      const emitted = sb.updates - sa.updates;
       return {
         path,
         workload,
         resolution: `${rig.fb.width}x${rig.fb.height}`,
         ...fig,
         guestFramesPerSec: workload === 'fullscreen' ? (guestB - guestA) / seconds : undefined,
-        emittedPerSec: emitted / seconds,
-        scanoutsPerSec: (sb.scanouts - sa.scanouts) / seconds,
-        batchesPerSec: (sb.batches - sa.batches) / seconds,
-        deliveredPerSec: delivered / seconds,
-        mergedPct: emitted ? Math.max(0, (1 - delivered / emitted) * 100) : 0,
-        copiedBytesPerFrame: ratio(sb.copiedBytes - sa.copiedBytes, delivered),
-        packetBytesPerFrame: ratio(markB.bytesSent - markA.bytesSent, delivered),
-        inlineBytesPerSec: (sb.inlineBytes - sa.inlineBytes) / seconds,
+        ...displayRates(markA, markB, delivered, seconds),
         // clock error: each end calibrates against Date.now() edges (wire.ts), µs each, plus drift
         latency: { samples: lat.length, medianMs: median(lat), p99Ms: percentile(lat, 99), clockErrorMs: Math.max(0.01, drift), unsentAtEnd: unsent },
         pageUploadMedianMs: median(pageUpload),
@@ -146,9 +137,6 @@ export async function runShared(rig: Rig, workload: Workload, o: RunOpts): Promi
       fig.cpu = { ...fig.cpu, renderer: none, gpu: none, browserNet: none, other: none };
       fig.cpuPct = { ...fig.cpuPct, browser: none };
       fig.cpuMsPerFrame = { ...fig.cpuMsPerFrame, browser: none };
-      const sa = markA.stats!;
-      const sb = markB.stats!;
-      const emitted = sb.updates - sa.updates;
       const guestFrames = guestB - guestA;
       const shA = markA.share!;
       const shB = markB.share!;
@@ -166,14 +154,7 @@ export async function runShared(rig: Rig, workload: Workload, o: RunOpts): Promi
         ...fig,
         guestFramesPerSec: workload === 'fullscreen' ? guestFrames / seconds : undefined,
         nodeMsPerGuestFrame: workload === 'fullscreen' ? ratio(fig.cpu.node * 1000, guestFrames) : undefined,
-        emittedPerSec: emitted / seconds,
-        scanoutsPerSec: (sb.scanouts - sa.scanouts) / seconds,
-        batchesPerSec: (sb.batches - sa.batches) / seconds,
-        deliveredPerSec: delivered / seconds,
-        mergedPct: emitted ? Math.max(0, (1 - delivered / emitted) * 100) : 0,
-        copiedBytesPerFrame: ratio(sb.copiedBytes - sa.copiedBytes, delivered),
-        packetBytesPerFrame: ratio(markB.bytesSent - markA.bytesSent, delivered),
-        inlineBytesPerSec: (sb.inlineBytes - sa.inlineBytes) / seconds,
+        ...displayRates(markA, markB, delivered, seconds),
         share: { clientBytes, fds, framesWithPixels: withPixels, viewMatches: end.viewMatches },
         notes,
       };
@@ -204,4 +185,21 @@ export async function warmUp(rig: Rig, ms: number): Promise<void> {
   } finally {
     await stopWorkload();
   }
+}
+
+/** What the listener worker and the frame pump did between two marks, per second or per delivered frame. */
+function displayRates(markA: MarkReply, markB: MarkReply, delivered: number, seconds: number) {
+  const sa = markA.stats!;
+  const sb = markB.stats!;
+  const emitted = sb.updates - sa.updates;
+  return {
+    emittedPerSec: emitted / seconds,
+    scanoutsPerSec: (sb.scanouts - sa.scanouts) / seconds,
+    batchesPerSec: (sb.batches - sa.batches) / seconds,
+    deliveredPerSec: delivered / seconds,
+    mergedPct: emitted ? Math.max(0, (1 - delivered / emitted) * 100) : 0,
+    copiedBytesPerFrame: ratio(sb.copiedBytes - sa.copiedBytes, delivered),
+    packetBytesPerFrame: ratio(markB.bytesSent - markA.bytesSent, delivered),
+    inlineBytesPerSec: (sb.inlineBytes - sa.inlineBytes) / seconds,
+  };
 }
