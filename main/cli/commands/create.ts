@@ -3,7 +3,7 @@ import { CliError } from '../cli-error.js';
 import { DISK_BUSES, DISPLAYS, FIRMWARES, MACHINES, NICS } from '../../library/bundle-config.js';
 import { PRESET_DEFAULTS, presetFromName } from '../../library/presets.js';
 import { EXISTING_DISK_MODES, createVm } from '../../library/vm-create.js';
-import { memoryMiB, oneOf, parseCommandArgs, positiveInt, printJson, USAGE_EXIT, withLibrary } from './library-cli.js';
+import { HARDWARE_OPTIONS, hardwareValues, oneOf, parseCommandArgs, printJson, USAGE_EXIT, withLibrary } from './library-cli.js';
 
 const USAGE = `usage: kju create <name> [options]
 
@@ -27,26 +27,14 @@ const USAGE = `usage: kju create <name> [options]
   --json            print the new VM's config as JSON`;
 
 const OPTIONS = {
+  ...HARDWARE_OPTIONS,
   preset: { type: 'string' },
-  memory: { type: 'string' },
-  cpus: { type: 'string' },
   'disk-size': { type: 'string' },
   'no-disk': { type: 'boolean' },
   disk: { type: 'string' },
   'disk-mode': { type: 'string' },
-  iso: { type: 'string' },
-  display: { type: 'string' },
-  nic: { type: 'string' },
-  machine: { type: 'string' },
   firmware: { type: 'string' },
   bus: { type: 'string' },
-  tablet: { type: 'boolean' },
-  'no-tablet': { type: 'boolean' },
-  kernel: { type: 'string' },
-  initrd: { type: 'string' },
-  append: { type: 'string' },
-  notes: { type: 'string' },
-  json: { type: 'boolean' },
 } as const;
 
 export async function run(args: string[]): Promise<number> {
@@ -63,21 +51,12 @@ export async function run(args: string[]): Promise<number> {
     const vm = await createVm(library, {
       name: positionals[0],
       preset,
-      memoryMiB: memoryMiB(v.memory),
-      cpus: positiveInt('cpus', v.cpus),
-      display: oneOf('display', v.display, DISPLAYS),
-      nic: oneOf('nic', v.nic, NICS),
-      machine: oneOf('machine', v.machine, MACHINES),
+      ...hardwareValues(v),
       firmware: oneOf('firmware', v.firmware, FIRMWARES),
       diskBus: oneOf('bus', v.bus, DISK_BUSES),
-      tablet: v.tablet ? true : v['no-tablet'] ? false : undefined,
       diskSize: v['no-disk'] ? null : v['disk-size'],
       existingDisk: v.disk ? { path: v.disk, mode: diskMode } : undefined,
       iso: v.iso,
-      kernel: v.kernel,
-      initrd: v.initrd,
-      append: v.append,
-      notes: v.notes,
       onProgress: showProgress ? (p) => process.stderr.write(`\rcopying disk: ${p.toFixed(0)}%`) : undefined,
     });
     if (showProgress && v.disk && diskMode === 'copy') process.stderr.write('\n');

@@ -4,6 +4,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { CliError } from '../cli-error.js';
 import { LibraryError } from '../../library/library-error.js';
 import { Library } from '../../library/library.js';
+import { DISPLAYS, MACHINES, NICS } from '../../library/bundle-config.js';
 
 export const USAGE_EXIT = 2;
 
@@ -47,4 +48,51 @@ export function positiveInt(option: string, value: string | undefined): number |
 
 export function printJson(value: unknown): void {
   console.log(JSON.stringify(value, null, 2));
+}
+
+/** Hardware options that `kju create` and `kju edit` both take (plus --json). */
+export const HARDWARE_OPTIONS = {
+  memory: { type: 'string' },
+  cpus: { type: 'string' },
+  iso: { type: 'string' },
+  display: { type: 'string' },
+  nic: { type: 'string' },
+  machine: { type: 'string' },
+  tablet: { type: 'boolean' },
+  'no-tablet': { type: 'boolean' },
+  kernel: { type: 'string' },
+  initrd: { type: 'string' },
+  append: { type: 'string' },
+  notes: { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
+
+export interface HardwareArgs {
+  memory?: string;
+  cpus?: string;
+  display?: string;
+  nic?: string;
+  machine?: string;
+  tablet?: boolean;
+  'no-tablet'?: boolean;
+  kernel?: string;
+  initrd?: string;
+  append?: string;
+  notes?: string;
+}
+
+/** The checked values of HARDWARE_OPTIONS (undefined where not given); --iso is the caller's. */
+export function hardwareValues(v: HardwareArgs) {
+  return {
+    memoryMiB: memoryMiB(v.memory),
+    cpus: positiveInt('cpus', v.cpus),
+    display: oneOf('display', v.display, DISPLAYS),
+    nic: oneOf('nic', v.nic, NICS),
+    machine: oneOf('machine', v.machine, MACHINES),
+    tablet: v.tablet ? true : v['no-tablet'] ? false : undefined,
+    kernel: v.kernel,
+    initrd: v.initrd,
+    append: v.append,
+    notes: v.notes,
+  };
 }
