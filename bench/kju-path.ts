@@ -45,13 +45,7 @@ export async function runKju(rig: Rig, workload: Workload, o: RunOpts): Promise<
       await sleep(o.warmupMs);
       const meter = meterFor({ nodePid: rig.serving.pid, qemuPid: rig.guest.qemu.pid, browserRoot: page.pid });
 
-      const guestA = workload === 'fullscreen' ? await framesWritten(rig.guest.serial) : 0;
-      const markA = await rig.serving.mark();
-      const a = meter.snapshot();
-      await sleep(o.durationMs);
-      const b = meter.snapshot();
-      const markB = await rig.serving.mark();
-      const guestB = workload === 'fullscreen' ? await framesWritten(rig.guest.serial) : 0;
+      const { guestA, guestB, markA, markB, a, b } = await measureWindow(rig, meter, workload, o.durationMs);
       // Let packets carrying the window's last damage land, then wait for a report sent after that.
       await sleep(300);
       await page.nextReport();
@@ -121,13 +115,7 @@ export async function runShared(rig: Rig, workload: Workload, o: RunOpts): Promi
       if (opened.transport !== 'map') notes.push(`transport is ${opened.transport}, expected map`);
       await sleep(o.warmupMs);
       const meter = meterFor({ nodePid: rig.serving.pid, qemuPid: rig.guest.qemu.pid });
-      const guestA = workload === 'fullscreen' ? await framesWritten(rig.guest.serial) : 0;
-      const markA = await rig.serving.mark();
-      const a = meter.snapshot();
-      await sleep(o.durationMs);
-      const b = meter.snapshot();
-      const markB = await rig.serving.mark();
-      const guestB = workload === 'fullscreen' ? await framesWritten(rig.guest.serial) : 0;
+      const { guestA, guestB, markA, markB, a, b } = await measureWindow(rig, meter, workload, o.durationMs);
       if (!markA.open || !markB.open) throw new Error('the shared display closed in the window');
       if (markB.transport !== 'map') notes.push(`transport is ${markB.transport} (${markB.transportNote ?? 'no reason given'}), expected map`);
       const delivered = Math.max(0, markB.framesSent - markA.framesSent);
@@ -202,4 +190,16 @@ function displayRates(markA: MarkReply, markB: MarkReply, delivered: number, sec
     packetBytesPerFrame: ratio(markB.bytesSent - markA.bytesSent, delivered),
     inlineBytesPerSec: (sb.inlineBytes - sa.inlineBytes) / seconds,
   };
+}
+
+/** The measured window: the guest's frame counter, the serving child's marks and CPU, at both edges. */
+async function measureWindow(rig: Rig, meter: ReturnType<typeof meterFor>, workload: Workload, durationMs: number) {
+  const guestA = workload === 'fullscreen' ? await framesWritten(rig.guest.serial) : 0;
+  const markA = await rig.serving.mark();
+  const a = meter.snapshot();
+  await sleep(durationMs);
+  const b = meter.snapshot();
+  const markB = await rig.serving.mark();
+  const guestB = workload === 'fullscreen' ? await framesWritten(rig.guest.serial) : 0;
+  return { guestA, guestB, markA, markB, a, b };
 }
