@@ -11,7 +11,6 @@ const require = createRequire(import.meta.url);
 const dbus = require('dbus-native') as {
   createConnection(opts: Record<string, unknown>): RawConnection;
   Variant: new (signature: string, value: unknown) => unknown;
-  variantValue(v: unknown): unknown;
   toPlain(v: unknown): unknown;
 };
 
@@ -77,8 +76,6 @@ export interface PeerConnectionEvents {
 }
 
 export const variant = (signature: string, value: unknown): unknown => new dbus.Variant(signature, value);
-/** The plain value inside a variant as dbus-native returns it. */
-export const variantValue = (v: unknown): unknown => dbus.variantValue(v);
 /** a{sv} as dbus-native returns it (either value shape) → a plain object of plain values */
 export function plainDict(v: unknown): Record<string, unknown> {
   const plain = dbus.toPlain(v);
@@ -122,10 +119,6 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
       console.error(`kju: ${opts.name}: error in a D-Bus handler:`, err);
     });
     this.raw.on('close', () => this.teardown(this.closedWith ?? new DbusClosedError(`${opts.name}: D-Bus connection closed`)));
-  }
-
-  get closed(): boolean {
-    return this.closedWith !== null && this.pending.size === 0 && this.raw.state === 'disconnected';
   }
 
   call(path: string, iface: string, member: string, opts: CallOptions = {}): Promise<unknown[]> {

@@ -115,6 +115,6 @@ export class SurfaceStore {
   }
 }
 
-export function inBounds(x: number, y: number, w: number, h: number, s: { width: number; height: number }): boolean {
+function inBounds(x: number, y: number, w: number, h: number, s: { width: number; height: number }): boolean {
   return Number.isInteger(x) && Number.isInteger(y) && x >= 0 && y >= 0 && w > 0 && h > 0 && x + w <= s.width && y + h <= s.height;
 }

@@ -3,7 +3,7 @@
 // else by attaching for the duration of the operation and detaching afterwards (QEMU keeps running).
 import { join } from 'node:path';
 import { attachQemu } from '../qemu/launch.js';
-import type { ControlApi, ControlMethod } from './control-protocol.js';
+import { CONTROL_METHODS, type ControlApi, type ControlMethod } from './control-protocol.js';
 import { callHost, NoHostError } from './control-client.js';
 import type { LocatedVm } from './vm-locator.js';
 import { VmSession } from './vm-session.js';
@@ -20,7 +20,7 @@ export async function withVm<T>(vm: LocatedVm, fn: (ops: VmOps, via: 'host' | 'a
   try {
     await callHost(sock, 'status', {}, 10_000);
     const viaHost = Object.fromEntries(
-      (['status', 'screenshot', 'type', 'key', 'stop'] as const).map((m) => [m, (p: never) => callHost(sock, m, p)]),
+      CONTROL_METHODS.map((m) => [m, (p: never) => callHost(sock, m, p)]),
     ) as unknown as VmOps;
     return await fn(viaHost, 'host');
   } catch (err) {
