@@ -3,7 +3,7 @@
 // Lives on the event loop of the thread that opened it (the Node main thread, or a utility process).
 import { EventEmitter } from 'node:events';
 import type { Worker } from 'node:worker_threads';
-import type { CursorShape, InputMessage, Rect } from '../../common/contract.js';
+import type { CursorShape, InputMessage } from '../../common/contract.js';
 import { socketpair, closeFd } from '../../native/index.js';
 import type { PeerConnection } from '../dbus/peer-connection.js';
 import { spawnWorker } from '../util/spawn-worker.js';
@@ -308,11 +308,7 @@ export class DbusDisplay extends EventEmitter<DisplaySourceEvents> implements Di
         return;
       }
       case 'damage': {
-        if (this.surface && m.surfaceId === this.surface.id) {
-          const rects: Rect[] = [];
-          for (let i = 0; i < m.rects.length; i += 4) rects.push({ x: m.rects[i], y: m.rects[i + 1], w: m.rects[i + 2], h: m.rects[i + 3] });
-          this.emit('damage', rects);
-        }
+        if (this.surface && m.surfaceId === this.surface.id) this.emit('damage', m.rects);
         this.post({ t: 'ack' });
         return;
       }

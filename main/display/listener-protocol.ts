@@ -1,7 +1,7 @@
 // Messages between a display's listener worker (which serves QEMU's org.qemu.Display1.Listener on
 // its own event loop) and the thread that owns the DbusDisplay. Same process: SharedArrayBuffer
 // views cross without copying.
-import type { CursorShape, SurfaceInfo } from '../../common/contract.js';
+import type { CursorShape, Rect, SurfaceInfo } from '../../common/contract.js';
 
 export interface ListenerWorkerData {
   /** our end of the listener socketpair; the worker takes ownership */
@@ -36,8 +36,8 @@ export type WorkerToOwner =
    * does on the next surface or on close).
    */
   | { t: 'surface'; surface: SurfaceInfo; pixels: Uint8Array; reason?: string; memfd?: { fd: number; offset: number } }
-  /** rects as flat [x, y, w, h, ...], all within the surface with that id */
-  | { t: 'damage'; surfaceId: number; rects: Uint32Array }
+  /** merged (at most 64) rects, all within the surface with that id */
+  | { t: 'damage'; surfaceId: number; rects: Rect[] }
   | { t: 'cursor'; cursor: CursorShape }
   | { t: 'mouse'; x: number; y: number; visible: boolean }
   | { t: 'disabled' }

@@ -2,7 +2,7 @@
 // QEMU calls the listener synchronously (GetAll with a 25 s timeout, ScanoutMap with a 1 s one),
 // so this lives on its own event loop that only ever does this. It drains the socket at QEMU's
 // pace whatever the owner does: damage is merged here and posted one batch at a time.
-import { parentPort, workerData, type TransferListItem } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import type { SurfaceInfo } from '../../common/contract.js';
 import { closeFd } from '../../native/index.js';
 import { PeerConnection, variant, type DbusMessage } from '../dbus/peer-connection.js';
@@ -23,7 +23,7 @@ let batchInFlight = false;
 let flushScheduled = false;
 let closed = false;
 
-const post = (m: WorkerToOwner, transfer?: TransferListItem[]) => port.postMessage(m, transfer);
+const post = (m: WorkerToOwner) => port.postMessage(m);
 
 const conn = new PeerConnection(data.fd, { name: `${data.name} listener`, ayView: true });
 post({ t: 'handshake-started' });
@@ -168,12 +168,9 @@ function flush(): void {
   const cur = surfaces.current;
   if (batchInFlight || damage.isEmpty || !cur || closed) return;
   lastFlushAt = performance.now();
-  const taken = damage.take();
-  const rects = new Uint32Array(taken.length * 4);
-  taken.forEach((r, i) => rects.set([r.x, r.y, r.w, r.h], i * 4));
   batchInFlight = true;
   stats[StatIndex.batches]++;
-  post({ t: 'damage', surfaceId: cur.info.id, rects }, [rects.buffer]);
+  post({ t: 'damage', surfaceId: cur.info.id, rects: damage.take() });
 }
 
 function shutdown(reason: string): void {
