@@ -17,9 +17,8 @@ if (list.status !== 0) {
   console.error(`setup: kju list failed: ${list.stderr.trim()}`);
   process.exit(1);
 }
-const vms = JSON.parse(list.stdout);
-const entries = Array.isArray(vms) ? vms : (vms.vms ?? []);
-if (entries.some((v) => String(v.name).toLowerCase() === 'demo')) {
+const vms = JSON.parse(list.stdout); // an array of VmSummary
+if (vms.some((v) => v.name.toLowerCase() === 'demo')) {
   console.log('setup: the library already has the Demo VM');
   process.exit(0);
 }
