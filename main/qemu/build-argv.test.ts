@@ -112,5 +112,5 @@ test('commas in names and paths are escaped for QEMU option parsing; extraArgs c
 });
 
 test('runtimePaths', () => {
-  assert.deepEqual(runtimePaths('/r'), { qmpSocket: '/r/qmp.sock', serialSocket: '/r/serial.sock', pidFile: '/r/qemu.pid', vmJson: '/r/vm.json' });
+  assert.deepEqual(runtimePaths('/r'), { qmpSocket: '/r/qmp.sock', serialSocket: '/r/serial.sock', pidFile: '/r/qemu.pid', vmJson: '/r/vm.json', controlSocket: '/r/kju.sock' });
 });

@@ -16,6 +16,8 @@ export interface RuntimePaths {
   serialSocket: string;
   pidFile: string;
   vmJson: string;
+  /** kju.sock: where the kju process hosting the VM takes CLI requests (main/session/control-server.ts) */
+  controlSocket: string;
 }
 
 export function runtimePaths(runtimeDir: string): RuntimePaths {
@@ -24,6 +26,7 @@ export function runtimePaths(runtimeDir: string): RuntimePaths {
     serialSocket: join(runtimeDir, 'serial.sock'),
     pidFile: join(runtimeDir, 'qemu.pid'),
     vmJson: join(runtimeDir, 'vm.json'),
+    controlSocket: join(runtimeDir, 'kju.sock'),
   };
 }
 

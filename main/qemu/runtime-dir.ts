@@ -23,6 +23,11 @@ export function runtimeBase(env: NodeJS.ProcessEnv = process.env): string {
   return join(tmpdir(), `kju-${uid}`, 'kju');
 }
 
+/** Where a VM's sockets and pid file live: `<runtime base>/<sanitized name>/`. */
+export function runtimeDirFor(vmName: string, base = runtimeBase()): string {
+  return join(base, sanitizeVmName(vmName));
+}
+
 /** Creates (or checks) a directory as ours with mode 0700; fixes a wrong mode on a dir we own. */
 export function ensurePrivateDir(dir: string): void {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -47,7 +52,7 @@ export function prepareRuntimeDir(vmName: string, base = runtimeBase()): string 
   // /tmp/kju-<uid> is in a shared directory: it must be ours too. XDG_RUNTIME_DIR itself is the system's.
   if (!env.XDG_RUNTIME_DIR && base === runtimeBase(env)) ensurePrivateDir(join(base, '..'));
   ensurePrivateDir(base);
-  const dir = join(base, sanitizeVmName(vmName));
+  const dir = runtimeDirFor(vmName, base);
   ensurePrivateDir(dir);
   return dir;
 }

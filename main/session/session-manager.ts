@@ -14,7 +14,7 @@ import type { Accelerator } from '../qemu/build-argv.js';
 import { runtimePaths } from '../qemu/build-argv.js';
 import { chooseAccelerator } from '../qemu/find-qemu.js';
 import { attachQemu, launchQemu, type QemuExit, type QemuProcess } from '../qemu/launch.js';
-import { prepareRuntimeDir, runtimeBase, sanitizeVmName } from '../qemu/runtime-dir.js';
+import { prepareRuntimeDir, runtimeBase, runtimeDirFor, sanitizeVmName } from '../qemu/runtime-dir.js';
 import { QmpClient } from '../qmp/qmp-client.js';
 import { Library, toVmSummary, type BundleVm } from '../library/library.js';
 import { LibraryError } from '../library/library-error.js';
@@ -80,11 +80,6 @@ interface RunningVm {
   control: { close(): unknown } | null;
 }
 
-const KJU_SOCK = 'kju.sock';
-
-export function runtimeDirOf(name: string): string {
-  return join(runtimeBase(), sanitizeVmName(name));
-}
 
 
 const readPid = (runtimeDir: string): number | undefined => readPidFile(runtimePaths(runtimeDir).pidFile);
@@ -92,7 +87,7 @@ const readPid = (runtimeDir: string): number | undefined => readPidFile(runtimeP
 /** Removes what a dead QEMU and its host left in its runtime dir (only files kju puts there). */
 export function removeStaleRuntimeDir(runtimeDir: string): void {
   const p = runtimePaths(runtimeDir);
-  for (const f of [p.qmpSocket, p.serialSocket, p.pidFile, p.vmJson, join(runtimeDir, KJU_SOCK)]) rmSync(f, { force: true });
+  for (const f of [p.qmpSocket, p.serialSocket, p.pidFile, p.vmJson, p.controlSocket]) rmSync(f, { force: true });
   try {
     rmdirSync(runtimeDir);
   } catch {
@@ -103,7 +98,7 @@ export function removeStaleRuntimeDir(runtimeDir: string): void {
 /** Whether a kju process answers on the VM's kju.sock. */
 async function hostAnswers(runtimeDir: string): Promise<boolean> {
   try {
-    await callHost(join(runtimeDir, KJU_SOCK), 'status', {}, 5_000);
+    await callHost(runtimePaths(runtimeDir).controlSocket, 'status', {}, 5_000);
     return true;
   } catch (err) {
     if (err instanceof NoHostError) return false;
@@ -167,7 +162,7 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
         // no vm.json: not a VM kju can name
       }
       const entry = entries.find((e) => e.config && !e.problem && e.name.toLowerCase() === name?.toLowerCase());
-      if (!entry || runtimeDirOf(entry.name) !== runtimeDir) {
+      if (!entry || runtimeDirFor(entry.name) !== runtimeDir) {
         report.foreign.push(runtimeDir);
         continue;
       }
@@ -182,7 +177,7 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
 
   /** Takes over a live QEMU of the library nobody hosts. */
   private async adopt(vm: BundleVm): Promise<'attached' | 'elsewhere' | 'stale' | 'gone'> {
-    const runtimeDir = runtimeDirOf(vm.config.name);
+    const runtimeDir = runtimeDirFor(vm.config.name);
     if (this.running.has(vm.config.id)) return 'attached';
     const logFile = join(vm.dir, 'logs', `${sanitizeVmName(vm.config.name)}.log`);
     const qemu = attachQemu(runtimeDir, { logFile });
@@ -314,7 +309,7 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
       } else if (e.config && isSuspended(e.dir) && s.state === 'stopped') {
         s.state = 'suspended';
       } else if (e.config && s.state === 'running' && this.passive) {
-        s.state = await this.probeState(runtimeDirOf(e.name));
+        s.state = await this.probeState(runtimeDirFor(e.name));
       } else if (e.config && s.state === 'running' && !e.problem) {
         // running, but started elsewhere since our scan (e.g. `kju start`): take it over
         const how = await this.adopt({ dir: e.dir, config: e.config }).catch(() => 'gone' as const);
@@ -330,7 +325,7 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
   /** The state of a VM we do not host, without taking it over. */
   private async probeState(runtimeDir: string): Promise<VmRunState> {
     try {
-      return (await callHost(join(runtimeDir, KJU_SOCK), 'lifecycle', { op: 'query' }, 3_000)).state;
+      return (await callHost(runtimePaths(runtimeDir).controlSocket, 'lifecycle', { op: 'query' }, 3_000)).state;
     } catch (err) {
       if (!(err instanceof NoHostError)) return 'running';
     }
@@ -348,7 +343,7 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
 
   private async remoteState(r: RunningVm): Promise<VmRunState> {
     try {
-      return (await callHost(join(r.runtimeDir, KJU_SOCK), 'lifecycle', { op: 'query' }, 3_000)).state;
+      return (await callHost(runtimePaths(r.runtimeDir).controlSocket, 'lifecycle', { op: 'query' }, 3_000)).state;
     } catch {
       return r.state;
     }
@@ -357,7 +352,7 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
   private async runningVm(idOrName: string): Promise<{ vm: BundleVm; r: RunningVm }> {
     const vm = await this.library.get(idOrName);
     let r = this.running.get(vm.config.id);
-    if (!r && isAlive(readPid(runtimeDirOf(vm.config.name)))) {
+    if (!r && isAlive(readPid(runtimeDirFor(vm.config.name)))) {
       await this.adopt(vm);
       r = this.running.get(vm.config.id);
     }
@@ -379,7 +374,7 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
       return reply;
     }
     try {
-      return await callHost(join(r.runtimeDir, KJU_SOCK), 'lifecycle', p, 600_000);
+      return await callHost(runtimePaths(r.runtimeDir).controlSocket, 'lifecycle', p, 600_000);
     } catch (err) {
       if (err instanceof NoHostError) throw new SessionError('HOSTED_ELSEWHERE', `another kju process holds VM "${r.name}" and does not answer; try again when it is done`);
       throw err;
@@ -398,7 +393,7 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
   async start(idOrName: string, o: { fresh?: boolean } = {}): Promise<{ summary: VmSummary; logFile: string; resumed: boolean }> {
     const vm = await this.library.get(idOrName);
     const name = vm.config.name;
-    if (this.running.has(vm.config.id) || isAlive(readPid(runtimeDirOf(name)))) {
+    if (this.running.has(vm.config.id) || isAlive(readPid(runtimeDirFor(name)))) {
       throw new SessionError('ALREADY_RUNNING', `VM "${name}" is already running`);
     }
     const desc = bundleToVmDescription(vm);
@@ -494,7 +489,7 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
       return;
     }
     try {
-      await callHost(join(r.runtimeDir, KJU_SOCK), 'stop', { force: true });
+      await callHost(runtimePaths(r.runtimeDir).controlSocket, 'stop', { force: true });
     } catch {
       process.kill(r.pid, 'SIGTERM');
     }
@@ -533,7 +528,7 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
     if (isSuspended(vm.dir)) {
       throw new SnapshotError('SUSPENDED', `VM "${vm.config.name}" is suspended to disk; its disks must not change until it resumes: resume it first (or start it with --fresh)`);
     }
-    const running = this.running.has(vm.config.id) || isAlive(readPid(runtimeDirOf(vm.config.name)));
+    const running = this.running.has(vm.config.id) || isAlive(readPid(runtimeDirFor(vm.config.name)));
     if (!running) {
       await snapshotOffline(vm, op, name);
       return { live: false };
@@ -555,7 +550,7 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
     const vm = await this.library.get(idOrName);
     const file = path === null ? null : resolve(path);
     if (file !== null && !existsSync(file)) throw new LibraryError('MISSING_FILE', `ISO image ${file} does not exist`, file);
-    const running = this.running.has(vm.config.id) || isAlive(readPid(runtimeDirOf(vm.config.name)));
+    const running = this.running.has(vm.config.id) || isAlive(readPid(runtimeDirFor(vm.config.name)));
     if (running) {
       const { r } = await this.runningVm(idOrName);
       await this.lifecycle(r, file === null ? { op: 'cdrom-eject' } : { op: 'cdrom-insert', file });

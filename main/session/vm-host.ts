@@ -1,8 +1,8 @@
 // Runs an operation on a running VM from any kju process: through kju.sock when another kju
 // process hosts the VM (QEMU takes one QMP client and one D-Bus display connection at a time),
 // else by attaching for the duration of the operation and detaching afterwards (QEMU keeps running).
-import { join } from 'node:path';
 import { attachQemu } from '../qemu/launch.js';
+import { runtimePaths } from '../qemu/build-argv.js';
 import { CONTROL_METHODS, type ControlApi, type ControlMethod } from './control-protocol.js';
 import { callHost, NoHostError } from './control-client.js';
 import type { LocatedVm } from './vm-locator.js';
@@ -16,7 +16,7 @@ export class VmNotRunningError extends Error {
 export type VmOps = { [M in ControlMethod]: (params: ControlApi[M]['params']) => Promise<ControlApi[M]['value']> };
 
 export async function withVm<T>(vm: LocatedVm, fn: (ops: VmOps, via: 'host' | 'attached') => Promise<T>): Promise<T> {
-  const sock = join(vm.runtimeDir, 'kju.sock');
+  const sock = runtimePaths(vm.runtimeDir).controlSocket;
   try {
     await callHost(sock, 'status', {}, 10_000);
     const viaHost = Object.fromEntries(

@@ -1,9 +1,10 @@
 // Resolves the `<vm>` argument of CLI commands: a VM description file (`vm.json`), or a VM of the
 // library by name or id. Either way the VM's runtime dir is `<runtime base>/<sanitized name>/`.
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { parseVmDescription, type VmDescription } from '../qemu/vm-description.js';
-import { runtimeBase, sanitizeVmName } from '../qemu/runtime-dir.js';
+import { runtimeDirFor } from '../qemu/runtime-dir.js';
+import { runtimePaths } from '../qemu/build-argv.js';
 import { Library, type BundleVm } from '../library/library.js';
 import { bundleToVmDescription } from '../library/vm-description-from-bundle.js';
 
@@ -18,10 +19,6 @@ export interface LocatedVm {
 
 export class VmNotFoundError extends Error {
   override name = 'VmNotFoundError';
-}
-
-export function runtimeDirFor(name: string): string {
-  return join(runtimeBase(), sanitizeVmName(name));
 }
 
 /** Reads and validates a VM description file; errors name the file and the field. */
@@ -52,7 +49,7 @@ export async function locateVm(arg: string): Promise<LocatedVm> {
   } catch (err) {
     // Not in the library: maybe a VM started from a description file that is running now.
     const dir = runtimeDirFor(arg);
-    if (existsSync(join(dir, 'qemu.pid'))) return { name: arg, runtimeDir: dir, source: { kind: 'runtime' } };
+    if (existsSync(runtimePaths(dir).pidFile)) return { name: arg, runtimeDir: dir, source: { kind: 'runtime' } };
     throw new VmNotFoundError(`${(err as Error).message} (and no running VM is called '${arg}')`);
   }
   return { name: bundle.config.name, runtimeDir: runtimeDirFor(bundle.config.name), description: bundleToVmDescription(bundle), source: { kind: 'library', bundle } };

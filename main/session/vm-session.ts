@@ -4,8 +4,8 @@
 // Runs on the Node main thread of the hosting process (app, `kju serve`, `kju run`, a CLI command).
 import { EventEmitter } from 'node:events';
 import { writeFile, rename } from 'node:fs/promises';
-import { join } from 'node:path';
 import { QmpClient } from '../qmp/qmp-client.js';
+import { runtimePaths } from '../qemu/build-argv.js';
 import type { DbusDisplay } from '../display/dbus-display.js';
 import { DisplayConnection } from '../display/display-connection.js';
 import { encodePng, surfaceToRgb } from '../display/screenshot.js';
@@ -70,7 +70,7 @@ export class VmSession extends EventEmitter<VmSessionEvents> {
   }
 
   static async attach(o: AttachOptions): Promise<VmSession> {
-    const qmp = o.qmp ?? (await QmpClient.connect(join(o.runtimeDir, 'qmp.sock')));
+    const qmp = o.qmp ?? (await QmpClient.connect(runtimePaths(o.runtimeDir).qmpSocket));
     try {
       const display = await DisplayConnection.open(qmp, o.name);
       return new VmSession(o.name, o.runtimeDir, o.pid, qmp, display, o.exited);
@@ -141,7 +141,7 @@ export class VmSession extends EventEmitter<VmSessionEvents> {
    * manager: why a VM stopped, lifecycle through its own bookkeeping) overrides single handlers.
    */
   async hostControlSocket(overrides: Partial<ControlHandlers> = {}, extra: ExtraControlHandlers = { lifecycle: (p) => runLifecycleOp(this.qmp, p) }): Promise<ControlServer> {
-    this.control = await startControlServer(join(this.runtimeDir, 'kju.sock'), {
+    this.control = await startControlServer(runtimePaths(this.runtimeDir).controlSocket, {
       status: async () => {
         const d = this.primary ? await this.primary.catch(() => null) : null;
         const s = d?.surface;
