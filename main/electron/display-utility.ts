@@ -15,7 +15,9 @@ import type { DisplaySource } from '../display/display-source.js';
 import { FramePump } from '../display/frame-pump.js';
 import { isShareable, SurfaceShareServer, type ShareTicket } from '../display/surface-share.js';
 import { parseViewerMessage } from '../serve/protocol.js';
-import { VmSession, type ExitInfo } from '../session/vm-session.js';
+import { VmSession } from '../session/vm-session.js';
+import type { QemuExit } from '../qemu/launch.js';
+import { watchPidExit } from '../qemu/pid-alive.js';
 import type { DisplayTarget } from './app-backend.js';
 import type { MainToUtility, UtilityToMain } from './utility-protocol.js';
 
@@ -42,18 +44,8 @@ function log(line: string): void {
 }
 
 /** QEMU is not our child here: notice its exit by polling its pid. */
-function pidExited(pid: number): Promise<ExitInfo> {
-  return new Promise((resolve) => {
-    const timer = setInterval(() => {
-      try {
-        process.kill(pid, 0);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'EPERM') return;
-        clearInterval(timer);
-        resolve({ code: null, signal: null, logTail: [] });
-      }
-    }, PID_POLL_MS);
-  });
+function pidExited(pid: number): Promise<QemuExit> {
+  return watchPidExit(pid, PID_POLL_MS).gone.then(() => ({ code: null, signal: null, logTail: [] }));
 }
 
 async function attach(target: DisplayTarget): Promise<void> {

@@ -9,7 +9,7 @@ import { type Accelerator, type RuntimePaths, buildArgv, runtimePaths } from './
 import { type QemuBinary, chooseAccelerator, findQemu } from './find-qemu.js';
 import { ensurePrivateDir, prepareRuntimeDir, sanitizeVmName } from './runtime-dir.js';
 import type { VmDescription } from './vm-description.js';
-import { isAlive, readPidFile } from './pid-alive.js';
+import { isAlive, readPidFile, watchPidExit } from './pid-alive.js';
 
 export interface QemuExit {
   /** null when killed by a signal, or when unknown (re-attached process). */
@@ -235,15 +235,8 @@ export function attachQemu(runtimeDir: string, opts: { logFile?: string; pollMs?
   }
   const logFile = opts.logFile ?? join(defaultLogDir(), `${sanitizeVmName(vmName)}.log`);
   let exitInfo: QemuExit | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  const exited = new Promise<QemuExit>((resolve) => {
-    timer = setInterval(() => {
-      if (isAlive(pid)) return;
-      clearInterval(timer);
-      exitInfo = { code: null, signal: null, logTail: readLogTail(logFile) };
-      resolve(exitInfo);
-    }, opts.pollMs ?? 250);
-  });
+  const watch = watchPidExit(pid, opts.pollMs);
+  const exited = watch.gone.then(() => (exitInfo = { code: null, signal: null, logTail: readLogTail(logFile) }));
   return {
     pid,
     runtimeDir,
@@ -263,7 +256,7 @@ export function attachQemu(runtimeDir: string, opts: { logFile?: string; pollMs?
       }
     },
     unref() {
-      timer?.unref();
+      watch.unref();
     },
   };
 }

@@ -26,3 +26,19 @@ export function readPidFile(pidFile: string): number | undefined {
     return undefined;
   }
 }
+
+/**
+ * Notices the exit of a process that is not our child, by polling `isAlive` every `pollMs`.
+ * `gone` resolves once; `unref` lets the process exit while still watching. Node loop.
+ */
+export function watchPidExit(pid: number, pollMs = 250): { gone: Promise<void>; unref(): void } {
+  let timer: NodeJS.Timeout | undefined;
+  const gone = new Promise<void>((resolve) => {
+    timer = setInterval(() => {
+      if (isAlive(pid)) return;
+      clearInterval(timer);
+      resolve();
+    }, pollMs);
+  });
+  return { gone, unref: () => timer?.unref() };
+}

@@ -3,10 +3,13 @@
 // (`getfd`) needs a stream with `writeWithFds`, i.e. the native addon's FdSocket.
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
-import { JsonLineDecoder, QmpProtocolError, encodeCommand } from './json-lines.js';
+import { JsonLineDecoder, encodeJsonLine } from '../util/json-lines.js';
 import type { QmpArgs, QmpCommandName, QmpEvent, QmpGreeting, QmpReturn } from './qmp-types.js';
 
-export { QmpProtocolError } from './json-lines.js';
+/** QMP broke its framing or protocol (a line that is not JSON, a reply with neither return nor error). */
+export class QmpProtocolError extends Error {
+  override name = 'QmpProtocolError';
+}
 
 /** What QmpClient needs from a byte stream: a net.Socket or the addon's FdSocket fit. */
 export interface QmpStream {
@@ -224,7 +227,7 @@ export class QmpClient extends EventEmitter<QmpClientEvents> {
     const id = `kju-${this.nextId++}`;
     const message: Record<string, unknown> = { execute: command, id };
     if (args !== undefined) message.arguments = args;
-    const bytes = encodeCommand(message);
+    const bytes = encodeJsonLine(message);
     return new Promise((resolve, reject) => {
       this.pending.set(id, { command, resolve, reject });
       try {
@@ -243,7 +246,7 @@ export class QmpClient extends EventEmitter<QmpClientEvents> {
     try {
       messages = this.decoder.push(chunk);
     } catch (err) {
-      this.shutdown(new QmpClosedError((err as Error).message, { cause: err }), false);
+      this.shutdown(new QmpClosedError(`QMP ${(err as Error).message}`, { cause: err }), false);
       this.stream.destroy();
       return;
     }

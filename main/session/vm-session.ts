@@ -5,6 +5,7 @@
 import { EventEmitter } from 'node:events';
 import { writeFile, rename } from 'node:fs/promises';
 import { QmpClient } from '../qmp/qmp-client.js';
+import type { QemuExit } from '../qemu/launch.js';
 import { runtimePaths } from '../qemu/build-argv.js';
 import type { DbusDisplay } from '../display/dbus-display.js';
 import { DisplayConnection } from '../display/display-connection.js';
@@ -13,19 +14,13 @@ import { parseChord, sendStrokes, textToStrokes, type KeyStroke } from '../input
 import { startControlServer, ControlError, type ControlHandlers, type ControlServer, type ExtraControlHandlers } from './control-server.js';
 import { runLifecycleOp } from './lifecycle.js';
 
-export interface ExitInfo {
-  code: number | null;
-  signal: string | null;
-  logTail: string[];
-}
-
 export interface AttachOptions {
   name: string;
   runtimeDir: string;
   /** QEMU's pid, to notice its exit when it is not our child */
   pid: number;
   /** resolves when QEMU exits (from the launcher when we started it; else the pid is polled) */
-  exited: Promise<ExitInfo>;
+  exited: Promise<QemuExit>;
   /** an already connected QMP client to use instead of connecting to qmp.sock */
   qmp?: QmpClient;
 }
@@ -33,10 +28,10 @@ export interface AttachOptions {
 export interface VmSessionEvents {
   'qmp-event': [event: string, data: unknown];
   /** QEMU exited; the reason includes its status and the last lines of its log */
-  exit: [info: ExitInfo, reason: string];
+  exit: [info: QemuExit, reason: string];
 }
 
-export function describeExit(name: string, info: ExitInfo): string {
+export function describeExit(name: string, info: QemuExit): string {
   const how = info.signal ? `was killed by ${info.signal}` : `exited with status ${info.code}`;
   const tail = info.logTail.length ? `\nlast lines of its log:\n  ${info.logTail.join('\n  ')}` : '';
   return `QEMU for '${name}' ${how}${tail}`;
@@ -53,7 +48,7 @@ export class VmSession extends EventEmitter<VmSessionEvents> {
     readonly pid: number,
     readonly qmp: QmpClient,
     readonly display: DisplayConnection,
-    exited: Promise<ExitInfo>,
+    exited: Promise<QemuExit>,
   ) {
     super();
     qmp.on('event', (e: { event: string; data?: unknown }) => this.emit('qmp-event', e.event, e.data));

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { JsonLineDecoder, QmpProtocolError } from './json-lines.js';
-import { QMP_TRANSCRIPT, seededRandom } from './qmp-fixtures.js';
+import { JsonLineDecoder, JsonLinesError } from './json-lines.js';
+import { QMP_TRANSCRIPT, seededRandom } from '../qmp/qmp-fixtures.js';
 
 const transcript = Buffer.from(QMP_TRANSCRIPT, 'utf8');
 const expected = QMP_TRANSCRIPT.split('\r\n').filter(Boolean).map((l) => JSON.parse(l) as unknown);
@@ -49,7 +49,19 @@ test('an unfinished line is held until its newline', () => {
   assert.deepEqual(d.push(Buffer.from('}\r\n')), [{ return: {}, id: 'kju-1' }]);
 });
 
-test('a line that is not JSON is a QmpProtocolError', () => {
+test('a line that is not JSON is a JsonLinesError', () => {
   const d = new JsonLineDecoder();
-  assert.throws(() => d.push(Buffer.from('hello\r\n')), (e: unknown) => e instanceof QmpProtocolError && /not JSON: hello/.test(e.message));
+  assert.throws(() => d.push(Buffer.from('hello\r\n')), (e: unknown) => e instanceof JsonLinesError && /not JSON: hello/.test(e.message));
+});
+
+test('a line longer than maxLine is refused, across chunks too', () => {
+  const d = new JsonLineDecoder(16);
+  assert.deepEqual(d.push('{"a":1}\n'), [{ a: 1 }]);
+  d.push('{"b":"0123');
+  assert.throws(() => d.push('456789"'), (e: unknown) => e instanceof JsonLinesError && /longer than 16/.test(e.message));
+});
+
+test('string chunks decode like bytes', () => {
+  const d = new JsonLineDecoder();
+  assert.deepEqual([...d.push('{"t":"é'), ...d.push('"}\n')], [{ t: 'é' }]);
 });

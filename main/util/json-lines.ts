@@ -1,8 +1,10 @@
-// QMP framing: one JSON object per line ("\r\n" terminated). Bytes may arrive split anywhere,
-// including inside a multi-byte UTF-8 character, so lines are cut on the raw bytes first.
+// JSON-lines framing, the one decoder for every JSON-per-line stream kju reads (QMP, kju.sock, the
+// surface-share socket). Bytes may arrive split anywhere, including inside a multi-byte UTF-8
+// character, so lines are cut on the raw bytes first. Runs on whichever loop owns the stream.
 
-export class QmpProtocolError extends Error {
-  override name = 'QmpProtocolError';
+/** The stream broke the framing: a line that is not JSON, or a line longer than allowed. */
+export class JsonLinesError extends Error {
+  override name = 'JsonLinesError';
 }
 
 /** Feed raw chunks; returns the complete JSON values they finish. Not thread-safe; one owner. */
@@ -10,8 +12,12 @@ export class JsonLineDecoder {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
 
-  /** Throws QmpProtocolError for a line that is not JSON (the stream is then unusable). */
-  push(chunk: Uint8Array): unknown[] {
+  /** `maxLine`: bytes an unfinished line may hold before the stream is refused (unbounded by default). */
+  constructor(private readonly maxLine = Infinity) {}
+
+  /** Throws JsonLinesError for a line that is not JSON or too long (the stream is then unusable). */
+  push(chunk: Uint8Array | string): unknown[] {
+    if (typeof chunk === 'string') chunk = Buffer.from(chunk, 'utf8');
     const out: unknown[] = [];
     let buf = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     let nl = buf.indexOf(0x0a);
@@ -29,6 +35,7 @@ export class JsonLineDecoder {
       // Copy: the caller may reuse its chunk buffer.
       this.pending.push(Buffer.from(buf));
       this.pendingBytes += buf.length;
+      if (this.pendingBytes > this.maxLine) throw new JsonLinesError(`line longer than ${this.maxLine} bytes`);
     }
     return out;
   }
@@ -46,10 +53,11 @@ function parseLine(line: Buffer): unknown {
     return JSON.parse(text);
   } catch (err) {
     const shown = text.length > 200 ? `${text.slice(0, 200)}…` : text;
-    throw new QmpProtocolError(`QMP sent a line that is not JSON: ${shown}`, { cause: err });
+    throw new JsonLinesError(`a line that is not JSON: ${shown}`, { cause: err });
   }
 }
 
-export function encodeCommand(message: Record<string, unknown>): Buffer {
+/** One JSON value as one line ("\r\n" ends it, which QMP wants and every decoder here accepts). */
+export function encodeJsonLine(message: unknown): Buffer {
   return Buffer.from(`${JSON.stringify(message)}\r\n`, 'utf8');
 }
