@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// `npm test`: builds what the tests load (addon, bundles), type-checks every layer, then runs every
-// *.test.ts with Node's test runner, one file at a time (the QEMU tests share 2 cores under TCG).
+// `npm test`: builds what the tests load (addon, bundles), type-checks every layer, checks imports
+// against the layer table (scripts/check-layers.mjs), then runs every *.test.ts with Node's test
+// runner, one file at a time (the QEMU tests share 2 cores under TCG).
 // Usage: npm test [-- <path filter> ...]
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
@@ -23,6 +24,7 @@ function run(cmd, args, label) {
 if (!existsSync(join(root, 'native/build/Release/kju_native.node'))) run('npm', ['run', '--silent', 'build:native'], 'native addon build');
 run('node', ['scripts/build.mjs'], 'bundle build');
 run('node', ['scripts/typecheck.mjs'], 'type-check of every layer');
+run('node', ['scripts/check-layers.mjs'], 'layer check of every relative import');
 
 const skipDirs = new Set(['node_modules', '.git', 'app', 'build', 'dist', 'results']);
 function collect(dir, out) {
