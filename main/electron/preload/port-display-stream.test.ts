@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { DisplayMessage } from '../../common/contract.js';
+import type { DisplayMessage } from '../../../common/contract.js';
 import { PortDisplayStream, type PortLike } from './port-display-stream.js';
 
 function fakePort() {

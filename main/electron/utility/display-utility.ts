@@ -10,16 +10,16 @@
 import { join } from 'node:path';
 import process from 'node:process';
 import type { MessagePortMain } from 'electron';
-import type { ViewerMessage } from '../../common/contract.js';
-import type { DisplaySource } from '../display/display-source.js';
-import { FramePump } from '../display/frame-pump.js';
-import { isShareable, SurfaceShareServer, type ShareTicket } from '../display/surface-share.js';
-import { parseViewerMessage } from '../serve/protocol.js';
-import { VmSession } from '../session/vm-session.js';
-import type { QemuExit } from '../qemu/launch.js';
-import { watchPidExit } from '../qemu/pid-alive.js';
-import type { DisplayTarget } from './app-backend.js';
-import type { MainToUtility, UtilityToMain } from './utility-protocol.js';
+import type { ViewerMessage } from '../../../common/contract.js';
+import type { DisplaySource } from '../../display/display-source.js';
+import { FramePump } from '../../display/frame-pump.js';
+import { isShareable, SurfaceShareServer, type ShareTicket } from '../../display/surface-share.js';
+import { parseViewerMessage } from '../../serve/protocol.js';
+import { VmSession } from '../../session/vm-session.js';
+import type { QemuExit } from '../../qemu/launch.js';
+import { watchPidExit } from '../../qemu/pid-alive.js';
+import type { DisplayTarget } from '../app-backend.js';
+import type { MainToUtility, UtilityToMain } from '../ipc/utility-protocol.js';
 
 const parentPort = process.parentPort;
 if (!parentPort) {

@@ -3,7 +3,7 @@
 // plain data through contextBridge, which copies every value it passes (a frame's ArrayBuffer
 // included), so the object returned by toBridgeObject() has no prototype methods and no port.
 // Runs on the renderer's main thread, in the preload's isolated world.
-import type { DisplayMessage, DisplayStream, InputMessage, ViewerMessage } from '../../common/contract.js';
+import type { DisplayMessage, DisplayStream, InputMessage, ViewerMessage } from '../../../common/contract.js';
 
 /** The part of a DOM MessagePort this uses (a fake in tests). */
 export interface PortLike {
