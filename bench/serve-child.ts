@@ -159,7 +159,6 @@ async function sharedOpen(): Promise<SharedOpenReply> {
         frame: () => setImmediate(() => pump.pull()),
       },
       {
-        modifiers: display.modifiers,
         withPixels: (s) => {
           const px = !(s.transport === 'map' && ticket.holds(s.id));
           if (px) sh.withPixels++;
