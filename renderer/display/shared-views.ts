@@ -42,7 +42,7 @@ export function withSharedViews(stream: DisplayStream, target: Window = window):
     onFrame: (cb) => stream.onFrame(cb),
     pull: () => stream.pull(),
     sendInput: (i) => stream.sendInput(i),
-    refresh: stream.refresh ? () => stream.refresh!() : undefined,
+    refresh: () => stream.refresh(),
     surfacePixels: (id) => views.find((v) => v.id === id)?.view,
     close: () => {
       target.removeEventListener('message', onMessage);

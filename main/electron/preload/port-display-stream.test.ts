@@ -79,3 +79,16 @@ test('garbage from the port is ignored', () => {
   port.emit({ nope: 1 });
   assert.deepEqual(seen, []);
 });
+
+test('refresh goes out as the contract ViewerMessage, from the bridge object too, and not after close', () => {
+  const { port, sent } = fakePort();
+  const stream = new PortDisplayStream(port);
+  const s = stream.toBridgeObject();
+  assert.equal(typeof s.refresh, 'function');
+  s.refresh();
+  stream.refresh();
+  assert.deepEqual(sent, [{ t: 'refresh' }, { t: 'refresh' }]);
+  s.close();
+  s.refresh();
+  assert.equal(sent.length, 2);
+});

@@ -49,6 +49,11 @@ export class PortDisplayStream {
     this.post({ t: 'input', input });
   }
 
+  /** The page lost its pixels (GL context): the utility's FramePump sends the whole surface next. */
+  refresh(): void {
+    this.post({ t: 'refresh' });
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;
@@ -89,6 +94,7 @@ export class PortDisplayStream {
       onFrame: (cb) => this.onFrame(cb),
       pull: () => this.pull(),
       sendInput: (i) => this.sendInput(i),
+      refresh: () => this.refresh(),
       close: () => this.close(),
     };
   }
