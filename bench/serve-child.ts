@@ -7,7 +7,7 @@
 // 'shared' (kju-map-shared): the Node side of the Electron zero-copy window, without serve or a
 // browser. A DbusDisplay of its own, a SurfaceShareServer with one ticket, a SurfaceShareClient in
 // this same process mapping the memfd (what the VM window's preload does), and a FramePump whose
-// frames carry rects only once the client holds the surface (as main/electron/display-utility.ts
+// frames carry rects only once the client holds the surface (as main/electron/utility/display-utility.ts
 // wires it); its sink pulls again on setImmediate after each frame, like a renderer that pulls
 // right after its upload. Nothing reads pixels per frame on this side.
 import type { DbusDisplay } from '../main/display/dbus-display.js';
@@ -159,7 +159,6 @@ async function sharedOpen(): Promise<SharedOpenReply> {
         frame: () => setImmediate(() => pump.pull()),
       },
       {
-        modifiers: display.modifiers,
         withPixels: (s) => {
           const px = !(s.transport === 'map' && ticket.holds(s.id));
           if (px) sh.withPixels++;

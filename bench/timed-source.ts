@@ -60,6 +60,9 @@ export class TimedSource extends EventEmitter<DisplaySourceEvents> implements Di
   get absolute(): boolean {
     return this.inner.absolute;
   }
+  get modifiers(): number {
+    return this.inner.modifiers;
+  }
   sendInput(input: InputMessage): void {
     this.inner.sendInput(input);
   }

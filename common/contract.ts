@@ -211,8 +211,11 @@ export type DisplayMessage =
   | { t: 'disabled' }
   | { t: 'closed'; reason: string };
 
-/** Viewer → host on a display stream: input, and the pull that asks for the next frame batch. */
-export type ViewerMessage = { t: 'pull' } | { t: 'input'; input: InputMessage };
+/**
+ * Viewer → host on a display stream: input, the pull that asks for the next frame batch, and
+ * refresh (the viewer lost its pixels, e.g. its GL context: the next frame is the whole surface).
+ */
+export type ViewerMessage = { t: 'pull' } | { t: 'input'; input: InputMessage } | { t: 'refresh' };
 
 /**
  * One open display of one VM console, as the renderer sees it. Implemented over a MessagePort
@@ -234,8 +237,8 @@ export interface DisplayStream {
    * with the id given; FramePackets then carry rects only and the viewer uploads from this view.
    */
   surfacePixels?(surfaceId: number): Uint8Array | undefined;
-  /** Optional. Asks the host to send the whole surface again (the viewer lost its GL context). */
-  refresh?(): void;
+  /** Asks the host to send the whole surface with the next frame (the viewer lost its GL context). */
+  refresh(): void;
 }
 
 /** The renderer's whole view of the outside world: the preload and the serve client implement it. */

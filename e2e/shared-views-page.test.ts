@@ -2,7 +2,7 @@
 // SharedArrayBuffer view posted with window.postMessage to the page's own window arrives shared
 // (not copied), and withSharedViews (renderer/display/shared-views.ts) hands it to the viewer as
 // stream.surfacePixels(id). Electron's preload posts from an isolated world, which Chromium's
-// page here does not have: that part stays unverified (see main/electron/shared-surfaces.ts).
+// page here does not have: that part stays unverified (see main/electron/preload/shared-surfaces.ts).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';

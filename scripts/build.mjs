@@ -15,8 +15,8 @@ const esmRequireBanner = "import { createRequire as __kjuCreateRequire } from 'n
 const nodeEntries = {
   kju: 'main/cli/kju.ts',
   'listener-worker': 'main/display/listener-worker.ts',
-  'display-utility': 'main/electron/display-utility.ts',
-  'electron-main': 'main/electron/main.ts',
+  'display-utility': 'main/electron/utility/display-utility.ts',
+  'electron-main': 'main/electron/main/main.ts',
 };
 const present = (m) => Object.fromEntries(Object.entries(m).filter(([name, src]) => {
   if (existsSync(join(root, src))) return true;
@@ -36,11 +36,11 @@ await build({
   external: ['electron', '*.node'],
   banner: { js: esmRequireBanner },
 });
-if (existsSync(join(root, 'main/electron/preload.ts'))) {
+if (existsSync(join(root, 'main/electron/preload/preload.ts'))) {
   // CJS has no import.meta: give it the bundle's own URL (the native loader looks next to it).
   await build({
     ...common,
-    entryPoints: { preload: 'main/electron/preload.ts' },
+    entryPoints: { preload: 'main/electron/preload/preload.ts' },
     outdir: out,
     platform: 'node',
     target: 'node20',

@@ -30,7 +30,7 @@ if (!existsSync(electronDist)) {
 
 const build = spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
 if (build.status !== 0) fail(`npm run build failed (exit ${build.status ?? build.signal})`);
-if (!existsSync(join(root, 'app/out/electron-main.js'))) fail('app/out/electron-main.js was not built (main/electron/main.ts missing?)');
+if (!existsSync(join(root, 'app/out/electron-main.js'))) fail('app/out/electron-main.js was not built (main/electron/main/main.ts missing?)');
 
 const version = JSON.parse(readFileSync(electronPkg, 'utf8')).version;
 const args = [builderCli, '--config', 'build/electron-builder.json', `-c.electronDist=${electronDist}`, `-c.electronVersion=${version}`, ...process.argv.slice(2)];

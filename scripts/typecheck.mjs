@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const projects = ['common', 'main', 'main/electron', 'renderer', 'renderer/tsconfig.test.json', 'e2e', 'bench/page'];
+const projects = ['common', 'main', 'main/electron/main', 'main/electron/utility', 'main/electron/preload', 'renderer', 'renderer/tsconfig.test.json', 'e2e', 'bench/page'];
 let failed = 0;
 for (const p of projects) {
   if (!existsSync(new URL(`../${p}`, import.meta.url))) continue;

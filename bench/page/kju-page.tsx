@@ -54,7 +54,7 @@ function timed(inner: DisplayStream): DisplayStream {
     pull: () => inner.pull(),
     sendInput: (i) => inner.sendInput(i),
     close: () => inner.close(),
-    refresh: () => inner.refresh?.(),
+    refresh: () => inner.refresh(),
   };
 }
 

@@ -29,6 +29,8 @@ export interface DisplaySource extends EventEmitter<DisplaySourceEvents> {
   readonly surface: Surface | null;
   readonly cursor: CursorShape | null;
   readonly absolute: boolean;
+  /** keyboard modifier state as of the last 'input-mode' event (QEMU's Keyboard.Modifiers), for viewers that join later */
+  readonly modifiers: number;
   /** Fire-and-forget; errors are reported through 'closed' if the link died. */
   sendInput(input: InputMessage): void;
   close(): void;

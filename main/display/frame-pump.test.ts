@@ -27,8 +27,9 @@ function applyFrames(frames: ArrayBuffer[], width: number, height: number, into 
 test('start sends surface, cursor and input-mode, and no frame before a pull', () => {
   const d = new SyntheticDisplay({ width: 16, height: 8, rowPadding: 8 });
   d.setCursor({ width: 1, height: 1, hotX: 0, hotY: 0, pixels: new Uint8Array(4) });
+  d.setInputMode(true, 4); // before the pump exists: it must read the source's state, not the event
   const r = recorder();
-  new FramePump(d, r.sink, { modifiers: 4 }).start();
+  new FramePump(d, r.sink).start();
   assert.deepEqual(r.messages.map((m) => m.t), ['surface', 'cursor', 'input-mode']);
   assert.deepEqual(r.messages[2], { t: 'input-mode', absolute: true, modifiers: 4 });
   assert.equal(r.frames.length, 0);

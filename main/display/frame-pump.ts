@@ -26,8 +26,6 @@ export interface FramePumpOptions {
    * Default: always pixels.
    */
   withPixels?: (s: Surface) => boolean;
-  /** the keyboard modifiers to report before the source's first 'input-mode' event */
-  modifiers?: number;
 }
 
 export interface FramePumpStats {
@@ -44,7 +42,6 @@ export class FramePump {
   private readonly queue: DamageQueue;
   private pullPending = false;
   private disposed = false;
-  private modifiers: number;
   private detach: () => void = () => {};
   private readonly counters = { framesSent: 0, bytesSent: 0, pullsWaited: 0 };
 
@@ -55,7 +52,6 @@ export class FramePump {
   ) {
     const s = source.surface;
     this.queue = new DamageQueue(s?.width ?? 0, s?.height ?? 0);
-    this.modifiers = options.modifiers ?? 0;
   }
 
   /** Subscribes and sends what a new viewer needs: surface (if any), cursor (if any), then always input-mode. */
@@ -66,10 +62,7 @@ export class FramePump {
     const onDamage = (r: Rect[]) => this.damaged(r);
     const onCursor = (c: CursorShape) => this.sink.message({ t: 'cursor', cursor: c });
     const onMouse = (x: number, y: number, visible: boolean) => this.sink.message({ t: 'mouse', x, y, visible });
-    const onMode = (absolute: boolean, modifiers: number) => {
-      this.modifiers = modifiers;
-      this.sink.message({ t: 'input-mode', absolute, modifiers });
-    };
+    const onMode = (absolute: boolean, modifiers: number) => this.sink.message({ t: 'input-mode', absolute, modifiers });
     const onDisabled = () => this.sink.message({ t: 'disabled' });
     const onClosed = (reason: string) => this.end(reason);
     src.on('surface', onSurface);
@@ -90,7 +83,7 @@ export class FramePump {
     };
     if (src.surface) this.surfaceChanged(src.surface);
     if (src.cursor) this.sink.message({ t: 'cursor', cursor: src.cursor });
-    this.sink.message({ t: 'input-mode', absolute: src.absolute, modifiers: this.modifiers });
+    this.sink.message({ t: 'input-mode', absolute: src.absolute, modifiers: src.modifiers });
   }
 
   /** The viewer has consumed the previous batch: send the next one now, or as soon as there is damage. */

@@ -1,7 +1,7 @@
 // Surface-share client: connects to a SurfaceShareServer, presents its token, maps every memfd it
 // receives into a SharedArrayBuffer-backed view (native Mapping, shared mode) and acknowledges it,
 // so the server's viewer stops sending that surface's pixels. Plain Node with the native addon:
-// the Electron VM window's preload wraps it (main/electron/shared-surfaces.ts), tests use it as is.
+// the Electron VM window's preload wraps it (main/electron/preload/shared-surfaces.ts), tests use it as is.
 // Runs on the event loop of the thread that created it; mappings belong to that thread.
 import { EventEmitter } from 'node:events';
 import { FdSocket, Mapping, closeFd, connectUnix } from '../../native/index.js';

@@ -43,7 +43,7 @@ export class SyntheticDisplay extends EventEmitter<DisplaySourceEvents> implemen
   private readonly transport: Transport;
   private cursorShape: CursorShape | null = null;
   private isAbsolute: boolean;
-  private modifiers = 0;
+  private modifierState = 0;
   private timers = new Set<NodeJS.Timeout>();
   private closedReason: string | null = null;
   /** every input the consumer sent, in order */
@@ -67,8 +67,8 @@ export class SyntheticDisplay extends EventEmitter<DisplaySourceEvents> implemen
   get absolute(): boolean {
     return this.isAbsolute;
   }
-  get inputModifiers(): number {
-    return this.modifiers;
+  get modifiers(): number {
+    return this.modifierState;
   }
   get closed(): boolean {
     return this.closedReason !== null;
@@ -164,9 +164,9 @@ export class SyntheticDisplay extends EventEmitter<DisplaySourceEvents> implemen
     this.emit('mouse', x, y, visible);
   }
 
-  setInputMode(absolute: boolean, modifiers = this.modifiers): void {
+  setInputMode(absolute: boolean, modifiers = this.modifierState): void {
     this.isAbsolute = absolute;
-    this.modifiers = modifiers;
+    this.modifierState = modifiers;
     this.emit('input-mode', absolute, modifiers);
   }
 

@@ -63,6 +63,13 @@ test('app/package.json points at the bundled Electron main and icons exist', () 
   for (const size of [16, 32, 48, 64, 128, 256, 512]) assert.ok(existsSync(join(root, `build/icons/${size}x${size}.png`)));
 });
 
+test('the bundles the app loads are built from sources that exist (scripts/build.mjs entries)', () => {
+  const build = readFileSync(join(root, 'scripts/build.mjs'), 'utf8');
+  const entries = [...build.matchAll(/'?(electron-main|display-utility|preload)'?: '([^']+)'/g)].map((m) => [m[1], m[2]] as const);
+  assert.deepEqual(entries.map(([name]) => name).sort(), ['display-utility', 'electron-main', 'preload']);
+  for (const [name, src] of entries) assert.ok(existsSync(join(root, src)), `${name}: ${src} does not exist`);
+});
+
 test("electron-builder's own schema accepts the config", { skip: !existsSync(join(root, 'node_modules/app-builder-lib')) && 'electron-builder not installed' }, async () => {
   const require = createRequire(join(root, 'package.json'));
   const { validateConfiguration } = require('app-builder-lib/out/util/config/config.js');

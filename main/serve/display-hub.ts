@@ -40,8 +40,6 @@ const RETRY_MS = 15;
 export class DisplayHub {
   readonly viewers = new Set<DisplayViewer>();
   private ended = false;
-  /** DisplaySource has no getter for these; the last 'input-mode' event tells (for late joiners) */
-  modifiers = 0;
   private readonly detach: () => void;
 
   constructor(
@@ -54,12 +52,9 @@ export class DisplayHub {
     private readonly onEnd: () => void,
   ) {
     // Each viewer's FramePump follows the source itself; the hub only tracks what outlives viewers.
-    const onMode = (_absolute: boolean, modifiers: number) => void (this.modifiers = modifiers);
     const onClosed = (reason: string) => this.end(reason);
-    source.on('input-mode', onMode);
     source.on('closed', onClosed);
     this.detach = () => {
-      source.off('input-mode', onMode);
       source.off('closed', onClosed);
     };
   }
@@ -132,7 +127,6 @@ export class DisplayViewer {
         },
         ready: () => this.socketHasRoom(),
       },
-      { modifiers: hub.modifiers },
     );
     ws.on('message', (data, isBinary) => {
       if (this.disposed) return;

@@ -20,8 +20,8 @@
 //                    opened. A display that cannot be opened closes with code 4404 and the reason.
 //                    binary: one FramePacket (common/frame-packet.ts) with pixels, rows packed.
 //                    A cursor's `pixels` travel as a base64 string (JSON has no bytes).
-//   client → server  text: ViewerMessage JSON: {"t":"pull"} or {"t":"input","input":InputMessage},
-//                    or {"t":"refresh"} (serve only: DisplayStream.refresh, the next frame is full).
+//   client → server  text: ViewerMessage JSON: {"t":"pull"}, {"t":"input","input":InputMessage}
+//                    or {"t":"refresh"} (DisplayStream.refresh: the next frame is the whole surface).
 //   Flow control: the server sends at most one FramePacket per pull, holding the damage merged
 //   since the last one (a DamageQueue per viewer). The first frame after connect or after a
 //   surface message covers the whole surface. A viewer that does not pull only accumulates merged
@@ -55,8 +55,6 @@ export type WireDisplayMessage =
   | Exclude<DisplayMessage, { t: 'cursor' }>
   | { t: 'cursor'; cursor: Omit<CursorShape, 'pixels'> & { pixels: string } };
 
-/** What a display viewer may send: the contract's ViewerMessage plus serve's refresh. */
-export type ServeViewerMessage = ViewerMessage | { t: 'refresh' };
 export type ControlServerMessage =
   | { id: RequestId; result: Result<unknown> }
   | { t: 'vms'; vms: VmSummary[] }
@@ -211,7 +209,7 @@ function parseInput(i: unknown, surface: { width: number; height: number } | nul
 }
 
 /** Parses one text message from a display viewer; `surface` is the one the input must fall within. */
-export function parseViewerMessage(text: string, surface: { width: number; height: number } | null): Parsed<ServeViewerMessage> {
+export function parseViewerMessage(text: string, surface: { width: number; height: number } | null): Parsed<ViewerMessage> {
   const j = parseJson(text);
   if (!j.ok) return fatal('invalid JSON');
   const m = j.value;

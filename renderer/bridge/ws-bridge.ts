@@ -13,6 +13,7 @@ import type {
   Result,
   VmSummary,
 } from '../../common/contract.js';
+import { DisplayEventQueue } from '../../common/display-event-queue.js';
 
 export interface WsBridgeOptions {
   /** the serve origin, e.g. http://127.0.0.1:8080; default: the page's own */
@@ -137,9 +138,7 @@ type StreamEvent = { kind: 'message'; m: DisplayMessage } | { kind: 'frame'; pac
 
 /** A display over one WebSocket. Events wait in order until their callback is registered. */
 class WsDisplayStream implements DisplayStream {
-  private onMsg: ((m: DisplayMessage) => void) | null = null;
-  private onFrm: ((p: ArrayBuffer) => void) | null = null;
-  private readonly queue: StreamEvent[] = [];
+  private readonly events = new DisplayEventQueue();
   private closedSent = false;
 
   constructor(private readonly ws: WebSocket) {}
@@ -149,18 +148,16 @@ class WsDisplayStream implements DisplayStream {
       if (this.closedSent) return;
       this.closedSent = true;
     }
-    this.queue.push(e);
-    this.drain();
+    if (e.kind === 'message') this.events.message(e.m);
+    else this.events.frame(e.packet);
   }
 
   onMessage(cb: (m: DisplayMessage) => void): void {
-    this.onMsg = cb;
-    this.drain();
+    this.events.onMessage(cb);
   }
 
   onFrame(cb: (packet: ArrayBuffer) => void): void {
-    this.onFrm = cb;
-    this.drain();
+    this.events.onFrame(cb);
   }
 
   pull(): void {
@@ -177,19 +174,6 @@ class WsDisplayStream implements DisplayStream {
 
   close(): void {
     if (this.ws.readyState === WebSocket.CONNECTING || this.ws.readyState === WebSocket.OPEN) this.ws.close(1000, 'closed by viewer');
-  }
-
-  private drain(): void {
-    while (this.queue.length) {
-      const e = this.queue[0];
-      if (e.kind === 'message' && this.onMsg) {
-        this.queue.shift();
-        this.onMsg(e.m);
-      } else if (e.kind === 'frame' && this.onFrm) {
-        this.queue.shift();
-        this.onFrm(e.packet);
-      } else return;
-    }
   }
 }
 

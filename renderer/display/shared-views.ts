@@ -1,6 +1,6 @@
 // Zero-copy (Electron, KJU_ZERO_COPY=1): the page's side of the shared surface views. The preload
 // maps QEMU's memfd into a SharedArrayBuffer and, since contextBridge cannot pass one, posts the
-// view to this window (main/electron/shared-surfaces.ts); streams that have such views carry a
+// view to this window (main/electron/preload/shared-surfaces.ts); streams that have such views carry a
 // `sharedSurfaceKey`. withSharedViews wraps such a stream so that surfacePixels(id) returns the
 // view posted for it. Unverified in Electron (see shared-surfaces.ts). Main thread only.
 import type { DisplayStream } from '../../common/contract.js';
@@ -42,7 +42,7 @@ export function withSharedViews(stream: DisplayStream, target: Window = window):
     onFrame: (cb) => stream.onFrame(cb),
     pull: () => stream.pull(),
     sendInput: (i) => stream.sendInput(i),
-    refresh: stream.refresh ? () => stream.refresh!() : undefined,
+    refresh: () => stream.refresh(),
     surfacePixels: (id) => views.find((v) => v.id === id)?.view,
     close: () => {
       target.removeEventListener('message', onMessage);

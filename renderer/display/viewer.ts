@@ -248,7 +248,7 @@ export class Viewer {
     const s = this.surface;
     const view = s && this.opts.stream.surfacePixels?.(s.id);
     if (s && view) this.blitter.uploadFromSurface([{ x: 0, y: 0, w: s.width, h: s.height }], view, s.stride);
-    else this.opts.stream.refresh?.();
+    else this.opts.stream.refresh();
   }
 
   private onPointerLockChange(): void {

@@ -36,6 +36,7 @@ const bridge: KjuBridge = {
       onFrame: (cb) => { onFrame = cb; },
       pull: () => { pulls++; },
       sendInput: (i) => { inputs.push(i); },
+      refresh: () => {},
       close: () => {},
     };
     setTimeout(() => {

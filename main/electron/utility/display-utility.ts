@@ -10,16 +10,16 @@
 import { join } from 'node:path';
 import process from 'node:process';
 import type { MessagePortMain } from 'electron';
-import type { ViewerMessage } from '../../common/contract.js';
-import type { DisplaySource } from '../display/display-source.js';
-import { FramePump } from '../display/frame-pump.js';
-import { isShareable, SurfaceShareServer, type ShareTicket } from '../display/surface-share.js';
-import { parseViewerMessage } from '../serve/protocol.js';
-import { VmSession } from '../session/vm-session.js';
-import type { QemuExit } from '../qemu/launch.js';
-import { watchPidExit } from '../qemu/pid-alive.js';
-import type { DisplayTarget } from './app-backend.js';
-import type { MainToUtility, UtilityToMain } from './utility-protocol.js';
+import type { ViewerMessage } from '../../../common/contract.js';
+import type { DisplaySource } from '../../display/display-source.js';
+import { FramePump } from '../../display/frame-pump.js';
+import { isShareable, SurfaceShareServer, type ShareTicket } from '../../display/surface-share.js';
+import { parseViewerMessage } from '../../serve/protocol.js';
+import { VmSession } from '../../session/vm-session.js';
+import type { QemuExit } from '../../qemu/launch.js';
+import { watchPidExit } from '../../qemu/pid-alive.js';
+import type { DisplayTarget } from '../app-backend.js';
+import type { MainToUtility, UtilityToMain } from '../ipc/utility-protocol.js';
 
 const parentPort = process.parentPort;
 if (!parentPort) {
@@ -121,7 +121,7 @@ async function open(requestId: number, console: number, port: MessagePortMain | 
   const pump = new FramePump(
     source,
     { message: (m) => port.postMessage(m), frame: (p) => port.postMessage(p) },
-    { modifiers: (source as { modifiers?: number }).modifiers ?? 0, withPixels: ticket ? (s) => !(s.transport === 'map' && ticket.holds(s.id)) : undefined },
+    { withPixels: ticket ? (s) => !(s.transport === 'map' && ticket.holds(s.id)) : undefined },
   );
   // The preload's client went away: its page may hold no pixels for what was sent rect-only.
   ticket?.on('lost', () => pump.refresh());
@@ -142,7 +142,12 @@ async function open(requestId: number, console: number, port: MessagePortMain | 
       text = '';
     }
     const p = parseViewerMessage(text ?? '', source.surface);
-    if (p.kind === 'ok' && p.value.t === 'input') return pump.input(p.value.input);
+    if (p.kind === 'ok') {
+      if (p.value.t === 'input') return pump.input(p.value.input);
+      // the page lost its pixels (GL context): the next frame is the whole surface
+      if (p.value.t === 'refresh') return pump.refresh();
+      return pump.pull();
+    }
     if (p.kind === 'drop') return;
     log(`display viewer closed: ${p.kind === 'fatal' ? p.why : 'unexpected message'}`);
     port.postMessage({ t: 'closed', reason: 'the viewer sent a malformed message' });

@@ -4,7 +4,7 @@
 // for every webContents the app ever creates (installContentGuards). Closing a VM window leaves
 // the VM running; `onVmWindowClosed` lets the display utility go. Main process event loop.
 import { BrowserWindow, session, type Session, type WebContents } from 'electron';
-import { APP_ORIGIN } from './channels.js';
+import { APP_ORIGIN } from '../ipc/channels.js';
 
 /** Permissions a VM window may use: capturing the mouse and keyboard for the guest, fullscreen. */
 const ALLOWED_PERMISSIONS = new Set(['pointerLock', 'keyboardLock', 'fullscreen', 'clipboard-sanitized-write']);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { DisplayMessage } from '../../common/contract.js';
+import type { DisplayMessage } from '../../../common/contract.js';
 import { PortDisplayStream, type PortLike } from './port-display-stream.js';
 
 function fakePort() {
@@ -78,4 +78,17 @@ test('garbage from the port is ignored', () => {
   port.emit(null);
   port.emit({ nope: 1 });
   assert.deepEqual(seen, []);
+});
+
+test('refresh goes out as the contract ViewerMessage, from the bridge object too, and not after close', () => {
+  const { port, sent } = fakePort();
+  const stream = new PortDisplayStream(port);
+  const s = stream.toBridgeObject();
+  assert.equal(typeof s.refresh, 'function');
+  s.refresh();
+  stream.refresh();
+  assert.deepEqual(sent, [{ t: 'refresh' }, { t: 'refresh' }]);
+  s.close();
+  s.refresh();
+  assert.equal(sent.length, 2);
 });

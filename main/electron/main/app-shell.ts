@@ -4,10 +4,10 @@
 import { app, dialog, ipcMain, protocol, type IpcMainInvokeEvent } from 'electron';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Result } from '../../common/contract.js';
-import type { AppBackend } from './app-backend.js';
+import type { Result } from '../../../common/contract.js';
+import type { AppBackend } from '../app-backend.js';
 import { APP_SCHEME, APP_SCHEME_PRIVILEGES, handleAppRequest } from './app-protocol.js';
-import { OPEN_DISPLAY, OP_PROGRESS, VMS_CHANGED } from './channels.js';
+import { OPEN_DISPLAY, OP_PROGRESS, VMS_CHANGED } from '../ipc/channels.js';
 import { DisplayHost } from './display-host.js';
 import { forwardingHandlers, isTrustedSender, registerHostHandlers, type HostHandlerTable } from './ipc-handlers.js';
 import { bundlePathsFromArgv } from './launch-args.js';

@@ -5,9 +5,9 @@
 // Expected failures return as data ({ok:false, code, message}); a throw becomes code 'internal'.
 // Runs on the Electron main process's event loop.
 import type { IpcMainInvokeEvent } from 'electron';
-import { HOST_METHODS, type HostArgs, type HostMethod, type HostValue, type Result } from '../../common/contract.js';
-import { parseControlRequest } from '../serve/protocol.js';
-import { APP_ORIGIN, hostChannel } from './channels.js';
+import { HOST_METHODS, type HostArgs, type HostMethod, type HostValue, type Result } from '../../../common/contract.js';
+import { parseControlRequest } from '../../serve/protocol.js';
+import { APP_ORIGIN, hostChannel } from '../ipc/channels.js';
 
 export type HostHandler<M extends HostMethod, E = IpcMainInvokeEvent> = (event: E, args: HostArgs<M>) => Promise<Result<HostValue<M>>>;
 export type HostHandlerTable<E = IpcMainInvokeEvent> = { [M in HostMethod]: HostHandler<M, E> };

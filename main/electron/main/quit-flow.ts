@@ -1,6 +1,6 @@
 // What happens to running VMs when kju quits: the user picks keep running / suspend all / shut
 // down all (or cancels). Pure apart from the ops it is given; the dialog lives in app-shell.ts.
-import type { Result, VmSummary } from '../../common/contract.js';
+import type { Result, VmSummary } from '../../../common/contract.js';
 
 export type QuitChoice = 'keep' | 'suspend' | 'shutdown' | 'cancel';
 

@@ -7,11 +7,11 @@
 import { MessageChannelMain, utilityProcess, type UtilityProcess, type WebContents } from 'electron';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Result } from '../../common/contract.js';
-import type { AppBackend } from './app-backend.js';
-import { DISPLAY_LOST, DISPLAY_PORT, type DisplayLostMessage, type DisplayPortMessage } from './channels.js';
+import type { Result } from '../../../common/contract.js';
+import type { AppBackend } from '../app-backend.js';
+import { DISPLAY_LOST, DISPLAY_PORT, type DisplayLostMessage, type DisplayPortMessage } from '../ipc/channels.js';
 import { RestartPolicy } from './restart-policy.js';
-import type { MainToUtility, UtilityToMain } from './utility-protocol.js';
+import type { MainToUtility, UtilityToMain } from '../ipc/utility-protocol.js';
 
 const ATTACH_TIMEOUT_MS = 20_000;
 const OPEN_TIMEOUT_MS = 15_000;

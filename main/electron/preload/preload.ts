@@ -12,7 +12,7 @@
 // world of an isolated page) at the cost of the page talking to the utility unchecked by us.
 // Runs on the renderer's main thread, in the isolated world, before the page's scripts.
 import { contextBridge, ipcRenderer } from 'electron';
-import type { HostArgs, HostMethod, HostValue, KjuBridge, OperationProgress, Result, VmSummary } from '../../common/contract.js';
+import type { HostArgs, HostMethod, HostValue, KjuBridge, OperationProgress, Result, VmSummary } from '../../../common/contract.js';
 import {
   APP_ORIGIN,
   DISPLAY_LOST,
@@ -27,7 +27,7 @@ import {
   type OpenDisplayArgs,
   type OpenDisplayResult,
   type SharedSurfaceOffer,
-} from './channels.js';
+} from '../ipc/channels.js';
 import { PortDisplayStream, type PortLike } from './port-display-stream.js';
 
 type PendingOpen = { port?: MessagePort; message?: DisplayPortMessage; resolve?: (p: { port: MessagePort; message: DisplayPortMessage }) => void };

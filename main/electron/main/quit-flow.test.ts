@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { VmSummary } from '../../common/contract.js';
+import type { VmSummary } from '../../../common/contract.js';
 import { activeVms, applyQuitChoice, QUIT_BUTTONS, QUIT_CANCEL_INDEX, QUIT_CHOICES, quitMessage } from './quit-flow.js';
 
 const vm = (id: string, state: VmSummary['state']): VmSummary => ({ id, name: id.toUpperCase(), state, display: 'std', memoryMiB: 256, cpus: 1 });

@@ -3,7 +3,8 @@
 // plain data through contextBridge, which copies every value it passes (a frame's ArrayBuffer
 // included), so the object returned by toBridgeObject() has no prototype methods and no port.
 // Runs on the renderer's main thread, in the preload's isolated world.
-import type { DisplayMessage, DisplayStream, InputMessage, ViewerMessage } from '../../common/contract.js';
+import type { DisplayMessage, DisplayStream, InputMessage, ViewerMessage } from '../../../common/contract.js';
+import { DisplayEventQueue } from '../../../common/display-event-queue.js';
 
 /** The part of a DOM MessagePort this uses (a fake in tests). */
 export interface PortLike {
@@ -13,10 +14,8 @@ export interface PortLike {
 }
 
 export class PortDisplayStream {
-  private messageCb: ((m: DisplayMessage) => void) | null = null;
-  private frameCb: ((packet: ArrayBuffer) => void) | null = null;
-  /** what arrived before the page registered its callbacks (the first surface comes at once) */
-  private early: Array<DisplayMessage | ArrayBuffer> = [];
+  /** holds what arrives before the page registers its callbacks (the first surface comes at once) */
+  private readonly events = new DisplayEventQueue();
   private closed = false;
   /** zero-copy: views the preload mapped, by surface id (newest last, at most two) */
   private readonly shared: Array<{ id: number; view: Uint8Array }> = [];
@@ -35,13 +34,11 @@ export class PortDisplayStream {
   }
 
   onMessage(cb: (m: DisplayMessage) => void): void {
-    this.messageCb = cb;
-    this.drainEarly();
+    this.events.onMessage(cb);
   }
 
   onFrame(cb: (packet: ArrayBuffer) => void): void {
-    this.frameCb = cb;
-    this.drainEarly();
+    this.events.onFrame(cb);
   }
 
   pull(): void {
@@ -52,12 +49,17 @@ export class PortDisplayStream {
     this.post({ t: 'input', input });
   }
 
+  /** The page lost its pixels (GL context): the utility's FramePump sends the whole surface next. */
+  refresh(): void {
+    this.post({ t: 'refresh' });
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;
     this.port.onmessage = null;
     this.port.close();
-    this.early = [];
+    this.events.clear();
     this.shared.length = 0;
     this.onClose();
   }
@@ -76,7 +78,7 @@ export class PortDisplayStream {
   /** Ends the stream from our side with a reason the page sees as {t:'closed'} (e.g. the utility died). */
   end(reason: string): void {
     if (this.closed) return;
-    this.deliver({ t: 'closed', reason });
+    this.events.message({ t: 'closed', reason });
     this.close();
   }
 
@@ -92,6 +94,7 @@ export class PortDisplayStream {
       onFrame: (cb) => this.onFrame(cb),
       pull: () => this.pull(),
       sendInput: (i) => this.sendInput(i),
+      refresh: () => this.refresh(),
       close: () => this.close(),
     };
   }
@@ -102,34 +105,11 @@ export class PortDisplayStream {
 
   private received(data: unknown): void {
     if (this.closed) return;
-    if (data instanceof ArrayBuffer) return this.deliver(data);
+    if (data instanceof ArrayBuffer) return this.events.frame(data);
     if (data && typeof data === 'object' && typeof (data as { t?: unknown }).t === 'string') {
       const m = data as DisplayMessage;
-      this.deliver(m);
+      this.events.message(m);
       if (m.t === 'closed') this.close();
-    }
-  }
-
-  private deliver(item: DisplayMessage | ArrayBuffer): void {
-    const isFrame = item instanceof ArrayBuffer;
-    const cb = isFrame ? this.frameCb : this.messageCb;
-    // Keep the order between messages and frames: once anything waits, everything waits.
-    if (!cb || this.early.length) {
-      this.early.push(item);
-      return;
-    }
-    if (isFrame) this.frameCb!(item);
-    else this.messageCb!(item);
-  }
-
-  private drainEarly(): void {
-    while (this.early.length) {
-      const item = this.early[0];
-      const cb = item instanceof ArrayBuffer ? this.frameCb : this.messageCb;
-      if (!cb) return;
-      this.early.shift();
-      if (item instanceof ArrayBuffer) this.frameCb!(item);
-      else this.messageCb!(item);
     }
   }
 }

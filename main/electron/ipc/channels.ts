@@ -1,7 +1,7 @@
 // IPC channel names and payloads between Electron main and the preload, derived from the contract
 // so that neither side spells a channel by hand. Imported by main (ESM) and the preload (CJS
 // bundle); no runtime imports besides the contract.
-import { HOST_METHODS, type HostMethod, type Result, type VmSummary } from '../../common/contract.js';
+import { HOST_METHODS, type HostMethod, type Result, type VmSummary } from '../../../common/contract.js';
 
 export const APP_ORIGIN = 'app://kju';
 

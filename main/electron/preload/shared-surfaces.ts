@@ -18,7 +18,7 @@
 //   uploads from a SharedArrayBuffer view with texSubImage2D (e2e/renderer-blitter.test.ts), and a
 //   SAB view posted to the page's own window arrives shared and becomes the keyed stream's
 //   surfacePixels via withSharedViews (e2e/shared-views-page.test.ts; main world, not an isolated one).
-// - Type-checked only (npx tsc -p main/electron), never run: this file, the preload wiring,
+// - Type-checked only (npx tsc -p main/electron/preload, …/utility), never run: this file, the preload wiring,
 //   display-utility.ts's share server, the page-side receiver (renderer/display/shared-views.ts).
 // - Unverified, needs a real Electron: that the addon loads in an unsandboxed preload; that the
 //   Mapping's mmap(MAP_FIXED) over a SAB allocated in the preload's isolated world works inside
@@ -33,7 +33,7 @@
 // by window.postMessage from the isolated world to the page's own window (one agent: same thread,
 // same origin, cross-origin isolated), where structured clone shares a SAB instead of copying.
 // Runs on the renderer's main thread, in the preload's isolated world.
-import { SurfaceShareClient, type SharedSurface } from '../display/surface-share-client.js';
+import { SurfaceShareClient, type SharedSurface } from '../../display/surface-share-client.js';
 
 /** What the page receives with window 'message' events (check event.source === window). */
 export interface SharedSurfacePageMessage {

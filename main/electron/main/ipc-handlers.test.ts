@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { HOST_METHODS, type VmSummary } from '../../common/contract.js';
-import { HOST_CHANNELS } from './channels.js';
+import { HOST_METHODS, type VmSummary } from '../../../common/contract.js';
+import { HOST_CHANNELS } from '../ipc/channels.js';
 import { forwardingHandlers, isTrustedSender, registerHostHandlers, type HostHandlerTable } from './ipc-handlers.js';
 
 type FakeEvent = { senderFrame: { url: string } | null };
