@@ -51,6 +51,7 @@ const goodTree: Record<string, string> = {
   'main/electron/main/m.ts': "import { app } from 'electron';\nimport { channels } from '../ipc/channels.js';\nimport { b } from '../../backend/b.js';\n",
   'main/electron/utility/w.ts': "import { channels } from '../ipc/channels.js';\nimport { x } from '../../display/x.js';\n",
   'main/electron/preload/pre.ts': "import { channels } from '../ipc/channels.js';\n",
+  'main/display/x.integration.test.ts': "import { y } from '../session/y.js';\nimport { guest } from '../testing/guest.js';\n",
   'main/testing/guest.ts': "import { y } from '../session/y.js';\nimport { launch } from '../qemu/q.js';\nexport const guest = 1;\n",
   'main/util/tsx-boot.mjs': "const m = await import('./u.js');\n",
   'renderer/ui/App.tsx': [
@@ -187,6 +188,11 @@ const badImports: { name: string; files: Record<string, string>; expect: string[
     name: 'a test file importing upward outside test support',
     files: { 'main/display/bad.test.ts': "import { guest } from '../testing/guest.js';\nimport { y } from '../session/y.js';\n" },
     expect: ['main/display/bad.test.ts:2: display may not import session (../session/y.js)'],
+  },
+  {
+    name: 'an integration test importing outside main/',
+    files: { 'main/display/bad.integration.test.ts': "import { y } from '../session/y.js';\nimport { App } from '../../renderer/ui/App.js';\n" },
+    expect: ['main/display/bad.integration.test.ts:2: display may not import renderer (../../renderer/ui/App.js)'],
   },
   {
     name: 'an import reaching outside the checked folders',
