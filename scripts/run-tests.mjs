@@ -2,8 +2,9 @@
 // `npm test` (the full run): builds what the tests load (addon, bundles), type-checks every layer,
 // then runs every *.test.ts(x) with Node's test runner, one file at a time (the QEMU tests share
 // 2 cores under TCG). `npm run test:unit` (--unit): the same builds and type-check, then only the
-// unit tests: no *.integration.test.ts (they boot or run QEMU) and nothing under e2e/ (Chromium),
-// so it needs no QEMU, no Chromium and no built guest.
+// unit tests: no *.integration.test.ts (they boot or run qemu-system) and nothing under e2e/
+// (Chromium), so it needs no qemu-system, no Chromium and no built guest (the library's tests do
+// run qemu-img, from qemu-utils, to make real disks).
 // Usage: npm test [-- <path filter> ...]   npm run test:unit [-- <path filter> ...]
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
