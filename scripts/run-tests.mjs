@@ -1,24 +1,29 @@
 #!/usr/bin/env node
-// `npm test`: builds what the tests load (addon, bundles), type-checks every layer, checks imports
-// against the layer table (scripts/check-layers.mjs), then runs every *.test.ts with Node's test
-// runner, one file at a time (the QEMU tests share 2 cores under TCG).
-// Usage: npm test [-- <path filter> ...]
+// `npm test` (the full run): builds what the tests load (addon, bundles), type-checks every layer,
+// checks imports against the layer table (scripts/check-layers.mjs), then runs every *.test.ts(x)
+// with Node's test runner, one file at a time (the QEMU tests share 2 cores under TCG). `npm run test:unit` (--unit): the same builds and type-check, then only the
+// unit tests: no *.integration.test.ts (they boot or run qemu-system) and nothing under e2e/
+// (Chromium), so it needs no qemu-system, no Chromium and no built guest (the library's tests do
+// run qemu-img, from qemu-utils, to make real disks).
+// Usage: npm test [-- <path filter> ...]   npm run test:unit [-- <path filter> ...]
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const filters = process.argv.slice(2);
+const unitOnly = process.argv.includes('--unit');
+const filters = process.argv.slice(2).filter((a) => a !== '--unit');
+const label = unitOnly ? 'npm run test:unit' : 'npm test';
 
-function run(cmd, args, label) {
+function run(cmd, args, step) {
   const started = Date.now();
   const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit' });
   if (r.status !== 0) {
-    console.error(`npm test: ${label} failed (exit ${r.status ?? r.signal})`);
+    console.error(`${label}: ${step} failed (exit ${r.status ?? r.signal})`);
     process.exit(r.status || 1);
   }
-  console.log(`npm test: ${label} ok (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  console.log(`${label}: ${step} ok (${((Date.now() - started) / 1000).toFixed(1)} s)`);
 }
 
 if (!existsSync(join(root, 'native/build/Release/kju_native.node'))) run('npm', ['run', '--silent', 'build:native'], 'native addon build');
@@ -39,9 +44,10 @@ function collect(dir, out) {
 let files = collect(root, []).sort();
 // e2e last: they are the slowest and need everything else working.
 files = [...files.filter((f) => !f.startsWith('e2e/')), ...files.filter((f) => f.startsWith('e2e/'))];
+if (unitOnly) files = files.filter((f) => !f.startsWith('e2e/') && !/\.integration\.test\.tsx?$/.test(f));
 if (filters.length) files = files.filter((f) => filters.some((x) => f.includes(x)));
 if (!files.length) {
-  console.error('npm test: no test files matched');
+  console.error(`${label}: no test files matched`);
   process.exit(1);
 }
 const r = spawnSync(

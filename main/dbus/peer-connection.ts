@@ -4,6 +4,7 @@
 // Runs on the event loop of the thread that opened it; all callbacks fire there.
 import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
+import type { Duplex } from 'node:stream';
 import { FdSocket } from '../../native/index.js';
 
 const require = createRequire(import.meta.url);
@@ -75,6 +76,10 @@ export interface PeerConnectionEvents {
   close: [err: Error | undefined];
 }
 
+/** The byte stream under a connection: an FdSocket, or a test's scripted stream. Received fds come
+ *  in an 'fds' event emitted before the chunk whose bytes they arrived with. */
+export type PeerStream = Duplex & { writeWithFds(data: Uint8Array, fds: number[]): boolean };
+
 export const variant = (signature: string, value: unknown): unknown => new dbus.Variant(signature, value);
 /** a{sv} as dbus-native returns it (either value shape) → a plain object of plain values */
 export function plainDict(v: unknown): Record<string, unknown> {
@@ -91,12 +96,12 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
   readonly ready: Promise<void>;
 
   /**
-   * Takes ownership of `fd` and starts the client side of the handshake at once (QEMU, the server,
-   * may run its side synchronously and block until we answer).
+   * Takes ownership of `socket` (an fd, or a stream) and starts the client side of the handshake at
+   * once (QEMU, the server, may run its side synchronously and block until we answer).
    */
-  constructor(fd: number, opts: { name: string; ayView?: boolean }) {
+  constructor(socket: number | PeerStream, opts: { name: string; ayView?: boolean }) {
     super();
-    const stream = new FdSocket(fd);
+    const stream = typeof socket === 'number' ? new FdSocket(socket) : socket;
     this.raw = dbus.createConnection({
       stream,
       direct: true,

@@ -5,8 +5,7 @@
 // Runs on the event loop of the thread that created it; mappings belong to that thread.
 import { EventEmitter } from 'node:events';
 import { FdSocket, Mapping, closeFd, connectUnix } from '../../native/index.js';
-import { LineSplitter } from '../session/control-protocol.js';
-import { MAX_SHARE_LINE, encodeLine, parseServerMessage, type SharedSurfaceNotice } from './surface-share-protocol.js';
+import { ShareServerDecoder, encodeLine, type ReceivedServerMessage, type SharedSurfaceNotice } from './surface-share-protocol.js';
 
 export interface SharedSurface extends Omit<SharedSurfaceNotice, 't' | 'offset'> {
   /** `length` bytes aliasing QEMU's memfd (B,G,R,X rows of `stride`); reads zeros once released */
@@ -32,8 +31,7 @@ export interface SurfaceShareClientOptions {
 
 export class SurfaceShareClient extends EventEmitter<SurfaceShareClientEvents> {
   private readonly socket: FdSocket;
-  private readonly lines = new LineSplitter(MAX_SHARE_LINE);
-  private pendingFds: number[] = [];
+  private readonly decoder = new ShareServerDecoder();
   /** newest last */
   private readonly mapped: Array<{ s: SharedSurface; mapping: Mapping }> = [];
   private closed = false;
@@ -51,12 +49,12 @@ export class SurfaceShareClient extends EventEmitter<SurfaceShareClientEvents> {
     this.socket = new FdSocket(connectUnix(socketPath)); // throws NativeError (ENOENT, ECONNREFUSED, ...)
     this.socket.on('fds', (fds: number[]) => {
       this.fdsReceived += fds.length;
-      this.pendingFds.push(...fds);
+      this.decoder.pushFds(fds);
     });
     this.socket.on('data', (chunk: Buffer) => this.received(chunk));
     this.socket.on('error', (err: Error) => this.fail(err));
     this.socket.on('close', () => this.close());
-    this.send(`${token}\n`);
+    this.send(encodeLine({ t: 'token', token }).toString());
   }
 
   /** The view of surface `id` while it is mapped. */
@@ -82,7 +80,7 @@ export class SurfaceShareClient extends EventEmitter<SurfaceShareClientEvents> {
     if (this.closed) return;
     this.closed = true;
     this.socket.destroy();
-    for (const fd of this.pendingFds.splice(0)) closeFd(fd);
+    for (const fd of this.decoder.takeUnclaimedFds()) closeFd(fd);
     for (const m of this.mapped.splice(0)) this.release(m);
     this.emit('close');
   }
@@ -99,34 +97,24 @@ export class SurfaceShareClient extends EventEmitter<SurfaceShareClientEvents> {
 
   private received(chunk: Buffer): void {
     this.bytesReceived += chunk.byteLength;
-    let got: string[];
     try {
-      got = this.lines.push(chunk.toString('latin1'));
-    } catch (err) {
-      return this.fail(err as Error);
-    }
-    for (const line of got) {
-      if (this.closed) return;
-      try {
-        this.handle(line);
-      } catch (err) {
-        return this.fail(err as Error);
+      for (const m of this.decoder.push(chunk)) {
+        if (this.closed) return; // close() has closed the fds of the notices not handled yet
+        this.handle(m);
       }
+    } catch (err) {
+      this.fail(err as Error);
     }
   }
 
-  private handle(line: string): void {
-    const m = parseServerMessage(line);
+  private handle(m: ReceivedServerMessage): void {
     if (m.t === 'refused') throw new Error(`the display refused the connection: ${m.reason}`);
     if (m.t === 'unshared') return void this.emit('unshared', m.id);
-    // fds are emitted before the bytes that carried them: one fd per surface line, in order
-    const fd = this.pendingFds.shift();
-    if (fd === undefined) throw new Error('a surface notice arrived without its file descriptor');
     let mapping: Mapping;
     try {
-      mapping = Mapping.open(fd, m.offset, m.length, { view: 'shared' });
+      mapping = Mapping.open(m.fd, m.offset, m.length, { view: 'shared' });
     } finally {
-      closeFd(fd); // the mapping holds the file
+      closeFd(m.fd); // the mapping holds the file
     }
     if (mapping.mode !== 'shared') {
       mapping.release();

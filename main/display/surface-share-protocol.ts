@@ -1,13 +1,14 @@
 // Wire format of the surface-share socket (SurfaceShareServer ↔ SurfaceShareClient): newline-
 // terminated JSON, small lines only; pixels never travel here, only the memfd with SCM_RIGHTS.
-//   client → server, first line: the ticket's token (64 hex digits), as plain text
+//   client → server, first line: {"t":"token",token} with the ticket's token (64 hex digits)
 //   server → client: {"t":"surface",id,width,height,stride,offset,length,format} with the memfd
 //                    attached to the line's first byte; {"t":"unshared",id} when the current
 //                    surface has no memfd (copy transport: use the pixels of the frames);
 //                    {"t":"refused",reason} before closing on a bad token
 //   client → server: {"t":"ack",id} once surface `id` is mapped and in use; from then on frames
 //                    of that surface may carry rects only
-// Pure parsing; no I/O. Runs wherever it is imported.
+// Pure parsing and framing; no I/O. Runs wherever it is imported.
+import { JsonLineDecoder, JsonLinesError } from '../util/json-lines.js';
 
 export const MAX_SHARE_LINE = 1024;
 export const TOKEN_PATTERN = /^[0-9a-f]{64}$/;
@@ -24,7 +25,7 @@ export interface SharedSurfaceNotice {
 }
 
 export type ShareServerMessage = SharedSurfaceNotice | { t: 'unshared'; id: number } | { t: 'refused'; reason: string };
-export type ShareClientMessage = { t: 'ack'; id: number };
+export type ShareClientMessage = { t: 'token'; token: string } | { t: 'ack'; id: number };
 
 export class ShareProtocolError extends Error {
   override name = 'ShareProtocolError';
@@ -32,20 +33,14 @@ export class ShareProtocolError extends Error {
 
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 
-function parseObject(line: string): Record<string, unknown> {
-  if (line.length > MAX_SHARE_LINE) throw new ShareProtocolError(`line of ${line.length} bytes is over ${MAX_SHARE_LINE}`);
-  let v: unknown;
-  try {
-    v = JSON.parse(line);
-  } catch {
-    throw new ShareProtocolError('not JSON');
-  }
+function asObject(v: unknown): Record<string, unknown> {
   if (!v || typeof v !== 'object' || Array.isArray(v)) throw new ShareProtocolError('not a JSON object');
   return v as Record<string, unknown>;
 }
 
-export function parseServerMessage(line: string): ShareServerMessage {
-  const o = parseObject(line);
+/** One decoded JSON line from the server → the message it is. */
+export function parseServerMessage(value: unknown): ShareServerMessage {
+  const o = asObject(value);
   switch (o.t) {
     case 'surface': {
       const keys = ['id', 'width', 'height', 'stride', 'offset', 'length', 'format'] as const;
@@ -65,10 +60,73 @@ export function parseServerMessage(line: string): ShareServerMessage {
   }
 }
 
-export function parseClientMessage(line: string): ShareClientMessage {
-  const o = parseObject(line);
-  if (o.t !== 'ack' || !isCount(o.id) || Object.keys(o).length !== 2) throw new ShareProtocolError('expected {"t":"ack","id":n}');
-  return { t: 'ack', id: o.id };
+/** One decoded JSON line from a client → the message it is. A token's format is checked here,
+ *  its value by the server. */
+export function parseClientMessage(value: unknown): ShareClientMessage {
+  const o = asObject(value);
+  if (Object.keys(o).length !== 2) throw new ShareProtocolError('expected {"t":"token","token":s} or {"t":"ack","id":n}');
+  if (o.t === 'token' && typeof o.token === 'string' && TOKEN_PATTERN.test(o.token)) return { t: 'token', token: o.token };
+  if (o.t === 'ack' && isCount(o.id)) return { t: 'ack', id: o.id };
+  throw new ShareProtocolError('expected {"t":"token","token":s} or {"t":"ack","id":n}');
+}
+
+/** JSON lines (at most MAX_SHARE_LINE bytes each) → values; framing errors as ShareProtocolError. */
+function decodeLines(lines: JsonLineDecoder, chunk: Uint8Array): unknown[] {
+  try {
+    return lines.push(chunk);
+  } catch (err) {
+    if (err instanceof JsonLinesError) throw new ShareProtocolError(err.message, { cause: err });
+    throw err;
+  }
+}
+
+/** A server message as received: a surface notice with the memfd that came with it. */
+export type ReceivedServerMessage = Exclude<ShareServerMessage, SharedSurfaceNotice> | (SharedSurfaceNotice & { fd: number });
+
+/**
+ * The client's reader of the server's stream. Feed it the fds of the socket's 'fds' event and the
+ * bytes of its 'data' event, in arrival order; each surface notice takes the next fd (the server
+ * attaches it to the notice line's first byte, so it has always arrived by the line's end).
+ * `push` frames the whole chunk at once (a line that is not JSON throws before anything is
+ * yielded), then parses one message per step, so the lines before a bad one are handled first.
+ * Throws ShareProtocolError; the stream is then unusable. The fds it yields belong to the caller.
+ * Not thread-safe, one owner.
+ */
+export class ShareServerDecoder {
+  private readonly lines = new JsonLineDecoder(MAX_SHARE_LINE);
+  private fds: number[] = [];
+
+  pushFds(fds: readonly number[]): void {
+    this.fds.push(...fds);
+  }
+
+  *push(chunk: Uint8Array): Generator<ReceivedServerMessage, void, undefined> {
+    for (const v of decodeLines(this.lines, chunk)) {
+      const m = parseServerMessage(v);
+      if (m.t !== 'surface') {
+        yield m;
+        continue;
+      }
+      const fd = this.fds.shift();
+      if (fd === undefined) throw new ShareProtocolError('a surface notice arrived without its file descriptor');
+      yield { ...m, fd };
+    }
+  }
+
+  /** fds received that no notice has claimed yet; the caller closes them when it gives up. */
+  takeUnclaimedFds(): number[] {
+    return this.fds.splice(0);
+  }
+}
+
+/** The server's reader of one client's stream (clients send no fds); framed and parsed like
+ *  ShareServerDecoder.push. Not thread-safe, one owner. */
+export class ShareClientDecoder {
+  private readonly lines = new JsonLineDecoder(MAX_SHARE_LINE);
+
+  *push(chunk: Uint8Array): Generator<ShareClientMessage, void, undefined> {
+    for (const v of decodeLines(this.lines, chunk)) yield parseClientMessage(v);
+  }
 }
 
 export const encodeLine = (m: ShareServerMessage | ShareClientMessage): Buffer => Buffer.from(`${JSON.stringify(m)}\n`);

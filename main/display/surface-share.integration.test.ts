@@ -152,7 +152,7 @@ describe('integration: surface share (zero-copy without Electron) on virtio-vga'
     const t2 = server.admit();
     const raw = new FdSocket(connectUnix(server.path));
     raw.resume(); // fds arrive with reads
-    raw.write(`${t2.token}\n`);
+    raw.write(`{"t":"token","token":"${t2.token}"}\n`);
     const [fds] = (await once(raw, 'fds')) as [number[]];
     assert.equal(fds.length, 1);
     raw.closeFds(fds);
@@ -177,7 +177,7 @@ describe('integration: surface share (zero-copy without Electron) on virtio-vga'
     const raw = new FdSocket(connectUnix(server.path));
     raw.on('fds', (fds: number[]) => raw.closeFds(fds));
     raw.resume();
-    raw.write(`${t3.token}\n{"t":"ack","id":"x"}\n`);
+    raw.write(`{"t":"token","token":"${t3.token}"}\n{"t":"ack","id":"x"}\n`);
     await once(raw, 'close');
     assert.ok(!display.closed);
     assert.equal(server.stats().clients, 1);

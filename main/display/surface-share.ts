@@ -8,10 +8,9 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { unlinkSync } from 'node:fs';
 import { FdServer, NativeError, type FdSocket } from '../../native/index.js';
-import { LineSplitter } from '../session/control-protocol.js';
 import type { SurfaceFd } from './dbus-display.js';
 import type { DisplaySource, Surface } from './display-source.js';
-import { MAX_SHARE_LINE, TOKEN_PATTERN, encodeLine, parseClientMessage, type ShareProtocolError, type ShareServerMessage } from './surface-share-protocol.js';
+import { ShareClientDecoder, ShareProtocolError, encodeLine, type ShareServerMessage } from './surface-share-protocol.js';
 
 /** A display that can lend the memfd of its current 'map' surface (DbusDisplay). */
 export interface ShareableSource extends DisplaySource {
@@ -153,7 +152,7 @@ export class SurfaceShareServer {
     if (this.closed) return void sock.destroy();
     sock.on('error', () => {}); // a vanished client is an ordinary end here
     sock.on('fds', (fds: number[]) => sock.closeFds(fds)); // clients send no fds
-    const lines = new LineSplitter(MAX_SHARE_LINE);
+    const lines = new ShareClientDecoder();
     let ticket: ShareTicket | null = null;
     const timer = setTimeout(() => refuse('no token in time'), this.opts.tokenTimeoutMs ?? 5000);
     const refuse = (reason: string) => {
@@ -167,32 +166,29 @@ export class SurfaceShareServer {
     };
     sock.on('data', (chunk: Buffer) => {
       this.counters.bytesReceived += chunk.byteLength;
-      let got: string[];
       try {
-        got = lines.push(chunk.toString('latin1'));
-      } catch {
-        return ticket ? sock.destroy() : refuse('line too long');
-      }
-      for (const line of got) {
-        if (sock.destroyed) return;
-        if (!ticket) {
-          ticket = this.redeem(line.trim());
-          if (!ticket) return refuse('bad token');
-          clearTimeout(timer);
-          ticket.conn = sock;
-          this.counters.clients++;
-          this.sendCurrent(ticket);
-          continue;
+        for (const m of lines.push(chunk)) {
+          if (sock.destroyed) return;
+          if (!ticket) {
+            ticket = m.t === 'token' ? this.redeem(m.token) : null;
+            if (!ticket) return refuse('bad token');
+            clearTimeout(timer);
+            ticket.conn = sock;
+            this.counters.clients++;
+            this.sendCurrent(ticket);
+          } else if (m.t === 'ack') {
+            const cur = this.source.surface;
+            // An ack of a surface that is no longer current changes nothing.
+            if (cur && m.id === cur.id && this.source.surfaceFd(cur.id)) ticket.setHeld(m.id);
+          } else {
+            throw new ShareProtocolError('a second token');
+          }
         }
-        try {
-          const m = parseClientMessage(line);
-          const cur = this.source.surface;
-          // An ack of a surface that is no longer current changes nothing.
-          if (cur && m.id === cur.id && this.source.surfaceFd(cur.id)) ticket.setHeld(m.id);
-        } catch (err) {
-          this.log(`surface share: client closed (${(err as ShareProtocolError).message})`);
-          return sock.destroy();
-        }
+      } catch (err) {
+        if (!(err instanceof ShareProtocolError)) throw err;
+        if (!ticket) return refuse(`bad token (${err.message})`);
+        this.log(`surface share: client closed (${err.message})`);
+        sock.destroy();
       }
     });
     sock.on('close', () => {
@@ -208,7 +204,6 @@ export class SurfaceShareServer {
 
   /** The unrevoked, unused ticket with this token (compared in constant time), or null. */
   private redeem(token: string): ShareTicket | null {
-    if (!TOKEN_PATTERN.test(token)) return null;
     const given = Buffer.from(token);
     for (const t of this.tickets) if (!t.revoked && timingSafeEqual(given, Buffer.from(t.token))) return t.conn ? null : t;
     return null;

@@ -2,6 +2,7 @@
 // Typed text assumes the guest uses a US keyboard layout (as QEMU's own `sendkey` does).
 import { qnumForCode } from '../../common/keymap.js';
 import { CODE_TO_QNUM } from '../../common/keymap.generated.js';
+import { chordEvents, KEY_PACE_MS, sendPacedKeys } from '../../common/paced-keys.js';
 
 export interface KeyStroke {
   /** QEMU key numbers to hold, in press order; released in reverse */
@@ -80,12 +81,8 @@ export function parseChord(spec: string): KeyStroke {
   };
 }
 
-/** Sends strokes one at a time, waiting for QEMU to take each event and pausing between strokes
- *  so the guest's 16-byte PS/2 queue never overflows (unpaced bursts lose keys under TCG). */
-export async function sendStrokes(strokes: KeyStroke[], press: (qnum: number, down: boolean) => Promise<unknown>, gapMs = 12): Promise<void> {
-  for (const s of strokes) {
-    for (const n of s.qnums) await press(n, true);
-    for (const n of [...s.qnums].reverse()) await press(n, false);
-    await new Promise((r) => setTimeout(r, gapMs));
-  }
+/** Sends strokes' events one at a time, waiting for QEMU to take each and pausing `paceMs` between
+ *  events (common/paced-keys.ts). */
+export function sendStrokes(strokes: KeyStroke[], press: (qnum: number, down: boolean) => Promise<unknown>, paceMs = KEY_PACE_MS): Promise<void> {
+  return sendPacedKeys(strokes.flatMap((s) => chordEvents(s.qnums)), (e) => press(e.qnum, e.down), { paceMs });
 }

@@ -32,13 +32,6 @@ test('candidates: KJU_QEMU wins; PATH; Homebrew on macOS', () => {
   assert.deepEqual(qemuCandidates({ PATH: '/a' }, 'darwin'), ['/a/qemu-system-x86_64', '/opt/homebrew/bin/qemu-system-x86_64', '/usr/local/bin/qemu-system-x86_64']);
 });
 
-test('the installed QEMU is found and supports the D-Bus display', async () => {
-  const q = await findQemu({ PATH: process.env.PATH });
-  assert.ok(q.version.major >= 7);
-  assert.match(q.versionText, /QEMU emulator version/);
-  assert.equal(q.sharedMemoryDisplay, q.version.major > 9 || (q.version.major === 9 && q.version.minor >= 2));
-});
-
 test('QEMU 9.1 works with a copy-path warning', async () => {
   const q = await findQemu({ KJU_QEMU: fakeQemu('q91', '9.1.0') });
   assert.equal(q.sharedMemoryDisplay, false);

@@ -61,6 +61,11 @@ test('a line longer than maxLine is refused, across chunks too', () => {
   assert.throws(() => d.push('456789"'), (e: unknown) => e instanceof JsonLinesError && /longer than 16/.test(e.message));
 });
 
+test('a complete line longer than maxLine is refused even when it arrives in one chunk', () => {
+  assert.deepEqual(new JsonLineDecoder(16).push('{"a":"0123456"}\n'), [{ a: '0123456' }]);
+  assert.throws(() => new JsonLineDecoder(16).push('{"b":"012345678"}\n'), (e: unknown) => e instanceof JsonLinesError && /longer than 16/.test(e.message));
+});
+
 test('string chunks decode like bytes', () => {
   const d = new JsonLineDecoder();
   assert.deepEqual([...d.push('{"t":"é'), ...d.push('"}\n')], [{ t: 'é' }]);

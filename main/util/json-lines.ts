@@ -26,6 +26,7 @@ export class JsonLineDecoder {
       const line = this.pendingBytes ? Buffer.concat([...this.pending, head]) : head;
       this.pending = [];
       this.pendingBytes = 0;
+      if (line.length > this.maxLine) throw new JsonLinesError(`line longer than ${this.maxLine} bytes`);
       const value = parseLine(line);
       if (value !== undefined) out.push(value);
       buf = buf.subarray(nl + 1);

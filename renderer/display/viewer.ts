@@ -3,7 +3,7 @@
 // a hidden or slow window stops pulling and the host merges damage meanwhile. Main thread only.
 import { decodeFramePacket, FramePacketError } from '../../common/frame-packet.js';
 import type { DisplayMessage, DisplayStream, InputMessage, SurfaceInfo, Transport } from '../../common/contract.js';
-import { Blitter, type FrameStats } from './blitter.js';
+import { Blitter, type BlitterOptions, type FrameStats } from './blitter.js';
 import { CursorOverlay } from './cursor.js';
 import { withSharedViews } from './shared-views.js';
 import type { ScaleMode } from './scaling.js';
@@ -38,6 +38,8 @@ export interface ViewerOptions {
   onState?: (s: ViewerState) => void;
   /** the grab hotkey fired or the grab changed otherwise */
   onGrabChange?: (grabbed: boolean) => void;
+  /** makes the blitter (default: the WebGL Blitter); tests pass one that records what it draws */
+  createBlitter?: (canvas: HTMLCanvasElement, opts: BlitterOptions) => Blitter;
 }
 
 const MAX_BATCHES_PER_FRAME = 2;
@@ -66,7 +68,7 @@ export class Viewer {
     // Zero-copy streams get surfacePixels from the views the preload posts to this window.
     this.opts = { ...opts, stream: withSharedViews(opts.stream) };
     const { canvas, stream } = this.opts;
-    this.blitter = new Blitter(canvas, { onContextRestored: () => this.onContextRestored() });
+    this.blitter = (opts.createBlitter ?? ((c, o) => new Blitter(c, o)))(canvas, { onContextRestored: () => this.onContextRestored() });
     this.cursor = new CursorOverlay(canvas);
     const send = (input: InputMessage) => { if (!this.state.closed) stream.sendInput(input); };
     this.keyboard = new KeyboardState(send, () => this.setGrab(!this.state.grabbed));

@@ -1,7 +1,8 @@
 // Key combinations the host would otherwise swallow, sent to the guest as paced press/release
-// sequences: QEMU's PS/2 queue holds 16 bytes and bursts lose keys under TCG.
+// sequences (common/paced-keys.ts says why they are paced).
 import type { InputMessage } from '../../common/contract.js';
 import { qnumForCode } from '../../common/keymap.js';
+import { chordEvents, KEY_PACE_MS, sendPacedKeys } from '../../common/paced-keys.js';
 
 export interface KeyCombo {
   id: string;
@@ -25,35 +26,28 @@ export const KEY_COMBOS: readonly KeyCombo[] = [
   { id: 'sysrq', label: 'SysRq (Alt+Print Screen)', codes: ['AltLeft', 'PrintScreen'] },
 ];
 
-/** The key messages of a combo, in order: presses, then releases in reverse. */
-export function comboMessages(combo: KeyCombo): InputMessage[] {
-  const qnums = combo.codes.map((c) => {
+function comboQnums(combo: KeyCombo): number[] {
+  return combo.codes.map((c) => {
     const q = qnumForCode(c);
     if (q === undefined) throw new Error(`key combo ${combo.id}: ${c} has no QEMU key number`);
     return q;
   });
-  return [
-    ...qnums.map((qnum): InputMessage => ({ t: 'key', down: true, qnum })),
-    ...[...qnums].reverse().map((qnum): InputMessage => ({ t: 'key', down: false, qnum })),
-  ];
 }
 
-/** Milliseconds between two key events of a combo: a guest under TCG drains a scancode in well under this. */
-export const COMBO_PACE_MS = 25;
+/** The key messages of a combo, in order: presses, then releases in reverse. */
+export function comboMessages(combo: KeyCombo): InputMessage[] {
+  return chordEvents(comboQnums(combo)).map((e): InputMessage => ({ t: 'key', down: e.down, qnum: e.qnum }));
+}
 
 /**
  * Sends a combo with a pause before each event after the first. Runs on the renderer's event loop;
  * resolves once the last release has been handed to `send`.
  */
-export async function sendCombo(
+export function sendCombo(
   combo: KeyCombo,
   send: (m: InputMessage) => void,
-  sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
-  paceMs = COMBO_PACE_MS,
+  sleep?: (ms: number) => Promise<void>,
+  paceMs = KEY_PACE_MS,
 ): Promise<void> {
-  const msgs = comboMessages(combo);
-  for (let i = 0; i < msgs.length; i++) {
-    if (i > 0) await sleep(paceMs);
-    send(msgs[i]);
-  }
+  return sendPacedKeys(chordEvents(comboQnums(combo)), (e) => send({ t: 'key', down: e.down, qnum: e.qnum }), { paceMs, sleep });
 }
