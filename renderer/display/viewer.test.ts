@@ -57,6 +57,7 @@ const { Viewer } = await import('./viewer.js');
 /** One log for the stream and the blitter, so the order of uploads and pulls shows. */
 type Event =
   | { e: 'pull' }
+  | { e: 'refresh' }
   | { e: 'setSurface'; width: number; height: number }
   | { e: 'packed'; rects: Rect[]; pixels: number[][] }
   | { e: 'fromSurface'; rects: Rect[]; view: Uint8Array; stride: number };
@@ -76,6 +77,9 @@ class ScriptedStream implements DisplayStream {
   }
   pull(): void {
     this.log.push({ e: 'pull' });
+  }
+  refresh(): void {
+    this.log.push({ e: 'refresh' });
   }
   sendInput(input: InputMessage): void {
     this.inputs.push(input);
