@@ -13,6 +13,7 @@ import { forwardingHandlers, isTrustedSender, registerHostHandlers, type HostHan
 import { bundlePathsFromArgv } from './launch-args.js';
 import { activeVms, applyQuitChoice, QUIT_BUTTONS, QUIT_CANCEL_INDEX, QUIT_CHOICES, quitMessage } from './quit-flow.js';
 import { installContentGuards, lockDownSession, WindowManager } from './windows.js';
+import { toFailure } from '../backend/failure.js';
 
 export interface AppOptions {
   backend: AppBackend;
@@ -123,7 +124,7 @@ export function startApp(o: AppOptions): void {
         const r = await displays.open(args.vmId, args.console, args.requestId, event.sender, windows.isZeroCopy(event.sender));
         return r.ok ? { ok: true, value: { requestId: args.requestId } } : r;
       } catch (err) {
-        return { ok: false, code: 'internal', message: `openDisplay failed: ${(err as Error).message}` };
+        return toFailure(err, 'openDisplay');
       }
     });
     backend.onVmsChanged((vms) => {

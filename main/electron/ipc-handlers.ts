@@ -7,6 +7,7 @@
 import type { IpcMainInvokeEvent } from 'electron';
 import { HOST_METHODS, type HostArgs, type HostMethod, type HostValue, type Result } from '../../common/contract.js';
 import { parseControlRequest } from '../serve/protocol.js';
+import { toFailure } from '../backend/failure.js';
 import { APP_ORIGIN, hostChannel } from './channels.js';
 
 export type HostHandler<M extends HostMethod, E = IpcMainInvokeEvent> = (event: E, args: HostArgs<M>) => Promise<Result<HostValue<M>>>;
@@ -45,7 +46,7 @@ async function runChecked<M extends HostMethod, E>(method: M, handler: HostHandl
   try {
     return await handler(event, (args ?? {}) as HostArgs<M>);
   } catch (err) {
-    return { ok: false, code: 'internal', message: `${method} failed: ${(err as Error)?.message ?? String(err)}` };
+    return toFailure(err, method);
   }
 }
 

@@ -22,21 +22,8 @@ import { createVm, type ExistingDiskMode } from '../library/vm-create.js';
 import type { DisplaySource } from '../display/display-source.js';
 import type { AppBackend, DisplayTarget } from '../electron/app-backend.js';
 import { LibraryError } from '../library/library-error.js';
-import { QemuLaunchError } from '../qemu/launch.js';
-import { LifecycleError } from '../session/lifecycle.js';
-import { SavedStateError } from '../session/saved-state.js';
+import { attempt } from '../backend/failure.js';
 import { SessionError, SessionManager, type SessionManagerOptions } from '../session/session-manager.js';
-import { SnapshotError } from '../session/snapshots.js';
-
-/** Error class → Result code ('missing-file', 'not-running', 'launch-failed'...). Unknown errors are rethrown. */
-export function toFailure(err: unknown): { ok: false; code: string; message: string } {
-  const kebab = (s: string) => s.toLowerCase().replaceAll('_', '-');
-  if (err instanceof LibraryError || err instanceof SessionError || err instanceof SavedStateError || err instanceof SnapshotError || err instanceof LifecycleError) {
-    return { ok: false, code: kebab(err.code), message: err.message };
-  }
-  if (err instanceof QemuLaunchError) return { ok: false, code: 'launch-failed', message: err.message };
-  throw err;
-}
 
 // The contract repeats the library's lists for the renderer; these fail to compile when they drift.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
@@ -49,14 +36,6 @@ const PRESET_LABELS: Record<Preset, string> = { linux: 'Linux', windows: 'Window
 
 /** States in which a VM's hardware must not change under it. */
 const ACTIVE_STATES: readonly VmSummary['state'][] = ['running', 'paused', 'starting', 'shutting-down'];
-
-async function attempt<T>(fn: () => Promise<T>): Promise<Result<T>> {
-  try {
-    return { ok: true, value: await fn() };
-  } catch (err) {
-    return toFailure(err);
-  }
-}
 
 export class LocalBackend implements AppBackend {
   private readonly progress = new EventEmitter<{ progress: [p: OperationProgress] }>();
@@ -83,7 +62,7 @@ export class LocalBackend implements AppBackend {
   private async summary(id: string): Promise<VmSummary> {
     const all = await this.sessions.list();
     const s = all.find((v) => v.id === id);
-    if (!s) throw new LibraryError('NOT_FOUND', `VM ${id} is no longer in the library`);
+    if (!s) throw new LibraryError('not-found', `VM ${id} is no longer in the library`);
     return s;
   }
 
@@ -124,7 +103,7 @@ export class LocalBackend implements AppBackend {
     const vm = await this.sessions.library.get(id);
     const state = await this.state(vm.config.id);
     if (ACTIVE_STATES.includes(state)) {
-      throw new LibraryError('IN_USE', `VM "${vm.config.name}" is ${state}; shut it down before changing its hardware (the ISO can be changed while it runs)`, vm.dir);
+      throw new LibraryError('in-use', `VM "${vm.config.name}" is ${state}; shut it down before changing its hardware (the ISO can be changed while it runs)`, vm.dir);
     }
     await this.sessions.library.edit(vm.config.id, changes);
     this.announce();
@@ -143,7 +122,7 @@ export class LocalBackend implements AppBackend {
   async call<M extends HostMethod>(method: M, args: HostArgs<M>): Promise<Result<HostValue<M>>> {
     const a = args as Record<string, unknown>;
     const id = typeof a?.id === 'string' ? a.id : '';
-    const done = <T>(fn: () => Promise<T>) => attempt(fn) as Promise<Result<HostValue<M>>>;
+    const done = <T>(fn: () => Promise<T>) => attempt(fn, method) as Promise<Result<HostValue<M>>>;
     switch (method) {
       case 'presets':
         return done(async () =>
@@ -201,15 +180,15 @@ export class LocalBackend implements AppBackend {
           return s;
         });
       case 'listVms':
-        return attempt(() => this.sessions.list()) as Promise<Result<HostValue<M>>>;
+        return attempt(() => this.sessions.list(), method) as Promise<Result<HostValue<M>>>;
       case 'startVm':
         return attempt(async () => {
           const current = (await this.sessions.list()).find((v) => v.id === id);
           if (current && ['running', 'paused', 'starting'].includes(current.state)) return current;
           return (await this.sessions.start(id)).summary;
-        }) as Promise<Result<HostValue<M>>>;
+        }, method) as Promise<Result<HostValue<M>>>;
       case 'stopVm':
-        return attempt(async () => (await this.sessions.stop(id, { force: Boolean(a.force), forceAfter: false })).summary) as Promise<Result<HostValue<M>>>;
+        return attempt(async () => (await this.sessions.stop(id, { force: Boolean(a.force), forceAfter: false })).summary, method) as Promise<Result<HostValue<M>>>;
       default:
         return { ok: false, code: 'unknown-method', message: `unknown method ${String(method)}` };
     }
@@ -245,7 +224,7 @@ export class LocalBackend implements AppBackend {
       const dir = resolve(path);
       const known = (await this.sessions.library.list()).find((e) => e.dir === dir);
       if (known) {
-        if (known.problem || !known.config) throw new LibraryError(known.problemCode ?? 'INVALID_CONFIG', known.problem ?? 'unreadable bundle', dir);
+        if (known.problem || !known.config) throw new LibraryError(known.problemCode ?? 'invalid-config', known.problem ?? 'unreadable bundle', dir);
         return known.config.id;
       }
       return (await this.sessions.library.importBundle(dir)).config.id;
