@@ -1,10 +1,10 @@
 // What the Electron shell needs from the VM backend: the host API that `kju serve` uses
-// (ServeBackend, implemented over the library and sessions by main/serve/local-backend.ts), plus
+// (ServeBackend, implemented over the library and sessions by main/backend/local-backend.ts), plus
 // the few things only a desktop app does: hand a running VM's display to a utility process,
 // suspend or shut down everything on quit, and map a `.kju` bundle path to its VM.
 // All methods run on the Electron main process's Node event loop.
 import type { Result, VmSummary } from '../../common/contract.js';
-import type { ServeBackend } from '../serve/serve-backend.js';
+import type { ServeBackend } from '../backend/backend.js';
 
 /** What a display utility needs to attach to a running QEMU itself (its QMP and D-Bus display). */
 export interface DisplayTarget {
@@ -35,7 +35,7 @@ export interface AppBackend extends ServeBackend {
 }
 
 /**
- * Stands in until main/serve/local-backend.ts exists: lists nothing and refuses everything with
+ * Stands in until main/backend/local-backend.ts exists: lists nothing and refuses everything with
  * a message that says so, so the shell can be launched and its windows inspected.
  */
 export function unavailableBackend(why: string): AppBackend {

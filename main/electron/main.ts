@@ -1,7 +1,7 @@
 // Electron main entry (bundled to app/out/electron-main.js): the same backend as `kju serve`
 // (library + sessions, re-attaching VMs that outlived the last app), then the shell.
 // Zero-copy display is off unless KJU_ZERO_COPY=1 (a settings entry later).
-import { createLocalBackend } from '../serve/local-backend.js';
+import { createLocalBackend } from '../backend/local-backend.js';
 import { unavailableBackend, type AppBackend } from './app-backend.js';
 import { startApp } from './app-shell.js';
 

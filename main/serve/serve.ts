@@ -21,7 +21,7 @@ import {
   parseDisplayTarget,
   type ControlServerMessage,
 } from './protocol.js';
-import type { ServeBackend } from './serve-backend.js';
+import type { ServeBackend } from '../backend/backend.js';
 import { toFailure } from '../backend/failure.js';
 import { securityHeaders, serveStatic } from './static-files.js';
 import { KjuError, type KjuErrorOptions } from '../../common/errors.js';

@@ -1,5 +1,5 @@
 // What `kju serve` needs from the machine it runs on: host calls, displays, and VM list changes.
-// Implemented over the real VM sessions by main/serve/local-backend.ts, and by small objects in tests.
+// Implemented over the real VM sessions by main/backend/local-backend.ts, and by small objects in tests.
 import type { HostArgs, HostMethod, HostValue, OperationProgress, Result, VmSummary } from '../../common/contract.js';
 import type { DisplaySource } from '../display/display-source.js';
 

@@ -22,7 +22,7 @@ import { createVm, type ExistingDiskMode } from '../library/vm-create.js';
 import type { DisplaySource } from '../display/display-source.js';
 import type { AppBackend, DisplayTarget } from '../electron/app-backend.js';
 import { LibraryError } from '../library/library-error.js';
-import { attempt } from '../backend/failure.js';
+import { attempt } from './failure.js';
 import { SessionError, SessionManager, type SessionManagerOptions } from '../session/session-manager.js';
 
 // The contract repeats the library's lists for the renderer; these fail to compile when they drift.
