@@ -5,7 +5,7 @@ import { app, dialog, ipcMain, protocol, type IpcMainInvokeEvent } from 'electro
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Result } from '../../common/contract.js';
-import type { AppBackend } from './app-backend.js';
+import type { Backend } from '../backend/backend.js';
 import { APP_SCHEME, APP_SCHEME_PRIVILEGES, handleAppRequest } from './app-protocol.js';
 import { OPEN_DISPLAY, OP_PROGRESS, VMS_CHANGED } from './channels.js';
 import { DisplayHost } from './display-host.js';
@@ -16,7 +16,7 @@ import { installContentGuards, lockDownSession, WindowManager } from './windows.
 import { toFailure } from '../backend/failure.js';
 
 export interface AppOptions {
-  backend: AppBackend;
+  backend: Backend;
   /** zero-copy display for VM windows (default off; see windows.ts and shared-surfaces.ts) */
   zeroCopy?: boolean;
   /** folder of the bundles: app/out (electron-main.js, preload.cjs, display-utility.js, renderer/) */
