@@ -66,6 +66,8 @@ export const KJU_ERROR_CODES = [
   'serve-failed',
   'webgl-failed',
   'guest-command-failed',
+  // a system call failed (native/: NativeError; the errno name stays on the error itself)
+  'system-error',
   // the backend itself: not set up, or a bug (a non-kju error; its stack goes to the log)
   'unavailable',
   'internal',
