@@ -21,7 +21,7 @@ import { SurfaceShareServer } from '../main/display/surface-share.js';
 import type { DisplaySource } from '../main/display/display-source.js';
 import { patternFor, SyntheticDisplay } from '../main/display/synthetic-display.js';
 import { QmpClient } from '../main/qmp/qmp-client.js';
-import type { ServeBackend } from '../main/serve/serve-backend.js';
+import type { ServeBackend } from '../main/backend/backend.js';
 import { startServe, type ServeHandle } from '../main/serve/serve.js';
 import type { ChildMessage, ChildRequest, ExitReply, MarkReply, RecordsReply, SharedCloseReply, SharedOpenReply, StartReply } from './serving-protocol.js';
 import { nodeWall, TimedSource } from './timed-source.js';

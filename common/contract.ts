@@ -133,7 +133,12 @@ export interface OperationProgress {
   percent: number;
 }
 
-export type Result<T> = { ok: true; value: T } | { ok: false; code: string; message: string };
+/**
+ * An expected failure as data. `code` is one of common/errors.ts's KJU_ERROR_CODES when kju's
+ * backend made it; `message` says what went wrong, `hint` (when there is one) what to do next.
+ */
+export type Failure = { ok: false; code: string; message: string; hint?: string };
+export type Result<T> = { ok: true; value: T } | Failure;
 
 /**
  * Requests from the renderer to whatever hosts it (Electron main via preload, or `kju serve` via

@@ -6,6 +6,7 @@
 // The serve socket and the utility-process port both carry this; decode validates every field
 // against the surface so a malformed packet is an error, never an out-of-bounds read.
 import type { Rect, SurfaceInfo } from './contract.js';
+import { KjuError, type KjuErrorOptions } from './errors.js';
 
 export const FRAME_MAGIC = 0x464a554b; // 'KJUF' read as little-endian u32
 const HEADER_WORDS = 4;
@@ -18,8 +19,11 @@ export interface DecodedFrame {
   pixels?: Uint8Array[];
 }
 
-export class FramePacketError extends Error {
+export class FramePacketError extends KjuError {
   override name = 'FramePacketError';
+  constructor(message: string, options?: KjuErrorOptions) {
+    super('bad-frame', message, options);
+  }
 }
 
 export function framePacketSize(rects: readonly Rect[], withPixels: boolean): number {

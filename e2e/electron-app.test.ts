@@ -1,7 +1,7 @@
 // The Electron app end to end with playwright's _electron: library window, a VM window showing the
 // guest, closing it leaves QEMU running, and the quit dialog. Needs an Electron binary
 // (node_modules/electron/dist) and the built bundles (node scripts/build.mjs); the VM specs also
-// need the demo guest and a backend wired into main/electron/main/main.ts (main/serve/local-backend.ts).
+// need the demo guest and a backend wired into main/electron/main/main.ts (main/backend/local-backend.ts).
 // The canvas is compared with the screenshot taken through kju.sock (the display utility's own
 // surface): QMP cannot be used from the test because QEMU serves one QMP client at a time and the
 // app's display utility holds it.

@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { ensureDemoGuest } from '../main/testing/guest.js';
 import { resolveInBundle } from '../main/library/bundle-files.js';
-import type { LocalBackend } from '../main/serve/local-backend.js';
+import type { LocalBackend } from '../main/backend/local-backend.js';
 import type { ServeHandle } from '../main/serve/serve.js';
 import { queryCdrom } from '../main/session/media.js';
 import { CHROMIUM, CHROMIUM_ARGS, root, until } from './helpers/real-serve.js';
@@ -48,7 +48,7 @@ test('create through the wizard, run, pause, ISO while running, suspend/resume, 
   const { mkdirSync } = await import('node:fs');
   mkdirSync(process.env.XDG_RUNTIME_DIR, { recursive: true, mode: 0o700 });
   mkdirSync(shots, { recursive: true });
-  const { createLocalBackend } = await import('../main/serve/local-backend.js');
+  const { createLocalBackend } = await import('../main/backend/local-backend.js');
   const { startServe } = await import('../main/serve/serve.js');
   backend = await createLocalBackend({ accel: 'tcg' });
   serve = await startServe({ backend, staticDir: join(root, 'app/out/renderer'), log: () => {} });

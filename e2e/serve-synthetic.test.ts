@@ -15,7 +15,7 @@ import { WebSocket } from 'ws';
 import type { HostArgs, HostMethod, HostValue, Result, VmSummary } from '../common/contract.js';
 import type { DisplaySource } from '../main/display/display-source.js';
 import { SyntheticDisplay } from '../main/display/synthetic-display.js';
-import type { ServeBackend } from '../main/serve/serve-backend.js';
+import type { ServeBackend } from '../main/backend/backend.js';
 import { startServe, type ServeHandle } from '../main/serve/serve.js';
 import { launchChromium } from './helpers/chromium.js';
 

@@ -12,7 +12,7 @@ import type { HostArgs, HostMethod, HostValue, Result, VmSummary } from '../../c
 import type { DbusDisplay } from '../../main/display/dbus-display.js';
 import type { DisplaySource } from '../../main/display/display-source.js';
 import { decodePpm, diffImages, surfaceToRgb, type RgbImage } from '../../main/display/screenshot.js';
-import type { ServeBackend } from '../../main/serve/serve-backend.js';
+import type { ServeBackend } from '../../main/backend/backend.js';
 import { startServe, type ServeHandle } from '../../main/serve/serve.js';
 import { VmSession } from '../../main/session/vm-session.js';
 import { bootDemoGuest, type BootedGuest, type BootOptions } from '../../main/testing/guest.js';

@@ -1,6 +1,6 @@
 // `kju` CLI entry: parses the subcommand and hands the rest to its module.
 // Each subcommand lives in main/cli/commands/<name>.ts and exports `run(args): Promise<number>`.
-import { CliError } from './cli-error.js';
+import { cliFailure } from './cli-error.js';
 
 type Command = { summary: string; load: () => Promise<{ run(args: string[]): Promise<number> }> };
 
@@ -52,11 +52,8 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    if (err instanceof CliError) {
-      console.error(`kju: ${err.message}`);
-      process.exit(err.exitCode);
-    }
-    console.error('kju: internal error:', err);
-    process.exit(70);
+    const { text, exitCode } = cliFailure(err);
+    console.error(text);
+    process.exit(exitCode);
   },
 );

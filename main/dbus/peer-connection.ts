@@ -6,6 +6,7 @@ import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 import type { Duplex } from 'node:stream';
 import { FdSocket } from '../../native/index.js';
+import { KjuError, type KjuErrorOptions } from '../../common/errors.js';
 
 const require = createRequire(import.meta.url);
 // dbus-native is CommonJS with its own (loose) typings; the surface used here is typed below.
@@ -39,18 +40,21 @@ export interface DbusMessage {
   errorName?: string;
 }
 
-export class DbusCallError extends Error {
+export class DbusCallError extends KjuError {
   override name = 'DbusCallError';
   constructor(
     readonly errorName: string,
     message: string,
   ) {
-    super(`${errorName}: ${message}`);
+    super('dbus-failed', `${errorName}: ${message}`);
   }
 }
 
-export class DbusClosedError extends Error {
+export class DbusClosedError extends KjuError {
   override name = 'DbusClosedError';
+  constructor(message: string, options?: KjuErrorOptions) {
+    super('connection-closed', message, options);
+  }
 }
 
 export interface CallOptions {

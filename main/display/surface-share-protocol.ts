@@ -9,6 +9,7 @@
 //                    of that surface may carry rects only
 // Pure parsing and framing; no I/O. Runs wherever it is imported.
 import { JsonLineDecoder, JsonLinesError } from '../util/json-lines.js';
+import { KjuError, type KjuErrorOptions } from '../../common/errors.js';
 
 export const MAX_SHARE_LINE = 1024;
 export const TOKEN_PATTERN = /^[0-9a-f]{64}$/;
@@ -27,8 +28,11 @@ export interface SharedSurfaceNotice {
 export type ShareServerMessage = SharedSurfaceNotice | { t: 'unshared'; id: number } | { t: 'refused'; reason: string };
 export type ShareClientMessage = { t: 'token'; token: string } | { t: 'ack'; id: number };
 
-export class ShareProtocolError extends Error {
+export class ShareProtocolError extends KjuError {
   override name = 'ShareProtocolError';
+  constructor(message: string, options?: KjuErrorOptions) {
+    super('protocol-error', message, options);
+  }
 }
 
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;

@@ -4,9 +4,13 @@
 import type { SurfaceInfo } from '../../common/contract.js';
 import { PIXMAN_A8R8G8B8, PIXMAN_X8R8G8B8 } from '../../common/contract.js';
 import { Mapping, closeFd } from '../../native/index.js';
+import { KjuError, type KjuErrorOptions } from '../../common/errors.js';
 
-export class SurfaceError extends Error {
+export class SurfaceError extends KjuError {
   override name = 'SurfaceError';
+  constructor(message: string, options?: KjuErrorOptions) {
+    super('bad-surface', message, options);
+  }
 }
 
 export interface StoredSurface {

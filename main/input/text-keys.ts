@@ -3,14 +3,18 @@
 import { qnumForCode } from '../../common/keymap.js';
 import { CODE_TO_QNUM } from '../../common/keymap.generated.js';
 import { chordEvents, KEY_PACE_MS, sendPacedKeys } from '../../common/paced-keys.js';
+import { KjuError, type KjuErrorOptions } from '../../common/errors.js';
 
 export interface KeyStroke {
   /** QEMU key numbers to hold, in press order; released in reverse */
   qnums: number[];
 }
 
-export class KeyNameError extends Error {
+export class KeyNameError extends KjuError {
   override name = 'KeyNameError';
+  constructor(message: string, options?: KjuErrorOptions) {
+    super('unknown-key', message, options);
+  }
 }
 
 const q = (code: string): number => {

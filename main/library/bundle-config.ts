@@ -86,32 +86,32 @@ export function parseBundleConfig(text: string, where: string): BundleConfig {
   try {
     raw = JSON.parse(text);
   } catch (err) {
-    throw new LibraryError('INVALID_CONFIG', `${where} is not valid JSON (${(err as Error).message}); fix it by hand or restore ${where}.bak`, where);
+    throw new LibraryError('invalid-config', `${where} is not valid JSON (${(err as Error).message}); fix it by hand or restore ${where}.bak`, where);
   }
   return validateBundleConfig(raw, where);
 }
 
 export function validateBundleConfig(raw: unknown, where: string): BundleConfig {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    throw new LibraryError('INVALID_CONFIG', `${where} is not a kju config: expected a JSON object`, where);
+    throw new LibraryError('invalid-config', `${where} is not a kju config: expected a JSON object`, where);
   }
   const version = (raw as Record<string, unknown>).kju;
   if (version === undefined) {
-    throw new LibraryError('INVALID_CONFIG', `${where} is not a kju config: it has no "kju" version field`, where);
+    throw new LibraryError('invalid-config', `${where} is not a kju config: it has no "kju" version field`, where);
   }
   if (typeof version !== 'number' || !Number.isInteger(version) || version < 1) {
-    throw new LibraryError('INVALID_CONFIG', `${where}: "kju" must be a schema version number, found ${JSON.stringify(version)}`, where);
+    throw new LibraryError('invalid-config', `${where}: "kju" must be a schema version number, found ${JSON.stringify(version)}`, where);
   }
   if (version > BUNDLE_SCHEMA_VERSION) {
     throw new LibraryError(
-      'NEWER_VERSION',
+      'newer-version',
       `${where} was made by a newer kju: version ${version}, this kju reads up to ${BUNDLE_SCHEMA_VERSION}. Update kju to open this VM.`,
       where,
     );
   }
   const parsed = bundleConfigSchema.safeParse(raw);
   if (!parsed.success) {
-    throw new LibraryError('INVALID_CONFIG', `${where} is invalid: ${describeIssues(parsed.error)}`, where);
+    throw new LibraryError('invalid-config', `${where} is invalid: ${describeIssues(parsed.error)}`, where);
   }
   return parsed.data;
 }

@@ -40,7 +40,7 @@ export function findUefiFirmware(root = ''): UefiFirmware {
     if (existsSync(c) && existsSync(v)) return { code: c, varsTemplate: v };
   }
   throw new LibraryError(
-    'NO_UEFI_FIRMWARE',
+    'no-uefi-firmware',
     `UEFI firmware (OVMF) was not found in ${UEFI_SEARCH_DIRS.map((d) => join(root, d)).join(', ')}. ` +
       'Install it (Debian/Ubuntu: apt install ovmf; Fedora: dnf install edk2-ovmf; macOS: brew install qemu), ' +
       'set KJU_OVMF_CODE and KJU_OVMF_VARS, or choose BIOS firmware.',

@@ -1,30 +1,37 @@
+import { KjuError } from '../../common/errors.js';
+
 /** Why a library operation failed; `code` lets the UI and CLI react without parsing messages. */
 export type LibraryErrorCode =
-  | 'NOT_FOUND'
-  | 'AMBIGUOUS'
-  | 'INVALID_CONFIG'
-  | 'NEWER_VERSION'
-  | 'DUPLICATE_NAME'
-  | 'DUPLICATE_ID'
-  | 'NAME_TAKEN'
-  | 'INVALID_NAME'
-  | 'INVALID_ARGUMENT'
-  | 'MISSING_FILE'
-  | 'HOST_LIMIT'
-  | 'NO_UEFI_FIRMWARE'
-  | 'QEMU_IMG_FAILED'
-  | 'IN_USE';
+  | 'not-found'
+  | 'ambiguous'
+  | 'invalid-config'
+  | 'newer-version'
+  | 'duplicate-name'
+  | 'duplicate-id'
+  | 'name-taken'
+  | 'invalid-name'
+  | 'invalid-argument'
+  | 'missing-file'
+  | 'host-limit'
+  | 'no-uefi-firmware'
+  | 'qemu-img-failed'
+  | 'in-use';
+
+type Snake<S extends string> = S extends `${infer A}-${infer B}` ? `${A}_${Snake<B>}` : S;
+/** The same codes as SCREAMING_SNAKE ('missing-file'): still passed by main/session/ until it is converted. */
+export type LegacyLibraryErrorCode = Uppercase<Snake<LibraryErrorCode>>;
 
 /** A user-facing library failure: the message names the VM or path and says what to do next. */
-export class LibraryError extends Error {
+export class LibraryError extends KjuError {
   override name = 'LibraryError';
+  declare readonly code: LibraryErrorCode;
   constructor(
-    readonly code: LibraryErrorCode,
+    code: LibraryErrorCode | LegacyLibraryErrorCode,
     message: string,
     /** the file or bundle the error is about, when there is one */
     readonly path?: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; hint?: string },
   ) {
-    super(message, options);
+    super(code.toLowerCase().replaceAll('_', '-') as LibraryErrorCode, message, options);
   }
 }

@@ -27,18 +27,18 @@ export function resolveLibraryPath(env: Env = process.env): string {
     text = readFileSync(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return defaultLibraryPath(env);
-    throw new LibraryError('INVALID_CONFIG', `cannot read ${file}: ${(err as Error).message}`, file);
+    throw new LibraryError('invalid-config', `cannot read ${file}: ${(err as Error).message}`, file);
   }
   let settings: unknown;
   try {
     settings = JSON.parse(text);
   } catch (err) {
-    throw new LibraryError('INVALID_CONFIG', `${file} is not valid JSON (${(err as Error).message}); fix or delete it`, file);
+    throw new LibraryError('invalid-config', `${file} is not valid JSON (${(err as Error).message}); fix or delete it`, file);
   }
   const libraryPath = (settings as { libraryPath?: unknown } | null)?.libraryPath;
   if (libraryPath === undefined) return defaultLibraryPath(env);
   if (typeof libraryPath !== 'string' || !isAbsolute(libraryPath)) {
-    throw new LibraryError('INVALID_CONFIG', `${file}: libraryPath must be an absolute path, found ${JSON.stringify(libraryPath)}`, file);
+    throw new LibraryError('invalid-config', `${file}: libraryPath must be an absolute path, found ${JSON.stringify(libraryPath)}`, file);
   }
   return libraryPath;
 }

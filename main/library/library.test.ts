@@ -59,7 +59,7 @@ test('UEFI asked with no OVMF on the system is a clear error, and nothing is lef
   const { lib, tmp } = await tempLibrary(t);
   const noFirmware = new Library(lib.root, { host: HOST, firmwareRoot: join(tmp, 'empty') });
   await assert.rejects(createVm(noFirmware, { name: 'W', preset: 'windows', diskSize: '64M' }), (err: Error & { code: string }) => {
-    assert.equal(err.code, 'NO_UEFI_FIRMWARE');
+    assert.equal(err.code, 'no-uefi-firmware');
     assert.match(err.message, /OVMF.*apt install ovmf/);
     return true;
   });
@@ -139,7 +139,7 @@ test('listing reports broken, newer, duplicate and missing-disk bundles without 
   assert.equal(byDir['Ref.kju'].problem, undefined, 'a missing disk does not block editing');
   const summaries = await lib.summaries();
   assert.match(summaries.find((s) => s.name === 'Ref')!.problem!, new RegExp(`missing disk 1 ${outside}`));
-  assert.throws(() => lib.requireFiles(ref), (err: Error & { code: string }) => err.code === 'MISSING_FILE' && err.message.includes(outside));
+  assert.throws(() => lib.requireFiles(ref), (err: Error & { code: string }) => err.code === 'missing-file' && err.message.includes(outside));
   await assert.rejects(lib.get('Good'), /two VMs are named/);
   await assert.rejects(lib.get('Junk'), /not valid JSON/);
   await assert.rejects(lib.get('Nobody'), /no VM named "Nobody"/);

@@ -81,10 +81,10 @@ export class Library {
     }
     const bundles = names.filter((n) => n.endsWith(BUNDLE_SUFFIX) && !n.startsWith('.'));
     const entries = await Promise.all(bundles.map((n) => this.readEntry(join(this.root, n))));
-    markDuplicates(entries, (e) => e.name.toLowerCase(), 'DUPLICATE_NAME', (e, others) =>
+    markDuplicates(entries, (e) => e.name.toLowerCase(), 'duplicate-name', (e, others) =>
       `two VMs are named "${e.name}" (${others.map((o) => basename(o.dir)).join(' and ')}); names must be unique: rename or delete one of the bundles`,
     );
-    markDuplicates(entries.filter((e) => e.config), (e) => e.config!.id, 'DUPLICATE_ID', (e, others) =>
+    markDuplicates(entries.filter((e) => e.config), (e) => e.config!.id, 'duplicate-id', (e, others) =>
       `bundles ${others.map((o) => basename(o.dir)).join(' and ')} share the id ${e.config!.id} (a copied bundle?); import the copy with "kju clone" instead`,
     );
     return entries.sort((a, b) => a.name.localeCompare(b.name));
@@ -94,15 +94,15 @@ export class Library {
     const fallbackName = basename(dir, BUNDLE_SUFFIX);
     try {
       const s = await stat(dir);
-      if (!s.isDirectory()) throw new LibraryError('INVALID_CONFIG', `${dir} is a file, not a bundle directory`, dir);
+      if (!s.isDirectory()) throw new LibraryError('invalid-config', `${dir} is a file, not a bundle directory`, dir);
       const text = await readFile(join(dir, CONFIG_FILE), 'utf8').catch((err: NodeJS.ErrnoException) => {
-        if (err.code === 'ENOENT') throw new LibraryError('INVALID_CONFIG', `${join(dir, CONFIG_FILE)} is missing`, dir);
+        if (err.code === 'ENOENT') throw new LibraryError('invalid-config', `${join(dir, CONFIG_FILE)} is missing`, dir);
         throw err;
       });
       const config = parseBundleConfig(text, join(dir, CONFIG_FILE));
       return { dir, name: config.name, config };
     } catch (err) {
-      const code = err instanceof LibraryError ? err.code : 'INVALID_CONFIG';
+      const code = err instanceof LibraryError ? err.code : 'invalid-config';
       return { dir, name: fallbackName, config: null, problem: (err as Error).message, problemCode: code };
     }
   }
@@ -122,30 +122,30 @@ export class Library {
     const byId = entries.filter((e) => e.config?.id === nameOrId);
     const matches = byId.length ? byId : entries.filter((e) => e.name.toLowerCase() === nameOrId.toLowerCase());
     if (!matches.length) {
-      throw new LibraryError('NOT_FOUND', `no VM named "${nameOrId}" in ${this.root}; "kju list" shows the VMs there`);
+      throw new LibraryError('not-found', `no VM named "${nameOrId}" in ${this.root}; "kju list" shows the VMs there`);
     }
     const entry = matches[0];
-    if (entry.problem) throw new LibraryError(entry.problemCode ?? 'INVALID_CONFIG', entry.problem, entry.dir);
+    if (entry.problem) throw new LibraryError(entry.problemCode ?? 'invalid-config', entry.problem, entry.dir);
     return { dir: entry.dir, config: entry.config! };
   }
 
   /** Throws MISSING_FILE naming every missing disk/cdrom/kernel/initrd path. */
   requireFiles(vm: BundleVm): void {
     const missing = findMissingFiles(vm);
-    if (missing.length) throw new LibraryError('MISSING_FILE', describeMissing(vm.config.name, missing), missing[0].path);
+    if (missing.length) throw new LibraryError('missing-file', describeMissing(vm.config.name, missing), missing[0].path);
   }
 
   /** Throws INVALID_NAME or NAME_TAKEN; returns the bundle directory the name would get. */
   async checkNewName(name: string): Promise<string> {
     const parsed = vmNameSchema.safeParse(name);
-    if (!parsed.success) throw new LibraryError('INVALID_NAME', `"${name}" cannot be a VM name: ${parsed.error.issues[0].message}`);
+    if (!parsed.success) throw new LibraryError('invalid-name', `"${name}" cannot be a VM name: ${parsed.error.issues[0].message}`);
     const taken = (await this.list()).find((e) => e.name.toLowerCase() === name.toLowerCase());
     const dir = join(this.root, `${name}${BUNDLE_SUFFIX}`);
     const dirTaken = (await readdir(this.root).catch(() => [] as string[])).some(
       (n) => n.toLowerCase() === `${name}${BUNDLE_SUFFIX}`.toLowerCase(),
     );
     if (taken || dirTaken) {
-      throw new LibraryError('NAME_TAKEN', `a VM named "${taken?.name ?? name}" already exists in ${this.root}; choose another name`, taken?.dir ?? dir);
+      throw new LibraryError('name-taken', `a VM named "${taken?.name ?? name}" already exists in ${this.root}; choose another name`, taken?.dir ?? dir);
     }
     return dir;
   }
@@ -153,10 +153,10 @@ export class Library {
   /** Throws HOST_LIMIT when the host cannot give the VM that much. */
   checkHostLimits(memoryMiB: number, cpus: number): void {
     if (cpus > this.host.cpus) {
-      throw new LibraryError('HOST_LIMIT', `${cpus} CPUs asked, but this host has ${this.host.cpus}; use ${this.host.cpus} or fewer`);
+      throw new LibraryError('host-limit', `${cpus} CPUs asked, but this host has ${this.host.cpus}; use ${this.host.cpus} or fewer`);
     }
     if (memoryMiB > this.host.memoryMiB) {
-      throw new LibraryError('HOST_LIMIT', `${memoryMiB} MiB of memory asked, but this host has ${this.host.memoryMiB} MiB; use less`);
+      throw new LibraryError('host-limit', `${memoryMiB} MiB of memory asked, but this host has ${this.host.memoryMiB} MiB; use less`);
     }
   }
 
@@ -164,7 +164,7 @@ export class Library {
   async edit(nameOrId: string, changes: VmChanges): Promise<BundleVm> {
     const vm = await this.get(nameOrId);
     if (isSuspended(vm.dir)) {
-      throw new LibraryError('IN_USE', `VM "${vm.config.name}" is suspended to disk; resume it (kju resume) or discard its saved state (kju start --fresh) before changing it`, vm.dir);
+      throw new LibraryError('in-use', `VM "${vm.config.name}" is suspended to disk; resume it (kju resume) or discard its saved state (kju start --fresh) before changing it`, vm.dir);
     }
     const next: Record<string, unknown> = { ...vm.config };
     for (const [key, value] of Object.entries(changes)) {
@@ -172,13 +172,13 @@ export class Library {
       next[key] = (key === 'cdrom' || key === 'kernel' || key === 'initrd') && typeof value === 'string' ? resolve(value) : value;
     }
     const parsed = bundleConfigSchema.safeParse(next);
-    if (!parsed.success) throw new LibraryError('INVALID_ARGUMENT', `cannot change VM "${vm.config.name}": ${describeIssues(parsed.error)}`);
+    if (!parsed.success) throw new LibraryError('invalid-argument', `cannot change VM "${vm.config.name}": ${describeIssues(parsed.error)}`);
     const config = validateBundleConfig(parsed.data, join(vm.dir, CONFIG_FILE));
     this.checkHostLimits(config.memoryMiB, config.cpus);
     for (const key of ['cdrom', 'kernel', 'initrd'] as const) {
       const p = changes[key];
       if (typeof p === 'string' && !existsSync(resolve(p))) {
-        throw new LibraryError('MISSING_FILE', `${key} ${resolve(p)} does not exist`, resolve(p));
+        throw new LibraryError('missing-file', `${key} ${resolve(p)} does not exist`, resolve(p));
       }
     }
     await writeBundleConfig(vm.dir, config);
@@ -192,12 +192,12 @@ export class Library {
   async delete(nameOrId: string, options: { permanent?: boolean } = {}): Promise<{ trashedTo?: string }> {
     const vm = await this.get(nameOrId);
     if (probeRunState(vm.config) !== 'stopped') {
-      throw new LibraryError('IN_USE', `VM "${vm.config.name}" is running; shut it down first`, vm.dir);
+      throw new LibraryError('in-use', `VM "${vm.config.name}" is running; shut it down first`, vm.dir);
     }
     const dependents = (await this.list()).filter((e) => e.config?.clonedFrom?.linked && e.config.clonedFrom.id === vm.config.id);
     if (dependents.length) {
       throw new LibraryError(
-        'IN_USE',
+        'in-use',
         `linked clones ${dependents.map((e) => `"${e.name}"`).join(', ')} read their disks from VM "${vm.config.name}"; delete them first`,
         vm.dir,
       );
@@ -221,11 +221,11 @@ export class Library {
   async importBundle(path: string): Promise<BundleVm> {
     const src = resolve(path);
     const config = parseBundleConfig(await readFile(join(src, CONFIG_FILE), 'utf8').catch((err: Error) => {
-      throw new LibraryError('NOT_FOUND', `${src} is not a kju bundle (${err.message})`, src);
+      throw new LibraryError('not-found', `${src} is not a kju bundle (${err.message})`, src);
     }), join(src, CONFIG_FILE));
     this.requireFiles({ dir: src, config });
     const sameId = (await this.list()).find((e) => e.config?.id === config.id);
-    if (sameId) throw new LibraryError('DUPLICATE_ID', `VM "${sameId.name}" in the library already has this bundle's id ${config.id}; it is already imported`, sameId.dir);
+    if (sameId) throw new LibraryError('duplicate-id', `VM "${sameId.name}" in the library already has this bundle's id ${config.id}; it is already imported`, sameId.dir);
     const dir = await this.checkNewName(config.name);
     const staging = join(this.root, `.importing-${randomUUID()}${BUNDLE_SUFFIX}`);
     try {
@@ -242,7 +242,7 @@ export class Library {
   async exportBundle(nameOrId: string, destDir: string): Promise<string> {
     const vm = await this.get(nameOrId);
     const dest = join(resolve(destDir), basename(vm.dir));
-    if (existsSync(dest)) throw new LibraryError('NAME_TAKEN', `${dest} already exists`, dest);
+    if (existsSync(dest)) throw new LibraryError('name-taken', `${dest} already exists`, dest);
     await cp(vm.dir, dest, { recursive: true, errorOnExist: true, force: false });
     return dest;
   }

@@ -32,19 +32,19 @@ function runQemuImg(args: string[], onStdout?: (chunk: string) => void): Promise
     child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
     child.on('error', (err: NodeJS.ErrnoException) => {
       const hint = err.code === 'ENOENT' ? ` (${exe} not found: install qemu-utils / qemu, or set KJU_QEMU_IMG)` : '';
-      reject(new LibraryError('QEMU_IMG_FAILED', `could not run qemu-img${hint}: ${err.message}`, undefined, { cause: err }));
+      reject(new LibraryError('qemu-img-failed', `could not run qemu-img${hint}: ${err.message}`, undefined, { cause: err }));
     });
     child.on('close', (code, signal) => {
       if (code === 0) return resolve(stdout);
       const why = stderr.trim().split('\n').pop() || `exit ${code ?? signal}`;
-      reject(new LibraryError('QEMU_IMG_FAILED', `qemu-img ${args[0]} failed: ${why}`));
+      reject(new LibraryError('qemu-img-failed', `qemu-img ${args[0]} failed: ${why}`));
     });
   });
 }
 
 export async function createQcow2(path: string, size: string): Promise<void> {
   if (!DISK_SIZE_PATTERN.test(size)) {
-    throw new LibraryError('INVALID_ARGUMENT', `disk size "${size}" is not a size like 64M, 20G or 1T`);
+    throw new LibraryError('invalid-argument', `disk size "${size}" is not a size like 64M, 20G or 1T`);
   }
   await runQemuImg(['create', '-q', '-f', 'qcow2', path, size]);
 }

@@ -22,12 +22,12 @@ export async function cloneVm(library: Library, source: string, newName: string,
   const src = await library.get(source);
   library.requireFiles(src);
   if (probeRunState(src.config) !== 'stopped') {
-    throw new LibraryError('IN_USE', `VM "${src.config.name}" is running; shut it down before cloning it`, src.dir);
+    throw new LibraryError('in-use', `VM "${src.config.name}" is running; shut it down before cloning it`, src.dir);
   }
   if (o.linked) {
     const bad = src.config.disks.find((d) => isAbsolute(d.file) || d.format !== 'qcow2');
     if (bad) {
-      throw new LibraryError('INVALID_ARGUMENT', `a linked clone needs qcow2 disks inside the bundle, and ${bad.file} is not; make a full clone instead`);
+      throw new LibraryError('invalid-argument', `a linked clone needs qcow2 disks inside the bundle, and ${bad.file} is not; make a full clone instead`);
     }
   }
   const dir = await library.checkNewName(newName);
@@ -61,7 +61,7 @@ export async function cloneVm(library: Library, source: string, newName: string,
     };
     const config = validateBundleConfig(raw, `clone "${newName}"`);
     await writeBundleConfig(staging, config);
-    if (existsSync(dir)) throw new LibraryError('NAME_TAKEN', `${dir} appeared while cloning; choose another name`, dir);
+    if (existsSync(dir)) throw new LibraryError('name-taken', `${dir} appeared while cloning; choose another name`, dir);
     await rename(staging, dir);
     return { dir, config };
   } catch (err) {

@@ -59,7 +59,7 @@ export interface CreateVmOptions {
 /** Runs on the Node loop; may take long when copying an existing image. */
 export async function createVm(library: Library, o: CreateVmOptions): Promise<BundleVm> {
   const preset = PRESET_DEFAULTS[o.preset];
-  if (!preset) throw new LibraryError('INVALID_ARGUMENT', `unknown preset "${o.preset}"; use one of ${Object.keys(PRESET_DEFAULTS).join(', ')}`);
+  if (!preset) throw new LibraryError('invalid-argument', `unknown preset "${o.preset}"; use one of ${Object.keys(PRESET_DEFAULTS).join(', ')}`);
   const memoryMiB = o.memoryMiB ?? Math.min(preset.memoryMiB, library.host.memoryMiB);
   const cpus = o.cpus ?? Math.min(preset.cpus, library.host.cpus);
   library.checkHostLimits(memoryMiB, cpus);
@@ -68,7 +68,7 @@ export async function createVm(library: Library, o: CreateVmOptions): Promise<Bu
   const outside = (role: string, p: string | null | undefined): string | undefined => {
     if (p == null) return undefined;
     const abs = resolve(p);
-    if (!existsSync(abs)) throw new LibraryError('MISSING_FILE', `${role} ${abs} does not exist`, abs);
+    if (!existsSync(abs)) throw new LibraryError('missing-file', `${role} ${abs} does not exist`, abs);
     return abs;
   };
   const iso = outside('ISO image', o.iso);
@@ -116,7 +116,7 @@ export async function createVm(library: Library, o: CreateVmOptions): Promise<Bu
     };
     const config = validateBundleConfig(raw, `new VM "${o.name}"`);
     await writeBundleConfig(staging, config);
-    if (existsSync(dir)) throw new LibraryError('NAME_TAKEN', `${dir} appeared while the VM was being created; choose another name`, dir);
+    if (existsSync(dir)) throw new LibraryError('name-taken', `${dir} appeared while the VM was being created; choose another name`, dir);
     await rename(staging, dir);
     return { dir, config };
   } catch (err) {
@@ -135,7 +135,7 @@ async function attachExisting(
   const info = await imageInfo(path);
   if (mode === 'reference') {
     if (info.format !== 'qcow2' && info.format !== 'raw') {
-      throw new LibraryError('INVALID_ARGUMENT', `${path} is a ${info.format} image; kju runs qcow2 or raw in place: use --disk-mode copy to convert it`, path);
+      throw new LibraryError('invalid-argument', `${path} is a ${info.format} image; kju runs qcow2 or raw in place: use --disk-mode copy to convert it`, path);
     }
     return { file: path, format: info.format, bus };
   }

@@ -39,7 +39,7 @@ test('a missing disk is a clear error naming the path', async (t) => {
   const vm = await createVm(lib, { name: 'Gone', preset: 'linux', diskSize: '64M', memoryMiB: 256, cpus: 1 });
   await rm(join(vm.dir, 'disk.qcow2'));
   assert.throws(() => bundleToVmDescription(vm), (err: Error & { code: string }) => {
-    assert.equal(err.code, 'MISSING_FILE');
+    assert.equal(err.code, 'missing-file');
     assert.match(err.message, new RegExp(`VM "Gone" cannot start: missing disk 1 ${join(vm.dir, 'disk.qcow2')}`));
     return true;
   });

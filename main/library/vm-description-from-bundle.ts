@@ -17,11 +17,11 @@ const NIC_MODELS: Record<Exclude<Nic, 'none'>, string> = { 'virtio-net': 'virtio
 export function bundleToVmDescription(vm: BundleVm, options: { firmwareRoot?: string } = {}): VmDescription {
   const { dir, config: c } = vm;
   const missing = findMissingFiles(vm);
-  if (missing.length) throw new LibraryError('MISSING_FILE', describeMissing(c.name, missing), missing[0].path);
+  if (missing.length) throw new LibraryError('missing-file', describeMissing(c.name, missing), missing[0].path);
   const extraArgs: string[] = [];
   if (c.firmware === 'uefi') {
     const fw = findUefiFirmware(options.firmwareRoot);
-    if (!c.efiVars) throw new LibraryError('INVALID_CONFIG', `VM "${c.name}" uses UEFI but its config names no efiVars file`, dir);
+    if (!c.efiVars) throw new LibraryError('invalid-config', `VM "${c.name}" uses UEFI but its config names no efiVars file`, dir);
     const vars = resolveInBundle(dir, c.efiVars);
     extraArgs.push(
       '-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${escapeOptionValue(fw.code)}`,
@@ -47,7 +47,7 @@ export function bundleToVmDescription(vm: BundleVm, options: { firmwareRoot?: st
     return parseVmDescription(raw, dir);
   } catch (err) {
     if (err instanceof VmDescriptionError) {
-      throw new LibraryError('INVALID_CONFIG', `VM "${c.name}" cannot be launched: ${err.message}`, dir, { cause: err });
+      throw new LibraryError('invalid-config', `VM "${c.name}" cannot be launched: ${err.message}`, dir, { cause: err });
     }
     throw err;
   }

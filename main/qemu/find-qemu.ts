@@ -4,6 +4,7 @@ import { accessSync, constants, closeSync, openSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Accelerator } from './build-argv.js';
+import { KjuError, type KjuErrorOptions } from '../../common/errors.js';
 
 const execFileP = promisify(execFile);
 
@@ -24,15 +25,23 @@ export interface QemuBinary {
   warnings: string[];
 }
 
-export class QemuNotFoundError extends Error {
+/** No QEMU binary to run; the hint says how to install one. */
+export class QemuNotFoundError extends KjuError {
   override name = 'QemuNotFoundError';
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super('qemu-not-found', message, { hint: INSTALL_HINT, ...options });
+  }
 }
-export class QemuUnsupportedError extends Error {
+/** A QEMU kju cannot use (too old, no D-Bus display); `hint` says what to install, when installing helps. */
+export class QemuUnsupportedError extends KjuError {
   override name = 'QemuUnsupportedError';
+  constructor(message: string, options?: KjuErrorOptions) {
+    super('qemu-unsupported', message, options);
+  }
 }
 
 const BINARY = 'qemu-system-x86_64';
-const INSTALL_HINT =
+export const INSTALL_HINT =
   process.platform === 'darwin'
     ? 'install it with `brew install qemu`'
     : 'on Debian 12 install qemu-system-x86 from bookworm-backports (`apt install -t bookworm-backports qemu-system-x86`); on other systems install QEMU ≥ 9.2';
@@ -74,7 +83,7 @@ export async function findQemu(env: NodeJS.ProcessEnv = process.env): Promise<Qe
   const path = candidates.find(isExecutable);
   if (!path) {
     const where = env.KJU_QEMU ? `KJU_QEMU=${env.KJU_QEMU} is not an executable file` : `${BINARY} is not on PATH`;
-    throw new QemuNotFoundError(`QEMU not found: ${where}; ${INSTALL_HINT}`);
+    throw new QemuNotFoundError(`QEMU not found: ${where}`);
   }
   let versionText: string;
   try {
@@ -86,7 +95,7 @@ export async function findQemu(env: NodeJS.ProcessEnv = process.env): Promise<Qe
   if (!version) throw new QemuUnsupportedError(`cannot read the QEMU version from "${versionText}" (${path})`);
   const shown = `${version.major}.${version.minor}.${version.micro}`;
   if (!atLeast(version, 7, 0)) {
-    throw new QemuUnsupportedError(`QEMU ${shown} at ${path} is too old: kju needs QEMU ≥ 7.0 (≥ 9.2 for the shared-memory display); ${INSTALL_HINT}`);
+    throw new QemuUnsupportedError(`QEMU ${shown} at ${path} is too old: kju needs QEMU ≥ 7.0 (≥ 9.2 for the shared-memory display)`, { hint: INSTALL_HINT });
   }
   const warnings: string[] = [];
   const sharedMemoryDisplay = atLeast(version, 9, 2);
@@ -100,9 +109,9 @@ export async function findQemu(env: NodeJS.ProcessEnv = process.env): Promise<Qe
     throw new QemuUnsupportedError(`${path} -display help failed: ${(err as Error).message}`, { cause: err });
   }
   if (!/^dbus$/m.test(displays)) {
-    throw new QemuUnsupportedError(
-      `QEMU at ${path} was built without the D-Bus display (-display dbus), which kju needs; ${process.platform === 'linux' ? 'on Debian install qemu-system-modules-opengl (it ships ui-dbus.so)' : INSTALL_HINT}`,
-    );
+    throw new QemuUnsupportedError(`QEMU at ${path} was built without the D-Bus display (-display dbus), which kju needs`, {
+      hint: process.platform === 'linux' ? 'on Debian install qemu-system-modules-opengl (it ships ui-dbus.so)' : INSTALL_HINT,
+    });
   }
   return { path, version, versionText, sharedMemoryDisplay, warnings };
 }

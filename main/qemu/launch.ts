@@ -5,6 +5,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statS
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { KjuError, type KjuErrorOptions } from '../../common/errors.js';
 import { type Accelerator, type RuntimePaths, buildArgv, runtimePaths } from './build-argv.js';
 import { type QemuBinary, chooseAccelerator, findQemu } from './find-qemu.js';
 import { ensurePrivateDir, prepareRuntimeDir, sanitizeVmName } from './runtime-dir.js';
@@ -49,14 +50,14 @@ export interface LaunchOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-export class QemuLaunchError extends Error {
+export class QemuLaunchError extends KjuError {
   override name = 'QemuLaunchError';
   constructor(
     message: string,
     readonly exit?: QemuExit,
-    options?: ErrorOptions,
+    options?: KjuErrorOptions,
   ) {
-    super(message, options);
+    super('launch-failed', message, options);
   }
 }
 

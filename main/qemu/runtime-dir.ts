@@ -3,9 +3,13 @@
 import { chmodSync, lstatSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { KjuError, type KjuErrorOptions } from '../../common/errors.js';
 
-export class RuntimeDirError extends Error {
+export class RuntimeDirError extends KjuError {
   override name = 'RuntimeDirError';
+  constructor(message: string, options?: KjuErrorOptions) {
+    super('runtime-dir-unusable', message, options);
+  }
 }
 
 /** A file-name-safe form of a VM name: [A-Za-z0-9._-], never empty, never "." or "..". */

@@ -2,6 +2,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
+import { KjuError, type KjuErrorOptions } from '../../common/errors.js';
 
 export const DISPLAY_DEVICES = ['virtio-vga', 'std', 'cirrus', 'qxl', 'bochs', 'none'] as const;
 export type DisplayDevice = (typeof DISPLAY_DEVICES)[number];
@@ -34,8 +35,11 @@ const vmDescriptionSchema = z.strictObject({
 export type VmDescription = z.infer<typeof vmDescriptionSchema>;
 export type VmDisk = z.infer<typeof diskSchema>;
 
-export class VmDescriptionError extends Error {
+export class VmDescriptionError extends KjuError {
   override name = 'VmDescriptionError';
+  constructor(message: string, options?: KjuErrorOptions) {
+    super('invalid-description', message, options);
+  }
 }
 
 /**

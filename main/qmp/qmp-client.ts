@@ -5,10 +5,14 @@ import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import { JsonLineDecoder, encodeJsonLine } from '../util/json-lines.js';
 import type { QmpArgs, QmpCommandName, QmpEvent, QmpGreeting, QmpReturn } from './qmp-types.js';
+import { KjuError, type KjuErrorOptions } from '../../common/errors.js';
 
 /** QMP broke its framing or protocol (a line that is not JSON, a reply with neither return nor error). */
-export class QmpProtocolError extends Error {
+export class QmpProtocolError extends KjuError {
   override name = 'QmpProtocolError';
+  constructor(message: string, options?: KjuErrorOptions) {
+    super('protocol-error', message, options);
+  }
 }
 
 /** What QmpClient needs from a byte stream: a net.Socket or the addon's FdSocket fit. */
@@ -23,30 +27,39 @@ export interface QmpStream {
 }
 
 /** QEMU answered a command with an error. `errorClass` is QEMU's `class` (e.g. GenericError). */
-export class QmpError extends Error {
+export class QmpError extends KjuError {
   override name = 'QmpError';
   constructor(
     readonly command: string,
     readonly errorClass: string,
     readonly desc: string,
   ) {
-    super(`QMP ${command} failed: ${desc} (${errorClass})`);
+    super('qmp-failed', `QMP ${command} failed: ${desc} (${errorClass})`);
   }
 }
 
 /** The connection ended (QEMU exited, socket closed, client closed) before a reply arrived. */
-export class QmpClosedError extends Error {
+export class QmpClosedError extends KjuError {
   override name = 'QmpClosedError';
+  constructor(message: string, options?: KjuErrorOptions) {
+    super('connection-closed', message, options);
+  }
 }
 
 /** No greeting arrived in time: the socket is not a QMP monitor, or QEMU is stuck. */
-export class QmpTimeoutError extends Error {
+export class QmpTimeoutError extends KjuError {
   override name = 'QmpTimeoutError';
+  constructor(message: string, options?: KjuErrorOptions) {
+    super('timeout', message, options);
+  }
 }
 
 /** The stream cannot carry fds (not the addon's FdSocket). */
-export class QmpFdPassingError extends Error {
+export class QmpFdPassingError extends KjuError {
   override name = 'QmpFdPassingError';
+  constructor(message: string, options?: KjuErrorOptions) {
+    super('fd-passing-unsupported', message, options);
+  }
 }
 
 export interface QmpClientOptions {

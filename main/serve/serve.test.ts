@@ -10,7 +10,7 @@ import { decodeFramePacket } from '../../common/frame-packet.js';
 import { SyntheticDisplay } from '../display/synthetic-display.js';
 import type { DisplaySource } from '../display/display-source.js';
 import { cookieName } from './auth.js';
-import type { ServeBackend } from './serve-backend.js';
+import type { ServeBackend } from '../backend/backend.js';
 import { startServe, type ServeHandle } from './serve.js';
 
 const site = mkdtempSync(join(tmpdir(), 'kju-serve-test-'));

@@ -21,8 +21,10 @@ import {
   parseDisplayTarget,
   type ControlServerMessage,
 } from './protocol.js';
-import type { ServeBackend } from './serve-backend.js';
+import type { ServeBackend } from '../backend/backend.js';
+import { toFailure } from '../backend/failure.js';
 import { securityHeaders, serveStatic } from './static-files.js';
+import { KjuError, type KjuErrorOptions } from '../../common/errors.js';
 
 export interface ServeOptions {
   backend: ServeBackend;
@@ -67,8 +69,11 @@ export interface ServeHandle {
   close(): Promise<void>;
 }
 
-export class ServeError extends Error {
+export class ServeError extends KjuError {
   override name = 'ServeError';
+  constructor(message: string, options?: KjuErrorOptions) {
+    super('serve-failed', message, options);
+  }
 }
 
 /** The built renderer next to the bundle (app/out/renderer), or app/out/renderer of the checkout when run from source. */
@@ -176,7 +181,7 @@ export async function startServe(opts: ServeOptions): Promise<ServeHandle> {
       // The union of requests does not narrow `call`'s generic; each method's args were checked in parseControlRequest.
       (backend.call as (m: string, a: unknown) => Promise<unknown>)(method, args).then(
         (result) => reply({ id, result: result as Result<unknown> }),
-        (err: unknown) => reply({ id, result: { ok: false, code: 'internal', message: err instanceof Error ? err.message : String(err) } }),
+        (err: unknown) => reply({ id, result: toFailure(err, undefined, log) }),
       );
     });
   }

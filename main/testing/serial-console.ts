@@ -1,15 +1,16 @@
 // Test helper: the demo guest's root shell on ttyS0, reached through QEMU's serial unix socket.
 // Runs on the Node event loop of the test; one command at a time.
 import net from 'node:net';
+import { KjuError } from '../../common/errors.js';
 
-export class SerialCommandError extends Error {
+export class SerialCommandError extends KjuError {
   override name = 'SerialCommandError';
   constructor(
     readonly command: string,
     readonly status: number,
     readonly output: string,
   ) {
-    super(`guest command failed (status ${status}): ${command}\n${output}`);
+    super('guest-command-failed', `guest command failed (status ${status}): ${command}\n${output}`);
   }
 }
 

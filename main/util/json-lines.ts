@@ -1,10 +1,14 @@
 // JSON-lines framing, the one decoder for every JSON-per-line stream kju reads (QMP, kju.sock, the
 // surface-share socket). Bytes may arrive split anywhere, including inside a multi-byte UTF-8
 // character, so lines are cut on the raw bytes first. Runs on whichever loop owns the stream.
+import { KjuError, type KjuErrorOptions } from '../../common/errors.js';
 
 /** The stream broke the framing: a line that is not JSON, or a line longer than allowed. */
-export class JsonLinesError extends Error {
+export class JsonLinesError extends KjuError {
   override name = 'JsonLinesError';
+  constructor(message: string, options?: KjuErrorOptions) {
+    super('protocol-error', message, options);
+  }
 }
 
 /** Feed raw chunks; returns the complete JSON values they finish. Not thread-safe; one owner. */

@@ -4,6 +4,7 @@
 // the renderer's main thread.
 import type { Rect } from '../../common/contract.js';
 import { placeSurface, type Placement, type ScaleMode, type Size } from './scaling.js';
+import { KjuError, type KjuErrorOptions } from '../../common/errors.js';
 
 /** Figures about the uploads since the previous drawn frame. One object, reused: copy what you keep. */
 export interface FrameStats {
@@ -46,8 +47,11 @@ void main() {
   o_color = vec4(texture(u_tex, v_uv).bgr, 1.0);
 }`;
 
-export class BlitterError extends Error {
+export class BlitterError extends KjuError {
   override name = 'BlitterError';
+  constructor(message: string, options?: KjuErrorOptions) {
+    super('webgl-failed', message, options);
+  }
 }
 
 export class Blitter {

@@ -2,6 +2,7 @@
 // actions go through `act`, which marks the VM busy and keeps the backend's message if it fails.
 import { create } from 'zustand';
 import type { HostArgs, HostMethod, KjuBridge, VmSummary } from '../../common/contract.js';
+import { failureText } from '../../common/errors.js';
 
 export interface LibraryState {
   vms: VmSummary[];
@@ -42,7 +43,7 @@ export const useLibrary = create<LibraryState>()((set, get) => ({
     try {
       const r = await bridge.call('listVms', {});
       if (r.ok) set({ vms: r.value, loaded: true, error: undefined });
-      else set({ loaded: true, error: r.message });
+      else set({ loaded: true, error: failureText(r) });
     } catch (e) {
       set({ loaded: true, error: (e as Error).message });
     }
@@ -52,7 +53,7 @@ export const useLibrary = create<LibraryState>()((set, get) => ({
     try {
       const r = await bridge.call(method, args);
       if (!r.ok) {
-        set({ rowErrors: { ...get().rowErrors, [id]: r.message } });
+        set({ rowErrors: { ...get().rowErrors, [id]: failureText(r) } });
         return false;
       }
       if (isSummary(r.value)) set({ vms: replace(get().vms, r.value) });

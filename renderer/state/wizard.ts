@@ -2,6 +2,7 @@
 // with, and the create call with its progress. One wizard per window.
 import { create } from 'zustand';
 import type { HostLimits, KjuBridge, PresetInfo, VmSummary } from '../../common/contract.js';
+import { failureText } from '../../common/errors.js';
 import { checkFields, checkForm, formFromPreset, STEP_FIELDS, toCreateArgs, WIZARD_STEPS, type FormErrors, type VmForm, type WizardStep } from './vm-form.js';
 
 export interface WizardState {
@@ -47,7 +48,7 @@ export const useWizard = create<WizardState>()((set, get) => ({
     set({ open: true, step: 'name', errors: {}, taken, creating: false, percent: null, failure: undefined, created: undefined });
     const [presets, host] = await Promise.all([bridge.call('presets', {}), bridge.call('hostLimits', {})]);
     if (!presets.ok || !host.ok) {
-      set({ failure: !presets.ok ? presets.message : !host.ok ? host.message : undefined });
+      set({ failure: !presets.ok ? failureText(presets) : !host.ok ? failureText(host) : undefined });
       return;
     }
     const first = presets.value[0];
@@ -119,7 +120,7 @@ export const useWizard = create<WizardState>()((set, get) => ({
     try {
       const r = await bridge.call('createVm', toCreateArgs(form, opId));
       if (!r.ok) {
-        set({ failure: r.message });
+        set({ failure: failureText(r) });
         return null;
       }
       set({ created: r.value, open: false, form: null });

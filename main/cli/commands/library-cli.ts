@@ -1,8 +1,7 @@
 // What the library subcommands (list, create, clone, delete, edit) share: argument parsing that
-// turns mistakes into usage errors, library errors into CliErrors, and option value checks.
+// turns mistakes into usage errors, the library opened for the command, and option value checks.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { CliError } from '../cli-error.js';
-import { LibraryError } from '../../library/library-error.js';
 import { Library } from '../../library/library.js';
 import { DISPLAYS, MACHINES, NICS } from '../../library/bundle-config.js';
 
@@ -16,14 +15,9 @@ export function parseCommandArgs<T extends NonNullable<ParseArgsConfig['options'
   }
 }
 
-/** Runs `fn`; a LibraryError becomes a CliError with the same message. */
+/** Runs `fn` on the library; its errors (LibraryError is a KjuError) reach kju.ts's one mapping as they are. */
 export async function withLibrary<T>(fn: (library: Library) => Promise<T>): Promise<T> {
-  try {
-    return await fn(Library.open());
-  } catch (err) {
-    if (err instanceof LibraryError) throw new CliError(err.message);
-    throw err;
-  }
+  return fn(Library.open());
 }
 
 export function oneOf<T extends string>(option: string, value: string | undefined, allowed: readonly T[]): T | undefined {

@@ -3,7 +3,7 @@
 import { parseArgs } from 'node:util';
 import { CliError } from '../cli-error.js';
 import { checkTokenFormat } from '../../serve/auth.js';
-import { createLocalBackend } from '../../serve/local-backend.js';
+import { createLocalBackend } from '../../backend/local-backend.js';
 import { startServe } from '../../serve/serve.js';
 
 const USAGE = `usage: kju serve [--host H] [--port P] [--token T]

@@ -1,5 +1,6 @@
 // What the running-VM subcommands (run, screenshot, type, key, stop) share: locating `<vm>` and
 // turning the session layer's expected failures into CliErrors that say what to do next.
+import { KjuError } from '../../../common/errors.js';
 import { CliError } from '../cli-error.js';
 import { VmDescriptionError } from '../../qemu/vm-description.js';
 import { LibraryError } from '../../library/library-error.js';
@@ -17,6 +18,7 @@ export async function asCliErrors<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
+    if (err instanceof KjuError) throw err; // kju.ts maps every KjuError (message, hint, exit code)
     if (EXPECTED.some((c) => err instanceof c)) throw new CliError((err as Error).message);
     throw err;
   }

@@ -2,7 +2,7 @@
 // data never passes through main: each 'open' carries one end of a MessageChannelMain whose other
 // end main hands to the renderer, so frames go utility → renderer directly.
 // Types only: imported by main/ and utility/, so nothing here may need either runtime's API.
-import type { DisplayTarget } from '../app-backend.js';
+import type { DisplayTarget } from '../../backend/backend.js';
 
 export type MainToUtility =
   /** attach to the VM; the utility then owns its QMP and D-Bus display connections and serves kju.sock */

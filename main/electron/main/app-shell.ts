@@ -5,7 +5,7 @@ import { app, dialog, ipcMain, protocol, type IpcMainInvokeEvent } from 'electro
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Result } from '../../../common/contract.js';
-import type { AppBackend } from '../app-backend.js';
+import type { Backend } from '../../backend/backend.js';
 import { APP_SCHEME, APP_SCHEME_PRIVILEGES, handleAppRequest } from './app-protocol.js';
 import { OPEN_DISPLAY, OP_PROGRESS, VMS_CHANGED } from '../ipc/channels.js';
 import { DisplayHost } from './display-host.js';
@@ -13,9 +13,10 @@ import { forwardingHandlers, isTrustedSender, registerHostHandlers, type HostHan
 import { bundlePathsFromArgv } from './launch-args.js';
 import { activeVms, applyQuitChoice, QUIT_BUTTONS, QUIT_CANCEL_INDEX, QUIT_CHOICES, quitMessage } from './quit-flow.js';
 import { installContentGuards, lockDownSession, WindowManager } from './windows.js';
+import { toFailure } from '../../backend/failure.js';
 
 export interface AppOptions {
-  backend: AppBackend;
+  backend: Backend;
   /** zero-copy display for VM windows (default off; see windows.ts and shared-surfaces.ts) */
   zeroCopy?: boolean;
   /** folder of the bundles: app/out (electron-main.js, preload.cjs, display-utility.js, renderer/) */
@@ -123,7 +124,7 @@ export function startApp(o: AppOptions): void {
         const r = await displays.open(args.vmId, args.console, args.requestId, event.sender, windows.isZeroCopy(event.sender));
         return r.ok ? { ok: true, value: { requestId: args.requestId } } : r;
       } catch (err) {
-        return { ok: false, code: 'internal', message: `openDisplay failed: ${(err as Error).message}` };
+        return toFailure(err, 'openDisplay');
       }
     });
     backend.onVmsChanged((vms) => {

@@ -8,7 +8,7 @@ import { MessageChannelMain, utilityProcess, type UtilityProcess, type WebConten
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Result } from '../../../common/contract.js';
-import type { AppBackend } from '../app-backend.js';
+import type { Backend } from '../../backend/backend.js';
 import { DISPLAY_LOST, DISPLAY_PORT, type DisplayLostMessage, type DisplayPortMessage } from '../ipc/channels.js';
 import { RestartPolicy } from './restart-policy.js';
 import type { MainToUtility, UtilityToMain } from '../ipc/utility-protocol.js';
@@ -70,7 +70,7 @@ export class DisplayHost {
   private readonly log: (line: string) => void;
 
   constructor(
-    private readonly backend: AppBackend,
+    private readonly backend: Backend,
     o: DisplayHostOptions = {},
   ) {
     this.utilityPath = o.utilityPath ?? join(dirname(fileURLToPath(import.meta.url)), 'display-utility.js');

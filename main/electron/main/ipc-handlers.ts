@@ -1,12 +1,13 @@
 // The host API over Electron IPC: one handler per HostApi method, typed from the contract with the
 // sender first (VS Code's platform/native pattern), registered for exactly HOST_METHODS.
 // Every request is checked twice before a handler runs: the sending frame must be ours
-// (app://kju/), and the arguments must pass the same strict checks as `kju serve`'s.
+// (app://kju/), and the arguments must pass the backend's strict checks, the same as `kju serve`'s.
 // Expected failures return as data ({ok:false, code, message}); a throw becomes code 'internal'.
 // Runs on the Electron main process's event loop.
 import type { IpcMainInvokeEvent } from 'electron';
 import { HOST_METHODS, type HostArgs, type HostMethod, type HostValue, type Result } from '../../../common/contract.js';
-import { parseControlRequest } from '../../serve/protocol.js';
+import { checkCall } from '../../backend/arg-checks.js';
+import { toFailure } from '../../backend/failure.js';
 import { APP_ORIGIN, hostChannel } from '../ipc/channels.js';
 
 export type HostHandler<M extends HostMethod, E = IpcMainInvokeEvent> = (event: E, args: HostArgs<M>) => Promise<Result<HostValue<M>>>;
@@ -24,12 +25,10 @@ export function isTrustedSender(event: { senderFrame: { url: string } | null }):
   return typeof url === 'string' && url.startsWith(`${APP_ORIGIN}/`);
 }
 
-/** The same strict argument checks as kju serve's control socket (one rule set for both hosts). */
+/** The same strict argument checks as kju serve's control socket (main/backend/arg-checks.ts), on the IPC values as they arrive. */
 export function checkHostArgs(method: HostMethod, args: unknown): Result<null> {
-  const parsed = parseControlRequest(JSON.stringify({ id: 0, method, args: args ?? {} }));
-  if (parsed.kind === 'ok') return { ok: true, value: null };
-  if (parsed.kind === 'reply') return parsed.result;
-  return { ok: false, code: 'bad-args', message: `bad arguments for ${method}` };
+  const checked = checkCall(method, args ?? {});
+  return checked.ok ? { ok: true, value: null } : checked;
 }
 
 /** A handler for every method that passes the (already checked) arguments on to `call`; override the few that do more. */
@@ -45,7 +44,7 @@ async function runChecked<M extends HostMethod, E>(method: M, handler: HostHandl
   try {
     return await handler(event, (args ?? {}) as HostArgs<M>);
   } catch (err) {
-    return { ok: false, code: 'internal', message: `${method} failed: ${(err as Error)?.message ?? String(err)}` };
+    return toFailure(err, method);
   }
 }
 

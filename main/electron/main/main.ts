@@ -1,11 +1,11 @@
 // Electron main entry (bundled to app/out/electron-main.js): the same backend as `kju serve`
 // (library + sessions, re-attaching VMs that outlived the last app), then the shell.
 // Zero-copy display is off unless KJU_ZERO_COPY=1 (a settings entry later).
-import { createLocalBackend } from '../../serve/local-backend.js';
-import { unavailableBackend, type AppBackend } from '../app-backend.js';
+import { createLocalBackend } from '../../backend/local-backend.js';
+import { unavailableBackend, type Backend } from '../../backend/backend.js';
 import { startApp } from './app-shell.js';
 
-async function chooseBackend(): Promise<AppBackend> {
+async function chooseBackend(): Promise<Backend> {
   try {
     return await createLocalBackend();
   } catch (err) {

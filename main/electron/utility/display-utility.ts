@@ -14,11 +14,11 @@ import type { ViewerMessage } from '../../../common/contract.js';
 import type { DisplaySource } from '../../display/display-source.js';
 import { FramePump } from '../../display/frame-pump.js';
 import { isShareable, SurfaceShareServer, type ShareTicket } from '../../display/surface-share.js';
-import { parseViewerMessage } from '../../serve/protocol.js';
+import { checkViewerMessage } from '../../backend/arg-checks.js';
 import { VmSession } from '../../session/vm-session.js';
 import type { QemuExit } from '../../qemu/launch.js';
 import { watchPidExit } from '../../qemu/pid-alive.js';
-import type { DisplayTarget } from '../app-backend.js';
+import type { DisplayTarget } from '../../backend/backend.js';
 import type { MainToUtility, UtilityToMain } from '../ipc/utility-protocol.js';
 
 const parentPort = process.parentPort;
@@ -134,14 +134,8 @@ async function open(requestId: number, console: number, port: MessagePortMain | 
   port.on('message', (e) => {
     const m = e.data as ViewerMessage;
     if (m && typeof m === 'object' && (m as { t?: unknown }).t === 'pull' && Object.keys(m).length === 1) return pump.pull();
-    // The same strict checks as kju serve; structured-clone data becomes JSON for them (input is small and infrequent).
-    let text: string;
-    try {
-      text = JSON.stringify(m);
-    } catch {
-      text = '';
-    }
-    const p = parseViewerMessage(text ?? '', source.surface);
+    // The same strict checks as kju serve, on the structured-clone value as it arrived.
+    const p = checkViewerMessage(m, source.surface);
     if (p.kind === 'ok') {
       if (p.value.t === 'input') return pump.input(p.value.input);
       // the page lost its pixels (GL context): the next frame is the whole surface

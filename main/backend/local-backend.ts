@@ -1,6 +1,6 @@
-// The backend of `kju serve` and of the desktop app: the VM library plus the SessionManager that
-// hosts this machine's running VMs. Expected failures come back as {ok:false, code, message}.
-// Runs on the Node event loop of the hosting process.
+// The backend over this host's VM library and the SessionManager that owns its running VMs, for
+// `kju serve` and the desktop app. Expected failures come back as {ok:false, code, message, hint}.
+// Runs on the Node event loop of the owner process.
 import { EventEmitter } from 'node:events';
 import { resolve } from 'node:path';
 import {
@@ -20,23 +20,11 @@ import { PRESET_DEFAULTS } from '../library/presets.js';
 import { cloneVm } from '../library/vm-clone.js';
 import { createVm, type ExistingDiskMode } from '../library/vm-create.js';
 import type { DisplaySource } from '../display/display-source.js';
-import type { AppBackend, DisplayTarget } from '../electron/app-backend.js';
 import { LibraryError } from '../library/library-error.js';
-import { QemuLaunchError } from '../qemu/launch.js';
-import { LifecycleError } from '../session/lifecycle.js';
-import { SavedStateError } from '../session/saved-state.js';
 import { SessionError, SessionManager, type SessionManagerOptions } from '../session/session-manager.js';
-import { SnapshotError } from '../session/snapshots.js';
-
-/** Error class → Result code ('missing-file', 'not-running', 'launch-failed'...). Unknown errors are rethrown. */
-export function toFailure(err: unknown): { ok: false; code: string; message: string } {
-  const kebab = (s: string) => s.toLowerCase().replaceAll('_', '-');
-  if (err instanceof LibraryError || err instanceof SessionError || err instanceof SavedStateError || err instanceof SnapshotError || err instanceof LifecycleError) {
-    return { ok: false, code: kebab(err.code), message: err.message };
-  }
-  if (err instanceof QemuLaunchError) return { ok: false, code: 'launch-failed', message: err.message };
-  throw err;
-}
+import { checkCall } from './arg-checks.js';
+import type { Backend, DisplayTarget } from './backend.js';
+import { attempt } from './failure.js';
 
 // The contract repeats the library's lists for the renderer; these fail to compile when they drift.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
@@ -50,15 +38,10 @@ const PRESET_LABELS: Record<Preset, string> = { linux: 'Linux', windows: 'Window
 /** States in which a VM's hardware must not change under it. */
 const ACTIVE_STATES: readonly VmSummary['state'][] = ['running', 'paused', 'starting', 'shutting-down'];
 
-async function attempt<T>(fn: () => Promise<T>): Promise<Result<T>> {
-  try {
-    return { ok: true, value: await fn() };
-  } catch (err) {
-    return toFailure(err);
-  }
-}
+/** A handler per contract method, typed from the contract (the pattern of main/electron/ipc-handlers.ts). */
+export type BackendHandlers = { [M in HostMethod]: (args: HostArgs<M>) => Promise<HostValue<M>> };
 
-export class LocalBackend implements AppBackend {
+export class LocalBackend implements Backend {
   private readonly progress = new EventEmitter<{ progress: [p: OperationProgress] }>();
 
   constructor(readonly sessions: SessionManager) {}
@@ -83,7 +66,7 @@ export class LocalBackend implements AppBackend {
   private async summary(id: string): Promise<VmSummary> {
     const all = await this.sessions.list();
     const s = all.find((v) => v.id === id);
-    if (!s) throw new LibraryError('NOT_FOUND', `VM ${id} is no longer in the library`);
+    if (!s) throw new LibraryError('not-found', `VM ${id} is no longer in the library`);
     return s;
   }
 
@@ -124,7 +107,7 @@ export class LocalBackend implements AppBackend {
     const vm = await this.sessions.library.get(id);
     const state = await this.state(vm.config.id);
     if (ACTIVE_STATES.includes(state)) {
-      throw new LibraryError('IN_USE', `VM "${vm.config.name}" is ${state}; shut it down before changing its hardware (the ISO can be changed while it runs)`, vm.dir);
+      throw new LibraryError('in-use', `VM "${vm.config.name}" is ${state}; shut it down before changing its hardware (the ISO can be changed while it runs)`, vm.dir);
     }
     await this.sessions.library.edit(vm.config.id, changes);
     this.announce();
@@ -140,83 +123,67 @@ export class LocalBackend implements AppBackend {
     return this.summary(vm.config.id);
   }
 
+  /** One handler per contract method, typed from the contract: arguments arrive checked, and a throw is the Result mapping's. */
+  private readonly handlers: BackendHandlers = {
+    listVms: () => this.sessions.list(),
+    startVm: async ({ id }) => {
+      const current = (await this.sessions.list()).find((v) => v.id === id);
+      if (current && ['running', 'paused', 'starting'].includes(current.state)) return current;
+      return (await this.sessions.start(id)).summary;
+    },
+    stopVm: async ({ id, force }) => (await this.sessions.stop(id, { force: Boolean(force), forceAfter: false })).summary,
+    presets: async () =>
+      VM_PRESETS.map((p): PresetInfo => {
+        const d = PRESET_DEFAULTS[p];
+        return { id: p, label: PRESET_LABELS[p], memoryMiB: d.memoryMiB, cpus: d.cpus, display: d.display, diskSize: d.diskSize, firmware: d.firmware, machine: d.machine };
+      }),
+    hostLimits: async () => ({ ...this.sessions.library.host }),
+    createVm: (a) => this.createVm(a),
+    editVm: ({ id, changes }) => this.editVm(id, changes),
+    cloneVm: async ({ id, name, linked, opId }) => {
+      const onProgress = this.reporter(opId);
+      onProgress?.(0);
+      const vm = await cloneVm(this.sessions.library, id, name, { linked: Boolean(linked), onProgress });
+      onProgress?.(100);
+      this.announce();
+      return this.summary(vm.config.id);
+    },
+    deleteVm: async ({ id, permanent }) => {
+      const r = await this.sessions.library.delete(id, { permanent: Boolean(permanent) });
+      this.announce();
+      return r;
+    },
+    pauseVm: async ({ id }) => {
+      await this.sessions.pause(id);
+      return this.summary((await this.sessions.library.get(id)).config.id);
+    },
+    resumeVm: ({ id }) => this.resumeVm(id),
+    resetVm: async ({ id }) => {
+      await this.sessions.reset(id);
+      return this.summary((await this.sessions.library.get(id)).config.id);
+    },
+    // stop() with no wait: presses the button (continuing a paused guest first) and returns.
+    powerButton: async ({ id }) => (await this.sessions.stop(id, { timeoutMs: 0, forceAfter: false })).summary,
+    suspendVm: async ({ id }) => (await this.sessions.suspend(id)).summary,
+    listSnapshots: async ({ id }) => (await this.sessions.snapshots(id)).map((s) => ({ name: s.name, date: s.date, vmStateBytes: s.vmStateBytes })),
+    snapshot: ({ id, op, name }) => this.sessions.snapshot(id, op, name),
+    setCdrom: async ({ id, path }) => {
+      const s = await this.sessions.setCdrom(id, path);
+      this.announce();
+      return s;
+    },
+  };
+
+  /** Checks the arguments (main/backend/arg-checks.ts), runs the method's handler, and maps a throw to a failure. */
   async call<M extends HostMethod>(method: M, args: HostArgs<M>): Promise<Result<HostValue<M>>> {
-    const a = args as Record<string, unknown>;
-    const id = typeof a?.id === 'string' ? a.id : '';
-    const done = <T>(fn: () => Promise<T>) => attempt(fn) as Promise<Result<HostValue<M>>>;
-    switch (method) {
-      case 'presets':
-        return done(async () =>
-          VM_PRESETS.map((p): PresetInfo => {
-            const d = PRESET_DEFAULTS[p];
-            return { id: p, label: PRESET_LABELS[p], memoryMiB: d.memoryMiB, cpus: d.cpus, display: d.display, diskSize: d.diskSize, firmware: d.firmware, machine: d.machine };
-          }),
-        );
-      case 'hostLimits':
-        return done(async () => ({ ...this.sessions.library.host }));
-      case 'createVm':
-        return done(() => this.createVm(args as CreateVmArgs));
-      case 'editVm':
-        return done(() => this.editVm(id, a.changes as VmEdit));
-      case 'cloneVm':
-        return done(async () => {
-          const onProgress = this.reporter(a.opId as string | undefined);
-          onProgress?.(0);
-          const vm = await cloneVm(this.sessions.library, id, a.name as string, { linked: Boolean(a.linked), onProgress });
-          onProgress?.(100);
-          this.announce();
-          return this.summary(vm.config.id);
-        });
-      case 'deleteVm':
-        return done(async () => {
-          const r = await this.sessions.library.delete(id, { permanent: Boolean(a.permanent) });
-          this.announce();
-          return r;
-        });
-      case 'pauseVm':
-        return done(async () => {
-          await this.sessions.pause(id);
-          return this.summary((await this.sessions.library.get(id)).config.id);
-        });
-      case 'resumeVm':
-        return done(() => this.resumeVm(id));
-      case 'resetVm':
-        return done(async () => {
-          await this.sessions.reset(id);
-          return this.summary((await this.sessions.library.get(id)).config.id);
-        });
-      case 'powerButton':
-        // stop() with no wait: presses the button (continuing a paused guest first) and returns.
-        return done(async () => (await this.sessions.stop(id, { timeoutMs: 0, forceAfter: false })).summary);
-      case 'suspendVm':
-        return done(async () => (await this.sessions.suspend(id)).summary);
-      case 'listSnapshots':
-        return done(async () => (await this.sessions.snapshots(id)).map((s) => ({ name: s.name, date: s.date, vmStateBytes: s.vmStateBytes })));
-      case 'snapshot':
-        return done(() => this.sessions.snapshot(id, a.op as 'create' | 'revert' | 'delete', a.name as string));
-      case 'setCdrom':
-        return done(async () => {
-          const s = await this.sessions.setCdrom(id, a.path as string | null);
-          this.announce();
-          return s;
-        });
-      case 'listVms':
-        return attempt(() => this.sessions.list()) as Promise<Result<HostValue<M>>>;
-      case 'startVm':
-        return attempt(async () => {
-          const current = (await this.sessions.list()).find((v) => v.id === id);
-          if (current && ['running', 'paused', 'starting'].includes(current.state)) return current;
-          return (await this.sessions.start(id)).summary;
-        }) as Promise<Result<HostValue<M>>>;
-      case 'stopVm':
-        return attempt(async () => (await this.sessions.stop(id, { force: Boolean(a.force), forceAfter: false })).summary) as Promise<Result<HostValue<M>>>;
-      default:
-        return { ok: false, code: 'unknown-method', message: `unknown method ${String(method)}` };
-    }
+    const checked = checkCall(method, args);
+    if (!checked.ok) return checked;
+    const handler: BackendHandlers[M] = this.handlers[method];
+    return attempt(() => handler(args), method);
   }
 
   openDisplay(vmId: string, console: number): Promise<Result<DisplaySource>> {
-    return attempt(() => this.sessions.openDisplay(vmId, console));
+    return attempt(() => this.sessions.openDisplay(vmId, console), 'openDisplay');
   }
 
   onVmsChanged(cb: (vms: VmSummary[]) => void): () => void {
@@ -225,7 +192,7 @@ export class LocalBackend implements AppBackend {
   }
 
   releaseDisplay(vmId: string): Promise<Result<DisplayTarget>> {
-    return attempt(() => this.sessions.release(vmId));
+    return attempt(() => this.sessions.release(vmId), 'releaseDisplay');
   }
 
   async reclaimDisplay(vmId: string): Promise<void> {
@@ -233,11 +200,11 @@ export class LocalBackend implements AppBackend {
   }
 
   suspendVm(vmId: string): Promise<Result<VmSummary>> {
-    return attempt(async () => (await this.sessions.suspend(vmId)).summary);
+    return attempt(async () => (await this.sessions.suspend(vmId)).summary, 'suspendVm');
   }
 
   shutdownVm(vmId: string, timeoutMs: number): Promise<Result<VmSummary>> {
-    return attempt(async () => (await this.sessions.stop(vmId, { timeoutMs, forceAfter: true })).summary);
+    return attempt(async () => (await this.sessions.stop(vmId, { timeoutMs, forceAfter: true })).summary, 'shutdownVm');
   }
 
   vmIdForBundle(path: string): Promise<Result<string>> {
@@ -245,11 +212,11 @@ export class LocalBackend implements AppBackend {
       const dir = resolve(path);
       const known = (await this.sessions.library.list()).find((e) => e.dir === dir);
       if (known) {
-        if (known.problem || !known.config) throw new LibraryError(known.problemCode ?? 'INVALID_CONFIG', known.problem ?? 'unreadable bundle', dir);
+        if (known.problem || !known.config) throw new LibraryError(known.problemCode ?? 'invalid-config', known.problem ?? 'unreadable bundle', dir);
         return known.config.id;
       }
       return (await this.sessions.library.importBundle(dir)).config.id;
-    });
+    }, 'vmIdForBundle');
   }
 
   /** Quit choice "keep running": VMs go on without us. */

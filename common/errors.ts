@@ -1,0 +1,105 @@
+// kju's one error model, shared by every side (pure TS: no Node, no DOM). Every kju error class
+// extends KjuError and carries a code from KJU_ERROR_CODES; the backend turns it into a Result
+// failure (main/backend/failure.ts) and the CLI into a message and exit code (main/cli/cli-error.ts).
+
+/**
+ * Every code a kju error or a backend Result failure can carry; the renderer may match on them.
+ * Kebab-case. Grouped by where they come from; add a code here before throwing it.
+ */
+export const KJU_ERROR_CODES = [
+  // the caller: the CLI's usage, the backend's argument and origin checks
+  'usage',
+  'bad-args',
+  'unknown-method',
+  'forbidden',
+  'command-failed',
+  // the VM library (LibraryError)
+  'not-found',
+  'ambiguous',
+  'invalid-config',
+  'newer-version',
+  'duplicate-name',
+  'duplicate-id',
+  'name-taken',
+  'invalid-name',
+  'invalid-argument',
+  'missing-file',
+  'host-limit',
+  'no-uefi-firmware',
+  'qemu-img-failed',
+  'in-use',
+  // QEMU on the host: finding, describing and launching it
+  'qemu-not-found',
+  'qemu-unsupported',
+  'invalid-description',
+  'runtime-dir-unusable',
+  'launch-failed',
+  // running VMs and their owner (session layer: SessionError, SavedStateError, SnapshotError, LifecycleError, ...)
+  'not-running',
+  'already-running',
+  'hosted-elsewhere',
+  'suspended',
+  'no-console',
+  'no-owner',
+  'owner-call-failed',
+  'vm-not-found',
+  'broken-record',
+  'missing-state',
+  'disks-changed',
+  'not-qcow2',
+  'no-disk',
+  'exists',
+  'bad-name',
+  'snapshot-failed',
+  'bad-op',
+  'migration-failed',
+  'timeout',
+  // connections to QEMU and between kju's own processes
+  'protocol-error',
+  'connection-closed',
+  'qmp-failed',
+  'fd-passing-unsupported',
+  'dbus-failed',
+  'bad-surface',
+  'bad-frame',
+  'unknown-key',
+  'serve-failed',
+  'webgl-failed',
+  'guest-command-failed',
+  // a system call failed (native/: NativeError; the errno name stays on the error itself)
+  'system-error',
+  // the backend itself: not set up, or a bug (a non-kju error; its stack goes to the log)
+  'unavailable',
+  'internal',
+] as const;
+export type KjuErrorCode = (typeof KJU_ERROR_CODES)[number];
+
+export interface KjuErrorOptions {
+  /** what to do next, on its own line (e.g. the package to install) */
+  hint?: string;
+  cause?: unknown;
+}
+
+/** The base of every kju error: `message` says what went wrong, `hint` what to do next. */
+export class KjuError extends Error {
+  override name = 'KjuError';
+  readonly hint?: string;
+
+  constructor(
+    readonly code: KjuErrorCode,
+    message: string,
+    options: KjuErrorOptions = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    if (options.hint !== undefined) this.hint = options.hint;
+  }
+}
+
+export function isKjuErrorCode(v: unknown): v is KjuErrorCode {
+  return typeof v === 'string' && (KJU_ERROR_CODES as readonly string[]).includes(v);
+}
+
+/** A failure as a person reads it: the message, then the hint on its own line. */
+export function failureText(f: { message: string; hint?: string }): string {
+  return f.hint ? `${f.message}\n${f.hint}` : f.message;
+}
