@@ -55,4 +55,7 @@ if [ "$(uname -s)" = Linux ]; then
 else
   say "the demo guest is built from Debian packages and is made on Linux only; create a VM from an ISO in the library instead"
 fi
+# What is usable here, with fixes. A WARN or FAIL must not fail setup (CI runs this script).
+say "kju doctor:"
+node bin/kju.mjs doctor || say "kju doctor reported a FAIL above; its fix line says what to do"
 say "done"

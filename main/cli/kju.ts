@@ -9,6 +9,7 @@ const commands: Record<string, Command> = {
   clone: { summary: 'copy a VM (full, or --linked over a shared base)', load: () => import('./commands/clone.js') },
   create: { summary: 'make a new VM from a preset', load: () => import('./commands/create.js') },
   delete: { summary: 'move a VM to the library trash (or --permanent)', load: () => import('./commands/delete.js') },
+  doctor: { summary: 'check what kju needs here (QEMU, accelerator, firmware...), with fixes', load: () => import('./commands/doctor.js') },
   edit: { summary: "change a VM's memory, CPUs, ISO, display...", load: () => import('./commands/edit.js') },
   key: { summary: 'press key combinations in a VM (ctrl-alt-delete, ctrl-alt-f2...)', load: () => import('./commands/key.js') },
   list: { summary: 'list the VMs in the library', load: () => import('./commands/list.js') },

@@ -35,6 +35,11 @@ export function escapeOptionValue(value: string): string {
   return value.replaceAll(',', ',,');
 }
 
+/** `-accel` and the CPU model that goes with it; the accelerator probe (accel-probe.ts) uses the same. */
+export function acceleratorArgs(accel: Accelerator): string[] {
+  return accel === 'tcg' ? ['-accel', 'tcg'] : ['-accel', accel, '-cpu', 'host'];
+}
+
 export function buildArgv(desc: VmDescription, runtime: ArgvRuntime): string[] {
   const paths = runtimePaths(runtime.runtimeDir);
   const machine = desc.machine ?? 'q35';
@@ -44,9 +49,8 @@ export function buildArgv(desc: VmDescription, runtime: ArgvRuntime): string[] {
     // -nodefaults drops the default NIC, serial, parallel, monitor and VGA; the VGA is added back below.
     '-nodefaults',
     '-machine', machine,
-    '-accel', runtime.accel,
+    ...acceleratorArgs(runtime.accel),
   ];
-  if (runtime.accel !== 'tcg') argv.push('-cpu', 'host');
   argv.push('-m', `${desc.memoryMiB}M`, '-smp', String(desc.cpus));
 
   argv.push(...displayArgs(desc.display ?? 'virtio-vga'));

@@ -45,6 +45,8 @@ export const INSTALL_HINT =
   process.platform === 'darwin'
     ? 'install it with `brew install qemu`'
     : 'on Debian 12 install qemu-system-x86 from bookworm-backports (`apt install -t bookworm-backports qemu-system-x86`); on other systems install QEMU ≥ 9.2';
+/** How to install a QEMU kju can use on this platform (kju doctor's fix line). */
+export { INSTALL_HINT as QEMU_INSTALL_HINT };
 
 /** Parses the first line of `qemu-system-x86_64 --version`. */
 export function parseQemuVersion(text: string): QemuVersion | undefined {

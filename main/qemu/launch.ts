@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KjuError, type KjuErrorOptions } from '../../common/errors.js';
 import { type Accelerator, type RuntimePaths, buildArgv, runtimePaths } from './build-argv.js';
-import { type QemuBinary, chooseAccelerator, findQemu } from './find-qemu.js';
+import { type QemuBinary, findQemu } from './find-qemu.js';
+import { type AcceleratorChoice, resolveAccelerator } from './accel-check.js';
 import { ensurePrivateDir, prepareRuntimeDir, sanitizeVmName } from './runtime-dir.js';
 import type { VmDescription } from './vm-description.js';
 import { isAlive, readPidFile, watchPidExit } from './pid-alive.js';
@@ -27,6 +28,8 @@ export interface QemuProcess {
   readonly logFile: string;
   /** The arguments QEMU was started with (empty for a re-attached process). */
   readonly argv: string[];
+  /** The accelerator it runs with and how it was chosen (unknown for a re-attached process). */
+  readonly accelerator?: AcceleratorChoice;
   /** Settles once QEMU has exited; never rejects. */
   readonly exited: Promise<QemuExit>;
   readonly running: boolean;
@@ -39,7 +42,7 @@ export interface QemuProcess {
 export interface LaunchOptions {
   /** A found QEMU, or a path to the binary; default: findQemu(). */
   qemu?: QemuBinary | string;
-  /** Default: chooseAccelerator() (KJU_ACCEL, /dev/kvm, HVF). */
+  /** Default: resolveAccelerator() (KJU_ACCEL, else the host's accelerator if its check passes, else TCG). */
   accel?: Accelerator;
   /** Default: prepareRuntimeDir(desc.name). Given dirs are created 0700 if missing. */
   runtimeDir?: string;
@@ -119,7 +122,9 @@ function formatExit(e: QemuExit): string {
 export async function launchQemu(desc: VmDescription, opts: LaunchOptions = {}): Promise<QemuProcess> {
   const env = opts.env ?? process.env;
   checkFiles(desc);
-  const qemu = typeof opts.qemu === 'string' ? opts.qemu : (opts.qemu ?? (await findQemu(env))).path;
+  const qemuBin = typeof opts.qemu === 'string' ? undefined : (opts.qemu ?? (await findQemu(env)));
+  const qemu = typeof opts.qemu === 'string' ? opts.qemu : qemuBin!.path;
+  const accelerator: AcceleratorChoice = opts.accel ? { accel: opts.accel, source: 'given' } : await resolveAccelerator({ env, qemu: qemuBin });
   const runtimeDir = opts.runtimeDir ?? prepareRuntimeDir(desc.name);
   if (opts.runtimeDir) ensurePrivateDir(runtimeDir);
   const paths = runtimePaths(runtimeDir);
@@ -136,7 +141,7 @@ export async function launchQemu(desc: VmDescription, opts: LaunchOptions = {}):
   for (const p of [paths.qmpSocket, paths.serialSocket, paths.pidFile]) rmSync(p, { force: true });
   writeFileSync(paths.vmJson, `${JSON.stringify(desc, null, 2)}\n`, { mode: 0o600 });
 
-  const argv = buildArgv(desc, { runtimeDir, accel: opts.accel ?? chooseAccelerator(env) });
+  const argv = buildArgv(desc, { runtimeDir, accel: accelerator.accel });
   const logDir = opts.logDir ?? defaultLogDir(env);
   mkdirSync(logDir, { recursive: true, mode: 0o700 });
   const logFile = join(logDir, `${sanitizeVmName(desc.name)}.log`);
@@ -180,6 +185,7 @@ export async function launchQemu(desc: VmDescription, opts: LaunchOptions = {}):
     paths,
     logFile,
     argv,
+    accelerator,
     exited,
     get running() {
       return exitInfo === undefined;

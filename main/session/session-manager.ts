@@ -12,7 +12,6 @@ import type { VmRunState, VmSummary } from '../../common/contract.js';
 import type { DisplaySource } from '../display/display-source.js';
 import type { Accelerator } from '../qemu/build-argv.js';
 import { runtimePaths } from '../qemu/build-argv.js';
-import { chooseAccelerator } from '../qemu/find-qemu.js';
 import { attachQemu, launchQemu, type QemuExit, type QemuProcess } from '../qemu/launch.js';
 import { prepareRuntimeDir, runtimeBase, runtimeDirFor, sanitizeVmName } from '../qemu/runtime-dir.js';
 import { QmpClient } from '../qmp/qmp-client.js';
@@ -41,7 +40,7 @@ export class SessionError extends Error {
 
 export interface SessionManagerOptions {
   library?: Library;
-  /** default: chooseAccelerator() (KJU_ACCEL, /dev/kvm, ...) */
+  /** default: launchQemu decides per launch (KJU_ACCEL, else the checked host accelerator, else TCG) */
   accel?: Accelerator;
   /**
    * A short-lived CLI command (default false): no kju.sock served, and list() only reads states
@@ -108,7 +107,7 @@ async function hostAnswers(runtimeDir: string): Promise<boolean> {
 
 export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }> {
   readonly library: Library;
-  private readonly accel: Accelerator;
+  private readonly accel: Accelerator | undefined;
   private readonly passive: boolean;
   private readonly running = new Map<string, RunningVm>();
   /** why a VM last ended badly (crash with log tail), until it is started again */
@@ -119,7 +118,7 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
   private constructor(o: SessionManagerOptions) {
     super();
     this.library = o.library ?? Library.open();
-    this.accel = o.accel ?? chooseAccelerator();
+    this.accel = o.accel;
     this.passive = o.passive ?? false;
   }
 

@@ -19,6 +19,7 @@ export async function run(args: string[]): Promise<number> {
   const qemuBin = await asCliErrors(() => findQemu());
   for (const w of qemuBin.warnings ?? []) console.error(`kju: ${w}`);
   const qemu = await asCliErrors(() => launchQemu(description, { qemu: qemuBin, runtimeDir: vm.runtimeDir }));
+  for (const line of [qemu.accelerator?.notice, qemu.accelerator?.warning]) if (line) console.error(`kju: ${line}`);
   console.log(`kju: '${vm.name}' started (QEMU pid ${qemu.pid}); log: ${qemu.logFile}`);
   let session: VmSession;
   try {

@@ -3,6 +3,7 @@
 import { CliError } from '../cli-error.js';
 import { parseCommandArgs, printJson, USAGE_EXIT } from './library-cli.js';
 import { withSessions } from '../../session/lifecycle-cli.js';
+import { resolveAccelerator } from '../../qemu/accel-check.js';
 
 const USAGE = `usage: kju start <vm> [--fresh] [--json]
 
@@ -15,7 +16,10 @@ export async function run(args: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(args, { fresh: { type: 'boolean' }, json: { type: 'boolean' } }, USAGE);
   if (values.help) return console.log(USAGE), 0;
   if (positionals.length !== 1) throw new CliError(`kju start takes one VM name\n\n${USAGE}`, USAGE_EXIT);
+  // The launch inside start() makes the same choice (cached); asking first lets us say it once here.
+  const accel = await resolveAccelerator();
   const r = await withSessions((s) => s.start(positionals[0], { fresh: Boolean(values.fresh) }));
+  for (const line of [accel.notice, accel.warning]) if (line) console.error(`kju: ${line}`);
   if (values.json) printJson({ ...r.summary, logFile: r.logFile, resumed: r.resumed });
   else console.log(`${r.resumed ? 'resumed' : 'started'} ${r.summary.name} (${r.summary.state}); QEMU log: ${r.logFile}`);
   return 0;
