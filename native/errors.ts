@@ -1,15 +1,18 @@
 // NativeError, the typed OS-level failure every native call throws; the addon builds it too (binding.ts
 // hands it over in init). Plain data, usable on any thread.
+import { KjuError } from '../common/errors.js';
 
-/** An OS-level failure. `code` is the errno name ('ENOENT', 'EBADF', ...) or a kju code
- *  ('ESHORTFILE': file shorter than the requested mapping; 'ERELEASED': Mapping used after release). */
-export class NativeError extends Error {
-  code: string;
-  syscall: string;
-  constructor(message: string, code: string, syscall: string) {
-    super(message);
-    this.name = 'NativeError';
-    this.code = code;
+/** An OS-level failure: kju code 'system-error'; `errnoName` is the errno name ('ENOENT', 'EBADF', ...) or
+ *  a native-layer one ('ESHORTFILE': file shorter than the requested mapping; 'ERELEASED': Mapping used after
+ *  release); the addon also sets `errno` to the number, as Node's system errors have it. */
+export class NativeError extends KjuError {
+  override name = 'NativeError';
+  readonly errnoName: string;
+  readonly syscall: string;
+  errno?: number;
+  constructor(message: string, errnoName: string, syscall: string) {
+    super('system-error', message);
+    this.errnoName = errnoName;
     this.syscall = syscall;
   }
 }

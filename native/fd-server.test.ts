@@ -28,7 +28,7 @@ function echoOnce(path: string, text: string): Promise<string> {
 }
 
 function throwsNative(fn: () => unknown, code: string): void {
-  assert.throws(fn, (e: unknown) => e instanceof NativeError && e.code === code, `expected NativeError ${code}`);
+  assert.throws(fn, (e: unknown) => e instanceof NativeError && e.errnoName === code, `expected NativeError ${code}`);
 }
 
 describe('FdServer', () => {
@@ -95,7 +95,7 @@ describe('FdServer', () => {
     server.close();
   });
 
-  it('listenUnix errors are NativeErrors with errno names; nothing is left behind', () => {
+  it('listenUnix errors are NativeErrors with errnoName names; nothing is left behind', () => {
     const path = sockPath();
     writeFileSync(path, '');
     throwsNative(() => listenUnix(path, 4), 'EADDRINUSE');

@@ -194,7 +194,7 @@ describe('FdSocket', () => {
     tx.write(Buffer.alloc(10));
     const [err] = (await once(tx, 'error')) as [NativeError];
     assert.ok(err instanceof NativeError);
-    assert.equal(err.code, 'EPIPE');
+    assert.equal(err.errnoName, 'EPIPE');
     assert.equal(err.syscall, 'sendmsg');
   });
 
@@ -212,12 +212,12 @@ describe('FdSocket', () => {
       sock.destroy();
       server.close();
 
-      assert.throws(() => connectUnix(join(dir, 'missing.sock')), { name: 'NativeError', code: 'ENOENT', syscall: 'connect' });
+      assert.throws(() => connectUnix(join(dir, 'missing.sock')), { name: 'NativeError', errnoName: 'ENOENT', syscall: 'connect' });
       // a socket file whose listener died without unlinking it
       const stale = join(dir, 'stale.sock');
       spawnSync(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(stale)}, () => process.kill(process.pid, 'SIGKILL'))`]);
-      assert.throws(() => connectUnix(stale), { code: 'ECONNREFUSED' });
-      assert.throws(() => closeFd(999_999), { code: 'EBADF' });
+      assert.throws(() => connectUnix(stale), { errnoName: 'ECONNREFUSED' });
+      assert.throws(() => closeFd(999_999), { errnoName: 'EBADF' });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -35,7 +35,7 @@ describe('Mapping.open size check', () => {
         assert.throws(
           () => Mapping.open(fd, offset, length),
           (e: unknown) =>
-            e instanceof NativeError && e.code === 'ESHORTFILE' && e.syscall === 'fstat' && /only 4096/.test(e.message),
+            e instanceof NativeError && e.errnoName === 'ESHORTFILE' && e.syscall === 'fstat' && /only 4096/.test(e.message),
         );
       }
       // exactly long enough is fine
@@ -49,17 +49,17 @@ describe('Mapping.open size check', () => {
     const { fd } = memfd(65536);
     try {
       ftruncateSync(fd, 1000);
-      assert.throws(() => Mapping.open(fd, 0, 65536, { view: 'copy' }), { code: 'ESHORTFILE' });
+      assert.throws(() => Mapping.open(fd, 0, 65536, { view: 'copy' }), { errnoName: 'ESHORTFILE' });
     } finally {
       closeFd(fd);
     }
   });
 
-  it('reports mmap errors with errno names (writable over a read-only fd)', () => {
+  it('reports mmap errors with errnoName names (writable over a read-only fd)', () => {
     const { fd } = memfd(4096);
     const ro = openSync(`/proc/self/fd/${fd}`, 'r');
     try {
-      assert.throws(() => Mapping.open(ro, 0, 4096, { writable: true }), { name: 'NativeError', code: 'EACCES' });
+      assert.throws(() => Mapping.open(ro, 0, 4096, { writable: true }), { name: 'NativeError', errnoName: 'EACCES' });
     } finally {
       closeSync(ro);
       closeFd(fd);
@@ -117,7 +117,7 @@ describe('Mapping shared view', () => {
       const f = fileBytes(fd);
       for (let i = 0; i < 40000; i++) assert.equal(f[4096 + i], (i * 31 + 7) & 0xff);
       m.release(); // idempotent
-      assert.throws(() => m.copyRects(400, [{ x: 0, y: 0, w: 1, h: 1 }]), { code: 'ERELEASED' });
+      assert.throws(() => m.copyRects(400, [{ x: 0, y: 0, w: 1, h: 1 }]), { errnoName: 'ERELEASED' });
     } finally {
       closeFd(fd);
     }

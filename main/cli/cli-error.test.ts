@@ -78,6 +78,7 @@ const SAMPLES: Record<string, Sample[]> = {
   SerialCommandError: [{ make: (C) => new C('false', 1, ''), code: 'guest-command-failed' }],
   DbusCallError: [{ make: (C) => new C('org.freedesktop.DBus.Error.Failed', 'no console'), code: 'dbus-failed' }],
   DbusClosedError: [{ make: (C) => new C('the D-Bus connection closed'), code: 'connection-closed' }],
+  NativeError: [{ make: (C) => new C('connect ENOENT: No such file or directory', 'ENOENT', 'connect'), code: 'system-error' }],
   BlitterError: [{ make: (C) => new C('WebGL2 is not available'), code: 'webgl-failed' }],
   CliError: [
     { make: (C) => new C('kju start takes one VM name', 2), code: 'usage', exit: 2 },

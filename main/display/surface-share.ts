@@ -105,7 +105,7 @@ export class SurfaceShareServer {
     try {
       server = FdServer.listen(path);
     } catch (err) {
-      if (!(err instanceof NativeError) || err.code !== 'EADDRINUSE') throw err;
+      if (!(err instanceof NativeError) || err.errnoName !== 'EADDRINUSE') throw err;
       // Ours from an earlier utility (same private dir); a live one would be the same VM's, which is not allowed to coexist.
       unlinkQuiet(path);
       server = FdServer.listen(path);

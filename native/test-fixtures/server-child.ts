@@ -23,7 +23,7 @@ if (mode === 'emfile') {
   }
   const errors: string[] = [];
   server.on('acceptError', (err: NativeError) => {
-    errors.push(err.code);
+    errors.push(err.errnoName);
     if (errors.length === 1) closeSync(fillers.pop()!); // room for exactly the pending connection
   });
   server.on('connection', (sock) => {
