@@ -13,6 +13,7 @@ import { ensureDemoGuest, type DemoGuest } from '../testing/guest.js';
 import { SerialConsole } from '../testing/serial-console.js';
 import { decodePpm, diffImages, surfaceToRgb } from '../display/screenshot.js';
 import type { DbusDisplay } from '../display/dbus-display.js';
+import { libraryVmRuntimeDir, type RuntimeDir } from '../qemu/runtime-dir.js';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const scratch = mkdtempSync(join(tmpdir(), 'kju-sm-'));
@@ -51,8 +52,14 @@ function qemuPids(): number[] {
   const r = spawnSync('pgrep', ['-f', `qemu-system.*${runtime}`], { encoding: 'utf8' });
   return r.stdout.split('\n').filter(Boolean).map(Number);
 }
-function sock(name: string, f: string): string {
-  return join(runtime, 'kju', name, f);
+/** The runtime dir of library VM `name`, as kju keys it (library + VM id). */
+function runtimeDirOf(name: string): RuntimeDir {
+  const bundle = join(library, `${name}.kju`);
+  const { id } = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8')) as { id: string };
+  return libraryVmRuntimeDir({ dir: bundle, config: { id, name } }, join(runtime, 'kju'));
+}
+function sock(name: string, f: 'serial.sock'): string {
+  return runtimeDirOf(name).serialSocket;
 }
 
 let guest: DemoGuest;
@@ -232,7 +239,7 @@ setInterval(() => {}, 1000);`,
     const stopped = await manager.stop(vm.id, { force: true });
     assert.equal(stopped.stopped, true);
     assert.equal(stopped.summary.state, 'stopped');
-    const left = existsSync(join(runtime, 'kju', 'Epsilon')) ? readdirSync(join(runtime, 'kju', 'Epsilon')) : [];
+    const left = existsSync(runtimeDirOf('Epsilon').dir) ? readdirSync(runtimeDirOf('Epsilon').dir) : [];
     assert.deepEqual(left, [], 'runtime dir cleaned up');
   });
 
