@@ -41,6 +41,8 @@ export interface SessionManagerOptions {
    * reach a VM through its owner's kju.sock or attach for the call, and list() only reads states.
    */
   passive?: boolean;
+  /** open() only: how often an owning manager looks for VMs nobody owns (default 2000 ms; 0: never) */
+  reattachEveryMs?: number;
 }
 
 /** How often an owning manager opened with open() looks for VMs to adopt (e.g. from `kju start`). */
@@ -77,8 +79,9 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
   static async open(o: SessionManagerOptions = {}): Promise<{ manager: SessionManager; reattached: ReattachReport }> {
     const manager = new SessionManager(o);
     const reattached = await manager.reattach();
-    if (!manager.passive) {
-      manager.reattachTimer = setInterval(() => void manager.reattach().catch(() => {}), REATTACH_EVERY_MS);
+    const every = o.reattachEveryMs ?? REATTACH_EVERY_MS;
+    if (!manager.passive && every > 0) {
+      manager.reattachTimer = setInterval(() => void manager.reattach().catch(() => {}), every);
       manager.reattachTimer.unref();
     }
     return { manager, reattached };
