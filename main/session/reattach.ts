@@ -28,12 +28,11 @@ export interface ReattachReport {
 
 export type AdoptResult = 'attached' | 'elsewhere' | 'stale' | 'gone';
 
-/** Attaches a session to the QEMU in `rt` unless someone answers on its kju.sock or holds its QMP. */
-async function attachOrphan(name: string, rt: RuntimeDir, pid: number, exited: RunningVm['exited']): Promise<VmSession | Exclude<AdoptResult, 'attached' | 'gone'>> {
+/** QMP of the QEMU in `rt`, unless someone answers on its kju.sock or holds its QMP. */
+async function connectOrphan(rt: RuntimeDir): Promise<QmpClient | 'elsewhere' | 'stale'> {
   if (await ownerAnswers(rt)) return 'elsewhere';
-  let qmp: QmpClient;
   try {
-    qmp = await QmpClient.connect(rt.qmpSocket, { greetingTimeoutMs: 5_000 });
+    return await QmpClient.connect(rt.qmpSocket, { greetingTimeoutMs: 5_000 });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     // The pid is alive but nobody listens: the pid was reused by an unrelated process.
@@ -41,7 +40,6 @@ async function attachOrphan(name: string, rt: RuntimeDir, pid: number, exited: R
     // Someone holds QMP without serving kju.sock (a CLI command in progress): leave it to them.
     return 'elsewhere';
   }
-  return VmSession.attach({ name, runtimeDir: rt, pid, exited, qmp });
 }
 
 /** Takes over a live QEMU of the library VM `vm` that nobody owns, into `table`. */
@@ -49,20 +47,20 @@ export async function adoptVm(vm: BundleVm, table: RunningVmTable): Promise<Adop
   const known = table.get(vm.config.id);
   if (known) return known.session ? 'attached' : reclaimVm(known, table);
   const rt = libraryVmRuntimeDir(vm);
-  const qemu = attachQemu(rt, { logFile: join(vm.dir, 'logs', `${sanitizeVmName(vm.config.name)}.log`) });
-  if (!qemu) return 'gone';
+  if (!isAlive(readPidFile(rt.pidFile))) return 'gone';
+  // Only a VM we will own gets a pid watch (attachQemu): one per call would pile up for VMs owned elsewhere.
+  const qmp = await connectOrphan(rt);
+  if (qmp === 'stale') removeRuntimeDir(rt);
+  if (typeof qmp === 'string') return qmp;
+  const qemu = table.get(vm.config.id) ? undefined : attachQemu(rt, { logFile: join(vm.dir, 'logs', `${sanitizeVmName(vm.config.name)}.log`) });
+  if (!qemu) {
+    qmp.close();
+    return table.get(vm.config.id) ? 'attached' : 'gone'; // adopted meanwhile by a concurrent call, or just exited
+  }
   qemu.unref();
-  const got = await attachOrphan(vm.config.name, rt, qemu.pid, qemu.exited);
-  if (typeof got === 'string') {
-    if (got === 'stale') removeRuntimeDir(rt);
-    return got;
-  }
-  if (table.get(vm.config.id)) {
-    got.detach(); // adopted meanwhile by a concurrent call
-    return 'attached';
-  }
-  const { state } = await runLifecycleOp(got.qmp, { op: 'query' });
-  table.own(table.add(vm, qemu, state), got);
+  const session = await VmSession.attach({ name: vm.config.name, runtimeDir: rt, pid: qemu.pid, exited: qemu.exited, qmp });
+  const { state } = await runLifecycleOp(session.qmp, { op: 'query' });
+  table.own(table.add(vm, qemu, state), session);
   return 'attached';
 }
 
@@ -71,14 +69,15 @@ export async function reclaimVm(r: RunningVm, table: RunningVmTable): Promise<Ad
   if (r.session) return 'attached';
   // the utility may still be closing its kju.sock
   for (let i = 0; i < 20 && (await ownerAnswers(r.runtimeDir)); i++) await new Promise((res) => setTimeout(res, 100));
-  const got = await attachOrphan(r.name, r.runtimeDir, r.pid, r.exited);
-  if (typeof got === 'string') return got;
+  const qmp = await connectOrphan(r.runtimeDir);
+  if (typeof qmp === 'string') return qmp;
   if (r.session || table.get(r.id) !== r) {
-    got.detach();
+    qmp.close();
     return 'attached';
   }
-  table.own(r, got);
-  r.state = (await runLifecycleOp(got.qmp, { op: 'query' })).state;
+  const session = await VmSession.attach({ name: r.name, runtimeDir: r.runtimeDir, pid: r.pid, exited: r.exited, qmp });
+  table.own(r, session);
+  r.state = (await runLifecycleOp(session.qmp, { op: 'query' })).state;
   return 'attached';
 }
 
