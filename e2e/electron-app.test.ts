@@ -16,9 +16,8 @@ import { promisify } from 'node:util';
 import { _electron, type ElectronApplication, type Page } from 'playwright-core';
 import type { VmSummary } from '../common/contract.js';
 import { decodePng, diffImages } from '../main/display/screenshot.js';
-import { runtimePaths } from '../main/qemu/build-argv.js';
-import { runtimeBase, sanitizeVmName } from '../main/qemu/runtime-dir.js';
-import { callHost } from '../main/session/control-client.js';
+import { listRuntimeDirs, readRuntimeVmName, runtimeBase, type RuntimeDir } from '../main/qemu/runtime-dir.js';
+import { callOwner } from '../main/session/owner-client.js';
 import { ensureDemoGuest } from '../main/testing/guest.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -69,11 +68,15 @@ async function createDemoVm(env: NodeJS.ProcessEnv, name: string): Promise<strin
 const listVms = (page: Page) => page.evaluate(async () => (window as unknown as { kju: { call(m: string, a: object): Promise<{ ok: boolean; value?: VmSummary[] }> } }).kju.call('listVms', {}));
 const startVm = (page: Page, id: string) => page.evaluate(async (vmId) => (window as unknown as { kju: { call(m: string, a: object): Promise<{ ok: boolean; message?: string }> } }).kju.call('startVm', { id: vmId }), id);
 
-/** The VM's runtime dir as the launcher makes it (keyed by the VM's name). */
-const vmRuntimeDir = (runtimeRoot: string, name: string): string => join(runtimeBase({ XDG_RUNTIME_DIR: runtimeRoot }), sanitizeVmName(name));
+/** The VM's runtime dir: the one whose vm.json names it (dirs are keyed by library and VM id). */
+function vmRuntimeDir(runtimeRoot: string, name: string): RuntimeDir {
+  const rt = listRuntimeDirs(runtimeBase({ XDG_RUNTIME_DIR: runtimeRoot })).find((d) => readRuntimeVmName(d) === name);
+  if (!rt) throw new Error(`no runtime dir for VM "${name}" under ${runtimeRoot}`);
+  return rt;
+}
 
 function qemuAlive(runtimeRoot: string, name: string): boolean {
-  const pid = Number(readFileSync(runtimePaths(vmRuntimeDir(runtimeRoot, name)).pidFile, 'utf8').trim());
+  const pid = Number(readFileSync(vmRuntimeDir(runtimeRoot, name).pidFile, 'utf8').trim());
   try {
     process.kill(pid, 0);
     return true;
@@ -83,8 +86,8 @@ function qemuAlive(runtimeRoot: string, name: string): boolean {
 }
 
 async function stopQemu(runtimeRoot: string, name: string): Promise<void> {
-  const sock = join(vmRuntimeDir(runtimeRoot, name), 'kju.sock');
-  await callHost(sock, 'stop', { force: true }).catch(() => {});
+  const sock = vmRuntimeDir(runtimeRoot, name).ownerSocket;
+  await callOwner(sock, 'stop', { force: true }).catch(() => {});
 }
 
 test('the library window opens, is isolated, and lists a VM created with the CLI', { skip: SKIP }, async () => {
@@ -113,12 +116,12 @@ test('starting the demo VM opens a VM window whose canvas shows the guest; closi
       const canvas = vmPage.locator('canvas').first();
       await canvas.waitFor({ timeout: 60_000 });
       // The demo guest prints a shell prompt on tty1 after ~8 s under TCG; wait until the screen is still.
-      const sock = join(vmRuntimeDir(runtime, 'Demo'), 'kju.sock');
+      const sock = vmRuntimeDir(runtime, 'Demo').ownerSocket;
       let diff = { differing: -1 } as ReturnType<typeof diffImages>;
       const shot = join(runtime, 'guest.png');
       for (let i = 0; i < 30; i++) {
         await new Promise((res) => setTimeout(res, 2000));
-        const s = await callHost(sock, 'screenshot', { path: shot });
+        const s = await callOwner(sock, 'screenshot', { path: shot });
         // Show the guest 1:1 so the element screenshot is the surface, pixel for pixel.
         await vmPage.setViewportSize({ width: s.width, height: s.height }).catch(() => {});
         const png = await canvas.screenshot({ animations: 'disabled', scale: 'css' });

@@ -191,7 +191,7 @@ export class Library {
    */
   async delete(nameOrId: string, options: { permanent?: boolean } = {}): Promise<{ trashedTo?: string }> {
     const vm = await this.get(nameOrId);
-    if (probeRunState(vm.config) !== 'stopped') {
+    if (probeRunState(vm) !== 'stopped') {
       throw new LibraryError('in-use', `VM "${vm.config.name}" is running; shut it down first`, vm.dir);
     }
     const dependents = (await this.list()).filter((e) => e.config?.clonedFrom?.linked && e.config.clonedFrom.id === vm.config.id);
@@ -279,7 +279,7 @@ export function toVmSummary(entry: LibraryEntry): VmSummary {
   const c = entry.config;
   const missing = findMissingFiles({ dir: entry.dir, config: c });
   const problem = entry.problem ?? (missing.length ? describeMissing(c.name, missing) : undefined);
-  const summary: VmSummary = { id: c.id, name: c.name, state: probeRunState(c), display: c.display, memoryMiB: c.memoryMiB, cpus: c.cpus };
+  const summary: VmSummary = { id: c.id, name: c.name, state: probeRunState({ dir: entry.dir, config: c }), display: c.display, memoryMiB: c.memoryMiB, cpus: c.cpus };
   if (problem) summary.problem = problem;
   if (c.cdrom) summary.cdrom = resolveInBundle(entry.dir, c.cdrom);
   return summary;

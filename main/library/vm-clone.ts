@@ -21,7 +21,7 @@ export interface CloneOptions {
 export async function cloneVm(library: Library, source: string, newName: string, o: CloneOptions = {}): Promise<BundleVm> {
   const src = await library.get(source);
   library.requireFiles(src);
-  if (probeRunState(src.config) !== 'stopped') {
+  if (probeRunState(src) !== 'stopped') {
     throw new LibraryError('in-use', `VM "${src.config.name}" is running; shut it down before cloning it`, src.dir);
   }
   if (o.linked) {

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { buildArgv, escapeOptionValue, runtimePaths } from './build-argv.js';
+import { buildArgv, escapeOptionValue } from './build-argv.js';
+import { runtimeDirAt } from './runtime-dir.js';
 import type { VmDescription } from './vm-description.js';
 
 const base: VmDescription = { name: 'demo', memoryMiB: 512, cpus: 2 };
-const rt = { runtimeDir: '/run/user/1000/kju/demo', accel: 'tcg' as const };
+const rt = { runtimeDir: runtimeDirAt('/run/user/1000/kju/demo'), accel: 'tcg' as const };
 
 /** The value following `flag` each time it occurs. */
 function values(argv: string[], flag: string): string[] {
@@ -104,13 +105,9 @@ test('sata on pc adds an AHCI controller once', () => {
 });
 
 test('commas in names and paths are escaped for QEMU option parsing; extraArgs come last', () => {
-  const argv = buildArgv({ ...base, name: 'a,b', extraArgs: ['-rtc', 'base=utc'] }, { ...rt, runtimeDir: '/tmp/x,y' });
+  const argv = buildArgv({ ...base, name: 'a,b', extraArgs: ['-rtc', 'base=utc'] }, { ...rt, runtimeDir: runtimeDirAt('/tmp/x,y') });
   assert.deepEqual(values(argv, '-name'), ['a,,b']);
   assert.deepEqual(values(argv, '-qmp'), ['unix:/tmp/x,,y/qmp.sock,server=on,wait=off']);
   assert.deepEqual(argv.slice(-2), ['-rtc', 'base=utc']);
   assert.equal(escapeOptionValue('a,,b'), 'a,,,,b');
-});
-
-test('runtimePaths', () => {
-  assert.deepEqual(runtimePaths('/r'), { qmpSocket: '/r/qmp.sock', serialSocket: '/r/serial.sock', pidFile: '/r/qemu.pid', vmJson: '/r/vm.json', controlSocket: '/r/kju.sock' });
 });

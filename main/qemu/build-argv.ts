@@ -1,33 +1,14 @@
 // VM description -> QEMU argv. Pure: every environment fact (accelerator, paths) comes in
 // `runtime`, so the whole mapping is unit-tested. The argv goes to spawn() directly, never a shell.
-import { join } from 'node:path';
+import type { RuntimeDir } from './runtime-dir.js';
 import type { VmDescription } from './vm-description.js';
 
 export type Accelerator = 'kvm' | 'hvf' | 'tcg';
 
 export interface ArgvRuntime {
   /** Where qmp.sock, serial.sock and qemu.pid live (see runtime-dir.ts). */
-  runtimeDir: string;
+  runtimeDir: RuntimeDir;
   accel: Accelerator;
-}
-
-export interface RuntimePaths {
-  qmpSocket: string;
-  serialSocket: string;
-  pidFile: string;
-  vmJson: string;
-  /** kju.sock: where the kju process hosting the VM takes CLI requests (main/session/control-server.ts) */
-  controlSocket: string;
-}
-
-export function runtimePaths(runtimeDir: string): RuntimePaths {
-  return {
-    qmpSocket: join(runtimeDir, 'qmp.sock'),
-    serialSocket: join(runtimeDir, 'serial.sock'),
-    pidFile: join(runtimeDir, 'qemu.pid'),
-    vmJson: join(runtimeDir, 'vm.json'),
-    controlSocket: join(runtimeDir, 'kju.sock'),
-  };
 }
 
 /** QEMU's option parser splits on ',' — a literal comma in a value is written ',,'. */
@@ -41,7 +22,7 @@ export function acceleratorArgs(accel: Accelerator): string[] {
 }
 
 export function buildArgv(desc: VmDescription, runtime: ArgvRuntime): string[] {
-  const paths = runtimePaths(runtime.runtimeDir);
+  const paths = runtime.runtimeDir;
   const machine = desc.machine ?? 'q35';
   const argv: string[] = [
     '-name', escapeOptionValue(desc.name),

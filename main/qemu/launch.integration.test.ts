@@ -8,20 +8,21 @@ import { bootDemoGuest, ensureDemoGuest } from '../testing/guest.js';
 import { QmpClosedError } from '../qmp/qmp-client.js';
 import { QemuLaunchError, attachQemu, launchQemu } from './launch.js';
 import type { VmDescription } from './vm-description.js';
+import { runtimeDirAt, type RuntimeDir } from './runtime-dir.js';
 
-function tempDirs(t: { after(fn: () => void): void }): { runtimeDir: string; logDir: string } {
+function tempDirs(t: { after(fn: () => void): void }): { runtimeDir: RuntimeDir; logDir: string } {
   const tmp = mkdtempSync(join(tmpdir(), 'kju-launch-'));
   t.after(() => rmSync(tmp, { recursive: true, force: true }));
-  return { runtimeDir: join(tmp, 'run'), logDir: join(tmp, 'log') };
+  return { runtimeDir: runtimeDirAt(join(tmp, 'run')), logDir: join(tmp, 'log') };
 }
 
 test('integration: the demo guest launches; QMP greets, runs, shows the dbus display, quits', async (t) => {
   const g = await bootDemoGuest({ display: 'virtio-vga', waitForPrompt: false });
   t.after(() => g.stop());
   assert.ok(g.qemu.pid > 0);
-  assert.equal(Number(readFileSync(g.qemu.paths.pidFile, 'utf8')), g.qemu.pid);
-  assert.equal(JSON.parse(readFileSync(g.qemu.paths.vmJson, 'utf8')).name, g.desc.name);
-  assert.equal(statSync(g.qemu.runtimeDir).mode & 0o777, 0o700);
+  assert.equal(Number(readFileSync(g.qemu.runtimeDir.pidFile, 'utf8')), g.qemu.pid);
+  assert.equal(JSON.parse(readFileSync(g.qemu.runtimeDir.vmJson, 'utf8')).name, g.desc.name);
+  assert.equal(statSync(g.qemu.runtimeDir.dir).mode & 0o777, 0o700);
   assert.ok(g.qmp.greeting && g.qmp.greeting.QMP.version.qemu.major >= 7);
   assert.deepEqual(await g.qmp.execute('query-status'), { status: 'running', running: true });
   const display = await g.qmp.execute('query-display-options');

@@ -6,10 +6,10 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KjuError, type KjuErrorOptions } from '../../common/errors.js';
-import { type Accelerator, type RuntimePaths, buildArgv, runtimePaths } from './build-argv.js';
+import { type Accelerator, buildArgv } from './build-argv.js';
 import { type QemuBinary, findQemu } from './find-qemu.js';
 import { type AcceleratorChoice, resolveAccelerator } from './accel-check.js';
-import { ensurePrivateDir, prepareRuntimeDir, sanitizeVmName } from './runtime-dir.js';
+import { prepareRuntimeDir, readRuntimeVmName, sanitizeVmName, type RuntimeDir } from './runtime-dir.js';
 import type { VmDescription } from './vm-description.js';
 import { isAlive, readPidFile, watchPidExit } from './pid-alive.js';
 
@@ -23,8 +23,7 @@ export interface QemuExit {
 
 export interface QemuProcess {
   readonly pid: number;
-  readonly runtimeDir: string;
-  readonly paths: RuntimePaths;
+  readonly runtimeDir: RuntimeDir;
   readonly logFile: string;
   /** The arguments QEMU was started with (empty for a re-attached process). */
   readonly argv: string[];
@@ -44,8 +43,8 @@ export interface LaunchOptions {
   qemu?: QemuBinary | string;
   /** Default: resolveAccelerator() (KJU_ACCEL, else the host's accelerator if its check passes, else TCG). */
   accel?: Accelerator;
-  /** Default: prepareRuntimeDir(desc.name). Given dirs are created 0700 if missing. */
-  runtimeDir?: string;
+  /** Where QEMU's sockets and pid file go (runtime-dir.ts); created 0700 if missing. */
+  runtimeDir: RuntimeDir;
   /** Default: ${XDG_STATE_HOME:-~/.local/state}/kju/logs */
   logDir?: string;
   /** How long QEMU may take to create its QMP socket. Default 30 s. */
@@ -119,15 +118,14 @@ function formatExit(e: QemuExit): string {
  * spawning if a referenced file is missing or the VM is already running, and with QEMU's exit
  * status and log tail if it exits during startup.
  */
-export async function launchQemu(desc: VmDescription, opts: LaunchOptions = {}): Promise<QemuProcess> {
+export async function launchQemu(desc: VmDescription, opts: LaunchOptions): Promise<QemuProcess> {
   const env = opts.env ?? process.env;
   checkFiles(desc);
   const qemuBin = typeof opts.qemu === 'string' ? undefined : (opts.qemu ?? (await findQemu(env)));
   const qemu = typeof opts.qemu === 'string' ? opts.qemu : qemuBin!.path;
   const accelerator: AcceleratorChoice = opts.accel ? { accel: opts.accel, source: 'given' } : await resolveAccelerator({ env, qemu: qemuBin });
-  const runtimeDir = opts.runtimeDir ?? prepareRuntimeDir(desc.name);
-  if (opts.runtimeDir) ensurePrivateDir(runtimeDir);
-  const paths = runtimePaths(runtimeDir);
+  const runtimeDir = prepareRuntimeDir(opts.runtimeDir);
+  const paths = runtimeDir;
   for (const p of [paths.qmpSocket, paths.serialSocket]) {
     if (Buffer.byteLength(p) > MAX_SOCKET_PATH) {
       throw new QemuLaunchError(`cannot start VM "${desc.name}": socket path too long for a unix socket (${Buffer.byteLength(p)} > ${MAX_SOCKET_PATH} bytes): ${p}`);
@@ -135,7 +133,7 @@ export async function launchQemu(desc: VmDescription, opts: LaunchOptions = {}):
   }
   const oldPid = readPidFile(paths.pidFile);
   if (oldPid !== undefined && isAlive(oldPid) && isSocket(paths.qmpSocket)) {
-    throw new QemuLaunchError(`VM "${desc.name}" is already running (QEMU pid ${oldPid}, ${runtimeDir})`);
+    throw new QemuLaunchError(`VM "${desc.name}" is already running (QEMU pid ${oldPid}, ${runtimeDir.dir})`);
   }
   // Stale files from an earlier run: qmp.sock reappearing is how we know QEMU is up.
   for (const p of [paths.qmpSocket, paths.serialSocket, paths.pidFile]) rmSync(p, { force: true });
@@ -182,7 +180,6 @@ export async function launchQemu(desc: VmDescription, opts: LaunchOptions = {}):
   const proc: QemuProcess = {
     pid,
     runtimeDir,
-    paths,
     logFile,
     argv,
     accelerator,
@@ -230,24 +227,17 @@ export async function launchQemu(desc: VmDescription, opts: LaunchOptions = {}):
  * runtime dir's pid file. Its exit is noticed by polling (we are not its parent), so the exit
  * status is unknown. Returns undefined when no live QEMU is there.
  */
-export function attachQemu(runtimeDir: string, opts: { logFile?: string; pollMs?: number } = {}): QemuProcess | undefined {
-  const paths = runtimePaths(runtimeDir);
-  const pid = readPidFile(paths.pidFile);
+export function attachQemu(runtimeDir: RuntimeDir, opts: { logFile?: string; pollMs?: number } = {}): QemuProcess | undefined {
+  const pid = readPidFile(runtimeDir.pidFile);
   if (pid === undefined || !isAlive(pid)) return undefined;
-  let vmName = 'vm';
-  try {
-    vmName = (JSON.parse(readFileSync(paths.vmJson, 'utf8')) as { name?: string }).name ?? vmName;
-  } catch {
-    // vm.json missing: still attachable
-  }
-  const logFile = opts.logFile ?? join(defaultLogDir(), `${sanitizeVmName(vmName)}.log`);
+  // vm.json missing: still attachable
+  const logFile = opts.logFile ?? join(defaultLogDir(), `${sanitizeVmName(readRuntimeVmName(runtimeDir) ?? 'vm')}.log`);
   let exitInfo: QemuExit | undefined;
   const watch = watchPidExit(pid, opts.pollMs);
   const exited = watch.gone.then(() => (exitInfo = { code: null, signal: null, logTail: readLogTail(logFile) }));
   return {
     pid,
     runtimeDir,
-    paths,
     logFile,
     argv: [],
     exited,

@@ -1,8 +1,10 @@
-// Per-VM runtime directory holding QEMU's sockets and pid file. Sockets there give full control of
-// the VM (QMP, serial shell), so the directory and its parent must be ours and mode 0700.
-import { chmodSync, lstatSync, mkdirSync } from 'node:fs';
+// Per-VM runtime directory holding QEMU's sockets and pid file, and the owner socket (kju.sock).
+// Sockets there give full control of the VM (QMP, serial shell), so the directory and its parent
+// must be ours and mode 0700. A VM's RuntimeDir is computed once (here) and passed around.
+import { createHash } from 'node:crypto';
+import { chmodSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { KjuError, type KjuErrorOptions } from '../../common/errors.js';
 
 export class RuntimeDirError extends KjuError {
@@ -27,9 +29,70 @@ export function runtimeBase(env: NodeJS.ProcessEnv = process.env): string {
   return join(tmpdir(), `kju-${uid}`, 'kju');
 }
 
-/** Where a VM's sockets and pid file live: `<runtime base>/<sanitized name>/`. */
-export function runtimeDirFor(vmName: string, base = runtimeBase()): string {
-  return join(base, sanitizeVmName(vmName));
+/** One VM's runtime directory and the files kju and QEMU keep in it. */
+export interface RuntimeDir {
+  readonly dir: string;
+  readonly qmpSocket: string;
+  readonly serialSocket: string;
+  readonly pidFile: string;
+  /** the VmDescription QEMU was started from (its `name` finds a file VM by name) */
+  readonly vmJson: string;
+  /** kju.sock: where the kju process that owns the VM takes requests (session/owner-server.ts) */
+  readonly ownerSocket: string;
+}
+
+/** The RuntimeDir whose directory is `dir` (an existing one found by a scan, or a test's temp dir). */
+export function runtimeDirAt(dir: string): RuntimeDir {
+  return {
+    dir,
+    qmpSocket: join(dir, 'qmp.sock'),
+    serialSocket: join(dir, 'serial.sock'),
+    pidFile: join(dir, 'qemu.pid'),
+    vmJson: join(dir, 'vm.json'),
+    ownerSocket: join(dir, 'kju.sock'),
+  };
+}
+
+// Readable prefix + 48-bit hash: "My VM", "My-VM", "Тест" and "Работа" all get their own dir, and
+// `<base>/<12>-<12>/display-share-N.sock` adds 47 bytes to the base: a base as long as macOS's
+// TMPDIR-based one (~60 bytes) still fits sun_path's 107.
+const PREFIX_CHARS = 12;
+function keyedDir(name: string, identity: string, base: string): RuntimeDir {
+  const hash = createHash('sha256').update(identity).digest('hex').slice(0, 12);
+  const prefix = sanitizeVmName(name).slice(0, PREFIX_CHARS).replace(/[-.]+$/, '') || 'vm';
+  return runtimeDirAt(join(base, `${prefix}-${hash}`));
+}
+
+/**
+ * A library VM's runtime dir, keyed by its library (the folder holding its bundle) and its id: two
+ * VMs never share one, whatever their names, and a VM keeps its dir for as long as it runs.
+ */
+export function libraryVmRuntimeDir(vm: { dir: string; config: { id: string; name: string } }, base = runtimeBase()): RuntimeDir {
+  return keyedDir(vm.config.name, `library\0${dirname(resolve(vm.dir))}\0${vm.config.id}`, base);
+}
+
+/** A VM described by a JSON file (`kju run path/vm.json`): keyed by the file's absolute path. */
+export function fileVmRuntimeDir(file: string, name: string, base = runtimeBase()): RuntimeDir {
+  return keyedDir(name, `file\0${resolve(file)}`, base);
+}
+
+/** Every runtime dir under `base` (existing or left over), whatever made it. */
+export function listRuntimeDirs(base = runtimeBase()): RuntimeDir[] {
+  try {
+    return readdirSync(base, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => runtimeDirAt(join(base, d.name)));
+  } catch {
+    return [];
+  }
+}
+
+/** The VM name in a runtime dir's vm.json, or undefined when there is none (or it is unreadable). */
+export function readRuntimeVmName(rt: RuntimeDir): string | undefined {
+  try {
+    const name = (JSON.parse(readFileSync(rt.vmJson, 'utf8')) as { name?: unknown }).name;
+    return typeof name === 'string' ? name : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Creates (or checks) a directory as ours with mode 0700; fixes a wrong mode on a dir we own. */
@@ -50,13 +113,23 @@ export function ensurePrivateDir(dir: string): void {
   }
 }
 
-/** Creates `<base>/<sanitized name>/` and the levels above it we own, all 0700. */
-export function prepareRuntimeDir(vmName: string, base = runtimeBase()): string {
+/** Creates the runtime dir and the levels above it we own, all 0700. */
+export function prepareRuntimeDir(rt: RuntimeDir): RuntimeDir {
   const env = process.env;
+  const base = dirname(rt.dir);
   // /tmp/kju-<uid> is in a shared directory: it must be ours too. XDG_RUNTIME_DIR itself is the system's.
   if (!env.XDG_RUNTIME_DIR && base === runtimeBase(env)) ensurePrivateDir(join(base, '..'));
   ensurePrivateDir(base);
-  const dir = runtimeDirFor(vmName, base);
-  ensurePrivateDir(dir);
-  return dir;
+  ensurePrivateDir(rt.dir);
+  return rt;
+}
+
+/** Removes what a dead QEMU and its owner left in its runtime dir (only files kju puts there). */
+export function removeRuntimeDir(rt: RuntimeDir): void {
+  for (const f of [rt.qmpSocket, rt.serialSocket, rt.pidFile, rt.vmJson, rt.ownerSocket]) rmSync(f, { force: true });
+  try {
+    rmdirSync(rt.dir);
+  } catch {
+    // something else is in there: leave the directory
+  }
 }

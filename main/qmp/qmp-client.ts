@@ -4,7 +4,7 @@
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import { JsonLineDecoder, encodeJsonLine } from '../util/json-lines.js';
-import type { QmpArgs, QmpCommandName, QmpEvent, QmpGreeting, QmpReturn } from './qmp-types.js';
+import type { QmpArgs, QmpCommandName, QmpEvent, QmpExecutor, QmpGreeting, QmpReturn } from './qmp-types.js';
 import { KjuError, type KjuErrorOptions } from '../../common/errors.js';
 
 /** QMP broke its framing or protocol (a line that is not JSON, a reply with neither return nor error). */
@@ -81,7 +81,7 @@ interface Pending {
 
 type AnyCommand = string & {};
 
-export class QmpClient extends EventEmitter<QmpClientEvents> {
+export class QmpClient extends EventEmitter<QmpClientEvents> implements QmpExecutor {
   /** The greeting QEMU sent (version and capabilities); set once open. */
   greeting: QmpGreeting | undefined;
   private readonly decoder = new JsonLineDecoder();

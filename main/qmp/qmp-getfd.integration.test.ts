@@ -36,7 +36,7 @@ test('integration: over a plain net.Socket, executeWithFd fails clearly', async 
   // The monitor serves one client at a time: hand it over from the helper's client to ours.
   g.qmp.close();
   const socket = await new Promise<net.Socket>((resolve, reject) => {
-    const s = net.createConnection({ path: g.qemu.paths.qmpSocket }, () => resolve(s));
+    const s = net.createConnection({ path: g.qemu.runtimeDir.qmpSocket }, () => resolve(s));
     s.once('error', reject);
   });
   const qmp = await QmpClient.open(socket);

@@ -5,12 +5,8 @@
 // `lifecycle` method. Everything runs on the Node event loop of that process.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { VmRunState } from '../../common/contract.js';
+import type { QmpExecutor, QmpMigrationChannel, QmpMigrationInfo } from '../qmp/qmp-types.js';
 import { ejectCdrom, insertCdrom } from './media.js';
-
-/** The part of QmpClient these operations use. */
-export interface QmpExecutor {
-  execute<T = unknown>(command: string, args?: Record<string, unknown>): Promise<T>;
-}
 
 export type LifecycleOp =
   | 'query'
@@ -75,21 +71,15 @@ export function stateFromQemuStatus(status: string): VmRunState {
 }
 
 export async function queryStatus(qmp: QmpExecutor): Promise<LifecycleReply> {
-  const s = await qmp.execute<{ status: string }>('query-status');
+  const s = await qmp.execute('query-status');
   return { status: s.status, state: stateFromQemuStatus(s.status) };
 }
 
-interface MigrationInfo {
-  status?: string;
-  'error-desc'?: string;
-  ram?: { transferred?: number; total?: number };
-}
-
 /** Polls query-migrate until it completes; throws MIGRATION_FAILED with QEMU's reason. */
-async function waitForMigration(qmp: QmpExecutor, what: string, timeoutMs: number): Promise<MigrationInfo> {
+async function waitForMigration(qmp: QmpExecutor, what: string, timeoutMs: number): Promise<QmpMigrationInfo> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const info = await qmp.execute<MigrationInfo>('query-migrate');
+    const info = await qmp.execute('query-migrate');
     if (info.status === 'completed') return info;
     if (info.status === 'failed' || info.status === 'cancelled') {
       throw new LifecycleError('MIGRATION_FAILED', `${what} failed: ${info['error-desc'] ?? info.status}`);
@@ -103,7 +93,7 @@ async function waitForMigration(qmp: QmpExecutor, what: string, timeoutMs: numbe
 }
 
 // Structured channels (QEMU ≥ 8.2) rather than a "file:..." URI: a comma in a path cannot break them.
-const fileChannel = (filename: string) => [{ 'channel-type': 'main', addr: { transport: 'file', filename, offset: 0 } }];
+const fileChannel = (filename: string): QmpMigrationChannel[] => [{ 'channel-type': 'main', addr: { transport: 'file', filename, offset: 0 } }];
 
 /**
  * Stops the guest and writes its whole state (RAM and devices; not the disks, which stay in their
@@ -147,15 +137,9 @@ export async function loadStateFromFile(qmp: QmpExecutor, file: string, timeoutM
   }
 }
 
-interface BlockInfo {
-  device: string;
-  qdev?: string;
-  inserted?: { 'node-name'?: string; drv: string; ro: boolean; file: string };
-}
-
 /** Writable qcow2 nodes (the VM's disks; not a read-only CD-ROM, not a raw UEFI vars store). */
 async function snapshotNodes(qmp: QmpExecutor): Promise<string[]> {
-  const blocks = await qmp.execute<BlockInfo[]>('query-block');
+  const blocks = await qmp.execute('query-block');
   const nodes: string[] = [];
   const raw: string[] = [];
   for (const b of blocks) {
@@ -171,24 +155,18 @@ async function snapshotNodes(qmp: QmpExecutor): Promise<string[]> {
   return nodes;
 }
 
-interface JobInfo {
-  id: string;
-  status: string;
-  error?: string;
-}
-
 let jobCounter = 0;
 
 /** Runs one snapshot-save/load/delete job to its end (QEMU ≥ 6.0) and dismisses it. */
-async function runSnapshotJob(qmp: QmpExecutor, command: string, tag: string, withVmState: boolean, timeoutMs: number): Promise<void> {
+async function runSnapshotJob(qmp: QmpExecutor, command: 'snapshot-save' | 'snapshot-load' | 'snapshot-delete', tag: string, timeoutMs: number): Promise<void> {
   const devices = await snapshotNodes(qmp);
   const jobId = `kju-${command}-${process.pid}-${++jobCounter}`;
-  const args: Record<string, unknown> = { 'job-id': jobId, tag, devices };
-  if (withVmState) args.vmstate = devices[0];
-  await qmp.execute(command, args);
+  // save and load carry the RAM in the first disk's node; delete removes it wherever it is
+  if (command === 'snapshot-delete') await qmp.execute(command, { 'job-id': jobId, tag, devices });
+  else await qmp.execute(command, { 'job-id': jobId, tag, devices, vmstate: devices[0] });
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const job = (await qmp.execute<JobInfo[]>('query-jobs')).find((j) => j.id === jobId);
+    const job = (await qmp.execute('query-jobs')).find((j) => j.id === jobId);
     if (!job) throw new LifecycleError('SNAPSHOT_FAILED', `${command} job ${jobId} disappeared`);
     if (job.status === 'concluded' || job.status === 'null') {
       await qmp.execute('job-dismiss', { id: jobId }).catch(() => {});
@@ -227,13 +205,13 @@ export async function runLifecycleOp(qmp: QmpExecutor, p: LifecycleParams): Prom
       bytes = (await saveStateToFile(qmp, p.file)).bytes;
       break;
     case 'snapshot-create':
-      await runSnapshotJob(qmp, 'snapshot-save', needTag(), true, 300_000);
+      await runSnapshotJob(qmp, 'snapshot-save', needTag(), 300_000);
       break;
     case 'snapshot-revert':
-      await runSnapshotJob(qmp, 'snapshot-load', needTag(), true, 300_000);
+      await runSnapshotJob(qmp, 'snapshot-load', needTag(), 300_000);
       break;
     case 'snapshot-delete':
-      await runSnapshotJob(qmp, 'snapshot-delete', needTag(), false, 60_000);
+      await runSnapshotJob(qmp, 'snapshot-delete', needTag(), 60_000);
       break;
     case 'cdrom-insert':
       if (typeof p.file !== 'string' || !p.file.startsWith('/')) throw new LifecycleError('BAD_OP', 'cdrom-insert needs an absolute file path');

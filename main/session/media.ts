@@ -1,7 +1,7 @@
 // The VM's one CD-ROM drive, changed while QEMU runs: insert an ISO or eject it over QMP. The
 // drive always exists (build-argv.ts adds it empty when the VM has no ISO), so a running guest can
 // get an installer or driver disc without a restart. Runs on the Node loop of whoever holds QMP.
-import type { QmpExecutor } from './lifecycle.js';
+import type { QmpExecutor } from '../qmp/qmp-types.js';
 
 /** The qdev id of the CD-ROM device and the id of its drive, as build-argv.ts names them. */
 export const CDROM_DEVICE_ID = 'kju-cdrom';
@@ -20,15 +20,9 @@ export async function ejectCdrom(qmp: QmpExecutor): Promise<void> {
   await qmp.execute('eject', { id: CDROM_DEVICE_ID, force: true });
 }
 
-interface QueryBlockEntry {
-  device: string;
-  qdev?: string;
-  inserted?: { file: string };
-}
-
 /** The file in the drive according to QEMU, or null when it is empty (or the VM has no kju CD-ROM). */
 export async function queryCdrom(qmp: QmpExecutor): Promise<string | null> {
-  const blocks = await qmp.execute<QueryBlockEntry[]>('query-block');
+  const blocks = await qmp.execute('query-block');
   const cd = blocks.find((b) => b.qdev === CDROM_DEVICE_ID || b.qdev?.endsWith(`/${CDROM_DEVICE_ID}`) || b.device === CDROM_DRIVE_ID);
   return cd?.inserted?.file ?? null;
 }

@@ -1,16 +1,17 @@
-// Resolves the `<vm>` argument of CLI commands: a VM description file (`vm.json`), or a VM of the
-// library by name or id. Either way the VM's runtime dir is `<runtime base>/<sanitized name>/`.
+// Resolves the `<vm>` argument of CLI commands: a VM description file (`vm.json`), a VM of the
+// library by name or id, or by name a running VM started from a description file (found through
+// the vm.json in the runtime dirs). Each kind has its runtime dir from runtime-dir.ts.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseVmDescription, type VmDescription } from '../qemu/vm-description.js';
-import { runtimeDirFor } from '../qemu/runtime-dir.js';
-import { runtimePaths } from '../qemu/build-argv.js';
+import { fileVmRuntimeDir, libraryVmRuntimeDir, listRuntimeDirs, readRuntimeVmName, type RuntimeDir } from '../qemu/runtime-dir.js';
+import { isAlive, readPidFile } from '../qemu/pid-alive.js';
 import { Library, type BundleVm } from '../library/library.js';
 import { bundleToVmDescription } from '../library/vm-description-from-bundle.js';
 
 export interface LocatedVm {
   name: string;
-  runtimeDir: string;
+  runtimeDir: RuntimeDir;
   /** how to start it; absent only for a VM known solely by a live runtime dir */
   description?: VmDescription;
   /** where it came from, for messages */
@@ -40,7 +41,7 @@ export async function locateVm(arg: string): Promise<LocatedVm> {
   const looksLikeFile = arg.endsWith('.json') || arg.includes('/');
   if (looksLikeFile || (existsSync(arg) && statSync(arg).isFile())) {
     const description = loadDescriptionFile(arg);
-    return { name: description.name, runtimeDir: runtimeDirFor(description.name), description, source: { kind: 'file', path: resolve(arg) } };
+    return { name: description.name, runtimeDir: fileVmRuntimeDir(arg, description.name), description, source: { kind: 'file', path: resolve(arg) } };
   }
   const library = Library.open();
   let bundle: BundleVm;
@@ -48,9 +49,15 @@ export async function locateVm(arg: string): Promise<LocatedVm> {
     bundle = await library.get(arg);
   } catch (err) {
     // Not in the library: maybe a VM started from a description file that is running now.
-    const dir = runtimeDirFor(arg);
-    if (existsSync(runtimePaths(dir).pidFile)) return { name: arg, runtimeDir: dir, source: { kind: 'runtime' } };
+    const running = runningByName(arg);
+    if (running) return { name: readRuntimeVmName(running) ?? arg, runtimeDir: running, source: { kind: 'runtime' } };
     throw new VmNotFoundError(`${(err as Error).message} (and no running VM is called '${arg}')`);
   }
-  return { name: bundle.config.name, runtimeDir: runtimeDirFor(bundle.config.name), description: bundleToVmDescription(bundle), source: { kind: 'library', bundle } };
+  return { name: bundle.config.name, runtimeDir: libraryVmRuntimeDir(bundle), description: bundleToVmDescription(bundle), source: { kind: 'library', bundle } };
+}
+
+/** The runtime dir of a live QEMU whose vm.json is named `name` (exact name first, then any case). */
+function runningByName(name: string): RuntimeDir | undefined {
+  const live = listRuntimeDirs().filter((rt) => isAlive(readPidFile(rt.pidFile)));
+  return live.find((rt) => readRuntimeVmName(rt) === name) ?? live.find((rt) => readRuntimeVmName(rt)?.toLowerCase() === name.toLowerCase());
 }

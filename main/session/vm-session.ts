@@ -1,22 +1,24 @@
 // A kju process attached to one running QEMU: its QMP connection, its D-Bus display connection,
-// the primary console's display, and kju.sock so that CLI commands can reach it. QEMU does not
-// belong to the session: detaching leaves the VM running; it is stopped only when asked.
-// Runs on the Node main thread of the hosting process (app, `kju serve`, `kju run`, a CLI command).
+// the primary console's display, its OwnerApi, and kju.sock (the owner socket) when this process
+// owns the VM. QEMU does not belong to the session: detaching leaves the VM running; it is stopped
+// only when asked. Runs on the Node main thread of its process (app, `kju serve`, `kju run`, the
+// app's display utility, a CLI command attached for one call).
 import { EventEmitter } from 'node:events';
 import { writeFile, rename } from 'node:fs/promises';
 import { QmpClient } from '../qmp/qmp-client.js';
 import type { QemuExit } from '../qemu/launch.js';
-import { runtimePaths } from '../qemu/build-argv.js';
+import type { RuntimeDir } from '../qemu/runtime-dir.js';
 import type { DbusDisplay } from '../display/dbus-display.js';
 import { DisplayConnection } from '../display/display-connection.js';
 import { encodePng, surfaceToRgb } from '../display/screenshot.js';
 import { parseChord, sendStrokes, textToStrokes, type KeyStroke } from '../input/text-keys.js';
-import { startControlServer, ControlError, type ControlHandlers, type ControlServer, type ExtraControlHandlers } from './control-server.js';
+import { startOwnerServer, type OwnerServer } from './owner-server.js';
+import type { OwnerApi } from './owner-protocol.js';
 import { runLifecycleOp } from './lifecycle.js';
 
 export interface AttachOptions {
   name: string;
-  runtimeDir: string;
+  runtimeDir: RuntimeDir;
   /** QEMU's pid, to notice its exit when it is not our child */
   pid: number;
   /** resolves when QEMU exits (from the launcher when we started it; else the pid is polled) */
@@ -31,20 +33,21 @@ export interface VmSessionEvents {
   exit: [info: QemuExit, reason: string];
 }
 
-export function describeExit(name: string, info: QemuExit): string {
+/** The one wording of how QEMU ended, with its log's last lines (naming the log when known). */
+export function describeExit(name: string, info: QemuExit, logFile?: string): string {
   const how = info.signal ? `was killed by ${info.signal}` : `exited with status ${info.code}`;
-  const tail = info.logTail.length ? `\nlast lines of its log:\n  ${info.logTail.join('\n  ')}` : '';
+  const tail = info.logTail.length ? `\nlast lines of ${logFile ?? 'its log'}:\n  ${info.logTail.join('\n  ')}` : '';
   return `QEMU for '${name}' ${how}${tail}`;
 }
 
 export class VmSession extends EventEmitter<VmSessionEvents> {
   private primary: Promise<DbusDisplay> | null = null;
-  private control: ControlServer | null = null;
+  private ownerServer: OwnerServer | null = null;
   private exitReason: string | null = null;
 
   private constructor(
     readonly name: string,
-    readonly runtimeDir: string,
+    readonly runtimeDir: RuntimeDir,
     readonly pid: number,
     readonly qmp: QmpClient,
     readonly display: DisplayConnection,
@@ -59,13 +62,13 @@ export class VmSession extends EventEmitter<VmSessionEvents> {
       this.exitReason = describeExit(name, info);
       this.display.close(this.exitReason);
       this.qmp.close();
-      this.control?.close();
+      this.ownerServer?.close();
       this.emit('exit', info, this.exitReason);
     });
   }
 
   static async attach(o: AttachOptions): Promise<VmSession> {
-    const qmp = o.qmp ?? (await QmpClient.connect(runtimePaths(o.runtimeDir).qmpSocket));
+    const qmp = o.qmp ?? (await QmpClient.connect(o.runtimeDir.qmpSocket));
     try {
       const display = await DisplayConnection.open(qmp, o.name);
       return new VmSession(o.name, o.runtimeDir, o.pid, qmp, display, o.exited);
@@ -122,46 +125,56 @@ export class VmSession extends EventEmitter<VmSessionEvents> {
   async stop(force: boolean, timeoutMs = 30_000): Promise<boolean> {
     if (this.exited) return true;
     const gone = new Promise<true>((resolve) => this.once('exit', () => resolve(true)));
-    if (force) {
-      await this.qmp.execute('quit').catch(() => {}); // QEMU may close the socket before replying
-      return gone;
+    // QEMU's exit may be noticed only by an unref'd pid poll: a CLI command must stay alive to see it.
+    const keepAlive = setInterval(() => {}, 1_000);
+    try {
+      if (force) {
+        await this.qmp.execute('quit').catch(() => {}); // QEMU may close the socket before replying
+        return await gone;
+      }
+      await this.qmp.execute('system_powerdown');
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+      return await Promise.race([gone, timeout]).finally(() => clearTimeout(timer));
+    } finally {
+      clearInterval(keepAlive);
     }
-    await this.qmp.execute('system_powerdown');
-    const timeout = new Promise<false>((resolve) => setTimeout(() => resolve(false), timeoutMs).unref());
-    return Promise.race([gone, timeout]);
   }
 
-  /**
-   * Serves kju.sock so that CLI commands reach this session. A host that tracks more (the session
-   * manager: why a VM stopped, lifecycle through its own bookkeeping) overrides single handlers.
-   */
-  async hostControlSocket(overrides: Partial<ControlHandlers> = {}, extra: ExtraControlHandlers = { lifecycle: (p) => runLifecycleOp(this.qmp, p) }): Promise<ControlServer> {
-    this.control = await startControlServer(runtimePaths(this.runtimeDir).controlSocket, {
+  /** The owner API answered by this session directly (stop and lifecycle without any bookkeeping). */
+  ownerApi(): OwnerApi {
+    return {
       status: async () => {
         const d = this.primary ? await this.primary.catch(() => null) : null;
         const s = d?.surface;
         return { name: this.name, pid: this.pid, hostPid: process.pid, surface: s ? { width: s.width, height: s.height, transport: s.transport } : null };
       },
-      screenshot: async ({ path }) => {
-        if (typeof path !== 'string' || !path.startsWith('/')) throw new ControlError('EINVAL', 'screenshot needs an absolute path');
-        return this.screenshot(path);
-      },
-      type: async ({ text }) => ({ keys: await this.typeText(String(text)) }),
-      key: async ({ chord }) => ({ keys: await this.sendChord(String(chord)) }),
-      stop: async ({ force, timeoutMs }) => ({ stopped: await this.stop(Boolean(force), timeoutMs) }),
-      ...overrides,
-    }, extra);
-    return this.control;
+      screenshot: ({ path }) => this.screenshot(path),
+      type: async ({ text }) => ({ keys: await this.typeText(text) }),
+      key: async ({ chord }) => ({ keys: await this.sendChord(chord) }),
+      stop: async ({ force, timeoutMs }) => ({ stopped: await this.stop(force, timeoutMs) }),
+      lifecycle: (p) => runLifecycleOp(this.qmp, p),
+    };
+  }
+
+  /**
+   * Serves kju.sock so that other kju processes reach this VM: `api` (default: ownerApi()); an owner
+   * that keeps books (the session manager) passes its own. Closed on detach and when QEMU exits.
+   */
+  async serveOwnerSocket(api: OwnerApi = this.ownerApi()): Promise<OwnerServer> {
+    this.ownerServer?.close();
+    this.ownerServer = await startOwnerServer(this.runtimeDir.ownerSocket, api);
+    return this.ownerServer;
   }
 
   /** Resolves once every kju.sock request received so far has been answered (before exiting). */
-  drainControl(): Promise<void> {
-    return this.control?.drain() ?? Promise.resolve();
+  drainOwnerSocket(): Promise<void> {
+    return this.ownerServer?.drain() ?? Promise.resolve();
   }
 
   /** Leaves QEMU running; closes our connections. */
   detach(): void {
-    this.control?.close();
+    this.ownerServer?.close();
     this.display.close('detached');
     this.qmp.close();
   }

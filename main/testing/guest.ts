@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { type QemuProcess, launchQemu } from '../qemu/launch.js';
+import { runtimeDirAt } from '../qemu/runtime-dir.js';
 import type { DisplayDevice, VmDescription } from '../qemu/vm-description.js';
 import { QmpClient } from '../qmp/qmp-client.js';
 import { SerialConsole } from './serial-console.js';
@@ -103,7 +104,7 @@ export async function bootDemoGuest(opts: BootOptions = {}): Promise<BootedGuest
   const started = Date.now();
   let qemu: QemuProcess;
   try {
-    qemu = await launchQemu(desc, { accel: 'tcg', runtimeDir: join(tmp, 'run'), logDir: join(tmp, 'log') });
+    qemu = await launchQemu(desc, { accel: 'tcg', runtimeDir: runtimeDirAt(join(tmp, 'run')), logDir: join(tmp, 'log') });
   } catch (err) {
     rmSync(tmp, { recursive: true, force: true });
     throw err;
@@ -132,8 +133,8 @@ export async function bootDemoGuest(opts: BootOptions = {}): Promise<BootedGuest
 
   try {
     // Connect the serial socket first: output written while nobody is connected is lost.
-    serial = await SerialConsole.connect(qemu.paths.serialSocket);
-    qmp = await QmpClient.connect(qemu.paths.qmpSocket);
+    serial = await SerialConsole.connect(qemu.runtimeDir.serialSocket);
+    qmp = await QmpClient.connect(qemu.runtimeDir.qmpSocket);
     let bootMs = 0;
     if (opts.waitForPrompt ?? true) {
       await serial.waitFor(/kju# /, opts.bootTimeoutMs ?? 90_000);

@@ -1,7 +1,7 @@
 // `kju pause <vm>`: freezes the guest's CPUs (QMP stop); `kju resume` continues it.
 import { CliError } from '../cli-error.js';
 import { parseCommandArgs, printJson, USAGE_EXIT } from './library-cli.js';
-import { withSessions } from '../../session/lifecycle-cli.js';
+import { withSessions } from './lifecycle-cli.js';
 
 const USAGE = 'usage: kju pause <vm> [--json]\n\nFreezes a running VM in memory; "kju resume <vm>" continues it.';
 

@@ -1,7 +1,7 @@
 // `kju reset <vm>`: the reset button (QMP system_reset): the guest reboots without shutting down.
 import { CliError } from '../cli-error.js';
 import { parseCommandArgs, printJson, USAGE_EXIT } from './library-cli.js';
-import { withSessions } from '../../session/lifecycle-cli.js';
+import { withSessions } from './lifecycle-cli.js';
 
 const USAGE = 'usage: kju reset <vm> [--json]\n\nPresses the VM\'s reset button (unsaved guest data is lost).';
 

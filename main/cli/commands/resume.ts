@@ -2,7 +2,7 @@
 // disk (like `kju start`). Refuses a VM that is neither.
 import { CliError } from '../cli-error.js';
 import { parseCommandArgs, printJson, USAGE_EXIT } from './library-cli.js';
-import { withSessions } from '../../session/lifecycle-cli.js';
+import { withSessions } from './lifecycle-cli.js';
 import { isSuspended } from '../../session/saved-state.js';
 
 const USAGE = `usage: kju resume <vm> [--json]

@@ -1,11 +1,17 @@
-// kju run <vm.json|name>: starts a VM and hosts it in this process until it stops (Ctrl-C stops
-// it). Other kju commands reach it through its kju.sock meanwhile.
+// kju run <vm.json|name>: starts a VM (the same start path as `kju start`) and owns it in this
+// process until it stops (Ctrl-C stops it). Other kju commands reach it through its kju.sock meanwhile.
 import { parseCommandArgs } from './library-cli.js';
 import { asCliErrors, locate } from './vm-cli.js';
 import { CliError } from '../cli-error.js';
+import { asLifecycleCliErrors } from './lifecycle-cli.js';
 import { findQemu } from '../../qemu/find-qemu.js';
-import { launchQemu } from '../../qemu/launch.js';
-import { VmSession } from '../../session/vm-session.js';
+import { resolveAccelerator } from '../../qemu/accel-check.js';
+import type { QemuExit } from '../../qemu/launch.js';
+import { isAlive, readPidFile } from '../../qemu/pid-alive.js';
+import { ownVm, reachVm } from '../../session/reach.js';
+import { SessionManager } from '../../session/session-manager.js';
+import { startVm } from '../../session/start-vm.js';
+import { describeExit, type VmSession } from '../../session/vm-session.js';
 
 const USAGE = 'usage: kju run <vm.json | name>   (runs until the guest powers off, `kju stop`, or Ctrl-C)';
 
@@ -14,47 +20,65 @@ export async function run(args: string[]): Promise<number> {
   if (values.help) return console.log(USAGE), 0;
   if (positionals.length !== 1) throw new CliError(`${positionals.length ? `unexpected argument '${positionals[1]}'` : 'name a VM'}\n\n${USAGE}`, 2);
   const vm = await locate(positionals[0], USAGE);
-  if (!vm.description) throw new CliError(`'${vm.name}' is already running (kju stop ${vm.name} stops it)`);
+  if (!vm.description || isAlive(readPidFile(vm.runtimeDir.pidFile))) throw new CliError(`'${vm.name}' is already running (kju stop ${vm.name} stops it)`);
   const description = vm.description;
   const qemuBin = await asCliErrors(() => findQemu());
   for (const w of qemuBin.warnings ?? []) console.error(`kju: ${w}`);
-  const qemu = await asCliErrors(() => launchQemu(description, { qemu: qemuBin, runtimeDir: vm.runtimeDir }));
-  for (const line of [qemu.accelerator?.notice, qemu.accelerator?.warning]) if (line) console.error(`kju: ${line}`);
-  console.log(`kju: '${vm.name}' started (QEMU pid ${qemu.pid}); log: ${qemu.logFile}`);
+  // The launch below makes the same choice (cached); asking first lets us say it once here.
+  const accel = await resolveAccelerator({ qemu: qemuBin });
+  for (const line of [accel.notice, accel.warning]) if (line) console.error(`kju: ${line}`);
+
+  // A library VM starts through an owning SessionManager (it resumes a suspended VM and keeps the
+  // books); a VM from a description file through the same startVm, owned by its session alone.
+  let manager: SessionManager | undefined;
   let session: VmSession;
+  let logFile: string;
   try {
-    session = await VmSession.attach({ name: vm.name, runtimeDir: vm.runtimeDir, pid: qemu.pid, exited: qemu.exited });
-    await session.hostControlSocket();
+    if (vm.source.kind === 'library') {
+      const id = vm.source.bundle.config.id;
+      const m = (manager = SessionManager.create({ passive: false }));
+      logFile = (await asLifecycleCliErrors(() => m.start(id))).logFile;
+      session = m.sessionOf(id)!;
+    } else {
+      const started = await asCliErrors(() => startVm(description, { runtimeDir: vm.runtimeDir, qemu: qemuBin }));
+      ({ session } = started);
+      logFile = started.qemu.logFile;
+      ownVm(vm.runtimeDir, session.ownerApi());
+      await session.serveOwnerSocket();
+    }
   } catch (err) {
-    qemu.kill('SIGKILL');
+    if (err instanceof CliError) throw err;
     throw new CliError(`could not connect to QEMU's display: ${(err as Error).message}`);
   }
+  const exited = new Promise<QemuExit>((resolve) => session.once('exit', (info) => resolve(info)));
+  console.log(`kju: '${vm.name}' started (QEMU pid ${session.pid}); log: ${logFile}`);
   session
     .primaryDisplay()
     .then((d) => {
       d.on('surface', (s) => console.log(`kju: screen ${s.width}x${s.height}, transport ${s.transport}${d.transportNote ? ` (${d.transportNote})` : ''}`));
     })
     .catch((err: Error) => console.error(`kju: no display: ${err.message}`));
+  const { api } = await reachVm(vm); // this process owns it: direct calls, through the books
   let stopping = false;
   const onSignal = (sig: string) => {
     if (stopping) {
       console.error('kju: forcing QEMU off');
-      qemu.kill('SIGKILL');
+      process.kill(session.pid, 'SIGKILL');
       return;
     }
     stopping = true;
     console.error(`kju: ${sig}: stopping '${vm.name}' (again to force)`);
-    void session.stop(true).catch(() => qemu.kill('SIGKILL'));
+    void api.stop({ force: true }).catch(() => process.kill(session.pid, 'SIGKILL'));
   };
   process.on('SIGINT', () => onSignal('SIGINT'));
   process.on('SIGTERM', () => onSignal('SIGTERM'));
-  const exit = await qemu.exited;
-  await session.drainControl(); // e.g. the reply to the `kju stop` that ended it
+  const exit = await exited;
+  await session.drainOwnerSocket(); // e.g. the reply to the `kju stop` that ended it
+  manager?.close();
   if (exit.code === 0 && !exit.signal) {
     console.log(`kju: '${vm.name}' stopped`);
     return 0;
   }
-  const how = exit.signal ? `was killed by ${exit.signal}` : `exited with status ${exit.code}`;
-  console.error(`kju: QEMU for '${vm.name}' ${how}${exit.logTail.length ? `; last lines of ${qemu.logFile}:\n  ${exit.logTail.join('\n  ')}` : ''}`);
+  console.error(`kju: ${describeExit(vm.name, exit, logFile)}`);
   return 1;
 }

@@ -2,7 +2,7 @@
 // included) while the VM runs; disk-only with qemu-img while it is stopped.
 import { CliError } from '../cli-error.js';
 import { parseCommandArgs, printJson, USAGE_EXIT } from './library-cli.js';
-import { withSessions } from '../../session/lifecycle-cli.js';
+import { withSessions } from './lifecycle-cli.js';
 
 const USAGE = `usage: kju snapshot create <vm> <name>
        kju snapshot list <vm> [--json]

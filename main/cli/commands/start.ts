@@ -2,7 +2,7 @@
 // where its log is. A suspended VM resumes from its saved state unless --fresh discards it.
 import { CliError } from '../cli-error.js';
 import { parseCommandArgs, printJson, USAGE_EXIT } from './library-cli.js';
-import { withSessions } from '../../session/lifecycle-cli.js';
+import { withSessions } from './lifecycle-cli.js';
 import { resolveAccelerator } from '../../qemu/accel-check.js';
 
 const USAGE = `usage: kju start <vm> [--fresh] [--json]

@@ -2,7 +2,7 @@
 // `kju resume` (or `kju start`) brings it back where it was.
 import { CliError } from '../cli-error.js';
 import { parseCommandArgs, printJson, USAGE_EXIT } from './library-cli.js';
-import { withSessions } from '../../session/lifecycle-cli.js';
+import { withSessions } from './lifecycle-cli.js';
 
 const USAGE = `usage: kju suspend <vm> [--json]
 

@@ -1,18 +1,20 @@
-// What the running-VM subcommands (run, screenshot, type, key, stop) share: locating `<vm>` and
-// turning the session layer's expected failures into CliErrors that say what to do next.
+// What the running-VM subcommands (run, screenshot, type, key, stop) share: locating `<vm>`,
+// reaching it (session/reach.ts: its owner's kju.sock, or attached for the command), and turning
+// the session layer's expected failures into CliErrors that say what to do next.
 import { KjuError } from '../../../common/errors.js';
 import { CliError } from '../cli-error.js';
 import { VmDescriptionError } from '../../qemu/vm-description.js';
 import { LibraryError } from '../../library/library-error.js';
-import { HostCallError } from '../../session/control-client.js';
-import { VmNotRunningError, withVm, type VmOps } from '../../session/vm-host.js';
+import { HostCallError, SessionError, VmNotRunningError } from '../../session/session-errors.js';
+import { withVm } from '../../session/reach.js';
+import type { OwnerApi } from '../../session/owner-protocol.js';
 import { locateVm, VmNotFoundError, type LocatedVm } from '../../session/vm-locator.js';
 import { KeyNameError } from '../../input/text-keys.js';
 import { QemuLaunchError } from '../../qemu/launch.js';
 import { RuntimeDirError } from '../../qemu/runtime-dir.js';
 import { QemuNotFoundError, QemuUnsupportedError } from '../../qemu/find-qemu.js';
 
-const EXPECTED = [VmDescriptionError, LibraryError, HostCallError, VmNotRunningError, VmNotFoundError, KeyNameError, QemuLaunchError, RuntimeDirError, QemuNotFoundError, QemuUnsupportedError];
+const EXPECTED = [VmDescriptionError, LibraryError, HostCallError, VmNotRunningError, VmNotFoundError, KeyNameError, QemuLaunchError, RuntimeDirError, QemuNotFoundError, QemuUnsupportedError, SessionError];
 
 export async function asCliErrors<T>(fn: () => Promise<T>): Promise<T> {
   try {
@@ -29,9 +31,9 @@ export function locate(arg: string | undefined, usage: string): Promise<LocatedV
   return asCliErrors(() => locateVm(arg));
 }
 
-export function onRunningVm<T>(arg: string | undefined, usage: string, fn: (ops: VmOps, vm: LocatedVm) => Promise<T>): Promise<T> {
+export function onRunningVm<T>(arg: string | undefined, usage: string, fn: (api: OwnerApi, vm: LocatedVm) => Promise<T>): Promise<T> {
   return asCliErrors(async () => {
     const vm = await locate(arg, usage);
-    return withVm(vm, (ops) => fn(ops, vm));
+    return withVm(vm, (api) => fn(api, vm));
   });
 }

@@ -11,6 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { ensureDemoGuest } from '../../testing/guest.js';
 import { SerialConsole } from '../../testing/serial-console.js';
 import { QmpClient } from '../../qmp/qmp-client.js';
+import { fileVmRuntimeDir } from '../../qemu/runtime-dir.js';
 import { decodePng, decodePpm, diffImages } from '../../display/screenshot.js';
 
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
@@ -67,8 +68,7 @@ describe('integration: the kju CLI on a running demo guest', () => {
       if (Date.now() > deadline || runProc.exitCode !== null) throw new Error(`kju run did not start: ${runOutput}`);
       await new Promise((r) => setTimeout(r, 100));
     }
-    const rt = join(runtime, 'kju', 'cli-demo');
-    serial = await SerialConsole.connect(join(rt, 'serial.sock'));
+    serial = await SerialConsole.connect(fileVmRuntimeDir(vmJson, 'cli-demo', join(runtime, 'kju')).serialSocket);
     await serial.waitFor(/kju# /, 60_000);
     testQmp = await QmpClient.connect(join(scratch, 'test-qmp.sock'));
     while (!/screen 1280x800, transport map/.test(runOutput)) {

@@ -18,6 +18,7 @@ import { checkViewerMessage } from '../../backend/arg-checks.js';
 import { VmSession } from '../../session/vm-session.js';
 import type { QemuExit } from '../../qemu/launch.js';
 import { watchPidExit } from '../../qemu/pid-alive.js';
+import { runtimeDirAt } from '../../qemu/runtime-dir.js';
 import type { DisplayTarget } from '../../backend/backend.js';
 import type { MainToUtility, UtilityToMain } from '../ipc/utility-protocol.js';
 
@@ -52,7 +53,7 @@ async function attach(target: DisplayTarget): Promise<void> {
   if (session) return send({ t: 'attached' });
   runtimeDir = target.runtimeDir;
   try {
-    session = await VmSession.attach({ name: target.name, runtimeDir: target.runtimeDir, pid: target.pid, exited: pidExited(target.pid) });
+    session = await VmSession.attach({ name: target.name, runtimeDir: runtimeDirAt(target.runtimeDir), pid: target.pid, exited: pidExited(target.pid) });
   } catch (err) {
     return send({ t: 'attach-failed', message: (err as Error).message });
   }
@@ -61,7 +62,7 @@ async function attach(target: DisplayTarget): Promise<void> {
     send({ t: 'vm-exited', reason });
     setTimeout(() => process.exit(0), 100);
   });
-  session.hostControlSocket().catch((err: Error) => log(`kju.sock for '${target.name}' not served: ${err.message}`));
+  session.serveOwnerSocket().catch((err: Error) => log(`kju.sock for '${target.name}' not served: ${err.message}`));
   send({ t: 'attached' });
 }
 

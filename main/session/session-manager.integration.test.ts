@@ -2,7 +2,8 @@
 // start/suspend/resume/pause/snapshot, SessionManager re-attaching after its host was SIGKILLed,
 // and bad bundles refused without a byte changed.
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,7 +14,9 @@ import { ensureDemoGuest, type DemoGuest } from '../testing/guest.js';
 import { SerialConsole } from '../testing/serial-console.js';
 import { decodePpm, diffImages, surfaceToRgb } from '../display/screenshot.js';
 import type { DbusDisplay } from '../display/dbus-display.js';
+import { libraryVmRuntimeDir, type RuntimeDir } from '../qemu/runtime-dir.js';
 
+const execFileP = promisify(execFile);
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const scratch = mkdtempSync(join(tmpdir(), 'kju-sm-'));
 const runtime = join(scratch, 'run');
@@ -51,8 +54,13 @@ function qemuPids(): number[] {
   const r = spawnSync('pgrep', ['-f', `qemu-system.*${runtime}`], { encoding: 'utf8' });
   return r.stdout.split('\n').filter(Boolean).map(Number);
 }
-function sock(name: string, f: string): string {
-  return join(runtime, 'kju', name, f);
+/** The runtime dir of library VM `name`, as kju keys it (library + VM id). */
+function runtimeDirOf(name: string): RuntimeDir {
+  const vm = (JSON.parse(ok('list', '--json')) as { name: string; id: string; bundle: string }[]).find((v) => v.name === name)!;
+  return libraryVmRuntimeDir({ dir: vm.bundle, config: { id: vm.id, name } }, join(runtime, 'kju'));
+}
+function sock(name: string, f: 'serial.sock'): string {
+  return runtimeDirOf(name).serialSocket;
 }
 
 let guest: DemoGuest;
@@ -232,8 +240,69 @@ setInterval(() => {}, 1000);`,
     const stopped = await manager.stop(vm.id, { force: true });
     assert.equal(stopped.stopped, true);
     assert.equal(stopped.summary.state, 'stopped');
-    const left = existsSync(join(runtime, 'kju', 'Epsilon')) ? readdirSync(join(runtime, 'kju', 'Epsilon')) : [];
+    const left = existsSync(runtimeDirOf('Epsilon').dir) ? readdirSync(runtimeDirOf('Epsilon').dir) : [];
     assert.deepEqual(left, [], 'runtime dir cleaned up');
+  });
+
+  test('Тест and Работа (one sanitized name) run at once, each reached as itself; list() adopts nothing, reattach() and the timer do', async (t) => {
+    create('Тест', '--no-disk');
+    create('Работа', '--no-disk');
+    const { SessionManager } = await import('./session-manager.js');
+    // this process owns the VMs and serves their kju.sock: CLI calls must not block its loop
+    const okAsync = async (...args: string[]): Promise<string> => {
+      const r = await execFileP(process.execPath, ['--import', 'tsx', join(repo, 'main/cli/kju.ts'), ...args], { cwd: repo, env, encoding: 'utf8', timeout: 180_000 }).catch((e: { code?: number; stderr?: string }) => assert.fail(`kju ${args.join(' ')}: ${e.code} ${e.stderr}`));
+      return r.stdout;
+    };
+    const stateAsync = async (name: string) => (JSON.parse(await okAsync('list', '--json')) as { name: string; state: string }[]).find((v) => v.name === name)!.state;
+    const { manager } = await SessionManager.open({ reattachEveryMs: 0 });
+    let owner = manager;
+    t.after(() => owner.close());
+    ok('start', 'Тест');
+    ok('start', 'Работа');
+    const rt = { a: runtimeDirOf('Тест'), b: runtimeDirOf('Работа') };
+    assert.notEqual(rt.a.dir, rt.b.dir);
+    const ids = Object.fromEntries((await manager.list()).map((v) => [v.name, v.id]));
+    assert.deepEqual((await manager.list()).filter((v) => v.name === 'Тест' || v.name === 'Работа').map((v) => v.state), ['running', 'running']);
+    assert.equal(manager.sessionOf(ids['Тест']), undefined, 'list() took no VM over');
+    assert.equal(manager.sessionOf(ids['Работа']), undefined, 'list() took no VM over');
+    assert.deepEqual((await manager.reattach()).attached.sort(), ['Работа', 'Тест']);
+    assert.ok(manager.sessionOf(ids['Тест']) && manager.sessionOf(ids['Работа']));
+
+    const serial = { a: await SerialConsole.connect(rt.a.serialSocket), b: await SerialConsole.connect(rt.b.serialSocket) };
+    for (const [k, s] of Object.entries(serial)) {
+      s.write('\n');
+      await s.waitFor(/kju# /, 120_000);
+      await s.run(`echo side-${k} > /tmp/who`);
+    }
+    // kju type, over the kju.sock this process now serves for each, lands in the right guest
+    for (const [name, k] of [['Тест', 'a'], ['Работа', 'b']] as const) {
+      const seen = serial[k].waitFor(new RegExp(`typed-into-side-${k}`), 30_000);
+      await okAsync('type', name, 'echo typed-into-$(cat /tmp/who) > /dev/ttyS0\n');
+      await seen;
+    }
+
+    // Тест's RAM goes into Тест's bundle (issue 13: it went into Работа's); Работа runs on
+    const s = JSON.parse(await okAsync('suspend', 'Тест', '--json'));
+    assert.equal(s.stateFile.startsWith(JSON.parse(await okAsync('list', '--json')).find((v: { name: string }) => v.name === 'Тест').bundle), true, s.stateFile);
+    assert.equal(await stateAsync('Тест'), 'suspended');
+    assert.equal(await stateAsync('Работа'), 'running');
+    serial.a.close();
+
+    // a new owner adopts Работа at open, and Тест (resumed by the CLI) on its timer
+    manager.close();
+    const next = await SessionManager.open({ reattachEveryMs: 300 });
+    owner = next.manager;
+    assert.deepEqual(next.reattached.attached, ['Работа']);
+    await okAsync('resume', 'Тест');
+    for (let i = 0; i < 100 && !owner.sessionOf(ids['Тест']); i++) await new Promise((res) => setTimeout(res, 100));
+    assert.ok(owner.sessionOf(ids['Тест']), 'the timer adopted the VM `kju resume` started');
+    const a = await SerialConsole.connect(rt.a.serialSocket);
+    a.write('\n');
+    assert.equal(await a.run('cat /tmp/who'), 'side-a', 'Тест came back with its own memory');
+    a.close();
+    assert.equal(await serial.b.run('cat /tmp/who'), 'side-b');
+    serial.b.close();
+    for (const id of [ids['Тест'], ids['Работа']]) assert.equal((await owner.stop(id, { force: true })).stopped, true);
   });
 
   test('bad bundles: each start fails with a clear message and changes nothing', () => {

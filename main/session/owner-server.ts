@@ -1,0 +1,106 @@
+// The owner's side of kju.sock: serves the OwnerApi of the VM this process owns. Socket mode 0600
+// inside the 0700 runtime dir. Parameters are checked here, at the wire: the API behind it is typed.
+// Runs on the owner's Node loop.
+import { chmodSync, unlinkSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { LIFECYCLE_OPS } from './lifecycle.js';
+import { encodeOwnerMessage, isBad, OWNER_METHODS, OwnerRequestDecoder, type OwnerApi, type OwnerMethod, type OwnerReply } from './owner-protocol.js';
+import { ControlError } from './session-errors.js';
+
+export interface OwnerServer {
+  readonly server: Server;
+  /** Resolves once every request received so far has its reply written out. */
+  drain(): Promise<void>;
+  close(): void;
+}
+
+const bad = (message: string) => new ControlError('EINVAL', message);
+const obj = (p: unknown): Record<string, unknown> => (typeof p === 'object' && p !== null ? (p as Record<string, unknown>) : {});
+
+/** The wire's params → the API's typed params; throws EINVAL naming what is wrong. */
+const CHECK: { [M in OwnerMethod]: (p: Record<string, unknown>) => Parameters<OwnerApi[M]>[0] } = {
+  status: () => ({}),
+  screenshot: ({ path }) => {
+    if (typeof path !== 'string' || !path.startsWith('/')) throw bad('screenshot needs an absolute path');
+    return { path };
+  },
+  type: ({ text }) => ({ text: String(text) }),
+  key: ({ chord }) => ({ chord: String(chord) }),
+  stop: ({ force, timeoutMs }) => {
+    if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !(timeoutMs >= 0))) throw bad('stop: timeoutMs must be a number of milliseconds');
+    return { force: Boolean(force), timeoutMs: timeoutMs as number | undefined };
+  },
+  lifecycle: ({ op, file, tag }) => {
+    if (!(LIFECYCLE_OPS as readonly unknown[]).includes(op)) throw bad(`unknown lifecycle operation ${String(op)}`);
+    if (file !== undefined && typeof file !== 'string') throw bad('lifecycle: file must be a path');
+    if (tag !== undefined && typeof tag !== 'string') throw bad('lifecycle: tag must be a string');
+    return { op: op as (typeof LIFECYCLE_OPS)[number], file, tag };
+  },
+};
+
+export async function startOwnerServer(path: string, api: OwnerApi): Promise<OwnerServer> {
+  try {
+    unlinkSync(path); // a stale socket from an owner that died
+  } catch {
+    /* none */
+  }
+  let inFlight = 0;
+  let idle: (() => void)[] = [];
+  const track = {
+    begin: () => void inFlight++,
+    end: () => {
+      if (--inFlight > 0) return;
+      for (const f of idle) f();
+      idle = [];
+    },
+  };
+  const server = createServer((sock) => serveClient(sock, api, track));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(path, () => resolve());
+  });
+  chmodSync(path, 0o600);
+  server.unref();
+  return {
+    server,
+    drain: () => (inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => idle.push(resolve))),
+    close: () => server.close(),
+  };
+}
+
+/** Dispatches one decoded request to `api`; the reply to write. Exported for the codec's unit test. */
+export async function answer(api: OwnerApi, req: { id: number; method: string; params: unknown } | { bad: string }): Promise<OwnerReply> {
+  if (isBad(req)) return { id: -1, ok: false, code: 'EBADREQUEST', message: `malformed request (${req.bad})` };
+  if (!(OWNER_METHODS as readonly string[]).includes(req.method)) return { id: req.id, ok: false, code: 'ENOMETHOD', message: `unknown method ${req.method}` };
+  const method = req.method as OwnerMethod;
+  try {
+    const params = CHECK[method](obj(req.params));
+    const value = await (api[method] as (p: unknown) => Promise<unknown>)(params);
+    return { id: req.id, ok: true, value };
+  } catch (err) {
+    const e = err as Error;
+    return { id: req.id, ok: false, code: e instanceof ControlError ? e.code : 'EFAILED', message: e.message };
+  }
+}
+
+function serveClient(sock: Socket, api: OwnerApi, track: { begin(): void; end(): void }): void {
+  const requests = new OwnerRequestDecoder();
+  sock.on('error', () => {});
+  sock.on('data', (chunk: Buffer) => {
+    let reqs;
+    try {
+      reqs = requests.push(chunk);
+    } catch (err) {
+      // not JSON, or an over-long line: say so once, then drop the connection
+      sock.end(encodeOwnerMessage({ id: -1, ok: false, code: 'EBADREQUEST', message: (err as Error).message }));
+      sock.pause();
+      return;
+    }
+    for (const req of reqs) {
+      track.begin();
+      void answer(api, req)
+        .then((r) => (sock.destroyed || sock.writableEnded ? undefined : new Promise<void>((resolve) => sock.write(encodeOwnerMessage(r), () => resolve()))))
+        .finally(track.end);
+    }
+  });
+}
