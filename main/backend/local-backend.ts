@@ -119,7 +119,7 @@ export class LocalBackend implements Backend {
     const state = await this.state(vm.config.id);
     if (state === 'paused') await this.sessions.unpause(vm.config.id);
     else if (state === 'suspended') await this.sessions.start(vm.config.id);
-    else if (state !== 'running') throw new SessionError('NOT_RUNNING', `VM "${vm.config.name}" is ${state}: there is nothing to resume; start it instead`);
+    else if (state !== 'running') throw new SessionError('not-running', `VM "${vm.config.name}" is ${state}: there is nothing to resume; start it instead`);
     return this.summary(vm.config.id);
   }
 

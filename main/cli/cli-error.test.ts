@@ -78,6 +78,22 @@ const SAMPLES: Record<string, Sample[]> = {
   SerialCommandError: [{ make: (C) => new C('false', 1, ''), code: 'guest-command-failed' }],
   DbusCallError: [{ make: (C) => new C('org.freedesktop.DBus.Error.Failed', 'no console'), code: 'dbus-failed' }],
   DbusClosedError: [{ make: (C) => new C('the D-Bus connection closed'), code: 'connection-closed' }],
+  SessionError: [
+    { make: (C) => new C('not-running', 'VM "A" is not running; start it with "kju start A"'), code: 'not-running', exit: 3 },
+    { make: (C) => new C('already-running', 'VM "A" is already running'), code: 'already-running', exit: 3 },
+    { make: (C) => new C('no-console', 'VM "A" has 1 graphic console(s); there is no console 2'), code: 'no-console' },
+  ],
+  NoHostError: [{ make: (C) => new C('no kju process owns this VM (ENOENT)'), code: 'no-owner' }],
+  HostCallError: [
+    { make: (C) => new C('ETIMEDOUT', "the kju process that owns this VM did not answer 'status' within 5 s"), code: 'owner-call-failed' },
+    { make: (C) => new C('not-running', 'VM "A" is not running', { hint: 'kju start A' }), code: 'not-running', exit: 3, hint: /kju start/ },
+  ],
+  ControlError: [{ make: (C) => new C('EINVAL', 'screenshot needs an absolute path'), code: 'bad-args' }],
+  VmNotRunningError: [{ make: (C) => new C("'A' is not running (start it with: kju start A, or kju run <vm.json>)"), code: 'not-running', exit: 3 }],
+  VmNotFoundError: [{ make: (C) => new C('/x/vm.json: no such file'), code: 'vm-not-found' }],
+  SavedStateError: [{ make: (C) => new C('disks-changed', 'the disks changed since the VM was suspended; start it with --fresh'), code: 'disks-changed' }],
+  SnapshotError: [{ make: (C) => new C('not-qcow2', 'snapshots need qcow2 disks'), code: 'not-qcow2' }],
+  LifecycleError: [{ make: (C) => new C('migration-failed', 'saving the VM state failed: no space left'), code: 'migration-failed' }],
   NativeError: [{ make: (C) => new C('connect ENOENT: No such file or directory', 'ENOENT', 'connect'), code: 'system-error' }],
   BlitterError: [{ make: (C) => new C('WebGL2 is not available'), code: 'webgl-failed' }],
   CliError: [

@@ -3,6 +3,7 @@
 // live disk snapshots. Whoever holds the QMP connection runs these (the hosting kju process, or a
 // CLI command that attached because nobody hosts the VM); others reach them through kju.sock's
 // `lifecycle` method. Everything runs on the Node event loop of that process.
+import { KjuError, type KjuErrorOptions } from '../../common/errors.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { VmRunState } from '../../common/contract.js';
 import type { QmpExecutor, QmpMigrationChannel, QmpMigrationInfo } from '../qmp/qmp-types.js';
@@ -40,14 +41,11 @@ export interface LifecycleReply {
   bytes?: number;
 }
 
-export class LifecycleError extends Error {
+export class LifecycleError extends KjuError {
   override name = 'LifecycleError';
-  constructor(
-    readonly code: 'BAD_OP' | 'MIGRATION_FAILED' | 'SNAPSHOT_FAILED' | 'TIMEOUT',
-    message: string,
-    options?: ErrorOptions,
-  ) {
-    super(message, options);
+  declare readonly code: 'bad-op' | 'migration-failed' | 'snapshot-failed' | 'timeout';
+  constructor(code: 'bad-op' | 'migration-failed' | 'snapshot-failed' | 'timeout', message: string, options?: KjuErrorOptions) {
+    super(code, message, options);
   }
 }
 
@@ -82,11 +80,11 @@ async function waitForMigration(qmp: QmpExecutor, what: string, timeoutMs: numbe
     const info = await qmp.execute('query-migrate');
     if (info.status === 'completed') return info;
     if (info.status === 'failed' || info.status === 'cancelled') {
-      throw new LifecycleError('MIGRATION_FAILED', `${what} failed: ${info['error-desc'] ?? info.status}`);
+      throw new LifecycleError('migration-failed', `${what} failed: ${info['error-desc'] ?? info.status}`);
     }
     if (Date.now() > deadline) {
       await qmp.execute('migrate_cancel').catch(() => {});
-      throw new LifecycleError('TIMEOUT', `${what} did not finish within ${timeoutMs / 1000} s; cancelled`);
+      throw new LifecycleError('timeout', `${what} did not finish within ${timeoutMs / 1000} s; cancelled`);
     }
     await sleep(50);
   }
@@ -132,7 +130,7 @@ export async function loadStateFromFile(qmp: QmpExecutor, file: string, timeoutM
       await qmp.execute('cont');
       return;
     }
-    if (Date.now() > deadline) throw new LifecycleError('TIMEOUT', `QEMU stayed in 'inmigrate' after loading ${file}`);
+    if (Date.now() > deadline) throw new LifecycleError('timeout', `QEMU stayed in 'inmigrate' after loading ${file}`);
     await sleep(50);
   }
 }
@@ -149,9 +147,9 @@ async function snapshotNodes(qmp: QmpExecutor): Promise<string[]> {
     else if (!/pflash/.test(b.device)) raw.push(`${ins.file} (${ins.drv})`);
   }
   if (raw.length) {
-    throw new LifecycleError('SNAPSHOT_FAILED', `snapshots need qcow2 disks, and ${raw.join(', ')} is not; convert it with "qemu-img convert -O qcow2 <old> <new>.qcow2" and point the VM at the new file`);
+    throw new LifecycleError('snapshot-failed', `snapshots need qcow2 disks, and ${raw.join(', ')} is not; convert it with "qemu-img convert -O qcow2 <old> <new>.qcow2" and point the VM at the new file`);
   }
-  if (!nodes.length) throw new LifecycleError('SNAPSHOT_FAILED', 'this VM has no writable qcow2 disk to hold a snapshot');
+  if (!nodes.length) throw new LifecycleError('snapshot-failed', 'this VM has no writable qcow2 disk to hold a snapshot');
   return nodes;
 }
 
@@ -167,13 +165,13 @@ async function runSnapshotJob(qmp: QmpExecutor, command: 'snapshot-save' | 'snap
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const job = (await qmp.execute('query-jobs')).find((j) => j.id === jobId);
-    if (!job) throw new LifecycleError('SNAPSHOT_FAILED', `${command} job ${jobId} disappeared`);
+    if (!job) throw new LifecycleError('snapshot-failed', `${command} job ${jobId} disappeared`);
     if (job.status === 'concluded' || job.status === 'null') {
       await qmp.execute('job-dismiss', { id: jobId }).catch(() => {});
-      if (job.error) throw new LifecycleError('SNAPSHOT_FAILED', `${command} "${tag}" failed: ${job.error}`);
+      if (job.error) throw new LifecycleError('snapshot-failed', `${command} "${tag}" failed: ${job.error}`);
       return;
     }
-    if (Date.now() > deadline) throw new LifecycleError('TIMEOUT', `${command} "${tag}" did not finish within ${timeoutMs / 1000} s`);
+    if (Date.now() > deadline) throw new LifecycleError('timeout', `${command} "${tag}" did not finish within ${timeoutMs / 1000} s`);
     await sleep(50);
   }
 }
@@ -181,7 +179,7 @@ async function runSnapshotJob(qmp: QmpExecutor, command: 'snapshot-save' | 'snap
 /** Runs one operation; the reply carries the run status afterwards. */
 export async function runLifecycleOp(qmp: QmpExecutor, p: LifecycleParams): Promise<LifecycleReply> {
   const needTag = () => {
-    if (typeof p.tag !== 'string' || !p.tag) throw new LifecycleError('BAD_OP', `${p.op} needs a snapshot name`);
+    if (typeof p.tag !== 'string' || !p.tag) throw new LifecycleError('bad-op', `${p.op} needs a snapshot name`);
     return p.tag;
   };
   let bytes: number | undefined;
@@ -201,7 +199,7 @@ export async function runLifecycleOp(qmp: QmpExecutor, p: LifecycleParams): Prom
       await qmp.execute('system_powerdown');
       break;
     case 'save-state':
-      if (typeof p.file !== 'string' || !p.file.startsWith('/')) throw new LifecycleError('BAD_OP', 'save-state needs an absolute file path');
+      if (typeof p.file !== 'string' || !p.file.startsWith('/')) throw new LifecycleError('bad-op', 'save-state needs an absolute file path');
       bytes = (await saveStateToFile(qmp, p.file)).bytes;
       break;
     case 'snapshot-create':
@@ -214,14 +212,14 @@ export async function runLifecycleOp(qmp: QmpExecutor, p: LifecycleParams): Prom
       await runSnapshotJob(qmp, 'snapshot-delete', needTag(), 60_000);
       break;
     case 'cdrom-insert':
-      if (typeof p.file !== 'string' || !p.file.startsWith('/')) throw new LifecycleError('BAD_OP', 'cdrom-insert needs an absolute file path');
+      if (typeof p.file !== 'string' || !p.file.startsWith('/')) throw new LifecycleError('bad-op', 'cdrom-insert needs an absolute file path');
       await insertCdrom(qmp, p.file);
       break;
     case 'cdrom-eject':
       await ejectCdrom(qmp);
       break;
     default:
-      throw new LifecycleError('BAD_OP', `unknown lifecycle operation ${String((p as { op: unknown }).op)}`);
+      throw new LifecycleError('bad-op', `unknown lifecycle operation ${String((p as { op: unknown }).op)}`);
   }
   const reply = await queryStatus(qmp);
   return bytes === undefined ? reply : { ...reply, bytes };

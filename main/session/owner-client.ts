@@ -32,7 +32,7 @@ export function callOwner<M extends OwnerMethod>(sockPath: string, method: M, pa
         clearTimeout(timer);
         sock.end();
         if (r.ok) resolve(r.value as OwnerMethods[M]['value']);
-        else reject(new HostCallError(r.code, r.message));
+        else reject(new HostCallError(r.code, r.message, r.hint === undefined ? {} : { hint: r.hint }));
       }
     });
     sock.on('error', (err: NodeJS.ErrnoException) => {

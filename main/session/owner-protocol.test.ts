@@ -136,7 +136,7 @@ test('a real kju.sock: a request written one byte at a time is answered; a broke
   assert.equal(broken.code, 'EBADREQUEST');
   assert.deepEqual(calls, ['key ctrl-ä'], 'nothing after the broken line ran');
   assert.deepEqual(await callOwner(path, 'stop', { force: true }), { stopped: true });
-  await assert.rejects(callOwner(path, 'screenshot', { path: 'relative.png' }), (e: unknown) => e instanceof HostCallError && e.code === 'EINVAL');
+  await assert.rejects(callOwner(path, 'screenshot', { path: 'relative.png' }), (e: unknown) => e instanceof HostCallError && e.wireCode === 'EINVAL');
   await assert.rejects(callOwner(join(dir, 'nobody.sock'), 'status', {}), NoHostError);
 });
 
@@ -155,5 +155,5 @@ test('callOwner decodes a reply that arrives one byte at a time, and refuses a b
   t.after(() => server.close());
   assert.deepEqual(await callOwner(path, 'status', {}), REPLIES[0].ok && REPLIES[0].value);
   reply = Buffer.from('{"id": 1, broken\n');
-  await assert.rejects(callOwner(path, 'status', {}), (e: unknown) => e instanceof HostCallError && e.code === 'EBADREPLY');
+  await assert.rejects(callOwner(path, 'status', {}), (e: unknown) => e instanceof HostCallError && e.wireCode === 'EBADREPLY');
 });

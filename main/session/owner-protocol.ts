@@ -27,7 +27,7 @@ void _allListed;
 export type OwnerApi = { [M in OwnerMethod]: (params: OwnerMethods[M]['params']) => Promise<OwnerMethods[M]['value']> };
 
 export type OwnerRequest = { id: number; method: string; params: unknown };
-export type OwnerReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; code: string; message: string };
+export type OwnerReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; code: string; message: string; hint?: string };
 
 /** A request or reply may hold a path or a typed text; more than this is a broken or hostile peer. */
 export const MAX_OWNER_LINE = 1 << 20;
@@ -86,5 +86,6 @@ function checkRequest(v: unknown): OwnerRequest | { bad: string } {
 function checkReply(v: unknown): OwnerReply | { bad: string } {
   if (!isObject(v) || typeof v.id !== 'number' || typeof v.ok !== 'boolean') return { bad: 'not a reply: {id: number, ok: boolean, ...}' };
   if (v.ok) return { id: v.id, ok: true, value: v.value };
-  return { id: v.id, ok: false, code: typeof v.code === 'string' ? v.code : 'EFAILED', message: typeof v.message === 'string' ? v.message : 'failed' };
+  const failure: OwnerReply = { id: v.id, ok: false, code: typeof v.code === 'string' ? v.code : 'EFAILED', message: typeof v.message === 'string' ? v.message : 'failed' };
+  return typeof v.hint === 'string' ? { ...failure, hint: v.hint } : failure;
 }

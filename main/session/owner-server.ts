@@ -1,6 +1,7 @@
 // The owner's side of kju.sock: serves the OwnerApi of the VM this process owns. Socket mode 0600
 // inside the 0700 runtime dir. Parameters are checked here, at the wire: the API behind it is typed.
 // Runs on the owner's Node loop.
+import { KjuError } from '../../common/errors.js';
 import { chmodSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { LIFECYCLE_OPS } from './lifecycle.js';
@@ -78,8 +79,10 @@ export async function answer(api: OwnerApi, req: { id: number; method: string; p
     const value = await (api[method] as (p: unknown) => Promise<unknown>)(params);
     return { id: req.id, ok: true, value };
   } catch (err) {
-    const e = err as Error;
-    return { id: req.id, ok: false, code: e instanceof ControlError ? e.code : 'EFAILED', message: e.message };
+    // A kju error keeps its code and hint across the socket; anything else is the owner's bug.
+    if (err instanceof ControlError) return { id: req.id, ok: false, code: err.wireCode, message: err.message };
+    if (err instanceof KjuError) return { id: req.id, ok: false, code: err.code, message: err.message, ...(err.hint === undefined ? {} : { hint: err.hint }) };
+    return { id: req.id, ok: false, code: 'EFAILED', message: (err as Error).message };
   }
 }
 

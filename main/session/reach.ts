@@ -68,7 +68,7 @@ export async function reachVm(vm: VmRef): Promise<ReachedVm> {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ECONNREFUSED' || code === 'ENOENT') throw new VmNotRunningError(`'${vm.name}' is not running (its QEMU does not answer)`);
-    throw new SessionError('HOSTED_ELSEWHERE', `another kju process holds VM "${vm.name}" and does not answer; try again when it is done`);
+    throw new SessionError('hosted-elsewhere', `another kju process holds VM "${vm.name}" and does not answer; try again when it is done`);
   }
   const session = await VmSession.attach({ name: vm.name, runtimeDir: vm.runtimeDir, pid: qemu.pid, exited: qemu.exited, qmp });
   return { api: session.ownerApi(), via: 'attached', close: () => session.detach() };

@@ -2,6 +2,7 @@
 // `states/suspended.json` (written atomically, last), that says the state is complete and which
 // disk files it belongs with. The record is what makes `list` say 'suspended' and `start` resume.
 // Synchronous reads (a stat or two) so the library's run-state probe can use them.
+import { KjuError, type KjuErrorOptions } from '../../common/errors.js';
 import { existsSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BundleVm } from '../library/bundle-files.js';
@@ -27,13 +28,11 @@ export interface SuspendedRecord {
   disks: DiskStamp[];
 }
 
-export class SavedStateError extends Error {
+export class SavedStateError extends KjuError {
   override name = 'SavedStateError';
-  constructor(
-    readonly code: 'BROKEN_RECORD' | 'MISSING_STATE' | 'DISKS_CHANGED',
-    message: string,
-  ) {
-    super(message);
+  declare readonly code: 'broken-record' | 'missing-state' | 'disks-changed';
+  constructor(code: 'broken-record' | 'missing-state' | 'disks-changed', message: string, options?: KjuErrorOptions) {
+    super(code, message, options);
   }
 }
 
@@ -53,7 +52,7 @@ export function readSuspended(bundleDir: string): SuspendedRecord | null {
     r = JSON.parse(text) as SuspendedRecord;
     if (r.kju !== 1 || typeof r.stateFile !== 'string' || !Array.isArray(r.disks)) throw new Error('unexpected content');
   } catch (err) {
-    throw new SavedStateError('BROKEN_RECORD', `${record} is unreadable (${(err as Error).message}); start the VM with --fresh to discard the saved state`);
+    throw new SavedStateError('broken-record', `${record} is unreadable (${(err as Error).message}); start the VM with --fresh to discard the saved state`);
   }
   return r;
 }
@@ -83,7 +82,7 @@ export async function recordSuspended(vm: BundleVm, bytes: number): Promise<Susp
 export function checkResumable(vm: BundleVm, record: SuspendedRecord): string {
   const state = join(statePaths(vm.dir).dir, record.stateFile);
   if (!existsSync(state)) {
-    throw new SavedStateError('MISSING_STATE', `VM "${vm.config.name}" is marked suspended but ${state} is gone; start it with --fresh to boot it from its disks`);
+    throw new SavedStateError('missing-state', `VM "${vm.config.name}" is marked suspended but ${state} is gone; start it with --fresh to boot it from its disks`);
   }
   const now = diskStamps(vm);
   const changed = record.disks.filter((d) => {
@@ -93,7 +92,7 @@ export function checkResumable(vm: BundleVm, record: SuspendedRecord): string {
   if (changed.length || now.length !== record.disks.length) {
     const which = changed.map((d) => d.path).join(', ') || 'the list of disks';
     throw new SavedStateError(
-      'DISKS_CHANGED',
+      'disks-changed',
       `VM "${vm.config.name}" was suspended, but ${which} changed since; resuming would corrupt the guest's file systems. Restore the disk, or start it with --fresh to discard the saved state`,
     );
   }

@@ -1,37 +1,47 @@
-// The session layer's error classes whose first files were merged away (moved verbatim): the owner
-// socket's (NoHostError, HostCallError, ControlError), reaching a VM (VmNotRunningError), and the
-// session manager's (SessionError, still re-exported by session-manager.ts).
+// The session layer's error classes: reaching a VM and its owner over kju.sock (NoHostError,
+// HostCallError, ControlError, VmNotRunningError) and the session manager's (SessionError).
+import { isKjuErrorCode, KjuError, type KjuErrorOptions } from '../../common/errors.js';
 
-export type SessionErrorCode = 'NOT_RUNNING' | 'ALREADY_RUNNING' | 'HOSTED_ELSEWHERE' | 'SUSPENDED' | 'NO_CONSOLE';
+export type SessionErrorCode = 'not-running' | 'already-running' | 'hosted-elsewhere' | 'suspended' | 'no-console';
 
-export class SessionError extends Error {
+export class SessionError extends KjuError {
   override name = 'SessionError';
-  constructor(
-    readonly code: SessionErrorCode,
-    message: string,
-  ) {
-    super(message);
+  declare readonly code: SessionErrorCode;
+  constructor(code: SessionErrorCode, message: string, options?: KjuErrorOptions) {
+    super(code, message, options);
   }
 }
 
-/** No kju process hosts this VM right now (no socket, or nobody listening on it). */
-export class NoHostError extends Error {
+/** No kju process owns this VM right now (no socket, or nobody listening on it). */
+export class NoHostError extends KjuError {
   override name = 'NoHostError';
+  constructor(message: string, options?: KjuErrorOptions) {
+    super('no-owner', message, options);
+  }
 }
 
-export class HostCallError extends Error {
+/**
+ * A kju.sock call that failed. `wireCode` is what the owner answered (a kju error code, which this
+ * error then carries too, or a socket-level one: 'ETIMEDOUT', 'EBADREPLY', 'ECLOSED', 'EINVAL', ...).
+ */
+export class HostCallError extends KjuError {
   override name = 'HostCallError';
-  constructor(readonly code: string, message: string) {
-    super(message);
+  constructor(readonly wireCode: string, message: string, options?: KjuErrorOptions) {
+    super(isKjuErrorCode(wireCode) ? wireCode : 'owner-call-failed', message, options);
   }
 }
 
-export class ControlError extends Error {
-  constructor(readonly code: string, message: string) {
-    super(message);
+/** A kju.sock request the owner refuses before running it; `wireCode` goes back on the wire. */
+export class ControlError extends KjuError {
+  override name = 'ControlError';
+  constructor(readonly wireCode: string, message: string) {
+    super('bad-args', message);
   }
 }
 
-export class VmNotRunningError extends Error {
+export class VmNotRunningError extends KjuError {
   override name = 'VmNotRunningError';
+  constructor(message: string, options?: KjuErrorOptions) {
+    super('not-running', message, options);
+  }
 }

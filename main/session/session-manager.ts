@@ -154,8 +154,8 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
   private async runningVm(idOrName: string): Promise<BundleVm> {
     const vm = await this.library.get(idOrName);
     if (!this.isRunning(vm)) {
-      if (isSuspended(vm.dir)) throw new SessionError('SUSPENDED', `VM "${vm.config.name}" is suspended to disk; resume it with "kju resume ${vm.config.name}"`);
-      throw new SessionError('NOT_RUNNING', `VM "${vm.config.name}" is not running; start it with "kju start ${vm.config.name}"`);
+      if (isSuspended(vm.dir)) throw new SessionError('suspended', `VM "${vm.config.name}" is suspended to disk; resume it with "kju resume ${vm.config.name}"`);
+      throw new SessionError('not-running', `VM "${vm.config.name}" is not running; start it with "kju start ${vm.config.name}"`);
     }
     return vm;
   }
@@ -181,7 +181,7 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
    */
   async start(idOrName: string, o: { fresh?: boolean } = {}): Promise<{ summary: VmSummary; logFile: string; resumed: boolean }> {
     const vm = await this.library.get(idOrName);
-    if (this.isRunning(vm)) throw new SessionError('ALREADY_RUNNING', `VM "${vm.config.name}" is already running`);
+    if (this.isRunning(vm)) throw new SessionError('already-running', `VM "${vm.config.name}" is already running`);
     const desc = bundleToVmDescription(vm);
     let record = readSuspended(vm.dir);
     if (record && o.fresh) {
@@ -283,7 +283,7 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
     checkSnapshotName(name);
     snapshotDisks(vm);
     if (isSuspended(vm.dir)) {
-      throw new SnapshotError('SUSPENDED', `VM "${vm.config.name}" is suspended to disk; its disks must not change until it resumes: resume it first (or start it with --fresh)`);
+      throw new SnapshotError('suspended', `VM "${vm.config.name}" is suspended to disk; its disks must not change until it resumes: resume it first (or start it with --fresh)`);
     }
     if (!this.isRunning(vm)) {
       await snapshotOffline(vm, op, name);
@@ -291,8 +291,8 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
     }
     const existing = await listSnapshots(vm);
     const has = existing.some((s) => s.name === name);
-    if (op === 'create' && has) throw new SnapshotError('EXISTS', `VM "${vm.config.name}" already has a snapshot named "${name}"; delete it first or choose another name`);
-    if (op !== 'create' && !has) throw new SnapshotError('NOT_FOUND', `VM "${vm.config.name}" has no snapshot named "${name}"`);
+    if (op === 'create' && has) throw new SnapshotError('exists', `VM "${vm.config.name}" already has a snapshot named "${name}"; delete it first or choose another name`);
+    if (op !== 'create' && !has) throw new SnapshotError('not-found', `VM "${vm.config.name}" has no snapshot named "${name}"`);
     await this.lifecycle(vm.config.id, { op: `snapshot-${op}`, tag: name });
     return { live: true };
   }
@@ -304,7 +304,7 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
   async setCdrom(idOrName: string, path: string | null): Promise<VmSummary> {
     const vm = await this.library.get(idOrName);
     const file = path === null ? null : resolve(path);
-    if (file !== null && !existsSync(file)) throw new LibraryError('MISSING_FILE', `ISO image ${file} does not exist`, file);
+    if (file !== null && !existsSync(file)) throw new LibraryError('missing-file', `ISO image ${file} does not exist`, file);
     if (this.isRunning(vm)) await this.lifecycle(vm.config.id, file === null ? { op: 'cdrom-eject' } : { op: 'cdrom-insert', file });
     await this.library.edit(vm.config.id, { cdrom: file });
     this.queueChanged();
@@ -316,7 +316,7 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
     const vm = await this.runningVm(idOrName);
     await this.adopt(vm);
     const r = this.table.get(vm.config.id);
-    if (!r?.session) throw new SessionError('HOSTED_ELSEWHERE', `VM "${vm.config.name}" is shown by another kju process right now`);
+    if (!r?.session) throw new SessionError('hosted-elsewhere', `VM "${vm.config.name}" is shown by another kju process right now`);
     return r as RunningVm & { session: VmSession };
   }
 
@@ -329,7 +329,7 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
     const r = await this.ownedVm(idOrName);
     const consoles = await r.session.display.graphicConsoles();
     if (console < 0 || console >= consoles.length) {
-      throw new SessionError('NO_CONSOLE', `VM "${r.name}" has ${consoles.length} graphic console(s); there is no console ${console}`);
+      throw new SessionError('no-console', `VM "${r.name}" has ${consoles.length} graphic console(s); there is no console ${console}`);
     }
     return r.session.display.openDisplay(consoles[console]);
   }

@@ -1,6 +1,7 @@
 // Snapshots of a VM's qcow2 disks. Stopped VM: `qemu-img snapshot` on every disk (disk contents
 // only). Running VM: QMP snapshot jobs through whoever holds its QMP (lifecycle.ts), which also
 // save the RAM. Listing reads the images' headers with `qemu-img info -U` in both cases.
+import { KjuError, type KjuErrorOptions } from '../../common/errors.js';
 import { execFile } from 'node:child_process';
 import type { BundleVm } from '../library/bundle-files.js';
 import { resolveInBundle } from '../library/bundle-files.js';
@@ -16,33 +17,31 @@ export interface SnapshotInfo {
   vmClockSec: number;
 }
 
-export type SnapshotErrorCode = 'NOT_QCOW2' | 'NO_DISK' | 'NOT_FOUND' | 'EXISTS' | 'BAD_NAME' | 'SUSPENDED' | 'FAILED';
+export type SnapshotErrorCode = 'not-qcow2' | 'no-disk' | 'not-found' | 'exists' | 'bad-name' | 'suspended' | 'snapshot-failed';
 
-export class SnapshotError extends Error {
+export class SnapshotError extends KjuError {
   override name = 'SnapshotError';
-  constructor(
-    readonly code: SnapshotErrorCode,
-    message: string,
-  ) {
-    super(message);
+  declare readonly code: SnapshotErrorCode;
+  constructor(code: SnapshotErrorCode, message: string, options?: KjuErrorOptions) {
+    super(code, message, options);
   }
 }
 
 /** Names go to qemu-img and QMP as one argument each; keep them printable and unambiguous. */
 export function checkSnapshotName(name: string): void {
   if (!/^[A-Za-z0-9][A-Za-z0-9 ._:+-]{0,63}$/.test(name) || /^\d+$/.test(name)) {
-    throw new SnapshotError('BAD_NAME', `"${name}" cannot be a snapshot name: use up to 64 letters, digits, spaces or . _ : + -, starting with a letter or digit, not only digits`);
+    throw new SnapshotError('bad-name', `"${name}" cannot be a snapshot name: use up to 64 letters, digits, spaces or . _ : + -, starting with a letter or digit, not only digits`);
   }
 }
 
 /** The VM's disk files; throws NOT_QCOW2 (naming the fix) or NO_DISK. */
 export function snapshotDisks(vm: BundleVm): string[] {
   const { config, dir } = vm;
-  if (!config.disks.length) throw new SnapshotError('NO_DISK', `VM "${config.name}" has no disk to snapshot`);
+  if (!config.disks.length) throw new SnapshotError('no-disk', `VM "${config.name}" has no disk to snapshot`);
   const raw = config.disks.filter((d) => d.format !== 'qcow2').map((d) => resolveInBundle(dir, d.file));
   if (raw.length) {
     throw new SnapshotError(
-      'NOT_QCOW2',
+      'not-qcow2',
       `snapshots need qcow2 disks, and ${raw.join(', ')} is ${config.disks.find((d) => d.format !== 'qcow2')!.format}; convert it with "qemu-img convert -f raw -O qcow2 ${raw[0]} disk.qcow2" (VM stopped) and point the VM at the new file`,
     );
   }
@@ -54,7 +53,7 @@ function qemuImg(args: string[]): Promise<string> {
     execFile(qemuImgPath(), args, { encoding: 'utf8', maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
       if (!err) return resolve(stdout);
       const why = stderr.trim().split('\n').pop() || err.message;
-      reject(new SnapshotError('FAILED', `qemu-img ${args[0]} ${args[1] ?? ''} failed: ${why}`));
+      reject(new SnapshotError('snapshot-failed', `qemu-img ${args[0]} ${args[1] ?? ''} failed: ${why}`));
     });
   });
 }
@@ -90,8 +89,8 @@ export async function snapshotOffline(vm: BundleVm, op: 'create' | 'revert' | 'd
   const disks = snapshotDisks(vm);
   const existing = await listSnapshots(vm);
   const has = existing.some((s) => s.name === name);
-  if (op === 'create' && has) throw new SnapshotError('EXISTS', `VM "${vm.config.name}" already has a snapshot named "${name}"; delete it first or choose another name`);
-  if (op !== 'create' && !has) throw new SnapshotError('NOT_FOUND', `VM "${vm.config.name}" has no snapshot named "${name}"; "kju snapshot list ${vm.config.name}" shows them`);
+  if (op === 'create' && has) throw new SnapshotError('exists', `VM "${vm.config.name}" already has a snapshot named "${name}"; delete it first or choose another name`);
+  if (op !== 'create' && !has) throw new SnapshotError('not-found', `VM "${vm.config.name}" has no snapshot named "${name}"; "kju snapshot list ${vm.config.name}" shows them`);
   const flag = { create: '-c', revert: '-a', delete: '-d' }[op];
   const done: string[] = [];
   try {

@@ -1,6 +1,7 @@
 // Resolves the `<vm>` argument of CLI commands: a VM description file (`vm.json`), a VM of the
 // library by name or id, or by name a running VM started from a description file (found through
 // the vm.json in the runtime dirs). Each kind has its runtime dir from runtime-dir.ts.
+import { KjuError, type KjuErrorOptions } from '../../common/errors.js';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseVmDescription, type VmDescription } from '../qemu/vm-description.js';
@@ -18,8 +19,11 @@ export interface LocatedVm {
   source: { kind: 'file'; path: string } | { kind: 'library'; bundle: BundleVm } | { kind: 'runtime' };
 }
 
-export class VmNotFoundError extends Error {
+export class VmNotFoundError extends KjuError {
   override name = 'VmNotFoundError';
+  constructor(message: string, options?: KjuErrorOptions) {
+    super('vm-not-found', message, options);
+  }
 }
 
 /** Reads and validates a VM description file; errors name the file and the field. */

@@ -1,6 +1,6 @@
 // kju key <vm> ctrl-alt-delete [more chords...]: presses key combinations on the guest.
 import { parseCommandArgs, printJson } from './library-cli.js';
-import { asCliErrors, onRunningVm } from './vm-cli.js';
+import { onRunningVm } from './vm-cli.js';
 import { CliError } from '../cli-error.js';
 import { parseChord } from '../../input/text-keys.js';
 
@@ -11,7 +11,7 @@ export async function run(args: string[]): Promise<number> {
   if (values.help) return console.log(USAGE), 0;
   const [vmArg, ...chords] = positionals;
   if (!chords.length) throw new CliError(`name a key combination\n\n${USAGE}`, 2);
-  await asCliErrors(async () => chords.forEach(parseChord));
+  chords.forEach(parseChord);
   let keys = 0;
   await onRunningVm(vmArg, USAGE, async (ops) => {
     for (const chord of chords) keys += (await ops.key({ chord })).keys;

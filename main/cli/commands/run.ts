@@ -1,9 +1,9 @@
 // kju run <vm.json|name>: starts a VM (the same start path as `kju start`) and owns it in this
 // process until it stops (Ctrl-C stops it). Other kju commands reach it through its kju.sock meanwhile.
 import { parseCommandArgs } from './library-cli.js';
-import { asCliErrors, locate } from './vm-cli.js';
+import { locate } from './vm-cli.js';
+import { KjuError } from '../../../common/errors.js';
 import { CliError } from '../cli-error.js';
-import { asLifecycleCliErrors } from './lifecycle-cli.js';
 import { findQemu } from '../../qemu/find-qemu.js';
 import { resolveAccelerator } from '../../qemu/accel-check.js';
 import type { QemuExit } from '../../qemu/launch.js';
@@ -22,7 +22,7 @@ export async function run(args: string[]): Promise<number> {
   const vm = await locate(positionals[0], USAGE);
   if (!vm.description || isAlive(readPidFile(vm.runtimeDir.pidFile))) throw new CliError(`'${vm.name}' is already running (kju stop ${vm.name} stops it)`);
   const description = vm.description;
-  const qemuBin = await asCliErrors(() => findQemu());
+  const qemuBin = await findQemu();
   for (const w of qemuBin.warnings ?? []) console.error(`kju: ${w}`);
   // The launch below makes the same choice (cached); asking first lets us say it once here.
   const accel = await resolveAccelerator({ qemu: qemuBin });
@@ -37,17 +37,17 @@ export async function run(args: string[]): Promise<number> {
     if (vm.source.kind === 'library') {
       const id = vm.source.bundle.config.id;
       const m = (manager = SessionManager.create({ passive: false }));
-      logFile = (await asLifecycleCliErrors(() => m.start(id))).logFile;
+      logFile = (await m.start(id)).logFile;
       session = m.sessionOf(id)!;
     } else {
-      const started = await asCliErrors(() => startVm(description, { runtimeDir: vm.runtimeDir, qemu: qemuBin }));
+      const started = await startVm(description, { runtimeDir: vm.runtimeDir, qemu: qemuBin });
       ({ session } = started);
       logFile = started.qemu.logFile;
       ownVm(vm.runtimeDir, session.ownerApi());
       await session.serveOwnerSocket();
     }
   } catch (err) {
-    if (err instanceof CliError) throw err;
+    if (err instanceof KjuError) throw err;
     throw new CliError(`could not connect to QEMU's display: ${(err as Error).message}`);
   }
   const exited = new Promise<QemuExit>((resolve) => session.once('exit', (info) => resolve(info)));

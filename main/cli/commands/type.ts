@@ -4,7 +4,6 @@ import { parseCommandArgs, printJson } from './library-cli.js';
 import { onRunningVm } from './vm-cli.js';
 import { CliError } from '../cli-error.js';
 import { textToStrokes } from '../../input/text-keys.js';
-import { asCliErrors } from './vm-cli.js';
 
 const USAGE = 'usage: kju type <vm> "text" [--json]   (a newline in the text, or the escape \\n, presses Enter)';
 
@@ -14,7 +13,7 @@ export async function run(args: string[]): Promise<number> {
   const [vmArg, text, ...extra] = positionals;
   if (text === undefined || extra.length) throw new CliError(`${text === undefined ? 'give the text to type' : 'quote the text as one argument'}\n\n${USAGE}`, 2);
   const expanded = text.replace(/\\n/g, '\n').replace(/\\t/g, '\t');
-  await asCliErrors(async () => textToStrokes(expanded)); // refuse untypeable text before touching the VM
+  textToStrokes(expanded); // refuse untypeable text before touching the VM
   const r = await onRunningVm(vmArg, USAGE, (ops) => ops.type({ text: expanded }));
   if (values.json) printJson(r);
   return 0;
