@@ -13,7 +13,11 @@ export type LibraryErrorCode =
   | 'HOST_LIMIT'
   | 'NO_UEFI_FIRMWARE'
   | 'QEMU_IMG_FAILED'
-  | 'IN_USE';
+  | 'IN_USE'
+  | 'UNTRUSTED_BACKING'
+  | 'OUTSIDE_PATH'
+  | 'DISK_FULL'
+  | 'BUSY';
 
 /** A user-facing library failure: the message names the VM or path and says what to do next. */
 export class LibraryError extends Error {

@@ -12,19 +12,28 @@ import {
   bundleConfigSchema,
   describeIssues,
   parseBundleConfig,
+  normalizeVmName,
   validateBundleConfig,
+  vmNameKey,
   vmNameSchema,
   type BundleConfig,
 } from './bundle-config.js';
-import { describeMissing, findMissingFiles, writeBundleConfig, type BundleVm } from './bundle-files.js';
-import { isSuspended, resolveInBundle } from './bundle-files.js';
+import { describeMissing, findMissingFiles, makeBundlePrivate, writeBundleConfig, type BundleVm } from './bundle-files.js';
+import { BUNDLE_DIR_MODE, isSuspended, resolveInBundle } from './bundle-files.js';
+import { withDiskFull } from './disk-full.js';
 import { LibraryError, type LibraryErrorCode } from './library-error.js';
+import { withLibraryLock } from './library-lock.js';
 import { resolveLibraryPath } from './library-location.js';
+import { isOwnerAlive, ownerStamp } from './owner-stamp.js';
 import { probeRunState } from './run-state.js';
 
 export type { BundleVm } from './bundle-files.js';
 
 export const TRASH_DIR = '.Trash';
+
+/** What a hidden half-built bundle is for; its name carries the owner's stamp: `.<kind>-<pid>-<start>-<uuid>.kju`. */
+export type StagingKind = 'creating' | 'cloning' | 'importing' | 'deleting';
+const STAGING_NAME = /^\.(creating|cloning|importing|deleting)-(\d+-\d+)-[0-9a-f-]+\.kju$/;
 
 /** One bundle as listed. `config` is null when it cannot be read; `problem` then says why. */
 export interface LibraryEntry {
@@ -79,15 +88,47 @@ export class Library {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw err;
     }
+    await this.removeStaleStaging(names);
     const bundles = names.filter((n) => n.endsWith(BUNDLE_SUFFIX) && !n.startsWith('.'));
     const entries = await Promise.all(bundles.map((n) => this.readEntry(join(this.root, n))));
-    markDuplicates(entries, (e) => e.name.toLowerCase(), 'DUPLICATE_NAME', (e, others) =>
+    markDuplicates(entries, (e) => vmNameKey(e.name), 'DUPLICATE_NAME', (e, others) =>
       `two VMs are named "${e.name}" (${others.map((o) => basename(o.dir)).join(' and ')}); names must be unique: rename or delete one of the bundles`,
     );
     markDuplicates(entries.filter((e) => e.config), (e) => e.config!.id, 'DUPLICATE_ID', (e, others) =>
       `bundles ${others.map((o) => basename(o.dir)).join(' and ')} share the id ${e.config!.id} (a copied bundle?); import the copy with "kju clone" instead`,
     );
     return entries.sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /**
+   * Half-built bundles whose owner died (kill -9 during a copy) are removed when the library is
+   * next listed; those of a live process are left alone. Never throws: listing must not fail.
+   */
+  private async removeStaleStaging(names: string[]): Promise<void> {
+    for (const n of names) {
+      const m = STAGING_NAME.exec(n);
+      if (m && !isOwnerAlive(m[2])) await rm(join(this.root, n), { recursive: true, force: true }).catch(() => {});
+    }
+  }
+
+  /** A fresh hidden directory name in the library for building a bundle; nothing is created yet. */
+  stagingDir(kind: StagingKind): string {
+    return join(this.root, `.${kind}-${ownerStamp()}-${randomUUID()}${BUNDLE_SUFFIX}`);
+  }
+
+  /**
+   * Puts a staged bundle live as `<name>.kju`: made private, then, under the library lock, the
+   * name checked again (case-insensitive, so two racing creates of "case1" and "CASE1" cannot both
+   * win), `check` run, and the directory renamed. Returns the bundle directory.
+   */
+  async commitBundle(staging: string, name: string, check?: () => Promise<void>): Promise<string> {
+    await makeBundlePrivate(staging);
+    return withLibraryLock(this.root, async () => {
+      const dir = await this.checkNewName(name);
+      await check?.();
+      await rename(staging, dir);
+      return dir;
+    });
   }
 
   private async readEntry(dir: string): Promise<LibraryEntry> {
@@ -120,7 +161,7 @@ export class Library {
   async get(nameOrId: string): Promise<BundleVm> {
     const entries = await this.list();
     const byId = entries.filter((e) => e.config?.id === nameOrId);
-    const matches = byId.length ? byId : entries.filter((e) => e.name.toLowerCase() === nameOrId.toLowerCase());
+    const matches = byId.length ? byId : entries.filter((e) => vmNameKey(e.name) === vmNameKey(nameOrId));
     if (!matches.length) {
       throw new LibraryError('NOT_FOUND', `no VM named "${nameOrId}" in ${this.root}; "kju list" shows the VMs there`);
     }
@@ -136,13 +177,14 @@ export class Library {
   }
 
   /** Throws INVALID_NAME or NAME_TAKEN; returns the bundle directory the name would get. */
-  async checkNewName(name: string): Promise<string> {
+  async checkNewName(typed: string): Promise<string> {
+    const name = normalizeVmName(typed);
     const parsed = vmNameSchema.safeParse(name);
-    if (!parsed.success) throw new LibraryError('INVALID_NAME', `"${name}" cannot be a VM name: ${parsed.error.issues[0].message}`);
-    const taken = (await this.list()).find((e) => e.name.toLowerCase() === name.toLowerCase());
+    if (!parsed.success) throw new LibraryError('INVALID_NAME', `${JSON.stringify(typed)} cannot be a VM name: ${parsed.error.issues[0].message}`);
+    const taken = (await this.list()).find((e) => vmNameKey(e.name) === vmNameKey(name));
     const dir = join(this.root, `${name}${BUNDLE_SUFFIX}`);
     const dirTaken = (await readdir(this.root).catch(() => [] as string[])).some(
-      (n) => n.toLowerCase() === `${name}${BUNDLE_SUFFIX}`.toLowerCase(),
+      (n) => vmNameKey(n) === vmNameKey(`${name}${BUNDLE_SUFFIX}`),
     );
     if (taken || dirTaken) {
       throw new LibraryError('NAME_TAKEN', `a VM named "${taken?.name ?? name}" already exists in ${this.root}; choose another name`, taken?.dir ?? dir);
@@ -181,7 +223,9 @@ export class Library {
         throw new LibraryError('MISSING_FILE', `${key} ${resolve(p)} does not exist`, resolve(p));
       }
     }
-    await writeBundleConfig(vm.dir, config);
+    await writeBundleConfig(vm.dir, config).catch((err: unknown) => {
+      throw withDiskFull(err, `the config of VM "${vm.config.name}" could not be written, it is unchanged`);
+    });
     return { dir: vm.dir, config };
   }
 
@@ -190,28 +234,38 @@ export class Library {
    * `permanent`. Refuses while the VM runs, or while linked clones still read its disks.
    */
   async delete(nameOrId: string, options: { permanent?: boolean } = {}): Promise<{ trashedTo?: string }> {
-    const vm = await this.get(nameOrId);
-    if (probeRunState(vm.config) !== 'stopped') {
-      throw new LibraryError('IN_USE', `VM "${vm.config.name}" is running; shut it down first`, vm.dir);
-    }
-    const dependents = (await this.list()).filter((e) => e.config?.clonedFrom?.linked && e.config.clonedFrom.id === vm.config.id);
-    if (dependents.length) {
-      throw new LibraryError(
-        'IN_USE',
-        `linked clones ${dependents.map((e) => `"${e.name}"`).join(', ')} read their disks from VM "${vm.config.name}"; delete them first`,
-        vm.dir,
-      );
-    }
-    if (options.permanent) {
-      await rm(vm.dir, { recursive: true, force: true });
+    // Checks and move under the library lock: a linked clone or a same-name create cannot slip in.
+    const moved = await withLibraryLock(this.root, async () => {
+      const vm = await this.get(nameOrId);
+      if (probeRunState(vm.config) !== 'stopped') {
+        throw new LibraryError('IN_USE', `VM "${vm.config.name}" is running; shut it down first`, vm.dir);
+      }
+      const dependents = (await this.list()).filter((e) => e.config?.clonedFrom?.linked && e.config.clonedFrom.id === vm.config.id);
+      if (dependents.length) {
+        throw new LibraryError(
+          'IN_USE',
+          `linked clones ${dependents.map((e) => `"${e.name}"`).join(', ')} read their disks from VM "${vm.config.name}"; delete them first`,
+          vm.dir,
+        );
+      }
+      if (options.permanent) {
+        // out of sight at once; the slow removal runs after the lock (a kill leaves a stale .deleting-*)
+        const doomed = this.stagingDir('deleting');
+        await rename(vm.dir, doomed);
+        return { doomed, trashedTo: undefined };
+      }
+      const trash = join(this.root, TRASH_DIR);
+      await mkdir(trash, { recursive: true, mode: BUNDLE_DIR_MODE });
+      const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+      const trashedTo = join(trash, `${vm.config.name} ${stamp}${BUNDLE_SUFFIX}`);
+      await rename(vm.dir, trashedTo);
+      return { doomed: undefined, trashedTo };
+    });
+    if (moved.doomed) {
+      await rm(moved.doomed, { recursive: true, force: true });
       return {};
     }
-    const trash = join(this.root, TRASH_DIR);
-    await mkdir(trash, { recursive: true });
-    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-    const trashedTo = join(trash, `${vm.config.name} ${stamp}${BUNDLE_SUFFIX}`);
-    await rename(vm.dir, trashedTo);
-    return { trashedTo };
+    return { trashedTo: moved.trashedTo };
   }
 
   /**
@@ -226,16 +280,20 @@ export class Library {
     this.requireFiles({ dir: src, config });
     const sameId = (await this.list()).find((e) => e.config?.id === config.id);
     if (sameId) throw new LibraryError('DUPLICATE_ID', `VM "${sameId.name}" in the library already has this bundle's id ${config.id}; it is already imported`, sameId.dir);
-    const dir = await this.checkNewName(config.name);
-    const staging = join(this.root, `.importing-${randomUUID()}${BUNDLE_SUFFIX}`);
+    await this.ensureRoot();
+    await this.checkNewName(config.name);
+    const staging = this.stagingDir('importing');
     try {
       await cp(src, staging, { recursive: true, errorOnExist: true, force: false });
-      await rename(staging, dir);
+      const dir = await this.commitBundle(staging, config.name, async () => {
+        const again = (await this.list()).find((e) => e.config?.id === config.id);
+        if (again) throw new LibraryError('DUPLICATE_ID', `VM "${again.name}" in the library already has this bundle's id ${config.id}; it is already imported`, again.dir);
+      });
+      return { dir, config };
     } catch (err) {
       await rm(staging, { recursive: true, force: true });
-      throw err;
+      throw withDiskFull(err, `importing ${src} stopped, nothing was added`);
     }
-    return { dir, config };
   }
 
   /** Export is the bundle as-is: copied to `destDir/<Name>.kju`. Linked clones still need their base. */
@@ -249,7 +307,7 @@ export class Library {
 
   /** Creates the library folder if needed; used by create/clone/import. */
   async ensureRoot(): Promise<void> {
-    await mkdir(this.root, { recursive: true });
+    await mkdir(this.root, { recursive: true, mode: BUNDLE_DIR_MODE });
   }
 }
 

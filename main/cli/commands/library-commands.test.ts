@@ -148,3 +148,21 @@ test('broken libraries: clear errors, and the files on disk stay byte-for-byte t
   }
   assert.deepEqual(await snapshot(library), before);
 });
+
+test('kju create refuses a disk image whose backing file is a host file nobody named', async (t) => {
+  const { library, tmp } = await tempLibrary(t);
+  const secret = join(tmp, 'secret');
+  await writeFile(secret, 'host secret\n');
+  const evil = join(tmp, 'evil.qcow2');
+  execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', secret, '-F', 'raw', evil, '64K']);
+  for (const mode of ['copy', 'link', 'reference']) {
+    const r = kju(library, 'create', 'e', '--disk', evil, '--disk-mode', mode);
+    assert.equal(r.code, 1, `${mode}: ${r.stdout}${r.stderr}`);
+    assert.ok(r.stderr.includes(`reads the backing file ${secret}, which you did not name`), r.stderr);
+    assert.doesNotMatch(r.stderr, /internal error/);
+  }
+  assert.deepEqual(JSON.parse(kju(library, 'list', '--json').stdout), []);
+  const ok = kju(library, 'create', 'e', '--disk', evil, '--disk-mode', 'copy', '--trust-backing', secret);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.match(ok.stderr, /the copy holds the flattened result of the whole chain/);
+});
