@@ -46,6 +46,11 @@ export function vmNameProblem(s: string): string | undefined {
   return undefined;
 }
 
+/** `s` quoted with control, format and surrogate code units escaped (\u202e), safe to print in a message. */
+export function quoteVisibly(s: string): string {
+  return `"${s.replace(/[\p{Cc}\p{Cf}\p{Cs}]/gu, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}"`;
+}
+
 /** The form a typed name is stored and compared in: NFC (both Unicode forms of "é" are one name). */
 export function normalizeVmName(name: string): string {
   return name.normalize('NFC');

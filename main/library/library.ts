@@ -13,6 +13,7 @@ import {
   describeIssues,
   parseBundleConfig,
   normalizeVmName,
+  quoteVisibly,
   validateBundleConfig,
   vmNameKey,
   vmNameSchema,
@@ -180,7 +181,7 @@ export class Library {
   async checkNewName(typed: string): Promise<string> {
     const name = normalizeVmName(typed);
     const parsed = vmNameSchema.safeParse(name);
-    if (!parsed.success) throw new LibraryError('INVALID_NAME', `${JSON.stringify(typed)} cannot be a VM name: ${parsed.error.issues[0].message}`);
+    if (!parsed.success) throw new LibraryError('INVALID_NAME', `${quoteVisibly(typed)} cannot be a VM name: ${parsed.error.issues[0].message}`);
     const taken = (await this.list()).find((e) => vmNameKey(e.name) === vmNameKey(name));
     const dir = join(this.root, `${name}${BUNDLE_SUFFIX}`);
     const dirTaken = (await readdir(this.root).catch(() => [] as string[])).some(

@@ -6,7 +6,7 @@ import { realpathSync } from 'node:fs';
 import { basename, extname, isAbsolute, join, sep } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { normalizeVmName, validateBundleConfig, type BundleConfig, type DiskConfig } from './bundle-config.js';
-import { makeBundleSubdirs, resolveInBundle, writeBundleConfig, type BundleVm } from './bundle-files.js';
+import { BUNDLE_FILE_MODE, makeBundleSubdirs, resolveInBundle, writeBundleConfig, type BundleVm } from './bundle-files.js';
 import { checkBackingChain } from './backing-chain.js';
 import { withDiskFull } from './disk-full.js';
 import { LibraryError } from './library-error.js';
@@ -98,6 +98,7 @@ async function freezeAsBase(bundle: string, file: string): Promise<string> {
     await rename(base, current);
     throw err;
   }
+  await chmod(current, BUNDLE_FILE_MODE);
   await chmod(base, 0o400);
   return base;
 }
