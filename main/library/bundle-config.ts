@@ -105,6 +105,8 @@ export const bundleConfigSchema = z.looseObject({
   createdAt: z.iso.datetime({ offset: true }),
   /** set on clones; `linked` clones' disks are overlays whose backing files live in that VM */
   clonedFrom: z.object({ id: z.uuid(), name: z.string(), linked: z.boolean() }).optional(),
+  /** absolute paths outside the bundle the user confirmed in this library → their tag (outside-paths.ts) */
+  outsideConfirmed: z.record(z.string(), z.string()).optional(),
 });
 
 export type BundleConfig = z.infer<typeof bundleConfigSchema>;

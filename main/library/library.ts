@@ -1,9 +1,9 @@
 // The VM library: a folder of `<Name>.kju` bundles. Listing never throws because of one bad
 // bundle; it reports the bundle with its problem. Every config write is atomic with a .bak.
 import { cp, mkdir, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { cpus as hostCpus, totalmem } from 'node:os';
-import { basename, join, resolve } from 'node:path';
+import { basename, join, resolve, sep } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { VmSummary } from '../../common/contract.js';
 import {
@@ -21,11 +21,13 @@ import {
 } from './bundle-config.js';
 import { describeMissing, findMissingFiles, makeBundlePrivate, writeBundleConfig, type BundleVm } from './bundle-files.js';
 import { BUNDLE_DIR_MODE, isSuspended, resolveInBundle } from './bundle-files.js';
+import { checkBackingChain } from './backing-chain.js';
 import { withDiskFull } from './disk-full.js';
 import { LibraryError, type LibraryErrorCode } from './library-error.js';
 import { withLibraryLock } from './library-lock.js';
 import { resolveLibraryPath } from './library-location.js';
 import { isOwnerAlive, ownerStamp } from './owner-stamp.js';
+import { readLibraryKey, unconfirmedOutsidePaths, withConfirmedPaths, type NamedPath } from './outside-paths.js';
 import { probeRunState } from './run-state.js';
 
 export type { BundleVm } from './bundle-files.js';
@@ -91,7 +93,8 @@ export class Library {
     }
     await this.removeStaleStaging(names);
     const bundles = names.filter((n) => n.endsWith(BUNDLE_SUFFIX) && !n.startsWith('.'));
-    const entries = await Promise.all(bundles.map((n) => this.readEntry(join(this.root, n))));
+    const key = readLibraryKey(this.root);
+    const entries = await Promise.all(bundles.map((n) => this.readEntry(join(this.root, n), key)));
     markDuplicates(entries, (e) => vmNameKey(e.name), 'DUPLICATE_NAME', (e, others) =>
       `two VMs are named "${e.name}" (${others.map((o) => basename(o.dir)).join(' and ')}); names must be unique: rename or delete one of the bundles`,
     );
@@ -132,7 +135,7 @@ export class Library {
     });
   }
 
-  private async readEntry(dir: string): Promise<LibraryEntry> {
+  private async readEntry(dir: string, key: Buffer | undefined): Promise<LibraryEntry> {
     const fallbackName = basename(dir, BUNDLE_SUFFIX);
     try {
       const s = await stat(dir);
@@ -142,6 +145,10 @@ export class Library {
         throw err;
       });
       const config = parseBundleConfig(text, join(dir, CONFIG_FILE));
+      const outside = unconfirmedOutsidePaths(dir, config, key);
+      if (outside.length) {
+        return { dir, name: config.name, config, problem: describeOutside(`VM "${config.name}"`, outside, `kju edit "${config.name}" --accept-outside PATH`), problemCode: 'OUTSIDE_PATH' };
+      }
       return { dir, name: config.name, config };
     } catch (err) {
       const code = err instanceof LibraryError ? err.code : 'INVALID_CONFIG';
@@ -159,7 +166,7 @@ export class Library {
    * (INVALID_CONFIG, NEWER_VERSION, DUPLICATE_NAME, DUPLICATE_ID). Missing disks are not checked
    * here (an edit may be the fix); `requireFiles` checks them.
    */
-  async get(nameOrId: string): Promise<BundleVm> {
+  async get(nameOrId: string, options: { acceptingOutside?: boolean } = {}): Promise<BundleVm> {
     const entries = await this.list();
     const byId = entries.filter((e) => e.config?.id === nameOrId);
     const matches = byId.length ? byId : entries.filter((e) => vmNameKey(e.name) === vmNameKey(nameOrId));
@@ -167,7 +174,8 @@ export class Library {
       throw new LibraryError('NOT_FOUND', `no VM named "${nameOrId}" in ${this.root}; "kju list" shows the VMs there`);
     }
     const entry = matches[0];
-    if (entry.problem) throw new LibraryError(entry.problemCode ?? 'INVALID_CONFIG', entry.problem, entry.dir);
+    const tolerated = options.acceptingOutside && entry.problemCode === 'OUTSIDE_PATH';
+    if (entry.problem && !tolerated) throw new LibraryError(entry.problemCode ?? 'INVALID_CONFIG', entry.problem, entry.dir);
     return { dir: entry.dir, config: entry.config! };
   }
 
@@ -203,9 +211,14 @@ export class Library {
     }
   }
 
-  /** Changes hardware settings, validated, written atomically (old config kept as config.json.bak). */
-  async edit(nameOrId: string, changes: VmChanges): Promise<BundleVm> {
-    const vm = await this.get(nameOrId);
+  /**
+   * Changes hardware settings, validated, written atomically (old config kept as config.json.bak).
+   * New cdrom/kernel/initrd paths count as confirmed; `acceptOutside` confirms outside paths the
+   * config already names (a bundle copied in from elsewhere), which is the way past OUTSIDE_PATH.
+   */
+  async edit(nameOrId: string, changes: VmChanges, options: { acceptOutside?: string[] } = {}): Promise<BundleVm> {
+    const accept = (options.acceptOutside ?? []).map((p) => resolve(p));
+    const vm = await this.get(nameOrId, { acceptingOutside: accept.length > 0 });
     if (isSuspended(vm.dir)) {
       throw new LibraryError('IN_USE', `VM "${vm.config.name}" is suspended to disk; resume it (kju resume) or discard its saved state (kju start --fresh) before changing it`, vm.dir);
     }
@@ -216,14 +229,21 @@ export class Library {
     }
     const parsed = bundleConfigSchema.safeParse(next);
     if (!parsed.success) throw new LibraryError('INVALID_ARGUMENT', `cannot change VM "${vm.config.name}": ${describeIssues(parsed.error)}`);
-    const config = validateBundleConfig(parsed.data, join(vm.dir, CONFIG_FILE));
+    let config = validateBundleConfig(parsed.data, join(vm.dir, CONFIG_FILE));
     this.checkHostLimits(config.memoryMiB, config.cpus);
+    const confirmed: string[] = [];
     for (const key of ['cdrom', 'kernel', 'initrd'] as const) {
       const p = changes[key];
       if (typeof p === 'string' && !existsSync(resolve(p))) {
         throw new LibraryError('MISSING_FILE', `${key} ${resolve(p)} does not exist`, resolve(p));
       }
+      if (typeof p === 'string') confirmed.push(resolve(p));
     }
+    const outside = unconfirmedOutsidePaths(vm.dir, vm.config, readLibraryKey(this.root)).map((n) => n.path);
+    const stray = accept.find((p) => !outside.includes(p));
+    if (stray) throw new LibraryError('INVALID_ARGUMENT', `VM "${vm.config.name}" names no unconfirmed outside path ${stray}; nothing to accept`, stray);
+    confirmed.push(...accept);
+    config = await withConfirmedPaths(config, this.root, confirmed);
     await writeBundleConfig(vm.dir, config).catch((err: unknown) => {
       throw withDiskFull(err, `the config of VM "${vm.config.name}" could not be written, it is unchanged`);
     });
@@ -273,19 +293,37 @@ export class Library {
    * Copies a bundle from elsewhere into the library, validated first. Refuses a bundle whose name
    * or id is already in the library, or whose disks are missing.
    */
-  async importBundle(path: string): Promise<BundleVm> {
+  async importBundle(path: string, options: { acceptOutside?: string[] } = {}): Promise<BundleVm> {
     const src = resolve(path);
-    const config = parseBundleConfig(await readFile(join(src, CONFIG_FILE), 'utf8').catch((err: Error) => {
+    let config = parseBundleConfig(await readFile(join(src, CONFIG_FILE), 'utf8').catch((err: Error) => {
       throw new LibraryError('NOT_FOUND', `${src} is not a kju bundle (${err.message})`, src);
     }), join(src, CONFIG_FILE));
     this.requireFiles({ dir: src, config });
     const sameId = (await this.list()).find((e) => e.config?.id === config.id);
     if (sameId) throw new LibraryError('DUPLICATE_ID', `VM "${sameId.name}" in the library already has this bundle's id ${config.id}; it is already imported`, sameId.dir);
+    // Another library's confirmations mean nothing here: every outside path needs the user's word.
+    const accept = new Set((options.acceptOutside ?? []).map((p) => resolve(p)));
+    const outside = unconfirmedOutsidePaths(src, { ...config, outsideConfirmed: {} }, undefined);
+    const refused = outside.filter((n) => !accept.has(n.path));
+    if (refused.length) {
+      throw new LibraryError('OUTSIDE_PATH', describeOutside(`the bundle ${src}`, refused, 'import it again accepting that path (acceptOutside)'), refused[0].path);
+    }
     await this.ensureRoot();
     await this.checkNewName(config.name);
     const staging = this.stagingDir('importing');
     try {
       await cp(src, staging, { recursive: true, errorOnExist: true, force: false });
+      // the copy is checked again: the source could have changed meanwhile
+      const again = unconfirmedOutsidePaths(staging, { ...config, outsideConfirmed: {} }, undefined).filter((n) => !accept.has(n.path));
+      if (again.length) throw new LibraryError('OUTSIDE_PATH', describeOutside(`the bundle ${src}`, again, 'import it again accepting that path (acceptOutside)'), again[0].path);
+      const stagedRoot = realpathSync(staging);
+      for (const disk of config.disks) {
+        const file = resolveInBundle(staging, disk.file);
+        if (existsSync(file)) await checkBackingChain(file, (p) => p.startsWith(stagedRoot + sep) || accept.has(p));
+      }
+      config = await withConfirmedPaths({ ...config, outsideConfirmed: {} }, this.root, outside.map((n) => n.path));
+      if (!Object.keys(config.outsideConfirmed ?? {}).length) delete config.outsideConfirmed;
+      await writeBundleConfig(staging, config);
       const dir = await this.commitBundle(staging, config.name, async () => {
         const again = (await this.list()).find((e) => e.config?.id === config.id);
         if (again) throw new LibraryError('DUPLICATE_ID', `VM "${again.name}" in the library already has this bundle's id ${config.id}; it is already imported`, again.dir);
@@ -310,6 +348,11 @@ export class Library {
   async ensureRoot(): Promise<void> {
     await mkdir(this.root, { recursive: true, mode: BUNDLE_DIR_MODE });
   }
+}
+
+function describeOutside(what: string, outside: NamedPath[], howToAccept: string): string {
+  const list = outside.map((n) => `${n.role} ${n.path}`).join(', ');
+  return `${what} names ${list} outside its bundle, not confirmed in this library (a bundle made elsewhere can name any host file); if you trust ${outside.length > 1 ? 'them' : 'it'}: ${howToAccept}`;
 }
 
 function markDuplicates(

@@ -21,6 +21,7 @@ import { withDiskFull } from './disk-full.js';
 import { findUefiFirmware } from './firmware.js';
 import { LibraryError } from './library-error.js';
 import type { Library } from './library.js';
+import { withConfirmedPaths } from './outside-paths.js';
 import { PRESET_DEFAULTS } from './presets.js';
 import { convertImage, createOverlay, createQcow2 } from './qemu-img.js';
 
@@ -122,7 +123,9 @@ export async function createVm(library: Library, options: CreateVmOptions): Prom
       notes: o.notes ?? '',
       createdAt: new Date().toISOString(),
     };
-    const config = validateBundleConfig(raw, `new VM "${o.name}"`);
+    // Every outside path here was given by the user for this VM: that is the confirmation.
+    const outsidePaths = [iso, kernel, initrd, existing?.mode === 'reference' ? existing.path : undefined].filter((p): p is string => !!p);
+    const config = await withConfirmedPaths(validateBundleConfig(raw, `new VM "${o.name}"`), library.root, outsidePaths);
     await writeBundleConfig(staging, config);
     const dir = await library.commitBundle(staging, o.name);
     return { dir, config };
