@@ -39,6 +39,8 @@ test('10 racing pairs of case1/CASE1 and of one same name: exactly one of each p
   assert.deepEqual((await readdir(lib.root)).filter((n) => n.startsWith('.') && n !== '.kju-key'), [], 'no staging dir or lock left');
 });
 
+// Across processes the lock file is what serialises; process start-up jitter makes the race rare
+// here, so the in-process test above is the one that fails without the lock.
 test('kju create case1 & kju create CASE1 as separate processes: one wins', async (t) => {
   const lib = await tempLibrary(t);
   const run = (name: string) =>
