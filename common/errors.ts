@@ -28,6 +28,10 @@ export const KJU_ERROR_CODES = [
   'no-uefi-firmware',
   'qemu-img-failed',
   'in-use',
+  'untrusted-backing',
+  'outside-path',
+  'disk-full',
+  'busy',
   // QEMU on the host: finding, describing and launching it
   'qemu-not-found',
   'qemu-unsupported',

@@ -60,7 +60,7 @@ const SAMPLES: Record<string, Sample[]> = {
   ServeError: [{ make: (C) => new C('port 8080 on 127.0.0.1 is in use: pick another with --port'), code: 'serve-failed' }],
   LibraryError: [
     { make: (C) => new C('missing-file', 'disk /x.qcow2 does not exist', '/x.qcow2'), code: 'missing-file' },
-    { make: (C) => new C('IN_USE', 'VM "A" is running; shut it down first'), code: 'in-use' },
+    { make: (C) => new C('in-use', 'VM "A" is running; shut it down first'), code: 'in-use' },
   ],
   RuntimeDirError: [{ make: (C) => new C('/run/user/1000/kju is not a directory'), code: 'runtime-dir-unusable' }],
   VmDescriptionError: [{ make: (C) => new C('invalid VM description:\n  memoryMiB: too small'), code: 'invalid-description' }],

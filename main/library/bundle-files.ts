@@ -1,6 +1,6 @@
 // Paths inside a `<Name>.kju` bundle, and the check that every file a config names exists.
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readdir } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { CONFIG_FILE, type BundleConfig } from './bundle-config.js';
 import { writeFileAtomic } from './atomic-write.js';
@@ -34,12 +34,30 @@ export function resolveInBundle(dir: string, path: string): string {
   return isAbsolute(path) ? path : resolve(dir, path);
 }
 
+/** Bundles are private to their owner: disks and configs may hold anything the guest has. */
+export const BUNDLE_DIR_MODE = 0o700;
+export const BUNDLE_FILE_MODE = 0o600;
+
 export async function makeBundleSubdirs(dir: string): Promise<void> {
-  for (const sub of BUNDLE_SUBDIRS) await mkdir(join(dir, sub), { recursive: true });
+  for (const sub of BUNDLE_SUBDIRS) await mkdir(join(dir, sub), { recursive: true, mode: BUNDLE_DIR_MODE });
+  await chmod(dir, BUNDLE_DIR_MODE);
+}
+
+/**
+ * Takes group and other permissions off everything under `dir` (0700 dirs; files keep only their
+ * owner bits, so a read-only base stays read-only). Used on a staged bundle before it goes live.
+ */
+export async function makeBundlePrivate(dir: string): Promise<void> {
+  await chmod(dir, BUNDLE_DIR_MODE);
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const p = join(dir, entry.name);
+    if (entry.isDirectory()) await makeBundlePrivate(p);
+    else if (entry.isFile()) await chmod(p, (await lstat(p)).mode & 0o700);
+  }
 }
 
 export function writeBundleConfig(dir: string, config: BundleConfig): Promise<void> {
-  return writeFileAtomic(join(dir, CONFIG_FILE), () => serializeBundleConfig(config));
+  return writeFileAtomic(join(dir, CONFIG_FILE), () => serializeBundleConfig(config), { mode: BUNDLE_FILE_MODE });
 }
 
 export interface MissingFile {

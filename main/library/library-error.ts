@@ -15,23 +15,23 @@ export type LibraryErrorCode =
   | 'host-limit'
   | 'no-uefi-firmware'
   | 'qemu-img-failed'
-  | 'in-use';
-
-type Snake<S extends string> = S extends `${infer A}-${infer B}` ? `${A}_${Snake<B>}` : S;
-/** The same codes as SCREAMING_SNAKE ('missing-file'): still passed by main/session/ until it is converted. */
-export type LegacyLibraryErrorCode = Uppercase<Snake<LibraryErrorCode>>;
+  | 'in-use'
+  | 'untrusted-backing'
+  | 'outside-path'
+  | 'disk-full'
+  | 'busy';
 
 /** A user-facing library failure: the message names the VM or path and says what to do next. */
 export class LibraryError extends KjuError {
   override name = 'LibraryError';
   declare readonly code: LibraryErrorCode;
   constructor(
-    code: LibraryErrorCode | LegacyLibraryErrorCode,
+    code: LibraryErrorCode,
     message: string,
     /** the file or bundle the error is about, when there is one */
     readonly path?: string,
     options?: { cause?: unknown; hint?: string },
   ) {
-    super(code.toLowerCase().replaceAll('_', '-') as LibraryErrorCode, message, options);
+    super(code, message, options);
   }
 }

@@ -1,9 +1,9 @@
 // The VM library: a folder of `<Name>.kju` bundles. Listing never throws because of one bad
 // bundle; it reports the bundle with its problem. Every config write is atomic with a .bak.
 import { cp, mkdir, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { cpus as hostCpus, totalmem } from 'node:os';
-import { basename, join, resolve } from 'node:path';
+import { basename, join, resolve, sep } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { VmSummary } from '../../common/contract.js';
 import {
@@ -12,19 +12,31 @@ import {
   bundleConfigSchema,
   describeIssues,
   parseBundleConfig,
+  normalizeVmName,
+  quoteVisibly,
   validateBundleConfig,
+  vmNameKey,
   vmNameSchema,
   type BundleConfig,
 } from './bundle-config.js';
-import { describeMissing, findMissingFiles, writeBundleConfig, type BundleVm } from './bundle-files.js';
-import { isSuspended, resolveInBundle } from './bundle-files.js';
+import { describeMissing, findMissingFiles, makeBundlePrivate, writeBundleConfig, type BundleVm } from './bundle-files.js';
+import { BUNDLE_DIR_MODE, isSuspended, resolveInBundle } from './bundle-files.js';
+import { checkBackingChain } from './backing-chain.js';
+import { withDiskFull } from './disk-full.js';
 import { LibraryError, type LibraryErrorCode } from './library-error.js';
+import { withLibraryLock } from './library-lock.js';
 import { resolveLibraryPath } from './library-location.js';
+import { isOwnerAlive, ownerStamp } from './owner-stamp.js';
+import { readLibraryKey, unconfirmedOutsidePaths, withConfirmedPaths, type NamedPath } from './outside-paths.js';
 import { probeRunState } from './run-state.js';
 
 export type { BundleVm } from './bundle-files.js';
 
 export const TRASH_DIR = '.Trash';
+
+/** What a hidden half-built bundle is for; its name carries the owner's stamp: `.<kind>-<pid>-<start>-<uuid>.kju`. */
+export type StagingKind = 'creating' | 'cloning' | 'importing' | 'deleting';
+const STAGING_NAME = /^\.(creating|cloning|importing|deleting)-(\d+-\d+)-[0-9a-f-]+\.kju$/;
 
 /** One bundle as listed. `config` is null when it cannot be read; `problem` then says why. */
 export interface LibraryEntry {
@@ -79,9 +91,11 @@ export class Library {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw err;
     }
+    await this.removeStaleStaging(names);
     const bundles = names.filter((n) => n.endsWith(BUNDLE_SUFFIX) && !n.startsWith('.'));
-    const entries = await Promise.all(bundles.map((n) => this.readEntry(join(this.root, n))));
-    markDuplicates(entries, (e) => e.name.toLowerCase(), 'duplicate-name', (e, others) =>
+    const key = readLibraryKey(this.root);
+    const entries = await Promise.all(bundles.map((n) => this.readEntry(join(this.root, n), key)));
+    markDuplicates(entries, (e) => vmNameKey(e.name), 'duplicate-name', (e, others) =>
       `two VMs are named "${e.name}" (${others.map((o) => basename(o.dir)).join(' and ')}); names must be unique: rename or delete one of the bundles`,
     );
     markDuplicates(entries.filter((e) => e.config), (e) => e.config!.id, 'duplicate-id', (e, others) =>
@@ -90,7 +104,38 @@ export class Library {
     return entries.sort((a, b) => a.name.localeCompare(b.name));
   }
 
-  private async readEntry(dir: string): Promise<LibraryEntry> {
+  /**
+   * Half-built bundles whose owner died (kill -9 during a copy) are removed when the library is
+   * next listed; those of a live process are left alone. Never throws: listing must not fail.
+   */
+  private async removeStaleStaging(names: string[]): Promise<void> {
+    for (const n of names) {
+      const m = STAGING_NAME.exec(n);
+      if (m && !isOwnerAlive(m[2])) await rm(join(this.root, n), { recursive: true, force: true }).catch(() => {});
+    }
+  }
+
+  /** A fresh hidden directory name in the library for building a bundle; nothing is created yet. */
+  stagingDir(kind: StagingKind): string {
+    return join(this.root, `.${kind}-${ownerStamp()}-${randomUUID()}${BUNDLE_SUFFIX}`);
+  }
+
+  /**
+   * Puts a staged bundle live as `<name>.kju`: made private, then, under the library lock, the
+   * name checked again (case-insensitive, so two racing creates of "case1" and "CASE1" cannot both
+   * win), `check` run, and the directory renamed. Returns the bundle directory.
+   */
+  async commitBundle(staging: string, name: string, check?: () => Promise<void>): Promise<string> {
+    await makeBundlePrivate(staging);
+    return withLibraryLock(this.root, async () => {
+      const dir = await this.checkNewName(name);
+      await check?.();
+      await rename(staging, dir);
+      return dir;
+    });
+  }
+
+  private async readEntry(dir: string, key: Buffer | undefined): Promise<LibraryEntry> {
     const fallbackName = basename(dir, BUNDLE_SUFFIX);
     try {
       const s = await stat(dir);
@@ -100,6 +145,10 @@ export class Library {
         throw err;
       });
       const config = parseBundleConfig(text, join(dir, CONFIG_FILE));
+      const outside = unconfirmedOutsidePaths(dir, config, key);
+      if (outside.length) {
+        return { dir, name: config.name, config, problem: describeOutside(`VM "${config.name}"`, outside, `kju edit "${config.name}" --accept-outside PATH`), problemCode: 'outside-path' };
+      }
       return { dir, name: config.name, config };
     } catch (err) {
       const code = err instanceof LibraryError ? err.code : 'invalid-config';
@@ -117,15 +166,16 @@ export class Library {
    * (INVALID_CONFIG, NEWER_VERSION, DUPLICATE_NAME, DUPLICATE_ID). Missing disks are not checked
    * here (an edit may be the fix); `requireFiles` checks them.
    */
-  async get(nameOrId: string): Promise<BundleVm> {
+  async get(nameOrId: string, options: { acceptingOutside?: boolean } = {}): Promise<BundleVm> {
     const entries = await this.list();
     const byId = entries.filter((e) => e.config?.id === nameOrId);
-    const matches = byId.length ? byId : entries.filter((e) => e.name.toLowerCase() === nameOrId.toLowerCase());
+    const matches = byId.length ? byId : entries.filter((e) => vmNameKey(e.name) === vmNameKey(nameOrId));
     if (!matches.length) {
       throw new LibraryError('not-found', `no VM named "${nameOrId}" in ${this.root}; "kju list" shows the VMs there`);
     }
     const entry = matches[0];
-    if (entry.problem) throw new LibraryError(entry.problemCode ?? 'invalid-config', entry.problem, entry.dir);
+    const tolerated = options.acceptingOutside && entry.problemCode === 'outside-path';
+    if (entry.problem && !tolerated) throw new LibraryError(entry.problemCode ?? 'invalid-config', entry.problem, entry.dir);
     return { dir: entry.dir, config: entry.config! };
   }
 
@@ -136,13 +186,14 @@ export class Library {
   }
 
   /** Throws INVALID_NAME or NAME_TAKEN; returns the bundle directory the name would get. */
-  async checkNewName(name: string): Promise<string> {
+  async checkNewName(typed: string): Promise<string> {
+    const name = normalizeVmName(typed);
     const parsed = vmNameSchema.safeParse(name);
-    if (!parsed.success) throw new LibraryError('invalid-name', `"${name}" cannot be a VM name: ${parsed.error.issues[0].message}`);
-    const taken = (await this.list()).find((e) => e.name.toLowerCase() === name.toLowerCase());
+    if (!parsed.success) throw new LibraryError('invalid-name', `${quoteVisibly(typed)} cannot be a VM name: ${parsed.error.issues[0].message}`);
+    const taken = (await this.list()).find((e) => vmNameKey(e.name) === vmNameKey(name));
     const dir = join(this.root, `${name}${BUNDLE_SUFFIX}`);
     const dirTaken = (await readdir(this.root).catch(() => [] as string[])).some(
-      (n) => n.toLowerCase() === `${name}${BUNDLE_SUFFIX}`.toLowerCase(),
+      (n) => vmNameKey(n) === vmNameKey(`${name}${BUNDLE_SUFFIX}`),
     );
     if (taken || dirTaken) {
       throw new LibraryError('name-taken', `a VM named "${taken?.name ?? name}" already exists in ${this.root}; choose another name`, taken?.dir ?? dir);
@@ -160,9 +211,14 @@ export class Library {
     }
   }
 
-  /** Changes hardware settings, validated, written atomically (old config kept as config.json.bak). */
-  async edit(nameOrId: string, changes: VmChanges): Promise<BundleVm> {
-    const vm = await this.get(nameOrId);
+  /**
+   * Changes hardware settings, validated, written atomically (old config kept as config.json.bak).
+   * New cdrom/kernel/initrd paths count as confirmed; `acceptOutside` confirms outside paths the
+   * config already names (a bundle copied in from elsewhere), which is the way past OUTSIDE_PATH.
+   */
+  async edit(nameOrId: string, changes: VmChanges, options: { acceptOutside?: string[] } = {}): Promise<BundleVm> {
+    const accept = (options.acceptOutside ?? []).map((p) => resolve(p));
+    const vm = await this.get(nameOrId, { acceptingOutside: accept.length > 0 });
     if (isSuspended(vm.dir)) {
       throw new LibraryError('in-use', `VM "${vm.config.name}" is suspended to disk; resume it (kju resume) or discard its saved state (kju start --fresh) before changing it`, vm.dir);
     }
@@ -173,15 +229,24 @@ export class Library {
     }
     const parsed = bundleConfigSchema.safeParse(next);
     if (!parsed.success) throw new LibraryError('invalid-argument', `cannot change VM "${vm.config.name}": ${describeIssues(parsed.error)}`);
-    const config = validateBundleConfig(parsed.data, join(vm.dir, CONFIG_FILE));
+    let config = validateBundleConfig(parsed.data, join(vm.dir, CONFIG_FILE));
     this.checkHostLimits(config.memoryMiB, config.cpus);
+    const confirmed: string[] = [];
     for (const key of ['cdrom', 'kernel', 'initrd'] as const) {
       const p = changes[key];
       if (typeof p === 'string' && !existsSync(resolve(p))) {
         throw new LibraryError('missing-file', `${key} ${resolve(p)} does not exist`, resolve(p));
       }
+      if (typeof p === 'string') confirmed.push(resolve(p));
     }
-    await writeBundleConfig(vm.dir, config);
+    const outside = unconfirmedOutsidePaths(vm.dir, vm.config, readLibraryKey(this.root)).map((n) => n.path);
+    const stray = accept.find((p) => !outside.includes(p));
+    if (stray) throw new LibraryError('invalid-argument', `VM "${vm.config.name}" names no unconfirmed outside path ${stray}; nothing to accept`, stray);
+    confirmed.push(...accept);
+    config = await withConfirmedPaths(config, this.root, confirmed);
+    await writeBundleConfig(vm.dir, config).catch((err: unknown) => {
+      throw withDiskFull(err, `the config of VM "${vm.config.name}" could not be written, it is unchanged`);
+    });
     return { dir: vm.dir, config };
   }
 
@@ -190,52 +255,84 @@ export class Library {
    * `permanent`. Refuses while the VM runs, or while linked clones still read its disks.
    */
   async delete(nameOrId: string, options: { permanent?: boolean } = {}): Promise<{ trashedTo?: string }> {
-    const vm = await this.get(nameOrId);
-    if (probeRunState(vm) !== 'stopped') {
-      throw new LibraryError('in-use', `VM "${vm.config.name}" is running; shut it down first`, vm.dir);
-    }
-    const dependents = (await this.list()).filter((e) => e.config?.clonedFrom?.linked && e.config.clonedFrom.id === vm.config.id);
-    if (dependents.length) {
-      throw new LibraryError(
-        'in-use',
-        `linked clones ${dependents.map((e) => `"${e.name}"`).join(', ')} read their disks from VM "${vm.config.name}"; delete them first`,
-        vm.dir,
-      );
-    }
-    if (options.permanent) {
-      await rm(vm.dir, { recursive: true, force: true });
+    // Checks and move under the library lock: a linked clone or a same-name create cannot slip in.
+    const moved = await withLibraryLock(this.root, async () => {
+      const vm = await this.get(nameOrId);
+      if (probeRunState(vm) !== 'stopped') {
+        throw new LibraryError('in-use', `VM "${vm.config.name}" is running; shut it down first`, vm.dir);
+      }
+      const dependents = (await this.list()).filter((e) => e.config?.clonedFrom?.linked && e.config.clonedFrom.id === vm.config.id);
+      if (dependents.length) {
+        throw new LibraryError(
+          'in-use',
+          `linked clones ${dependents.map((e) => `"${e.name}"`).join(', ')} read their disks from VM "${vm.config.name}"; delete them first`,
+          vm.dir,
+        );
+      }
+      if (options.permanent) {
+        // out of sight at once; the slow removal runs after the lock (a kill leaves a stale .deleting-*)
+        const doomed = this.stagingDir('deleting');
+        await rename(vm.dir, doomed);
+        return { doomed, trashedTo: undefined };
+      }
+      const trash = join(this.root, TRASH_DIR);
+      await mkdir(trash, { recursive: true, mode: BUNDLE_DIR_MODE });
+      const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+      const trashedTo = join(trash, `${vm.config.name} ${stamp}${BUNDLE_SUFFIX}`);
+      await rename(vm.dir, trashedTo);
+      return { doomed: undefined, trashedTo };
+    });
+    if (moved.doomed) {
+      await rm(moved.doomed, { recursive: true, force: true });
       return {};
     }
-    const trash = join(this.root, TRASH_DIR);
-    await mkdir(trash, { recursive: true });
-    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-    const trashedTo = join(trash, `${vm.config.name} ${stamp}${BUNDLE_SUFFIX}`);
-    await rename(vm.dir, trashedTo);
-    return { trashedTo };
+    return { trashedTo: moved.trashedTo };
   }
 
   /**
    * Copies a bundle from elsewhere into the library, validated first. Refuses a bundle whose name
    * or id is already in the library, or whose disks are missing.
    */
-  async importBundle(path: string): Promise<BundleVm> {
+  async importBundle(path: string, options: { acceptOutside?: string[] } = {}): Promise<BundleVm> {
     const src = resolve(path);
-    const config = parseBundleConfig(await readFile(join(src, CONFIG_FILE), 'utf8').catch((err: Error) => {
+    let config = parseBundleConfig(await readFile(join(src, CONFIG_FILE), 'utf8').catch((err: Error) => {
       throw new LibraryError('not-found', `${src} is not a kju bundle (${err.message})`, src);
     }), join(src, CONFIG_FILE));
     this.requireFiles({ dir: src, config });
     const sameId = (await this.list()).find((e) => e.config?.id === config.id);
     if (sameId) throw new LibraryError('duplicate-id', `VM "${sameId.name}" in the library already has this bundle's id ${config.id}; it is already imported`, sameId.dir);
-    const dir = await this.checkNewName(config.name);
-    const staging = join(this.root, `.importing-${randomUUID()}${BUNDLE_SUFFIX}`);
+    // Another library's confirmations mean nothing here: every outside path needs the user's word.
+    const accept = new Set((options.acceptOutside ?? []).map((p) => resolve(p)));
+    const outside = unconfirmedOutsidePaths(src, { ...config, outsideConfirmed: {} }, undefined);
+    const refused = outside.filter((n) => !accept.has(n.path));
+    if (refused.length) {
+      throw new LibraryError('outside-path', describeOutside(`the bundle ${src}`, refused, 'import it again accepting that path (acceptOutside)'), refused[0].path);
+    }
+    await this.ensureRoot();
+    await this.checkNewName(config.name);
+    const staging = this.stagingDir('importing');
     try {
       await cp(src, staging, { recursive: true, errorOnExist: true, force: false });
-      await rename(staging, dir);
+      // the copy is checked again: the source could have changed meanwhile
+      const again = unconfirmedOutsidePaths(staging, { ...config, outsideConfirmed: {} }, undefined).filter((n) => !accept.has(n.path));
+      if (again.length) throw new LibraryError('outside-path', describeOutside(`the bundle ${src}`, again, 'import it again accepting that path (acceptOutside)'), again[0].path);
+      const stagedRoot = realpathSync(staging);
+      for (const disk of config.disks) {
+        const file = resolveInBundle(staging, disk.file);
+        if (existsSync(file)) await checkBackingChain(file, (p) => p.startsWith(stagedRoot + sep) || accept.has(p));
+      }
+      config = await withConfirmedPaths({ ...config, outsideConfirmed: {} }, this.root, outside.map((n) => n.path));
+      if (!Object.keys(config.outsideConfirmed ?? {}).length) delete config.outsideConfirmed;
+      await writeBundleConfig(staging, config);
+      const dir = await this.commitBundle(staging, config.name, async () => {
+        const again = (await this.list()).find((e) => e.config?.id === config.id);
+        if (again) throw new LibraryError('duplicate-id', `VM "${again.name}" in the library already has this bundle's id ${config.id}; it is already imported`, again.dir);
+      });
+      return { dir, config };
     } catch (err) {
       await rm(staging, { recursive: true, force: true });
-      throw err;
+      throw withDiskFull(err, `importing ${src} stopped, nothing was added`);
     }
-    return { dir, config };
   }
 
   /** Export is the bundle as-is: copied to `destDir/<Name>.kju`. Linked clones still need their base. */
@@ -249,8 +346,13 @@ export class Library {
 
   /** Creates the library folder if needed; used by create/clone/import. */
   async ensureRoot(): Promise<void> {
-    await mkdir(this.root, { recursive: true });
+    await mkdir(this.root, { recursive: true, mode: BUNDLE_DIR_MODE });
   }
+}
+
+function describeOutside(what: string, outside: NamedPath[], howToAccept: string): string {
+  const list = outside.map((n) => `${n.role} ${n.path}`).join(', ');
+  return `${what} names ${list} outside its bundle, not confirmed in this library (a bundle made elsewhere can name any host file); if you trust ${outside.length > 1 ? 'them' : 'it'}: ${howToAccept}`;
 }
 
 function markDuplicates(

@@ -1,7 +1,10 @@
 // qemu-img, spawned without a shell: creating disks, overlays for linked clones, copies with
-// progress, and reading image metadata.
+// progress, and reading image metadata and backing chains.
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { LibraryError } from './library-error.js';
+import { diskFullError } from './disk-full.js';
 
 /** The executable: KJU_QEMU_IMG, else `qemu-img` on PATH. */
 export function qemuImgPath(): string {
@@ -18,11 +21,35 @@ export interface ImageInfo {
   backingFilename?: string;
 }
 
-/** Runs on the Node loop. `onStdout` sees output chunks as they arrive. Rejects with QEMU_IMG_FAILED. */
+/** One image of a backing chain, top first: what QEMU would read besides the image itself. */
+export interface ChainImage {
+  filename: string;
+  format: string;
+  /** absolute path (or `json:` pseudo-path) of the image this one reads unwritten blocks from */
+  backing?: string;
+  /** qcow2 external data file: the guest's data lives in this file, not in the image */
+  dataFile?: string;
+}
+
+const SETPRIV = '/usr/bin/setpriv';
+
+/**
+ * qemu-img must not outlive kju (a kill -9 during a copy left it running for minutes): on Linux
+ * util-linux `setpriv --pdeathsig KILL` makes the kernel kill it when kju dies, no native code
+ * needed. Elsewhere it runs directly. Tiny window: kju dying between fork and setpriv's prctl.
+ */
+export function qemuImgCommand(args: string[]): [string, string[]] {
+  const exe = qemuImgPath();
+  if (process.platform === 'linux' && existsSync(SETPRIV)) return [SETPRIV, ['--pdeathsig', 'KILL', '--', exe, ...args]];
+  return [exe, args];
+}
+
+/** Runs on the Node loop. `onStdout` sees output chunks as they arrive. Rejects with QEMU_IMG_FAILED or DISK_FULL. */
 function runQemuImg(args: string[], onStdout?: (chunk: string) => void): Promise<string> {
   return new Promise((resolve, reject) => {
     const exe = qemuImgPath();
-    const child = spawn(exe, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const [command, argv] = qemuImgCommand(args);
+    const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (c: string) => {
@@ -37,6 +64,10 @@ function runQemuImg(args: string[], onStdout?: (chunk: string) => void): Promise
     child.on('close', (code, signal) => {
       if (code === 0) return resolve(stdout);
       const why = stderr.trim().split('\n').pop() || `exit ${code ?? signal}`;
+      if (/No space left on device/i.test(stderr)) return reject(diskFullError(`qemu-img ${args[0]} stopped (${why})`));
+      if (command === SETPRIV && code === 127) {
+        return reject(new LibraryError('qemu-img-failed', `could not run qemu-img (${exe} not found: install qemu-utils / qemu, or set KJU_QEMU_IMG): ${why}`));
+      }
       reject(new LibraryError('qemu-img-failed', `qemu-img ${args[0]} failed: ${why}`));
     });
   });
@@ -90,4 +121,22 @@ export async function imageInfo(path: string): Promise<ImageInfo> {
   const out = await runQemuImg(['info', '-U', '--output=json', path]);
   const j = JSON.parse(out) as { format: string; 'virtual-size': number; 'backing-filename'?: string };
   return { format: j.format, virtualSize: j['virtual-size'], backingFilename: j['backing-filename'] };
+}
+
+/**
+ * Every image QEMU would open for `path`, top first (`--backing-chain`), with backing files and
+ * qcow2 external data files as absolute paths. A missing backing file is QEMU_IMG_FAILED.
+ */
+export async function imageChain(path: string): Promise<ChainImage[]> {
+  const out = await runQemuImg(['info', '-U', '--backing-chain', '--output=json', path]);
+  type Raw = { filename: string; format: string; 'full-backing-filename'?: string; 'backing-filename'?: string; 'format-specific'?: { data?: { 'data-file'?: string } } };
+  const parsed = JSON.parse(out) as Raw | Raw[];
+  return (Array.isArray(parsed) ? parsed : [parsed]).map((j) => {
+    const image: ChainImage = { filename: j.filename, format: j.format };
+    const backing = j['full-backing-filename'] ?? j['backing-filename'];
+    if (backing) image.backing = backing;
+    const dataFile = j['format-specific']?.data?.['data-file'];
+    if (dataFile) image.dataFile = resolve(dirname(j.filename), dataFile);
+    return image;
+  });
 }

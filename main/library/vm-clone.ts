@@ -2,11 +2,13 @@
 // (qcow2 overlays). A linked clone freezes the source's current disk as a read-only base that
 // both VMs then build on, so booting the source later cannot corrupt the clone.
 import { chmod, copyFile, rename, rm } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
-import { basename, extname, isAbsolute, join } from 'node:path';
+import { realpathSync } from 'node:fs';
+import { basename, extname, isAbsolute, join, sep } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { BUNDLE_SUFFIX, validateBundleConfig, type BundleConfig, type DiskConfig } from './bundle-config.js';
-import { makeBundleSubdirs, resolveInBundle, writeBundleConfig, type BundleVm } from './bundle-files.js';
+import { normalizeVmName, validateBundleConfig, type BundleConfig, type DiskConfig } from './bundle-config.js';
+import { BUNDLE_FILE_MODE, makeBundleSubdirs, resolveInBundle, writeBundleConfig, type BundleVm } from './bundle-files.js';
+import { checkBackingChain } from './backing-chain.js';
+import { withDiskFull } from './disk-full.js';
 import { LibraryError } from './library-error.js';
 import type { Library } from './library.js';
 import { convertImage, createOverlay } from './qemu-img.js';
@@ -18,7 +20,8 @@ export interface CloneOptions {
   onProgress?: (percent: number) => void;
 }
 
-export async function cloneVm(library: Library, source: string, newName: string, o: CloneOptions = {}): Promise<BundleVm> {
+export async function cloneVm(library: Library, source: string, typedName: string, o: CloneOptions = {}): Promise<BundleVm> {
+  const newName = normalizeVmName(typedName);
   const src = await library.get(source);
   library.requireFiles(src);
   if (probeRunState(src) !== 'stopped') {
@@ -30,8 +33,14 @@ export async function cloneVm(library: Library, source: string, newName: string,
       throw new LibraryError('invalid-argument', `a linked clone needs qcow2 disks inside the bundle, and ${bad.file} is not; make a full clone instead`);
     }
   }
-  const dir = await library.checkNewName(newName);
-  const staging = join(library.root, `.cloning-${randomUUID()}${BUNDLE_SUFFIX}`);
+  // A full clone copies whole backing chains: only files inside the library, or the disk itself
+  // when it is a confirmed outside (reference) disk, may be read.
+  const libraryRoot = realpathSync(library.root);
+  for (const disk of src.config.disks) {
+    await checkBackingChain(resolveInBundle(src.dir, disk.file), (p) => p.startsWith(libraryRoot + sep));
+  }
+  await library.checkNewName(newName);
+  const staging = library.stagingDir('cloning');
   try {
     await makeBundleSubdirs(staging);
     const disks: DiskConfig[] = [];
@@ -61,12 +70,14 @@ export async function cloneVm(library: Library, source: string, newName: string,
     };
     const config = validateBundleConfig(raw, `clone "${newName}"`);
     await writeBundleConfig(staging, config);
-    if (existsSync(dir)) throw new LibraryError('name-taken', `${dir} appeared while cloning; choose another name`, dir);
-    await rename(staging, dir);
+    const dir = await library.commitBundle(staging, newName, async () => {
+      const again = await library.get(src.config.id);
+      if (again.dir !== src.dir) throw new LibraryError('not-found', `VM "${src.config.name}" was moved or deleted while it was being cloned; nothing was added`, src.dir);
+    });
     return { dir, config };
   } catch (err) {
     await rm(staging, { recursive: true, force: true });
-    throw err;
+    throw withDiskFull(err, `cloning VM "${src.config.name}" stopped, nothing was added`);
   }
 }
 
@@ -87,7 +98,8 @@ async function freezeAsBase(bundle: string, file: string): Promise<string> {
     await rename(base, current);
     throw err;
   }
-  await chmod(base, 0o444);
+  await chmod(current, BUNDLE_FILE_MODE);
+  await chmod(base, 0o400);
   return base;
 }
 

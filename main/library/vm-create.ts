@@ -1,12 +1,12 @@
 // Creating a VM bundle from a preset. Everything is built in a hidden staging directory and
 // renamed into place at the end, so a failed create leaves nothing half-made in the library.
-import { copyFile, rename, rm } from 'node:fs/promises';
+import { copyFile, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import {
   BUNDLE_SCHEMA_VERSION,
-  BUNDLE_SUFFIX,
+  normalizeVmName,
   validateBundleConfig,
   type BundleConfig,
   type DiskBus,
@@ -16,11 +16,14 @@ import {
   type Preset,
 } from './bundle-config.js';
 import { makeBundleSubdirs, writeBundleConfig, type BundleVm } from './bundle-files.js';
+import { checkBackingChain } from './backing-chain.js';
+import { withDiskFull } from './disk-full.js';
 import { findUefiFirmware } from './firmware.js';
 import { LibraryError } from './library-error.js';
 import type { Library } from './library.js';
+import { withConfirmedPaths } from './outside-paths.js';
 import { PRESET_DEFAULTS } from './presets.js';
-import { convertImage, createOverlay, createQcow2, imageInfo } from './qemu-img.js';
+import { convertImage, createOverlay, createQcow2 } from './qemu-img.js';
 
 /**
  * How an existing image becomes the VM's disk:
@@ -45,8 +48,11 @@ export interface CreateVmOptions {
   tablet?: boolean;
   /** size of a new empty qcow2 disk ("64M", "20G"); null for no disk; default from the preset */
   diskSize?: string | null;
-  /** an existing image instead of a new disk */
-  existingDisk?: { path: string; mode: ExistingDiskMode };
+  /**
+   * An existing image instead of a new disk. `trustedBacking`: backing or data files of that image
+   * the user named as meant to be read (any other backing file is refused: it could be any host file).
+   */
+  existingDisk?: { path: string; mode: ExistingDiskMode; trustedBacking?: string[] };
   iso?: string | null;
   kernel?: string;
   initrd?: string;
@@ -54,10 +60,13 @@ export interface CreateVmOptions {
   notes?: string;
   /** 0..100 while an existing image is copied */
   onProgress?: (percent: number) => void;
+  /** things the user should know that are not errors (e.g. a backing chain was flattened) */
+  onNotice?: (message: string) => void;
 }
 
 /** Runs on the Node loop; may take long when copying an existing image. */
-export async function createVm(library: Library, o: CreateVmOptions): Promise<BundleVm> {
+export async function createVm(library: Library, options: CreateVmOptions): Promise<BundleVm> {
+  const o = { ...options, name: normalizeVmName(options.name) };
   const preset = PRESET_DEFAULTS[o.preset];
   if (!preset) throw new LibraryError('invalid-argument', `unknown preset "${o.preset}"; use one of ${Object.keys(PRESET_DEFAULTS).join(', ')}`);
   const memoryMiB = o.memoryMiB ?? Math.min(preset.memoryMiB, library.host.memoryMiB);
@@ -77,14 +86,14 @@ export async function createVm(library: Library, o: CreateVmOptions): Promise<Bu
   const existing = o.existingDisk ? { ...o.existingDisk, path: outside('disk image', o.existingDisk.path)! } : undefined;
 
   await library.ensureRoot();
-  const dir = await library.checkNewName(o.name);
-  const staging = join(library.root, `.creating-${randomUUID()}${BUNDLE_SUFFIX}`);
+  await library.checkNewName(o.name);
+  const staging = library.stagingDir('creating');
   try {
     await makeBundleSubdirs(staging);
     const disks: DiskConfig[] = [];
     const bus = o.diskBus ?? preset.diskBus;
     if (existing) {
-      disks.push(await attachExisting(staging, existing.path, existing.mode, bus, o.onProgress));
+      disks.push(await attachExisting(staging, existing, bus, o.onProgress, o.onNotice));
     } else {
       const size = o.diskSize === undefined ? preset.diskSize : o.diskSize;
       if (size !== null) {
@@ -114,25 +123,30 @@ export async function createVm(library: Library, o: CreateVmOptions): Promise<Bu
       notes: o.notes ?? '',
       createdAt: new Date().toISOString(),
     };
-    const config = validateBundleConfig(raw, `new VM "${o.name}"`);
+    // Every outside path here was given by the user for this VM: that is the confirmation.
+    const outsidePaths = [iso, kernel, initrd, existing?.mode === 'reference' ? existing.path : undefined].filter((p): p is string => !!p);
+    const config = await withConfirmedPaths(validateBundleConfig(raw, `new VM "${o.name}"`), library.root, outsidePaths);
     await writeBundleConfig(staging, config);
-    if (existsSync(dir)) throw new LibraryError('name-taken', `${dir} appeared while the VM was being created; choose another name`, dir);
-    await rename(staging, dir);
+    const dir = await library.commitBundle(staging, o.name);
     return { dir, config };
   } catch (err) {
     await rm(staging, { recursive: true, force: true });
-    throw err;
+    throw withDiskFull(err, `creating VM "${o.name}" stopped, nothing was added`);
   }
 }
 
 async function attachExisting(
   bundle: string,
-  path: string,
-  mode: ExistingDiskMode,
+  { path, mode, trustedBacking = [] }: { path: string; mode: ExistingDiskMode; trustedBacking?: string[] },
   bus: DiskBus,
   onProgress?: (percent: number) => void,
+  onNotice?: (message: string) => void,
 ): Promise<DiskConfig> {
-  const info = await imageInfo(path);
+  const chain = await checkBackingChain(path, trustedBacking);
+  const info = chain[0];
+  if (chain.length > 1 && mode === 'copy') {
+    onNotice?.(`${path} reads from ${chain.slice(1).map((c) => c.filename).join(', ')}: the copy holds the flattened result of the whole chain`);
+  }
   if (mode === 'reference') {
     if (info.format !== 'qcow2' && info.format !== 'raw') {
       throw new LibraryError('invalid-argument', `${path} is a ${info.format} image; kju runs qcow2 or raw in place: use --disk-mode copy to convert it`, path);

@@ -15,6 +15,8 @@ const USAGE = `usage: kju create <name> [options]
   --disk FILE       use an existing image instead of a new disk
   --disk-mode M     copy (default: converted to qcow2 in the bundle), link (qcow2 overlay in the
                     bundle on top of FILE, which must then stay unchanged), reference (use FILE in place)
+  --trust-backing F a backing (or data) file FILE reads that you mean the VM to read; any other
+                    is refused (repeatable; with --disk-mode copy the chain is flattened into the copy)
   --iso FILE        CD-ROM image
   --display D       ${DISPLAYS.join(', ')}
   --nic N           ${NICS.join(', ')}
@@ -33,6 +35,7 @@ const OPTIONS = {
   'no-disk': { type: 'boolean' },
   disk: { type: 'string' },
   'disk-mode': { type: 'string' },
+  'trust-backing': { type: 'string', multiple: true },
   firmware: { type: 'string' },
   bus: { type: 'string' },
 } as const;
@@ -45,6 +48,7 @@ export async function run(args: string[]): Promise<number> {
   if (!preset) throw new CliError(`--preset must be one of ${Object.keys(PRESET_DEFAULTS).join(', ')}; got "${v.preset}"`, USAGE_EXIT);
   if (v.disk && (v['disk-size'] || v['no-disk'])) throw new CliError('--disk cannot be combined with --disk-size or --no-disk', USAGE_EXIT);
   if (v['disk-mode'] && !v.disk) throw new CliError('--disk-mode needs --disk FILE', USAGE_EXIT);
+  if (v['trust-backing'] && !v.disk) throw new CliError('--trust-backing needs --disk FILE', USAGE_EXIT);
   const diskMode = oneOf('disk-mode', v['disk-mode'], EXISTING_DISK_MODES) ?? 'copy';
   const showProgress = process.stderr.isTTY && !v.json;
   return withLibrary(async (library) => {
@@ -55,9 +59,10 @@ export async function run(args: string[]): Promise<number> {
       firmware: oneOf('firmware', v.firmware, FIRMWARES),
       diskBus: oneOf('bus', v.bus, DISK_BUSES),
       diskSize: v['no-disk'] ? null : v['disk-size'],
-      existingDisk: v.disk ? { path: v.disk, mode: diskMode } : undefined,
+      existingDisk: v.disk ? { path: v.disk, mode: diskMode, trustedBacking: v['trust-backing'] } : undefined,
       iso: v.iso,
       onProgress: showProgress ? (p) => process.stderr.write(`\rcopying disk: ${p.toFixed(0)}%`) : undefined,
+      onNotice: (message) => process.stderr.write(`kju: ${message}\n`),
     });
     if (showProgress && v.disk && diskMode === 'copy') process.stderr.write('\n');
     if (v.json) printJson({ bundle: vm.dir, config: vm.config });

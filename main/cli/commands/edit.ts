@@ -15,9 +15,11 @@ const USAGE = `usage: kju edit <vm> [options]
   --tablet / --no-tablet
   --kernel FILE --initrd FILE --append "ARGS"
   --notes TEXT
+  --accept-outside PATH   confirm a file outside the bundle that the VM's config names (a bundle
+                  copied in from elsewhere is blocked until you do; repeatable)
   --json          print the resulting config as JSON`;
 
-const OPTIONS = { ...HARDWARE_OPTIONS, eject: { type: 'boolean' } } as const;
+const OPTIONS = { ...HARDWARE_OPTIONS, eject: { type: 'boolean' }, 'accept-outside': { type: 'string', multiple: true } } as const;
 
 export async function run(args: string[]): Promise<number> {
   const { values: v, positionals } = parseCommandArgs(args, OPTIONS, USAGE);
@@ -25,9 +27,10 @@ export async function run(args: string[]): Promise<number> {
   if (positionals.length !== 1) throw new CliError(`kju edit takes one VM\n\n${USAGE}`, USAGE_EXIT);
   if (v.iso && v.eject) throw new CliError('--iso and --eject contradict each other', USAGE_EXIT);
   const changes: VmChanges = { ...hardwareValues(v), cdrom: v.eject ? null : v.iso };
-  if (Object.values(changes).every((x) => x === undefined)) throw new CliError(`nothing to change\n\n${USAGE}`, USAGE_EXIT);
+  const acceptOutside = v['accept-outside'] ?? [];
+  if (Object.values(changes).every((x) => x === undefined) && !acceptOutside.length) throw new CliError(`nothing to change\n\n${USAGE}`, USAGE_EXIT);
   return withLibrary(async (library) => {
-    const vm = await library.edit(positionals[0], changes);
+    const vm = await library.edit(positionals[0], changes, { acceptOutside });
     if (v.json) printJson({ bundle: vm.dir, config: vm.config });
     else console.log(`updated VM "${vm.config.name}"`);
     return 0;

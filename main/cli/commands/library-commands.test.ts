@@ -148,3 +148,63 @@ test('broken libraries: clear errors, and the files on disk stay byte-for-byte t
   }
   assert.deepEqual(await snapshot(library), before);
 });
+
+test('kju create refuses a disk image whose backing file is a host file nobody named', async (t) => {
+  const { library, tmp } = await tempLibrary(t);
+  const secret = join(tmp, 'secret');
+  await writeFile(secret, 'host secret\n');
+  const evil = join(tmp, 'evil.qcow2');
+  execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', secret, '-F', 'raw', evil, '64K']);
+  for (const mode of ['copy', 'link', 'reference']) {
+    const r = kju(library, 'create', 'e', '--disk', evil, '--disk-mode', mode);
+    assert.equal(r.code, 1, `${mode}: ${r.stdout}${r.stderr}`);
+    assert.ok(r.stderr.includes(`reads the backing file ${secret}, which you did not name`), r.stderr);
+    assert.doesNotMatch(r.stderr, /internal error/);
+  }
+  assert.deepEqual(JSON.parse(kju(library, 'list', '--json').stdout), []);
+  const ok = kju(library, 'create', 'e', '--disk', evil, '--disk-mode', 'copy', '--trust-backing', secret);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.match(ok.stderr, /the copy holds the flattened result of the whole chain/);
+});
+
+test('a full disk during create is a clear error, not an internal one, and leaves nothing', async (t) => {
+  const { library, tmp } = await tempLibrary(t);
+  const image = join(tmp, 'in.raw');
+  execFileSync('qemu-img', ['create', '-q', '-f', 'raw', image, '1M']);
+  // qemu-img as it fails on a full file system (its real message), for the convert step only
+  const full = join(tmp, 'full-qemu-img');
+  await writeFile(full, `#!/bin/sh\nif [ "$1" = convert ]; then echo "qemu-img: error while writing at byte 0: No space left on device" >&2; exit 1; fi\nexec qemu-img "$@"\n`, { mode: 0o755 });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'main/cli/kju.ts', 'create', 'Full', '--disk', image, '--memory', '64', '--cpus', '1'], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, KJU_LIBRARY: library, KJU_QEMU_IMG: full },
+  });
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stderr, /kju: the disk holding the library is full: qemu-img convert stopped \(.*No space left on device\); free some space and try again/);
+  assert.doesNotMatch(r.stderr, /internal error/);
+  assert.deepEqual((await readdir(library)).filter((n) => !n.startsWith('.kju-')), []);
+});
+
+test('bundles are private: 0700 directories and 0600 files, for create, copy and clone', async (t) => {
+  const { library, tmp } = await tempLibrary(t);
+  const image = join(tmp, 'in.raw');
+  execFileSync('qemu-img', ['create', '-q', '-f', 'raw', image, '1M']);
+  assert.equal(kju(library, 'create', 'New', '--disk-size', '64M', '--memory', '64', '--cpus', '1').code, 0);
+  assert.equal(kju(library, 'create', 'Copied', '--disk', image, '--memory', '64', '--cpus', '1').code, 0);
+  assert.equal(kju(library, 'clone', 'New', 'Full').code, 0);
+  assert.equal(kju(library, 'clone', 'New', 'Thin', '--linked').code, 0);
+  const modes: string[] = [];
+  async function walk(d: string): Promise<void> {
+    for (const name of await readdir(d)) {
+      const p = join(d, name);
+      const s = await stat(p);
+      modes.push(`${relative(library, p)} ${(s.mode & 0o777).toString(8)}`);
+      if (s.isDirectory()) await walk(p);
+    }
+  }
+  await walk(library);
+  const open = modes.filter((m) => !/ (700|600|400)$/.test(m));
+  assert.deepEqual(open, [], 'nothing readable by group or others');
+  assert.ok(modes.some((m) => /^New\.kju\/config\.json 600$/.test(m)), modes.join('\n'));
+  assert.ok(modes.some((m) => /^New\.kju\/disk\.base-\d+\.qcow2 400$/.test(m)), 'the frozen base stays read-only');
+});
