@@ -18,7 +18,18 @@ if (list.status !== 0) {
   process.exit(1);
 }
 const vms = JSON.parse(list.stdout); // an array of VmSummary
-if (vms.some((v) => v.name.toLowerCase() === 'demo')) {
+const demo = vms.find((v) => v.name.toLowerCase() === 'demo');
+if (demo) {
+  // A Demo made before kju confirmed outside paths per library names the cached kernel unconfirmed:
+  // setup made those files, so it confirms them (kju edit --accept-outside), once.
+  if (demo.problem && /outside its bundle/.test(demo.problem)) {
+    const ok = kju(['edit', demo.name, '--accept-outside', guest.kernel, '--accept-outside', guest.initrd]);
+    if (ok.status !== 0) {
+      console.error(`setup: could not confirm the Demo VM's kernel: ${ok.stderr.trim()}`);
+      process.exit(1);
+    }
+    console.log("setup: confirmed the Demo VM's kernel and initrd (outside its bundle) in this library");
+  }
   console.log('setup: the library already has the Demo VM');
   process.exit(0);
 }
