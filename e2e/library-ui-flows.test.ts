@@ -124,7 +124,7 @@ test('create through the wizard, run, pause, ISO while running, suspend/resume, 
   assert.equal((await backend.sessions.library.get('Wiz')).config.memoryMiB, 256);
 
   // The VM window: attach an ISO while it runs; QEMU's own query-block shows it in the drive.
-  await page.goto(`${serve.url}#/vm/${vm.config.id}`);
+  await page.goto(`${serve.origin}/#/vm/${vm.config.id}?token=${serve.token}`);
   await page.getByRole('button', { name: 'CD: empty' }).click();
   await page.getByLabel('ISO image path on the host').fill(iso);
   await page.getByRole('button', { name: 'Attach' }).click();

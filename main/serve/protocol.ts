@@ -1,9 +1,10 @@
 // The `kju serve` WebSocket protocol on the wire: paths, JSON parsing and framing, close codes. The
 // value-level checks of what a browser sends (arguments, viewer input) are main/backend/arg-checks.ts.
 //
-// Every HTTP request and every WebSocket upgrade needs the server's token: `?token=` in the URL or
-// the `kju_token_<port>` cookie that the page response sets (HttpOnly, SameSite=Strict). Upgrades
-// also need an `Origin` equal to `http://<Host header>`; otherwise 401 (token) or 403 (origin).
+// Static files need no token (they hold no secrets). Every WebSocket upgrade needs the server's
+// token as the subprotocol value `kju.token.<token>` beside `kju.v1` (common/serve-auth.ts; the
+// server answers `kju.v1`), and an `Origin` equal to `http://<Host header>`; otherwise 401 (token)
+// or 403 (origin). No cookie: cookies ignore ports, so one would reach every service on the host.
 //
 // /ws/control — JSON text both ways.
 //   client → server  {"id": 7, "method": "startVm", "args": {"id": "vm-1"}}

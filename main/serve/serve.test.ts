@@ -9,7 +9,7 @@ import type { DisplayMessage, HostArgs, HostMethod, HostValue, Result, SurfaceIn
 import { decodeFramePacket } from '../../common/frame-packet.js';
 import { SyntheticDisplay } from '../display/synthetic-display.js';
 import type { DisplaySource } from '../display/display-source.js';
-import { cookieName } from './auth.js';
+import { SERVE_PROTOCOL, serveProtocols } from '../../common/serve-auth.js';
 import type { ServeBackend } from '../backend/backend.js';
 import { startServe, type ServeHandle } from './serve.js';
 
@@ -80,7 +80,7 @@ class Viewer {
   errors: string[] = [];
   constructor(serve: ServeHandle, opts: { autoPull?: boolean; path?: string } = {}) {
     this.autoPull = opts.autoPull ?? true;
-    this.ws = new WebSocket(`ws://127.0.0.1:${serve.port}${opts.path ?? '/ws/display?vm=vm1&console=0'}&token=${serve.token}`, { origin: serve.origin });
+    this.ws = new WebSocket(`ws://127.0.0.1:${serve.port}${opts.path ?? '/ws/display?vm=vm1&console=0'}`, serveProtocols(serve.token), { origin: serve.origin });
     this.ws.binaryType = 'arraybuffer';
     this.ws.on('message', (data, isBinary) => {
       if (!isBinary) {
@@ -145,39 +145,41 @@ function get(serve: ServeHandle, path: string, headers: Record<string, string> =
   });
 }
 
-function upgradeStatus(url: string, headers: Record<string, string>): Promise<number> {
+/** The status of an upgrade offering `protocols`; 101 also checks the server answered the fixed protocol only. */
+function upgradeStatus(url: string, headers: Record<string, string>, protocols: string[] = []): Promise<number> {
   return new Promise((ok, fail) => {
-    const ws = new WebSocket(url, { headers });
+    const ws = new WebSocket(url, protocols, { headers });
     ws.on('unexpected-response', (_req, res) => {
       ok(res.statusCode ?? 0);
       res.resume();
     });
     ws.on('open', () => {
       ws.close();
-      ok(101);
+      ok(ws.protocol === SERVE_PROTOCOL ? 101 : -1);
     });
     ws.on('error', (e) => fail(e));
   });
 }
 
-test('the page needs the token; the query sets a per-port HttpOnly SameSite=Strict cookie that then suffices', async () => {
+test('static files need no token and set no cookie; the URL carries a fresh token in its fragment', async () => {
+  let first = '';
   await withServe(async (serve) => {
-    assert.match(serve.url, new RegExp(`^http://127\\.0\\.0\\.1:${serve.port}/\\?token=[A-Za-z0-9_-]{43}$`));
+    assert.match(serve.url, new RegExp(`^http://127\\.0\\.0\\.1:${serve.port}/#token=[A-Za-z0-9_-]{43}$`));
+    assert.equal(serve.url, `${serve.origin}/#token=${serve.token}`);
+    first = serve.token;
     assert.equal(serve.warning, null);
-    assert.equal((await get(serve, '/')).status, 401);
-    assert.equal((await get(serve, '/?token=wrong')).status, 401);
-    const page = await get(serve, `/?token=${serve.token}`);
-    assert.equal(page.status, 200);
-    assert.match(page.body, /<script/);
-    const cookie = String(page.headers['set-cookie']);
-    assert.match(cookie, new RegExp(`^${cookieName(serve.port)}=${serve.token};`));
-    assert.match(cookie, /HttpOnly/);
-    assert.match(cookie, /SameSite=Strict/);
-    const js = await get(serve, '/index.js', { cookie: `${cookieName(serve.port)}=${serve.token}` });
+    for (const path of ['/', `/?token=${serve.token}`, '/?token=wrong']) {
+      const page = await get(serve, path);
+      assert.equal(page.status, 200, path);
+      assert.match(page.body, /<script/);
+      assert.equal(page.headers['set-cookie'], undefined, path);
+    }
+    const js = await get(serve, '/index.js');
     assert.equal(js.status, 200);
     assert.equal(js.headers['content-type'], 'text/javascript; charset=utf-8');
-    assert.equal(serve.stats().httpRefused, 2);
+    assert.equal(js.headers['set-cookie'], undefined);
   });
+  await withServe(async (serve) => assert.notEqual(serve.token, first, 'every start gets its own token'));
 });
 
 test('every response carries isolation, CSP and nosniff headers', async () => {
@@ -231,24 +233,29 @@ test('WebSocket upgrades need the token and the served Origin', async () => {
   await withServe(async (serve) => {
     const base = `ws://127.0.0.1:${serve.port}`;
     const o = { origin: serve.origin };
+    const p = serveProtocols(serve.token);
     assert.equal(await upgradeStatus(`${base}/ws/control`, o), 401);
-    assert.equal(await upgradeStatus(`${base}/ws/control?token=nope`, o), 401);
+    assert.equal(await upgradeStatus(`${base}/ws/control`, o, serveProtocols('nope-nope-nope-nope')), 401);
+    assert.equal(await upgradeStatus(`${base}/ws/control`, o, [SERVE_PROTOCOL]), 401);
+    // The old ways no longer work: the token in the socket URL, or a cookie.
+    assert.equal(await upgradeStatus(`${base}/ws/control?token=${serve.token}`, o, [SERVE_PROTOCOL]), 401);
+    assert.equal(await upgradeStatus(`${base}/ws/control`, { ...o, cookie: `kju_token_${serve.port}=${serve.token}` }, [SERVE_PROTOCOL]), 401);
     assert.equal(await upgradeStatus(`${base}/ws/display?vm=vm1`, o), 401);
-    assert.equal(await upgradeStatus(`${base}/ws/control?token=${serve.token}`, { origin: 'http://evil.example' }), 403);
-    assert.equal(await upgradeStatus(`${base}/ws/control?token=${serve.token}`, { origin: `http://127.0.0.1:${serve.port + 1}` }), 403);
-    assert.equal(await upgradeStatus(`${base}/ws/control?token=${serve.token}`, {}), 403);
-    assert.equal(await upgradeStatus(`${base}/ws/display?vm=vm1&token=${serve.token}`, { origin: 'http://evil.example' }), 403);
-    assert.equal(await upgradeStatus(`${base}/ws/elsewhere?token=${serve.token}`, o), 404);
-    assert.equal(await upgradeStatus(`${base}/ws/display?token=${serve.token}`, o), 400);
-    assert.equal(await upgradeStatus(`${base}/ws/control?token=${serve.token}`, o), 101);
-    assert.equal(await upgradeStatus(`${base}/ws/control`, { ...o, cookie: `${cookieName(serve.port)}=${serve.token}` }), 101);
-    assert.equal(serve.stats().upgradesRefused, 9);
+    assert.equal(await upgradeStatus(`${base}/ws/control`, { origin: 'http://evil.example' }, p), 403);
+    assert.equal(await upgradeStatus(`${base}/ws/control`, { origin: `http://127.0.0.1:${serve.port + 1}` }, p), 403);
+    assert.equal(await upgradeStatus(`${base}/ws/control`, {}, p), 403);
+    assert.equal(await upgradeStatus(`${base}/ws/display?vm=vm1`, { origin: 'http://evil.example' }, p), 403);
+    assert.equal(await upgradeStatus(`${base}/ws/elsewhere`, o, p), 404);
+    assert.equal(await upgradeStatus(`${base}/ws/display`, o, p), 400);
+    assert.equal(await upgradeStatus(`${base}/ws/control`, o, p), 101);
+    assert.equal(await upgradeStatus(`${base}/ws/control`, o, [...p].reverse()), 101);
+    assert.equal(serve.stats().upgradesRefused, 12);
   });
 });
 
 test('control socket: calls, error replies, pushed VM lists, fatal garbage', async () => {
   await withServe(async (serve, backend, log) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${serve.port}/ws/control?token=${serve.token}`, { origin: serve.origin });
+    const ws = new WebSocket(`ws://127.0.0.1:${serve.port}/ws/control`, serveProtocols(serve.token), { origin: serve.origin });
     const got: Record<string, unknown>[] = [];
     let closed: number | null = null;
     ws.on('message', (d) => got.push(JSON.parse(String(d))));

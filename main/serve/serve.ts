@@ -9,7 +9,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Result, VmSummary } from '../../common/contract.js';
-import { checkTokenFormat, exposureWarning, findToken, generateToken, originAllowed, tokenCookie } from './auth.js';
+import { checkTokenFormat, exposureWarning, generateToken, handshakeHasToken, originAllowed } from './auth.js';
+import { SERVE_PROTOCOL } from '../../common/serve-auth.js';
 import { DEFAULT_FLOW_LIMITS, DisplayHub, type FlowLimits, type ViewerStats } from './display-hub.js';
 import {
   CloseCode,
@@ -32,7 +33,7 @@ export interface ServeOptions {
   host?: string;
   /** default 0: a free port */
   port?: number;
-  /** default: 32 random bytes, base64url */
+  /** default: 32 random bytes, base64url, new for every start */
   token?: string;
   /** folder with index.html and its assets; default: the built renderer (app/out/renderer) */
   staticDir?: string;
@@ -42,8 +43,6 @@ export interface ServeOptions {
 }
 
 export interface ServeStats {
-  /** HTTP requests answered 401 for a missing or wrong token */
-  httpRefused: number;
   /** WebSocket upgrades refused (token, origin, path, bad display target) */
   upgradesRefused: number;
   /** clients closed for breaking the protocol (bad JSON, bad input, binary, oversize, not reading) */
@@ -54,7 +53,7 @@ export interface ServeStats {
 }
 
 export interface ServeHandle {
-  /** the URL to open, token included */
+  /** the URL to open; the token rides in the fragment (`#token=`), which browsers never send */
   url: string;
   /** http://host:port as browsers see it */
   origin: string;
@@ -109,7 +108,7 @@ export async function startServe(opts: ServeOptions): Promise<ServeHandle> {
   const backend = opts.backend;
   let port = 0;
 
-  const stats = { httpRefused: 0, upgradesRefused: 0, protocolViolations: 0 };
+  const stats = { upgradesRefused: 0, protocolViolations: 0 };
   const controlClients = new Set<WebSocket>();
   const hubs = new Map<string, Promise<DisplayHub | string>>();
   const openHubs = new Set<DisplayHub>();
@@ -122,20 +121,15 @@ export async function startServe(opts: ServeOptions): Promise<ServeHandle> {
   };
 
   const server = createServer((req, res) => void handleHttp(req, res));
-  const wssControl = new WebSocketServer({ noServer: true, maxPayload: MAX_CONTROL_MESSAGE });
-  const wssDisplay = new WebSocketServer({ noServer: true, maxPayload: MAX_DISPLAY_MESSAGE });
+  // The token was checked before handleUpgrade; the answer names only the fixed protocol, never the token.
+  const handleProtocols = () => SERVE_PROTOCOL;
+  const wssControl = new WebSocketServer({ noServer: true, maxPayload: MAX_CONTROL_MESSAGE, handleProtocols });
+  const wssDisplay = new WebSocketServer({ noServer: true, maxPayload: MAX_DISPLAY_MESSAGE, handleProtocols });
 
   async function handleHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const headers = securityHeaders(req.headers.host);
     const url = new URL(req.url ?? '/', 'http://kju.invalid');
-    const tokenFrom = findToken(url, req.headers, token, port);
-    if (!tokenFrom) {
-      stats.httpRefused++;
-      res.writeHead(401, { ...headers, 'Content-Type': 'text/plain; charset=utf-8' });
-      res.end('kju serve: this page needs its token. Open the URL that `kju serve` printed (it ends in ?token=...).\n');
-      return;
-    }
-    if (tokenFrom === 'query') headers['Set-Cookie'] = tokenCookie(token, port);
+    // No token here: the files hold no secrets, and a cookie would travel to every port of this host.
     await serveStatic(req, res, staticDir, url.pathname, headers);
   }
 
@@ -147,7 +141,7 @@ export async function startServe(opts: ServeOptions): Promise<ServeHandle> {
       refuseUpgrade(socket, status, why);
     };
     if (url.pathname !== CONTROL_PATH && url.pathname !== DISPLAY_PATH) return refuse(404, 'no such socket');
-    if (!findToken(url, req.headers, token, port)) return refuse(401, 'missing or wrong token');
+    if (!handshakeHasToken(req.headers, token)) return refuse(401, 'missing or wrong token');
     if (!originAllowed(req.headers)) return refuse(403, 'Origin does not match this server');
     if (url.pathname === CONTROL_PATH) {
       wssControl.handleUpgrade(req, socket, head, (ws) => acceptControl(ws));
@@ -251,7 +245,7 @@ export async function startServe(opts: ServeOptions): Promise<ServeHandle> {
 
   let closing: Promise<void> | null = null;
   return {
-    url: `${origin}/?token=${token}`,
+    url: `${origin}/#token=${token}`,
     origin,
     host,
     port,
