@@ -51,4 +51,5 @@ test('non-loopback hosts get a warning', () => {
     assert.equal(exposureWarning(h), null);
   }
   for (const h of ['0.0.0.0', '::', '192.168.1.5', 'myhost']) assert.match(exposureWarning(h) ?? '', /Anyone who can reach.*host files/s, h);
+  assert.match(exposureWarning('0.0.0.0', ['/home/me', '/srv/isos']) ?? '', /read and write your host files in \/home\/me, \/srv\/isos/);
 });

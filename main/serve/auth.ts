@@ -49,12 +49,14 @@ export function isLoopbackHost(host: string): boolean {
   return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
 }
 
-export function exposureWarning(host: string): string | null {
+/** `fileRoots`: the folders whose files the token can reach (main/backend/host-paths.ts), named in the warning. */
+export function exposureWarning(host: string, fileRoots: readonly string[] = []): string | null {
   if (isLoopbackHost(host)) return null;
+  const roots = fileRoots.length ? fileRoots.join(', ') : 'the library, your home folder and every --allow folder';
   return (
     `warning: kju serve is listening on ${host}. Anyone who can reach that address and has the token ` +
-    'can see and control your VMs, and can read and write the host files kju lets a browser use as ' +
-    'disks, ISOs and kernels: the library, your home folder and every --allow folder. Traffic is not encrypted: use it only on networks you trust, or ' +
+    `can see and control your VMs, and can read and write your host files in ${roots} ` +
+    '(as VM disks, ISOs and kernels). Traffic is not encrypted: use it only on networks you trust, or ' +
     'keep --host 127.0.0.1 and tunnel (e.g. ssh -L).'
   );
 }

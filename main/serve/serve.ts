@@ -40,6 +40,8 @@ export interface ServeOptions {
   /** one line per notable event (refused clients, protocol violations); default: stderr */
   log?: (line: string) => void;
   flowLimits?: Partial<FlowLimits>;
+  /** the host folders whose files the backend lets a browser use; named in `warning` */
+  fileRoots?: readonly string[];
 }
 
 export interface ServeStats {
@@ -250,7 +252,7 @@ export async function startServe(opts: ServeOptions): Promise<ServeHandle> {
     host,
     port,
     token,
-    warning: exposureWarning(host),
+    warning: exposureWarning(host, opts.fileRoots),
     stats: () => ({
       ...stats,
       controlClients: controlClients.size,
