@@ -2,6 +2,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
+import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
@@ -441,4 +442,63 @@ test('a resolution storm leaves every viewer with the final surface and a full f
     const lastSurface = b.messages.filter((m) => m.t === 'surface').at(-1);
     assert.equal(lastSurface?.t === 'surface' && lastSurface.surface.id, final.id);
   });
+});
+
+test('a control client that floods requests and never reads is closed (1008); serve memory stays bounded', async () => {
+  // ~6 KB per reply: unbounded, 20,000 unread replies would hold over 120 MB.
+  const many: VmSummary[] = Array.from({ length: 50 }, (_, i) => ({ ...vm, id: `vm-${i}`, name: `Flood test VM number ${i}` }));
+  const backend = new TestBackend(() => new SyntheticDisplay({ width: 8, height: 8 }));
+  backend.call = (async () => ({ ok: true, value: many })) as TestBackend['call'];
+  const log: string[] = [];
+  const serve = await startServe({ backend, staticDir: site, log: (l) => log.push(l) });
+  try {
+    const ws = new WebSocket(`ws://127.0.0.1:${serve.port}/ws/control`, serveProtocols(serve.token), { origin: serve.origin });
+    await new Promise((r) => ws.once('open', r));
+    const socket = (ws as unknown as { _socket: Socket })._socket;
+    socket.pause(); // never reads
+    const closed = new Promise<number>((r) => ws.once('close', (code) => r(code)));
+    global.gc?.();
+    const rss0 = process.memoryUsage().rss;
+    let peak = rss0;
+    const request = JSON.stringify({ id: 1, method: 'listVms', args: {} });
+    for (let i = 0; i < 20_000 && ws.readyState === ws.OPEN; i++) {
+      ws.send(request);
+      // Paced so that calls complete (the in-flight bound has its own test): only unread replies pile up.
+      if (i % 100 === 0) await new Promise((r) => setImmediate(r));
+      if (i % 500 === 0) peak = Math.max(peak, process.memoryUsage().rss);
+    }
+    await until('serve closed the client', () => serve.stats().controlClients === 0 || log.some((l) => /not reading its replies/.test(l))).catch((e) => {
+      throw new Error(`${e.message}: ${JSON.stringify(serve.stats())} ${log.join('; ')} rs=${ws.readyState} buf=${ws.bufferedAmount}`);
+    });
+    peak = Math.max(peak, process.memoryUsage().rss);
+    assert.ok(log.some((l) => /control client closed: not reading its replies/.test(l)), log.join('\n'));
+    const grewMiB = (peak - rss0) / 2 ** 20;
+    assert.ok(grewMiB < 60, `rss grew ${grewMiB.toFixed(1)} MiB`);
+    socket.resume();
+    assert.equal(await closed, 1008);
+    await until('the client is gone', () => serve.stats().controlClients === 0);
+    assert.equal(serve.stats().protocolViolations, 1);
+  } finally {
+    await serve.close();
+  }
+});
+
+test('a control client with too many calls in flight is closed (1008)', async () => {
+  const backend = new TestBackend(() => new SyntheticDisplay({ width: 8, height: 8 }));
+  backend.call = (() => new Promise(() => {})) as TestBackend['call']; // calls that never finish
+  const log: string[] = [];
+  const serve = await startServe({ backend, staticDir: site, log: (l) => log.push(l) });
+  try {
+    const ws = new WebSocket(`ws://127.0.0.1:${serve.port}/ws/control`, serveProtocols(serve.token), { origin: serve.origin });
+    await new Promise((r) => ws.once('open', r));
+    const closed = new Promise<number>((r) => ws.once('close', (code) => r(code)));
+    for (let i = 0; i < 200; i++) ws.send(JSON.stringify({ id: i, method: 'listVms', args: {} }));
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(serve.stats().controlClients, 1, 'up to 200 calls in flight are fine');
+    for (let i = 0; i < 100; i++) ws.send(JSON.stringify({ id: 200 + i, method: 'listVms', args: {} }));
+    assert.equal(await closed, 1008);
+    assert.ok(log.some((l) => /control client closed: more than 256 calls in flight/.test(l)), log.join('\n'));
+  } finally {
+    await serve.close();
+  }
 });

@@ -16,7 +16,9 @@ import {
   CloseCode,
   CONTROL_PATH,
   DISPLAY_PATH,
+  MAX_CONTROL_BUFFERED,
   MAX_CONTROL_MESSAGE,
+  MAX_CONTROL_PENDING,
   MAX_DISPLAY_MESSAGE,
   parseControlRequest,
   parseDisplayTarget,
@@ -112,6 +114,8 @@ export async function startServe(opts: ServeOptions): Promise<ServeHandle> {
 
   const stats = { upgradesRefused: 0, protocolViolations: 0 };
   const controlClients = new Set<WebSocket>();
+  /** calls of each control client whose reply has not been sent yet */
+  const controlPending = new Map<WebSocket, number>();
   const hubs = new Map<string, Promise<DisplayHub | string>>();
   const openHubs = new Set<DisplayHub>();
   const hubEvents = {
@@ -154,15 +158,32 @@ export async function startServe(opts: ServeOptions): Promise<ServeHandle> {
     void acceptDisplay(req, socket, head, target.vmId, target.console);
   }
 
+  /** Closes a control client that lets replies pile up; true when it was closed. */
+  function closeIfBehind(ws: WebSocket, pending: number): boolean {
+    if (ws.readyState !== ws.OPEN) return true;
+    if (pending <= MAX_CONTROL_PENDING && ws.bufferedAmount <= MAX_CONTROL_BUFFERED) return false;
+    const why = pending > MAX_CONTROL_PENDING ? `more than ${MAX_CONTROL_PENDING} calls in flight` : `not reading its replies (${ws.bufferedAmount} bytes waiting)`;
+    hubEvents.protocolViolation(`control client closed: ${why}`);
+    ws.close(CloseCode.policyViolation, why);
+    // A client that does not read will not answer the close either; drop what it never read.
+    setTimeout(() => ws.terminate(), 5000).unref();
+    return true;
+  }
+
   function acceptControl(ws: WebSocket): void {
     controlClients.add(ws);
-    ws.on('close', () => controlClients.delete(ws));
+    controlPending.set(ws, 0);
+    ws.on('close', () => {
+      controlClients.delete(ws);
+      controlPending.delete(ws);
+    });
     ws.on('error', (err) => hubEvents.protocolViolation(`control socket error: ${err.message}`));
     const reply = (m: ControlServerMessage) => {
       if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(m));
+      closeIfBehind(ws, controlPending.get(ws) ?? 0);
     };
     ws.on('message', (data, isBinary) => {
-      if (ws.readyState !== ws.OPEN) return;
+      if (closeIfBehind(ws, controlPending.get(ws) ?? 0)) return;
       if (isBinary) {
         hubEvents.protocolViolation('control client closed: binary message');
         return ws.close(CloseCode.unsupportedData, 'binary message');
@@ -174,17 +195,25 @@ export async function startServe(opts: ServeOptions): Promise<ServeHandle> {
       }
       if (p.kind === 'reply') return reply({ id: p.id, result: p.result });
       const { id, method, args } = p.value;
+      const settled = () => {
+        const n = controlPending.get(ws);
+        if (n !== undefined) controlPending.set(ws, n - 1);
+      };
+      controlPending.set(ws, (controlPending.get(ws) ?? 0) + 1);
       // The union of requests does not narrow `call`'s generic; each method's args were checked in parseControlRequest.
       (backend.call as (m: string, a: unknown) => Promise<unknown>)(method, args).then(
-        (result) => reply({ id, result: result as Result<unknown> }),
-        (err: unknown) => reply({ id, result: toFailure(err, undefined, log) }),
+        (result) => (settled(), reply({ id, result: result as Result<unknown> })),
+        (err: unknown) => (settled(), reply({ id, result: toFailure(err, undefined, log) })),
       );
     });
   }
 
   const pushToControlClients = (m: ControlServerMessage) => {
     const text = JSON.stringify(m);
-    for (const ws of controlClients) if (ws.readyState === ws.OPEN) ws.send(text);
+    for (const ws of controlClients) {
+      if (ws.readyState === ws.OPEN) ws.send(text);
+      closeIfBehind(ws, controlPending.get(ws) ?? 0);
+    }
   };
   const unsubscribeVms = backend.onVmsChanged((vms: VmSummary[]) => pushToControlClients({ t: 'vms', vms }));
   const unsubscribeProgress = backend.onProgress?.((p) => pushToControlClients({ t: 'progress', opId: p.opId, percent: p.percent })) ?? (() => {});
