@@ -49,7 +49,8 @@ test('kju serve (real CLI and local backend): start the Demo VM from the page; t
   await row.waitFor({ timeout: 20_000 });
   const id = await row.getAttribute('data-vm-id');
   assert.ok(id);
-  await page.goto(`${url}#/vm/${id}?test=1`);
+  // No token in this URL: the tab kept the one it was opened with.
+  await page.goto(`${url.replace(/#.*/, '')}#/vm/${id}?test=1`);
   await page.getByRole('button', { name: 'Start' }).click({ timeout: 20_000 });
   await page.waitForFunction(() => !!window.__kju?.surfaceSize(), undefined, { timeout: 60_000 });
 
