@@ -12,6 +12,8 @@ import { SyntheticDisplay } from '../display/synthetic-display.js';
 import type { DisplaySource } from '../display/display-source.js';
 import { SERVE_PROTOCOL, serveProtocols } from '../../common/serve-auth.js';
 import type { ServeBackend } from '../backend/backend.js';
+import { LocalBackend } from '../backend/local-backend.js';
+import type { SessionManager } from '../session/session-manager.js';
 import { startServe, type ServeHandle } from './serve.js';
 
 const site = mkdtempSync(join(tmpdir(), 'kju-serve-test-'));
@@ -498,6 +500,43 @@ test('a control client with too many calls in flight is closed (1008)', async ()
     for (let i = 0; i < 100; i++) ws.send(JSON.stringify({ id: 200 + i, method: 'listVms', args: {} }));
     assert.equal(await closed, 1008);
     assert.ok(log.some((l) => /control client closed: more than 256 calls in flight/.test(l)), log.join('\n'));
+  } finally {
+    await serve.close();
+  }
+});
+
+test('over /ws/control, createVm and setCdrom cannot reach system files or devices (the LocalBackend path checks)', async () => {
+  const touched: string[] = [];
+  const sessions = {
+    list: async () => [{ ...vm, state: 'stopped' }],
+    listenerCount: () => 0,
+    on: () => {},
+    off: () => {},
+    library: { root: site, get: async (id: string) => ({ config: { id, name: 'Test' }, dir: site }), edit: async () => void touched.push('edit') },
+    setCdrom: async (_id: string, p: string | null) => (touched.push(`setCdrom ${p}`), vm),
+  } as unknown as SessionManager;
+  const serve = await startServe({ backend: new LocalBackend(sessions), staticDir: site, log: () => {} });
+  try {
+    const ws = new WebSocket(`ws://127.0.0.1:${serve.port}/ws/control`, serveProtocols(serve.token), { origin: serve.origin });
+    const replies = new Map<number, Result<unknown>>();
+    ws.on('message', (d) => {
+      const m = JSON.parse(String(d)) as { id?: number; result?: Result<unknown> };
+      if (typeof m.id === 'number' && m.result) replies.set(m.id, m.result);
+    });
+    await new Promise((r) => ws.once('open', r));
+    const base = { name: 'evil', preset: 'linux', memoryMiB: 128, cpus: 1, disk: { kind: 'none' } };
+    const calls: [string, Record<string, unknown>][] = [
+      ['createVm', { ...base, disk: { kind: 'existing', path: '/etc/shadow', mode: 'copy' } }],
+      ['createVm', { ...base, disk: { kind: 'existing', path: '/dev/zero', mode: 'link' } }],
+      ['createVm', { ...base, iso: '/etc/passwd' }],
+      ['editVm', { id: 'vm1', changes: { cdrom: '/etc/passwd' } }],
+      ['setCdrom', { id: 'vm1', path: '/dev/zero' }],
+    ];
+    calls.forEach(([method, args], i) => ws.send(JSON.stringify({ id: i, method, args })));
+    await until('all replies', () => replies.size === calls.length);
+    for (const [i, r] of replies) assert.deepEqual(r.ok ? 'ok' : [r.code, /--allow/.test(r.hint ?? '')], ['path-not-allowed', true], JSON.stringify(calls[i]));
+    assert.deepEqual(touched, []);
+    ws.close();
   } finally {
     await serve.close();
   }
