@@ -7,6 +7,7 @@ import { cpuFigures, meterFor, sleep } from './measure.js';
 import type { Rig } from './rig.js';
 import type { MarkReply } from './serving-protocol.js';
 import type { ScenarioResult } from './scenario.js';
+import { pageUrl } from './serving.js';
 import { median, percentile, ratio } from './stats.js';
 import { framesWritten, startWorkload, type Workload } from './workloads.js';
 
@@ -37,7 +38,7 @@ export async function runKju(rig: Rig, workload: Workload, o: RunOpts): Promise<
   const notes: string[] = [];
   const stopWorkload = await startWorkload(rig.guest.serial, workload);
   try {
-    const page = await openChromium(`${rig.serving.url}&vm=bench`, rig.log);
+    const page = await openChromium(pageUrl(rig.serving.url, 'bench'), rig.log);
     try {
       await page.waitFor('the first frame in the page', (r) => (r as KjuReport).total > 0 || (r as KjuReport).errors?.length > 0, 30_000);
       const errs = (page.reports as KjuReport[]).flatMap((r) => r.errors ?? []);
@@ -163,7 +164,7 @@ export async function runShared(rig: Rig, workload: Workload, o: RunOpts): Promi
 export async function warmUp(rig: Rig, ms: number): Promise<void> {
   const stopWorkload = await startWorkload(rig.guest.serial, 'typing');
   try {
-    const page = await openChromium(`${rig.serving.url}&vm=bench`, rig.log);
+    const page = await openChromium(pageUrl(rig.serving.url, 'bench'), rig.log);
     try {
       await page.waitFor('the first frame in the page (warm-up)', (r) => (r as KjuReport).total > 0 || (r as KjuReport).errors?.length > 0, 30_000);
       await sleep(ms);

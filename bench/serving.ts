@@ -16,6 +16,13 @@ export interface ServingChild {
   close(): Promise<ExitReply | undefined>;
 }
 
+/** The serve page for display `vm` (bench/page/kju-page.tsx reads ?vm=); the token stays in the fragment. */
+export function pageUrl(serveUrl: string, vm: string): string {
+  const u = new URL(serveUrl);
+  u.searchParams.set('vm', vm);
+  return u.href;
+}
+
 const entry = fileURLToPath(new URL('./serve-child.ts', import.meta.url));
 
 export async function startServing(start: Extract<ChildRequest, { op: 'start' }>, opts: { log: (l: string) => void; profileDir?: string }): Promise<ServingChild> {

@@ -5,7 +5,7 @@
 import { openChromium } from './browser.js';
 import { pageFrames, type KjuReport } from './kju-path.js';
 import { sleep } from './measure.js';
-import { startServing } from './serving.js';
+import { pageUrl, startServing } from './serving.js';
 import { median, percentile } from './stats.js';
 
 export interface SyntheticResult {
@@ -20,7 +20,7 @@ export interface SyntheticResult {
 export async function runSyntheticLatency(siteDir: string, durationMs: number, log: string[]): Promise<SyntheticResult> {
   const serving = await startServing({ op: 'start', mode: 'synthetic', siteDir }, { log: (l) => log.push(l) });
   try {
-    const page = await openChromium(`${serving.url}&vm=synthetic`, log);
+    const page = await openChromium(pageUrl(serving.url, 'synthetic'), log);
     try {
       await page.waitFor('the first frame', (r) => (r as KjuReport).total > 0 || (r as KjuReport).errors?.length > 0, 20_000);
       if (!(page.reports as KjuReport[]).some((r) => r.total > 0)) throw new Error(`the bench page could not open the synthetic display: ${(page.reports as KjuReport[]).flatMap((r) => r.errors).join('; ')}`);

@@ -5,7 +5,7 @@ import type { RunOpts } from './kju-path.js';
 import { cpuFigures, meterFor, sleep, systemNow } from './measure.js';
 import type { Rig } from './rig.js';
 import type { ScenarioResult } from './scenario.js';
-import { startServing } from './serving.js';
+import { pageUrl, startServing } from './serving.js';
 import { framesWritten, startWorkload, type Workload } from './workloads.js';
 
 /** vnc-page.tsx's report */
@@ -121,7 +121,7 @@ export interface IdleFloorResult {
 export async function runIdleFloor(siteDir: string, o: RunOpts, log: string[]): Promise<IdleFloorResult> {
   const serving = await startServing({ op: 'start', mode: 'idle', siteDir }, { log: (l) => log.push(l) });
   try {
-    const page = await openChromium(`${serving.url}&vm=none`, log);
+    const page = await openChromium(pageUrl(serving.url, 'none'), log);
     try {
       // Chromium's start-up (profile, page load and compile) takes a few seconds on 2 cores
       await page.waitFor('the first report of the floor page', () => true, 30_000);

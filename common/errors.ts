@@ -12,6 +12,7 @@ export const KJU_ERROR_CODES = [
   'bad-args',
   'unknown-method',
   'forbidden',
+  'path-not-allowed',
   'command-failed',
   // the VM library (LibraryError)
   'not-found',

@@ -50,7 +50,7 @@ test('create through the wizard, run, pause, ISO while running, suspend/resume, 
   mkdirSync(shots, { recursive: true });
   const { createLocalBackend } = await import('../main/backend/local-backend.js');
   const { startServe } = await import('../main/serve/serve.js');
-  backend = await createLocalBackend({ accel: 'tcg' });
+  backend = await createLocalBackend({ accel: 'tcg', allow: [tmp] }); // the test's ISO lives in a temp folder
   serve = await startServe({ backend, staticDir: join(root, 'app/out/renderer'), log: () => {} });
   const iso = join(tmp, 'tiny.iso');
   writeFileSync(iso, Buffer.alloc(64 * 1024, 0x55)); // any file is a raw CD image to QEMU
@@ -124,7 +124,7 @@ test('create through the wizard, run, pause, ISO while running, suspend/resume, 
   assert.equal((await backend.sessions.library.get('Wiz')).config.memoryMiB, 256);
 
   // The VM window: attach an ISO while it runs; QEMU's own query-block shows it in the drive.
-  await page.goto(`${serve.url}#/vm/${vm.config.id}`);
+  await page.goto(`${serve.origin}/#/vm/${vm.config.id}?token=${serve.token}`);
   await page.getByRole('button', { name: 'CD: empty' }).click();
   await page.getByLabel('ISO image path on the host').fill(iso);
   await page.getByRole('button', { name: 'Attach' }).click();

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { Page } from 'playwright-core';
 import { WebSocket } from 'ws';
+import { serveProtocols } from '../common/serve-auth.js';
 import { openVmPage, sameImage, settledViews, startRealServe, until, VM_ID, type RealServe } from './helpers/real-serve.js';
 
 let rs: RealServe;
@@ -20,9 +21,9 @@ after(async () => {
   await rs?.stop();
 });
 
-function refusedStatus(url: string): Promise<number> {
+function refusedStatus(url: string, protocols: string[] = []): Promise<number> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { origin: rs.serve.origin });
+    const ws = new WebSocket(url, protocols, { origin: rs.serve.origin });
     ws.on('unexpected-response', (_q, r) => resolve(r.statusCode ?? 0));
     ws.on('open', () => {
       ws.terminate();
@@ -35,7 +36,7 @@ function refusedStatus(url: string): Promise<number> {
 /** A viewer of the real display that sends `payload` after its first message; resolves with how it was closed. */
 function garbageViewer(payload: string | Buffer): Promise<{ firstMessage: string; code: number }> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${rs.serve.port}/ws/display?vm=${VM_ID}&console=0&token=${rs.serve.token}`, { origin: rs.serve.origin });
+    const ws = new WebSocket(`ws://127.0.0.1:${rs.serve.port}/ws/display?vm=${VM_ID}&console=0`, serveProtocols(rs.serve.token), { origin: rs.serve.origin });
     let firstMessage = '';
     ws.on('message', (data, isBinary) => {
       if (firstMessage) return;
@@ -50,7 +51,7 @@ function garbageViewer(payload: string | Buffer): Promise<{ firstMessage: string
 test('no token: refused; garbage viewers of the real display are closed; the page keeps matching QEMU', async () => {
   const before = await settledViews(rs, page);
   assert.equal(await refusedStatus(`ws://127.0.0.1:${rs.serve.port}/ws/display?vm=${VM_ID}`), 401);
-  assert.equal(await refusedStatus(`ws://127.0.0.1:${rs.serve.port}/ws/control?token=wrong${rs.serve.token.slice(5)}`), 401);
+  assert.equal(await refusedStatus(`ws://127.0.0.1:${rs.serve.port}/ws/control`, serveProtocols(`wrong${rs.serve.token.slice(5)}`)), 401);
 
   const violations0 = rs.serve.stats().protocolViolations;
   const results = await Promise.all([

@@ -38,18 +38,19 @@ test('kju serve (real CLI and local backend): start the Demo VM from the page; t
   let out = '';
   serve.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   serve.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const url = await until('kju serve to print its URL', () => /open (http:\/\/127\.0\.0\.1:\d+\/\?token=\S+)/.exec(out)?.[1], 20_000);
+  const url = await until('kju serve to print its URL', () => /open (http:\/\/127\.0\.0\.1:\d+\/#token=[A-Za-z0-9_-]+)\s/.exec(out)?.[1], 20_000);
 
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(`${url}#/?test=1`);
+  await page.goto(url.replace('#token=', '#/?test=1&token='));
   const row = page.locator('.vm-row').first();
   await row.waitFor({ timeout: 20_000 });
   const id = await row.getAttribute('data-vm-id');
   assert.ok(id);
-  await page.goto(`${url}#/vm/${id}?test=1`);
+  // No token in this URL: the tab kept the one it was opened with.
+  await page.goto(`${url.replace(/#.*/, '')}#/vm/${id}?test=1`);
   await page.getByRole('button', { name: 'Start' }).click({ timeout: 20_000 });
   await page.waitForFunction(() => !!window.__kju?.surfaceSize(), undefined, { timeout: 60_000 });
 

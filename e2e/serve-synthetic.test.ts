@@ -18,6 +18,7 @@ import { SyntheticDisplay } from '../main/display/synthetic-display.js';
 import type { ServeBackend } from '../main/backend/backend.js';
 import { startServe, type ServeHandle } from '../main/serve/serve.js';
 import { launchChromium } from './helpers/chromium.js';
+import { SERVE_PROTOCOL, serveProtocols } from '../common/serve-auth.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const vm: VmSummary = { id: 'vm1', name: 'Synthetic', state: 'running', display: 'dbus', memoryMiB: 128, cpus: 1 };
@@ -116,28 +117,69 @@ test('the rebuilt surface equals the source after scripted damage', async () => 
   await page.close();
 });
 
-test('a page without the token, or a socket without it, is refused', async () => {
+test('the page loads without a token; its sockets need the token as a subprotocol; the URL loses it', async () => {
   const bare = await browser.newContext();
   const res = await (await bare.newPage()).goto(`${serve.origin}/`);
-  assert.equal(res?.status(), 401);
+  assert.equal(res?.status(), 200);
   await bare.close();
   const ctx = await browser.newContext();
   const page = await ctx.newPage();
   await page.goto(serve.url);
   await page.waitForFunction(() => document.title === 'kju serve test page ready');
+  assert.equal(page.url(), `${serve.origin}/`, 'the token was removed from the address bar');
+  assert.equal(await page.evaluate(() => document.cookie), '');
   const control = `ws://127.0.0.1:${serve.port}/ws/control`;
-  // The page's response set the token cookie: a same-origin socket needs no ?token=.
-  assert.equal((await page.evaluate((u) => window.kjuTest.raw(u, []), control)).opened, true);
-  await ctx.clearCookies();
-  assert.deepEqual(await page.evaluate((u) => window.kjuTest.raw(u, []), control), { opened: false, code: 1006, reason: '' });
+  const withToken = await page.evaluate(([u, p]) => window.kjuTest.raw(u, [], p), [control, serveProtocols(serve.token)] as const);
+  assert.deepEqual(withToken, { opened: true, code: 1000, reason: '', protocol: SERVE_PROTOCOL });
+  assert.deepEqual(await page.evaluate((u) => window.kjuTest.raw(u, []), control), { opened: false, code: 1006, reason: '', protocol: '' });
+  assert.deepEqual(await page.evaluate(([u, p]) => window.kjuTest.raw(u, [], p), [control, serveProtocols('x'.repeat(43))] as const), { opened: false, code: 1006, reason: '', protocol: '' });
+  // A reload keeps working: the tab kept the token (sessionStorage is per origin, port included).
+  await page.reload();
+  await page.waitForFunction(() => document.title === 'kju serve test page ready');
+  assert.equal((await page.evaluate(() => window.kjuTest.call('listVms', {}))).ok, true);
   await ctx.close();
   const status = await new Promise<number>((resolve, reject) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${serve.port}/ws/display?vm=vm1`, { origin: serve.origin });
+    const ws = new WebSocket(`ws://127.0.0.1:${serve.port}/ws/display?vm=vm1&token=${serve.token}`, { origin: serve.origin });
     ws.on('unexpected-response', (_q, r) => resolve(r.statusCode ?? 0));
-    ws.on('open', () => reject(new Error('opened without a token')));
+    ws.on('open', () => reject(new Error('opened without a token protocol')));
     ws.on('error', reject);
   });
   assert.equal(status, 401);
+});
+
+test('after the serve page, requests to another local port carry no kju token; serve sets no cookie', async () => {
+  const seen: { url: string; headers: Record<string, string | string[] | undefined> }[] = [];
+  const other: Server = createServer((q, r) => {
+    seen.push({ url: q.url ?? '', headers: q.headers });
+    r.end('<!doctype html><title>another local service</title><img src="/pixel.png">');
+  });
+  await new Promise<void>((r) => other.listen(0, '127.0.0.1', r));
+  const setCookies: string[] = [];
+  const ctx = await browser.newContext();
+  try {
+    const page = await ctx.newPage();
+    page.on('response', async (r) => {
+      const v = await r.headerValue('set-cookie');
+      if (v) setCookies.push(`${r.url()}: ${v}`);
+    });
+    await page.goto(serve.url);
+    await page.waitForFunction(() => document.title === 'kju serve test page ready');
+    assert.equal((await page.evaluate(() => window.kjuTest.call('listVms', {}))).ok, true, 'the page holds a working token');
+    const otherUrl = `http://127.0.0.1:${(other.address() as AddressInfo).port}/`;
+    await page.goto(otherUrl);
+    await page.evaluate((u) => fetch(`${u}api`, { credentials: 'include' }).then((r) => r.text()), otherUrl);
+    assert.ok(seen.length >= 2, `the second server saw ${seen.length} requests`);
+    for (const req of seen) {
+      assert.equal(req.headers.cookie, undefined, `${req.url} carried a cookie`);
+      const all = JSON.stringify(req);
+      assert.ok(!all.includes(serve.token), `${req.url} carried the token: ${all}`);
+    }
+    assert.deepEqual(await ctx.cookies(), []);
+    assert.deepEqual(setCookies, []);
+  } finally {
+    await ctx.close();
+    other.close();
+  }
 });
 
 test('a page of another origin is refused even with the token', async () => {
@@ -148,14 +190,14 @@ test('a page of another origin is refused even with the token', async () => {
     await page.goto(`http://127.0.0.1:${(other.address() as AddressInfo).port}/`);
     const before = serve.stats().upgradesRefused;
     const r = await page.evaluate(
-      (u) =>
+      ([u, p]) =>
         new Promise<{ opened: boolean; code: number }>((resolve) => {
-          const ws = new WebSocket(u);
+          const ws = new WebSocket(u, [...p]);
           let opened = false;
           ws.onopen = () => (opened = true);
           ws.onclose = (e) => resolve({ opened, code: e.code });
         }),
-      `ws://127.0.0.1:${serve.port}/ws/control?token=${serve.token}`,
+      [`ws://127.0.0.1:${serve.port}/ws/control`, serveProtocols(serve.token)] as const,
     );
     assert.deepEqual(r, { opened: false, code: 1006 });
     assert.equal(serve.stats().upgradesRefused, before + 1);
@@ -165,7 +207,7 @@ test('a page of another origin is refused even with the token', async () => {
     other.close();
   }
   const status = await new Promise<number>((resolve, reject) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${serve.port}/ws/control?token=${serve.token}`, { origin: 'http://evil.example' });
+    const ws = new WebSocket(`ws://127.0.0.1:${serve.port}/ws/control`, serveProtocols(serve.token), { origin: 'http://evil.example' });
     ws.on('unexpected-response', (_q, r) => resolve(r.statusCode ?? 0));
     ws.on('open', () => reject(new Error('opened with a foreign origin')));
     ws.on('error', reject);
@@ -202,7 +244,7 @@ test('clients sending garbage are closed; another viewer keeps working', async (
   assert.equal(await page.evaluate(() => window.kjuTest.open('good', 'vm1', true)), 'ok');
   await until('good synced', () => matchesSource(page, 'good'));
   const stop = display.animate({ rate: 50, rectsPerTick: 3, seed: 11 });
-  const url = `ws://127.0.0.1:${serve.port}/ws/display?vm=vm1&token=${serve.token}`;
+  const url = `ws://127.0.0.1:${serve.port}/ws/display?vm=vm1`;
   const before = serve.stats().protocolViolations;
   const cases: [string, (string | number[])[], number][] = [
     ['invalid JSON', ['{"t":"pull"'], 1008],
@@ -214,7 +256,7 @@ test('clients sending garbage are closed; another viewer keeps working', async (
     ['huge', [JSON.stringify({ t: 'pull', pad: 'x'.repeat(200_000) })], 1009],
   ];
   for (const [what, sends, code] of cases) {
-    const r = await page.evaluate(([u, s]) => window.kjuTest.raw(u, s), [url, sends] as [string, (string | number[])[]]);
+    const r = await page.evaluate(([u, s, p]) => window.kjuTest.raw(u, s, p), [url, sends, serveProtocols(serve.token)] as [string, (string | number[])[], string[]]);
     assert.equal(r.opened, true, what);
     assert.equal(r.code, code, what);
   }

@@ -85,9 +85,9 @@ const api = {
   },
   vmPushes: () => vmPushes,
   /** A raw socket, to check what the server does with things the bridge never sends. */
-  raw(url: string, sends: (string | number[])[]): Promise<{ opened: boolean; code: number; reason: string }> {
+  raw(url: string, sends: (string | number[])[], protocols: string[] = []): Promise<{ opened: boolean; code: number; reason: string; protocol: string }> {
     return new Promise((resolve) => {
-      const ws = new WebSocket(url);
+      const ws = new WebSocket(url, protocols);
       let opened = false;
       ws.onopen = () => {
         opened = true;
@@ -95,7 +95,7 @@ const api = {
         // Nothing to send: just proving the socket opens.
         if (!sends.length) ws.close(1000);
       };
-      ws.onclose = (e) => resolve({ opened, code: e.code, reason: e.reason });
+      ws.onclose = (e) => resolve({ opened, code: e.code, reason: e.reason, protocol: ws.protocol });
       setTimeout(() => ws.close(), 5000);
     });
   },

@@ -143,7 +143,7 @@ export async function openVmPage(rs: Pick<RealServe, 'browser' | 'serve'>, opts:
   page.on('response', (r) => {
     if (r.status() >= 400 && new URL(r.url()).pathname !== '/favicon.ico') errors?.push(`HTTP ${r.status()} for ${r.url().replace(/token=[^&#]*/, 'token=…')}`);
   });
-  await page.goto(`${rs.serve.url}#/vm/${VM_ID}?test=1`);
+  await page.goto(`${rs.serve.origin}/#/vm/${VM_ID}?test=1&token=${rs.serve.token}`);
   await page.waitForFunction(() => !!window.__kju?.surfaceSize(), undefined, { timeout: 30_000 });
   return page;
 }

@@ -1,5 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { VmSummary } from '../../common/contract.js';
 import { QemuNotFoundError } from '../qemu/find-qemu.js';
 import type { SessionManager } from '../session/session-manager.js';
@@ -50,4 +53,60 @@ test('a kju error from a handler keeps its code, message and hint; any other thr
     process.stderr.write = origWrite;
   }
   assert.match(logged, /TypeError: x is undefined\n\s+at /);
+});
+
+test('host paths from a front end are confined: createVm, editVm and setCdrom refuse system files and devices', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kju-backend-paths-'));
+  try {
+    const lib = join(dir, 'library');
+    mkdirSync(lib);
+    const iso = join(lib, 'ok.iso');
+    writeFileSync(iso, 'iso');
+    const touched: string[] = [];
+    const sessions = {
+      list: async () => [vm],
+      listenerCount: () => 0,
+      library: {
+        root: lib,
+        get: async (id: string) => ({ config: { id, name: 'A' }, dir: join(lib, 'A.kju') }),
+        edit: async (id: string, c: unknown) => void touched.push(`edit ${id} ${JSON.stringify(c)}`),
+      },
+      setCdrom: async (id: string, p: string | null) => (touched.push(`setCdrom ${id} ${p}`), vm),
+    } as unknown as SessionManager;
+    const backend = new LocalBackend(sessions);
+    const create = (extra: Record<string, unknown>) => backend.call('createVm', { name: 'x', preset: 'linux', memoryMiB: 128, cpus: 1, disk: { kind: 'none' }, ...extra } as never);
+    const attempts: [string, Record<string, unknown>][] = [
+      ['disk copy of /etc/shadow', { disk: { kind: 'existing', path: '/etc/shadow', mode: 'copy' } }],
+      ['/dev/zero as a raw disk', { disk: { kind: 'existing', path: '/dev/zero', mode: 'link' } }],
+      ['/etc/passwd as the ISO', { iso: '/etc/passwd' }],
+      ['/proc/self/environ as the kernel', { kernel: '/proc/self/environ' }],
+      ['/dev/null as the initrd', { initrd: '/dev/null' }],
+    ];
+    for (const [what, extra] of attempts) {
+      const r = await create(extra);
+      assert.equal(r.ok, false, what);
+      assert.equal(!r.ok && r.code, 'path-not-allowed', what);
+      assert.match((!r.ok && r.hint) || '', /--allow/, what);
+    }
+    const e = await backend.call('editVm', { id: 'a', changes: { cdrom: '/etc/passwd' } });
+    assert.equal(!e.ok && e.code, 'path-not-allowed');
+    const c = await backend.call('setCdrom', { id: 'a', path: '/dev/zero' });
+    assert.equal(!c.ok && c.code, 'path-not-allowed');
+    assert.deepEqual(touched, []);
+    assert.equal((await backend.call('setCdrom', { id: 'a', path: iso })).ok, true);
+    assert.equal((await backend.call('setCdrom', { id: 'a', path: null })).ok, true);
+    assert.equal((await backend.call('editVm', { id: 'a', changes: { cdrom: iso } })).ok, true);
+    assert.deepEqual(touched.slice(0, 2), [`setCdrom a ${iso}`, 'setCdrom a null']);
+    assert.match(touched[2], /^edit a \{"cdrom":".*ok\.iso"\}$/);
+    // --allow widens it to one more folder, and only that one.
+    const isos = join(dir, 'isos');
+    mkdirSync(isos);
+    writeFileSync(join(isos, 'b.iso'), 'iso');
+    assert.equal(await backend.call('setCdrom', { id: 'a', path: join(isos, 'b.iso') }).then((r) => !r.ok && r.code), 'path-not-allowed');
+    const widened = new LocalBackend(sessions, { allow: [isos] });
+    assert.equal((await widened.call('setCdrom', { id: 'a', path: join(isos, 'b.iso') })).ok, true);
+    assert.equal(await widened.call('setCdrom', { id: 'a', path: '/etc/passwd' }).then((r) => !r.ok && r.code), 'path-not-allowed');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -23,6 +23,7 @@ import type { DisplaySource } from '../display/display-source.js';
 import { LibraryError } from '../library/library-error.js';
 import { SessionError, SessionManager, type SessionManagerOptions } from '../session/session-manager.js';
 import { checkCall } from './arg-checks.js';
+import { HostPathPolicy } from './host-paths.js';
 import type { Backend, DisplayTarget } from './backend.js';
 import { attempt } from './failure.js';
 
@@ -41,10 +42,30 @@ const ACTIVE_STATES: readonly VmSummary['state'][] = ['running', 'paused', 'star
 /** A handler per contract method, typed from the contract (the pattern of main/electron/ipc-handlers.ts). */
 export type BackendHandlers = { [M in HostMethod]: (args: HostArgs<M>) => Promise<HostValue<M>> };
 
+export interface LocalBackendOptions {
+  /** folders besides the library and the home folder whose files a front end may use (`kju serve --allow`) */
+  allow?: readonly string[];
+}
+
 export class LocalBackend implements Backend {
   private readonly progress = new EventEmitter<{ progress: [p: OperationProgress] }>();
+  private hostPaths: HostPathPolicy | null = null;
 
-  constructor(readonly sessions: SessionManager) {}
+  constructor(
+    readonly sessions: SessionManager,
+    private readonly options: LocalBackendOptions = {},
+  ) {}
+
+  /** What host files front ends may name; every path argument goes through it (main/backend/host-paths.ts). */
+  get pathPolicy(): HostPathPolicy {
+    return (this.hostPaths ??= HostPathPolicy.forFrontEnds(this.sessions.library.root, this.options.allow));
+  }
+
+  private async allowedPath(path: string, what: string): Promise<string>;
+  private async allowedPath(path: string | undefined, what: string): Promise<string | undefined>;
+  private async allowedPath(path: string | undefined, what: string): Promise<string | undefined> {
+    return path === undefined ? undefined : this.pathPolicy.check(path, what);
+  }
 
   /** Progress of createVm/cloneVm calls that carried an opId; Node loop. */
   onProgress(cb: (p: OperationProgress) => void): () => void {
@@ -82,6 +103,8 @@ export class LocalBackend implements Backend {
   }
 
   private async createVm(a: CreateVmArgs): Promise<VmSummary> {
+    const existingDisk = a.disk.kind === 'existing' ? { path: await this.allowedPath(a.disk.path, 'the disk image'), mode: a.disk.mode } : undefined;
+    const [iso, kernel, initrd] = [await this.allowedPath(a.iso, 'the ISO'), await this.allowedPath(a.kernel, 'the kernel'), await this.allowedPath(a.initrd, 'the initrd')];
     const onProgress = this.reporter(a.opId);
     onProgress?.(0);
     const vm = await createVm(this.sessions.library, {
@@ -91,10 +114,10 @@ export class LocalBackend implements Backend {
       cpus: a.cpus,
       display: a.display,
       diskSize: a.disk.kind === 'new' ? a.disk.size : a.disk.kind === 'none' ? null : undefined,
-      existingDisk: a.disk.kind === 'existing' ? { path: a.disk.path, mode: a.disk.mode } : undefined,
-      iso: a.iso,
-      kernel: a.kernel,
-      initrd: a.initrd,
+      existingDisk,
+      iso,
+      kernel,
+      initrd,
       append: a.append,
       onProgress,
     });
@@ -109,7 +132,8 @@ export class LocalBackend implements Backend {
     if (ACTIVE_STATES.includes(state)) {
       throw new LibraryError('in-use', `VM "${vm.config.name}" is ${state}; shut it down before changing its hardware (the ISO can be changed while it runs)`, vm.dir);
     }
-    await this.sessions.library.edit(vm.config.id, changes);
+    const cdrom = typeof changes.cdrom === 'string' ? await this.allowedPath(changes.cdrom, 'the ISO') : changes.cdrom;
+    await this.sessions.library.edit(vm.config.id, cdrom === undefined ? changes : { ...changes, cdrom });
     this.announce();
     return this.summary(vm.config.id);
   }
@@ -168,7 +192,7 @@ export class LocalBackend implements Backend {
     listSnapshots: async ({ id }) => (await this.sessions.snapshots(id)).map((s) => ({ name: s.name, date: s.date, vmStateBytes: s.vmStateBytes })),
     snapshot: ({ id, op, name }) => this.sessions.snapshot(id, op, name),
     setCdrom: async ({ id, path }) => {
-      const s = await this.sessions.setCdrom(id, path);
+      const s = await this.sessions.setCdrom(id, path === null ? null : await this.allowedPath(path, 'the ISO'));
       this.announce();
       return s;
     },
@@ -226,7 +250,8 @@ export class LocalBackend implements Backend {
 }
 
 /** Opens the library and re-attaches to the VMs left running by an earlier host. */
-export async function createLocalBackend(o: SessionManagerOptions = {}): Promise<LocalBackend> {
-  const { manager } = await SessionManager.open(o);
-  return new LocalBackend(manager);
+export async function createLocalBackend(o: SessionManagerOptions & LocalBackendOptions = {}): Promise<LocalBackend> {
+  const { allow, ...sessionOptions } = o;
+  const { manager } = await SessionManager.open(sessionOptions);
+  return new LocalBackend(manager, { allow });
 }

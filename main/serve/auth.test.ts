@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkTokenFormat, cookieName, exposureWarning, findToken, generateToken, isLoopbackHost, originAllowed, parseCookies, tokenCookie, tokensEqual } from './auth.js';
+import { checkTokenFormat, exposureWarning, generateToken, handshakeHasToken, isLoopbackHost, originAllowed, tokensEqual } from './auth.js';
+import { serveProtocols } from '../../common/serve-auth.js';
 
 test('generated tokens are 32 random bytes in base64url and pass the format check', () => {
   const a = generateToken();
@@ -22,17 +23,16 @@ test('tokens compare exactly', () => {
   assert.ok(!tokensEqual(undefined, 'abc'));
 });
 
-test('the token is found in the query or in the per-port cookie, nowhere else', () => {
+test('the token is found only as a kju.token.<token> subprotocol of the handshake', () => {
   const t = generateToken();
-  const u = (q: string) => new URL(`http://127.0.0.1:9/${q}`);
-  assert.equal(findToken(u(`?token=${t}`), {}, t, 9), 'query');
-  assert.equal(findToken(u(''), { cookie: `other=1; ${cookieName(9)}=${t}` }, t, 9), 'cookie');
-  assert.equal(findToken(u(''), { cookie: `${cookieName(10)}=${t}` }, t, 9), null);
-  assert.equal(findToken(u('?token=wrong'), { authorization: `Bearer ${t}` }, t, 9), null);
-  assert.equal(findToken(u(''), {}, t, 9), null);
-  assert.deepEqual([...parseCookies(' a=1; b = 2 ;junk; =x; a=3')], [['a', '1'], ['b', '2']]);
-  assert.match(tokenCookie(t, 9), /HttpOnly/);
-  assert.match(tokenCookie(t, 9), /SameSite=Strict/);
+  const u = (p: string[]) => ({ 'sec-websocket-protocol': p.join(', ') });
+  assert.ok(handshakeHasToken(u(serveProtocols(t)), t));
+  assert.ok(handshakeHasToken({ 'sec-websocket-protocol': `kju.v1,kju.token.${t}` }, t));
+  assert.ok(!handshakeHasToken(u(serveProtocols('wrong')), t));
+  assert.ok(!handshakeHasToken(u(['kju.v1', t]), t));
+  assert.ok(!handshakeHasToken(u(['kju.v1', `kju.token.${t}x`]), t));
+  assert.ok(!handshakeHasToken({ cookie: `kju_token_9=${t}`, authorization: `Bearer ${t}` }, t));
+  assert.ok(!handshakeHasToken({}, t));
 });
 
 test('the Origin must be this server as addressed by the Host header', () => {
@@ -50,5 +50,6 @@ test('non-loopback hosts get a warning', () => {
     assert.ok(isLoopbackHost(h), h);
     assert.equal(exposureWarning(h), null);
   }
-  for (const h of ['0.0.0.0', '::', '192.168.1.5', 'myhost']) assert.match(exposureWarning(h) ?? '', /Anyone who can reach/, h);
+  for (const h of ['0.0.0.0', '::', '192.168.1.5', 'myhost']) assert.match(exposureWarning(h) ?? '', /Anyone who can reach.*host files/s, h);
+  assert.match(exposureWarning('0.0.0.0', ['/home/me', '/srv/isos']) ?? '', /read and write your host files in \/home\/me, \/srv\/isos/);
 });

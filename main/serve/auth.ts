@@ -1,37 +1,21 @@
-// Who may talk to `kju serve`: whoever holds the token (URL query or cookie), and for WebSocket
-// upgrades only pages of the served origin. Pure functions over request headers; Node event loop.
+// Who may talk to `kju serve`: WebSocket upgrades that carry the token as a subprotocol value
+// (common/serve-auth.ts) from pages of the served origin. Static files need no token: they hold no
+// secrets. Pure functions over request headers; Node event loop.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+import { TOKEN_PROTOCOL_PREFIX } from '../../common/serve-auth.js';
 
 /** 32 random bytes, base64url (43 characters). */
 export function generateToken(): string {
   return randomBytes(32).toString('base64url');
 }
 
-/** A token given on the command line must be long enough to resist guessing and safe in a URL and a cookie. */
+/** A token given on the command line must be long enough to resist guessing and safe in a URL fragment and a subprotocol value. */
 export function checkTokenFormat(token: string): string | null {
   if (!/^[A-Za-z0-9_-]+$/.test(token)) return 'the token may only contain letters, digits, - and _';
   if (token.length < 16) return 'the token must be at least 16 characters long';
   if (token.length > 256) return 'the token must be at most 256 characters long';
   return null;
-}
-
-/** Cookies are not isolated by port, so two servers on one host need different cookie names. */
-export function cookieName(port: number): string {
-  return `kju_token_${port}`;
-}
-
-export function parseCookies(header: string | undefined): Map<string, string> {
-  const out = new Map<string, string>();
-  if (!header) return out;
-  for (const part of header.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq < 1) continue;
-    const name = part.slice(0, eq).trim();
-    const value = part.slice(eq + 1).trim();
-    if (name && !out.has(name)) out.set(name, value);
-  }
-  return out;
 }
 
 export function tokensEqual(given: string | null | undefined, expected: string): boolean {
@@ -41,17 +25,14 @@ export function tokensEqual(given: string | null | undefined, expected: string):
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-export type TokenSource = 'query' | 'cookie';
-
-/** Where a valid token came from, or null when the request has none that matches. */
-export function findToken(url: URL, headers: IncomingHttpHeaders, expected: string, port: number): TokenSource | null {
-  if (tokensEqual(url.searchParams.get('token'), expected)) return 'query';
-  if (tokensEqual(parseCookies(headers.cookie).get(cookieName(port)), expected)) return 'cookie';
-  return null;
-}
-
-export function tokenCookie(token: string, port: number): string {
-  return `${cookieName(port)}=${token}; HttpOnly; SameSite=Strict; Path=/`;
+/** Whether the handshake's Sec-WebSocket-Protocol list carries `kju.token.<expected>` (common/serve-auth.ts). */
+export function handshakeHasToken(headers: IncomingHttpHeaders, expected: string): boolean {
+  const header = headers['sec-websocket-protocol'];
+  if (typeof header !== 'string') return false;
+  return header
+    .split(',')
+    .map((p) => p.trim())
+    .some((p) => p.startsWith(TOKEN_PROTOCOL_PREFIX) && tokensEqual(p.slice(TOKEN_PROTOCOL_PREFIX.length), expected));
 }
 
 /** The upgrade's Origin must be this server as the browser reached it: `http://` + the Host header. */
@@ -68,11 +49,14 @@ export function isLoopbackHost(host: string): boolean {
   return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
 }
 
-export function exposureWarning(host: string): string | null {
+/** `fileRoots`: the folders whose files the token can reach (main/backend/host-paths.ts), named in the warning. */
+export function exposureWarning(host: string, fileRoots: readonly string[] = []): string | null {
   if (isLoopbackHost(host)) return null;
+  const roots = fileRoots.length ? fileRoots.join(', ') : 'the library, your home folder and every --allow folder';
   return (
     `warning: kju serve is listening on ${host}. Anyone who can reach that address and has the token ` +
-    'can see and control your VMs. Traffic is not encrypted: use it only on networks you trust, or ' +
+    `can see and control your VMs, and can read and write your host files in ${roots} ` +
+    '(as VM disks, ISOs and kernels). Traffic is not encrypted: use it only on networks you trust, or ' +
     'keep --host 127.0.0.1 and tunnel (e.g. ssh -L).'
   );
 }

@@ -1,9 +1,10 @@
 // The `kju serve` WebSocket protocol on the wire: paths, JSON parsing and framing, close codes. The
 // value-level checks of what a browser sends (arguments, viewer input) are main/backend/arg-checks.ts.
 //
-// Every HTTP request and every WebSocket upgrade needs the server's token: `?token=` in the URL or
-// the `kju_token_<port>` cookie that the page response sets (HttpOnly, SameSite=Strict). Upgrades
-// also need an `Origin` equal to `http://<Host header>`; otherwise 401 (token) or 403 (origin).
+// Static files need no token (they hold no secrets). Every WebSocket upgrade needs the server's
+// token as the subprotocol value `kju.token.<token>` beside `kju.v1` (common/serve-auth.ts; the
+// server answers `kju.v1`), and an `Origin` equal to `http://<Host header>`; otherwise 401 (token)
+// or 403 (origin). No cookie: cookies ignore ports, so one would reach every service on the host.
 //
 // /ws/control — JSON text both ways.
 //   client → server  {"id": 7, "method": "startVm", "args": {"id": "vm-1"}}
@@ -14,6 +15,8 @@
 //                    {"t": "progress", "opId": "…", "percent": 0..100} — pushed to every control client
 //                    while a createVm/cloneVm that carried that opId runs (opIds are the caller's).
 //   Malformed JSON, a non-object, a missing/bad id, or a binary message closes the socket (1008/1003).
+//   So do more than MAX_CONTROL_PENDING calls in flight or MAX_CONTROL_BUFFERED bytes of unread
+//   replies (1008): each client's queued replies are bounded.
 //
 // /ws/display?vm=<id>&console=<n> — one console of one VM (console defaults to 0).
 //   server → client  text: DisplayMessage JSON. On connect: surface (if there is one), cursor (if
@@ -40,6 +43,13 @@ export const CONTROL_PATH = '/ws/control';
 export const DISPLAY_PATH = '/ws/display';
 export const MAX_CONTROL_MESSAGE = 64 * 1024;
 export const MAX_DISPLAY_MESSAGE = 4 * 1024;
+/**
+ * A control client may have this many calls in flight and this many reply bytes waiting in its
+ * socket; past either it is closed with 1008. The UI has a handful of calls in flight and reads
+ * what it gets: a client that sends and never reads would otherwise grow serve's memory without bound.
+ */
+export const MAX_CONTROL_PENDING = 256;
+export const MAX_CONTROL_BUFFERED = 4 * 1024 * 1024;
 
 export const CloseCode = {
   normal: 1000,

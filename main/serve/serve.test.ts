@@ -2,6 +2,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
+import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
@@ -9,8 +10,10 @@ import type { DisplayMessage, HostArgs, HostMethod, HostValue, Result, SurfaceIn
 import { decodeFramePacket } from '../../common/frame-packet.js';
 import { SyntheticDisplay } from '../display/synthetic-display.js';
 import type { DisplaySource } from '../display/display-source.js';
-import { cookieName } from './auth.js';
+import { SERVE_PROTOCOL, serveProtocols } from '../../common/serve-auth.js';
 import type { ServeBackend } from '../backend/backend.js';
+import { LocalBackend } from '../backend/local-backend.js';
+import type { SessionManager } from '../session/session-manager.js';
 import { startServe, type ServeHandle } from './serve.js';
 
 const site = mkdtempSync(join(tmpdir(), 'kju-serve-test-'));
@@ -80,7 +83,7 @@ class Viewer {
   errors: string[] = [];
   constructor(serve: ServeHandle, opts: { autoPull?: boolean; path?: string } = {}) {
     this.autoPull = opts.autoPull ?? true;
-    this.ws = new WebSocket(`ws://127.0.0.1:${serve.port}${opts.path ?? '/ws/display?vm=vm1&console=0'}&token=${serve.token}`, { origin: serve.origin });
+    this.ws = new WebSocket(`ws://127.0.0.1:${serve.port}${opts.path ?? '/ws/display?vm=vm1&console=0'}`, serveProtocols(serve.token), { origin: serve.origin });
     this.ws.binaryType = 'arraybuffer';
     this.ws.on('message', (data, isBinary) => {
       if (!isBinary) {
@@ -145,39 +148,41 @@ function get(serve: ServeHandle, path: string, headers: Record<string, string> =
   });
 }
 
-function upgradeStatus(url: string, headers: Record<string, string>): Promise<number> {
+/** The status of an upgrade offering `protocols`; 101 also checks the server answered the fixed protocol only. */
+function upgradeStatus(url: string, headers: Record<string, string>, protocols: string[] = []): Promise<number> {
   return new Promise((ok, fail) => {
-    const ws = new WebSocket(url, { headers });
+    const ws = new WebSocket(url, protocols, { headers });
     ws.on('unexpected-response', (_req, res) => {
       ok(res.statusCode ?? 0);
       res.resume();
     });
     ws.on('open', () => {
       ws.close();
-      ok(101);
+      ok(ws.protocol === SERVE_PROTOCOL ? 101 : -1);
     });
     ws.on('error', (e) => fail(e));
   });
 }
 
-test('the page needs the token; the query sets a per-port HttpOnly SameSite=Strict cookie that then suffices', async () => {
+test('static files need no token and set no cookie; the URL carries a fresh token in its fragment', async () => {
+  let first = '';
   await withServe(async (serve) => {
-    assert.match(serve.url, new RegExp(`^http://127\\.0\\.0\\.1:${serve.port}/\\?token=[A-Za-z0-9_-]{43}$`));
+    assert.match(serve.url, new RegExp(`^http://127\\.0\\.0\\.1:${serve.port}/#token=[A-Za-z0-9_-]{43}$`));
+    assert.equal(serve.url, `${serve.origin}/#token=${serve.token}`);
+    first = serve.token;
     assert.equal(serve.warning, null);
-    assert.equal((await get(serve, '/')).status, 401);
-    assert.equal((await get(serve, '/?token=wrong')).status, 401);
-    const page = await get(serve, `/?token=${serve.token}`);
-    assert.equal(page.status, 200);
-    assert.match(page.body, /<script/);
-    const cookie = String(page.headers['set-cookie']);
-    assert.match(cookie, new RegExp(`^${cookieName(serve.port)}=${serve.token};`));
-    assert.match(cookie, /HttpOnly/);
-    assert.match(cookie, /SameSite=Strict/);
-    const js = await get(serve, '/index.js', { cookie: `${cookieName(serve.port)}=${serve.token}` });
+    for (const path of ['/', `/?token=${serve.token}`, '/?token=wrong']) {
+      const page = await get(serve, path);
+      assert.equal(page.status, 200, path);
+      assert.match(page.body, /<script/);
+      assert.equal(page.headers['set-cookie'], undefined, path);
+    }
+    const js = await get(serve, '/index.js');
     assert.equal(js.status, 200);
     assert.equal(js.headers['content-type'], 'text/javascript; charset=utf-8');
-    assert.equal(serve.stats().httpRefused, 2);
+    assert.equal(js.headers['set-cookie'], undefined);
   });
+  await withServe(async (serve) => assert.notEqual(serve.token, first, 'every start gets its own token'));
 });
 
 test('every response carries isolation, CSP and nosniff headers', async () => {
@@ -231,24 +236,29 @@ test('WebSocket upgrades need the token and the served Origin', async () => {
   await withServe(async (serve) => {
     const base = `ws://127.0.0.1:${serve.port}`;
     const o = { origin: serve.origin };
+    const p = serveProtocols(serve.token);
     assert.equal(await upgradeStatus(`${base}/ws/control`, o), 401);
-    assert.equal(await upgradeStatus(`${base}/ws/control?token=nope`, o), 401);
+    assert.equal(await upgradeStatus(`${base}/ws/control`, o, serveProtocols('nope-nope-nope-nope')), 401);
+    assert.equal(await upgradeStatus(`${base}/ws/control`, o, [SERVE_PROTOCOL]), 401);
+    // The old ways no longer work: the token in the socket URL, or a cookie.
+    assert.equal(await upgradeStatus(`${base}/ws/control?token=${serve.token}`, o, [SERVE_PROTOCOL]), 401);
+    assert.equal(await upgradeStatus(`${base}/ws/control`, { ...o, cookie: `kju_token_${serve.port}=${serve.token}` }, [SERVE_PROTOCOL]), 401);
     assert.equal(await upgradeStatus(`${base}/ws/display?vm=vm1`, o), 401);
-    assert.equal(await upgradeStatus(`${base}/ws/control?token=${serve.token}`, { origin: 'http://evil.example' }), 403);
-    assert.equal(await upgradeStatus(`${base}/ws/control?token=${serve.token}`, { origin: `http://127.0.0.1:${serve.port + 1}` }), 403);
-    assert.equal(await upgradeStatus(`${base}/ws/control?token=${serve.token}`, {}), 403);
-    assert.equal(await upgradeStatus(`${base}/ws/display?vm=vm1&token=${serve.token}`, { origin: 'http://evil.example' }), 403);
-    assert.equal(await upgradeStatus(`${base}/ws/elsewhere?token=${serve.token}`, o), 404);
-    assert.equal(await upgradeStatus(`${base}/ws/display?token=${serve.token}`, o), 400);
-    assert.equal(await upgradeStatus(`${base}/ws/control?token=${serve.token}`, o), 101);
-    assert.equal(await upgradeStatus(`${base}/ws/control`, { ...o, cookie: `${cookieName(serve.port)}=${serve.token}` }), 101);
-    assert.equal(serve.stats().upgradesRefused, 9);
+    assert.equal(await upgradeStatus(`${base}/ws/control`, { origin: 'http://evil.example' }, p), 403);
+    assert.equal(await upgradeStatus(`${base}/ws/control`, { origin: `http://127.0.0.1:${serve.port + 1}` }, p), 403);
+    assert.equal(await upgradeStatus(`${base}/ws/control`, {}, p), 403);
+    assert.equal(await upgradeStatus(`${base}/ws/display?vm=vm1`, { origin: 'http://evil.example' }, p), 403);
+    assert.equal(await upgradeStatus(`${base}/ws/elsewhere`, o, p), 404);
+    assert.equal(await upgradeStatus(`${base}/ws/display`, o, p), 400);
+    assert.equal(await upgradeStatus(`${base}/ws/control`, o, p), 101);
+    assert.equal(await upgradeStatus(`${base}/ws/control`, o, [...p].reverse()), 101);
+    assert.equal(serve.stats().upgradesRefused, 12);
   });
 });
 
 test('control socket: calls, error replies, pushed VM lists, fatal garbage', async () => {
   await withServe(async (serve, backend, log) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${serve.port}/ws/control?token=${serve.token}`, { origin: serve.origin });
+    const ws = new WebSocket(`ws://127.0.0.1:${serve.port}/ws/control`, serveProtocols(serve.token), { origin: serve.origin });
     const got: Record<string, unknown>[] = [];
     let closed: number | null = null;
     ws.on('message', (d) => got.push(JSON.parse(String(d))));
@@ -434,4 +444,100 @@ test('a resolution storm leaves every viewer with the final surface and a full f
     const lastSurface = b.messages.filter((m) => m.t === 'surface').at(-1);
     assert.equal(lastSurface?.t === 'surface' && lastSurface.surface.id, final.id);
   });
+});
+
+test('a control client that floods requests and never reads is closed (1008); serve memory stays bounded', async () => {
+  // ~6 KB per reply: unbounded, 20,000 unread replies would hold over 120 MB.
+  const many: VmSummary[] = Array.from({ length: 50 }, (_, i) => ({ ...vm, id: `vm-${i}`, name: `Flood test VM number ${i}` }));
+  const backend = new TestBackend(() => new SyntheticDisplay({ width: 8, height: 8 }));
+  backend.call = (async () => ({ ok: true, value: many })) as TestBackend['call'];
+  const log: string[] = [];
+  const serve = await startServe({ backend, staticDir: site, log: (l) => log.push(l) });
+  try {
+    const ws = new WebSocket(`ws://127.0.0.1:${serve.port}/ws/control`, serveProtocols(serve.token), { origin: serve.origin });
+    await new Promise((r) => ws.once('open', r));
+    const socket = (ws as unknown as { _socket: Socket })._socket;
+    socket.pause(); // never reads
+    const closed = new Promise<number>((r) => ws.once('close', (code) => r(code)));
+    global.gc?.();
+    const rss0 = process.memoryUsage().rss;
+    let peak = rss0;
+    const request = JSON.stringify({ id: 1, method: 'listVms', args: {} });
+    for (let i = 0; i < 20_000 && ws.readyState === ws.OPEN; i++) {
+      ws.send(request);
+      // Paced so that calls complete (the in-flight bound has its own test): only unread replies pile up.
+      if (i % 100 === 0) await new Promise((r) => setImmediate(r));
+      if (i % 500 === 0) peak = Math.max(peak, process.memoryUsage().rss);
+    }
+    await until('serve closed the client', () => serve.stats().controlClients === 0 || log.some((l) => /not reading its replies/.test(l))).catch((e) => {
+      throw new Error(`${e.message}: ${JSON.stringify(serve.stats())} ${log.join('; ')} rs=${ws.readyState} buf=${ws.bufferedAmount}`);
+    });
+    peak = Math.max(peak, process.memoryUsage().rss);
+    assert.ok(log.some((l) => /control client closed: not reading its replies/.test(l)), log.join('\n'));
+    const grewMiB = (peak - rss0) / 2 ** 20;
+    assert.ok(grewMiB < 60, `rss grew ${grewMiB.toFixed(1)} MiB`);
+    socket.resume();
+    assert.equal(await closed, 1008);
+    await until('the client is gone', () => serve.stats().controlClients === 0);
+    assert.equal(serve.stats().protocolViolations, 1);
+  } finally {
+    await serve.close();
+  }
+});
+
+test('a control client with too many calls in flight is closed (1008)', async () => {
+  const backend = new TestBackend(() => new SyntheticDisplay({ width: 8, height: 8 }));
+  backend.call = (() => new Promise(() => {})) as TestBackend['call']; // calls that never finish
+  const log: string[] = [];
+  const serve = await startServe({ backend, staticDir: site, log: (l) => log.push(l) });
+  try {
+    const ws = new WebSocket(`ws://127.0.0.1:${serve.port}/ws/control`, serveProtocols(serve.token), { origin: serve.origin });
+    await new Promise((r) => ws.once('open', r));
+    const closed = new Promise<number>((r) => ws.once('close', (code) => r(code)));
+    for (let i = 0; i < 200; i++) ws.send(JSON.stringify({ id: i, method: 'listVms', args: {} }));
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(serve.stats().controlClients, 1, 'up to 200 calls in flight are fine');
+    for (let i = 0; i < 100; i++) ws.send(JSON.stringify({ id: 200 + i, method: 'listVms', args: {} }));
+    assert.equal(await closed, 1008);
+    assert.ok(log.some((l) => /control client closed: more than 256 calls in flight/.test(l)), log.join('\n'));
+  } finally {
+    await serve.close();
+  }
+});
+
+test('over /ws/control, createVm and setCdrom cannot reach system files or devices (the LocalBackend path checks)', async () => {
+  const touched: string[] = [];
+  const sessions = {
+    list: async () => [{ ...vm, state: 'stopped' }],
+    listenerCount: () => 0,
+    on: () => {},
+    off: () => {},
+    library: { root: site, get: async (id: string) => ({ config: { id, name: 'Test' }, dir: site }), edit: async () => void touched.push('edit') },
+    setCdrom: async (_id: string, p: string | null) => (touched.push(`setCdrom ${p}`), vm),
+  } as unknown as SessionManager;
+  const serve = await startServe({ backend: new LocalBackend(sessions), staticDir: site, log: () => {} });
+  try {
+    const ws = new WebSocket(`ws://127.0.0.1:${serve.port}/ws/control`, serveProtocols(serve.token), { origin: serve.origin });
+    const replies = new Map<number, Result<unknown>>();
+    ws.on('message', (d) => {
+      const m = JSON.parse(String(d)) as { id?: number; result?: Result<unknown> };
+      if (typeof m.id === 'number' && m.result) replies.set(m.id, m.result);
+    });
+    await new Promise((r) => ws.once('open', r));
+    const base = { name: 'evil', preset: 'linux', memoryMiB: 128, cpus: 1, disk: { kind: 'none' } };
+    const calls: [string, Record<string, unknown>][] = [
+      ['createVm', { ...base, disk: { kind: 'existing', path: '/etc/shadow', mode: 'copy' } }],
+      ['createVm', { ...base, disk: { kind: 'existing', path: '/dev/zero', mode: 'link' } }],
+      ['createVm', { ...base, iso: '/etc/passwd' }],
+      ['editVm', { id: 'vm1', changes: { cdrom: '/etc/passwd' } }],
+      ['setCdrom', { id: 'vm1', path: '/dev/zero' }],
+    ];
+    calls.forEach(([method, args], i) => ws.send(JSON.stringify({ id: i, method, args })));
+    await until('all replies', () => replies.size === calls.length);
+    for (const [i, r] of replies) assert.deepEqual(r.ok ? 'ok' : [r.code, /--allow/.test(r.hint ?? '')], ['path-not-allowed', true], JSON.stringify(calls[i]));
+    assert.deepEqual(touched, []);
+    ws.close();
+  } finally {
+    await serve.close();
+  }
 });

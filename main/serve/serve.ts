@@ -9,13 +9,16 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Result, VmSummary } from '../../common/contract.js';
-import { checkTokenFormat, exposureWarning, findToken, generateToken, originAllowed, tokenCookie } from './auth.js';
+import { checkTokenFormat, exposureWarning, generateToken, handshakeHasToken, originAllowed } from './auth.js';
+import { SERVE_PROTOCOL } from '../../common/serve-auth.js';
 import { DEFAULT_FLOW_LIMITS, DisplayHub, type FlowLimits, type ViewerStats } from './display-hub.js';
 import {
   CloseCode,
   CONTROL_PATH,
   DISPLAY_PATH,
+  MAX_CONTROL_BUFFERED,
   MAX_CONTROL_MESSAGE,
+  MAX_CONTROL_PENDING,
   MAX_DISPLAY_MESSAGE,
   parseControlRequest,
   parseDisplayTarget,
@@ -32,18 +35,18 @@ export interface ServeOptions {
   host?: string;
   /** default 0: a free port */
   port?: number;
-  /** default: 32 random bytes, base64url */
+  /** default: 32 random bytes, base64url, new for every start */
   token?: string;
   /** folder with index.html and its assets; default: the built renderer (app/out/renderer) */
   staticDir?: string;
   /** one line per notable event (refused clients, protocol violations); default: stderr */
   log?: (line: string) => void;
   flowLimits?: Partial<FlowLimits>;
+  /** the host folders whose files the backend lets a browser use; named in `warning` */
+  fileRoots?: readonly string[];
 }
 
 export interface ServeStats {
-  /** HTTP requests answered 401 for a missing or wrong token */
-  httpRefused: number;
   /** WebSocket upgrades refused (token, origin, path, bad display target) */
   upgradesRefused: number;
   /** clients closed for breaking the protocol (bad JSON, bad input, binary, oversize, not reading) */
@@ -54,7 +57,7 @@ export interface ServeStats {
 }
 
 export interface ServeHandle {
-  /** the URL to open, token included */
+  /** the URL to open; the token rides in the fragment (`#token=`), which browsers never send */
   url: string;
   /** http://host:port as browsers see it */
   origin: string;
@@ -109,8 +112,10 @@ export async function startServe(opts: ServeOptions): Promise<ServeHandle> {
   const backend = opts.backend;
   let port = 0;
 
-  const stats = { httpRefused: 0, upgradesRefused: 0, protocolViolations: 0 };
+  const stats = { upgradesRefused: 0, protocolViolations: 0 };
   const controlClients = new Set<WebSocket>();
+  /** calls of each control client whose reply has not been sent yet */
+  const controlPending = new Map<WebSocket, number>();
   const hubs = new Map<string, Promise<DisplayHub | string>>();
   const openHubs = new Set<DisplayHub>();
   const hubEvents = {
@@ -122,20 +127,15 @@ export async function startServe(opts: ServeOptions): Promise<ServeHandle> {
   };
 
   const server = createServer((req, res) => void handleHttp(req, res));
-  const wssControl = new WebSocketServer({ noServer: true, maxPayload: MAX_CONTROL_MESSAGE });
-  const wssDisplay = new WebSocketServer({ noServer: true, maxPayload: MAX_DISPLAY_MESSAGE });
+  // The token was checked before handleUpgrade; the answer names only the fixed protocol, never the token.
+  const handleProtocols = () => SERVE_PROTOCOL;
+  const wssControl = new WebSocketServer({ noServer: true, maxPayload: MAX_CONTROL_MESSAGE, handleProtocols });
+  const wssDisplay = new WebSocketServer({ noServer: true, maxPayload: MAX_DISPLAY_MESSAGE, handleProtocols });
 
   async function handleHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const headers = securityHeaders(req.headers.host);
     const url = new URL(req.url ?? '/', 'http://kju.invalid');
-    const tokenFrom = findToken(url, req.headers, token, port);
-    if (!tokenFrom) {
-      stats.httpRefused++;
-      res.writeHead(401, { ...headers, 'Content-Type': 'text/plain; charset=utf-8' });
-      res.end('kju serve: this page needs its token. Open the URL that `kju serve` printed (it ends in ?token=...).\n');
-      return;
-    }
-    if (tokenFrom === 'query') headers['Set-Cookie'] = tokenCookie(token, port);
+    // No token here: the files hold no secrets, and a cookie would travel to every port of this host.
     await serveStatic(req, res, staticDir, url.pathname, headers);
   }
 
@@ -147,7 +147,7 @@ export async function startServe(opts: ServeOptions): Promise<ServeHandle> {
       refuseUpgrade(socket, status, why);
     };
     if (url.pathname !== CONTROL_PATH && url.pathname !== DISPLAY_PATH) return refuse(404, 'no such socket');
-    if (!findToken(url, req.headers, token, port)) return refuse(401, 'missing or wrong token');
+    if (!handshakeHasToken(req.headers, token)) return refuse(401, 'missing or wrong token');
     if (!originAllowed(req.headers)) return refuse(403, 'Origin does not match this server');
     if (url.pathname === CONTROL_PATH) {
       wssControl.handleUpgrade(req, socket, head, (ws) => acceptControl(ws));
@@ -158,15 +158,32 @@ export async function startServe(opts: ServeOptions): Promise<ServeHandle> {
     void acceptDisplay(req, socket, head, target.vmId, target.console);
   }
 
+  /** Closes a control client that lets replies pile up; true when it was closed. */
+  function closeIfBehind(ws: WebSocket, pending: number): boolean {
+    if (ws.readyState !== ws.OPEN) return true;
+    if (pending <= MAX_CONTROL_PENDING && ws.bufferedAmount <= MAX_CONTROL_BUFFERED) return false;
+    const why = pending > MAX_CONTROL_PENDING ? `more than ${MAX_CONTROL_PENDING} calls in flight` : `not reading its replies (${ws.bufferedAmount} bytes waiting)`;
+    hubEvents.protocolViolation(`control client closed: ${why}`);
+    ws.close(CloseCode.policyViolation, why);
+    // A client that does not read will not answer the close either; drop what it never read.
+    setTimeout(() => ws.terminate(), 5000).unref();
+    return true;
+  }
+
   function acceptControl(ws: WebSocket): void {
     controlClients.add(ws);
-    ws.on('close', () => controlClients.delete(ws));
+    controlPending.set(ws, 0);
+    ws.on('close', () => {
+      controlClients.delete(ws);
+      controlPending.delete(ws);
+    });
     ws.on('error', (err) => hubEvents.protocolViolation(`control socket error: ${err.message}`));
     const reply = (m: ControlServerMessage) => {
       if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(m));
+      closeIfBehind(ws, controlPending.get(ws) ?? 0);
     };
     ws.on('message', (data, isBinary) => {
-      if (ws.readyState !== ws.OPEN) return;
+      if (closeIfBehind(ws, controlPending.get(ws) ?? 0)) return;
       if (isBinary) {
         hubEvents.protocolViolation('control client closed: binary message');
         return ws.close(CloseCode.unsupportedData, 'binary message');
@@ -178,17 +195,25 @@ export async function startServe(opts: ServeOptions): Promise<ServeHandle> {
       }
       if (p.kind === 'reply') return reply({ id: p.id, result: p.result });
       const { id, method, args } = p.value;
+      const settled = () => {
+        const n = controlPending.get(ws);
+        if (n !== undefined) controlPending.set(ws, n - 1);
+      };
+      controlPending.set(ws, (controlPending.get(ws) ?? 0) + 1);
       // The union of requests does not narrow `call`'s generic; each method's args were checked in parseControlRequest.
       (backend.call as (m: string, a: unknown) => Promise<unknown>)(method, args).then(
-        (result) => reply({ id, result: result as Result<unknown> }),
-        (err: unknown) => reply({ id, result: toFailure(err, undefined, log) }),
+        (result) => (settled(), reply({ id, result: result as Result<unknown> })),
+        (err: unknown) => (settled(), reply({ id, result: toFailure(err, undefined, log) })),
       );
     });
   }
 
   const pushToControlClients = (m: ControlServerMessage) => {
     const text = JSON.stringify(m);
-    for (const ws of controlClients) if (ws.readyState === ws.OPEN) ws.send(text);
+    for (const ws of controlClients) {
+      if (ws.readyState === ws.OPEN) ws.send(text);
+      closeIfBehind(ws, controlPending.get(ws) ?? 0);
+    }
   };
   const unsubscribeVms = backend.onVmsChanged((vms: VmSummary[]) => pushToControlClients({ t: 'vms', vms }));
   const unsubscribeProgress = backend.onProgress?.((p) => pushToControlClients({ t: 'progress', opId: p.opId, percent: p.percent })) ?? (() => {});
@@ -251,12 +276,12 @@ export async function startServe(opts: ServeOptions): Promise<ServeHandle> {
 
   let closing: Promise<void> | null = null;
   return {
-    url: `${origin}/?token=${token}`,
+    url: `${origin}/#token=${token}`,
     origin,
     host,
     port,
     token,
-    warning: exposureWarning(host),
+    warning: exposureWarning(host, opts.fileRoots),
     stats: () => ({
       ...stats,
       controlClients: controlClients.size,

@@ -14,11 +14,13 @@ import type {
   VmSummary,
 } from '../../common/contract.js';
 import { DisplayEventQueue } from '../../common/display-event-queue.js';
+import { serveProtocols } from '../../common/serve-auth.js';
+import { takeTokenFromUrl } from './page-token.js';
 
 export interface WsBridgeOptions {
   /** the serve origin, e.g. http://127.0.0.1:8080; default: the page's own */
   url?: string;
-  /** default: the page's `?token=`; without one, the cookie set with the page is used (same origin only) */
+  /** default: the page URL's `#token=` (taken out of the address bar), else the one this tab kept */
   token?: string;
 }
 
@@ -29,12 +31,38 @@ function pageLocation(): Location | null {
   return typeof location === 'undefined' ? null : location;
 }
 
-function socketUrl(base: URL, path: string, token: string | null, params: Record<string, string> = {}): string {
+function socketUrl(base: URL, path: string, params: Record<string, string> = {}): string {
   const u = new URL(path, base);
   u.protocol = base.protocol === 'https:' ? 'wss:' : 'ws:';
+  u.hash = '';
   for (const [k, v] of Object.entries(params)) u.searchParams.set(k, v);
-  if (token) u.searchParams.set('token', token);
   return u.href;
+}
+
+const TOKEN_KEY = 'kju.serve.token';
+
+/**
+ * The page's token: taken from its URL once (then removed from the address bar and history) and
+ * kept in sessionStorage, which is per tab and per origin (port included), so a reload still works.
+ */
+export function pageToken(): string | null {
+  const loc = pageLocation();
+  if (!loc) return null;
+  const { token, strippedHref } = takeTokenFromUrl(loc.href);
+  if (token) {
+    try {
+      sessionStorage.setItem(TOKEN_KEY, token);
+    } catch {
+      // storage disabled: the token lives only as long as this page
+    }
+    if (strippedHref !== loc.href) history.replaceState(history.state, '', strippedHref);
+    return token;
+  }
+  try {
+    return sessionStorage.getItem(TOKEN_KEY);
+  } catch {
+    return null;
+  }
 }
 
 /** Failure as data, matching the host's Result shape. */
@@ -50,14 +78,17 @@ class ControlChannel {
   private reconnectDelay = RECONNECT_MIN_MS;
   private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
 
-  constructor(private readonly url: string) {}
+  constructor(
+    private readonly url: string,
+    private readonly protocols: string[],
+  ) {}
 
   /** The open socket, or null when the server cannot be reached. */
   connect(): Promise<WebSocket | null> {
     if (this.ws && this.ws.readyState === WebSocket.OPEN) return Promise.resolve(this.ws);
     if (this.opening) return this.opening;
     this.opening = new Promise((resolve) => {
-      const ws = new WebSocket(this.url);
+      const ws = new WebSocket(this.url, this.protocols);
       let opened = false;
       ws.onopen = () => {
         opened = true;
@@ -83,7 +114,7 @@ class ControlChannel {
 
   async call(method: string, args: unknown): Promise<Result<unknown>> {
     const ws = await this.connect();
-    if (!ws) return fail('unreachable', `cannot reach kju serve at ${this.url.replace(/token=[^&]*/, 'token=…')}; is it still running?`);
+    if (!ws) return fail('unreachable', `cannot reach kju serve at ${this.url} (or it refused this page's token); is it still running?`);
     const id = this.nextId++;
     return new Promise((resolve) => {
       this.pending.set(id, resolve);
@@ -198,8 +229,9 @@ function closeReason(e: CloseEvent): string {
 export function createWsBridge(opts: WsBridgeOptions = {}): KjuBridge {
   const loc = pageLocation();
   const base = new URL(opts.url ?? loc?.href ?? 'http://127.0.0.1/');
-  const token = opts.token ?? (loc ? new URLSearchParams(loc.search).get('token') : null);
-  const control = new ControlChannel(socketUrl(base, '/ws/control', token));
+  const token = opts.token ?? pageToken();
+  const protocols = token ? serveProtocols(token) : [];
+  const control = new ControlChannel(socketUrl(base, '/ws/control'), protocols);
 
   return {
     kind: 'browser',
@@ -210,7 +242,7 @@ export function createWsBridge(opts: WsBridgeOptions = {}): KjuBridge {
 
     openDisplay(vmId: string, console = 0): Promise<Result<DisplayStream>> {
       return new Promise((resolve) => {
-        const ws = new WebSocket(socketUrl(base, '/ws/display', token, { vm: vmId, console: String(console) }));
+        const ws = new WebSocket(socketUrl(base, '/ws/display', { vm: vmId, console: String(console) }), protocols);
         ws.binaryType = 'arraybuffer';
         const stream = new WsDisplayStream(ws);
         let settled = false;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { handleAppRequest, resolveAppFile } from './app-protocol.js';
@@ -59,4 +59,20 @@ test('404 for missing files, directories and escapes; 405 for writes', async () 
   const post = await handleAppRequest(root, new Request('app://kju/index.html', { method: 'POST', body: 'x' }));
   assert.equal(post.status, 405);
   assert.equal(post.headers.get('cross-origin-embedder-policy'), 'require-corp');
+});
+
+test('a symlink in the root that leads out of it is refused; one that stays inside is served', async () => {
+  const outside = mkdtempSync(join(tmpdir(), 'kju-app-outside-'));
+  writeFileSync(join(outside, 'secret.js'), 'secret');
+  symlinkSync(join(outside, 'secret.js'), join(root, 'leak.js'));
+  symlinkSync(outside, join(root, 'out'));
+  symlinkSync(join(root, 'index.js'), join(root, 'alias.js'));
+  for (const u of ['app://kju/leak.js', 'app://kju/out/secret.js']) {
+    const r = await handleAppRequest(root, new Request(u));
+    assert.equal(r.status, 404, u);
+    assert.doesNotMatch(await r.text(), /secret/);
+  }
+  const inside = await handleAppRequest(root, new Request('app://kju/alias.js'));
+  assert.equal(inside.status, 200);
+  assert.equal(await inside.text(), 'console.log(1)');
 });

@@ -1,10 +1,11 @@
 // The app:// scheme: kju's pages come from app/out/renderer/ and nowhere else. Every response is
 // cross-origin isolated (COOP same-origin + COEP require-corp, so SharedArrayBuffer exists in the
 // page), carries a CSP that allows nothing remote, and nosniff. Only host `kju` is served, and a
-// path can never leave the root: it is decoded, normalised and then required to stay inside.
+// path can never leave the root: it is decoded, normalised and then required to stay inside, and
+// so is the file it names once symlinks are resolved.
 // The request handler uses only fetch-API globals and node:fs, so it is tested under plain Node;
 // main.ts passes it to protocol.handle. Runs on the Electron main process's event loop.
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, realpath, stat } from 'node:fs/promises';
 import { extname, resolve, sep } from 'node:path';
 
 export const APP_SCHEME = 'app';
@@ -88,9 +89,12 @@ export async function handleAppRequest(root: string, request: Request): Promise<
   const file = resolveAppFile(root, request.url);
   if (!file) return textResponse(404, 'not found');
   try {
-    const s = await stat(file);
+    // A symlink inside the root may not lead out of it (serve's static handler refuses the same).
+    const [realRoot, realFile] = await Promise.all([realpath(root), realpath(file)]);
+    if (!realFile.startsWith(realRoot + sep)) return textResponse(404, 'not found');
+    const s = await stat(realFile);
     if (!s.isFile()) return textResponse(404, 'not found');
-    const body = request.method === 'HEAD' ? null : await readFile(file);
+    const body = request.method === 'HEAD' ? null : await readFile(realFile);
     return new Response(body, {
       status: 200,
       headers: { ...SECURITY_HEADERS, 'Content-Type': MIME[extname(file).toLowerCase()] ?? 'application/octet-stream' },

@@ -8,7 +8,8 @@ import type { IpcMainInvokeEvent } from 'electron';
 import { HOST_METHODS, type HostArgs, type HostMethod, type HostValue, type Result } from '../../../common/contract.js';
 import { checkCall } from '../../backend/arg-checks.js';
 import { toFailure } from '../../backend/failure.js';
-import { APP_ORIGIN, hostChannel } from '../ipc/channels.js';
+import { hostChannel } from '../ipc/channels.js';
+import { isAppUrl } from './app-origin.js';
 
 export type HostHandler<M extends HostMethod, E = IpcMainInvokeEvent> = (event: E, args: HostArgs<M>) => Promise<Result<HostValue<M>>>;
 export type HostHandlerTable<E = IpcMainInvokeEvent> = { [M in HostMethod]: HostHandler<M, E> };
@@ -22,7 +23,7 @@ export interface IpcRegistrar<E> {
 /** Only our own pages may call: the top-level or sub frame that sent the request must be app://kju/. */
 export function isTrustedSender(event: { senderFrame: { url: string } | null }): boolean {
   const url = event.senderFrame?.url;
-  return typeof url === 'string' && url.startsWith(`${APP_ORIGIN}/`);
+  return typeof url === 'string' && isAppUrl(url);
 }
 
 /** The same strict argument checks as kju serve's control socket (main/backend/arg-checks.ts), on the IPC values as they arrive. */

@@ -5,17 +5,14 @@
 // the VM running; `onVmWindowClosed` lets the display utility go. Main process event loop.
 import { BrowserWindow, session, type Session, type WebContents } from 'electron';
 import { APP_ORIGIN } from '../ipc/channels.js';
+import { isAppUrl, permissionAllowed } from './app-origin.js';
 
-/** Permissions a VM window may use: capturing the mouse and keyboard for the guest, fullscreen. */
-const ALLOWED_PERMISSIONS = new Set(['pointerLock', 'keyboardLock', 'fullscreen', 'clipboard-sanitized-write']);
 const BLOCKED_URLS = ['http://*/*', 'https://*/*', 'ws://*/*', 'wss://*/*', 'ftp://*/*', 'file:///*'];
-
-export const isAppUrl = (url: string): boolean => url.startsWith(`${APP_ORIGIN}/`);
 
 /** No remote content, no permissions beyond the few a VM viewer needs, for the session's pages. */
 export function lockDownSession(s: Session = session.defaultSession): void {
-  s.setPermissionRequestHandler((wc, permission, cb) => cb(isAppUrl(wc.getURL()) && ALLOWED_PERMISSIONS.has(permission)));
-  s.setPermissionCheckHandler((_wc, permission, origin) => origin.startsWith(APP_ORIGIN) && ALLOWED_PERMISSIONS.has(permission));
+  s.setPermissionRequestHandler((wc, permission, cb) => cb(permissionAllowed(wc.getURL(), permission)));
+  s.setPermissionCheckHandler((_wc, permission, origin) => permissionAllowed(origin, permission));
   s.webRequest.onBeforeRequest({ urls: BLOCKED_URLS }, (_details, cb) => cb({ cancel: true }));
 }
 
