@@ -8,7 +8,7 @@ const kind = (i: Partial<OverlayInputs>) => displayOverlay({ ...running, ...i })
 test('a VM on its way up: starting QEMU, connecting, waiting for the first surface, then nothing', () => {
   assert.deepEqual(displayOverlay({ ...running, vm: { name: 'Deb', state: 'starting' }, phase: 'idle' }), { kind: 'starting', title: 'Starting QEMU…' });
   assert.equal(kind({ phase: 'connecting' }), 'connecting');
-  assert.deepEqual(displayOverlay(running), { kind: 'waiting', title: 'Waiting for the guest’s display…' });
+  assert.deepEqual(displayOverlay(running), { kind: 'waiting', title: "Waiting for the guest's display…" });
   assert.equal(kind({ hasSurface: true }), null);
 });
 
@@ -23,5 +23,5 @@ test('guest display off, with the reason when known', () => {
 });
 
 test('a display that could not be opened says why', () => {
-  assert.deepEqual(displayOverlay({ ...running, phase: 'failed', message: 'VM Deb is not running' }), { kind: 'error', title: 'Cannot show the guest’s display', reason: 'VM Deb is not running' });
+  assert.deepEqual(displayOverlay({ ...running, phase: 'failed', message: 'VM Deb is not running' }), { kind: 'error', title: "Cannot show the guest's display", reason: 'VM Deb is not running' });
 });

@@ -25,9 +25,9 @@ export interface OverlayInputs {
 export const OVERLAY_TITLES: Record<OverlayKind, string> = {
   starting: 'Starting QEMU…',
   connecting: 'Connecting to the display…',
-  waiting: 'Waiting for the guest’s display…',
+  waiting: "Waiting for the guest's display…",
   off: 'Guest display off',
-  error: 'Cannot show the guest’s display',
+  error: "Cannot show the guest's display",
 };
 
 const make = (kind: OverlayKind, reason?: string): DisplayOverlay => (reason ? { kind, title: OVERLAY_TITLES[kind], reason } : { kind, title: OVERLAY_TITLES[kind] });

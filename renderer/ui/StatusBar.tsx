@@ -11,10 +11,11 @@ export const TRANSPORT_TITLES: Record<Transport, string> = {
 };
 
 export function StatusBar({ viewer, vm }: { viewer: Viewer | null; vm?: VmSummary }) {
-  const surface = useSession((s) => s.viewer.surface);
+  const lastSurface = useSession((s) => s.viewer.surface);
   const grabbed = useSession((s) => s.viewer.grabbed);
   const absolute = useSession((s) => s.viewer.absolute);
   const running = vm?.state === 'running' || vm?.state === 'paused';
+  const surface = running ? lastSurface : undefined; // a stopped VM's last surface is history
   // The viewer's own surface says it for sure; before it, the backend's word (when it has one).
   const transport = surface?.transport ?? (running ? vm?.transport : undefined);
   const accelerator = running ? vm?.accelerator : undefined;
