@@ -58,6 +58,26 @@ export interface VmSummary {
   problem?: string;
   /** absolute path of the ISO in the VM's CD-ROM drive; absent when the drive is empty */
   cdrom?: string;
+  /** the accelerator the running VM uses; absent while stopped or not yet known */
+  accelerator?: Accelerator;
+  /** why the running VM does not use the accelerator one would expect, in one plain sentence */
+  acceleratorNotice?: string;
+  /** the display transport once the backend knows it: 'map' shared memory, 'copy' pixels over the socket */
+  transport?: Transport;
+}
+
+export type Accelerator = 'kvm' | 'hvf' | 'tcg';
+
+export type DiagnosticStatus = 'OK' | 'WARN' | 'FAIL';
+
+/** One line of `kju doctor` and the app's Diagnostics view (main/backend/diagnostics.ts makes them). */
+export interface Diagnostic {
+  id: 'qemu' | 'display' | 'accelerator' | 'uefi' | 'swtpm' | 'electron' | 'library' | 'runtime-dir';
+  status: DiagnosticStatus;
+  /** What was found, in one line. */
+  summary: string;
+  /** What to do about a WARN or FAIL (an install command where there is one). */
+  fix?: string;
 }
 
 /** The guest families a new VM can be made for; each picks hardware its installers have drivers for. */
@@ -169,6 +189,8 @@ export interface HostApi {
   snapshot: { args: { id: string; op: 'create' | 'revert' | 'delete'; name: string }; value: { live: boolean } };
   /** puts an ISO in the CD-ROM drive (`path`), or ejects it (null); works while running too */
   setCdrom: { args: { id: string; path: string | null }; value: VmSummary };
+  /** what kju needs from the host, line by line (`kju doctor`); may run the accelerator check once */
+  diagnostics: { args: Record<string, never>; value: Diagnostic[] };
 }
 
 export type HostMethod = keyof HostApi;
@@ -178,7 +200,7 @@ export type HostValue<M extends HostMethod> = HostApi[M]['value'];
 /** Runtime list tied to HostApi so the preload and serve can allow-list channel names. */
 export const HOST_METHODS = [
   'listVms', 'startVm', 'stopVm', 'presets', 'hostLimits', 'createVm', 'editVm', 'cloneVm', 'deleteVm', 'pauseVm', 'resumeVm',
-  'resetVm', 'powerButton', 'suspendVm', 'listSnapshots', 'snapshot', 'setCdrom',
+  'resetVm', 'powerButton', 'suspendVm', 'listSnapshots', 'snapshot', 'setCdrom', 'diagnostics',
 ] as const satisfies readonly HostMethod[];
 type MissingMethods = Exclude<HostMethod, (typeof HOST_METHODS)[number]>;
 const _allMethodsListed: MissingMethods extends never ? true : never = true;

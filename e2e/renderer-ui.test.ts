@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium, serveDir } from './helpers/chromium.js';
-import type { InputMessage, VmSummary } from '../common/contract.js';
+import type { DisplayMessage, InputMessage, VmSummary } from '../common/contract.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -19,6 +19,8 @@ interface UiProbe {
   inputs: InputMessage[];
   pulls(): number;
   pushVms(vms: VmSummary[]): void;
+  setVms(vms: VmSummary[]): void;
+  display: { auto(on: boolean): void; send(m: DisplayMessage): void; paint(): void };
 }
 declare global {
   interface Window { kjuUi: UiProbe }
@@ -29,6 +31,9 @@ let server: Server;
 let browser: Browser;
 let page: Page;
 let base: string;
+const shots = process.env.KJU_SCREENSHOTS;
+/** Saves a PNG to look at when KJU_SCREENSHOTS names a directory. */
+const shot = async (name: string) => { if (shots) await page.screenshot({ path: join(shots, `${name}.png`) }); };
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'kju-ui-'));
@@ -147,4 +152,93 @@ test('VM view: a click in absolute mode sends the guest position and button', as
   const sent = (await page.evaluate(() => window.kjuUi.inputs)).slice(since);
   assert.deepEqual(sent.filter((m) => m.t === 'abs').at(-1), { t: 'abs', x: 32, y: 24 });
   assert.deepEqual(sent.filter((m) => m.t === 'button'), [{ t: 'button', down: true, button: 0 }, { t: 'button', down: false, button: 0 }]);
+});
+
+const NOTICE = 'KVM is present but does not run guests here (nested virtualization?); using software emulation, which is slower';
+const deb: VmSummary = { id: 'deb', name: 'Debian 12', state: 'running', display: 'virtio-vga', memoryMiB: 2048, cpus: 2 };
+const overlay = () => page.getByTestId('display-overlay');
+/** the overlay's lines (title, reason, buttons), blank lines dropped */
+const overlayText = async () => (await overlay().innerText()).replace(/\n+/g, '\n').trim();
+async function overlayIs(kind: string | null): Promise<void> {
+  await page.waitForFunction((k) => (document.querySelector('[data-testid="display-overlay"]')?.getAttribute('data-overlay') ?? null) === k, kind);
+}
+
+test('library: the accelerator notice as one banner, accelerator and transport in the running row', async () => {
+  await page.goto(`${base}#/`);
+  await page.locator('.vm-row').first().waitFor();
+  assert.equal(await page.getByTestId('accel-banner').count(), 0, 'no notice, no banner');
+  const alpine: VmSummary = { id: 'new', name: 'Alpine', state: 'running', display: 'std', memoryMiB: 512, cpus: 1, accelerator: 'tcg', acceleratorNotice: NOTICE, transport: 'copy' };
+  await page.evaluate((v) => window.kjuUi.pushVms(v), [{ ...deb, accelerator: 'tcg', acceleratorNotice: NOTICE, transport: 'map' } as VmSummary, alpine]);
+  await page.getByTestId('accel-banner').waitFor();
+  assert.equal(await page.getByTestId('accel-banner').count(), 1, 'two VMs with the same notice: one banner');
+  assert.equal(await page.getByTestId('accel-banner').innerText(), `⚠ ${NOTICE}`);
+  assert.match(await page.locator('.vm-row[data-vm-id="deb"] .vm-meta').innerText(), /virtio-vga · TCG · shared memory$/);
+  assert.match(await page.locator('.vm-row[data-vm-id="new"] .vm-meta').innerText(), /std · TCG · copy$/);
+  await shot('library-banner');
+  await page.evaluate((v) => window.kjuUi.pushVms(v), [deb, { ...alpine, state: 'stopped', accelerator: undefined, acceleratorNotice: undefined, transport: undefined } as VmSummary]);
+  await page.waitForFunction(() => !document.querySelector('[data-testid="accel-banner"]'));
+  assert.doesNotMatch(await page.locator('.vm-row[data-vm-id="new"] .vm-meta').innerText(), /TCG/);
+});
+
+test('library: Diagnostics lists the backend’s lines with their status and fix; its accelerator warning becomes the banner', async () => {
+  const before = (await page.evaluate(() => window.kjuUi.calls)).length;
+  await page.getByRole('button', { name: 'Diagnostics' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Diagnostics' });
+  await dialog.locator('.diagnostic').first().waitFor();
+  const calls = (await page.evaluate(() => window.kjuUi.calls)).slice(before);
+  assert.deepEqual(calls, [{ method: 'diagnostics', args: {} }]);
+  const lines = await dialog.locator('.diagnostic').evaluateAll((els) => els.map((e) => [e.getAttribute('data-diagnostic'), e.getAttribute('data-status'), (e as HTMLElement).innerText]));
+  assert.deepEqual(lines.map((l) => [l[0], l[1]]), [['qemu', 'OK'], ['accelerator', 'WARN'], ['uefi', 'FAIL']]);
+  assert.match(lines[2][2]!, /FAIL[\s\S]*UEFI firmware[\s\S]*no OVMF[\s\S]*Fix: sudo apt install ovmf/);
+  await shot('diagnostics');
+  await dialog.getByRole('button', { name: 'Close' }).click();
+  await dialog.waitFor({ state: 'detached' });
+  assert.equal(await page.getByTestId('accel-banner').innerText(), `⚠ ${NOTICE}`);
+});
+
+test('VM view: Starting QEMU…, then Waiting for the guest’s display…, gone with the first surface; display off with its reason', async () => {
+  await page.goto(`${base}#/`);
+  await page.locator('.vm-row').first().waitFor();
+  await page.evaluate(() => window.kjuUi.display.auto(false));
+  await page.evaluate((v) => window.kjuUi.setVms(v), [{ ...deb, state: 'starting' } as VmSummary]);
+  await page.goto(`${base}#/vm/deb`);
+  await overlayIs('starting');
+  assert.equal(await overlayText(), 'Starting QEMU…');
+  assert.equal(await page.getByTestId('screen').count(), 0, 'no canvas while QEMU starts');
+  await shot('vm-starting');
+
+  await page.evaluate((v) => window.kjuUi.setVms(v), [{ ...deb, accelerator: 'tcg', acceleratorNotice: NOTICE, transport: 'map' } as VmSummary]);
+  await overlayIs('waiting');
+  assert.equal(await overlayText(), "Waiting for the guest's display…");
+  await page.getByTestId('screen').waitFor();
+  assert.equal(await page.getByTestId('accelerator').innerText(), 'TCG');
+  assert.equal(await page.getByTestId('transport').innerText(), 'shared memory', 'before a surface: the backend’s word');
+  assert.equal(await page.getByTestId('accel-notice').innerText(), `⚠ ${NOTICE}`);
+  await shot('vm-waiting');
+
+  await page.evaluate(() => window.kjuUi.display.paint());
+  await overlayIs(null);
+  assert.equal(await page.getByTestId('transport').innerText(), 'copy', 'the surface’s own transport wins');
+  assert.equal(await page.getByTestId('transport').getAttribute('data-transport'), 'copy');
+  await shot('vm-surface');
+
+  await page.evaluate(() => window.kjuUi.display.send({ t: 'disabled' }));
+  await overlayIs('off');
+  assert.equal(await overlayText(), 'Guest display off\nthe guest turned its display off');
+  await page.evaluate(() => window.kjuUi.display.paint());
+  await overlayIs(null);
+
+  await page.evaluate(() => window.kjuUi.display.send({ t: 'closed', reason: 'QEMU closed the display connection' }));
+  await overlayIs('off');
+  assert.equal(await overlayText(), 'Guest display off\nQEMU closed the display connection');
+  await shot('vm-closed');
+
+  await page.evaluate((v) => window.kjuUi.setVms(v), [{ ...deb, state: 'crashed', problem: 'qemu-system-x86_64: terminating on signal 9' } as VmSummary]);
+  await page.waitForFunction(() => !document.querySelector('[data-testid="screen"]'));
+  await overlayIs('off');
+  assert.equal(await overlayText(), 'Guest display off\nDebian 12 crashed: qemu-system-x86_64: terminating on signal 9\nStart');
+  assert.equal(await page.getByTestId('accelerator').count(), 0, 'a crashed VM runs on nothing');
+  assert.equal(await page.getByTestId('transport').innerText(), '—');
+  await shot('vm-crashed');
+  await page.evaluate(() => window.kjuUi.display.auto(true));
 });

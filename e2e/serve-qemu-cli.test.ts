@@ -74,6 +74,7 @@ test('kju serve (real CLI and local backend): start the Demo VM from the page; t
     throw new Error(`${e.message}: ${last}\nserve output:\n${out}`);
   });
   console.log(`# kju serve CLI: ${result.width}x${result.height} page == kju screenshot after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-  assert.equal(await page.getByTestId('transport').textContent(), 'map');
+  assert.equal(await page.getByTestId('transport').getAttribute('data-transport'), 'map');
+  assert.equal(await page.getByTestId('transport').textContent(), 'shared memory');
   assert.deepEqual(errors, []);
 });

@@ -31,7 +31,9 @@ for (const mode of MODES) {
     test('the page canvas equals QEMU screendump once the prompt is up', async () => {
       await rs.guest.serial.run('echo ready > /dev/tty1');
       assert.equal(rs.display.surface?.transport, mode.transport, `kju's display uses ${rs.display.surface?.transport}: ${rs.display.transportNote ?? ''}`);
-      assert.equal(await page.getByTestId('transport').textContent(), mode.transport);
+      // the status bar says "shared memory" / "copy"; the transport code itself is in data-transport
+      assert.equal(await page.getByTestId('transport').getAttribute('data-transport'), mode.transport);
+      assert.equal(await page.getByTestId('transport').textContent(), mode.transport === 'map' ? 'shared memory' : 'copy');
       const v = await settledViews(rs, page);
       assert.equal(await page.getByTestId('resolution').textContent(), `${v.dump.width}×${v.dump.height}`);
       console.log(`# ${mode.display}: ${v.dump.width}x${v.dump.height} canvas == screendump == kju display after ${v.tries} comparison(s)`);

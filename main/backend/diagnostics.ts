@@ -1,6 +1,8 @@
-// What kju needs from the host, checked one line at a time for `kju doctor` (and later the app's
-// Diagnostics view): each line OK / WARN / FAIL with what to do. Runs on the Node loop; reads only,
-// except that the accelerator check may run its probe and cache the result (accel-check.ts).
+// What kju needs from the host, checked one line at a time for `kju doctor` and the app's
+// Diagnostics view (the backend's `diagnostics` method): each line OK / WARN / FAIL with what to do.
+// Runs on the Node loop; reads only, except that the accelerator check may run its probe and cache
+// the result (accel-check.ts).
+import type { Diagnostic } from '../../common/contract.js';
 import { lstatSync, readFileSync, statfsSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { delimiter, dirname, join } from 'node:path';
@@ -10,16 +12,7 @@ import { runtimeBase } from '../qemu/runtime-dir.js';
 import { findUefiFirmware } from '../library/firmware.js';
 import { resolveLibraryPath } from '../library/library-location.js';
 
-export type DiagnosticStatus = 'OK' | 'WARN' | 'FAIL';
-
-export interface Diagnostic {
-  id: 'qemu' | 'display' | 'accelerator' | 'uefi' | 'swtpm' | 'electron' | 'library' | 'runtime-dir';
-  status: DiagnosticStatus;
-  /** What was found, in one line. */
-  summary: string;
-  /** What to do about a WARN or FAIL (an install command where there is one). */
-  fix?: string;
-}
+export type { Diagnostic, DiagnosticStatus } from '../../common/contract.js';
 
 export interface DiagnosticsOptions {
   env?: NodeJS.ProcessEnv;

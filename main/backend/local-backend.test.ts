@@ -110,3 +110,24 @@ test('host paths from a front end are confined: createVm, editVm and setCdrom re
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('diagnostics: the doctor lines through call(), each id once in kju doctor order; arguments refused', async () => {
+  const backend = new LocalBackend(fakeSessions(async () => ({ summary: vm })).sessions);
+  const saved = process.env.KJU_ACCEL;
+  process.env.KJU_ACCEL = 'tcg'; // forced: no accelerator probe from a unit test
+  try {
+    const r = await backend.call('diagnostics', {});
+    assert.equal(r.ok, true);
+    const lines = r.ok ? r.value : [];
+    assert.deepEqual(lines.map((l) => l.id), ['qemu', 'display', 'accelerator', 'uefi', 'swtpm', 'electron', 'library', 'runtime-dir']);
+    for (const l of lines) assert.ok(['OK', 'WARN', 'FAIL'].includes(l.status) && l.summary.length > 0, JSON.stringify(l));
+    const accel = lines.find((l) => l.id === 'accelerator')!;
+    assert.equal(accel.status, 'OK');
+    assert.match(accel.summary, /TCG, forced by KJU_ACCEL=tcg/);
+  } finally {
+    if (saved === undefined) delete process.env.KJU_ACCEL;
+    else process.env.KJU_ACCEL = saved;
+  }
+  const call = backend.call as (m: string, a: unknown) => Promise<{ ok: boolean; code?: string }>;
+  assert.equal((await call('diagnostics', { recheck: true })).code, 'bad-args');
+});

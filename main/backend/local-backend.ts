@@ -24,6 +24,7 @@ import { LibraryError } from '../library/library-error.js';
 import { SessionError, SessionManager, type SessionManagerOptions } from '../session/session-manager.js';
 import { checkCall } from './arg-checks.js';
 import { HostPathPolicy } from './host-paths.js';
+import { runDiagnostics } from './diagnostics.js';
 import type { Backend, DisplayTarget } from './backend.js';
 import { attempt } from './failure.js';
 
@@ -196,6 +197,7 @@ export class LocalBackend implements Backend {
       this.announce();
       return s;
     },
+    diagnostics: () => runDiagnostics(),
   };
 
   /** Checks the arguments (main/backend/arg-checks.ts), runs the method's handler, and maps a throw to a failure. */

@@ -1,7 +1,7 @@
 // Test page for e2e/renderer-ui.test.ts: the real App with a fake bridge made here, at the page
 // boundary. The test reads what the UI asked of the bridge from window.kjuUi.
 import { createRoot } from 'react-dom/client';
-import type { DisplayMessage, DisplayStream, InputMessage, KjuBridge, VmSummary } from '../../common/contract.js';
+import type { Diagnostic, DisplayMessage, DisplayStream, InputMessage, KjuBridge, VmSummary } from '../../common/contract.js';
 import { encodeFramePacket } from '../../common/frame-packet.js';
 import { App } from '../ui/App.js';
 import '../ui/styles.css';
@@ -14,12 +14,29 @@ const listeners = new Set<(v: VmSummary[]) => void>();
 const calls: Array<{ method: string; args: unknown }> = [];
 const inputs: InputMessage[] = [];
 let pulls = 0;
+/** false: a display opens with nothing sent; the test sends messages and paints through kjuUi.display */
+let autoSurface = true;
+let display: { msg: (m: DisplayMessage) => void; frame: (b: ArrayBuffer) => void } | null = null;
+const diagnostics: Diagnostic[] = [
+  { id: 'qemu', status: 'OK', summary: 'QEMU 10.0.2 at /usr/bin/qemu-system-x86_64' },
+  { id: 'accelerator', status: 'WARN', summary: 'KVM is present but does not run guests here (nested virtualization?); using software emulation, which is slower', fix: 'none needed: kju uses TCG' },
+  { id: 'uefi', status: 'FAIL', summary: 'no OVMF', fix: 'sudo apt install ovmf' },
+];
+const SURFACE = { id: 1, width: 64, height: 48, stride: 256, format: 0x20020888, transport: 'copy' } as const;
+
+function paint(): void {
+  display?.msg({ t: 'surface', surface: SURFACE });
+  display?.msg({ t: 'input-mode', absolute: true, modifiers: 0 });
+  const px = new Uint8Array(64 * 48 * 4).fill(0x80);
+  display?.frame(encodeFramePacket(1, [{ x: 0, y: 0, w: 64, h: 48 }], { pixels: px, stride: 256 }));
+}
 
 const bridge: KjuBridge = {
   kind: 'browser',
   call: async (method, args) => {
     calls.push({ method, args });
     if (method === 'listVms') return { ok: true, value: vms } as never;
+    if (method === 'diagnostics') return { ok: true, value: diagnostics } as never;
     const id = (args as { id: string }).id;
     const vm = vms.find((v) => v.id === id)!;
     return { ok: true, value: { ...vm, state: method === 'startVm' ? 'starting' : 'stopped' } } as never;
@@ -39,12 +56,8 @@ const bridge: KjuBridge = {
       refresh: () => {},
       close: () => {},
     };
-    setTimeout(() => {
-      onMsg({ t: 'surface', surface: { id: 1, width: 64, height: 48, stride: 256, format: 0x20020888, transport: 'copy' } });
-      onMsg({ t: 'input-mode', absolute: true, modifiers: 0 });
-      const px = new Uint8Array(64 * 48 * 4).fill(0x80);
-      onFrame(encodeFramePacket(1, [{ x: 0, y: 0, w: 64, h: 48 }], { pixels: px, stride: 256 }));
-    }, 0);
+    display = { msg: (m) => onMsg(m), frame: (b) => onFrame(b) };
+    if (autoSurface) setTimeout(paint, 0);
     return { ok: true, value: stream };
   },
 };
@@ -54,5 +67,15 @@ const bridge: KjuBridge = {
   inputs,
   pulls: () => pulls,
   pushVms: (next: VmSummary[]) => { for (const cb of listeners) cb(next); },
+  /** what listVms answers from now on, pushed too (a window that loads later sees it) */
+  setVms: (next: VmSummary[]) => {
+    vms.splice(0, vms.length, ...next);
+    for (const cb of listeners) cb(next);
+  },
+  display: {
+    auto: (on: boolean) => { autoSurface = on; },
+    send: (m: DisplayMessage) => display?.msg(m),
+    paint,
+  },
 };
 createRoot(document.getElementById('root')!).render(<App bridge={bridge} />);

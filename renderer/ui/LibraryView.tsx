@@ -1,26 +1,35 @@
-import { useState } from 'react';
+import { useState, type MouseEvent } from 'react';
 import type { KjuBridge, VmSummary } from '../../common/contract.js';
 import { actionsFor, useLibrary } from '../state/library.js';
 import { useDialogs } from '../state/dialogs.js';
+import { acceleratorNotices, useDiagnostics } from '../state/diagnostics.js';
 import { useWizard } from '../state/wizard.js';
 import { StateBadge } from './StateBadge.js';
 import { useLiveLibrary } from './useLiveLibrary.js';
 import { vmHref } from './route.js';
 import { NewVmWizard } from './NewVmWizard.js';
 import { LibraryDialogs } from './VmDialogs.js';
+import { DiagnosticsDialog } from './DiagnosticsDialog.js';
+import { ACCELERATOR_LABELS, TRANSPORT_LABELS } from './StatusBar.js';
 
 export function LibraryView({ bridge }: { bridge: KjuBridge }) {
   useLiveLibrary(bridge);
   const vms = useLibrary((s) => s.vms);
   const loaded = useLibrary((s) => s.loaded);
   const error = useLibrary((s) => s.error);
+  const diagnosticLines = useDiagnostics((s) => s.lines);
+  const notices = acceleratorNotices(vms, diagnosticLines);
   const newVm = () => void useWizard.getState().show(bridge, useLibrary.getState().vms.map((v) => v.name));
   return (
     <main className="library">
       <header className="library-header">
         <h1>Virtual Machines</h1>
-        <button className="primary" onClick={newVm}>New VM…</button>
+        <div className="library-tools">
+          <button onClick={() => void useDiagnostics.getState().show(bridge)}>Diagnostics</button>
+          <button className="primary" onClick={newVm}>New VM…</button>
+        </div>
       </header>
+      {notices.map((n) => <p key={n} className="notice-banner" role="status" data-testid="accel-banner">⚠ {n}</p>)}
       {error && <p className="error" role="alert">{error}</p>}
       {!loaded && <p className="hint">Loading…</p>}
       {loaded && vms.length === 0 && !error && <p className="hint">No virtual machines yet. Click “New VM…” to make one.</p>}
@@ -31,6 +40,7 @@ export function LibraryView({ bridge }: { bridge: KjuBridge }) {
       )}
       <NewVmWizard bridge={bridge} />
       <LibraryDialogs bridge={bridge} />
+      <DiagnosticsDialog bridge={bridge} />
     </main>
   );
 }
@@ -46,14 +56,21 @@ function VmRow({ vm, bridge }: { vm: VmSummary; bridge: KjuBridge }) {
   const { act, start } = useLibrary.getState();
   const a = actionsFor(vm.state);
   const id = vm.id;
+  const live = vm.state === 'running' || vm.state === 'paused';
+  // Double-click on the row itself (not on its buttons, menu or log) opens the VM's window.
+  const onDoubleClick = (e: MouseEvent) => {
+    if (a.open && !(e.target as Element).closest('button, summary, pre, .menu')) openWindow(id);
+  };
   return (
-    <li className="vm-row" data-vm-id={vm.id} data-vm-name={vm.name} aria-label={vm.name}>
+    <li className="vm-row" data-vm-id={vm.id} data-vm-name={vm.name} aria-label={vm.name} onDoubleClick={onDoubleClick}>
       <div className="vm-main">
         <span className="vm-name">{vm.name}</span>
         <StateBadge state={vm.state} />
         <span className="vm-meta">
           {vm.cpus} CPU · {vm.memoryMiB} MiB · {vm.display}
           {vm.cdrom && <> · ISO <span className="vm-path" title={vm.cdrom}>{basename(vm.cdrom)}</span></>}
+          {live && vm.accelerator && <> · <span className="vm-accel" title="the accelerator this VM runs on">{ACCELERATOR_LABELS[vm.accelerator]}</span></>}
+          {live && vm.transport && <> · <span className="vm-transport" title="how the guest screen reaches kju">{TRANSPORT_LABELS[vm.transport]}</span></>}
         </span>
         {vm.problem && <Problem state={vm.state} text={vm.problem} />}
         {rowError && (

@@ -1,22 +1,41 @@
 import { useEffect, useRef } from 'react';
-import type { VmRunState } from '../../common/contract.js';
+import type { Accelerator, Transport, VmSummary } from '../../common/contract.js';
 import type { Viewer } from '../display/viewer.js';
 import { useSession } from '../state/session.js';
 
-export function StatusBar({ viewer, vmState }: { viewer: Viewer | null; vmState?: VmRunState }) {
-  const surface = useSession((s) => s.viewer.surface);
+export const ACCELERATOR_LABELS: Record<Accelerator, string> = { kvm: 'KVM', hvf: 'HVF', tcg: 'TCG' };
+export const TRANSPORT_LABELS: Record<Transport, string> = { map: 'shared memory', copy: 'copy' };
+export const TRANSPORT_TITLES: Record<Transport, string> = {
+  map: 'The guest screen is shared memory (memfd), read in place',
+  copy: 'QEMU sends the guest screen’s pixels over a socket (slower)',
+};
+
+export function StatusBar({ viewer, vm }: { viewer: Viewer | null; vm?: VmSummary }) {
+  const lastSurface = useSession((s) => s.viewer.surface);
   const grabbed = useSession((s) => s.viewer.grabbed);
   const absolute = useSession((s) => s.viewer.absolute);
+  const running = vm?.state === 'running' || vm?.state === 'paused';
+  const surface = running ? lastSurface : undefined; // a stopped VM's last surface is history
+  // The viewer's own surface says it for sure; before it, the backend's word (when it has one).
+  const transport = surface?.transport ?? (running ? vm?.transport : undefined);
+  const accelerator = running ? vm?.accelerator : undefined;
+  const notice = vm?.state === 'stopped' ? undefined : vm?.acceleratorNotice;
   return (
-    <footer className="statusbar">
-      <span data-testid="vm-state">{vmState ?? '—'}</span>
-      <span data-testid="resolution">{surface ? `${surface.width}×${surface.height}` : '—'}</span>
-      <span data-testid="transport" title="map: shared memory; copy: pixels over the socket">{surface?.transport ?? '—'}</span>
-      <span>{absolute ? 'tablet' : 'relative mouse'}</span>
-      <LiveFigures viewer={viewer} />
-      <span className="toolbar-spacer" />
-      <span data-testid="grab-state">{grabbed ? 'Grabbed — press Ctrl+Alt to release' : 'Not grabbed'}</span>
-    </footer>
+    <>
+      {notice && <p className="status-notice" role="status" data-testid="accel-notice">⚠ {notice}</p>}
+      <footer className="statusbar">
+        <span data-testid="vm-state">{vm?.state ?? '—'}</span>
+        {accelerator && <span data-testid="accelerator" title="the accelerator this VM runs on">{ACCELERATOR_LABELS[accelerator] ?? accelerator}</span>}
+        <span data-testid="resolution">{surface ? `${surface.width}×${surface.height}` : '—'}</span>
+        <span data-testid="transport" data-transport={transport ?? ''} title={transport ? TRANSPORT_TITLES[transport] : 'display transport: not known yet'}>
+          {transport ? TRANSPORT_LABELS[transport] : '—'}
+        </span>
+        <span>{absolute ? 'tablet' : 'relative mouse'}</span>
+        <LiveFigures viewer={viewer} />
+        <span className="toolbar-spacer" />
+        <span data-testid="grab-state">{grabbed ? 'Grabbed — press Ctrl+Alt to release' : 'Not grabbed'}</span>
+      </footer>
+    </>
   );
 }
 

@@ -1,6 +1,7 @@
-import { useEffect, useRef, useState } from 'react';
-import type { KjuBridge } from '../../common/contract.js';
+import { useEffect, useRef, useState, type ReactNode } from 'react';
+import type { KjuBridge, VmSummary } from '../../common/contract.js';
 import { Viewer } from '../display/viewer.js';
+import { displayOverlay, type DisplayOverlay } from '../state/display-overlay.js';
 import { useLibrary } from '../state/library.js';
 import { useSession } from '../state/session.js';
 import { useSettings } from '../state/settings.js';
@@ -23,9 +24,9 @@ export function VmView({ bridge, vmId }: { bridge: KjuBridge; vmId: string }) {
     <div className="vm-view">
       <Toolbar viewer={viewer} vmName={vm?.name ?? vmId} fullscreenTarget={displayRef} bridge={bridge} vm={vm} />
       <div className="vm-display" ref={displayRef}>
-        {hasDisplay ? <DisplayCanvas bridge={bridge} vmId={vmId} onViewer={setViewer} /> : <NoDisplay bridge={bridge} vmId={vmId} />}
+        {hasDisplay ? <DisplayCanvas bridge={bridge} vm={vm} onViewer={setViewer} /> : <NoDisplay bridge={bridge} vmId={vmId} />}
       </div>
-      <StatusBar viewer={viewer} vmState={vm?.state} />
+      <StatusBar viewer={viewer} vm={vm} />
     </div>
   );
 }
@@ -36,25 +37,40 @@ function NoDisplay({ bridge, vmId }: { bridge: KjuBridge; vmId: string }) {
   const busy = useLibrary((s) => !!s.busy[vmId]);
   if (!loaded) return <p className="display-message">Loading…</p>;
   if (!vm) return <p className="display-message">There is no VM called “{vmId}” in the library.</p>;
+  const overlay = displayOverlay({ vm, phase: 'idle', hasSurface: false, disabled: false });
   return (
-    <div className="display-message">
-      <p>{vm.state === 'starting' ? 'Starting…' : `${vm.name} is not running.`}</p>
-      {vm.problem && <pre className="log-tail">{vm.problem}</pre>}
+    <OverlayView overlay={overlay} cover={false}>
+      {vm.problem && vm.problem.includes('\n') && <pre className="log-tail">{vm.problem}</pre>}
       {(vm.state === 'stopped' || vm.state === 'crashed') && (
         <button className="primary" disabled={busy} onClick={() => void useLibrary.getState().start(bridge, vmId)}>Start</button>
       )}
       {vm.state === 'suspended' && (
         <button className="primary" disabled={busy} onClick={() => void useLibrary.getState().act(bridge, vmId, 'resumeVm', { id: vmId })}>Resume</button>
       )}
+    </OverlayView>
+  );
+}
+
+/** The overlay's words; `cover` lays it over the canvas (pointer events pass through to the guest). */
+function OverlayView({ overlay, cover, children }: { overlay: DisplayOverlay | null; cover: boolean; children?: ReactNode }) {
+  if (!overlay) return null;
+  return (
+    <div className={cover ? 'display-message overlay' : 'display-message'} data-testid="display-overlay" data-overlay={overlay.kind} role={overlay.kind === 'error' ? 'alert' : 'status'}>
+      <p className="overlay-title">{overlay.title}</p>
+      {overlay.reason && <p className="overlay-reason">{overlay.reason}</p>}
+      {children}
     </div>
   );
 }
 
-function DisplayCanvas({ bridge, vmId, onViewer }: { bridge: KjuBridge; vmId: string; onViewer: (v: Viewer | null) => void }) {
+function DisplayCanvas({ bridge, vm, onViewer }: { bridge: KjuBridge; vm: VmSummary; onViewer: (v: Viewer | null) => void }) {
+  const vmId = vm.id;
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const phase = useSession((s) => s.phase);
   const message = useSession((s) => s.message);
   const disabled = useSession((s) => s.viewer.disabled);
+  const hasSurface = useSession((s) => !!s.viewer.surface);
+  const overlay = displayOverlay({ vm, phase, message, hasSurface, disabled });
 
   useEffect(() => {
     const session = useSession.getState();
@@ -97,9 +113,7 @@ function DisplayCanvas({ bridge, vmId, onViewer }: { bridge: KjuBridge; vmId: st
   return (
     <>
       <canvas ref={canvasRef} className="screen" tabIndex={0} aria-label="Guest display" data-testid="screen" />
-      {phase === 'connecting' && <p className="display-message overlay">Connecting…</p>}
-      {(phase === 'failed' || phase === 'closed') && <p className="display-message overlay" role="alert">{message}</p>}
-      {phase === 'open' && disabled && <p className="display-message overlay">The guest turned its display off.</p>}
+      <OverlayView overlay={overlay} cover />
     </>
   );
 }
