@@ -9,7 +9,7 @@ import { KjuError, type KjuErrorOptions } from '../../common/errors.js';
 import { type Accelerator, buildArgv } from './build-argv.js';
 import { type QemuBinary, findQemu } from './find-qemu.js';
 import { type AcceleratorChoice, resolveAccelerator } from './accel-check.js';
-import { prepareRuntimeDir, readRuntimeVmName, sanitizeVmName, type RuntimeDir } from './runtime-dir.js';
+import { prepareRuntimeDir, readRuntimeVmName, sanitizeVmName, type RuntimeDir, type RuntimeVmInfo } from './runtime-dir.js';
 import type { VmDescription } from './vm-description.js';
 import { isAlive, readPidFile, watchPidExit } from './pid-alive.js';
 
@@ -137,7 +137,9 @@ export async function launchQemu(desc: VmDescription, opts: LaunchOptions): Prom
   }
   // Stale files from an earlier run: qmp.sock reappearing is how we know QEMU is up.
   for (const p of [paths.qmpSocket, paths.serialSocket, paths.pidFile]) rmSync(p, { force: true });
-  writeFileSync(paths.vmJson, `${JSON.stringify(desc, null, 2)}\n`, { mode: 0o600 });
+  // The description plus how it runs, for whoever lists the VM later (another kju process included).
+  const runtimeInfo: RuntimeVmInfo = { accelerator: accelerator.accel, ...(accelerator.notice ? { acceleratorNotice: accelerator.notice } : {}) };
+  writeFileSync(paths.vmJson, `${JSON.stringify({ ...desc, kjuRuntime: runtimeInfo }, null, 2)}\n`, { mode: 0o600 });
 
   const argv = buildArgv(desc, { runtimeDir, accel: accelerator.accel });
   const logDir = opts.logDir ?? defaultLogDir(env);

@@ -86,6 +86,24 @@ export function listRuntimeDirs(base = runtimeBase()): RuntimeDir[] {
 }
 
 /** The VM name in a runtime dir's vm.json, or undefined when there is none (or it is unreadable). */
+/** How a running VM was launched, kept in its runtime dir's vm.json (`kjuRuntime`) by launchQemu. */
+export interface RuntimeVmInfo {
+  accelerator: 'kvm' | 'hvf' | 'tcg';
+  /** the accelerator check's notice when it fell back to TCG */
+  acceleratorNotice?: string;
+}
+
+/** The launch facts of the VM running in `rt`; undefined when there are none (an older kju started it). */
+export function readRuntimeVmInfo(rt: RuntimeDir): RuntimeVmInfo | undefined {
+  try {
+    const info = (JSON.parse(readFileSync(rt.vmJson, 'utf8')) as { kjuRuntime?: Partial<RuntimeVmInfo> }).kjuRuntime;
+    if (!info || !['kvm', 'hvf', 'tcg'].includes(info.accelerator as string)) return undefined;
+    return { accelerator: info.accelerator!, ...(typeof info.acceleratorNotice === 'string' ? { acceleratorNotice: info.acceleratorNotice } : {}) };
+  } catch {
+    return undefined;
+  }
+}
+
 export function readRuntimeVmName(rt: RuntimeDir): string | undefined {
   try {
     const name = (JSON.parse(readFileSync(rt.vmJson, 'utf8')) as { name?: unknown }).name;

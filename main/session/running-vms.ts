@@ -2,7 +2,7 @@
 // to its display utility), their live state from QMP events, and why one last ended badly. Only
 // bookkeeping: starting, reaching and adopting VMs happen in start-vm.ts, reach.ts, reattach.ts.
 // Runs on the Node loop of the manager's process.
-import type { VmRunState } from '../../common/contract.js';
+import type { Transport, VmRunState } from '../../common/contract.js';
 import type { BundleVm } from '../library/library.js';
 import type { QemuExit, QemuProcess } from '../qemu/launch.js';
 import { removeRuntimeDir, type RuntimeDir } from '../qemu/runtime-dir.js';
@@ -31,6 +31,8 @@ export interface RunningVm {
   ownerServer: OwnerServer | null;
   /** unregisters the VM from reach.ts's owned VMs */
   disown: (() => void) | null;
+  /** how the screen arrives, once a display opened here has seen a surface */
+  transport?: Transport;
 }
 
 const EVENT_STATES: Partial<Record<string, VmRunState>> = { STOP: 'paused', RESUME: 'running', SUSPEND: 'paused', WAKEUP: 'running', SHUTDOWN: 'shutting-down' };

@@ -9,11 +9,11 @@
 import { EventEmitter } from 'node:events';
 import { existsSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { VmRunState, VmSummary } from '../../common/contract.js';
+import type { Transport, VmRunState, VmSummary } from '../../common/contract.js';
 import type { DisplaySource } from '../display/display-source.js';
 import type { Accelerator } from '../qemu/build-argv.js';
 import { isAlive, readPidFile, watchPidExit } from '../qemu/pid-alive.js';
-import { libraryVmRuntimeDir, type RuntimeDir } from '../qemu/runtime-dir.js';
+import { libraryVmRuntimeDir, readRuntimeVmInfo, type RuntimeDir } from '../qemu/runtime-dir.js';
 import { Library, toVmSummary, type BundleVm } from '../library/library.js';
 import { LibraryError } from '../library/library-error.js';
 import { bundleToVmDescription } from '../library/vm-description-from-bundle.js';
@@ -27,6 +27,9 @@ import { SessionError } from './session-errors.js';
 import { listSnapshots, snapshotDisks, snapshotOffline, SnapshotError, type SnapshotInfo, checkSnapshotName } from './snapshots.js';
 import { startVm } from './start-vm.js';
 import type { VmSession } from './vm-session.js';
+
+/** States in which a QEMU runs for the VM (what it runs with is worth showing). */
+const ACTIVE: readonly VmRunState[] = ['starting', 'running', 'paused', 'shutting-down'];
 
 export { SessionError, type SessionErrorCode } from './session-errors.js';
 export type { ReattachReport } from './reattach.js';
@@ -137,6 +140,7 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
       const crash = id ? this.table.crashOf(id) : undefined;
       if (r) {
         s.state = r.session ? r.state : await peekRunState(r.runtimeDir).catch(() => r.state);
+        if (r.transport) s.transport = r.transport;
       } else if (crash) {
         s.state = 'crashed';
         s.problem = crash;
@@ -144,6 +148,10 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
         s.state = 'suspended';
       } else if (e.config && s.state === 'running') {
         s.state = await peekRunState(this.runtimeDirOf({ dir: e.dir, config: e.config }));
+      }
+      if (e.config && ACTIVE.includes(s.state)) {
+        const info = readRuntimeVmInfo(r?.runtimeDir ?? this.runtimeDirOf({ dir: e.dir, config: e.config }));
+        if (info) Object.assign(s, info);
       }
       out.push(s);
     }
@@ -331,7 +339,16 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
     if (console < 0 || console >= consoles.length) {
       throw new SessionError('no-console', `VM "${r.name}" has ${consoles.length} graphic console(s); there is no console ${console}`);
     }
-    return r.session.display.openDisplay(consoles[console]);
+    const display = await r.session.display.openDisplay(consoles[console]);
+    // The list shows how the screen arrives (shared memory or copied) once a display has seen a surface.
+    const note = (t: Transport | undefined) => {
+      if (!t || t === r.transport) return;
+      r.transport = t;
+      this.queueChanged();
+    };
+    note(display.surface?.transport);
+    display.on('surface', (s) => note(s.transport));
+    return display;
   }
 
   /** The session of a VM this manager owns (tests, screenshots); undefined otherwise. */
