@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { build } from 'esbuild';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { WebSocket } from 'ws';
-import type { HostArgs, HostMethod, HostValue, Result, VmSummary } from '../common/contract.js';
+import type { BackendArgs, BackendMethod, BackendValue, Result, VmSummary } from '../common/contract.js';
 import type { DisplaySource } from '../main/display/display-source.js';
 import { SyntheticDisplay } from '../main/display/synthetic-display.js';
 import type { ServeBackend } from '../main/backend/backend.js';
@@ -31,8 +31,8 @@ const vmListeners = new Set<(vms: VmSummary[]) => void>();
 const log: string[] = [];
 
 const backend: ServeBackend = {
-  async call<M extends HostMethod>(method: M, _args: HostArgs<M>): Promise<Result<HostValue<M>>> {
-    if (method === 'listVms') return { ok: true, value: [vm] as HostValue<M> };
+  async call<M extends BackendMethod>(method: M, _args: BackendArgs<M>): Promise<Result<BackendValue<M>>> {
+    if (method === 'listVms') return { ok: true, value: [vm] as BackendValue<M> };
     return { ok: false, code: 'unsupported', message: `${method} is not available in this test` };
   },
   async openDisplay(vmId: string, console: number): Promise<Result<DisplaySource>> {
@@ -87,7 +87,7 @@ after(async () => {
   if (site) rmSync(site, { recursive: true, force: true });
 });
 
-test('the page loads cross-origin isolated, calls the host, and gets VM list pushes', async () => {
+test('the page loads cross-origin isolated, calls the backend, and gets VM list pushes', async () => {
   const page = await newPage();
   assert.equal(await page.evaluate(() => crossOriginIsolated), true);
   const r = await page.evaluate(() => window.kjuTest.call('listVms', {}));

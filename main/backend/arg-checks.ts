@@ -4,12 +4,12 @@
 // Pure functions; they run on whichever Node loop received the data.
 import {
   EXISTING_DISK_MODES,
-  HOST_METHODS,
+  BACKEND_METHODS,
   VM_DISPLAYS,
   VM_PRESETS,
   type Failure,
-  type HostArgs,
-  type HostMethod,
+  type BackendArgs,
+  type BackendMethod,
   type InputMessage,
   type MouseButton,
   type ViewerMessage,
@@ -18,7 +18,7 @@ import {
 /** A check's outcome: use the value, drop it quietly (a harmless race), or refuse the sender. */
 export type Checked<T> = { kind: 'ok'; value: T } | { kind: 'drop'; why: string } | { kind: 'fatal'; why: string };
 /** One contract call, method and arguments as checked. */
-export type BackendCall = { [M in HostMethod]: { method: M; args: HostArgs<M> } }[HostMethod];
+export type BackendCall = { [M in BackendMethod]: { method: M; args: BackendArgs<M> } }[BackendMethod];
 
 const fatal = (why: string): { kind: 'fatal'; why: string } => ({ kind: 'fatal', why });
 
@@ -100,10 +100,10 @@ const argCheckers = {
   listSnapshots: idOnly,
   snapshot: (a: Obj) => keysAre(a, ['id', 'op', 'name']) && isStr(a.id, 256) && isOneOf(a.op, ['create', 'revert', 'delete'] as const) && isStr(a.name, MAX_NAME),
   setCdrom: (a: Obj) => keysAre(a, ['id', 'path']) && isStr(a.id, 256) && (a.path === null || isStr(a.path, MAX_PATH)),
-} satisfies Record<HostMethod, (a: Obj) => boolean>;
+} satisfies Record<BackendMethod, (a: Obj) => boolean>;
 
-export function isBackendMethod(method: unknown): method is HostMethod {
-  return typeof method === 'string' && (HOST_METHODS as readonly string[]).includes(method);
+export function isBackendMethod(method: unknown): method is BackendMethod {
+  return typeof method === 'string' && (BACKEND_METHODS as readonly string[]).includes(method);
 }
 
 /**

@@ -6,9 +6,9 @@ import { resolve } from 'node:path';
 import {
   VM_PRESETS,
   type CreateVmArgs,
-  type HostArgs,
-  type HostMethod,
-  type HostValue,
+  type BackendArgs,
+  type BackendMethod,
+  type BackendValue,
   type OperationProgress,
   type PresetInfo,
   type Result,
@@ -39,7 +39,7 @@ const PRESET_LABELS: Record<Preset, string> = { linux: 'Linux', windows: 'Window
 const ACTIVE_STATES: readonly VmSummary['state'][] = ['running', 'paused', 'starting', 'shutting-down'];
 
 /** A handler per contract method, typed from the contract (the pattern of main/electron/ipc-handlers.ts). */
-export type BackendHandlers = { [M in HostMethod]: (args: HostArgs<M>) => Promise<HostValue<M>> };
+export type BackendHandlers = { [M in BackendMethod]: (args: BackendArgs<M>) => Promise<BackendValue<M>> };
 
 export class LocalBackend implements Backend {
   private readonly progress = new EventEmitter<{ progress: [p: OperationProgress] }>();
@@ -175,7 +175,7 @@ export class LocalBackend implements Backend {
   };
 
   /** Checks the arguments (main/backend/arg-checks.ts), runs the method's handler, and maps a throw to a failure. */
-  async call<M extends HostMethod>(method: M, args: HostArgs<M>): Promise<Result<HostValue<M>>> {
+  async call<M extends BackendMethod>(method: M, args: BackendArgs<M>): Promise<Result<BackendValue<M>>> {
     const checked = checkCall(method, args);
     if (!checked.ok) return checked;
     const handler: BackendHandlers[M] = this.handlers[method];

@@ -7,7 +7,7 @@
 //
 // /ws/control — JSON text both ways.
 //   client → server  {"id": 7, "method": "startVm", "args": {"id": "vm-1"}}
-//                    id: safe integer or string of ≤ 64 chars; method: one of HOST_METHODS.
+//                    id: safe integer or string of ≤ 64 chars; method: one of BACKEND_METHODS.
 //   server → client  {"id": 7, "result": Result}   — one reply per request, possibly out of order.
 //                    Unknown method or bad args → result {ok:false, code:'unknown-method'|'bad-args'}.
 //                    {"t": "vms", "vms": VmSummary[]} — pushed whenever the VM list changes.
@@ -33,7 +33,7 @@
 //   dropped, not fatal: they race with resolution changes.
 //   The server closes with 4000 when the display source ends (after a {t:'closed'} message) and
 //   with 1008 when a client stops reading its socket.
-import type { CursorShape, DisplayMessage, HostArgs, HostMethod, Result, ViewerMessage, VmSummary } from '../../common/contract.js';
+import type { CursorShape, DisplayMessage, BackendArgs, BackendMethod, Result, ViewerMessage, VmSummary } from '../../common/contract.js';
 import { checkCall, checkViewerMessage, isInt, isObj, isStr, keysAre, type Checked } from '../backend/arg-checks.js';
 
 export const CONTROL_PATH = '/ws/control';
@@ -51,7 +51,7 @@ export const CloseCode = {
 } as const;
 
 export type RequestId = number | string;
-export type ControlRequest = { [M in HostMethod]: { id: RequestId; method: M; args: HostArgs<M> } }[HostMethod];
+export type ControlRequest = { [M in BackendMethod]: { id: RequestId; method: M; args: BackendArgs<M> } }[BackendMethod];
 /** A DisplayMessage as it travels as JSON: cursor pixels as base64. */
 export type WireDisplayMessage =
   | Exclude<DisplayMessage, { t: 'cursor' }>

@@ -5,7 +5,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
-import type { DisplayMessage, HostArgs, HostMethod, HostValue, Result, SurfaceInfo, VmSummary } from '../../common/contract.js';
+import type { DisplayMessage, BackendArgs, BackendMethod, BackendValue, Result, SurfaceInfo, VmSummary } from '../../common/contract.js';
 import { decodeFramePacket } from '../../common/frame-packet.js';
 import { SyntheticDisplay } from '../display/synthetic-display.js';
 import type { DisplaySource } from '../display/display-source.js';
@@ -35,9 +35,9 @@ class TestBackend implements ServeBackend {
   opened = 0;
   private listeners = new Set<(vms: VmSummary[]) => void>();
   constructor(public makeDisplay: () => SyntheticDisplay) {}
-  async call<M extends HostMethod>(method: M, args: HostArgs<M>): Promise<Result<HostValue<M>>> {
-    if (method === 'listVms') return { ok: true, value: [vm] as HostValue<M> };
-    if (method === 'startVm' && (args as HostArgs<'startVm'>).id === 'boom') throw new Error('kaboom');
+  async call<M extends BackendMethod>(method: M, args: BackendArgs<M>): Promise<Result<BackendValue<M>>> {
+    if (method === 'listVms') return { ok: true, value: [vm] as BackendValue<M> };
+    if (method === 'startVm' && (args as BackendArgs<'startVm'>).id === 'boom') throw new Error('kaboom');
     return { ok: false, code: 'not-found', message: `no VM ${(args as { id: string }).id}` };
   }
   async openDisplay(vmId: string, console: number): Promise<Result<DisplaySource>> {

@@ -1,12 +1,12 @@
-// The browser's KjuBridge when the UI is served by `kju serve`: host calls and VM list pushes over
+// The browser's KjuBridge when the UI is served by `kju serve`: backend calls and VM list pushes over
 // /ws/control, each display over its own /ws/display socket. Protocol: main/serve/protocol.ts.
 // Runs on the page's main thread; DOM APIs only.
 import type {
   DisplayMessage,
   DisplayStream,
-  HostArgs,
-  HostMethod,
-  HostValue,
+  BackendArgs,
+  BackendMethod,
+  BackendValue,
   InputMessage,
   KjuBridge,
   OperationProgress,
@@ -37,7 +37,7 @@ function socketUrl(base: URL, path: string, token: string | null, params: Record
   return u.href;
 }
 
-/** Failure as data, matching the host's Result shape. */
+/** Failure as data, matching the backend's Result shape. */
 const fail = (code: string, message: string): { ok: false; code: string; message: string } => ({ ok: false, code, message });
 
 class ControlChannel {
@@ -204,8 +204,8 @@ export function createWsBridge(opts: WsBridgeOptions = {}): KjuBridge {
   return {
     kind: 'browser',
 
-    call<M extends HostMethod>(method: M, args: HostArgs<M>): Promise<Result<HostValue<M>>> {
-      return control.call(method, args) as Promise<Result<HostValue<M>>>;
+    call<M extends BackendMethod>(method: M, args: BackendArgs<M>): Promise<Result<BackendValue<M>>> {
+      return control.call(method, args) as Promise<Result<BackendValue<M>>>;
     },
 
     openDisplay(vmId: string, console = 0): Promise<Result<DisplayStream>> {

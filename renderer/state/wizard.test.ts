@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { HostArgs, HostMethod, KjuBridge, OperationProgress, PresetInfo, Result, VmSummary } from '../../common/contract.js';
+import type { BackendArgs, BackendMethod, KjuBridge, OperationProgress, PresetInfo, Result, VmSummary } from '../../common/contract.js';
 import { useWizard } from './wizard.js';
 import { actionsFor, useLibrary } from './library.js';
 
@@ -10,12 +10,12 @@ const presets: PresetInfo[] = [
 ];
 const vm: VmSummary = { id: 'v1', name: 'New', state: 'stopped', display: 'std', memoryMiB: 64, cpus: 1 };
 
-function fakeBridge(reply: (method: HostMethod, args: unknown, progress: (p: OperationProgress) => void) => Result<unknown>) {
-  const calls: { method: HostMethod; args: unknown }[] = [];
+function fakeBridge(reply: (method: BackendMethod, args: unknown, progress: (p: OperationProgress) => void) => Result<unknown>) {
+  const calls: { method: BackendMethod; args: unknown }[] = [];
   const listeners = new Set<(p: OperationProgress) => void>();
   const bridge: KjuBridge = {
     kind: 'browser',
-    call: (async <M extends HostMethod>(method: M, args: HostArgs<M>) => {
+    call: (async <M extends BackendMethod>(method: M, args: BackendArgs<M>) => {
       calls.push({ method, args });
       if (method === 'presets') return { ok: true, value: presets };
       if (method === 'hostLimits') return { ok: true, value: { cpus: 2, memoryMiB: 1024 } };
