@@ -225,7 +225,7 @@ export class LocalBackend implements Backend {
   }
 }
 
-/** Opens the library and re-attaches to the VMs left running by an earlier host. */
+/** Opens the library and re-attaches to the VMs left running by an earlier owner. */
 export async function createLocalBackend(o: SessionManagerOptions = {}): Promise<LocalBackend> {
   const { manager } = await SessionManager.open(o);
   return new LocalBackend(manager);

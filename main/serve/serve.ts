@@ -61,7 +61,7 @@ export interface ServeHandle {
   host: string;
   port: number;
   token: string;
-  /** set when the host is reachable from other machines; print it */
+  /** set when the listening address is reachable from other machines; print it */
   warning: string | null;
   stats(): ServeStats;
   viewers(): ViewerStats[];

@@ -316,7 +316,7 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
     const vm = await this.runningVm(idOrName);
     await this.adopt(vm);
     const r = this.table.get(vm.config.id);
-    if (!r?.session) throw new SessionError('hosted-elsewhere', `VM "${vm.config.name}" is shown by another kju process right now`);
+    if (!r?.session) throw new SessionError('owned-elsewhere', `VM "${vm.config.name}" is shown by another kju process right now`);
     return r as RunningVm & { session: VmSession };
   }
 

@@ -8,7 +8,7 @@ import type { Result } from '../../../common/contract.js';
 import type { Backend } from '../../backend/backend.js';
 import { APP_SCHEME, APP_SCHEME_PRIVILEGES, handleAppRequest } from './app-protocol.js';
 import { OPEN_DISPLAY, OP_PROGRESS, VMS_CHANGED } from '../ipc/channels.js';
-import { DisplayHost } from './display-host.js';
+import { DisplayUtilities } from './display-utilities.js';
 import { forwardingHandlers, isTrustedSender, registerBackendHandlers, type BackendHandlerTable } from './ipc-handlers.js';
 import { bundlePathsFromArgv } from './launch-args.js';
 import { activeVms, applyQuitChoice, QUIT_BUTTONS, QUIT_CANCEL_INDEX, QUIT_CHOICES, quitMessage } from './quit-flow.js';
@@ -48,7 +48,7 @@ export function startApp(o: AppOptions): void {
   }
   protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: APP_SCHEME_PRIVILEGES }]);
   const backend = o.backend;
-  const displays = new DisplayHost(backend);
+  const displays = new DisplayUtilities(backend);
   const windows = new WindowManager({
     preloadPath: join(outDir, 'preload.cjs'),
     zeroCopy: o.zeroCopy ?? false,

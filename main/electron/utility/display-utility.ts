@@ -1,5 +1,5 @@
 // Entry of one VM's display utility process (utilityProcess.fork, one per running VM with a window).
-// It attaches to the VM (QMP + the one D-Bus display connection), hosts kju.sock for the CLI, and
+// It attaches to the VM (QMP + the one D-Bus display connection), owns it and serves kju.sock (the owner socket) for the CLI, and
 // serves display streams on MessagePorts that main transfers in: per port a FramePump (surface,
 // cursor, input-mode, then one FramePacket per pull, merged damage between pulls) and strict input
 // checks. With zeroCopy, a surface-share server per console (private socket in the VM's runtime
