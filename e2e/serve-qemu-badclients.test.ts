@@ -50,7 +50,7 @@ function garbageViewer(payload: string | Buffer): Promise<{ firstMessage: string
 test('no token: refused; garbage viewers of the real display are closed; the page keeps matching QEMU', async () => {
   const before = await settledViews(rs, page);
   assert.equal(await refusedStatus(`ws://127.0.0.1:${rs.serve.port}/ws/display?vm=${VM_ID}`), 401);
-  assert.equal(await refusedStatus(`ws://127.0.0.1:${rs.serve.port}/ws/control?token=wrong${rs.serve.token.slice(5)}`), 401);
+  assert.equal(await refusedStatus(`ws://127.0.0.1:${rs.serve.port}/ws/backend?token=wrong${rs.serve.token.slice(5)}`), 401);
 
   const violations0 = rs.serve.stats().protocolViolations;
   const results = await Promise.all([

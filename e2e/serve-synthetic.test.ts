@@ -94,7 +94,7 @@ test('the page loads cross-origin isolated, calls the backend, and gets VM list 
   assert.deepEqual(r, { ok: true, value: [vm] });
   const bad = await page.evaluate(() => window.kjuTest.call('startVm', { id: 'vm1' }));
   assert.deepEqual(bad, { ok: false, code: 'unsupported', message: 'startVm is not available in this test' });
-  await until('control socket subscribed', () => vmListeners.size > 0);
+  await until('backend socket subscribed', () => vmListeners.size > 0);
   for (const cb of vmListeners) cb([{ ...vm, state: 'paused' }]);
   await until('vms pushed', async () => (await page.evaluate(() => window.kjuTest.vmPushes().length)) > 0);
   assert.equal((await page.evaluate(() => window.kjuTest.vmPushes()))[0][0].state, 'paused');
@@ -125,11 +125,11 @@ test('a page without the token, or a socket without it, is refused', async () =>
   const page = await ctx.newPage();
   await page.goto(serve.url);
   await page.waitForFunction(() => document.title === 'kju serve test page ready');
-  const control = `ws://127.0.0.1:${serve.port}/ws/control`;
+  const backendUrl = `ws://127.0.0.1:${serve.port}/ws/backend`;
   // The page's response set the token cookie: a same-origin socket needs no ?token=.
-  assert.equal((await page.evaluate((u) => window.kjuTest.raw(u, []), control)).opened, true);
+  assert.equal((await page.evaluate((u) => window.kjuTest.raw(u, []), backendUrl)).opened, true);
   await ctx.clearCookies();
-  assert.deepEqual(await page.evaluate((u) => window.kjuTest.raw(u, []), control), { opened: false, code: 1006, reason: '' });
+  assert.deepEqual(await page.evaluate((u) => window.kjuTest.raw(u, []), backendUrl), { opened: false, code: 1006, reason: '' });
   await ctx.close();
   const status = await new Promise<number>((resolve, reject) => {
     const ws = new WebSocket(`ws://127.0.0.1:${serve.port}/ws/display?vm=vm1`, { origin: serve.origin });
@@ -155,7 +155,7 @@ test('a page of another origin is refused even with the token', async () => {
           ws.onopen = () => (opened = true);
           ws.onclose = (e) => resolve({ opened, code: e.code });
         }),
-      `ws://127.0.0.1:${serve.port}/ws/control?token=${serve.token}`,
+      `ws://127.0.0.1:${serve.port}/ws/backend?token=${serve.token}`,
     );
     assert.deepEqual(r, { opened: false, code: 1006 });
     assert.equal(serve.stats().upgradesRefused, before + 1);
@@ -165,7 +165,7 @@ test('a page of another origin is refused even with the token', async () => {
     other.close();
   }
   const status = await new Promise<number>((resolve, reject) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${serve.port}/ws/control?token=${serve.token}`, { origin: 'http://evil.example' });
+    const ws = new WebSocket(`ws://127.0.0.1:${serve.port}/ws/backend?token=${serve.token}`, { origin: 'http://evil.example' });
     ws.on('unexpected-response', (_q, r) => resolve(r.statusCode ?? 0));
     ws.on('open', () => reject(new Error('opened with a foreign origin')));
     ws.on('error', reject);

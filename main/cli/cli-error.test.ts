@@ -88,7 +88,7 @@ const SAMPLES: Record<string, Sample[]> = {
     { make: (C) => new C('ETIMEDOUT', "the kju process that owns this VM did not answer 'status' within 5 s"), code: 'owner-call-failed' },
     { make: (C) => new C('not-running', 'VM "A" is not running', { hint: 'kju start A' }), code: 'not-running', exit: 3, hint: /kju start/ },
   ],
-  ControlError: [{ make: (C) => new C('EINVAL', 'screenshot needs an absolute path'), code: 'bad-args' }],
+  OwnerRequestError: [{ make: (C) => new C('EINVAL', 'screenshot needs an absolute path'), code: 'bad-args' }],
   VmNotRunningError: [{ make: (C) => new C("'A' is not running (start it with: kju start A, or kju run <vm.json>)"), code: 'not-running', exit: 3 }],
   VmNotFoundError: [{ make: (C) => new C('/x/vm.json: no such file'), code: 'vm-not-found' }],
   SavedStateError: [{ make: (C) => new C('disks-changed', 'the disks changed since the VM was suspended; start it with --fresh'), code: 'disks-changed' }],

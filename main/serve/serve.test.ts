@@ -231,24 +231,24 @@ test('WebSocket upgrades need the token and the served Origin', async () => {
   await withServe(async (serve) => {
     const base = `ws://127.0.0.1:${serve.port}`;
     const o = { origin: serve.origin };
-    assert.equal(await upgradeStatus(`${base}/ws/control`, o), 401);
-    assert.equal(await upgradeStatus(`${base}/ws/control?token=nope`, o), 401);
+    assert.equal(await upgradeStatus(`${base}/ws/backend`, o), 401);
+    assert.equal(await upgradeStatus(`${base}/ws/backend?token=nope`, o), 401);
     assert.equal(await upgradeStatus(`${base}/ws/display?vm=vm1`, o), 401);
-    assert.equal(await upgradeStatus(`${base}/ws/control?token=${serve.token}`, { origin: 'http://evil.example' }), 403);
-    assert.equal(await upgradeStatus(`${base}/ws/control?token=${serve.token}`, { origin: `http://127.0.0.1:${serve.port + 1}` }), 403);
-    assert.equal(await upgradeStatus(`${base}/ws/control?token=${serve.token}`, {}), 403);
+    assert.equal(await upgradeStatus(`${base}/ws/backend?token=${serve.token}`, { origin: 'http://evil.example' }), 403);
+    assert.equal(await upgradeStatus(`${base}/ws/backend?token=${serve.token}`, { origin: `http://127.0.0.1:${serve.port + 1}` }), 403);
+    assert.equal(await upgradeStatus(`${base}/ws/backend?token=${serve.token}`, {}), 403);
     assert.equal(await upgradeStatus(`${base}/ws/display?vm=vm1&token=${serve.token}`, { origin: 'http://evil.example' }), 403);
     assert.equal(await upgradeStatus(`${base}/ws/elsewhere?token=${serve.token}`, o), 404);
     assert.equal(await upgradeStatus(`${base}/ws/display?token=${serve.token}`, o), 400);
-    assert.equal(await upgradeStatus(`${base}/ws/control?token=${serve.token}`, o), 101);
-    assert.equal(await upgradeStatus(`${base}/ws/control`, { ...o, cookie: `${cookieName(serve.port)}=${serve.token}` }), 101);
+    assert.equal(await upgradeStatus(`${base}/ws/backend?token=${serve.token}`, o), 101);
+    assert.equal(await upgradeStatus(`${base}/ws/backend`, { ...o, cookie: `${cookieName(serve.port)}=${serve.token}` }), 101);
     assert.equal(serve.stats().upgradesRefused, 9);
   });
 });
 
-test('control socket: calls, error replies, pushed VM lists, fatal garbage', async () => {
+test('backend socket: calls, error replies, pushed VM lists, fatal garbage', async () => {
   await withServe(async (serve, backend, log) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${serve.port}/ws/control?token=${serve.token}`, { origin: serve.origin });
+    const ws = new WebSocket(`ws://127.0.0.1:${serve.port}/ws/backend?token=${serve.token}`, { origin: serve.origin });
     const got: Record<string, unknown>[] = [];
     let closed: number | null = null;
     ws.on('message', (d) => got.push(JSON.parse(String(d))));

@@ -13,13 +13,13 @@ import { checkTokenFormat, exposureWarning, findToken, generateToken, originAllo
 import { DEFAULT_FLOW_LIMITS, DisplayHub, type FlowLimits, type ViewerStats } from './display-hub.js';
 import {
   CloseCode,
-  CONTROL_PATH,
+  BACKEND_PATH,
   DISPLAY_PATH,
-  MAX_CONTROL_MESSAGE,
+  MAX_BACKEND_MESSAGE,
   MAX_DISPLAY_MESSAGE,
-  parseControlRequest,
+  parseBackendRequest,
   parseDisplayTarget,
-  type ControlServerMessage,
+  type BackendServerMessage,
 } from './protocol.js';
 import type { ServeBackend } from '../backend/backend.js';
 import { toFailure } from '../backend/failure.js';
@@ -48,7 +48,7 @@ export interface ServeStats {
   upgradesRefused: number;
   /** clients closed for breaking the protocol (bad JSON, bad input, binary, oversize, not reading) */
   protocolViolations: number;
-  controlClients: number;
+  backendClients: number;
   displayViewers: number;
   openDisplays: number;
 }
@@ -110,7 +110,7 @@ export async function startServe(opts: ServeOptions): Promise<ServeHandle> {
   let port = 0;
 
   const stats = { httpRefused: 0, upgradesRefused: 0, protocolViolations: 0 };
-  const controlClients = new Set<WebSocket>();
+  const backendClients = new Set<WebSocket>();
   const hubs = new Map<string, Promise<DisplayHub | string>>();
   const openHubs = new Set<DisplayHub>();
   const hubEvents = {
@@ -122,7 +122,7 @@ export async function startServe(opts: ServeOptions): Promise<ServeHandle> {
   };
 
   const server = createServer((req, res) => void handleHttp(req, res));
-  const wssControl = new WebSocketServer({ noServer: true, maxPayload: MAX_CONTROL_MESSAGE });
+  const wssBackend = new WebSocketServer({ noServer: true, maxPayload: MAX_BACKEND_MESSAGE });
   const wssDisplay = new WebSocketServer({ noServer: true, maxPayload: MAX_DISPLAY_MESSAGE });
 
   async function handleHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -146,11 +146,11 @@ export async function startServe(opts: ServeOptions): Promise<ServeHandle> {
       log(`refused a WebSocket from ${req.socket.remoteAddress ?? '?'}: ${why}`);
       refuseUpgrade(socket, status, why);
     };
-    if (url.pathname !== CONTROL_PATH && url.pathname !== DISPLAY_PATH) return refuse(404, 'no such socket');
+    if (url.pathname !== BACKEND_PATH && url.pathname !== DISPLAY_PATH) return refuse(404, 'no such socket');
     if (!findToken(url, req.headers, token, port)) return refuse(401, 'missing or wrong token');
     if (!originAllowed(req.headers)) return refuse(403, 'Origin does not match this server');
-    if (url.pathname === CONTROL_PATH) {
-      wssControl.handleUpgrade(req, socket, head, (ws) => acceptControl(ws));
+    if (url.pathname === BACKEND_PATH) {
+      wssBackend.handleUpgrade(req, socket, head, (ws) => acceptBackend(ws));
       return;
     }
     const target = parseDisplayTarget(url.searchParams);
@@ -158,27 +158,27 @@ export async function startServe(opts: ServeOptions): Promise<ServeHandle> {
     void acceptDisplay(req, socket, head, target.vmId, target.console);
   }
 
-  function acceptControl(ws: WebSocket): void {
-    controlClients.add(ws);
-    ws.on('close', () => controlClients.delete(ws));
-    ws.on('error', (err) => hubEvents.protocolViolation(`control socket error: ${err.message}`));
-    const reply = (m: ControlServerMessage) => {
+  function acceptBackend(ws: WebSocket): void {
+    backendClients.add(ws);
+    ws.on('close', () => backendClients.delete(ws));
+    ws.on('error', (err) => hubEvents.protocolViolation(`backend socket error: ${err.message}`));
+    const reply = (m: BackendServerMessage) => {
       if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(m));
     };
     ws.on('message', (data, isBinary) => {
       if (ws.readyState !== ws.OPEN) return;
       if (isBinary) {
-        hubEvents.protocolViolation('control client closed: binary message');
+        hubEvents.protocolViolation('backend client closed: binary message');
         return ws.close(CloseCode.unsupportedData, 'binary message');
       }
-      const p = parseControlRequest(data.toString());
+      const p = parseBackendRequest(data.toString());
       if (p.kind === 'fatal' || p.kind === 'drop') {
-        hubEvents.protocolViolation(`control client closed: ${p.why}`);
+        hubEvents.protocolViolation(`backend client closed: ${p.why}`);
         return ws.close(CloseCode.policyViolation, p.why.slice(0, 120));
       }
       if (p.kind === 'reply') return reply({ id: p.id, result: p.result });
       const { id, method, args } = p.value;
-      // The union of requests does not narrow `call`'s generic; each method's args were checked in parseControlRequest.
+      // The union of requests does not narrow `call`'s generic; each method's args were checked in parseBackendRequest.
       (backend.call as (m: string, a: unknown) => Promise<unknown>)(method, args).then(
         (result) => reply({ id, result: result as Result<unknown> }),
         (err: unknown) => reply({ id, result: toFailure(err, undefined, log) }),
@@ -186,12 +186,12 @@ export async function startServe(opts: ServeOptions): Promise<ServeHandle> {
     });
   }
 
-  const pushToControlClients = (m: ControlServerMessage) => {
+  const pushToBackendClients = (m: BackendServerMessage) => {
     const text = JSON.stringify(m);
-    for (const ws of controlClients) if (ws.readyState === ws.OPEN) ws.send(text);
+    for (const ws of backendClients) if (ws.readyState === ws.OPEN) ws.send(text);
   };
-  const unsubscribeVms = backend.onVmsChanged((vms: VmSummary[]) => pushToControlClients({ t: 'vms', vms }));
-  const unsubscribeProgress = backend.onProgress?.((p) => pushToControlClients({ t: 'progress', opId: p.opId, percent: p.percent })) ?? (() => {});
+  const unsubscribeVms = backend.onVmsChanged((vms: VmSummary[]) => pushToBackendClients({ t: 'vms', vms }));
+  const unsubscribeProgress = backend.onProgress?.((p) => pushToBackendClients({ t: 'progress', opId: p.opId, percent: p.percent })) ?? (() => {});
 
   /** One hub per (vm, console), opened by the first viewer; a string is why it could not open. */
   function hubFor(vmId: string, consoleNo: number): Promise<DisplayHub | string> {
@@ -259,7 +259,7 @@ export async function startServe(opts: ServeOptions): Promise<ServeHandle> {
     warning: exposureWarning(host),
     stats: () => ({
       ...stats,
-      controlClients: controlClients.size,
+      backendClients: backendClients.size,
       displayViewers: [...openHubs].reduce((n, h) => n + h.viewers.size, 0),
       openDisplays: openHubs.size,
     }),
@@ -269,10 +269,10 @@ export async function startServe(opts: ServeOptions): Promise<ServeHandle> {
         unsubscribeVms();
         unsubscribeProgress();
         for (const hub of [...openHubs]) hub.end(null);
-        for (const ws of controlClients) ws.close(1001, 'kju serve is shutting down');
+        for (const ws of backendClients) ws.close(1001, 'kju serve is shutting down');
         // Give close frames a moment to leave, then cut what remains: server.close waits for every socket.
         await new Promise((ok) => setTimeout(ok, 50));
-        for (const ws of [...wssControl.clients, ...wssDisplay.clients]) ws.terminate();
+        for (const ws of [...wssBackend.clients, ...wssDisplay.clients]) ws.terminate();
         await new Promise<void>((ok) => {
           server.close(() => ok());
           server.closeAllConnections();

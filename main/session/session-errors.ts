@@ -1,5 +1,5 @@
 // The session layer's error classes: reaching a VM and its owner over kju.sock (NoOwnerError,
-// OwnerCallError, ControlError, VmNotRunningError) and the session manager's (SessionError).
+// OwnerCallError, OwnerRequestError, VmNotRunningError) and the session manager's (SessionError).
 import { isKjuErrorCode, KjuError, type KjuErrorOptions } from '../../common/errors.js';
 
 export type SessionErrorCode = 'not-running' | 'already-running' | 'owned-elsewhere' | 'suspended' | 'no-console';
@@ -32,8 +32,8 @@ export class OwnerCallError extends KjuError {
 }
 
 /** A kju.sock request the owner refuses before running it; `wireCode` goes back on the wire. */
-export class ControlError extends KjuError {
-  override name = 'ControlError';
+export class OwnerRequestError extends KjuError {
+  override name = 'OwnerRequestError';
   constructor(readonly wireCode: string, message: string) {
     super('bad-args', message);
   }

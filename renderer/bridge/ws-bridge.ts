@@ -1,5 +1,5 @@
 // The browser's KjuBridge when the UI is served by `kju serve`: backend calls and VM list pushes over
-// /ws/control, each display over its own /ws/display socket. Protocol: main/serve/protocol.ts.
+// /ws/backend, each display over its own /ws/display socket. Protocol: main/serve/protocol.ts.
 // Runs on the page's main thread; DOM APIs only.
 import type {
   DisplayMessage,
@@ -40,7 +40,7 @@ function socketUrl(base: URL, path: string, token: string | null, params: Record
 /** Failure as data, matching the backend's Result shape. */
 const fail = (code: string, message: string): { ok: false; code: string; message: string } => ({ ok: false, code, message });
 
-class ControlChannel {
+class BackendSocket {
   private ws: WebSocket | null = null;
   private opening: Promise<WebSocket | null> | null = null;
   private nextId = 1;
@@ -199,13 +199,13 @@ export function createWsBridge(opts: WsBridgeOptions = {}): KjuBridge {
   const loc = pageLocation();
   const base = new URL(opts.url ?? loc?.href ?? 'http://127.0.0.1/');
   const token = opts.token ?? (loc ? new URLSearchParams(loc.search).get('token') : null);
-  const control = new ControlChannel(socketUrl(base, '/ws/control', token));
+  const backend = new BackendSocket(socketUrl(base, '/ws/backend', token));
 
   return {
     kind: 'browser',
 
     call<M extends BackendMethod>(method: M, args: BackendArgs<M>): Promise<Result<BackendValue<M>>> {
-      return control.call(method, args) as Promise<Result<BackendValue<M>>>;
+      return backend.call(method, args) as Promise<Result<BackendValue<M>>>;
     },
 
     openDisplay(vmId: string, console = 0): Promise<Result<DisplayStream>> {
@@ -245,17 +245,17 @@ export function createWsBridge(opts: WsBridgeOptions = {}): KjuBridge {
     },
 
     onProgress(cb: (p: OperationProgress) => void): () => void {
-      // Progress rides on the control socket that carries the call itself; no standing connection needed.
-      control.progressListeners.add(cb);
-      return () => void control.progressListeners.delete(cb);
+      // Progress rides on the backend socket that carries the call itself; no standing connection needed.
+      backend.progressListeners.add(cb);
+      return () => void backend.progressListeners.delete(cb);
     },
 
     onVmsChanged(cb: (vms: VmSummary[]) => void): () => void {
-      control.vmListeners.add(cb);
-      void control.connect();
+      backend.vmListeners.add(cb);
+      void backend.connect();
       return () => {
-        control.vmListeners.delete(cb);
-        control.stopIfUnused();
+        backend.vmListeners.delete(cb);
+        backend.stopIfUnused();
       };
     },
   };

@@ -25,7 +25,7 @@ export function isTrustedSender(event: { senderFrame: { url: string } | null }):
   return typeof url === 'string' && url.startsWith(`${APP_ORIGIN}/`);
 }
 
-/** The same strict argument checks as kju serve's control socket (main/backend/arg-checks.ts), on the IPC values as they arrive. */
+/** The same strict argument checks as kju serve's backend socket (main/backend/arg-checks.ts), on the IPC values as they arrive. */
 export function checkBackendArgs(method: BackendMethod, args: unknown): Result<null> {
   const checked = checkCall(method, args ?? {});
   return checked.ok ? { ok: true, value: null } : checked;
