@@ -51,7 +51,8 @@ export interface VmSummary {
   id: string;
   name: string;
   state: VmRunState;
-  display: string;
+  /** the emulated graphics card (a VmDisplayDevice for library VMs) */
+  displayDevice: string;
   memoryMiB: number;
   cpus: number;
   /** why the VM is not running as asked (crash log tail, bad config); absent when all is well */
@@ -63,8 +64,9 @@ export interface VmSummary {
 /** The guest families a new VM can be made for; each picks hardware its installers have drivers for. */
 export const VM_PRESETS = ['linux', 'windows', 'dos', 'bsd', 'other'] as const;
 export type VmPreset = (typeof VM_PRESETS)[number];
-export const VM_DISPLAYS = ['virtio-vga', 'std', 'cirrus', 'qxl', 'bochs', 'none'] as const;
-export type VmDisplay = (typeof VM_DISPLAYS)[number];
+/** The emulated graphics cards a VM can have (its display device; the display is the screen kju shows). */
+export const VM_DISPLAY_DEVICES = ['virtio-vga', 'std', 'cirrus', 'qxl', 'bochs', 'none'] as const;
+export type VmDisplayDevice = (typeof VM_DISPLAY_DEVICES)[number];
 export const EXISTING_DISK_MODES = ['copy', 'link', 'reference'] as const;
 export type ExistingDiskMode = (typeof EXISTING_DISK_MODES)[number];
 
@@ -74,7 +76,7 @@ export interface PresetInfo {
   label: string;
   memoryMiB: number;
   cpus: number;
-  display: VmDisplay;
+  displayDevice: VmDisplayDevice;
   /** qemu-img size of a new disk: "20G", "512M" */
   diskSize: string;
   firmware: 'bios' | 'uefi';
@@ -98,7 +100,7 @@ export interface CreateVmArgs {
   preset: VmPreset;
   memoryMiB: number;
   cpus: number;
-  display?: VmDisplay;
+  displayDevice?: VmDisplayDevice;
   disk: NewVmDisk;
   /** absolute path of an installer ISO on the host */
   iso?: string;
@@ -114,7 +116,7 @@ export interface CreateVmArgs {
 export interface VmEdit {
   memoryMiB?: number;
   cpus?: number;
-  display?: VmDisplay;
+  displayDevice?: VmDisplayDevice;
   cdrom?: string | null;
 }
 

@@ -77,8 +77,8 @@ test('library view lists the VMs from the bridge, with state badges and actions'
 
 test('library view follows onVmsChanged', async () => {
   await page.evaluate(() => window.kjuUi.pushVms([
-    { id: 'deb', name: 'Debian 12', state: 'paused', display: 'virtio-vga', memoryMiB: 2048, cpus: 2 },
-    { id: 'new', name: 'Alpine', state: 'running', display: 'std', memoryMiB: 512, cpus: 1 },
+    { id: 'deb', name: 'Debian 12', state: 'paused', displayDevice: 'virtio-vga', memoryMiB: 2048, cpus: 2 },
+    { id: 'new', name: 'Alpine', state: 'running', displayDevice: 'std', memoryMiB: 512, cpus: 1 },
   ]));
   await page.locator('.vm-row[data-vm-id="new"]').waitFor();
   assert.equal(await page.locator('.vm-row').count(), 2);

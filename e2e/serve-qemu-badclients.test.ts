@@ -13,7 +13,7 @@ let page: Page;
 const pageErrors: string[] = [];
 
 before(async () => {
-  rs = await startRealServe({ display: 'virtio-vga', name: 'kju-serve-bad' });
+  rs = await startRealServe({ displayDevice: 'virtio-vga', name: 'kju-serve-bad' });
   page = await openVmPage(rs, { errors: pageErrors });
 });
 after(async () => {

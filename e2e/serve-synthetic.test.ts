@@ -20,7 +20,7 @@ import { startServe, type ServeHandle } from '../main/serve/serve.js';
 import { launchChromium } from './helpers/chromium.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const vm: VmSummary = { id: 'vm1', name: 'Synthetic', state: 'running', display: 'dbus', memoryMiB: 128, cpus: 1 };
+const vm: VmSummary = { id: 'vm1', name: 'Synthetic', state: 'running', displayDevice: 'dbus', memoryMiB: 128, cpus: 1 };
 
 let site: string;
 let browser: Browser;

@@ -120,7 +120,7 @@ export async function startRealServe(boot: BootOptions): Promise<RealServe> {
     });
     const display = await session.primaryDisplay();
     await display.waitForSurface(30_000);
-    const backend = new GuestBackend(session, { id: VM_ID, name: 'Demo', state: 'running', display: guest.desc.display ?? 'virtio-vga', memoryMiB: guest.desc.memoryMiB, cpus: guest.desc.cpus });
+    const backend = new GuestBackend(session, { id: VM_ID, name: 'Demo', state: 'running', displayDevice: guest.desc.display ?? 'virtio-vga', memoryMiB: guest.desc.memoryMiB, cpus: guest.desc.cpus });
     const log: string[] = [];
     serve = await startServe({ backend, host: '127.0.0.1', staticDir: RENDERER_DIR, log: (l) => log.push(l) });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });

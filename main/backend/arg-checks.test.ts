@@ -77,3 +77,18 @@ test('calls: the contract methods with good args pass; unknown methods and bad a
   for (const m of ['toString', '__proto__', 'constructor', 7, undefined]) assert.equal(!checkCall(m, {}).ok && (checkCall(m, {}) as { code: string }).code, 'unknown-method', String(m));
   for (const m of BACKEND_METHODS) assert.ok(isBackendMethod(m), m);
 });
+
+test('the display device travels as displayDevice: a known device passes, an unknown one or the old key `display` is bad-args', () => {
+  const create = { name: 'A', preset: 'linux', memoryMiB: 512, cpus: 1, disk: { kind: 'none' } };
+  assert.equal(checkCall('createVm', { ...create, displayDevice: 'std' }).ok, true);
+  assert.equal(checkCall('editVm', { id: 'a', changes: { displayDevice: 'qxl' } }).ok, true);
+  for (const [method, args] of [
+    ['createVm', { ...create, displayDevice: 'vmware' }],
+    ['createVm', { ...create, display: 'std' }],
+    ['editVm', { id: 'a', changes: { displayDevice: 'vmware' } }],
+    ['editVm', { id: 'a', changes: { display: 'std' } }],
+  ] as const) {
+    const r = checkCall(method, args);
+    assert.equal(!r.ok && r.code, 'bad-args', JSON.stringify(args));
+  }
+});

@@ -15,7 +15,7 @@ import {
   type VmEdit,
   type VmSummary,
 } from '../../common/contract.js';
-import type { Display, Preset } from '../library/bundle-config.js';
+import type { DisplayDevice, Preset } from '../library/bundle-config.js';
 import { PRESET_DEFAULTS } from '../library/presets.js';
 import { cloneVm } from '../library/vm-clone.js';
 import { createVm, type ExistingDiskMode } from '../library/vm-create.js';
@@ -29,9 +29,9 @@ import { attempt } from './failure.js';
 // The contract repeats the library's lists for the renderer; these fail to compile when they drift.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
 const _presetsMatch: Same<(typeof VM_PRESETS)[number], Preset> = true;
-const _displaysMatch: Same<NonNullable<VmEdit['display']>, Display> = true;
+const _displayDevicesMatch: Same<NonNullable<VmEdit['displayDevice']>, DisplayDevice> = true;
 const _modesMatch: Same<Extract<CreateVmArgs['disk'], { kind: 'existing' }>['mode'], ExistingDiskMode> = true;
-void [_presetsMatch, _displaysMatch, _modesMatch];
+void [_presetsMatch, _displayDevicesMatch, _modesMatch];
 
 const PRESET_LABELS: Record<Preset, string> = { linux: 'Linux', windows: 'Windows', dos: 'DOS / FreeDOS', bsd: 'BSD', other: 'Other' };
 
@@ -89,7 +89,7 @@ export class LocalBackend implements Backend {
       preset: a.preset,
       memoryMiB: a.memoryMiB,
       cpus: a.cpus,
-      display: a.display,
+      display: a.displayDevice,
       diskSize: a.disk.kind === 'new' ? a.disk.size : a.disk.kind === 'none' ? null : undefined,
       existingDisk: a.disk.kind === 'existing' ? { path: a.disk.path, mode: a.disk.mode } : undefined,
       iso: a.iso,
@@ -109,7 +109,9 @@ export class LocalBackend implements Backend {
     if (ACTIVE_STATES.includes(state)) {
       throw new LibraryError('in-use', `VM "${vm.config.name}" is ${state}; shut it down before changing its hardware (the ISO can be changed while it runs)`, vm.dir);
     }
-    await this.sessions.library.edit(vm.config.id, changes);
+    // The library's config keeps the name `display` for the display device (config.json's field).
+    const { displayDevice, ...rest } = changes;
+    await this.sessions.library.edit(vm.config.id, { ...rest, display: displayDevice });
     this.announce();
     return this.summary(vm.config.id);
   }
@@ -135,7 +137,7 @@ export class LocalBackend implements Backend {
     presets: async () =>
       VM_PRESETS.map((p): PresetInfo => {
         const d = PRESET_DEFAULTS[p];
-        return { id: p, label: PRESET_LABELS[p], memoryMiB: d.memoryMiB, cpus: d.cpus, display: d.display, diskSize: d.diskSize, firmware: d.firmware, machine: d.machine };
+        return { id: p, label: PRESET_LABELS[p], memoryMiB: d.memoryMiB, cpus: d.cpus, displayDevice: d.display, diskSize: d.diskSize, firmware: d.firmware, machine: d.machine };
       }),
     hostLimits: async () => ({ ...this.sessions.library.host }),
     createVm: (a) => this.createVm(a),

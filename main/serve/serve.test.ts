@@ -27,7 +27,7 @@ after(() => {
   rmSync(outside, { recursive: true, force: true });
 });
 
-const vm: VmSummary = { id: 'vm1', name: 'Test', state: 'running', display: 'dbus', memoryMiB: 256, cpus: 1 };
+const vm: VmSummary = { id: 'vm1', name: 'Test', state: 'running', displayDevice: 'dbus', memoryMiB: 256, cpus: 1 };
 
 /** An in-test backend: VM 'vm1' console 0 is `display`; anything else cannot be opened. */
 class TestBackend implements ServeBackend {

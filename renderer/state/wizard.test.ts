@@ -5,10 +5,10 @@ import { useWizard } from './wizard.js';
 import { actionsFor, useLibrary } from './library.js';
 
 const presets: PresetInfo[] = [
-  { id: 'linux', label: 'Linux', memoryMiB: 2048, cpus: 2, display: 'virtio-vga', diskSize: '20G', firmware: 'bios', machine: 'q35' },
-  { id: 'dos', label: 'DOS / FreeDOS', memoryMiB: 64, cpus: 1, display: 'std', diskSize: '512M', firmware: 'bios', machine: 'pc' },
+  { id: 'linux', label: 'Linux', memoryMiB: 2048, cpus: 2, displayDevice: 'virtio-vga', diskSize: '20G', firmware: 'bios', machine: 'q35' },
+  { id: 'dos', label: 'DOS / FreeDOS', memoryMiB: 64, cpus: 1, displayDevice: 'std', diskSize: '512M', firmware: 'bios', machine: 'pc' },
 ];
-const vm: VmSummary = { id: 'v1', name: 'New', state: 'stopped', display: 'std', memoryMiB: 64, cpus: 1 };
+const vm: VmSummary = { id: 'v1', name: 'New', state: 'stopped', displayDevice: 'std', memoryMiB: 64, cpus: 1 };
 
 function fakeBridge(reply: (method: BackendMethod, args: unknown, progress: (p: OperationProgress) => void) => Result<unknown>) {
   const calls: { method: BackendMethod; args: unknown }[] = [];

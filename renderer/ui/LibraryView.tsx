@@ -52,7 +52,7 @@ function VmRow({ vm, bridge }: { vm: VmSummary; bridge: KjuBridge }) {
         <span className="vm-name">{vm.name}</span>
         <StateBadge state={vm.state} />
         <span className="vm-meta">
-          {vm.cpus} CPU · {vm.memoryMiB} MiB · {vm.display}
+          {vm.cpus} CPU · {vm.memoryMiB} MiB · {vm.displayDevice}
           {vm.cdrom && <> · ISO <span className="vm-path" title={vm.cdrom}>{basename(vm.cdrom)}</span></>}
         </span>
         {vm.problem && <Problem state={vm.state} text={vm.problem} />}

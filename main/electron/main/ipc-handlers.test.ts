@@ -5,7 +5,7 @@ import { BACKEND_CHANNELS } from '../ipc/channels.js';
 import { forwardingHandlers, isTrustedSender, registerBackendHandlers, type BackendHandlerTable } from './ipc-handlers.js';
 
 type FakeEvent = { senderFrame: { url: string } | null };
-const vm: VmSummary = { id: 'a', name: 'A', state: 'running', display: 'std', memoryMiB: 512, cpus: 1 };
+const vm: VmSummary = { id: 'a', name: 'A', state: 'running', displayDevice: 'std', memoryMiB: 512, cpus: 1 };
 
 function fakeIpc() {
   const handlers = new Map<string, (event: FakeEvent, ...args: unknown[]) => Promise<unknown>>();
