@@ -148,7 +148,7 @@ describe('integration: surface share (zero-copy without Electron) on virtio-vga'
     assert.equal(server.stats().refused, refusedBefore + 3);
   });
 
-  test('a client that vanishes mid-session is cleaned up; its ticket can reconnect; revoke ends it', async () => {
+  test('a client that vanishes mid-connection is cleaned up; its ticket can reconnect; revoke ends it', async () => {
     const t2 = server.admit();
     const raw = new FdSocket(connectUnix(server.path));
     raw.resume(); // fds arrive with reads

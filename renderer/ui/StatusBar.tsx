@@ -1,12 +1,12 @@
 import { useEffect, useRef } from 'react';
 import type { VmRunState } from '../../common/contract.js';
 import type { Viewer } from '../display/viewer.js';
-import { useSession } from '../state/session.js';
+import { useVmWindow } from '../state/vm-window.js';
 
 export function StatusBar({ viewer, vmState }: { viewer: Viewer | null; vmState?: VmRunState }) {
-  const surface = useSession((s) => s.viewer.surface);
-  const grabbed = useSession((s) => s.viewer.grabbed);
-  const absolute = useSession((s) => s.viewer.absolute);
+  const surface = useVmWindow((s) => s.viewer.surface);
+  const grabbed = useVmWindow((s) => s.viewer.grabbed);
+  const absolute = useVmWindow((s) => s.viewer.absolute);
   return (
     <footer className="statusbar">
       <span data-testid="vm-state">{vmState ?? '—'}</span>

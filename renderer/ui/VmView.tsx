@@ -2,7 +2,7 @@ import { useEffect, useRef, useState } from 'react';
 import type { KjuBridge } from '../../common/contract.js';
 import { Viewer } from '../display/viewer.js';
 import { useLibrary } from '../state/library.js';
-import { useSession } from '../state/session.js';
+import { useVmWindow } from '../state/vm-window.js';
 import { useSettings } from '../state/settings.js';
 import { useLiveLibrary } from './useLiveLibrary.js';
 import { Toolbar } from './Toolbar.js';
@@ -52,13 +52,13 @@ function NoDisplay({ bridge, vmId }: { bridge: KjuBridge; vmId: string }) {
 
 function DisplayCanvas({ bridge, vmId, onViewer }: { bridge: KjuBridge; vmId: string; onViewer: (v: Viewer | null) => void }) {
   const canvasRef = useRef<HTMLCanvasElement>(null);
-  const phase = useSession((s) => s.phase);
-  const message = useSession((s) => s.message);
-  const disabled = useSession((s) => s.viewer.disabled);
+  const phase = useVmWindow((s) => s.phase);
+  const message = useVmWindow((s) => s.message);
+  const disabled = useVmWindow((s) => s.viewer.disabled);
 
   useEffect(() => {
-    const session = useSession.getState();
-    session.begin(vmId);
+    const vmWindow = useVmWindow.getState();
+    vmWindow.begin(vmId);
     let viewer: Viewer | null = null;
     let offProbe = () => {};
     let cancelled = false;
@@ -68,21 +68,21 @@ function DisplayCanvas({ bridge, vmId, onViewer }: { bridge: KjuBridge; vmId: st
           if (r.ok) r.value.close();
           return;
         }
-        if (!r.ok) return session.failed(r.message);
+        if (!r.ok) return vmWindow.failed(r.message);
         try {
-          viewer = new Viewer({ canvas: canvasRef.current!, stream: r.value, onState: (s) => useSession.getState().setViewer(s) });
+          viewer = new Viewer({ canvas: canvasRef.current!, stream: r.value, onState: (s) => useVmWindow.getState().setViewer(s) });
         } catch (e) {
           r.value.close();
-          return session.failed((e as Error).message);
+          return vmWindow.failed((e as Error).message);
         }
         const { scaleMode, integerScale } = useSettings.getState();
         viewer.setScaling(scaleMode, integerScale);
-        session.opened();
+        vmWindow.opened();
         onViewer(viewer);
         offProbe = exposeTestProbe(viewer);
         canvasRef.current?.focus();
       },
-      (e: unknown) => !cancelled && session.failed((e as Error).message),
+      (e: unknown) => !cancelled && vmWindow.failed((e as Error).message),
     );
     const offSettings = useSettings.subscribe((s) => viewer?.setScaling(s.scaleMode, s.integerScale));
     return () => {
