@@ -48,7 +48,7 @@ export function ownsVm(rt: RuntimeDir): boolean {
 
 /**
  * The VM's OwnerApi. Throws VmNotRunningError when no QEMU runs there, SessionError
- * HOSTED_ELSEWHERE when a kju process holds its QMP without answering on kju.sock.
+ * 'owned-elsewhere' when a kju process holds its QMP without answering on kju.sock.
  */
 export async function reachVm(vm: VmRef): Promise<ReachedVm> {
   const mine = owned.get(vm.runtimeDir.dir);

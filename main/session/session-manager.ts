@@ -311,7 +311,7 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
     return this.summaryOf(vm);
   }
 
-  /** The table entry of a VM this manager owns (adopting it when nobody does); HOSTED_ELSEWHERE otherwise. */
+  /** The table entry of a VM this manager owns (adopting it when nobody does); 'owned-elsewhere' otherwise. */
   private async ownedVm(idOrName: string): Promise<RunningVm & { session: VmSession }> {
     const vm = await this.runningVm(idOrName);
     await this.adopt(vm);
