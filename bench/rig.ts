@@ -49,7 +49,7 @@ export async function bootRig(opts: { device: 'virtio-vga' | 'std'; width: numbe
   const sockDir = mkdtempSync(join(tmpdir(), 'kju-bench-qmp-'));
   const qmpPath = join(sockDir, 'qmp.sock');
   const guest = await bootDemoGuest({
-    display: opts.device,
+    displayDevice: opts.device,
     name: `kju-bench-${opts.device}-${opts.width}`,
     appendExtra: `video=Virtual-1:${opts.width}x${opts.height}`,
     extraArgs: [

@@ -51,7 +51,8 @@ export interface VmSummary {
   id: string;
   name: string;
   state: VmRunState;
-  display: string;
+  /** the emulated graphics card (a VmDisplayDevice for library VMs) */
+  displayDevice: string;
   memoryMiB: number;
   cpus: number;
   /** why the VM is not running as asked (crash log tail, bad config); absent when all is well */
@@ -83,8 +84,9 @@ export interface Diagnostic {
 /** The guest families a new VM can be made for; each picks hardware its installers have drivers for. */
 export const VM_PRESETS = ['linux', 'windows', 'dos', 'bsd', 'other'] as const;
 export type VmPreset = (typeof VM_PRESETS)[number];
-export const VM_DISPLAYS = ['virtio-vga', 'std', 'cirrus', 'qxl', 'bochs', 'none'] as const;
-export type VmDisplay = (typeof VM_DISPLAYS)[number];
+/** The emulated graphics cards a VM can have (its display device; the display is the screen kju shows). */
+export const VM_DISPLAY_DEVICES = ['virtio-vga', 'std', 'cirrus', 'qxl', 'bochs', 'none'] as const;
+export type VmDisplayDevice = (typeof VM_DISPLAY_DEVICES)[number];
 export const EXISTING_DISK_MODES = ['copy', 'link', 'reference'] as const;
 export type ExistingDiskMode = (typeof EXISTING_DISK_MODES)[number];
 
@@ -94,7 +96,7 @@ export interface PresetInfo {
   label: string;
   memoryMiB: number;
   cpus: number;
-  display: VmDisplay;
+  displayDevice: VmDisplayDevice;
   /** qemu-img size of a new disk: "20G", "512M" */
   diskSize: string;
   firmware: 'bios' | 'uefi';
@@ -118,7 +120,7 @@ export interface CreateVmArgs {
   preset: VmPreset;
   memoryMiB: number;
   cpus: number;
-  display?: VmDisplay;
+  displayDevice?: VmDisplayDevice;
   disk: NewVmDisk;
   /** absolute path of an installer ISO on the host */
   iso?: string;
@@ -134,7 +136,7 @@ export interface CreateVmArgs {
 export interface VmEdit {
   memoryMiB?: number;
   cpus?: number;
-  display?: VmDisplay;
+  displayDevice?: VmDisplayDevice;
   cdrom?: string | null;
 }
 
@@ -161,10 +163,10 @@ export type Failure = { ok: false; code: string; message: string; hint?: string 
 export type Result<T> = { ok: true; value: T } | Failure;
 
 /**
- * Requests from the renderer to whatever hosts it (Electron main via preload, or `kju serve` via
+ * Requests from a front end to the backend (Electron main via preload, or `kju serve` via
  * WebSocket). Keys are method names; `args` and `value` are what crosses the boundary.
  */
-export interface HostApi {
+export interface BackendApi {
   listVms: { args: Record<string, never>; value: VmSummary[] };
   startVm: { args: { id: string }; value: VmSummary };
   stopVm: { args: { id: string; force?: boolean }; value: VmSummary };
@@ -193,16 +195,16 @@ export interface HostApi {
   diagnostics: { args: Record<string, never>; value: Diagnostic[] };
 }
 
-export type HostMethod = keyof HostApi;
-export type HostArgs<M extends HostMethod> = HostApi[M]['args'];
-export type HostValue<M extends HostMethod> = HostApi[M]['value'];
+export type BackendMethod = keyof BackendApi;
+export type BackendArgs<M extends BackendMethod> = BackendApi[M]['args'];
+export type BackendValue<M extends BackendMethod> = BackendApi[M]['value'];
 
-/** Runtime list tied to HostApi so the preload and serve can allow-list channel names. */
-export const HOST_METHODS = [
+/** Runtime list tied to BackendApi so the preload and serve can allow-list channel names. */
+export const BACKEND_METHODS = [
   'listVms', 'startVm', 'stopVm', 'presets', 'hostLimits', 'createVm', 'editVm', 'cloneVm', 'deleteVm', 'pauseVm', 'resumeVm',
   'resetVm', 'powerButton', 'suspendVm', 'listSnapshots', 'snapshot', 'setCdrom', 'diagnostics',
-] as const satisfies readonly HostMethod[];
-type MissingMethods = Exclude<HostMethod, (typeof HOST_METHODS)[number]>;
+] as const satisfies readonly BackendMethod[];
+type MissingMethods = Exclude<BackendMethod, (typeof BACKEND_METHODS)[number]>;
 const _allMethodsListed: MissingMethods extends never ? true : never = true;
 void _allMethodsListed;
 
@@ -239,7 +241,7 @@ export type DisplayMessage =
   | { t: 'closed'; reason: string };
 
 /**
- * Viewer → host on a display stream: input, the pull that asks for the next frame batch, and
+ * Viewer → sender on a display stream (the display utility or kju serve): input, the pull that asks for the next frame batch, and
  * refresh (the viewer lost its pixels, e.g. its GL context: the next frame is the whole surface).
  */
 export type ViewerMessage = { t: 'pull' } | { t: 'input'; input: InputMessage } | { t: 'refresh' };
@@ -247,7 +249,7 @@ export type ViewerMessage = { t: 'pull' } | { t: 'input'; input: InputMessage } 
 /**
  * One open display of one VM console, as the renderer sees it. Implemented over a MessagePort
  * (Electron) and over a WebSocket (kju serve). Flow control is pull-based: the viewer calls pull()
- * after it has uploaded the previous batch; the host keeps at most one batch in flight and merges
+ * after it has uploaded the previous batch; the sender keeps at most one batch in flight and merges
  * damage meanwhile.
  */
 export interface DisplayStream {
@@ -264,14 +266,14 @@ export interface DisplayStream {
    * with the id given; FramePackets then carry rects only and the viewer uploads from this view.
    */
   surfacePixels?(surfaceId: number): Uint8Array | undefined;
-  /** Asks the host to send the whole surface with the next frame (the viewer lost its GL context). */
+  /** Asks the sender to send the whole surface with the next frame (the viewer lost its GL context). */
   refresh(): void;
 }
 
 /** The renderer's whole view of the outside world: the preload and the serve client implement it. */
 export interface KjuBridge {
   readonly kind: 'electron' | 'browser';
-  call<M extends HostMethod>(method: M, args: HostArgs<M>): Promise<Result<HostValue<M>>>;
+  call<M extends BackendMethod>(method: M, args: BackendArgs<M>): Promise<Result<BackendValue<M>>>;
   openDisplay(vmId: string, console?: number): Promise<Result<DisplayStream>>;
   /** returns an unsubscribe function */
   onVmsChanged(cb: (vms: VmSummary[]) => void): () => void;

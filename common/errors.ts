@@ -42,7 +42,7 @@ export const KJU_ERROR_CODES = [
   // running VMs and their owner (session layer: SessionError, SavedStateError, SnapshotError, LifecycleError, ...)
   'not-running',
   'already-running',
-  'hosted-elsewhere',
+  'owned-elsewhere',
   'suspended',
   'no-console',
   'no-owner',

@@ -130,7 +130,7 @@ test('create through the wizard, run, pause, ISO while running, suspend/resume, 
   await page.getByRole('button', { name: 'Attach' }).click();
   await page.getByRole('button', { name: 'CD: tiny.iso' }).waitFor({ timeout: 20_000 });
   const session = backend.sessions.sessionOf(vm.config.id);
-  assert.ok(session, 'serve hosts the VM');
+  assert.ok(session, 'serve owns the VM');
   assert.equal(await queryCdrom(session.qmp), iso);
   await page.getByRole('button', { name: 'Pause' }).click();
   await page.getByRole('button', { name: 'Continue' }).click();

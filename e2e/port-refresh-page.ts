@@ -1,6 +1,6 @@
 // Test page for e2e/viewer-port-refresh.test.ts (bundled by the test, not part of the app): the
 // real Viewer fed by the real PortDisplayStream (the preload's class) over a DOM MessageChannel,
-// whose other end is a scripted host standing in for the display utility's FramePump.
+// whose other end is a scripted sender standing in for the display utility's FramePump.
 import { encodeFramePacket } from '../common/frame-packet.js';
 import type { SurfaceInfo, ViewerMessage } from '../common/contract.js';
 import { PortDisplayStream, type PortLike } from '../main/electron/preload/port-display-stream.js';
@@ -17,7 +17,7 @@ export interface LossRestoreResult {
   pulls?: number;
   refreshes?: number;
   framesSent?: number;
-  /** anything the host got that is not pull/refresh/input (the utility would close on it) */
+  /** anything the sender got that is not pull/refresh/input (the utility would close on it) */
   unexpected?: unknown[];
 }
 
@@ -39,7 +39,7 @@ function adaptPort(port: MessagePort): PortLike {
 }
 
 /**
- * Loses and restores the viewer's WebGL context after one full frame; the host then sends nothing
+ * Loses and restores the viewer's WebGL context after one full frame; the sender then sends nothing
  * new except what `refresh` asks for. `streamRefresh: false` is the stream as it was before refresh
  * joined the contract (the page's refresh reached nobody).
  */
@@ -47,9 +47,9 @@ async function lossAndRestore(o: { streamRefresh: boolean }): Promise<LossRestor
   const w = 40, h = 24, stride = w * 4;
   const px = makeSurface(w, h, 9, stride);
   const surface: SurfaceInfo = { id: 1, width: w, height: h, stride, format: 0x20020888, transport: 'copy' };
-  const { port1: pagePort, port2: hostPort } = new MessageChannel();
+  const { port1: pagePort, port2: senderPort } = new MessageChannel();
 
-  // The host: a whole-surface frame first and after each refresh, one frame per pull, no damage otherwise.
+  // The sender: a whole-surface frame first and after each refresh, one frame per pull, no damage otherwise.
   const log = { pulls: 0, refreshes: 0, framesSent: 0, unexpected: [] as unknown[] };
   let fullPending = true;
   let pullPending = false;
@@ -57,9 +57,9 @@ async function lossAndRestore(o: { streamRefresh: boolean }): Promise<LossRestor
     if (!pullPending || !fullPending) return;
     pullPending = fullPending = false;
     log.framesSent++;
-    hostPort.postMessage(encodeFramePacket(surface.id, [{ x: 0, y: 0, w, h }], { pixels: px, stride }));
+    senderPort.postMessage(encodeFramePacket(surface.id, [{ x: 0, y: 0, w, h }], { pixels: px, stride }));
   };
-  hostPort.onmessage = (e) => {
+  senderPort.onmessage = (e) => {
     const m = e.data as ViewerMessage;
     if (m.t === 'pull') {
       log.pulls++;
@@ -70,8 +70,8 @@ async function lossAndRestore(o: { streamRefresh: boolean }): Promise<LossRestor
     } else if (m.t !== 'input') log.unexpected.push(m);
     flush();
   };
-  hostPort.postMessage({ t: 'surface', surface });
-  hostPort.postMessage({ t: 'input-mode', absolute: true, modifiers: 0 });
+  senderPort.postMessage({ t: 'surface', surface });
+  senderPort.postMessage({ t: 'input-mode', absolute: true, modifiers: 0 });
 
   const stream = new PortDisplayStream(adaptPort(pagePort)).toBridgeObject();
   const canvas = makeCanvas();
@@ -98,7 +98,7 @@ async function lossAndRestore(o: { streamRefresh: boolean }): Promise<LossRestor
     return { skipped: false, drawnBefore, wasLost, afterRestore, pulls: log.pulls, refreshes: log.refreshes, framesSent: log.framesSent, unexpected: log.unexpected };
   } finally {
     viewer.destroy();
-    hostPort.close();
+    senderPort.close();
   }
 }
 

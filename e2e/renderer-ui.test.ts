@@ -82,8 +82,8 @@ test('library view lists the VMs from the bridge, with state badges and actions'
 
 test('library view follows onVmsChanged', async () => {
   await page.evaluate(() => window.kjuUi.pushVms([
-    { id: 'deb', name: 'Debian 12', state: 'paused', display: 'virtio-vga', memoryMiB: 2048, cpus: 2 },
-    { id: 'new', name: 'Alpine', state: 'running', display: 'std', memoryMiB: 512, cpus: 1 },
+    { id: 'deb', name: 'Debian 12', state: 'paused', displayDevice: 'virtio-vga', memoryMiB: 2048, cpus: 2 },
+    { id: 'new', name: 'Alpine', state: 'running', displayDevice: 'std', memoryMiB: 512, cpus: 1 },
   ]));
   await page.locator('.vm-row[data-vm-id="new"]').waitFor();
   assert.equal(await page.locator('.vm-row').count(), 2);
@@ -155,7 +155,7 @@ test('VM view: a click in absolute mode sends the guest position and button', as
 });
 
 const NOTICE = 'KVM is present but does not run guests here (nested virtualization?); using software emulation, which is slower';
-const deb: VmSummary = { id: 'deb', name: 'Debian 12', state: 'running', display: 'virtio-vga', memoryMiB: 2048, cpus: 2 };
+const deb: VmSummary = { id: 'deb', name: 'Debian 12', state: 'running', displayDevice: 'virtio-vga', memoryMiB: 2048, cpus: 2 };
 const overlay = () => page.getByTestId('display-overlay');
 /** the overlay's lines (title, reason, buttons), blank lines dropped */
 const overlayText = async () => (await overlay().innerText()).replace(/\n+/g, '\n').trim();
@@ -167,7 +167,7 @@ test('library: the accelerator notice as one banner, accelerator and transport i
   await page.goto(`${base}#/`);
   await page.locator('.vm-row').first().waitFor();
   assert.equal(await page.getByTestId('accel-banner').count(), 0, 'no notice, no banner');
-  const alpine: VmSummary = { id: 'new', name: 'Alpine', state: 'running', display: 'std', memoryMiB: 512, cpus: 1, accelerator: 'tcg', acceleratorNotice: NOTICE, transport: 'copy' };
+  const alpine: VmSummary = { id: 'new', name: 'Alpine', state: 'running', displayDevice: 'std', memoryMiB: 512, cpus: 1, accelerator: 'tcg', acceleratorNotice: NOTICE, transport: 'copy' };
   await page.evaluate((v) => window.kjuUi.pushVms(v), [{ ...deb, accelerator: 'tcg', acceleratorNotice: NOTICE, transport: 'map' } as VmSummary, alpine]);
   await page.getByTestId('accel-banner').waitFor();
   assert.equal(await page.getByTestId('accel-banner').count(), 1, 'two VMs with the same notice: one banner');

@@ -14,7 +14,7 @@ let page: Page;
 const pageErrors: string[] = [];
 
 before(async () => {
-  rs = await startRealServe({ display: 'virtio-vga', name: 'kju-serve-bad' });
+  rs = await startRealServe({ displayDevice: 'virtio-vga', name: 'kju-serve-bad' });
   page = await openVmPage(rs, { errors: pageErrors });
 });
 after(async () => {
@@ -51,7 +51,7 @@ function garbageViewer(payload: string | Buffer): Promise<{ firstMessage: string
 test('no token: refused; garbage viewers of the real display are closed; the page keeps matching QEMU', async () => {
   const before = await settledViews(rs, page);
   assert.equal(await refusedStatus(`ws://127.0.0.1:${rs.serve.port}/ws/display?vm=${VM_ID}`), 401);
-  assert.equal(await refusedStatus(`ws://127.0.0.1:${rs.serve.port}/ws/control`, serveProtocols(`wrong${rs.serve.token.slice(5)}`)), 401);
+  assert.equal(await refusedStatus(`ws://127.0.0.1:${rs.serve.port}/ws/backend`, serveProtocols(`wrong${rs.serve.token.slice(5)}`)), 401);
 
   const violations0 = rs.serve.stats().protocolViolations;
   const results = await Promise.all([

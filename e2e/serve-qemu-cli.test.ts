@@ -1,6 +1,6 @@
 // The real CLI end to end: `kju create` a Demo VM (the demo guest) in a temp library, `node bin/kju.mjs
 // serve`, start the VM from the real React app in Chromium, and check that the page shows what the
-// serving kju has (`kju screenshot` over kju.sock, which that serve process hosts).
+// serving kju has (`kju screenshot` over kju.sock, which that serve process owns).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';

@@ -9,19 +9,19 @@ import type { Page } from 'playwright-core';
 import type { DisplayDevice } from '../main/qemu/vm-description.js';
 import { canvasImage, describeDiff, openVmPage, pageFrameStats, sameImage, settledViews, sleep, startRealServe, typeKeys, until, type RealServe } from './helpers/real-serve.js';
 
-const MODES: Array<{ display: DisplayDevice; transport: 'map' | 'copy' }> = [
-  { display: 'virtio-vga', transport: 'map' },
-  { display: 'std', transport: 'copy' },
+const MODES: Array<{ displayDevice: DisplayDevice; transport: 'map' | 'copy' }> = [
+  { displayDevice: 'virtio-vga', transport: 'map' },
+  { displayDevice: 'std', transport: 'copy' },
 ];
 
 for (const mode of MODES) {
-  describe(`serve + real guest, ${mode.display} (${mode.transport})`, () => {
+  describe(`serve + real guest, ${mode.displayDevice} (${mode.transport})`, () => {
     let rs: RealServe;
     let page: Page;
     const pageErrors: string[] = [];
 
     before(async () => {
-      rs = await startRealServe({ display: mode.display, name: `kju-serve-${mode.display}` });
+      rs = await startRealServe({ displayDevice: mode.displayDevice, name: `kju-serve-${mode.displayDevice}` });
       page = await openVmPage(rs, { errors: pageErrors });
     });
     after(async () => {
@@ -36,7 +36,7 @@ for (const mode of MODES) {
       assert.equal(await page.getByTestId('transport').textContent(), mode.transport === 'map' ? 'shared memory' : 'copy');
       const v = await settledViews(rs, page);
       assert.equal(await page.getByTestId('resolution').textContent(), `${v.dump.width}×${v.dump.height}`);
-      console.log(`# ${mode.display}: ${v.dump.width}x${v.dump.height} canvas == screendump == kju display after ${v.tries} comparison(s)`);
+      console.log(`# ${mode.displayDevice}: ${v.dump.width}x${v.dump.height} canvas == screendump == kju display after ${v.tries} comparison(s)`);
       assert.deepEqual(pageErrors, []);
     });
 
@@ -59,7 +59,7 @@ for (const mode of MODES) {
       const changedRows = countChangedRows(before.dump.rgb, after.dump.rgb, after.dump.width);
       assert.ok(changedRows > 16, `only ${changedRows} pixel rows changed`);
       const fps = (f1.frames - f0.frames) / seconds;
-      console.log(`# ${mode.display}: typed 2 lines in ${seconds.toFixed(1)} s; the page drew ${f1.frames - f0.frames} frames (${fps.toFixed(1)}/s), last damage-to-texture latency ${f1.latencyMs.toFixed(2)} ms; ${changedRows} pixel rows changed`);
+      console.log(`# ${mode.displayDevice}: typed 2 lines in ${seconds.toFixed(1)} s; the page drew ${f1.frames - f0.frames} frames (${fps.toFixed(1)}/s), last damage-to-texture latency ${f1.latencyMs.toFixed(2)} ms; ${changedRows} pixel rows changed`);
       assert.deepEqual(pageErrors, []);
     });
 
@@ -78,7 +78,7 @@ for (const mode of MODES) {
       const { dump } = await settledViews(rs, page);
       await page.keyboard.press('Backspace');
       await sleep(100);
-      console.log(`# ${mode.display}: one key to a changed canvas in ${ms} ms (includes key pacing, guest echo and QEMU's refresh); ${describeDiff(before, changed).split(': ')[1]}`);
+      console.log(`# ${mode.displayDevice}: one key to a changed canvas in ${ms} ms (includes key pacing, guest echo and QEMU's refresh); ${describeDiff(before, changed).split(': ')[1]}`);
       assert.equal(dump.width, changed.width);
       await settledViews(rs, page);
     });

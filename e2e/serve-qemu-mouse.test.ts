@@ -14,7 +14,7 @@ let rs: RealServe;
 const pageErrors: string[] = [];
 
 before(async () => {
-  rs = await startRealServe({ display: 'virtio-vga', name: 'kju-serve-mouse', tablet: true });
+  rs = await startRealServe({ displayDevice: 'virtio-vga', name: 'kju-serve-mouse', tablet: true });
 });
 after(async () => {
   await rs?.stop();

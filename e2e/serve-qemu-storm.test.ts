@@ -17,7 +17,7 @@ let page: Page;
 const pageErrors: string[] = [];
 
 before(async () => {
-  rs = await startRealServe({ display: 'std', appendExtra: 'kju.nodrm', name: 'kju-serve-storm' });
+  rs = await startRealServe({ displayDevice: 'std', appendExtra: 'kju.nodrm', name: 'kju-serve-storm' });
   page = await openVmPage(rs, { errors: pageErrors });
 });
 after(async () => {

@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { build } from 'esbuild';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { WebSocket } from 'ws';
-import type { HostArgs, HostMethod, HostValue, Result, VmSummary } from '../common/contract.js';
+import type { BackendArgs, BackendMethod, BackendValue, Result, VmSummary } from '../common/contract.js';
 import type { DisplaySource } from '../main/display/display-source.js';
 import { SyntheticDisplay } from '../main/display/synthetic-display.js';
 import type { ServeBackend } from '../main/backend/backend.js';
@@ -21,7 +21,7 @@ import { launchChromium } from './helpers/chromium.js';
 import { SERVE_PROTOCOL, serveProtocols } from '../common/serve-auth.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const vm: VmSummary = { id: 'vm1', name: 'Synthetic', state: 'running', display: 'dbus', memoryMiB: 128, cpus: 1 };
+const vm: VmSummary = { id: 'vm1', name: 'Synthetic', state: 'running', displayDevice: 'dbus', memoryMiB: 128, cpus: 1 };
 
 let site: string;
 let browser: Browser;
@@ -32,8 +32,8 @@ const vmListeners = new Set<(vms: VmSummary[]) => void>();
 const log: string[] = [];
 
 const backend: ServeBackend = {
-  async call<M extends HostMethod>(method: M, _args: HostArgs<M>): Promise<Result<HostValue<M>>> {
-    if (method === 'listVms') return { ok: true, value: [vm] as HostValue<M> };
+  async call<M extends BackendMethod>(method: M, _args: BackendArgs<M>): Promise<Result<BackendValue<M>>> {
+    if (method === 'listVms') return { ok: true, value: [vm] as BackendValue<M> };
     return { ok: false, code: 'unsupported', message: `${method} is not available in this test` };
   },
   async openDisplay(vmId: string, console: number): Promise<Result<DisplaySource>> {
@@ -88,14 +88,14 @@ after(async () => {
   if (site) rmSync(site, { recursive: true, force: true });
 });
 
-test('the page loads cross-origin isolated, calls the host, and gets VM list pushes', async () => {
+test('the page loads cross-origin isolated, calls the backend, and gets VM list pushes', async () => {
   const page = await newPage();
   assert.equal(await page.evaluate(() => crossOriginIsolated), true);
   const r = await page.evaluate(() => window.kjuTest.call('listVms', {}));
   assert.deepEqual(r, { ok: true, value: [vm] });
   const bad = await page.evaluate(() => window.kjuTest.call('startVm', { id: 'vm1' }));
   assert.deepEqual(bad, { ok: false, code: 'unsupported', message: 'startVm is not available in this test' });
-  await until('control socket subscribed', () => vmListeners.size > 0);
+  await until('backend socket subscribed', () => vmListeners.size > 0);
   for (const cb of vmListeners) cb([{ ...vm, state: 'paused' }]);
   await until('vms pushed', async () => (await page.evaluate(() => window.kjuTest.vmPushes().length)) > 0);
   assert.equal((await page.evaluate(() => window.kjuTest.vmPushes()))[0][0].state, 'paused');
@@ -128,7 +128,7 @@ test('the page loads without a token; its sockets need the token as a subprotoco
   await page.waitForFunction(() => document.title === 'kju serve test page ready');
   assert.equal(page.url(), `${serve.origin}/`, 'the token was removed from the address bar');
   assert.equal(await page.evaluate(() => document.cookie), '');
-  const control = `ws://127.0.0.1:${serve.port}/ws/control`;
+  const control = `ws://127.0.0.1:${serve.port}/ws/backend`;
   const withToken = await page.evaluate(([u, p]) => window.kjuTest.raw(u, [], p), [control, serveProtocols(serve.token)] as const);
   assert.deepEqual(withToken, { opened: true, code: 1000, reason: '', protocol: SERVE_PROTOCOL });
   assert.deepEqual(await page.evaluate((u) => window.kjuTest.raw(u, []), control), { opened: false, code: 1006, reason: '', protocol: '' });
@@ -197,7 +197,7 @@ test('a page of another origin is refused even with the token', async () => {
           ws.onopen = () => (opened = true);
           ws.onclose = (e) => resolve({ opened, code: e.code });
         }),
-      [`ws://127.0.0.1:${serve.port}/ws/control`, serveProtocols(serve.token)] as const,
+      [`ws://127.0.0.1:${serve.port}/ws/backend`, serveProtocols(serve.token)] as const,
     );
     assert.deepEqual(r, { opened: false, code: 1006 });
     assert.equal(serve.stats().upgradesRefused, before + 1);
@@ -207,7 +207,7 @@ test('a page of another origin is refused even with the token', async () => {
     other.close();
   }
   const status = await new Promise<number>((resolve, reject) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${serve.port}/ws/control`, serveProtocols(serve.token), { origin: 'http://evil.example' });
+    const ws = new WebSocket(`ws://127.0.0.1:${serve.port}/ws/backend`, serveProtocols(serve.token), { origin: 'http://evil.example' });
     ws.on('unexpected-response', (_q, r) => resolve(r.statusCode ?? 0));
     ws.on('open', () => reject(new Error('opened with a foreign origin')));
     ws.on('error', reject);

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import type { HostArgs, HostMethod, HostValue, Result, VmSummary } from '../../common/contract.js';
+import type { BackendArgs, BackendMethod, BackendValue, Result, VmSummary } from '../../common/contract.js';
 import type { DbusDisplay } from '../../main/display/dbus-display.js';
 import type { DisplaySource } from '../../main/display/display-source.js';
 import { decodePpm, diffImages, surfaceToRgb, type RgbImage } from '../../main/display/screenshot.js';
@@ -60,8 +60,8 @@ export class GuestBackend implements ServeBackend {
     readonly summary: VmSummary,
   ) {}
 
-  async call<M extends HostMethod>(method: M, _args: HostArgs<M>): Promise<Result<HostValue<M>>> {
-    if (method === 'listVms') return { ok: true, value: [this.summary] as HostValue<M> };
+  async call<M extends BackendMethod>(method: M, _args: BackendArgs<M>): Promise<Result<BackendValue<M>>> {
+    if (method === 'listVms') return { ok: true, value: [this.summary] as BackendValue<M> };
     return { ok: false, code: 'unsupported', message: `${method} is not offered by the test backend` };
   }
 
@@ -120,7 +120,7 @@ export async function startRealServe(boot: BootOptions): Promise<RealServe> {
     });
     const display = await session.primaryDisplay();
     await display.waitForSurface(30_000);
-    const backend = new GuestBackend(session, { id: VM_ID, name: 'Demo', state: 'running', display: guest.desc.display ?? 'virtio-vga', memoryMiB: guest.desc.memoryMiB, cpus: guest.desc.cpus });
+    const backend = new GuestBackend(session, { id: VM_ID, name: 'Demo', state: 'running', displayDevice: guest.desc.display ?? 'virtio-vga', memoryMiB: guest.desc.memoryMiB, cpus: guest.desc.cpus });
     const log: string[] = [];
     serve = await startServe({ backend, host: '127.0.0.1', staticDir: RENDERER_DIR, log: (l) => log.push(l) });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { HOST_METHODS } from '../../common/contract.js';
+import { BACKEND_METHODS } from '../../common/contract.js';
 import { checkCall, checkViewerMessage, isBackendMethod } from './arg-checks.js';
 
 const surface = { width: 640, height: 480 };
@@ -75,5 +75,20 @@ test('calls: the contract methods with good args pass; unknown methods and bad a
     assert.equal(!r.ok && r.code, 'bad-args', JSON.stringify(args));
   }
   for (const m of ['toString', '__proto__', 'constructor', 7, undefined]) assert.equal(!checkCall(m, {}).ok && (checkCall(m, {}) as { code: string }).code, 'unknown-method', String(m));
-  for (const m of HOST_METHODS) assert.ok(isBackendMethod(m), m);
+  for (const m of BACKEND_METHODS) assert.ok(isBackendMethod(m), m);
+});
+
+test('the display device travels as displayDevice: a known device passes, an unknown one or the old key `display` is bad-args', () => {
+  const create = { name: 'A', preset: 'linux', memoryMiB: 512, cpus: 1, disk: { kind: 'none' } };
+  assert.equal(checkCall('createVm', { ...create, displayDevice: 'std' }).ok, true);
+  assert.equal(checkCall('editVm', { id: 'a', changes: { displayDevice: 'qxl' } }).ok, true);
+  for (const [method, args] of [
+    ['createVm', { ...create, displayDevice: 'vmware' }],
+    ['createVm', { ...create, display: 'std' }],
+    ['editVm', { id: 'a', changes: { displayDevice: 'vmware' } }],
+    ['editVm', { id: 'a', changes: { display: 'std' } }],
+  ] as const) {
+    const r = checkCall(method, args);
+    assert.equal(!r.ok && r.code, 'bad-args', JSON.stringify(args));
+  }
 });

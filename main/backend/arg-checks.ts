@@ -4,12 +4,12 @@
 // Pure functions; they run on whichever Node loop received the data.
 import {
   EXISTING_DISK_MODES,
-  HOST_METHODS,
-  VM_DISPLAYS,
+  BACKEND_METHODS,
+  VM_DISPLAY_DEVICES,
   VM_PRESETS,
   type Failure,
-  type HostArgs,
-  type HostMethod,
+  type BackendArgs,
+  type BackendMethod,
   type InputMessage,
   type MouseButton,
   type ViewerMessage,
@@ -18,7 +18,7 @@ import {
 /** A check's outcome: use the value, drop it quietly (a harmless race), or refuse the sender. */
 export type Checked<T> = { kind: 'ok'; value: T } | { kind: 'drop'; why: string } | { kind: 'fatal'; why: string };
 /** One contract call, method and arguments as checked. */
-export type BackendCall = { [M in HostMethod]: { method: M; args: HostArgs<M> } }[HostMethod];
+export type BackendCall = { [M in BackendMethod]: { method: M; args: BackendArgs<M> } }[BackendMethod];
 
 const fatal = (why: string): { kind: 'fatal'; why: string } => ({ kind: 'fatal', why });
 
@@ -60,11 +60,11 @@ function isDiskSpec(d: unknown): boolean {
 }
 
 function isVmEdit(c: unknown): boolean {
-  if (!isObj(c) || !keysAre(c, [], ['memoryMiB', 'cpus', 'display', 'cdrom'])) return false;
+  if (!isObj(c) || !keysAre(c, [], ['memoryMiB', 'cpus', 'displayDevice', 'cdrom'])) return false;
   return (
     (c.memoryMiB === undefined || isInt(c.memoryMiB, 1, MAX_MEMORY_MIB)) &&
     (c.cpus === undefined || isInt(c.cpus, 1, MAX_CPUS)) &&
-    (c.display === undefined || isOneOf(c.display, VM_DISPLAYS)) &&
+    (c.displayDevice === undefined || isOneOf(c.displayDevice, VM_DISPLAY_DEVICES)) &&
     (c.cdrom === undefined || c.cdrom === null || isStr(c.cdrom, MAX_PATH))
   );
 }
@@ -77,12 +77,12 @@ const argCheckers = {
   presets: (a: Obj) => keysAre(a, []),
   hostLimits: (a: Obj) => keysAre(a, []),
   createVm: (a: Obj) =>
-    keysAre(a, ['name', 'preset', 'memoryMiB', 'cpus', 'disk'], ['display', 'iso', 'kernel', 'initrd', 'append', 'opId']) &&
+    keysAre(a, ['name', 'preset', 'memoryMiB', 'cpus', 'disk'], ['displayDevice', 'iso', 'kernel', 'initrd', 'append', 'opId']) &&
     isStr(a.name, MAX_NAME) &&
     isOneOf(a.preset, VM_PRESETS) &&
     isInt(a.memoryMiB, 1, MAX_MEMORY_MIB) &&
     isInt(a.cpus, 1, MAX_CPUS) &&
-    (a.display === undefined || isOneOf(a.display, VM_DISPLAYS)) &&
+    (a.displayDevice === undefined || isOneOf(a.displayDevice, VM_DISPLAY_DEVICES)) &&
     isDiskSpec(a.disk) &&
     isOptPath(a.iso) &&
     isOptPath(a.kernel) &&
@@ -101,10 +101,10 @@ const argCheckers = {
   snapshot: (a: Obj) => keysAre(a, ['id', 'op', 'name']) && isStr(a.id, 256) && isOneOf(a.op, ['create', 'revert', 'delete'] as const) && isStr(a.name, MAX_NAME),
   setCdrom: (a: Obj) => keysAre(a, ['id', 'path']) && isStr(a.id, 256) && (a.path === null || isStr(a.path, MAX_PATH)),
   diagnostics: (a: Obj) => keysAre(a, []),
-} satisfies Record<HostMethod, (a: Obj) => boolean>;
+} satisfies Record<BackendMethod, (a: Obj) => boolean>;
 
-export function isBackendMethod(method: unknown): method is HostMethod {
-  return typeof method === 'string' && (HOST_METHODS as readonly string[]).includes(method);
+export function isBackendMethod(method: unknown): method is BackendMethod {
+  return typeof method === 'string' && (BACKEND_METHODS as readonly string[]).includes(method);
 }
 
 /**

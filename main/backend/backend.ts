@@ -4,7 +4,7 @@
 // to a utility process, suspend or shut down everything on quit, map a `.kju` bundle to its VM).
 // Implemented over the library and the sessions by ./local-backend.ts, and by small objects in
 // tests and benches. Every method runs on the Node event loop of the process that holds it.
-import type { HostArgs, HostMethod, HostValue, OperationProgress, Result, VmSummary } from '../../common/contract.js';
+import type { BackendArgs, BackendMethod, BackendValue, OperationProgress, Result, VmSummary } from '../../common/contract.js';
 import type { DisplaySource } from '../display/display-source.js';
 
 /** What a display utility needs to attach to a running QEMU itself (its QMP and D-Bus display). */
@@ -19,7 +19,7 @@ export interface DisplayTarget {
 
 export interface Backend {
   /** Runs one contract method. Expected failures come back as `{ok:false}`; a throw is reported as code 'internal'. */
-  call<M extends HostMethod>(method: M, args: HostArgs<M>): Promise<Result<HostValue<M>>>;
+  call<M extends BackendMethod>(method: M, args: BackendArgs<M>): Promise<Result<BackendValue<M>>>;
   /**
    * Opens console `console` of VM `vmId`. The caller owns the returned source and calls its
    * close() when it is done; serve opens one per (vmId, console) and shares it among its viewers.

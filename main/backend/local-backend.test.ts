@@ -8,7 +8,7 @@ import { QemuNotFoundError } from '../qemu/find-qemu.js';
 import type { SessionManager } from '../session/session-manager.js';
 import { LocalBackend } from './local-backend.js';
 
-const vm: VmSummary = { id: 'a', name: 'A', state: 'stopped', display: 'std', memoryMiB: 512, cpus: 1 };
+const vm: VmSummary = { id: 'a', name: 'A', state: 'stopped', displayDevice: 'std', memoryMiB: 512, cpus: 1 };
 
 /** Just enough of a SessionManager for call(): start and stop do what the test says, and are counted. */
 function fakeSessions(start: () => Promise<unknown>) {
@@ -130,4 +130,19 @@ test('diagnostics: the doctor lines through call(), each id once in kju doctor o
   }
   const call = backend.call as (m: string, a: unknown) => Promise<{ ok: boolean; code?: string }>;
   assert.equal((await call('diagnostics', { recheck: true })).code, 'bad-args');
+});
+
+test('editVm hands the display device to the library as config.json\'s `display`; presets carry it as displayDevice', async () => {
+  const edits: unknown[] = [];
+  const sessions = {
+    list: async () => [vm],
+    listenerCount: () => 0,
+    library: { get: async () => ({ dir: '/nowhere', config: { id: 'a', name: 'A' } }), edit: async (_id: string, c: unknown) => void edits.push(c) },
+  } as unknown as SessionManager;
+  const backend = new LocalBackend(sessions);
+  assert.deepEqual(await backend.call('editVm', { id: 'a', changes: { displayDevice: 'qxl', cpus: 2 } }), { ok: true, value: vm });
+  assert.deepEqual(edits, [{ cpus: 2, display: 'qxl' }]);
+  const presets = await backend.call('presets', {});
+  assert.ok(presets.ok);
+  assert.deepEqual(presets.value.map((p) => [p.id, p.displayDevice]), [['linux', 'virtio-vga'], ['windows', 'std'], ['dos', 'std'], ['bsd', 'virtio-vga'], ['other', 'std']]);
 });

@@ -6,16 +6,16 @@ import { resolve } from 'node:path';
 import {
   VM_PRESETS,
   type CreateVmArgs,
-  type HostArgs,
-  type HostMethod,
-  type HostValue,
+  type BackendArgs,
+  type BackendMethod,
+  type BackendValue,
   type OperationProgress,
   type PresetInfo,
   type Result,
   type VmEdit,
   type VmSummary,
 } from '../../common/contract.js';
-import type { Display, Preset } from '../library/bundle-config.js';
+import type { DisplayDevice, Preset } from '../library/bundle-config.js';
 import { PRESET_DEFAULTS } from '../library/presets.js';
 import { cloneVm } from '../library/vm-clone.js';
 import { createVm, type ExistingDiskMode } from '../library/vm-create.js';
@@ -31,9 +31,9 @@ import { attempt } from './failure.js';
 // The contract repeats the library's lists for the renderer; these fail to compile when they drift.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
 const _presetsMatch: Same<(typeof VM_PRESETS)[number], Preset> = true;
-const _displaysMatch: Same<NonNullable<VmEdit['display']>, Display> = true;
+const _displayDevicesMatch: Same<NonNullable<VmEdit['displayDevice']>, DisplayDevice> = true;
 const _modesMatch: Same<Extract<CreateVmArgs['disk'], { kind: 'existing' }>['mode'], ExistingDiskMode> = true;
-void [_presetsMatch, _displaysMatch, _modesMatch];
+void [_presetsMatch, _displayDevicesMatch, _modesMatch];
 
 const PRESET_LABELS: Record<Preset, string> = { linux: 'Linux', windows: 'Windows', dos: 'DOS / FreeDOS', bsd: 'BSD', other: 'Other' };
 
@@ -41,7 +41,7 @@ const PRESET_LABELS: Record<Preset, string> = { linux: 'Linux', windows: 'Window
 const ACTIVE_STATES: readonly VmSummary['state'][] = ['running', 'paused', 'starting', 'shutting-down'];
 
 /** A handler per contract method, typed from the contract (the pattern of main/electron/ipc-handlers.ts). */
-export type BackendHandlers = { [M in HostMethod]: (args: HostArgs<M>) => Promise<HostValue<M>> };
+export type BackendHandlers = { [M in BackendMethod]: (args: BackendArgs<M>) => Promise<BackendValue<M>> };
 
 export interface LocalBackendOptions {
   /** folders besides the library and the home folder whose files a front end may use (`kju serve --allow`) */
@@ -113,7 +113,7 @@ export class LocalBackend implements Backend {
       preset: a.preset,
       memoryMiB: a.memoryMiB,
       cpus: a.cpus,
-      display: a.display,
+      display: a.displayDevice,
       diskSize: a.disk.kind === 'new' ? a.disk.size : a.disk.kind === 'none' ? null : undefined,
       existingDisk,
       iso,
@@ -134,7 +134,9 @@ export class LocalBackend implements Backend {
       throw new LibraryError('in-use', `VM "${vm.config.name}" is ${state}; shut it down before changing its hardware (the ISO can be changed while it runs)`, vm.dir);
     }
     const cdrom = typeof changes.cdrom === 'string' ? await this.allowedPath(changes.cdrom, 'the ISO') : changes.cdrom;
-    await this.sessions.library.edit(vm.config.id, cdrom === undefined ? changes : { ...changes, cdrom });
+    // The library's config keeps the name `display` for the display device (config.json's field).
+    const { displayDevice, ...rest } = changes;
+    await this.sessions.library.edit(vm.config.id, { ...rest, ...(cdrom === undefined ? {} : { cdrom }), display: displayDevice });
     this.announce();
     return this.summary(vm.config.id);
   }
@@ -160,7 +162,7 @@ export class LocalBackend implements Backend {
     presets: async () =>
       VM_PRESETS.map((p): PresetInfo => {
         const d = PRESET_DEFAULTS[p];
-        return { id: p, label: PRESET_LABELS[p], memoryMiB: d.memoryMiB, cpus: d.cpus, display: d.display, diskSize: d.diskSize, firmware: d.firmware, machine: d.machine };
+        return { id: p, label: PRESET_LABELS[p], memoryMiB: d.memoryMiB, cpus: d.cpus, displayDevice: d.display, diskSize: d.diskSize, firmware: d.firmware, machine: d.machine };
       }),
     hostLimits: async () => ({ ...this.sessions.library.host }),
     createVm: (a) => this.createVm(a),
@@ -201,7 +203,7 @@ export class LocalBackend implements Backend {
   };
 
   /** Checks the arguments (main/backend/arg-checks.ts), runs the method's handler, and maps a throw to a failure. */
-  async call<M extends HostMethod>(method: M, args: HostArgs<M>): Promise<Result<HostValue<M>>> {
+  async call<M extends BackendMethod>(method: M, args: BackendArgs<M>): Promise<Result<BackendValue<M>>> {
     const checked = checkCall(method, args);
     if (!checked.ok) return checked;
     const handler: BackendHandlers[M] = this.handlers[method];
@@ -251,7 +253,7 @@ export class LocalBackend implements Backend {
   }
 }
 
-/** Opens the library and re-attaches to the VMs left running by an earlier host. */
+/** Opens the library and re-attaches to the VMs left running by an earlier owner. */
 export async function createLocalBackend(o: SessionManagerOptions & LocalBackendOptions = {}): Promise<LocalBackend> {
   const { allow, ...sessionOptions } = o;
   const { manager } = await SessionManager.open(sessionOptions);

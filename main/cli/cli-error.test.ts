@@ -83,12 +83,12 @@ const SAMPLES: Record<string, Sample[]> = {
     { make: (C) => new C('already-running', 'VM "A" is already running'), code: 'already-running', exit: 3 },
     { make: (C) => new C('no-console', 'VM "A" has 1 graphic console(s); there is no console 2'), code: 'no-console' },
   ],
-  NoHostError: [{ make: (C) => new C('no kju process owns this VM (ENOENT)'), code: 'no-owner' }],
-  HostCallError: [
+  NoOwnerError: [{ make: (C) => new C('no kju process owns this VM (ENOENT)'), code: 'no-owner' }],
+  OwnerCallError: [
     { make: (C) => new C('ETIMEDOUT', "the kju process that owns this VM did not answer 'status' within 5 s"), code: 'owner-call-failed' },
     { make: (C) => new C('not-running', 'VM "A" is not running', { hint: 'kju start A' }), code: 'not-running', exit: 3, hint: /kju start/ },
   ],
-  ControlError: [{ make: (C) => new C('EINVAL', 'screenshot needs an absolute path'), code: 'bad-args' }],
+  OwnerRequestError: [{ make: (C) => new C('EINVAL', 'screenshot needs an absolute path'), code: 'bad-args' }],
   VmNotRunningError: [{ make: (C) => new C("'A' is not running (start it with: kju start A, or kju run <vm.json>)"), code: 'not-running', exit: 3 }],
   VmNotFoundError: [{ make: (C) => new C('/x/vm.json: no such file'), code: 'vm-not-found' }],
   SavedStateError: [{ make: (C) => new C('disks-changed', 'the disks changed since the VM was suspended; start it with --fresh'), code: 'disks-changed' }],

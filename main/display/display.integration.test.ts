@@ -44,32 +44,32 @@ async function typeCommand(session: VmSession, guest: BootedGuest, command: stri
 }
 
 for (const mode of [
-  { display: 'virtio-vga' as const, transport: 'map' },
-  { display: 'std' as const, transport: 'copy' },
+  { displayDevice: 'virtio-vga' as const, transport: 'map' },
+  { displayDevice: 'std' as const, transport: 'copy' },
 ]) {
-  describe(`integration: ${mode.display} display (${mode.transport} transport)`, () => {
+  describe(`integration: ${mode.displayDevice} display (${mode.transport} transport)`, () => {
     let guest: BootedGuest;
     let session: VmSession;
     let display: DbusDisplay;
 
     test('boots, and the scanout reaches kju with the expected transport', async () => {
-      guest = await bootDemoGuest({ display: mode.display, name: `it-${mode.display}` });
+      guest = await bootDemoGuest({ displayDevice: mode.displayDevice, name: `it-${mode.displayDevice}` });
       session = await VmSession.attach({ name: guest.desc.name, runtimeDir: guest.qemu.runtimeDir, pid: guest.qemu.pid, exited: guest.qemu.exited, qmp: guest.qmp });
       display = await session.primaryDisplay();
       // The guest's driver switches to its final framebuffer mode during boot.
       await until(display, 'the guest framebuffer mode', () => (display.surface?.width ?? 0) >= 800);
       const s = display.surface!;
-      assert.equal(s.transport, mode.transport, `transport for ${mode.display}${display.transportNote ? ` (${display.transportNote})` : ''}`);
+      assert.equal(s.transport, mode.transport, `transport for ${mode.displayDevice}${display.transportNote ? ` (${display.transportNote})` : ''}`);
       assert.ok(s.pixels.byteLength >= s.stride * s.height);
       const stats = display.stats();
-      console.log(`# ${mode.display}: boot to prompt ${guest.bootMs} ms; surface ${s.width}x${s.height} stride ${s.stride}; updates so far ${stats.updates}, inline bytes ${stats.inlineBytes}`);
+      console.log(`# ${mode.displayDevice}: boot to prompt ${guest.bootMs} ms; surface ${s.width}x${s.height} stride ${s.stride}; updates so far ${stats.updates}, inline bytes ${stats.inlineBytes}`);
       if (mode.transport === 'map') assert.equal(stats.inlineBytes, 0, 'map transport must not carry pixels over the socket');
     });
 
     test("kju's view equals QEMU's screendump after the prompt", async () => {
       await display.waitForQuiet(700, 20_000);
       const ours = surfaceToRgb(display.surface!);
-      const theirs = await screendump(guest, `prompt-${mode.display}`);
+      const theirs = await screendump(guest, `prompt-${mode.displayDevice}`);
       const diff = diffImages(ours, theirs);
       assert.equal(diff.differing, 0, `pixels differ: ${JSON.stringify(diff.first)}`);
     });
@@ -100,7 +100,7 @@ for (const mode of [
 
 describe('integration: QEMU killed while frames flow', () => {
   test('the display reports the exit with the log tail; nothing throws or hangs', async () => {
-    const guest = await bootDemoGuest({ display: 'virtio-vga', name: 'it-kill' });
+    const guest = await bootDemoGuest({ displayDevice: 'virtio-vga', name: 'it-kill' });
     const escaped: unknown[] = [];
     const onEscape = (e: unknown) => escaped.push(e);
     process.on('uncaughtException', onEscape);

@@ -47,7 +47,7 @@ describe('integration: surface share (zero-copy without Electron) on virtio-vga'
   });
 
   test('a client connected during boot gets each surface switch as a new memfd; older mappings are released', async () => {
-    guest = await bootDemoGuest({ display: 'virtio-vga', name: 'it-share', waitForPrompt: false });
+    guest = await bootDemoGuest({ displayDevice: 'virtio-vga', name: 'it-share', waitForPrompt: false });
     session = await VmSession.attach({ name: guest.desc.name, runtimeDir: guest.qemu.runtimeDir, pid: guest.qemu.pid, exited: guest.qemu.exited, qmp: guest.qmp });
     display = await session.primaryDisplay();
     const path = join(scratch, 'share.sock');
@@ -148,7 +148,7 @@ describe('integration: surface share (zero-copy without Electron) on virtio-vga'
     assert.equal(server.stats().refused, refusedBefore + 3);
   });
 
-  test('a client that vanishes mid-session is cleaned up; its ticket can reconnect; revoke ends it', async () => {
+  test('a client that vanishes mid-connection is cleaned up; its ticket can reconnect; revoke ends it', async () => {
     const t2 = server.admit();
     const raw = new FdSocket(connectUnix(server.path));
     raw.resume(); // fds arrive with reads

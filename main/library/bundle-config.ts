@@ -10,13 +10,13 @@ export const BUNDLE_SUFFIX = '.kju';
 export const PRESETS = ['linux', 'windows', 'dos', 'bsd', 'other'] as const;
 export const MACHINES = ['q35', 'pc'] as const;
 export const FIRMWARES = ['bios', 'uefi'] as const;
-export const DISPLAYS = ['virtio-vga', 'std', 'cirrus', 'qxl', 'bochs', 'none'] as const;
+export const DISPLAY_DEVICES = ['virtio-vga', 'std', 'cirrus', 'qxl', 'bochs', 'none'] as const;
 export const NICS = ['virtio-net', 'e1000', 'rtl8139', 'none'] as const;
 export const DISK_FORMATS = ['qcow2', 'raw'] as const;
 export const DISK_BUSES = ['virtio', 'ide', 'sata'] as const;
 
 export type Preset = (typeof PRESETS)[number];
-export type Display = (typeof DISPLAYS)[number];
+export type DisplayDevice = (typeof DISPLAY_DEVICES)[number];
 export type Nic = (typeof NICS)[number];
 export type DiskFormat = (typeof DISK_FORMATS)[number];
 export type DiskBus = (typeof DISK_BUSES)[number];
@@ -93,7 +93,8 @@ export const bundleConfigSchema = z.looseObject({
   efiVars: bundlePath.optional(),
   memoryMiB: z.number().int().min(16, 'at least 16 MiB').max(16 * 1024 * 1024),
   cpus: z.number().int().min(1).max(1024),
-  display: z.enum(DISPLAYS),
+  /** the display device; config.json keeps the name `display` (a file format users rely on) */
+  display: z.enum(DISPLAY_DEVICES),
   nic: z.enum(NICS),
   disks: z.array(diskSchema),
   cdrom: bundlePath.nullable(),

@@ -376,12 +376,12 @@ function markDuplicates(
 /** The contract's VmSummary for one entry. `state` comes from the run-state hook. */
 export function toVmSummary(entry: LibraryEntry): VmSummary {
   if (!entry.config) {
-    return { id: `broken:${basename(entry.dir)}`, name: entry.name, state: 'stopped', display: 'none', memoryMiB: 0, cpus: 0, problem: entry.problem };
+    return { id: `broken:${basename(entry.dir)}`, name: entry.name, state: 'stopped', displayDevice: 'none', memoryMiB: 0, cpus: 0, problem: entry.problem };
   }
   const c = entry.config;
   const missing = findMissingFiles({ dir: entry.dir, config: c });
   const problem = entry.problem ?? (missing.length ? describeMissing(c.name, missing) : undefined);
-  const summary: VmSummary = { id: c.id, name: c.name, state: probeRunState({ dir: entry.dir, config: c }), display: c.display, memoryMiB: c.memoryMiB, cpus: c.cpus };
+  const summary: VmSummary = { id: c.id, name: c.name, state: probeRunState({ dir: entry.dir, config: c }), displayDevice: c.display, memoryMiB: c.memoryMiB, cpus: c.cpus };
   if (problem) summary.problem = problem;
   if (c.cdrom) summary.cdrom = resolveInBundle(entry.dir, c.cdrom);
   return summary;

@@ -1,11 +1,11 @@
 // What each preset means for the virtual hardware. The choices favour what the guest has drivers
 // for out of the box: Windows and DOS have none for virtio, so they get emulated classics.
-import type { BundleConfig, DiskBus, Display, Nic, Preset } from './bundle-config.js';
+import type { BundleConfig, DiskBus, DisplayDevice, Nic, Preset } from './bundle-config.js';
 
 export interface PresetDefaults {
   machine: BundleConfig['machine'];
   firmware: BundleConfig['firmware'];
-  display: Display;
+  display: DisplayDevice;
   nic: Nic;
   diskBus: DiskBus;
   tablet: boolean;

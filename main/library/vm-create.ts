@@ -11,7 +11,7 @@ import {
   type BundleConfig,
   type DiskBus,
   type DiskConfig,
-  type Display,
+  type DisplayDevice,
   type Nic,
   type Preset,
 } from './bundle-config.js';
@@ -40,7 +40,7 @@ export interface CreateVmOptions {
   preset: Preset;
   memoryMiB?: number;
   cpus?: number;
-  display?: Display;
+  display?: DisplayDevice;
   nic?: Nic;
   machine?: BundleConfig['machine'];
   firmware?: BundleConfig['firmware'];

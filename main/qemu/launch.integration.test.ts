@@ -17,7 +17,7 @@ function tempDirs(t: { after(fn: () => void): void }): { runtimeDir: RuntimeDir;
 }
 
 test('integration: the demo guest launches; QMP greets, runs, shows the dbus display, quits', async (t) => {
-  const g = await bootDemoGuest({ display: 'virtio-vga', waitForPrompt: false });
+  const g = await bootDemoGuest({ displayDevice: 'virtio-vga', waitForPrompt: false });
   t.after(() => g.stop());
   assert.ok(g.qemu.pid > 0);
   assert.equal(Number(readFileSync(g.qemu.runtimeDir.pidFile, 'utf8')), g.qemu.pid);
@@ -44,7 +44,7 @@ test('integration: the demo guest launches; QMP greets, runs, shows the dbus dis
 });
 
 test('integration: the guest boots to its serial shell and reports its framebuffer', async (t) => {
-  const g = await bootDemoGuest({ display: 'std' });
+  const g = await bootDemoGuest({ displayDevice: 'std' });
   t.after(() => g.stop());
   t.diagnostic(`std VGA: boot to prompt ${g.bootMs} ms`);
   assert.equal(await g.serial.run('cat /sys/class/graphics/fb0/name'), 'bochs-drmdrmfb');
@@ -83,7 +83,7 @@ test('integration: QEMU dying at startup rejects with its exit status and messag
 });
 
 test('integration: SIGKILL while a QMP command is pending rejects it with QmpClosedError quickly', async (t) => {
-  const g = await bootDemoGuest({ display: 'virtio-vga', waitForPrompt: false });
+  const g = await bootDemoGuest({ displayDevice: 'virtio-vga', waitForPrompt: false });
   t.after(() => g.stop());
   // SIGSTOP first so QEMU cannot answer: the command is surely pending when SIGKILL lands.
   g.qemu.kill('SIGSTOP');

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseControlRequest, parseDisplayTarget, parseViewerMessage } from './protocol.js';
+import { parseBackendRequest, parseDisplayTarget, parseViewerMessage } from './protocol.js';
 
 const surface = { width: 640, height: 480 };
 const kind = (text: string) => parseViewerMessage(text, surface).kind;
@@ -17,24 +17,24 @@ test('viewer text that is not JSON is fatal', () => {
   for (const text of ['', 'not json', '{"t":"pull"', '{"t":"pull"}x']) assert.equal(kind(text), 'fatal', text);
 });
 
-test('control requests: ok, error replies for unknown methods and bad args, fatal for framing errors', () => {
-  assert.deepEqual(parseControlRequest('{"id":1,"method":"listVms","args":{}}'), { kind: 'ok', value: { id: 1, method: 'listVms', args: {} } });
-  assert.deepEqual(parseControlRequest('{"id":"a","method":"listVms"}'), { kind: 'ok', value: { id: 'a', method: 'listVms', args: {} } });
-  assert.deepEqual(parseControlRequest('{"id":2,"method":"stopVm","args":{"id":"x","force":true}}'), {
+test('backend requests: ok, error replies for unknown methods and bad args, fatal for framing errors', () => {
+  assert.deepEqual(parseBackendRequest('{"id":1,"method":"listVms","args":{}}'), { kind: 'ok', value: { id: 1, method: 'listVms', args: {} } });
+  assert.deepEqual(parseBackendRequest('{"id":"a","method":"listVms"}'), { kind: 'ok', value: { id: 'a', method: 'listVms', args: {} } });
+  assert.deepEqual(parseBackendRequest('{"id":2,"method":"stopVm","args":{"id":"x","force":true}}'), {
     kind: 'ok',
     value: { id: 2, method: 'stopVm', args: { id: 'x', force: true } },
   });
-  const unknown = parseControlRequest('{"id":3,"method":"rmRf","args":{}}');
+  const unknown = parseBackendRequest('{"id":3,"method":"rmRf","args":{}}');
   assert.equal(unknown.kind, 'reply');
   assert.equal(unknown.kind === 'reply' && !unknown.result.ok && unknown.result.code, 'unknown-method');
   for (const args of ['{"id":5}', '{}', '{"id":""}', '{"id":"x","force":"yes"}', '[]', '"x"']) {
-    const r = parseControlRequest(`{"id":4,"method":"stopVm","args":${args}}`);
+    const r = parseBackendRequest(`{"id":4,"method":"stopVm","args":${args}}`);
     assert.equal(r.kind === 'reply' && !r.result.ok && r.result.code, 'bad-args', args);
   }
-  assert.equal(parseControlRequest('{"id":4,"method":"toString","args":{}}').kind, 'reply');
-  assert.equal(parseControlRequest('{"id":4,"method":"__proto__","args":{}}').kind, 'reply');
+  assert.equal(parseBackendRequest('{"id":4,"method":"toString","args":{}}').kind, 'reply');
+  assert.equal(parseBackendRequest('{"id":4,"method":"__proto__","args":{}}').kind, 'reply');
   for (const text of ['nope', '[]', '{"method":"listVms"}', '{"id":-1,"method":"listVms"}', '{"id":1.5,"method":"listVms"}', `{"id":"${'x'.repeat(65)}","method":"listVms"}`, '{"id":1,"method":7}', '{"id":1,"method":"listVms","x":1}']) {
-    assert.equal(parseControlRequest(text).kind, 'fatal', text);
+    assert.equal(parseBackendRequest(text).kind, 'fatal', text);
   }
 });
 

@@ -6,16 +6,16 @@
 // server answers `kju.v1`), and an `Origin` equal to `http://<Host header>`; otherwise 401 (token)
 // or 403 (origin). No cookie: cookies ignore ports, so one would reach every service on the host.
 //
-// /ws/control — JSON text both ways.
+// /ws/backend — JSON text both ways.
 //   client → server  {"id": 7, "method": "startVm", "args": {"id": "vm-1"}}
-//                    id: safe integer or string of ≤ 64 chars; method: one of HOST_METHODS.
+//                    id: safe integer or string of ≤ 64 chars; method: one of BACKEND_METHODS.
 //   server → client  {"id": 7, "result": Result}   — one reply per request, possibly out of order.
 //                    Unknown method or bad args → result {ok:false, code:'unknown-method'|'bad-args'}.
 //                    {"t": "vms", "vms": VmSummary[]} — pushed whenever the VM list changes.
-//                    {"t": "progress", "opId": "…", "percent": 0..100} — pushed to every control client
+//                    {"t": "progress", "opId": "…", "percent": 0..100} — pushed to every backend client
 //                    while a createVm/cloneVm that carried that opId runs (opIds are the caller's).
 //   Malformed JSON, a non-object, a missing/bad id, or a binary message closes the socket (1008/1003).
-//   So do more than MAX_CONTROL_PENDING calls in flight or MAX_CONTROL_BUFFERED bytes of unread
+//   So do more than MAX_BACKEND_PENDING calls in flight or MAX_BACKEND_BUFFERED bytes of unread
 //   replies (1008): each client's queued replies are bounded.
 //
 // /ws/display?vm=<id>&console=<n> — one console of one VM (console defaults to 0).
@@ -36,20 +36,20 @@
 //   dropped, not fatal: they race with resolution changes.
 //   The server closes with 4000 when the display source ends (after a {t:'closed'} message) and
 //   with 1008 when a client stops reading its socket.
-import type { CursorShape, DisplayMessage, HostArgs, HostMethod, Result, ViewerMessage, VmSummary } from '../../common/contract.js';
+import type { CursorShape, DisplayMessage, BackendArgs, BackendMethod, Result, ViewerMessage, VmSummary } from '../../common/contract.js';
 import { checkCall, checkViewerMessage, isInt, isObj, isStr, keysAre, type Checked } from '../backend/arg-checks.js';
 
-export const CONTROL_PATH = '/ws/control';
+export const BACKEND_PATH = '/ws/backend';
 export const DISPLAY_PATH = '/ws/display';
-export const MAX_CONTROL_MESSAGE = 64 * 1024;
+export const MAX_BACKEND_MESSAGE = 64 * 1024;
 export const MAX_DISPLAY_MESSAGE = 4 * 1024;
 /**
- * A control client may have this many calls in flight and this many reply bytes waiting in its
+ * A backend client may have this many calls in flight and this many reply bytes waiting in its
  * socket; past either it is closed with 1008. The UI has a handful of calls in flight and reads
  * what it gets: a client that sends and never reads would otherwise grow serve's memory without bound.
  */
-export const MAX_CONTROL_PENDING = 256;
-export const MAX_CONTROL_BUFFERED = 4 * 1024 * 1024;
+export const MAX_BACKEND_PENDING = 256;
+export const MAX_BACKEND_BUFFERED = 4 * 1024 * 1024;
 
 export const CloseCode = {
   normal: 1000,
@@ -61,13 +61,13 @@ export const CloseCode = {
 } as const;
 
 export type RequestId = number | string;
-export type ControlRequest = { [M in HostMethod]: { id: RequestId; method: M; args: HostArgs<M> } }[HostMethod];
+export type BackendRequest = { [M in BackendMethod]: { id: RequestId; method: M; args: BackendArgs<M> } }[BackendMethod];
 /** A DisplayMessage as it travels as JSON: cursor pixels as base64. */
 export type WireDisplayMessage =
   | Exclude<DisplayMessage, { t: 'cursor' }>
   | { t: 'cursor'; cursor: Omit<CursorShape, 'pixels'> & { pixels: string } };
 
-export type ControlServerMessage =
+export type BackendServerMessage =
   | { id: RequestId; result: Result<unknown> }
   | { t: 'vms'; vms: VmSummary[] }
   | { t: 'progress'; opId: string; percent: number };
@@ -85,8 +85,8 @@ function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
   }
 }
 
-/** One control request: framing errors are fatal; an unknown method or bad arguments get an error reply. */
-export function parseControlRequest(text: string): Parsed<ControlRequest> {
+/** One backend request: framing errors are fatal; an unknown method or bad arguments get an error reply. */
+export function parseBackendRequest(text: string): Parsed<BackendRequest> {
   const j = parseJson(text);
   if (!j.ok) return fatal('invalid JSON');
   const m = j.value;
@@ -97,7 +97,7 @@ export function parseControlRequest(text: string): Parsed<ControlRequest> {
   if (typeof m.method !== 'string') return fatal('method must be a string');
   const checked = checkCall(m.method, m.args);
   if (!checked.ok) return { kind: 'reply', id, result: checked };
-  return { kind: 'ok', value: { id, ...checked.call } as ControlRequest };
+  return { kind: 'ok', value: { id, ...checked.call } as BackendRequest };
 }
 
 /** Parses one text message from a display viewer; `surface` is the one the input must fall within. */

@@ -6,7 +6,7 @@ import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
-import type { DisplayMessage, HostArgs, HostMethod, HostValue, Result, SurfaceInfo, VmSummary } from '../../common/contract.js';
+import type { DisplayMessage, BackendArgs, BackendMethod, BackendValue, Result, SurfaceInfo, VmSummary } from '../../common/contract.js';
 import { decodeFramePacket } from '../../common/frame-packet.js';
 import { SyntheticDisplay } from '../display/synthetic-display.js';
 import type { DisplaySource } from '../display/display-source.js';
@@ -30,7 +30,7 @@ after(() => {
   rmSync(outside, { recursive: true, force: true });
 });
 
-const vm: VmSummary = { id: 'vm1', name: 'Test', state: 'running', display: 'dbus', memoryMiB: 256, cpus: 1 };
+const vm: VmSummary = { id: 'vm1', name: 'Test', state: 'running', displayDevice: 'dbus', memoryMiB: 256, cpus: 1 };
 
 /** An in-test backend: VM 'vm1' console 0 is `display`; anything else cannot be opened. */
 class TestBackend implements ServeBackend {
@@ -38,9 +38,9 @@ class TestBackend implements ServeBackend {
   opened = 0;
   private listeners = new Set<(vms: VmSummary[]) => void>();
   constructor(public makeDisplay: () => SyntheticDisplay) {}
-  async call<M extends HostMethod>(method: M, args: HostArgs<M>): Promise<Result<HostValue<M>>> {
-    if (method === 'listVms') return { ok: true, value: [vm] as HostValue<M> };
-    if (method === 'startVm' && (args as HostArgs<'startVm'>).id === 'boom') throw new Error('kaboom');
+  async call<M extends BackendMethod>(method: M, args: BackendArgs<M>): Promise<Result<BackendValue<M>>> {
+    if (method === 'listVms') return { ok: true, value: [vm] as BackendValue<M> };
+    if (method === 'startVm' && (args as BackendArgs<'startVm'>).id === 'boom') throw new Error('kaboom');
     return { ok: false, code: 'not-found', message: `no VM ${(args as { id: string }).id}` };
   }
   async openDisplay(vmId: string, console: number): Promise<Result<DisplaySource>> {
@@ -237,28 +237,28 @@ test('WebSocket upgrades need the token and the served Origin', async () => {
     const base = `ws://127.0.0.1:${serve.port}`;
     const o = { origin: serve.origin };
     const p = serveProtocols(serve.token);
-    assert.equal(await upgradeStatus(`${base}/ws/control`, o), 401);
-    assert.equal(await upgradeStatus(`${base}/ws/control`, o, serveProtocols('nope-nope-nope-nope')), 401);
-    assert.equal(await upgradeStatus(`${base}/ws/control`, o, [SERVE_PROTOCOL]), 401);
+    assert.equal(await upgradeStatus(`${base}/ws/backend`, o), 401);
+    assert.equal(await upgradeStatus(`${base}/ws/backend`, o, serveProtocols('nope-nope-nope-nope')), 401);
+    assert.equal(await upgradeStatus(`${base}/ws/backend`, o, [SERVE_PROTOCOL]), 401);
     // The old ways no longer work: the token in the socket URL, or a cookie.
-    assert.equal(await upgradeStatus(`${base}/ws/control?token=${serve.token}`, o, [SERVE_PROTOCOL]), 401);
-    assert.equal(await upgradeStatus(`${base}/ws/control`, { ...o, cookie: `kju_token_${serve.port}=${serve.token}` }, [SERVE_PROTOCOL]), 401);
+    assert.equal(await upgradeStatus(`${base}/ws/backend?token=${serve.token}`, o, [SERVE_PROTOCOL]), 401);
+    assert.equal(await upgradeStatus(`${base}/ws/backend`, { ...o, cookie: `kju_token_${serve.port}=${serve.token}` }, [SERVE_PROTOCOL]), 401);
     assert.equal(await upgradeStatus(`${base}/ws/display?vm=vm1`, o), 401);
-    assert.equal(await upgradeStatus(`${base}/ws/control`, { origin: 'http://evil.example' }, p), 403);
-    assert.equal(await upgradeStatus(`${base}/ws/control`, { origin: `http://127.0.0.1:${serve.port + 1}` }, p), 403);
-    assert.equal(await upgradeStatus(`${base}/ws/control`, {}, p), 403);
+    assert.equal(await upgradeStatus(`${base}/ws/backend`, { origin: 'http://evil.example' }, p), 403);
+    assert.equal(await upgradeStatus(`${base}/ws/backend`, { origin: `http://127.0.0.1:${serve.port + 1}` }, p), 403);
+    assert.equal(await upgradeStatus(`${base}/ws/backend`, {}, p), 403);
     assert.equal(await upgradeStatus(`${base}/ws/display?vm=vm1`, { origin: 'http://evil.example' }, p), 403);
     assert.equal(await upgradeStatus(`${base}/ws/elsewhere`, o, p), 404);
     assert.equal(await upgradeStatus(`${base}/ws/display`, o, p), 400);
-    assert.equal(await upgradeStatus(`${base}/ws/control`, o, p), 101);
-    assert.equal(await upgradeStatus(`${base}/ws/control`, o, [...p].reverse()), 101);
+    assert.equal(await upgradeStatus(`${base}/ws/backend`, o, p), 101);
+    assert.equal(await upgradeStatus(`${base}/ws/backend`, o, [...p].reverse()), 101);
     assert.equal(serve.stats().upgradesRefused, 12);
   });
 });
 
-test('control socket: calls, error replies, pushed VM lists, fatal garbage', async () => {
+test('backend socket: calls, error replies, pushed VM lists, fatal garbage', async () => {
   await withServe(async (serve, backend, log) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${serve.port}/ws/control`, serveProtocols(serve.token), { origin: serve.origin });
+    const ws = new WebSocket(`ws://127.0.0.1:${serve.port}/ws/backend`, serveProtocols(serve.token), { origin: serve.origin });
     const got: Record<string, unknown>[] = [];
     let closed: number | null = null;
     ws.on('message', (d) => got.push(JSON.parse(String(d))));
@@ -446,7 +446,7 @@ test('a resolution storm leaves every viewer with the final surface and a full f
   });
 });
 
-test('a control client that floods requests and never reads is closed (1008); serve memory stays bounded', async () => {
+test('a backend client that floods requests and never reads is closed (1008); serve memory stays bounded', async () => {
   // ~6 KB per reply: unbounded, 20,000 unread replies would hold over 120 MB.
   const many: VmSummary[] = Array.from({ length: 50 }, (_, i) => ({ ...vm, id: `vm-${i}`, name: `Flood test VM number ${i}` }));
   const backend = new TestBackend(() => new SyntheticDisplay({ width: 8, height: 8 }));
@@ -454,7 +454,7 @@ test('a control client that floods requests and never reads is closed (1008); se
   const log: string[] = [];
   const serve = await startServe({ backend, staticDir: site, log: (l) => log.push(l) });
   try {
-    const ws = new WebSocket(`ws://127.0.0.1:${serve.port}/ws/control`, serveProtocols(serve.token), { origin: serve.origin });
+    const ws = new WebSocket(`ws://127.0.0.1:${serve.port}/ws/backend`, serveProtocols(serve.token), { origin: serve.origin });
     await new Promise((r) => ws.once('open', r));
     const socket = (ws as unknown as { _socket: Socket })._socket;
     socket.pause(); // never reads
@@ -469,43 +469,43 @@ test('a control client that floods requests and never reads is closed (1008); se
       if (i % 100 === 0) await new Promise((r) => setImmediate(r));
       if (i % 500 === 0) peak = Math.max(peak, process.memoryUsage().rss);
     }
-    await until('serve closed the client', () => serve.stats().controlClients === 0 || log.some((l) => /not reading its replies/.test(l))).catch((e) => {
+    await until('serve closed the client', () => serve.stats().backendClients === 0 || log.some((l) => /not reading its replies/.test(l))).catch((e) => {
       throw new Error(`${e.message}: ${JSON.stringify(serve.stats())} ${log.join('; ')} rs=${ws.readyState} buf=${ws.bufferedAmount}`);
     });
     peak = Math.max(peak, process.memoryUsage().rss);
-    assert.ok(log.some((l) => /control client closed: not reading its replies/.test(l)), log.join('\n'));
+    assert.ok(log.some((l) => /backend client closed: not reading its replies/.test(l)), log.join('\n'));
     const grewMiB = (peak - rss0) / 2 ** 20;
     assert.ok(grewMiB < 60, `rss grew ${grewMiB.toFixed(1)} MiB`);
     socket.resume();
     assert.equal(await closed, 1008);
-    await until('the client is gone', () => serve.stats().controlClients === 0);
+    await until('the client is gone', () => serve.stats().backendClients === 0);
     assert.equal(serve.stats().protocolViolations, 1);
   } finally {
     await serve.close();
   }
 });
 
-test('a control client with too many calls in flight is closed (1008)', async () => {
+test('a backend client with too many calls in flight is closed (1008)', async () => {
   const backend = new TestBackend(() => new SyntheticDisplay({ width: 8, height: 8 }));
   backend.call = (() => new Promise(() => {})) as TestBackend['call']; // calls that never finish
   const log: string[] = [];
   const serve = await startServe({ backend, staticDir: site, log: (l) => log.push(l) });
   try {
-    const ws = new WebSocket(`ws://127.0.0.1:${serve.port}/ws/control`, serveProtocols(serve.token), { origin: serve.origin });
+    const ws = new WebSocket(`ws://127.0.0.1:${serve.port}/ws/backend`, serveProtocols(serve.token), { origin: serve.origin });
     await new Promise((r) => ws.once('open', r));
     const closed = new Promise<number>((r) => ws.once('close', (code) => r(code)));
     for (let i = 0; i < 200; i++) ws.send(JSON.stringify({ id: i, method: 'listVms', args: {} }));
     await new Promise((r) => setTimeout(r, 200));
-    assert.equal(serve.stats().controlClients, 1, 'up to 200 calls in flight are fine');
+    assert.equal(serve.stats().backendClients, 1, 'up to 200 calls in flight are fine');
     for (let i = 0; i < 100; i++) ws.send(JSON.stringify({ id: 200 + i, method: 'listVms', args: {} }));
     assert.equal(await closed, 1008);
-    assert.ok(log.some((l) => /control client closed: more than 256 calls in flight/.test(l)), log.join('\n'));
+    assert.ok(log.some((l) => /backend client closed: more than 256 calls in flight/.test(l)), log.join('\n'));
   } finally {
     await serve.close();
   }
 });
 
-test('over /ws/control, createVm and setCdrom cannot reach system files or devices (the LocalBackend path checks)', async () => {
+test('over /ws/backend, createVm and setCdrom cannot reach system files or devices (the LocalBackend path checks)', async () => {
   const touched: string[] = [];
   const sessions = {
     list: async () => [{ ...vm, state: 'stopped' }],
@@ -517,7 +517,7 @@ test('over /ws/control, createVm and setCdrom cannot reach system files or devic
   } as unknown as SessionManager;
   const serve = await startServe({ backend: new LocalBackend(sessions), staticDir: site, log: () => {} });
   try {
-    const ws = new WebSocket(`ws://127.0.0.1:${serve.port}/ws/control`, serveProtocols(serve.token), { origin: serve.origin });
+    const ws = new WebSocket(`ws://127.0.0.1:${serve.port}/ws/backend`, serveProtocols(serve.token), { origin: serve.origin });
     const replies = new Map<number, Result<unknown>>();
     ws.on('message', (d) => {
       const m = JSON.parse(String(d)) as { id?: number; result?: Result<unknown> };

@@ -14,15 +14,15 @@ import { SERVE_PROTOCOL } from '../../common/serve-auth.js';
 import { DEFAULT_FLOW_LIMITS, DisplayHub, type FlowLimits, type ViewerStats } from './display-hub.js';
 import {
   CloseCode,
-  CONTROL_PATH,
+  BACKEND_PATH,
   DISPLAY_PATH,
-  MAX_CONTROL_BUFFERED,
-  MAX_CONTROL_MESSAGE,
-  MAX_CONTROL_PENDING,
+  MAX_BACKEND_BUFFERED,
+  MAX_BACKEND_MESSAGE,
+  MAX_BACKEND_PENDING,
   MAX_DISPLAY_MESSAGE,
-  parseControlRequest,
+  parseBackendRequest,
   parseDisplayTarget,
-  type ControlServerMessage,
+  type BackendServerMessage,
 } from './protocol.js';
 import type { ServeBackend } from '../backend/backend.js';
 import { toFailure } from '../backend/failure.js';
@@ -51,7 +51,7 @@ export interface ServeStats {
   upgradesRefused: number;
   /** clients closed for breaking the protocol (bad JSON, bad input, binary, oversize, not reading) */
   protocolViolations: number;
-  controlClients: number;
+  backendClients: number;
   displayViewers: number;
   openDisplays: number;
 }
@@ -64,7 +64,7 @@ export interface ServeHandle {
   host: string;
   port: number;
   token: string;
-  /** set when the host is reachable from other machines; print it */
+  /** set when the listening address is reachable from other machines; print it */
   warning: string | null;
   stats(): ServeStats;
   viewers(): ViewerStats[];
@@ -113,9 +113,9 @@ export async function startServe(opts: ServeOptions): Promise<ServeHandle> {
   let port = 0;
 
   const stats = { upgradesRefused: 0, protocolViolations: 0 };
-  const controlClients = new Set<WebSocket>();
-  /** calls of each control client whose reply has not been sent yet */
-  const controlPending = new Map<WebSocket, number>();
+  const backendClients = new Set<WebSocket>();
+  /** calls of each backend client whose reply has not been sent yet */
+  const backendPending = new Map<WebSocket, number>();
   const hubs = new Map<string, Promise<DisplayHub | string>>();
   const openHubs = new Set<DisplayHub>();
   const hubEvents = {
@@ -129,7 +129,7 @@ export async function startServe(opts: ServeOptions): Promise<ServeHandle> {
   const server = createServer((req, res) => void handleHttp(req, res));
   // The token was checked before handleUpgrade; the answer names only the fixed protocol, never the token.
   const handleProtocols = () => SERVE_PROTOCOL;
-  const wssControl = new WebSocketServer({ noServer: true, maxPayload: MAX_CONTROL_MESSAGE, handleProtocols });
+  const wssBackend = new WebSocketServer({ noServer: true, maxPayload: MAX_BACKEND_MESSAGE, handleProtocols });
   const wssDisplay = new WebSocketServer({ noServer: true, maxPayload: MAX_DISPLAY_MESSAGE, handleProtocols });
 
   async function handleHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -146,11 +146,11 @@ export async function startServe(opts: ServeOptions): Promise<ServeHandle> {
       log(`refused a WebSocket from ${req.socket.remoteAddress ?? '?'}: ${why}`);
       refuseUpgrade(socket, status, why);
     };
-    if (url.pathname !== CONTROL_PATH && url.pathname !== DISPLAY_PATH) return refuse(404, 'no such socket');
+    if (url.pathname !== BACKEND_PATH && url.pathname !== DISPLAY_PATH) return refuse(404, 'no such socket');
     if (!handshakeHasToken(req.headers, token)) return refuse(401, 'missing or wrong token');
     if (!originAllowed(req.headers)) return refuse(403, 'Origin does not match this server');
-    if (url.pathname === CONTROL_PATH) {
-      wssControl.handleUpgrade(req, socket, head, (ws) => acceptControl(ws));
+    if (url.pathname === BACKEND_PATH) {
+      wssBackend.handleUpgrade(req, socket, head, (ws) => acceptBackend(ws));
       return;
     }
     const target = parseDisplayTarget(url.searchParams);
@@ -158,49 +158,49 @@ export async function startServe(opts: ServeOptions): Promise<ServeHandle> {
     void acceptDisplay(req, socket, head, target.vmId, target.console);
   }
 
-  /** Closes a control client that lets replies pile up; true when it was closed. */
+  /** Closes a backend client that lets replies pile up; true when it was closed. */
   function closeIfBehind(ws: WebSocket, pending: number): boolean {
     if (ws.readyState !== ws.OPEN) return true;
-    if (pending <= MAX_CONTROL_PENDING && ws.bufferedAmount <= MAX_CONTROL_BUFFERED) return false;
-    const why = pending > MAX_CONTROL_PENDING ? `more than ${MAX_CONTROL_PENDING} calls in flight` : `not reading its replies (${ws.bufferedAmount} bytes waiting)`;
-    hubEvents.protocolViolation(`control client closed: ${why}`);
+    if (pending <= MAX_BACKEND_PENDING && ws.bufferedAmount <= MAX_BACKEND_BUFFERED) return false;
+    const why = pending > MAX_BACKEND_PENDING ? `more than ${MAX_BACKEND_PENDING} calls in flight` : `not reading its replies (${ws.bufferedAmount} bytes waiting)`;
+    hubEvents.protocolViolation(`backend client closed: ${why}`);
     ws.close(CloseCode.policyViolation, why);
     // A client that does not read will not answer the close either; drop what it never read.
     setTimeout(() => ws.terminate(), 5000).unref();
     return true;
   }
 
-  function acceptControl(ws: WebSocket): void {
-    controlClients.add(ws);
-    controlPending.set(ws, 0);
+  function acceptBackend(ws: WebSocket): void {
+    backendClients.add(ws);
+    backendPending.set(ws, 0);
     ws.on('close', () => {
-      controlClients.delete(ws);
-      controlPending.delete(ws);
+      backendClients.delete(ws);
+      backendPending.delete(ws);
     });
-    ws.on('error', (err) => hubEvents.protocolViolation(`control socket error: ${err.message}`));
-    const reply = (m: ControlServerMessage) => {
+    ws.on('error', (err) => hubEvents.protocolViolation(`backend socket error: ${err.message}`));
+    const reply = (m: BackendServerMessage) => {
       if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(m));
-      closeIfBehind(ws, controlPending.get(ws) ?? 0);
+      closeIfBehind(ws, backendPending.get(ws) ?? 0);
     };
     ws.on('message', (data, isBinary) => {
-      if (closeIfBehind(ws, controlPending.get(ws) ?? 0)) return;
+      if (closeIfBehind(ws, backendPending.get(ws) ?? 0)) return;
       if (isBinary) {
-        hubEvents.protocolViolation('control client closed: binary message');
+        hubEvents.protocolViolation('backend client closed: binary message');
         return ws.close(CloseCode.unsupportedData, 'binary message');
       }
-      const p = parseControlRequest(data.toString());
+      const p = parseBackendRequest(data.toString());
       if (p.kind === 'fatal' || p.kind === 'drop') {
-        hubEvents.protocolViolation(`control client closed: ${p.why}`);
+        hubEvents.protocolViolation(`backend client closed: ${p.why}`);
         return ws.close(CloseCode.policyViolation, p.why.slice(0, 120));
       }
       if (p.kind === 'reply') return reply({ id: p.id, result: p.result });
       const { id, method, args } = p.value;
       const settled = () => {
-        const n = controlPending.get(ws);
-        if (n !== undefined) controlPending.set(ws, n - 1);
+        const n = backendPending.get(ws);
+        if (n !== undefined) backendPending.set(ws, n - 1);
       };
-      controlPending.set(ws, (controlPending.get(ws) ?? 0) + 1);
-      // The union of requests does not narrow `call`'s generic; each method's args were checked in parseControlRequest.
+      backendPending.set(ws, (backendPending.get(ws) ?? 0) + 1);
+      // The union of requests does not narrow `call`'s generic; each method's args were checked in parseBackendRequest.
       (backend.call as (m: string, a: unknown) => Promise<unknown>)(method, args).then(
         (result) => (settled(), reply({ id, result: result as Result<unknown> })),
         (err: unknown) => (settled(), reply({ id, result: toFailure(err, undefined, log) })),
@@ -208,15 +208,15 @@ export async function startServe(opts: ServeOptions): Promise<ServeHandle> {
     });
   }
 
-  const pushToControlClients = (m: ControlServerMessage) => {
+  const pushToBackendClients = (m: BackendServerMessage) => {
     const text = JSON.stringify(m);
-    for (const ws of controlClients) {
+    for (const ws of backendClients) {
       if (ws.readyState === ws.OPEN) ws.send(text);
-      closeIfBehind(ws, controlPending.get(ws) ?? 0);
+      closeIfBehind(ws, backendPending.get(ws) ?? 0);
     }
   };
-  const unsubscribeVms = backend.onVmsChanged((vms: VmSummary[]) => pushToControlClients({ t: 'vms', vms }));
-  const unsubscribeProgress = backend.onProgress?.((p) => pushToControlClients({ t: 'progress', opId: p.opId, percent: p.percent })) ?? (() => {});
+  const unsubscribeVms = backend.onVmsChanged((vms: VmSummary[]) => pushToBackendClients({ t: 'vms', vms }));
+  const unsubscribeProgress = backend.onProgress?.((p) => pushToBackendClients({ t: 'progress', opId: p.opId, percent: p.percent })) ?? (() => {});
 
   /** One hub per (vm, console), opened by the first viewer; a string is why it could not open. */
   function hubFor(vmId: string, consoleNo: number): Promise<DisplayHub | string> {
@@ -284,7 +284,7 @@ export async function startServe(opts: ServeOptions): Promise<ServeHandle> {
     warning: exposureWarning(host, opts.fileRoots),
     stats: () => ({
       ...stats,
-      controlClients: controlClients.size,
+      backendClients: backendClients.size,
       displayViewers: [...openHubs].reduce((n, h) => n + h.viewers.size, 0),
       openDisplays: openHubs.size,
     }),
@@ -294,10 +294,10 @@ export async function startServe(opts: ServeOptions): Promise<ServeHandle> {
         unsubscribeVms();
         unsubscribeProgress();
         for (const hub of [...openHubs]) hub.end(null);
-        for (const ws of controlClients) ws.close(1001, 'kju serve is shutting down');
+        for (const ws of backendClients) ws.close(1001, 'kju serve is shutting down');
         // Give close frames a moment to leave, then cut what remains: server.close waits for every socket.
         await new Promise((ok) => setTimeout(ok, 50));
-        for (const ws of [...wssControl.clients, ...wssDisplay.clients]) ws.terminate();
+        for (const ws of [...wssBackend.clients, ...wssDisplay.clients]) ws.terminate();
         await new Promise<void>((ok) => {
           server.close(() => ok());
           server.closeAllConnections();

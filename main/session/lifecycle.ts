@@ -1,7 +1,7 @@
 // Lifecycle operations on one running QEMU over its QMP connection: pause/continue, reset, the ACPI
 // power button, saving the whole machine state to a file (suspend to disk) and loading it back, and
-// live disk snapshots. Whoever holds the QMP connection runs these (the hosting kju process, or a
-// CLI command that attached because nobody hosts the VM); others reach them through kju.sock's
+// live disk snapshots. Whoever holds the QMP connection runs these (the owning kju process, or a
+// CLI command that attached because nobody owns the VM); others reach them through kju.sock's
 // `lifecycle` method. Everything runs on the Node event loop of that process.
 import { KjuError, type KjuErrorOptions } from '../../common/errors.js';
 import { setTimeout as sleep } from 'node:timers/promises';

@@ -2,7 +2,7 @@
 import { connect } from 'node:net';
 import type { RuntimeDir } from '../qemu/runtime-dir.js';
 import { encodeOwnerMessage, isBad, OWNER_METHODS, OwnerReplyDecoder, type OwnerApi, type OwnerMethod, type OwnerMethods } from './owner-protocol.js';
-import { HostCallError, NoHostError } from './session-errors.js';
+import { OwnerCallError, NoOwnerError } from './session-errors.js';
 
 export function callOwner<M extends OwnerMethod>(sockPath: string, method: M, params: OwnerMethods[M]['params'], timeoutMs = 120_000): Promise<OwnerMethods[M]['value']> {
   return new Promise((resolve, reject) => {
@@ -11,7 +11,7 @@ export function callOwner<M extends OwnerMethod>(sockPath: string, method: M, pa
     let connected = false;
     const timer = setTimeout(() => {
       sock.destroy();
-      reject(new HostCallError('ETIMEDOUT', `the kju process that owns this VM did not answer '${method}' within ${timeoutMs / 1000} s`));
+      reject(new OwnerCallError('ETIMEDOUT', `the kju process that owns this VM did not answer '${method}' within ${timeoutMs / 1000} s`));
     }, timeoutMs);
     sock.on('connect', () => {
       connected = true;
@@ -24,7 +24,7 @@ export function callOwner<M extends OwnerMethod>(sockPath: string, method: M, pa
       } catch (err) {
         clearTimeout(timer);
         sock.destroy();
-        reject(new HostCallError('EBADREPLY', `the kju process that owns this VM sent a broken reply to '${method}': ${(err as Error).message}`));
+        reject(new OwnerCallError('EBADREPLY', `the kju process that owns this VM sent a broken reply to '${method}': ${(err as Error).message}`));
         return;
       }
       for (const r of msgs) {
@@ -32,17 +32,17 @@ export function callOwner<M extends OwnerMethod>(sockPath: string, method: M, pa
         clearTimeout(timer);
         sock.end();
         if (r.ok) resolve(r.value as OwnerMethods[M]['value']);
-        else reject(new HostCallError(r.code, r.message, r.hint === undefined ? {} : { hint: r.hint }));
+        else reject(new OwnerCallError(r.code, r.message, r.hint === undefined ? {} : { hint: r.hint }));
       }
     });
     sock.on('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      if (!connected && (err.code === 'ENOENT' || err.code === 'ECONNREFUSED')) reject(new NoHostError(`no kju process hosts this VM (${err.code})`));
+      if (!connected && (err.code === 'ENOENT' || err.code === 'ECONNREFUSED')) reject(new NoOwnerError(`no kju process owns this VM (${err.code})`));
       else reject(err);
     });
     sock.on('close', () => {
       clearTimeout(timer);
-      reject(new HostCallError('ECLOSED', `the kju process that owns this VM closed the connection during '${method}'`));
+      reject(new OwnerCallError('ECLOSED', `the kju process that owns this VM closed the connection during '${method}'`));
     });
   });
 }

@@ -11,7 +11,7 @@ import { JsonLinesError } from '../util/json-lines.js';
 import { callOwner } from './owner-client.js';
 import { encodeOwnerMessage, OwnerReplyDecoder, OwnerRequestDecoder, type OwnerApi, type OwnerReply, type OwnerRequest } from './owner-protocol.js';
 import { answer, startOwnerServer } from './owner-server.js';
-import { HostCallError, NoHostError } from './session-errors.js';
+import { OwnerCallError, NoOwnerError } from './session-errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kju-owner-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -23,7 +23,7 @@ const REQUESTS: OwnerRequest[] = [
   { id: 4, method: 'lifecycle', params: { op: 'snapshot-create', tag: 'before update' } },
 ];
 const REPLIES: OwnerReply[] = [
-  { id: 1, ok: true, value: { name: 'Тест', pid: 42, hostPid: 7, surface: { width: 1280, height: 800, transport: 'map' } } },
+  { id: 1, ok: true, value: { name: 'Тест', pid: 42, ownerPid: 7, surface: { width: 1280, height: 800, transport: 'map' } } },
   { id: 2, ok: true, value: { keys: 11 } },
   { id: 3, ok: false, code: 'EINVAL', message: 'screenshot needs an absolute path — «ü»' },
   { id: 4, ok: true, value: { status: 'running', state: 'running' } },
@@ -100,7 +100,7 @@ test('answer(): unknown methods and bad parameters are refused before the API se
 
 function fakeApi(calls: string[] = []): OwnerApi {
   return {
-    status: async () => ({ name: 'fake', pid: 1, hostPid: process.pid, surface: null }),
+    status: async () => ({ name: 'fake', pid: 1, ownerPid: process.pid, surface: null }),
     screenshot: async ({ path }) => (calls.push(`screenshot ${path}`), { path, width: 1, height: 1 }),
     type: async ({ text }) => (calls.push(`type ${text}`), { keys: text.length }),
     key: async ({ chord }) => (calls.push(`key ${chord}`), { keys: 1 }),
@@ -136,8 +136,8 @@ test('a real kju.sock: a request written one byte at a time is answered; a broke
   assert.equal(broken.code, 'EBADREQUEST');
   assert.deepEqual(calls, ['key ctrl-ä'], 'nothing after the broken line ran');
   assert.deepEqual(await callOwner(path, 'stop', { force: true }), { stopped: true });
-  await assert.rejects(callOwner(path, 'screenshot', { path: 'relative.png' }), (e: unknown) => e instanceof HostCallError && e.wireCode === 'EINVAL');
-  await assert.rejects(callOwner(join(dir, 'nobody.sock'), 'status', {}), NoHostError);
+  await assert.rejects(callOwner(path, 'screenshot', { path: 'relative.png' }), (e: unknown) => e instanceof OwnerCallError && e.wireCode === 'EINVAL');
+  await assert.rejects(callOwner(join(dir, 'nobody.sock'), 'status', {}), NoOwnerError);
 });
 
 test('callOwner decodes a reply that arrives one byte at a time, and refuses a broken one', async (t) => {
@@ -155,5 +155,5 @@ test('callOwner decodes a reply that arrives one byte at a time, and refuses a b
   t.after(() => server.close());
   assert.deepEqual(await callOwner(path, 'status', {}), REPLIES[0].ok && REPLIES[0].value);
   reply = Buffer.from('{"id": 1, broken\n');
-  await assert.rejects(callOwner(path, 'status', {}), (e: unknown) => e instanceof HostCallError && e.wireCode === 'EBADREPLY');
+  await assert.rejects(callOwner(path, 'status', {}), (e: unknown) => e instanceof OwnerCallError && e.wireCode === 'EBADREPLY');
 });

@@ -7,7 +7,7 @@ import { JsonLineDecoder } from '../util/json-lines.js';
 import type { LifecycleParams, LifecycleReply } from './lifecycle.js';
 
 export interface OwnerMethods {
-  status: { params: Record<string, never>; value: { name: string; pid: number; hostPid: number; surface: { width: number; height: number; transport: string } | null } };
+  status: { params: Record<string, never>; value: { name: string; pid: number; ownerPid: number; surface: { width: number; height: number; transport: string } | null } };
   /** writes a PNG of the owner's current surface to an absolute path */
   screenshot: { params: { path: string }; value: { path: string; width: number; height: number } };
   type: { params: { text: string }; value: { keys: number } };

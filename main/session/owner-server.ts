@@ -6,7 +6,7 @@ import { chmodSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { LIFECYCLE_OPS } from './lifecycle.js';
 import { encodeOwnerMessage, isBad, OWNER_METHODS, OwnerRequestDecoder, type OwnerApi, type OwnerMethod, type OwnerReply } from './owner-protocol.js';
-import { ControlError } from './session-errors.js';
+import { OwnerRequestError } from './session-errors.js';
 
 export interface OwnerServer {
   readonly server: Server;
@@ -15,7 +15,7 @@ export interface OwnerServer {
   close(): void;
 }
 
-const bad = (message: string) => new ControlError('EINVAL', message);
+const bad = (message: string) => new OwnerRequestError('EINVAL', message);
 const obj = (p: unknown): Record<string, unknown> => (typeof p === 'object' && p !== null ? (p as Record<string, unknown>) : {});
 
 /** The wire's params → the API's typed params; throws EINVAL naming what is wrong. */
@@ -80,7 +80,7 @@ export async function answer(api: OwnerApi, req: { id: number; method: string; p
     return { id: req.id, ok: true, value };
   } catch (err) {
     // A kju error keeps its code and hint across the socket; anything else is the owner's bug.
-    if (err instanceof ControlError) return { id: req.id, ok: false, code: err.wireCode, message: err.message };
+    if (err instanceof OwnerRequestError) return { id: req.id, ok: false, code: err.wireCode, message: err.message };
     if (err instanceof KjuError) return { id: req.id, ok: false, code: err.code, message: err.message, ...(err.hint === undefined ? {} : { hint: err.hint }) };
     return { id: req.id, ok: false, code: 'EFAILED', message: (err as Error).message };
   }

@@ -16,7 +16,7 @@ test.after(() => rmSync(dir, { recursive: true, force: true }));
 
 function fakeOwner(tag: string, calls: string[]): OwnerApi {
   return {
-    status: async () => ({ name: tag, pid: 1, hostPid: process.pid, surface: null }),
+    status: async () => ({ name: tag, pid: 1, ownerPid: process.pid, surface: null }),
     screenshot: async ({ path }) => ({ path, width: 1, height: 1 }),
     type: async ({ text }) => (calls.push(`${tag} type ${text}`), { keys: text.length }),
     key: async () => ({ keys: 1 }),

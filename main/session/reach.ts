@@ -12,7 +12,7 @@ import { QmpClient } from '../qmp/qmp-client.js';
 import { runLifecycleOp } from './lifecycle.js';
 import { callOwner, ownerSocketApi } from './owner-client.js';
 import type { OwnerApi } from './owner-protocol.js';
-import { NoHostError, SessionError, VmNotRunningError } from './session-errors.js';
+import { NoOwnerError, SessionError, VmNotRunningError } from './session-errors.js';
 import { VmSession } from './vm-session.js';
 
 /** A running VM as reach needs it: its name (for messages) and its runtime dir. */
@@ -48,7 +48,7 @@ export function ownsVm(rt: RuntimeDir): boolean {
 
 /**
  * The VM's OwnerApi. Throws VmNotRunningError when no QEMU runs there, SessionError
- * HOSTED_ELSEWHERE when a kju process holds its QMP without answering on kju.sock.
+ * 'owned-elsewhere' when a kju process holds its QMP without answering on kju.sock.
  */
 export async function reachVm(vm: VmRef): Promise<ReachedVm> {
   const mine = owned.get(vm.runtimeDir.dir);
@@ -57,7 +57,7 @@ export async function reachVm(vm: VmRef): Promise<ReachedVm> {
     await callOwner(vm.runtimeDir.ownerSocket, 'status', {}, 10_000);
     return { api: ownerSocketApi(vm.runtimeDir), via: 'owner', close: () => {} };
   } catch (err) {
-    if (!(err instanceof NoHostError)) throw err;
+    if (!(err instanceof NoOwnerError)) throw err;
   }
   const qemu = attachQemu(vm.runtimeDir);
   if (!qemu) throw new VmNotRunningError(`'${vm.name}' is not running (start it with: kju start ${vm.name}, or kju run <vm.json>)`);
@@ -68,7 +68,7 @@ export async function reachVm(vm: VmRef): Promise<ReachedVm> {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ECONNREFUSED' || code === 'ENOENT') throw new VmNotRunningError(`'${vm.name}' is not running (its QEMU does not answer)`);
-    throw new SessionError('hosted-elsewhere', `another kju process holds VM "${vm.name}" and does not answer; try again when it is done`);
+    throw new SessionError('owned-elsewhere', `another kju process holds VM "${vm.name}" and does not answer; try again when it is done`);
   }
   const session = await VmSession.attach({ name: vm.name, runtimeDir: vm.runtimeDir, pid: qemu.pid, exited: qemu.exited, qmp });
   return { api: session.ownerApi(), via: 'attached', close: () => session.detach() };
@@ -93,7 +93,7 @@ export async function peekRunState(rt: RuntimeDir): Promise<VmRunState> {
   try {
     return (mine ? await mine.lifecycle({ op: 'query' }) : await callOwner(rt.ownerSocket, 'lifecycle', { op: 'query' }, 3_000)).state;
   } catch (err) {
-    if (mine || !(err instanceof NoHostError)) return 'running';
+    if (mine || !(err instanceof NoOwnerError)) return 'running';
   }
   try {
     const qmp = await QmpClient.connect(rt.qmpSocket, { greetingTimeoutMs: 2_000 });

@@ -16,10 +16,10 @@ import type { RunningVm, RunningVmTable } from './running-vms.js';
 import { VmSession } from './vm-session.js';
 
 export interface ReattachReport {
-  /** VMs this manager now hosts */
+  /** VMs this manager now owns */
   attached: string[];
-  /** live VMs another kju process hosts (reached through kju.sock) */
-  hostedElsewhere: string[];
+  /** live VMs another kju process owns (reached through kju.sock) */
+  ownedElsewhere: string[];
   /** runtime dirs of QEMUs that are gone, cleaned up */
   removed: string[];
   /** live VMs not in the library (started from a description file): left alone */
@@ -83,7 +83,7 @@ export async function reclaimVm(r: RunningVm, table: RunningVmTable): Promise<Ad
 
 /** Scans the runtime dirs: adopts live library VMs nobody owns, cleans up after dead QEMUs. */
 export async function reattachAll(library: Library, table: RunningVmTable): Promise<ReattachReport> {
-  const report: ReattachReport = { attached: [], hostedElsewhere: [], removed: [], foreign: [] };
+  const report: ReattachReport = { attached: [], ownedElsewhere: [], removed: [], foreign: [] };
   const vms = (await library.list()).filter((e) => e.config && !e.problem).map((e) => ({ dir: e.dir, config: e.config! }));
   const byDir = new Map(vms.map((vm) => [libraryVmRuntimeDir(vm).dir, vm]));
   for (const rt of listRuntimeDirs()) {
@@ -103,7 +103,7 @@ export async function reattachAll(library: Library, table: RunningVmTable): Prom
     if (table.get(vm.config.id)) continue; // ours already (owned, or released to a display utility)
     const r = await adoptVm(vm, table);
     if (r === 'attached') report.attached.push(vm.config.name);
-    else if (r === 'elsewhere') report.hostedElsewhere.push(vm.config.name);
+    else if (r === 'elsewhere') report.ownedElsewhere.push(vm.config.name);
     else if (r === 'stale') report.removed.push(rt.dir);
   }
   return report;

@@ -1,5 +1,5 @@
 // Integration (real QEMU under TCG, the demo guest, real bundles in a temp library): the CLI's
-// start/suspend/resume/pause/snapshot, SessionManager re-attaching after its host was SIGKILLed,
+// start/suspend/resume/pause/snapshot, SessionManager re-attaching after its owner was SIGKILLed,
 // and bad bundles refused without a byte changed.
 import assert from 'node:assert/strict';
 import { execFile, execFileSync, spawn, spawnSync } from 'node:child_process';
@@ -183,36 +183,36 @@ describe('integration: VM lifecycle from the library', () => {
     assert.equal(createHash('sha256').update(readFileSync(raw)).digest('hex'), before);
   });
 
-  test('the host is SIGKILLed: a new SessionManager re-attaches, the display comes back equal to screendump', async (t) => {
+  test('the owner is SIGKILLed: a new SessionManager re-attaches, the display comes back equal to screendump', async (t) => {
     create('Epsilon', '--no-disk');
-    const script = join(scratch, 'host.mts');
+    const script = join(scratch, 'owner.mts');
     writeFileSync(
       script,
       `import { SessionManager } from ${JSON.stringify(join(repo, 'main/session/session-manager.ts'))};
 const { manager } = await SessionManager.open();
 await manager.start('Epsilon');
-console.log('hosting');
+console.log('owning');
 setInterval(() => {}, 1000);`,
     );
-    const host = spawn(process.execPath, ['--import', 'tsx', script], { cwd: repo, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const owner = spawn(process.execPath, ['--import', 'tsx', script], { cwd: repo, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
-    host.stdout.on('data', (c) => (out += c));
-    host.stderr.on('data', (c) => (out += c));
+    owner.stdout.on('data', (c) => (out += c));
+    owner.stderr.on('data', (c) => (out += c));
     await new Promise<void>((res, rej) => {
-      const iv = setInterval(() => out.includes('hosting') && (clearInterval(iv), res()), 50);
-      host.once('exit', (code) => rej(new Error(`host exited ${code}: ${out}`)));
+      const iv = setInterval(() => out.includes('owning') && (clearInterval(iv), res()), 50);
+      owner.once('exit', (code) => rej(new Error(`owner exited ${code}: ${out}`)));
     });
     const qemuBefore = qemuPids();
     assert.equal(qemuBefore.length, 1);
-    // the host answers on kju.sock: another manager sees it as hosted elsewhere
+    // the owner answers on kju.sock: another manager sees it as owned elsewhere
     const { SessionManager } = await import('./session-manager.js');
     const probe = await SessionManager.open();
-    assert.deepEqual(probe.reattached.hostedElsewhere, ['Epsilon']);
+    assert.deepEqual(probe.reattached.ownedElsewhere, ['Epsilon']);
     probe.manager.close();
 
-    host.kill('SIGKILL');
-    await new Promise((res) => host.once('exit', res));
-    assert.deepEqual(qemuPids(), qemuBefore, 'QEMU outlived its host');
+    owner.kill('SIGKILL');
+    await new Promise((res) => owner.once('exit', res));
+    assert.deepEqual(qemuPids(), qemuBefore, 'QEMU outlived its owner');
 
     const { manager, reattached } = await SessionManager.open();
     t.after(() => manager.close());

@@ -319,12 +319,12 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
     return this.summaryOf(vm);
   }
 
-  /** The table entry of a VM this manager owns (adopting it when nobody does); HOSTED_ELSEWHERE otherwise. */
+  /** The table entry of a VM this manager owns (adopting it when nobody does); 'owned-elsewhere' otherwise. */
   private async ownedVm(idOrName: string): Promise<RunningVm & { session: VmSession }> {
     const vm = await this.runningVm(idOrName);
     await this.adopt(vm);
     const r = this.table.get(vm.config.id);
-    if (!r?.session) throw new SessionError('hosted-elsewhere', `VM "${vm.config.name}" is shown by another kju process right now`);
+    if (!r?.session) throw new SessionError('owned-elsewhere', `VM "${vm.config.name}" is shown by another kju process right now`);
     return r as RunningVm & { session: VmSession };
   }
 

@@ -147,7 +147,7 @@ export class VmSession extends EventEmitter<VmSessionEvents> {
       status: async () => {
         const d = this.primary ? await this.primary.catch(() => null) : null;
         const s = d?.surface;
-        return { name: this.name, pid: this.pid, hostPid: process.pid, surface: s ? { width: s.width, height: s.height, transport: s.transport } : null };
+        return { name: this.name, pid: this.pid, ownerPid: process.pid, surface: s ? { width: s.width, height: s.height, transport: s.transport } : null };
       },
       screenshot: ({ path }) => this.screenshot(path),
       type: async ({ text }) => ({ keys: await this.typeText(text) }),

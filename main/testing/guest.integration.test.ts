@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { bootDemoGuest } from './guest.js';
 
 test('integration: virtio-vga guest: framebuffer, shells on tty1 and ttyS0 with controlling ttys, USB tablet, typing on tty1', async (t) => {
-  const g = await bootDemoGuest({ display: 'virtio-vga' });
+  const g = await bootDemoGuest({ displayDevice: 'virtio-vga' });
   t.after(() => g.stop());
   t.diagnostic(`virtio-vga: boot to prompt ${g.bootMs} ms`);
   assert.equal(await g.serial.run('cat /sys/class/graphics/fb0/name'), 'virtio_gpudrmfb');
@@ -29,7 +29,7 @@ test('integration: virtio-vga guest: framebuffer, shells on tty1 and ttyS0 with 
 });
 
 test('integration: serial.run copes with output without a final newline and with stderr', async (t) => {
-  const g = await bootDemoGuest({ display: 'std', tablet: false });
+  const g = await bootDemoGuest({ displayDevice: 'std', tablet: false });
   t.after(() => g.stop());
   assert.equal(await g.serial.run('printf abc'), 'abc');
   assert.equal(await g.serial.run('echo out; echo err >&2'), 'out\nerr');

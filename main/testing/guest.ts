@@ -49,7 +49,7 @@ export function ensureDemoGuest(): Promise<DemoGuest> {
 }
 
 export interface BootOptions {
-  display?: DisplayDevice;
+  displayDevice?: DisplayDevice;
   name?: string;
   memoryMiB?: number;
   cpus?: number;
@@ -89,10 +89,10 @@ export async function bootDemoGuest(opts: BootOptions = {}): Promise<BootedGuest
   const guest = await ensureDemoGuest();
   const tmp = mkdtempSync(join(tmpdir(), 'kju-test-'));
   const desc: VmDescription = {
-    name: opts.name ?? `kju-test-${opts.display ?? 'virtio-vga'}`,
+    name: opts.name ?? `kju-test-${opts.displayDevice ?? 'virtio-vga'}`,
     memoryMiB: opts.memoryMiB ?? 256,
     cpus: opts.cpus ?? 1,
-    display: opts.display ?? 'virtio-vga',
+    display: opts.displayDevice ?? 'virtio-vga',
     machine: opts.machine ?? 'q35',
     kernel: guest.kernel,
     initrd: guest.initrd,

@@ -1,12 +1,12 @@
-// The browser's KjuBridge when the UI is served by `kju serve`: host calls and VM list pushes over
-// /ws/control, each display over its own /ws/display socket. Protocol: main/serve/protocol.ts.
+// The browser's KjuBridge when the UI is served by `kju serve`: backend calls and VM list pushes over
+// /ws/backend, each display over its own /ws/display socket. Protocol: main/serve/protocol.ts.
 // Runs on the page's main thread; DOM APIs only.
 import type {
   DisplayMessage,
   DisplayStream,
-  HostArgs,
-  HostMethod,
-  HostValue,
+  BackendArgs,
+  BackendMethod,
+  BackendValue,
   InputMessage,
   KjuBridge,
   OperationProgress,
@@ -68,7 +68,7 @@ export function pageToken(): string | null {
 /** Failure as data, matching the host's Result shape. */
 const fail = (code: string, message: string): { ok: false; code: string; message: string } => ({ ok: false, code, message });
 
-class ControlChannel {
+class BackendSocket {
   private ws: WebSocket | null = null;
   private opening: Promise<WebSocket | null> | null = null;
   private nextId = 1;
@@ -231,13 +231,13 @@ export function createWsBridge(opts: WsBridgeOptions = {}): KjuBridge {
   const base = new URL(opts.url ?? loc?.href ?? 'http://127.0.0.1/');
   const token = opts.token ?? pageToken();
   const protocols = token ? serveProtocols(token) : [];
-  const control = new ControlChannel(socketUrl(base, '/ws/control'), protocols);
+  const backend = new BackendSocket(socketUrl(base, '/ws/backend'), protocols);
 
   return {
     kind: 'browser',
 
-    call<M extends HostMethod>(method: M, args: HostArgs<M>): Promise<Result<HostValue<M>>> {
-      return control.call(method, args) as Promise<Result<HostValue<M>>>;
+    call<M extends BackendMethod>(method: M, args: BackendArgs<M>): Promise<Result<BackendValue<M>>> {
+      return backend.call(method, args) as Promise<Result<BackendValue<M>>>;
     },
 
     openDisplay(vmId: string, console = 0): Promise<Result<DisplayStream>> {
@@ -277,17 +277,17 @@ export function createWsBridge(opts: WsBridgeOptions = {}): KjuBridge {
     },
 
     onProgress(cb: (p: OperationProgress) => void): () => void {
-      // Progress rides on the control socket that carries the call itself; no standing connection needed.
-      control.progressListeners.add(cb);
-      return () => void control.progressListeners.delete(cb);
+      // Progress rides on the backend socket that carries the call itself; no standing connection needed.
+      backend.progressListeners.add(cb);
+      return () => void backend.progressListeners.delete(cb);
     },
 
     onVmsChanged(cb: (vms: VmSummary[]) => void): () => void {
-      control.vmListeners.add(cb);
-      void control.connect();
+      backend.vmListeners.add(cb);
+      void backend.connect();
       return () => {
-        control.vmListeners.delete(cb);
-        control.stopIfUnused();
+        backend.vmListeners.delete(cb);
+        backend.stopIfUnused();
       };
     },
   };

@@ -1,6 +1,6 @@
 // Viewer: one open display of one VM. Glues a DisplayStream to the blitter, the local cursor and
 // input. Pull-based: at most one frame batch in flight, at most two pulled per animation frame, so
-// a hidden or slow window stops pulling and the host merges damage meanwhile. Main thread only.
+// a hidden or slow window stops pulling and the sender merges damage meanwhile. Main thread only.
 import { decodeFramePacket, FramePacketError } from '../../common/frame-packet.js';
 import type { DisplayMessage, DisplayStream, InputMessage, SurfaceInfo, Transport } from '../../common/contract.js';
 import { Blitter, type BlitterOptions, type FrameStats } from './blitter.js';

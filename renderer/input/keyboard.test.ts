@@ -43,7 +43,7 @@ test('auto-repeat resends the press, one release at the end', () => {
   assert.deepEqual(sent, [key(true, 0xc8), key(true, 0xc8), key(true, 0xc8), key(false, 0xc8)]);
 });
 
-test('releaseAll releases every held key once, then tells the host', () => {
+test('releaseAll releases every held key once, then sends releaseAll', () => {
   const { kb, sent } = rig();
   kb.keyDown({ code: 'ShiftLeft' });
   kb.keyDown({ code: 'KeyQ' });

@@ -4,7 +4,7 @@ import type { Diagnostic, KjuBridge, VmSummary } from '../../common/contract.js'
 import { acceleratorNotices, useDiagnostics } from './diagnostics.js';
 
 const NOTICE = 'KVM is present but does not run guests here (nested virtualization?); using software emulation, which is slower';
-const vm = (id: string, state: VmSummary['state'], acceleratorNotice?: string): VmSummary => ({ id, name: id, state, display: 'std', memoryMiB: 256, cpus: 1, acceleratorNotice });
+const vm = (id: string, state: VmSummary['state'], acceleratorNotice?: string): VmSummary => ({ id, name: id, state, displayDevice: 'std', memoryMiB: 256, cpus: 1, acceleratorNotice });
 const line = (status: Diagnostic['status'], summary: string): Diagnostic => ({ id: 'accelerator', status, summary });
 
 test('the library banner: a VM’s notice once however many VMs carry it, else the diagnostics’ accelerator warning', () => {

@@ -1,8 +1,8 @@
 // What the VM window says over (or instead of) the guest screen before and between surfaces:
 // "Starting QEMU…", "Waiting for the guest's display…", "Guest display off" with the reason.
-// Pure: derived from the VM's summary and the display session (renderer/state/session.ts).
+// Pure: derived from the VM's summary and the VM window's display state (renderer/state/vm-window.ts).
 import type { VmSummary } from '../../common/contract.js';
-import type { ConnectionPhase } from './session.js';
+import type { ConnectionPhase } from './vm-window.js';
 
 export type OverlayKind = 'starting' | 'connecting' | 'waiting' | 'off' | 'error';
 
@@ -16,7 +16,7 @@ export interface DisplayOverlay {
 export interface OverlayInputs {
   vm: Pick<VmSummary, 'name' | 'state' | 'problem'>;
   phase: ConnectionPhase;
-  /** the session's message: why opening failed, or the closed display's reason */
+  /** the VM window's message: why opening failed, or the closed display's reason */
   message?: string;
   hasSurface: boolean;
   disabled: boolean;

@@ -1,7 +1,7 @@
 // The VM library as this window sees it: loaded once, then kept live by onVmsChanged. Per-VM
 // actions go through `act`, which marks the VM busy and keeps the backend's message if it fails.
 import { create } from 'zustand';
-import type { HostArgs, HostMethod, KjuBridge, VmSummary } from '../../common/contract.js';
+import type { BackendArgs, BackendMethod, KjuBridge, VmSummary } from '../../common/contract.js';
 import { failureText } from '../../common/errors.js';
 
 export interface LibraryState {
@@ -16,7 +16,7 @@ export interface LibraryState {
   setVms(vms: VmSummary[]): void;
   load(bridge: KjuBridge): Promise<void>;
   /** Runs one per-VM method; true when it succeeded. A VmSummary reply replaces the VM in the list. */
-  act<M extends HostMethod>(bridge: KjuBridge, id: string, method: M, args: HostArgs<M>): Promise<boolean>;
+  act<M extends BackendMethod>(bridge: KjuBridge, id: string, method: M, args: BackendArgs<M>): Promise<boolean>;
   start(bridge: KjuBridge, id: string): Promise<boolean>;
   stop(bridge: KjuBridge, id: string, force?: boolean): Promise<boolean>;
   clearRowError(id: string): void;

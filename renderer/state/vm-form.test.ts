@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { PresetInfo } from '../../common/contract.js';
 import { checkForm, checkMemory, checkName, formFromPreset, parseDiskSize, toCreateArgs } from './vm-form.js';
 
-const linux: PresetInfo = { id: 'linux', label: 'Linux', memoryMiB: 2048, cpus: 2, display: 'virtio-vga', diskSize: '20G', firmware: 'bios', machine: 'q35' };
+const linux: PresetInfo = { id: 'linux', label: 'Linux', memoryMiB: 2048, cpus: 2, displayDevice: 'virtio-vga', diskSize: '20G', firmware: 'bios', machine: 'q35' };
 const host = { cpus: 2, memoryMiB: 1024 };
 
 test('a preset fills the form, capped at what the host has', () => {
@@ -37,7 +37,7 @@ test('names, memory, sizes and paths are checked with messages that say what to 
 test('the form becomes createVm arguments', () => {
   const f = { ...formFromPreset(linux, host, 'X'), memoryMiB: '256', cpus: '1', diskSize: '64m', kernel: '/k', initrd: '/i', append: 'quiet' };
   assert.deepEqual(toCreateArgs(f, 'op1'), {
-    name: 'X', preset: 'linux', memoryMiB: 256, cpus: 1, display: 'virtio-vga', disk: { kind: 'new', size: '64M' }, kernel: '/k', initrd: '/i', append: 'quiet', opId: 'op1',
+    name: 'X', preset: 'linux', memoryMiB: 256, cpus: 1, displayDevice: 'virtio-vga', disk: { kind: 'new', size: '64M' }, kernel: '/k', initrd: '/i', append: 'quiet', opId: 'op1',
   });
   assert.deepEqual(toCreateArgs({ ...f, disk: 'existing', diskPath: '/d.img', diskMode: 'link', kernel: '', initrd: '', append: '' }).disk, { kind: 'existing', path: '/d.img', mode: 'link' });
   assert.deepEqual(toCreateArgs({ ...f, disk: 'none' }).disk, { kind: 'none' });

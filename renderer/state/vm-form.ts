@@ -1,6 +1,6 @@
 // The New VM wizard's fields and their checks: pure, so they run under Node in unit tests and the
 // wizard shows the same messages inline before anything is sent. The backend checks again.
-import type { CreateVmArgs, ExistingDiskMode, HostLimits, PresetInfo, VmDisplay, VmPreset } from '../../common/contract.js';
+import type { CreateVmArgs, ExistingDiskMode, HostLimits, PresetInfo, VmDisplayDevice, VmPreset } from '../../common/contract.js';
 
 export type DiskChoice = 'new' | 'existing' | 'none';
 
@@ -10,7 +10,7 @@ export interface VmForm {
   preset: VmPreset;
   memoryMiB: string;
   cpus: string;
-  display: VmDisplay;
+  displayDevice: VmDisplayDevice;
   disk: DiskChoice;
   diskSize: string;
   diskPath: string;
@@ -30,7 +30,7 @@ export type WizardStep = (typeof WIZARD_STEPS)[number];
 export const STEP_FIELDS: Record<WizardStep, (keyof VmForm)[]> = {
   name: ['name'],
   preset: ['preset'],
-  hardware: ['memoryMiB', 'cpus', 'display'],
+  hardware: ['memoryMiB', 'cpus', 'displayDevice'],
   disk: ['disk', 'diskSize', 'diskPath', 'diskMode'],
   iso: ['iso', 'kernel', 'initrd', 'append'],
   summary: [],
@@ -44,7 +44,7 @@ export function formFromPreset(p: PresetInfo, host: HostLimits | null, name = ''
     preset: p.id,
     memoryMiB: String(memory),
     cpus: String(cpus),
-    display: p.display,
+    displayDevice: p.displayDevice,
     disk: 'new',
     diskSize: p.diskSize,
     diskPath: '',
@@ -161,7 +161,7 @@ export function toCreateArgs(form: VmForm, opId?: string): CreateVmArgs {
     preset: form.preset,
     memoryMiB: parseWhole(form.memoryMiB),
     cpus: parseWhole(form.cpus),
-    display: form.display,
+    displayDevice: form.displayDevice,
     disk:
       form.disk === 'new'
         ? { kind: 'new', size: normalizeDiskSize(form.diskSize) }

@@ -1,21 +1,21 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { HostArgs, HostMethod, KjuBridge, OperationProgress, PresetInfo, Result, VmSummary } from '../../common/contract.js';
+import type { BackendArgs, BackendMethod, KjuBridge, OperationProgress, PresetInfo, Result, VmSummary } from '../../common/contract.js';
 import { useWizard } from './wizard.js';
 import { actionsFor, useLibrary } from './library.js';
 
 const presets: PresetInfo[] = [
-  { id: 'linux', label: 'Linux', memoryMiB: 2048, cpus: 2, display: 'virtio-vga', diskSize: '20G', firmware: 'bios', machine: 'q35' },
-  { id: 'dos', label: 'DOS / FreeDOS', memoryMiB: 64, cpus: 1, display: 'std', diskSize: '512M', firmware: 'bios', machine: 'pc' },
+  { id: 'linux', label: 'Linux', memoryMiB: 2048, cpus: 2, displayDevice: 'virtio-vga', diskSize: '20G', firmware: 'bios', machine: 'q35' },
+  { id: 'dos', label: 'DOS / FreeDOS', memoryMiB: 64, cpus: 1, displayDevice: 'std', diskSize: '512M', firmware: 'bios', machine: 'pc' },
 ];
-const vm: VmSummary = { id: 'v1', name: 'New', state: 'stopped', display: 'std', memoryMiB: 64, cpus: 1 };
+const vm: VmSummary = { id: 'v1', name: 'New', state: 'stopped', displayDevice: 'std', memoryMiB: 64, cpus: 1 };
 
-function fakeBridge(reply: (method: HostMethod, args: unknown, progress: (p: OperationProgress) => void) => Result<unknown>) {
-  const calls: { method: HostMethod; args: unknown }[] = [];
+function fakeBridge(reply: (method: BackendMethod, args: unknown, progress: (p: OperationProgress) => void) => Result<unknown>) {
+  const calls: { method: BackendMethod; args: unknown }[] = [];
   const listeners = new Set<(p: OperationProgress) => void>();
   const bridge: KjuBridge = {
     kind: 'browser',
-    call: (async <M extends HostMethod>(method: M, args: HostArgs<M>) => {
+    call: (async <M extends BackendMethod>(method: M, args: BackendArgs<M>) => {
       calls.push({ method, args });
       if (method === 'presets') return { ok: true, value: presets };
       if (method === 'hostLimits') return { ok: true, value: { cpus: 2, memoryMiB: 1024 } };

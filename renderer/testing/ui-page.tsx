@@ -7,8 +7,8 @@ import { App } from '../ui/App.js';
 import '../ui/styles.css';
 
 const vms: VmSummary[] = [
-  { id: 'deb', name: 'Debian 12', state: 'running', display: 'virtio-vga', memoryMiB: 2048, cpus: 2 },
-  { id: 'win', name: 'Windows 11', state: 'stopped', display: 'std', memoryMiB: 4096, cpus: 2, problem: 'disk image missing: win11.qcow2' },
+  { id: 'deb', name: 'Debian 12', state: 'running', displayDevice: 'virtio-vga', memoryMiB: 2048, cpus: 2 },
+  { id: 'win', name: 'Windows 11', state: 'stopped', displayDevice: 'std', memoryMiB: 4096, cpus: 2, problem: 'disk image missing: win11.qcow2' },
 ];
 const listeners = new Set<(v: VmSummary[]) => void>();
 const calls: Array<{ method: string; args: unknown }> = [];

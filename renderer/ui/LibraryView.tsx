@@ -67,7 +67,7 @@ function VmRow({ vm, bridge }: { vm: VmSummary; bridge: KjuBridge }) {
         <span className="vm-name">{vm.name}</span>
         <StateBadge state={vm.state} />
         <span className="vm-meta">
-          {vm.cpus} CPU · {vm.memoryMiB} MiB · {vm.display}
+          {vm.cpus} CPU · {vm.memoryMiB} MiB · {vm.displayDevice}
           {vm.cdrom && <> · ISO <span className="vm-path" title={vm.cdrom}>{basename(vm.cdrom)}</span></>}
           {live && vm.accelerator && <> · <span className="vm-accel" title="the accelerator this VM runs on">{ACCELERATOR_LABELS[vm.accelerator]}</span></>}
           {live && vm.transport && <> · <span className="vm-transport" title="how the guest screen reaches kju">{TRANSPORT_LABELS[vm.transport]}</span></>}

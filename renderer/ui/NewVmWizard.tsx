@@ -1,5 +1,5 @@
-import type { KjuBridge, VmDisplay } from '../../common/contract.js';
-import { EXISTING_DISK_MODES, VM_DISPLAYS } from '../../common/contract.js';
+import type { KjuBridge, VmDisplayDevice } from '../../common/contract.js';
+import { EXISTING_DISK_MODES, VM_DISPLAY_DEVICES } from '../../common/contract.js';
 import { useWizard } from '../state/wizard.js';
 import { WIZARD_STEPS, type DiskChoice, type VmForm } from '../state/vm-form.js';
 import { Field, Modal } from './Modal.js';
@@ -80,7 +80,7 @@ function StepBody({ form }: { form: VmForm }) {
             <label key={p.id} className={form.preset === p.id ? 'preset chosen' : 'preset'}>
               <input type="radio" name="preset" value={p.id} checked={form.preset === p.id} onChange={() => choosePreset(p.id)} />
               <span className="preset-name">{p.label}</span>
-              <span className="preset-defaults">{p.memoryMiB} MiB · {p.cpus} CPU · {p.display} · {p.diskSize} disk · {p.firmware.toUpperCase()}</span>
+              <span className="preset-defaults">{p.memoryMiB} MiB · {p.cpus} CPU · {p.displayDevice} · {p.diskSize} disk · {p.firmware.toUpperCase()}</span>
             </label>
           ))}
         </fieldset>
@@ -90,9 +90,9 @@ function StepBody({ form }: { form: VmForm }) {
         <>
           {text('memoryMiB', 'Memory (MiB)', { inputMode: 'numeric', autoFocus: true, hint: host ? `This host has ${host.memoryMiB} MiB.` : undefined })}
           {text('cpus', 'CPUs', { inputMode: 'numeric', hint: host ? `This host has ${host.cpus} CPUs.` : undefined })}
-          <Field id="vm-display" label="Display">
-            <select id="vm-display" value={form.display} onChange={(e) => setField('display', e.target.value as VmDisplay)}>
-              {VM_DISPLAYS.map((d) => <option key={d} value={d}>{d}</option>)}
+          <Field id="vm-display-device" label="Display device">
+            <select id="vm-display-device" value={form.displayDevice} onChange={(e) => setField('displayDevice', e.target.value as VmDisplayDevice)}>
+              {VM_DISPLAY_DEVICES.map((d) => <option key={d} value={d}>{d}</option>)}
             </select>
           </Field>
         </>
@@ -148,7 +148,7 @@ function Summary({ form }: { form: VmForm }) {
     ['System', preset?.label ?? form.preset, 'preset'],
     ['Memory', `${form.memoryMiB} MiB`, 'hardware'],
     ['CPUs', form.cpus, 'hardware'],
-    ['Display', form.display, 'hardware'],
+    ['Display device', form.displayDevice, 'hardware'],
     ['Disk', disk, 'disk'],
     ['ISO', form.iso || 'None', 'iso'],
   ];

@@ -1,7 +1,7 @@
 import { useEffect, useRef } from 'react';
 import type { Accelerator, Transport, VmSummary } from '../../common/contract.js';
 import type { Viewer } from '../display/viewer.js';
-import { useSession } from '../state/session.js';
+import { useVmWindow } from '../state/vm-window.js';
 
 export const ACCELERATOR_LABELS: Record<Accelerator, string> = { kvm: 'KVM', hvf: 'HVF', tcg: 'TCG' };
 export const TRANSPORT_LABELS: Record<Transport, string> = { map: 'shared memory', copy: 'copy' };
@@ -11,9 +11,9 @@ export const TRANSPORT_TITLES: Record<Transport, string> = {
 };
 
 export function StatusBar({ viewer, vm }: { viewer: Viewer | null; vm?: VmSummary }) {
-  const lastSurface = useSession((s) => s.viewer.surface);
-  const grabbed = useSession((s) => s.viewer.grabbed);
-  const absolute = useSession((s) => s.viewer.absolute);
+  const lastSurface = useVmWindow((s) => s.viewer.surface);
+  const grabbed = useVmWindow((s) => s.viewer.grabbed);
+  const absolute = useVmWindow((s) => s.viewer.absolute);
   const running = vm?.state === 'running' || vm?.state === 'paused';
   const surface = running ? lastSurface : undefined; // a stopped VM's last surface is history
   // The viewer's own surface says it for sure; before it, the backend's word (when it has one).

@@ -4,7 +4,7 @@ import type { Viewer } from '../display/viewer.js';
 import { SCALE_MODES, type ScaleMode } from '../display/scaling.js';
 import { KEY_COMBOS } from '../input/combos.js';
 import { useSettings } from '../state/settings.js';
-import { useSession } from '../state/session.js';
+import { useVmWindow } from '../state/vm-window.js';
 import { useLibrary } from '../state/library.js';
 import { libraryHref } from './route.js';
 import { VmControls } from './VmControls.js';
@@ -23,8 +23,8 @@ export function Toolbar({ viewer, vmName, fullscreenTarget, bridge, vm }: Props)
   const rowError = useLibrary((s) => (vm ? s.rowErrors[vm.id] : undefined));
   const scaleMode = useSettings((s) => s.scaleMode);
   const integerScale = useSettings((s) => s.integerScale);
-  const grabbed = useSession((s) => s.viewer.grabbed);
-  const absolute = useSession((s) => s.viewer.absolute);
+  const grabbed = useVmWindow((s) => s.viewer.grabbed);
+  const absolute = useVmWindow((s) => s.viewer.absolute);
 
   const fullscreen = () => {
     const el = fullscreenTarget.current;

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
-import type { KjuBridge, VmDisplay, VmEdit, VmSummary } from '../../common/contract.js';
-import { VM_DISPLAYS } from '../../common/contract.js';
+import type { KjuBridge, VmDisplayDevice, VmEdit, VmSummary } from '../../common/contract.js';
+import { VM_DISPLAY_DEVICES } from '../../common/contract.js';
 import { useDialogs } from '../state/dialogs.js';
 import { actionsFor, useLibrary } from '../state/library.js';
 import { useSnapshots } from '../state/snapshots.js';
@@ -66,7 +66,7 @@ function Buttons({ close, working, label, danger }: { close: () => void; working
 function EditDialog({ vm, bridge, close }: DialogProps) {
   const [memory, setMemory] = useState(String(vm.memoryMiB));
   const [cpus, setCpus] = useState(String(vm.cpus));
-  const [display, setDisplay] = useState<VmDisplay>(vm.display as VmDisplay);
+  const [displayDevice, setDisplayDevice] = useState<VmDisplayDevice>(vm.displayDevice as VmDisplayDevice);
   const [iso, setIso] = useState(vm.cdrom ?? '');
   const [host, setHost] = useState<{ cpus: number; memoryMiB: number } | null>(null);
   const [errors, setErrors] = useState<Record<string, string | undefined>>({});
@@ -82,7 +82,7 @@ function EditDialog({ vm, bridge, close }: DialogProps) {
     const changes: VmEdit = {};
     if (Number(memory) !== vm.memoryMiB) changes.memoryMiB = Number(memory);
     if (Number(cpus) !== vm.cpus) changes.cpus = Number(cpus);
-    if (display !== vm.display) changes.display = display;
+    if (displayDevice !== vm.displayDevice) changes.displayDevice = displayDevice;
     if (iso !== (vm.cdrom ?? '')) changes.cdrom = iso || null;
     void submit(() => bridge.call('editVm', { id: vm.id, changes }), close);
   };
@@ -96,9 +96,9 @@ function EditDialog({ vm, bridge, close }: DialogProps) {
         <Field id="edit-cpus" label="CPUs" error={errors.cpus}>
           <input id="edit-cpus" inputMode="numeric" value={cpus} onChange={(e) => setCpus(e.target.value)} />
         </Field>
-        <Field id="edit-display" label="Display">
-          <select id="edit-display" value={display} onChange={(e) => setDisplay(e.target.value as VmDisplay)}>
-            {VM_DISPLAYS.map((d) => <option key={d} value={d}>{d}</option>)}
+        <Field id="edit-display-device" label="Display device">
+          <select id="edit-display-device" value={displayDevice} onChange={(e) => setDisplayDevice(e.target.value as VmDisplayDevice)}>
+            {VM_DISPLAY_DEVICES.map((d) => <option key={d} value={d}>{d}</option>)}
           </select>
         </Field>
         <Field id="edit-iso" label="ISO image" error={errors.iso} hint="Empty: no disc.">

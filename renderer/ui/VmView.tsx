@@ -3,7 +3,7 @@ import type { KjuBridge, VmSummary } from '../../common/contract.js';
 import { Viewer } from '../display/viewer.js';
 import { displayOverlay, type DisplayOverlay } from '../state/display-overlay.js';
 import { useLibrary } from '../state/library.js';
-import { useSession } from '../state/session.js';
+import { useVmWindow } from '../state/vm-window.js';
 import { useSettings } from '../state/settings.js';
 import { useLiveLibrary } from './useLiveLibrary.js';
 import { Toolbar } from './Toolbar.js';
@@ -66,15 +66,15 @@ function OverlayView({ overlay, cover, children }: { overlay: DisplayOverlay | n
 function DisplayCanvas({ bridge, vm, onViewer }: { bridge: KjuBridge; vm: VmSummary; onViewer: (v: Viewer | null) => void }) {
   const vmId = vm.id;
   const canvasRef = useRef<HTMLCanvasElement>(null);
-  const phase = useSession((s) => s.phase);
-  const message = useSession((s) => s.message);
-  const disabled = useSession((s) => s.viewer.disabled);
-  const hasSurface = useSession((s) => !!s.viewer.surface);
+  const phase = useVmWindow((s) => s.phase);
+  const message = useVmWindow((s) => s.message);
+  const disabled = useVmWindow((s) => s.viewer.disabled);
+  const hasSurface = useVmWindow((s) => !!s.viewer.surface);
   const overlay = displayOverlay({ vm, phase, message, hasSurface, disabled });
 
   useEffect(() => {
-    const session = useSession.getState();
-    session.begin(vmId);
+    const vmWindow = useVmWindow.getState();
+    vmWindow.begin(vmId);
     let viewer: Viewer | null = null;
     let offProbe = () => {};
     let cancelled = false;
@@ -84,21 +84,21 @@ function DisplayCanvas({ bridge, vm, onViewer }: { bridge: KjuBridge; vm: VmSumm
           if (r.ok) r.value.close();
           return;
         }
-        if (!r.ok) return session.failed(r.message);
+        if (!r.ok) return vmWindow.failed(r.message);
         try {
-          viewer = new Viewer({ canvas: canvasRef.current!, stream: r.value, onState: (s) => useSession.getState().setViewer(s) });
+          viewer = new Viewer({ canvas: canvasRef.current!, stream: r.value, onState: (s) => useVmWindow.getState().setViewer(s) });
         } catch (e) {
           r.value.close();
-          return session.failed((e as Error).message);
+          return vmWindow.failed((e as Error).message);
         }
         const { scaleMode, integerScale } = useSettings.getState();
         viewer.setScaling(scaleMode, integerScale);
-        session.opened();
+        vmWindow.opened();
         onViewer(viewer);
         offProbe = exposeTestProbe(viewer);
         canvasRef.current?.focus();
       },
-      (e: unknown) => !cancelled && session.failed((e as Error).message),
+      (e: unknown) => !cancelled && vmWindow.failed((e as Error).message),
     );
     const offSettings = useSettings.subscribe((s) => viewer?.setScaling(s.scaleMode, s.integerScale));
     return () => {

@@ -1,6 +1,6 @@
 // `kju create`: a new VM bundle from a preset, with a new qcow2 disk or an existing image.
 import { CliError } from '../cli-error.js';
-import { DISK_BUSES, DISPLAYS, FIRMWARES, MACHINES, NICS } from '../../library/bundle-config.js';
+import { DISK_BUSES, DISPLAY_DEVICES, FIRMWARES, MACHINES, NICS } from '../../library/bundle-config.js';
 import { PRESET_DEFAULTS, presetFromName } from '../../library/presets.js';
 import { EXISTING_DISK_MODES, createVm } from '../../library/vm-create.js';
 import { HARDWARE_OPTIONS, hardwareValues, oneOf, parseCommandArgs, printJson, USAGE_EXIT, withLibrary } from './library-cli.js';
@@ -18,7 +18,7 @@ const USAGE = `usage: kju create <name> [options]
   --trust-backing F a backing (or data) file FILE reads that you mean the VM to read; any other
                     is refused (repeatable; with --disk-mode copy the chain is flattened into the copy)
   --iso FILE        CD-ROM image
-  --display D       ${DISPLAYS.join(', ')}
+  --display D       ${DISPLAY_DEVICES.join(', ')}
   --nic N           ${NICS.join(', ')}
   --machine M       ${MACHINES.join(', ')}
   --firmware F      ${FIRMWARES.join(', ')}

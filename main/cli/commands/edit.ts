@@ -1,6 +1,6 @@
 // `kju edit`: changes a VM's hardware; validated, written atomically (config.json.bak keeps the old).
 import { CliError } from '../cli-error.js';
-import { DISPLAYS, MACHINES, NICS } from '../../library/bundle-config.js';
+import { DISPLAY_DEVICES, MACHINES, NICS } from '../../library/bundle-config.js';
 import type { VmChanges } from '../../library/library.js';
 import { HARDWARE_OPTIONS, hardwareValues, parseCommandArgs, printJson, USAGE_EXIT, withLibrary } from './library-cli.js';
 
@@ -9,7 +9,7 @@ const USAGE = `usage: kju edit <vm> [options]
   --memory M      MiB, or 512M / 2G
   --cpus N
   --iso FILE      insert a CD-ROM image;  --eject  removes it
-  --display D     ${DISPLAYS.join(', ')}
+  --display D     ${DISPLAY_DEVICES.join(', ')}
   --nic N         ${NICS.join(', ')}
   --machine M     ${MACHINES.join(', ')}
   --tablet / --no-tablet

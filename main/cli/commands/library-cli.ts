@@ -3,7 +3,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { CliError } from '../cli-error.js';
 import { Library } from '../../library/library.js';
-import { DISPLAYS, MACHINES, NICS } from '../../library/bundle-config.js';
+import { DISPLAY_DEVICES, MACHINES, NICS } from '../../library/bundle-config.js';
 
 export const USAGE_EXIT = 2;
 
@@ -80,7 +80,8 @@ export function hardwareValues(v: HardwareArgs) {
   return {
     memoryMiB: memoryMiB(v.memory),
     cpus: positiveInt('cpus', v.cpus),
-    display: oneOf('display', v.display, DISPLAYS),
+    // --display names the display device; the option keeps its name (scripts rely on it)
+    display: oneOf('display', v.display, DISPLAY_DEVICES),
     nic: oneOf('nic', v.nic, NICS),
     machine: oneOf('machine', v.machine, MACHINES),
     tablet: v.tablet ? true : v['no-tablet'] ? false : undefined,

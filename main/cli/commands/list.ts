@@ -22,7 +22,7 @@ export async function run(args: string[]): Promise<number> {
       console.log(`no VMs in ${library.root}; make one with "kju create <name> --preset linux"`);
       return 0;
     }
-    const rows = summaries.map((s) => [s.name, s.state, s.memoryMiB ? `${s.memoryMiB} MiB` : '-', s.cpus ? String(s.cpus) : '-', s.display]);
+    const rows = summaries.map((s) => [s.name, s.state, s.memoryMiB ? `${s.memoryMiB} MiB` : '-', s.cpus ? String(s.cpus) : '-', s.displayDevice]);
     const header = ['NAME', 'STATE', 'MEMORY', 'CPUS', 'DISPLAY'];
     const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
     const line = (r: string[]) => r.map((cell, c) => cell.padEnd(widths[c])).join('  ').trimEnd();

@@ -1,5 +1,5 @@
 // Integration (real QEMU under TCG, the demo guest, the bundled CLI as `npx kju` runs it):
-// kju run hosts a VM described by a JSON file; kju type/screenshot/stop reach it through kju.sock.
+// kju run owns a VM described by a JSON file; kju type/screenshot/stop reach it through kju.sock.
 // A second QMP monitor (extraArgs) gives the test QEMU's own screendump to compare with.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -59,7 +59,7 @@ describe('integration: the kju CLI on a running demo guest', () => {
     rmSync(scratch, { recursive: true, force: true });
   });
 
-  test('kju run starts the VM and hosts it; the guest reaches its prompt', async () => {
+  test('kju run starts the VM and owns it; the guest reaches its prompt', async () => {
     runProc = spawn(process.execPath, [kjuBin, 'run', vmJson], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     runProc.stdout!.on('data', (d: Buffer) => (runOutput += d.toString()));
     runProc.stderr!.on('data', (d: Buffer) => (runOutput += d.toString()));
@@ -139,7 +139,7 @@ describe('integration: the kju CLI on a running demo guest', () => {
     assert.equal(unknown.code, 2);
   });
 
-  test('kju stop --force ends the VM and the hosting kju run exits', async () => {
+  test('kju stop --force ends the VM and the owning kju run exits', async () => {
     const exited = new Promise<number | null>((resolve) => runProc.once('exit', (code) => resolve(code)));
     const r = kju(['stop', vmJson, '--force']);
     assert.equal(r.code, 0, r.stderr);

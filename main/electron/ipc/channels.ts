@@ -1,14 +1,14 @@
 // IPC channel names and payloads between Electron main and the preload, derived from the contract
 // so that neither side spells a channel by hand. Imported by main (ESM) and the preload (CJS
 // bundle); no runtime imports besides the contract.
-import { HOST_METHODS, type HostMethod, type Result, type VmSummary } from '../../../common/contract.js';
+import { BACKEND_METHODS, type BackendMethod, type Result, type VmSummary } from '../../../common/contract.js';
 
 export const APP_ORIGIN = 'app://kju';
 
-export type HostChannel = `kju:${HostMethod}`;
-export const hostChannel = <M extends HostMethod>(method: M): `kju:${M}` => `kju:${method}`;
-/** Every invoke channel the preload may use for host calls: exactly HOST_METHODS. */
-export const HOST_CHANNELS: ReadonlySet<string> = new Set(HOST_METHODS.map(hostChannel));
+export type BackendChannel = `kju:${BackendMethod}`;
+export const backendChannel = <M extends BackendMethod>(method: M): `kju:${M}` => `kju:${method}`;
+/** Every invoke channel the preload may use for backend calls: exactly BACKEND_METHODS. */
+export const BACKEND_CHANNELS: ReadonlySet<string> = new Set(BACKEND_METHODS.map(backendChannel));
 
 /** renderer → main (invoke): asks for a display port; answered by Result<OpenDisplayReply>, the port follows on DISPLAY_PORT */
 export const OPEN_DISPLAY = 'kju:open-display';

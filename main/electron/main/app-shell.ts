@@ -1,4 +1,4 @@
-// The Electron shell wired to a backend: app:// protocol, windows, host IPC, display brokering,
+// The Electron shell wired to a backend: app:// protocol, windows, backend IPC, display brokering,
 // VM list pushes, the quit dialog and `.kju` file opening. main.ts chooses the backend and calls
 // startApp before app 'ready'. Everything runs on the Electron main process's event loop.
 import { app, dialog, ipcMain, protocol, type IpcMainInvokeEvent } from 'electron';
@@ -8,8 +8,8 @@ import type { Result } from '../../../common/contract.js';
 import type { Backend } from '../../backend/backend.js';
 import { APP_SCHEME, APP_SCHEME_PRIVILEGES, handleAppRequest } from './app-protocol.js';
 import { OPEN_DISPLAY, OP_PROGRESS, VMS_CHANGED } from '../ipc/channels.js';
-import { DisplayHost } from './display-host.js';
-import { forwardingHandlers, isTrustedSender, registerHostHandlers, type HostHandlerTable } from './ipc-handlers.js';
+import { DisplayUtilities } from './display-utilities.js';
+import { forwardingHandlers, isTrustedSender, registerBackendHandlers, type BackendHandlerTable } from './ipc-handlers.js';
 import { bundlePathsFromArgv } from './launch-args.js';
 import { activeVms, applyQuitChoice, QUIT_BUTTONS, QUIT_CANCEL_INDEX, QUIT_CHOICES, quitMessage } from './quit-flow.js';
 import { installContentGuards, lockDownSession, WindowManager } from './windows.js';
@@ -48,7 +48,7 @@ export function startApp(o: AppOptions): void {
   }
   protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: APP_SCHEME_PRIVILEGES }]);
   const backend = o.backend;
-  const displays = new DisplayHost(backend);
+  const displays = new DisplayUtilities(backend);
   const windows = new WindowManager({
     preloadPath: join(outDir, 'preload.cjs'),
     zeroCopy: o.zeroCopy ?? false,
@@ -74,7 +74,7 @@ export function startApp(o: AppOptions): void {
   });
   app.on('web-contents-created', (_e, wc) => installContentGuards(wc));
 
-  const handlers: HostHandlerTable<IpcMainInvokeEvent> = {
+  const handlers: BackendHandlerTable<IpcMainInvokeEvent> = {
     ...forwardingHandlers<IpcMainInvokeEvent>((method, args) => backend.call(method, args)),
     startVm: async (_e, args) => {
       const r = await backend.call('startVm', args);
@@ -116,7 +116,7 @@ export function startApp(o: AppOptions): void {
     const rendererRoot = join(outDir, 'renderer');
     protocol.handle(APP_SCHEME, (request) => handleAppRequest(rendererRoot, request));
     lockDownSession();
-    registerHostHandlers(ipcMain, handlers, isTrustedSender);
+    registerBackendHandlers(ipcMain, handlers, isTrustedSender);
     ipcMain.handle(OPEN_DISPLAY, async (event, args): Promise<Result<{ requestId: number }>> => {
       if (!isTrustedSender(event)) return { ok: false, code: 'forbidden', message: `${OPEN_DISPLAY} is only for kju's own pages` };
       if (!isOpenDisplayArgs(args)) return { ok: false, code: 'bad-args', message: 'openDisplay needs {vmId, console, requestId}' };

@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { HOST_METHODS, type VmSummary } from '../../../common/contract.js';
-import { HOST_CHANNELS } from '../ipc/channels.js';
-import { forwardingHandlers, isTrustedSender, registerHostHandlers, type HostHandlerTable } from './ipc-handlers.js';
+import { BACKEND_METHODS, type VmSummary } from '../../../common/contract.js';
+import { BACKEND_CHANNELS } from '../ipc/channels.js';
+import { forwardingHandlers, isTrustedSender, registerBackendHandlers, type BackendHandlerTable } from './ipc-handlers.js';
 
 type FakeEvent = { senderFrame: { url: string } | null };
-const vm: VmSummary = { id: 'a', name: 'A', state: 'running', display: 'std', memoryMiB: 512, cpus: 1 };
+const vm: VmSummary = { id: 'a', name: 'A', state: 'running', displayDevice: 'std', memoryMiB: 512, cpus: 1 };
 
 function fakeIpc() {
   const handlers = new Map<string, (event: FakeEvent, ...args: unknown[]) => Promise<unknown>>();
@@ -17,7 +17,7 @@ function fakeIpc() {
 }
 
 const forwarded: { method: string; args: unknown }[] = [];
-const table: HostHandlerTable<FakeEvent> = {
+const table: BackendHandlerTable<FakeEvent> = {
   ...forwardingHandlers<FakeEvent>(async (method, args) => {
     forwarded.push({ method, args });
     return { ok: false, code: 'fake', message: method };
@@ -28,18 +28,18 @@ const table: HostHandlerTable<FakeEvent> = {
 };
 const ours: FakeEvent = { senderFrame: { url: 'app://kju/index.html#/vm/a' } };
 
-test('registers exactly one channel per HOST_METHODS entry, the same set the preload allows', () => {
+test('registers exactly one channel per BACKEND_METHODS entry, the same set the preload allows', () => {
   const ipc = fakeIpc();
-  const remove = registerHostHandlers(ipc, table, isTrustedSender);
-  assert.deepEqual([...ipc.handlers.keys()].sort(), HOST_METHODS.map((m) => `kju:${m}`).sort());
-  assert.deepEqual([...ipc.handlers.keys()].sort(), [...HOST_CHANNELS].sort());
+  const remove = registerBackendHandlers(ipc, table, isTrustedSender);
+  assert.deepEqual([...ipc.handlers.keys()].sort(), BACKEND_METHODS.map((m) => `kju:${m}`).sort());
+  assert.deepEqual([...ipc.handlers.keys()].sort(), [...BACKEND_CHANNELS].sort());
   remove();
   assert.equal(ipc.handlers.size, 0);
 });
 
 test('calls from other origins, or a frame that is gone, are refused as data', async () => {
   const ipc = fakeIpc();
-  registerHostHandlers(ipc, table, isTrustedSender);
+  registerBackendHandlers(ipc, table, isTrustedSender);
   for (const ev of [{ senderFrame: { url: 'https://evil.example/' } }, { senderFrame: { url: 'app://kjux/index.html' } }, { senderFrame: null }]) {
     const r = (await ipc.handlers.get('kju:listVms')!(ev, {})) as { ok: boolean; code: string };
     assert.equal(r.ok, false);
@@ -49,7 +49,7 @@ test('calls from other origins, or a frame that is gone, are refused as data', a
 
 test('arguments are checked like kju serve does; failures and throws come back as data', async () => {
   const ipc = fakeIpc();
-  registerHostHandlers(ipc, table, isTrustedSender);
+  registerBackendHandlers(ipc, table, isTrustedSender);
   const call = (m: string, args: unknown) => ipc.handlers.get(`kju:${m}`)!(ours, args);
   assert.deepEqual(await call('listVms', {}), { ok: true, value: [vm] });
   assert.deepEqual(await call('listVms', undefined), { ok: true, value: [vm] });
@@ -62,7 +62,7 @@ test('arguments are checked like kju serve does; failures and throws come back a
 
 test('the library and lifecycle methods get the same strict checks before reaching the backend', async () => {
   const ipc = fakeIpc();
-  registerHostHandlers(ipc, table, isTrustedSender);
+  registerBackendHandlers(ipc, table, isTrustedSender);
   const call = (m: string, args: unknown) => ipc.handlers.get(`kju:${m}`)!(ours, args) as Promise<{ ok: boolean; code?: string }>;
   forwarded.length = 0;
   const good: [string, unknown][] = [

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { VmSummary } from '../../../common/contract.js';
 import { activeVms, applyQuitChoice, QUIT_BUTTONS, QUIT_CANCEL_INDEX, QUIT_CHOICES, quitMessage } from './quit-flow.js';
 
-const vm = (id: string, state: VmSummary['state']): VmSummary => ({ id, name: id.toUpperCase(), state, display: 'std', memoryMiB: 256, cpus: 1 });
+const vm = (id: string, state: VmSummary['state']): VmSummary => ({ id, name: id.toUpperCase(), state, displayDevice: 'std', memoryMiB: 256, cpus: 1 });
 const vms = [vm('a', 'running'), vm('b', 'stopped'), vm('c', 'paused'), vm('d', 'crashed')];
 
 test('only running, paused and starting VMs hold up quitting', () => {

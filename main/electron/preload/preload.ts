@@ -1,7 +1,7 @@
 // The preload of every kju window (bundled to app/out/preload.cjs, CJS). It runs sandboxed except
 // in a zero-copy VM window (see shared-surfaces.ts), always with contextIsolation. It exposes one
-// object, `window.kju`, implementing KjuBridge: host calls only on the channels derived from
-// HOST_METHODS (raw ipcRenderer is never exposed), display streams over a MessagePort that the
+// object, `window.kju`, implementing KjuBridge: backend calls only on the channels derived from
+// BACKEND_METHODS (raw ipcRenderer is never exposed), display streams over a MessagePort that the
 // preload keeps, and VM list updates.
 //
 // Copies on the pixel path (Electron): (1) the utility packs damaged rows into a FramePacket;
@@ -12,16 +12,16 @@
 // world of an isolated page) at the cost of the page talking to the utility unchecked by us.
 // Runs on the renderer's main thread, in the isolated world, before the page's scripts.
 import { contextBridge, ipcRenderer } from 'electron';
-import type { HostArgs, HostMethod, HostValue, KjuBridge, OperationProgress, Result, VmSummary } from '../../../common/contract.js';
+import type { BackendArgs, BackendMethod, BackendValue, KjuBridge, OperationProgress, Result, VmSummary } from '../../../common/contract.js';
 import {
   APP_ORIGIN,
   DISPLAY_LOST,
   DISPLAY_PORT,
-  HOST_CHANNELS,
+  BACKEND_CHANNELS,
   OPEN_DISPLAY,
   OP_PROGRESS,
   VMS_CHANGED,
-  hostChannel,
+  backendChannel,
   type DisplayLostMessage,
   type DisplayPortMessage,
   type OpenDisplayArgs,
@@ -110,10 +110,10 @@ async function startSharedSurfaces(offer: SharedSurfaceOffer, stream: PortDispla
   }
 }
 
-function call<M extends HostMethod>(method: M, args: HostArgs<M>): Promise<Result<HostValue<M>>> {
-  const channel = hostChannel(method);
-  if (!HOST_CHANNELS.has(channel)) return Promise.resolve({ ok: false, code: 'unknown-method', message: `kju has no method '${String(method).slice(0, 64)}'` });
-  return ipcRenderer.invoke(channel, args) as Promise<Result<HostValue<M>>>;
+function call<M extends BackendMethod>(method: M, args: BackendArgs<M>): Promise<Result<BackendValue<M>>> {
+  const channel = backendChannel(method);
+  if (!BACKEND_CHANNELS.has(channel)) return Promise.resolve({ ok: false, code: 'unknown-method', message: `kju has no method '${String(method).slice(0, 64)}'` });
+  return ipcRenderer.invoke(channel, args) as Promise<Result<BackendValue<M>>>;
 }
 
 function onVmsChanged(cb: (vms: VmSummary[]) => void): () => void {

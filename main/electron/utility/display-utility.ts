@@ -1,9 +1,9 @@
 // Entry of one VM's display utility process (utilityProcess.fork, one per running VM with a window).
-// It attaches to the VM (QMP + the one D-Bus display connection), hosts kju.sock for the CLI, and
-// serves display streams on MessagePorts that main transfers in: per port a FramePump (surface,
-// cursor, input-mode, then one FramePacket per pull, merged damage between pulls) and strict input
-// checks. With zeroCopy, a surface-share server per console (private socket in the VM's runtime
-// dir, one token per stream) lends 'map' surfaces' memfds to the VM window's preload, and that
+// It attaches to the VM (QMP + the one D-Bus display connection) and owns it: it serves kju.sock
+// (the owner socket) for the CLI, and display streams on MessagePorts that main transfers in: per
+// port a FramePump (surface, cursor, input-mode, then one FramePacket per pull, merged damage
+// between pulls) and strict input checks. With zeroCopy, a surface-share server per console
+// (private socket in the VM's runtime dir, one token per stream) lends 'map' surfaces' memfds to the VM window's preload, and that
 // stream's frames carry rects only once the preload has acknowledged the surface. The listener
 // worker that QEMU calls synchronously lives in this process, never in main, so a stall or a crash here (SIGBUS on a shrunk memfd included) cannot take the app down.
 // Everything runs on this process's Node event loop.

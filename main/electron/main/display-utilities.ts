@@ -58,20 +58,20 @@ class VmDisplayUtility {
   }
 }
 
-export interface DisplayHostOptions {
+export interface DisplayUtilitiesOptions {
   /** app/out/display-utility.js by default (next to the main bundle) */
   utilityPath?: string;
   log?: (line: string) => void;
 }
 
-export class DisplayHost {
+export class DisplayUtilities {
   private readonly vms = new Map<string, VmDisplayUtility>();
   private readonly utilityPath: string;
   private readonly log: (line: string) => void;
 
   constructor(
     private readonly backend: Backend,
-    o: DisplayHostOptions = {},
+    o: DisplayUtilitiesOptions = {},
   ) {
     this.utilityPath = o.utilityPath ?? join(dirname(fileURLToPath(import.meta.url)), 'display-utility.js');
     this.log = o.log ?? ((l) => console.error(`kju: ${l}`));

@@ -1,11 +1,11 @@
-// One VM window's display session: connection phase and the viewer's slow-changing state.
+// One VM window's state: its display connection's phase and the viewer's slow-changing state.
 // fps and latency are not here: they change every frame and are read with Viewer.subscribe.
 import { create } from 'zustand';
 import type { ViewerState } from '../display/viewer.js';
 
 export type ConnectionPhase = 'idle' | 'connecting' | 'open' | 'failed' | 'closed';
 
-export interface SessionState {
+export interface VmWindowState {
   vmId?: string;
   phase: ConnectionPhase;
   message?: string;
@@ -18,7 +18,7 @@ export interface SessionState {
 
 const initialViewer: ViewerState = { absolute: true, grabbed: false, disabled: false, badPackets: 0 };
 
-export const useSession = create<SessionState>()((set) => ({
+export const useVmWindow = create<VmWindowState>()((set) => ({
   phase: 'idle',
   viewer: initialViewer,
   begin: (vmId) => set({ vmId, phase: 'connecting', message: undefined, viewer: initialViewer }),
