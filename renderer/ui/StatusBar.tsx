@@ -7,12 +7,14 @@ export function StatusBar({ viewer, vmState }: { viewer: Viewer | null; vmState?
   const surface = useSession((s) => s.viewer.surface);
   const grabbed = useSession((s) => s.viewer.grabbed);
   const absolute = useSession((s) => s.viewer.absolute);
+  const blitter = useSession((s) => s.viewer.blitter);
   return (
     <footer className="statusbar">
       <span data-testid="vm-state">{vmState ?? '—'}</span>
       <span data-testid="resolution">{surface ? `${surface.width}×${surface.height}` : '—'}</span>
       <span data-testid="transport" title="map: shared memory; copy: pixels over the socket">{surface?.transport ?? '—'}</span>
       <span>{absolute ? 'tablet' : 'relative mouse'}</span>
+      <span data-testid="blitter" className="statusbar-blitter" title={blitter?.reason}>{blitter?.reason ?? '—'}</span>
       <LiveFigures viewer={viewer} />
       <span className="toolbar-spacer" />
       <span data-testid="grab-state">{grabbed ? 'Grabbed — press Ctrl+Alt to release' : 'Not grabbed'}</span>

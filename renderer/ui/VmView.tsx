@@ -13,6 +13,7 @@ export function VmView({ bridge, vmId }: { bridge: KjuBridge; vmId: string }) {
   const vm = useLibrary((s) => s.vms.find((v) => v.id === vmId));
   const hasDisplay = vm?.state === 'running' || vm?.state === 'paused';
   const [viewer, setViewer] = useState<Viewer | null>(null);
+  const blitter = useSettings((s) => s.blitter);
   const displayRef = useRef<HTMLDivElement>(null);
 
   useEffect(() => {
@@ -23,7 +24,7 @@ export function VmView({ bridge, vmId }: { bridge: KjuBridge; vmId: string }) {
     <div className="vm-view">
       <Toolbar viewer={viewer} vmName={vm?.name ?? vmId} fullscreenTarget={displayRef} bridge={bridge} vm={vm} />
       <div className="vm-display" ref={displayRef}>
-        {hasDisplay ? <DisplayCanvas bridge={bridge} vmId={vmId} onViewer={setViewer} /> : <NoDisplay bridge={bridge} vmId={vmId} />}
+        {hasDisplay ? <DisplayCanvas key={blitter} bridge={bridge} vmId={vmId} onViewer={setViewer} /> : <NoDisplay bridge={bridge} vmId={vmId} />}
       </div>
       <StatusBar viewer={viewer} vmState={vm?.state} />
     </div>
@@ -70,7 +71,7 @@ function DisplayCanvas({ bridge, vmId, onViewer }: { bridge: KjuBridge; vmId: st
         }
         if (!r.ok) return session.failed(r.message);
         try {
-          viewer = new Viewer({ canvas: canvasRef.current!, stream: r.value, onState: (s) => useSession.getState().setViewer(s) });
+          viewer = new Viewer({ canvas: canvasRef.current!, stream: r.value, blitter: useSettings.getState().blitter, onState: (s) => useSession.getState().setViewer(s) });
         } catch (e) {
           r.value.close();
           return session.failed((e as Error).message);
