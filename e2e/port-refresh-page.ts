@@ -75,7 +75,7 @@ async function lossAndRestore(o: { streamRefresh: boolean }): Promise<LossRestor
 
   const stream = new PortDisplayStream(adaptPort(pagePort)).toBridgeObject();
   const canvas = makeCanvas();
-  const viewer = new Viewer({ canvas, stream: o.streamRefresh ? stream : { ...stream, refresh: () => {} } });
+  const viewer = new Viewer({ canvas, blitter: 'webgl', stream: o.streamRefresh ? stream : { ...stream, refresh: () => {} } }); // it loses the GL context
   const want = expectedRgba(px, w, h, stride);
   try {
     await waitFor(() => log.framesSent === 1 && firstDifference(viewer.blitter.readPixels(), want, w) === undefined, 'first frame on screen');

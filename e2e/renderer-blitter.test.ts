@@ -13,6 +13,8 @@ import { launchChromium, serveDir } from './helpers/chromium.js';
 import type { BlitterPageApi } from '../renderer/testing/blitter-page.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+/** both blitters pass the same exact-pixel cases */
+const BLITTERS = ['webgl', 'canvas2d'] as const;
 
 let dir: string;
 let server: Server;
@@ -47,10 +49,10 @@ test('the page is cross-origin isolated and has WebGL2', async () => {
   assert.deepEqual(r, { coi: true, gl: true });
 });
 
-test('full surface from a FramePacket: exact RGB, BGRX swizzled, alpha forced to 255', async () => {
-  const diff = await page.evaluate(() => {
+for (const kind of BLITTERS) test(`full surface from a FramePacket: exact RGB, BGRX swizzled, alpha forced to 255 (${kind})`, async () => {
+  const diff = await page.evaluate((kind) => {
     const k = window.kju;
-    const b = new k.Blitter(k.makeCanvas());
+    const b = new k.blitters[kind](k.makeCanvas());
     const w = 97, h = 61;
     b.setSurface(w, h);
     const px = k.makeSurface(w, h, 1);
@@ -62,15 +64,15 @@ test('full surface from a FramePacket: exact RGB, BGRX swizzled, alpha forced to
     const d = k.firstDifference(got, k.expectedRgba(px, w, h, w * 4), w);
     b.destroy();
     return { d, raw, src: Array.from(px.slice(0, 4)) };
-  });
+  }, kind);
   assert.equal(diff.d, undefined);
   assert.deepEqual(diff.raw, [diff.src[2], diff.src[1], diff.src[0], 255]);
 });
 
-test('several damage rects from FramePackets land exactly, the rest stays', async () => {
-  const d = await page.evaluate(() => {
+for (const kind of BLITTERS) test(`several damage rects from FramePackets land exactly, the rest stays (${kind})`, async () => {
+  const d = await page.evaluate((kind) => {
     const k = window.kju;
-    const b = new k.Blitter(k.makeCanvas());
+    const b = new k.blitters[kind](k.makeCanvas());
     const w = 64, h = 48, stride = w * 4;
     b.setSurface(w, h);
     const px = k.makeSurface(w, h, 2);
@@ -84,14 +86,14 @@ test('several damage rects from FramePackets land exactly, the rest stays', asyn
     const out = k.firstDifference(b.readPixels(), k.expectedRgba(px, w, h, stride), w);
     b.destroy();
     return out;
-  });
+  }, kind);
   assert.equal(d, undefined);
 });
 
-test('SharedArrayBuffer surface with a padded stride: damage read in place', async () => {
-  const r = await page.evaluate(() => {
+for (const kind of BLITTERS) test(`SharedArrayBuffer surface with a padded stride: damage read in place (${kind})`, async () => {
+  const r = await page.evaluate((kind) => {
     const k = window.kju;
-    const b = new k.Blitter(k.makeCanvas());
+    const b = new k.blitters[kind](k.makeCanvas());
     const w = 50, h = 40, stride = w * 4 + 64;
     b.setSurface(w, h);
     const px = k.makeSurface(w, h, 3, stride, true);
@@ -103,14 +105,14 @@ test('SharedArrayBuffer surface with a padded stride: damage read in place', asy
     const second = k.firstDifference(b.readPixels(), k.expectedRgba(px, w, h, stride), w);
     b.destroy();
     return { shared: px.buffer instanceof SharedArrayBuffer, first, second };
-  });
+  }, kind);
   assert.deepEqual(r, { shared: true, first: undefined, second: undefined });
 });
 
-test('surface size storm: 100 size changes in a row, final state exact', async () => {
-  const d = await page.evaluate(async () => {
+for (const kind of BLITTERS) test(`surface size storm: 100 size changes in a row, final state exact (${kind})`, async () => {
+  const d = await page.evaluate(async (kind) => {
     const k = window.kju;
-    const b = new k.Blitter(k.makeCanvas());
+    const b = new k.blitters[kind](k.makeCanvas());
     let last: { px: Uint8Array; w: number; h: number } | undefined;
     for (let i = 0; i < 100; i++) {
       const w = 16 + ((i * 37) % 300), h = 9 + ((i * 53) % 200);
@@ -124,16 +126,16 @@ test('surface size storm: 100 size changes in a row, final state exact', async (
     const out = { size: b.surfaceSize(), d: k.firstDifference(b.readPixels(), k.expectedRgba(px, w, h, w * 4), w) };
     b.destroy();
     return out;
-  });
+  }, kind);
   assert.equal(d.d, undefined);
   assert.deepEqual(d.size, { width: 16 + ((99 * 37) % 300), height: 9 + ((99 * 53) % 200) });
 });
 
-test('viewer: malformed packets are dropped, each still pulls, the next good one draws', async () => {
-  const r = await page.evaluate(async () => {
+for (const kind of BLITTERS) test(`viewer: malformed packets are dropped, each still pulls, the next good one draws (${kind})`, async () => {
+  const r = await page.evaluate(async (kind) => {
     const k = window.kju;
     const fake = k.makeFakeStream();
-    const v = new k.Viewer({ canvas: k.makeCanvas(), stream: fake.stream });
+    const v = new k.Viewer({ canvas: k.makeCanvas(), stream: fake.stream, blitter: kind });
     const w = 32, h = 24, stride = w * 4;
     fake.message({ t: 'surface', surface: { id: 5, width: w, height: h, stride, format: 0x20020888, transport: 'copy' } });
     const px = k.makeSurface(w, h, 4);
@@ -157,12 +159,13 @@ test('viewer: malformed packets are dropped, each still pulls, the next good one
     const d = k.firstDifference(v.blitter.readPixels(), k.expectedRgba(px, w, h, stride), w);
     const out = { d, bad: v.getState().badPackets, pulls: fake.log.pulls - pullsBefore };
     v.destroy();
-    return { ...out, closed: fake.log.closed };
-  });
+    return { ...out, closed: fake.log.closed, kind: v.getState().blitter?.kind };
+  }, kind);
   assert.equal(r.d, undefined);
   assert.equal(r.bad, 6);
   assert.ok(r.pulls >= 7, `pulled ${r.pulls} times for 8 packets (at most 2 per drawn frame)`);
   assert.equal(r.closed, true);
+  assert.equal(r.kind, kind);
 });
 
 test('context loss and restore: resources come back and the viewer asks for a refresh', async () => {
@@ -170,7 +173,7 @@ test('context loss and restore: resources come back and the viewer asks for a re
     const k = window.kju;
     const fake = k.makeFakeStream();
     const canvas = k.makeCanvas();
-    const v = new k.Viewer({ canvas, stream: fake.stream });
+    const v = new k.Viewer({ canvas, stream: fake.stream, blitter: 'webgl' }); // context loss is a GL matter
     const w = 20, h = 10, stride = w * 4;
     fake.message({ t: 'surface', surface: { id: 1, width: w, height: h, stride, format: 0x20020888, transport: 'copy' } });
     const ext = (canvas.getContext('webgl2') as WebGL2RenderingContext).getExtension('WEBGL_lose_context');
@@ -195,17 +198,47 @@ test('context loss and restore: resources come back and the viewer asks for a re
   assert.deepEqual(r, { skipped: false, wasLost: true, refreshes: 1, d: undefined });
 });
 
+test('auto picks Canvas 2D on software WebGL, WebGL2 on a GPU; a setting overrides; the reason names the renderer', async () => {
+  const r = await page.evaluate(() => {
+    const k = window.kju;
+    const here = k.webglRenderer();
+    return {
+      here,
+      auto: k.chooseBlitter('auto', here),
+      swiftshader: k.chooseBlitter('auto', 'ANGLE (Google, Vulkan 1.3.0 (SwiftShader Device (Subzero) (0x0000C0DE)), SwiftShader driver)'),
+      llvmpipe: k.chooseBlitter('auto', 'llvmpipe (LLVM 15.0.6, 256 bits)'),
+      gpu: k.chooseBlitter('auto', 'ANGLE (Intel, Mesa Intel(R) UHD Graphics 620 (KBL GT2), OpenGL 4.6)'),
+      forcedGl: k.chooseBlitter('webgl', 'llvmpipe (LLVM 15.0.6, 256 bits)'),
+      forced2d: k.chooseBlitter('canvas2d', 'ANGLE (Intel, Mesa Intel(R) UHD Graphics 620 (KBL GT2), OpenGL 4.6)'),
+      noGl: k.chooseBlitter('webgl', undefined),
+    };
+  });
+  // This Chromium runs SwiftShader: auto must choose Canvas 2D here.
+  assert.match(r.here ?? '', /swiftshader/i);
+  assert.equal(r.auto.kind, 'canvas2d');
+  assert.ok(r.auto.reason.includes(r.here!), r.auto.reason);
+  assert.deepEqual([r.swiftshader.kind, r.llvmpipe.kind, r.gpu.kind, r.forcedGl.kind, r.forced2d.kind, r.noGl.kind], ['canvas2d', 'canvas2d', 'webgl', 'webgl', 'canvas2d', 'canvas2d']);
+  assert.match(r.gpu.reason, /UHD Graphics 620/);
+  assert.match(r.forced2d.reason, /settings/);
+});
+
 test('measurement (printed, not asserted): upload times in this Chromium', async () => {
   const m = await page.evaluate(() => {
     const k = window.kju;
-    const b = new k.Blitter(k.makeCanvas());
-    const r256 = k.timeUpload(b, 1920, 1080, { x: 512, y: 256, w: 256, h: 256 }, 30);
-    const full = k.timeUpload(b, 1920, 1080, { x: 0, y: 0, w: 1920, h: 1080 }, 15);
-    b.destroy();
-    return { r256, full, renderer: k.glRendererName() };
+    const out = [];
+    for (const kind of ['webgl', 'canvas2d'] as const) {
+      const b = new k.blitters[kind](k.makeCanvas());
+      const r256 = k.timeUpload(b, 1920, 1080, { x: 512, y: 256, w: 256, h: 256 }, 30);
+      const full = k.timeUpload(b, 1920, 1080, { x: 0, y: 0, w: 1920, h: 1080 }, 15);
+      b.destroy();
+      out.push({ kind, r256, full });
+    }
+    return { rows: out, renderer: k.glRendererName() };
   });
   const f = (x: { median: number; min: number; max: number }) => `median ${x.median.toFixed(2)} ms (min ${x.min.toFixed(2)}, max ${x.max.toFixed(2)})`;
   console.log(`[measure] GL renderer: ${m.renderer}`);
-  console.log(`[measure] 256x256 rect upload + finish: ${f(m.r256)}`);
-  console.log(`[measure] 1920x1080 full upload + finish: ${f(m.full)}`);
+  for (const row of m.rows) {
+    console.log(`[measure] ${row.kind}: 256x256 rect upload + finish: ${f(row.r256)}`);
+    console.log(`[measure] ${row.kind}: 1920x1080 full upload + finish: ${f(row.full)}`);
+  }
 });

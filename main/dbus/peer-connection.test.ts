@@ -104,9 +104,15 @@ interface Outcome {
   handshake: string;
 }
 
-async function runExchange(chunks: Chunk[]): Promise<Outcome> {
+/** Both ways to read QEMU's calls: dbus-native's general unmarshaller alone, and with the fast path
+ *  for fixed-layout calls (UpdateMap here) in front of it. Every exchange test runs on both. */
+const FIXED_CALLS = new Map([['UpdateMap', 4], ['MouseSet', 3]]);
+const readers = [{ name: 'general decoder', fixedCalls: undefined }, { name: 'fixed-call fast path', fixedCalls: FIXED_CALLS }];
+
+async function runExchange(chunks: Chunk[], fixedCalls?: typeof FIXED_CALLS): Promise<Outcome> {
   const stream = new ScriptedStream();
-  const conn = new PeerConnection(stream, { name: 'scripted' });
+  const conn = new PeerConnection(stream, { name: 'scripted', fixedCalls });
+  const fastBefore = conn.fixedCallCount;
   const out: Outcome = { calls: [], signals: [], replies: [], written: [], handshake: '' };
   let expectedEvents = 4; // three calls answered or not, one signal
   let allEvents!: () => void;
@@ -150,6 +156,8 @@ async function runExchange(chunks: Chunk[]): Promise<Outcome> {
     out.written.push({ type: m.type, member: m.member, serial: m.serial, replySerial: m.replySerial, fds: fdsAtByte.get(pos) ?? [] });
     pos += len;
   }
+  // The fast path must have taken UpdateMap itself, not left it to dbus-native.
+  assert.equal(conn.fixedCallCount - fastBefore, fixedCalls ? 1 : 0);
   conn.close();
   return out;
 }
@@ -174,22 +182,22 @@ const expected: Outcome = {
   handshake: `\0AUTH EXTERNAL ${uidHex}\r\nNEGOTIATE_UNIX_FD\r\nBEGIN\r\n`,
 };
 
-test('the whole exchange in one chunk decodes to the calls, replies, signal and fds QEMU sent', async () => {
-  assert.deepEqual(await runExchange(chunksAt([])), expected);
+for (const { name, fixedCalls } of readers) test(`the whole exchange in one chunk decodes to the calls, replies, signal and fds QEMU sent (${name})`, async () => {
+  assert.deepEqual(await runExchange(chunksAt([]), fixedCalls), expected);
 });
 
-test('one byte at a time, fds with the first byte of their message', async () => {
+for (const { name, fixedCalls } of readers) test(`one byte at a time, fds with the first byte of their message (${name})`, async () => {
   const all = Array.from({ length: exchange.length }, (_, i) => i);
-  assert.deepEqual(await runExchange(chunksAt(all)), expected);
+  assert.deepEqual(await runExchange(chunksAt(all), fixedCalls), expected);
 });
 
-test('split in two at every byte boundary', async () => {
+for (const { name, fixedCalls } of readers) test(`split in two at every byte boundary (${name})`, async () => {
   for (let cut = 1; cut < exchange.length; cut++) {
-    assert.deepEqual(await runExchange(chunksAt([cut])), expected, `split at byte ${cut} of ${exchange.length}`);
+    assert.deepEqual(await runExchange(chunksAt([cut]), fixedCalls), expected, `split at byte ${cut} of ${exchange.length}`);
   }
 });
 
-test('random splits, fds on any chunk that holds a byte of their message', async () => {
+for (const { name, fixedCalls } of readers) test(`random splits, fds on any chunk that holds a byte of their message (${name})`, async () => {
   let seed = 0x6b6a75;
   const random = (n: number): number => {
     seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
@@ -202,7 +210,7 @@ test('random splits, fds on any chunk that holds a byte of their message', async
       if (!fdByte.has(span.start)) fdByte.set(span.start, span.start + random(span.end - span.start));
       return fdByte.get(span.start)!;
     });
-    assert.deepEqual(await runExchange(chunks), expected, `run ${run}: cuts ${[...new Set(cuts)].sort((a, b) => a - b).join(',')}`);
+    assert.deepEqual(await runExchange(chunks, fixedCalls), expected, `run ${run}: cuts ${[...new Set(cuts)].sort((a, b) => a - b).join(',')}`);
   }
 });
 
@@ -215,4 +223,23 @@ test('a stream that closes in the middle of a message rejects every pending call
   await conn.ready;
   stream.destroy();
   for (const p of pending) await assert.rejects(p, (e: unknown) => e instanceof DbusClosedError && /closed/.test(e.message));
+});
+
+test('through the fast path, a message that cannot be framed closes the connection with an error (no crash)', async () => {
+  const updateMap = encoded[2]!; // UpdateMap: taken by the fast path
+  for (const mangle of [(b: Buffer) => (b[0] = 0x78), (b: Buffer) => (b[3] = 9), (b: Buffer) => b.writeUInt32LE(0xfffffff0, 4)]) {
+    const stream = new ScriptedStream();
+    const conn = new PeerConnection(stream, { name: 'scripted', fixedCalls: FIXED_CALLS });
+    const calls: string[] = [];
+    conn.on('call', (m) => calls.push(m.member ?? ''));
+    const closed = new Promise<Error | undefined>((resolve) => conn.once('close', resolve));
+    const bad = Buffer.from(updateMap);
+    mangle(bad);
+    await stream.deliver([{ bytes: sasl, fds: [] }]);
+    await conn.ready;
+    await stream.deliver([{ bytes: Buffer.concat([updateMap, bad, updateMap]), fds: [] }]);
+    const err = await closed;
+    assert.ok(err instanceof Error && /byte order|version|maximum size/i.test(err.message), String(err));
+    assert.deepEqual(calls, ['UpdateMap'], 'the good call before the bad one is delivered, nothing after it');
+  }
 });

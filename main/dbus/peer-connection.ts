@@ -7,6 +7,8 @@ import { createRequire } from 'node:module';
 import type { Duplex } from 'node:stream';
 import { FdSocket } from '../../native/index.js';
 import { KjuError, type KjuErrorOptions } from '../../common/errors.js';
+import type { FixedCallSpec } from './fixed-call.js';
+import { FixedCallTap } from './fixed-call-tap.js';
 
 const require = createRequire(import.meta.url);
 // dbus-native is CommonJS with its own (loose) typings; the surface used here is typed below.
@@ -96,6 +98,7 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
   private serial = 1;
   private readonly pending = new Map<number, Pending>();
   private closedWith: Error | null = null;
+  private readonly tap: FixedCallTap | undefined;
   /** resolves when the auth handshake has completed */
   readonly ready: Promise<void>;
 
@@ -103,23 +106,38 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
    * Takes ownership of `socket` (an fd, or a stream) and starts the client side of the handshake at
    * once (QEMU, the server, may run its side synchronously and block until we answer).
    */
-  constructor(socket: number | PeerStream, opts: { name: string; ayView?: boolean }) {
+  constructor(socket: number | PeerStream, opts: { name: string; ayView?: boolean; fixedCalls?: FixedCallSpec }) {
     super();
     const stream = typeof socket === 'number' ? new FdSocket(socket) : socket;
+    const maxMessageSize = 256 * 1024 * 1024;
+    // Fixed-layout calls skip dbus-native's unmarshaller; they arrive as 'call' events all the same.
+    if (opts.fixedCalls) this.tap = new FixedCallTap(stream, opts.fixedCalls, maxMessageSize, (m) => {
+      try {
+        this.dispatch(m);
+      } catch (err) {
+        console.error(`kju: ${opts.name}: error in a D-Bus handler:`, err); // as for 'handlerError' below
+      }
+    });
     this.raw = dbus.createConnection({
       stream,
       direct: true,
       authMethods: ['EXTERNAL'],
       ayBuffer: opts.ayView ? 'view' : true,
       returnBigInt: false,
-      maxMessageSize: 256 * 1024 * 1024,
+      maxMessageSize,
     });
     this.ready = new Promise((resolve, reject) => {
       this.raw.once('connect', () => resolve());
       this.raw.once('close', () => reject(this.closedWith ?? new DbusClosedError(`${opts.name}: connection closed during the D-Bus handshake`)));
     });
     this.ready.catch(() => {});
-    this.raw.on('message', (m: DbusMessage) => this.dispatch(m));
+    this.raw.on('message', (m: DbusMessage) => {
+      try {
+        this.dispatch(m);
+      } finally {
+        this.tap?.generalDelivered();
+      }
+    });
     this.raw.on('error', (err: Error) => {
       this.closedWith ??= err;
     });
@@ -175,6 +193,11 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
   replyError(to: DbusMessage, errorName: string, text: string): void {
     if ((to.flags ?? 0) & FLAG_NO_REPLY_EXPECTED) return;
     this.raw.message({ type: MessageType.error, serial: this.serial++, replySerial: to.serial, errorName, signature: 's', body: [text] });
+  }
+
+  /** calls decoded by the fixed-layout fast path so far */
+  get fixedCallCount(): number {
+    return this.tap?.fastCount ?? 0;
   }
 
   close(): void {

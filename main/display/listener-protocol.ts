@@ -23,8 +23,10 @@ export const StatIndex = {
   batches: 3,
   /** bytes copied by kju on the Node side (copy path into the surface buffer) */
   copiedBytes: 4,
+  /** calls decoded by the fixed-layout fast path (UpdateMap, MouseSet) rather than dbus-native */
+  fixedCalls: 5,
 } as const;
-export const STAT_COUNT = 5;
+export const STAT_COUNT = 6;
 
 export type WorkerToOwner =
   /** the client side of the D-Bus handshake is under way: RegisterListener may be called now */

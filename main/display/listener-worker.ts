@@ -25,7 +25,9 @@ let closed = false;
 
 const post = (m: WorkerToOwner) => port.postMessage(m);
 
-const conn = new PeerConnection(data.fd, { name: `${data.name} listener`, ayView: true });
+// QEMU's per-frame calls have a fixed layout: decoded from their bytes, not by the general unmarshaller.
+const FIXED_CALLS = new Map([['UpdateMap', 4], ['MouseSet', 3]]);
+const conn = new PeerConnection(data.fd, { name: `${data.name} listener`, ayView: true, fixedCalls: FIXED_CALLS });
 post({ t: 'handshake-started' });
 conn.ready.then(() => post({ t: 'connected' }), () => {});
 conn.on('close', (err) => shutdown(err?.message ?? 'listener connection closed'));
@@ -52,6 +54,7 @@ port.on('message', (m: OwnerToWorker) => {
 
 function handleCall(m: DbusMessage): void {
   const body = m.body ?? [];
+  stats[StatIndex.fixedCalls] = conn.fixedCallCount;
   if (m.interface === PROPS_IFACE) return handleProperties(m);
   if (m.interface === 'org.freedesktop.DBus.Peer' && m.member === 'Ping') return conn.reply(m);
   switch (m.member) {

@@ -4,6 +4,8 @@
 import { decodeFramePacket, FramePacketError } from '../../common/frame-packet.js';
 import type { DisplayMessage, DisplayStream, InputMessage, SurfaceInfo, Transport } from '../../common/contract.js';
 import { Blitter, type BlitterOptions, type FrameStats } from './blitter.js';
+import { Canvas2dBlitter } from './canvas2d-blitter.js';
+import { chooseBlitter, webglRenderer, type BlitterChoice, type BlitterSetting, type DisplayBlitter } from './display-blitter.js';
 import { CursorOverlay } from './cursor.js';
 import { withSharedViews } from './shared-views.js';
 import type { ScaleMode } from './scaling.js';
@@ -20,6 +22,8 @@ export interface ViewerState {
   closed?: string;
   /** malformed packets dropped so far */
   badPackets: number;
+  /** which blitter draws and why (undefined when the caller made its own) */
+  blitter?: BlitterChoice;
 }
 
 /** Fast-changing figures, for subscribe(). One object, reused: copy what you keep. */
@@ -38,14 +42,16 @@ export interface ViewerOptions {
   onState?: (s: ViewerState) => void;
   /** the grab hotkey fired or the grab changed otherwise */
   onGrabChange?: (grabbed: boolean) => void;
-  /** makes the blitter (default: the WebGL Blitter); tests pass one that records what it draws */
-  createBlitter?: (canvas: HTMLCanvasElement, opts: BlitterOptions) => Blitter;
+  /** which blitter to use (default 'auto': WebGL2 on a GPU, Canvas 2D where WebGL is software) */
+  blitter?: BlitterSetting;
+  /** makes the blitter instead (tests pass one that records what it draws) */
+  createBlitter?: (canvas: HTMLCanvasElement, opts: BlitterOptions) => DisplayBlitter;
 }
 
 const MAX_BATCHES_PER_FRAME = 2;
 
 export class Viewer {
-  readonly blitter: Blitter;
+  readonly blitter: DisplayBlitter;
   private readonly cursor: CursorOverlay;
   private readonly keyboard: KeyboardState;
   private readonly mouse: MouseState;
@@ -68,7 +74,14 @@ export class Viewer {
     // Zero-copy streams get surfacePixels from the views the preload posts to this window.
     this.opts = { ...opts, stream: withSharedViews(opts.stream) };
     const { canvas, stream } = this.opts;
-    this.blitter = (opts.createBlitter ?? ((c, o) => new Blitter(c, o)))(canvas, { onContextRestored: () => this.onContextRestored() });
+    const blitterOpts: BlitterOptions = { onContextRestored: () => this.onContextRestored() };
+    if (opts.createBlitter) {
+      this.blitter = opts.createBlitter(canvas, blitterOpts);
+    } else {
+      const choice = chooseBlitter(opts.blitter ?? 'auto', webglRenderer());
+      this.blitter = choice.kind === 'webgl' ? new Blitter(canvas, blitterOpts) : new Canvas2dBlitter(canvas, blitterOpts);
+      this.state = { ...this.state, blitter: choice };
+    }
     this.cursor = new CursorOverlay(canvas);
     const send = (input: InputMessage) => { if (!this.state.closed) stream.sendInput(input); };
     this.keyboard = new KeyboardState(send, () => this.setGrab(!this.state.grabbed));

@@ -2,12 +2,16 @@
 import { create } from 'zustand';
 import { persist } from 'zustand/middleware';
 import { SCALE_MODES, type ScaleMode } from '../display/scaling.js';
+import { BLITTER_SETTINGS, type BlitterSetting } from '../display/display-blitter.js';
 
 export interface SettingsState {
   scaleMode: ScaleMode;
   integerScale: boolean;
+  /** which blitter draws the display; a change opens the display anew (a canvas keeps its context kind) */
+  blitter: BlitterSetting;
   setScaleMode(m: ScaleMode): void;
   setIntegerScale(on: boolean): void;
+  setBlitter(b: BlitterSetting): void;
 }
 
 export const useSettings = create<SettingsState>()(
@@ -15,9 +19,11 @@ export const useSettings = create<SettingsState>()(
     (set) => ({
       scaleMode: 'fit',
       integerScale: false,
+      blitter: 'auto',
       setScaleMode: (m) => set({ scaleMode: SCALE_MODES.includes(m) ? m : 'fit' }),
       setIntegerScale: (on) => set({ integerScale: on }),
+      setBlitter: (b) => set({ blitter: BLITTER_SETTINGS.includes(b) ? b : 'auto' }),
     }),
-    { name: 'kju.settings', partialize: (s) => ({ scaleMode: s.scaleMode, integerScale: s.integerScale }) },
+    { name: 'kju.settings', partialize: (s) => ({ scaleMode: s.scaleMode, integerScale: s.integerScale, blitter: s.blitter }) },
   ),
 );

@@ -1,6 +1,8 @@
 // Test page for e2e/renderer-blitter.test.ts: exposes the blitter, the viewer and the frame packet
 // codec to Playwright, plus helpers that build synthetic BGRX surfaces. Not part of the app bundle.
 import { Blitter } from '../display/blitter.js';
+import { Canvas2dBlitter } from '../display/canvas2d-blitter.js';
+import { chooseBlitter, webglRenderer, type DisplayBlitter } from '../display/display-blitter.js';
 import { Viewer } from '../display/viewer.js';
 import { encodeFramePacket, decodeFramePacket } from '../../common/frame-packet.js';
 import type { DisplayMessage, DisplayStream, InputMessage, Rect } from '../../common/contract.js';
@@ -90,7 +92,7 @@ export function within<T>(p: Promise<T>, what: string, ms = 5000): Promise<T> {
 }
 
 /** Median/min/max ms of uploading `rect` of a w×h SAB surface and waiting for the GPU, n times. */
-export function timeUpload(b: Blitter, w: number, h: number, rect: Rect, n: number) {
+export function timeUpload(b: DisplayBlitter, w: number, h: number, rect: Rect, n: number) {
   b.setSurface(w, h);
   const px = makeSurface(w, h, 1, w * 4, true);
   b.uploadFromSurface([rect], px, w * 4);
@@ -113,7 +115,9 @@ export function glRendererName(): string {
   return String(gl.getParameter(dbg ? dbg.UNMASKED_RENDERER_WEBGL : gl.RENDERER));
 }
 
-const api = { Blitter, Viewer, encodeFramePacket, decodeFramePacket, makeSurface, paintRects, expectedRgba, firstDifference, makeCanvas, makeFakeStream, within, timeUpload, glRendererName };
+/** every blitter, by kind: the exact-pixel tests run on each */
+const blitters = { webgl: Blitter, canvas2d: Canvas2dBlitter };
+const api = { Blitter, blitters, chooseBlitter, webglRenderer, Viewer, encodeFramePacket, decodeFramePacket, makeSurface, paintRects, expectedRgba, firstDifference, makeCanvas, makeFakeStream, within, timeUpload, glRendererName };
 export type BlitterPageApi = typeof api;
 (window as unknown as { kju: BlitterPageApi }).kju = api;
 document.title = 'ready';

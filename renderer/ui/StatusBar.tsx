@@ -14,6 +14,7 @@ export function StatusBar({ viewer, vm }: { viewer: Viewer | null; vm?: VmSummar
   const lastSurface = useVmWindow((s) => s.viewer.surface);
   const grabbed = useVmWindow((s) => s.viewer.grabbed);
   const absolute = useVmWindow((s) => s.viewer.absolute);
+  const blitter = useVmWindow((s) => s.viewer.blitter);
   const running = vm?.state === 'running' || vm?.state === 'paused';
   const surface = running ? lastSurface : undefined; // a stopped VM's last surface is history
   // The viewer's own surface says it for sure; before it, the backend's word (when it has one).
@@ -31,6 +32,7 @@ export function StatusBar({ viewer, vm }: { viewer: Viewer | null; vm?: VmSummar
           {transport ? TRANSPORT_LABELS[transport] : '—'}
         </span>
         <span>{absolute ? 'tablet' : 'relative mouse'}</span>
+        <span data-testid="blitter" className="statusbar-blitter" title={blitter?.reason}>{blitter?.reason ?? '—'}</span>
         <LiveFigures viewer={viewer} />
         <span className="toolbar-spacer" />
         <span data-testid="grab-state">{grabbed ? 'Grabbed — press Ctrl+Alt to release' : 'Not grabbed'}</span>

@@ -2,6 +2,9 @@ import type { RefObject } from 'react';
 import type { KjuBridge, VmSummary } from '../../common/contract.js';
 import type { Viewer } from '../display/viewer.js';
 import { SCALE_MODES, type ScaleMode } from '../display/scaling.js';
+import { BLITTER_SETTINGS, type BlitterSetting } from '../display/display-blitter.js';
+
+const BLITTER_LABELS: Record<BlitterSetting, string> = { auto: 'Auto', webgl: 'WebGL2', canvas2d: 'Canvas 2D' };
 import { KEY_COMBOS } from '../input/combos.js';
 import { useSettings } from '../state/settings.js';
 import { useVmWindow } from '../state/vm-window.js';
@@ -23,6 +26,7 @@ export function Toolbar({ viewer, vmName, fullscreenTarget, bridge, vm }: Props)
   const rowError = useLibrary((s) => (vm ? s.rowErrors[vm.id] : undefined));
   const scaleMode = useSettings((s) => s.scaleMode);
   const integerScale = useSettings((s) => s.integerScale);
+  const blitter = useSettings((s) => s.blitter);
   const grabbed = useVmWindow((s) => s.viewer.grabbed);
   const absolute = useVmWindow((s) => s.viewer.absolute);
 
@@ -49,6 +53,12 @@ export function Toolbar({ viewer, vmName, fullscreenTarget, bridge, vm }: Props)
       <label className="toolbar-field" title="Whole-number scaling in Fit mode: sharp pixels">
         <input type="checkbox" checked={integerScale} onChange={(e) => useSettings.getState().setIntegerScale(e.target.checked)} />
         Integer
+      </label>
+      <label className="toolbar-field" title="Auto: WebGL2 on a GPU, Canvas 2D where WebGL is software. A change reopens the display.">
+        Draw
+        <select data-testid="blitter-setting" value={blitter} onChange={(e) => useSettings.getState().setBlitter(e.target.value as BlitterSetting)}>
+          {BLITTER_SETTINGS.map((b) => <option key={b} value={b}>{BLITTER_LABELS[b]}</option>)}
+        </select>
       </label>
       <select
         className="combo-menu"

@@ -14,6 +14,7 @@ export function VmView({ bridge, vmId }: { bridge: KjuBridge; vmId: string }) {
   const vm = useLibrary((s) => s.vms.find((v) => v.id === vmId));
   const hasDisplay = vm?.state === 'running' || vm?.state === 'paused';
   const [viewer, setViewer] = useState<Viewer | null>(null);
+  const blitter = useSettings((s) => s.blitter);
   const displayRef = useRef<HTMLDivElement>(null);
 
   useEffect(() => {
@@ -24,7 +25,7 @@ export function VmView({ bridge, vmId }: { bridge: KjuBridge; vmId: string }) {
     <div className="vm-view">
       <Toolbar viewer={viewer} vmName={vm?.name ?? vmId} fullscreenTarget={displayRef} bridge={bridge} vm={vm} />
       <div className="vm-display" ref={displayRef}>
-        {hasDisplay ? <DisplayCanvas bridge={bridge} vm={vm} onViewer={setViewer} /> : <NoDisplay bridge={bridge} vmId={vmId} />}
+        {hasDisplay ? <DisplayCanvas key={blitter} bridge={bridge} vm={vm} onViewer={setViewer} /> : <NoDisplay bridge={bridge} vmId={vmId} />}
       </div>
       <StatusBar viewer={viewer} vm={vm} />
     </div>
@@ -86,7 +87,7 @@ function DisplayCanvas({ bridge, vm, onViewer }: { bridge: KjuBridge; vm: VmSumm
         }
         if (!r.ok) return vmWindow.failed(r.message);
         try {
-          viewer = new Viewer({ canvas: canvasRef.current!, stream: r.value, onState: (s) => useVmWindow.getState().setViewer(s) });
+          viewer = new Viewer({ canvas: canvasRef.current!, stream: r.value, blitter: useSettings.getState().blitter, onState: (s) => useVmWindow.getState().setViewer(s) });
         } catch (e) {
           r.value.close();
           return vmWindow.failed((e as Error).message);
