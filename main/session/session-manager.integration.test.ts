@@ -235,7 +235,12 @@ setInterval(() => {}, 1000);`,
     await session.qmp.execute('screendump', { filename: ppm });
     const diff = diffImages(surfaceToRgb(surface), decodePpm(readFileSync(ppm)));
     assert.equal(diff.differing, 0, JSON.stringify(diff.first));
-    assert.equal((await manager.list()).find((v) => v.id === vm.id)!.state, 'paused');
+    const paused = (await manager.list()).find((v) => v.id === vm.id)!;
+    assert.equal(paused.state, 'paused');
+    // What it runs with, for the status bar: the accelerator from the runtime dir (written at launch
+    // by the first owner, read by this one), the transport from the display opened here.
+    assert.equal(paused.accelerator, 'tcg');
+    assert.equal(paused.transport, surface.transport);
     await manager.unpause(vm.id);
     const stopped = await manager.stop(vm.id, { force: true });
     assert.equal(stopped.stopped, true);
