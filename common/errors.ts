@@ -28,6 +28,8 @@ export const KJU_ERROR_CODES = [
   'no-uefi-firmware',
   'qemu-img-failed',
   'in-use',
+  // another kju process is starting, stopping, suspending, editing, cloning or deleting the VM (its per-VM lock)
+  'vm-busy',
   // QEMU on the host: finding, describing and launching it
   'qemu-not-found',
   'qemu-unsupported',

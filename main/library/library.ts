@@ -21,6 +21,7 @@ import { isSuspended, resolveInBundle } from './bundle-files.js';
 import { LibraryError, type LibraryErrorCode } from './library-error.js';
 import { resolveLibraryPath } from './library-location.js';
 import { probeRunState } from './run-state.js';
+import { withVmLock } from './vm-lock.js';
 
 export type { BundleVm } from './bundle-files.js';
 
@@ -163,6 +164,10 @@ export class Library {
   /** Changes hardware settings, validated, written atomically (old config kept as config.json.bak). */
   async edit(nameOrId: string, changes: VmChanges): Promise<BundleVm> {
     const vm = await this.get(nameOrId);
+    return withVmLock(vm, 'being edited', () => this.editLocked(vm, changes));
+  }
+
+  private async editLocked(vm: BundleVm, changes: VmChanges): Promise<BundleVm> {
     if (isSuspended(vm.dir)) {
       throw new LibraryError('in-use', `VM "${vm.config.name}" is suspended to disk; resume it (kju resume) or discard its saved state (kju start --fresh) before changing it`, vm.dir);
     }
@@ -191,6 +196,10 @@ export class Library {
    */
   async delete(nameOrId: string, options: { permanent?: boolean } = {}): Promise<{ trashedTo?: string }> {
     const vm = await this.get(nameOrId);
+    return withVmLock(vm, 'being deleted', () => this.deleteLocked(vm, options));
+  }
+
+  private async deleteLocked(vm: BundleVm, options: { permanent?: boolean }): Promise<{ trashedTo?: string }> {
     if (probeRunState(vm) !== 'stopped') {
       throw new LibraryError('in-use', `VM "${vm.config.name}" is running; shut it down first`, vm.dir);
     }

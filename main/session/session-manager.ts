@@ -16,6 +16,7 @@ import { isAlive, readPidFile, watchPidExit } from '../qemu/pid-alive.js';
 import { libraryVmRuntimeDir, type RuntimeDir } from '../qemu/runtime-dir.js';
 import { Library, toVmSummary, type BundleVm } from '../library/library.js';
 import { LibraryError } from '../library/library-error.js';
+import { withVmLock } from '../library/vm-lock.js';
 import { bundleToVmDescription } from '../library/vm-description-from-bundle.js';
 import type { LifecycleParams, LifecycleReply } from './lifecycle.js';
 import type { OwnerApi } from './owner-protocol.js';
@@ -181,6 +182,10 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
    */
   async start(idOrName: string, o: { fresh?: boolean } = {}): Promise<{ summary: VmSummary; logFile: string; resumed: boolean }> {
     const vm = await this.library.get(idOrName);
+    return withVmLock(vm, 'starting', () => this.startLocked(vm, o));
+  }
+
+  private async startLocked(vm: BundleVm, o: { fresh?: boolean }): Promise<{ summary: VmSummary; logFile: string; resumed: boolean }> {
     if (this.isRunning(vm)) throw new SessionError('already-running', `VM "${vm.config.name}" is already running`);
     const desc = bundleToVmDescription(vm);
     let record = readSuspended(vm.dir);
@@ -228,6 +233,10 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
    */
   async stop(idOrName: string, o: { force?: boolean; timeoutMs?: number; forceAfter?: boolean } = {}): Promise<{ stopped: boolean; summary: VmSummary }> {
     const vm = await this.runningVm(idOrName);
+    return withVmLock(vm, 'stopping', () => this.stopLocked(vm, o));
+  }
+
+  private async stopLocked(vm: BundleVm, o: { force?: boolean; timeoutMs?: number; forceAfter?: boolean }): Promise<{ stopped: boolean; summary: VmSummary }> {
     const timeoutMs = o.timeoutMs ?? 30_000;
     const pid = this.table.get(vm.config.id)?.pid ?? readPidFile(this.runtimeDirOf(vm).pidFile);
     const stopped = await this.onVm(vm, async (api, r) => {
@@ -254,6 +263,10 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
    */
   async suspend(idOrName: string): Promise<{ summary: VmSummary; bytes: number; stateFile: string }> {
     const vm = await this.runningVm(idOrName);
+    return withVmLock(vm, 'suspending', () => this.suspendLocked(vm));
+  }
+
+  private async suspendLocked(vm: BundleVm): Promise<{ summary: VmSummary; bytes: number; stateFile: string }> {
     const paths = statePaths(vm.dir);
     rmSync(paths.partial, { force: true });
     const pid = this.table.get(vm.config.id)?.pid ?? readPidFile(this.runtimeDirOf(vm).pidFile);
