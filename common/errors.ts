@@ -40,6 +40,7 @@ export const KJU_ERROR_CODES = [
   'not-running',
   'already-running',
   'hosted-elsewhere',
+  'not-responding',
   'suspended',
   'no-console',
   'no-owner',

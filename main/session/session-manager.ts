@@ -27,6 +27,7 @@ import { checkResumable, clearSuspended, isSuspended, readSuspended, recordSuspe
 import { SessionError } from './session-errors.js';
 import { listSnapshots, snapshotDisks, snapshotOffline, SnapshotError, type SnapshotInfo, checkSnapshotName } from './snapshots.js';
 import { startVm } from './start-vm.js';
+import { stopVm } from './stop-vm.js';
 import type { VmSession } from './vm-session.js';
 
 export { SessionError, type SessionErrorCode } from './session-errors.js';
@@ -238,21 +239,24 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
 
   private async stopLocked(vm: BundleVm, o: { force?: boolean; timeoutMs?: number; forceAfter?: boolean }): Promise<{ stopped: boolean; summary: VmSummary }> {
     const timeoutMs = o.timeoutMs ?? 30_000;
-    const pid = this.table.get(vm.config.id)?.pid ?? readPidFile(this.runtimeDirOf(vm).pidFile);
-    const stopped = await this.onVm(vm, async (api, r) => {
-      if (r) r.ending = 'stop';
-      let done: boolean;
-      if (o.force) {
-        done = (await api.stop({ force: true, timeoutMs: 10_000 }).catch(() => ({ stopped: false }))).stopped;
-      } else {
+    let stopped = false;
+    if (!o.force) {
+      stopped = await this.onVm(vm, async (api, r) => {
+        if (r) r.ending = 'stop';
         if ((await api.lifecycle({ op: 'query' })).state === 'paused') await api.lifecycle({ op: 'cont' }); // a paused guest cannot see the button
-        done = (await api.stop({ force: false, timeoutMs })).stopped;
-      }
-      if (!done && o.forceAfter) done = (await api.stop({ force: true, timeoutMs: 10_000 }).catch(() => ({ stopped: false }))).stopped;
-      if (!done && r) r.ending = null;
-      return done;
-    });
-    if (!stopped && o.force && pid !== undefined) process.kill(pid, 'SIGKILL');
+        const done = (await api.stop({ force: false, timeoutMs })).stopped;
+        if (!done && r) r.ending = null;
+        return done;
+      });
+    }
+    if (!stopped && (o.force || o.forceAfter)) {
+      await this.adopt(vm);
+      const r = this.table.get(vm.config.id);
+      if (r) r.ending = 'stop';
+      // QMP quit, else SIGKILL of the verified QEMU (hung, or its qmp.sock held by another process)
+      stopped = (await stopVm({ name: vm.config.name, runtimeDir: this.runtimeDirOf(vm) }, { force: true })).stopped;
+      if (!stopped && r) r.ending = null;
+    }
     await new Promise((res) => setImmediate(res));
     return { stopped, summary: await this.summaryOf(vm) };
   }
