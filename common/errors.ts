@@ -49,6 +49,8 @@ export const KJU_ERROR_CODES = [
   'broken-record',
   'missing-state',
   'disks-changed',
+  'state-corrupt',
+  'incomplete-state',
   'not-qcow2',
   'no-disk',
   'exists',

@@ -15,6 +15,9 @@ import { libraryVmRuntimeDir, type RuntimeDir } from '../qemu/runtime-dir.js';
 import { isAlive, readPidFile } from '../qemu/pid-alive.js';
 import { Library } from '../library/library.js';
 import { SessionManager } from './session-manager.js';
+import { SerialConsole } from '../testing/serial-console.js';
+import { statePaths } from './saved-state.js';
+import { existsSync } from 'node:fs';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const scratch = mkdtempSync(join(tmpdir(), 'kju-faults-'));
@@ -26,8 +29,11 @@ Object.assign(process.env, { XDG_RUNTIME_DIR: runtime, XDG_STATE_HOME: join(scra
 
 const kjuArgs = (args: string[]) => ['--import', 'tsx', join(repo, 'main/cli/kju.ts'), ...args];
 function kju(...args: string[]) {
-  const r = spawnSync(process.execPath, kjuArgs(args), { cwd: repo, env, encoding: 'utf8', timeout: 180_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  return kjuEnv({}, ...args);
+}
+function kjuEnv(extra: NodeJS.ProcessEnv, ...args: string[]) {
+  const r = spawnSync(process.execPath, kjuArgs(args), { cwd: repo, env: { ...env, ...extra }, encoding: 'utf8', timeout: 180_000 });
+  return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
 }
 /** Runs the CLI without blocking the event loop (parallel starts). */
 async function kjuAsync(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -56,8 +62,8 @@ async function runtimeDirOf(name: string): Promise<RuntimeDir> {
 }
 
 let guest: DemoGuest;
-function create(name: string): void {
-  ok('create', name, '--memory', '128', '--cpus', '1', '--nic', 'none', '--display', 'none', '--kernel', guest.kernel, '--initrd', guest.initrd, '--append', guest.append);
+function create(name: string, memory = '128'): void {
+  ok('create', name, '--memory', memory, '--cpus', '1', '--nic', 'none', '--display', 'none', '--kernel', guest.kernel, '--initrd', guest.initrd, '--append', guest.append);
 }
 
 describe('integration: starts that cannot race, stops that cannot hang', () => {
@@ -133,5 +139,52 @@ describe('integration: starts that cannot race, stops that cannot hang', () => {
     } finally {
       holder.destroy();
     }
+  });
+
+  test('kju suspend killed at every step leaves the VM running or resumable, with its memory', async () => {
+    create('susp', '192');
+    ok('start', 'susp');
+    const rt = await runtimeDirOf('susp');
+    const bundle = (await Library.open().get('susp')).dir;
+    const shell = async () => {
+      const s = await SerialConsole.connect(rt.serialSocket);
+      s.write('\n');
+      await s.waitFor(/kju# /, 120_000);
+      return s;
+    };
+    let serial = await shell();
+    await serial.run('echo 0 > /tmp/round');
+    serial.close();
+    const outcomes: string[] = [];
+    // the points: after the state is saved, after it is recorded, after QEMU quit; plus a timed kill mid-save
+    const points: { name: string; env: NodeJS.ProcessEnv; killAfterMs?: number }[] = [
+      { name: 'suspend:saved', env: { KJU_TEST: '1', KJU_TEST_KILL_AT: 'suspend:saved' } },
+      { name: 'suspend:recorded', env: { KJU_TEST: '1', KJU_TEST_KILL_AT: 'suspend:recorded' } },
+      { name: 'suspend:quit', env: { KJU_TEST: '1', KJU_TEST_KILL_AT: 'suspend:quit' } },
+      { name: 'timed 1.2 s', env: {}, killAfterMs: 1_200 },
+    ];
+    for (const [round, p] of points.entries()) {
+      if (p.killAfterMs === undefined) {
+        const r = kjuEnv(p.env, 'suspend', 'susp');
+        assert.equal(r.signal ?? r.code, 'SIGKILL', `${p.name}: the suspend was killed at its point (${r.stderr})`);
+      } else {
+        const child = spawn(process.execPath, kjuArgs(['suspend', 'susp']), { cwd: repo, env, stdio: 'ignore' });
+        setTimeout(() => child.kill('SIGKILL'), p.killAfterMs);
+        await once(child, 'exit');
+      }
+      const after = listed('susp').state;
+      assert.ok(['running', 'paused', 'suspended'].includes(after), `${p.name}: running or resumable, not ${after}`);
+      if (after !== 'running') ok('resume', 'susp');
+      assert.equal(listed('susp').state, 'running', `${p.name}: kju resume brought it back`);
+      serial = await shell();
+      assert.equal((await serial.run('cat /tmp/round')).trim(), String(round), `${p.name}: the guest kept its memory`);
+      await serial.run(`echo ${round + 1} > /tmp/round`);
+      serial.close();
+      assert.equal(existsSync(statePaths(bundle).partial), false, `${p.name}: no partial state left behind`);
+      assert.equal(qemuPids().length, 1, `${p.name}: one QEMU`);
+      outcomes.push(`${p.name} → ${after} → resumed`);
+    }
+    console.log(`suspend kill points: ${outcomes.join('; ')}`);
+    ok('stop', 'susp', '--force');
   });
 });

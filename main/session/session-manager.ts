@@ -12,7 +12,8 @@ import { join, resolve } from 'node:path';
 import type { VmRunState, VmSummary } from '../../common/contract.js';
 import type { DisplaySource } from '../display/display-source.js';
 import type { Accelerator } from '../qemu/build-argv.js';
-import { isAlive, readPidFile, watchPidExit } from '../qemu/pid-alive.js';
+import { isAlive, killVerified, readPidFile } from '../qemu/pid-alive.js';
+import { killPoint } from '../util/kill-point.js';
 import { libraryVmRuntimeDir, type RuntimeDir } from '../qemu/runtime-dir.js';
 import { Library, toVmSummary, type BundleVm } from '../library/library.js';
 import { LibraryError } from '../library/library-error.js';
@@ -23,7 +24,7 @@ import type { OwnerApi } from './owner-protocol.js';
 import { peekRunState, withVm } from './reach.js';
 import { adoptVm, reattachAll, reclaimVm, type AdoptResult, type ReattachReport } from './reattach.js';
 import { RunningVmTable, type RunningVm } from './running-vms.js';
-import { checkResumable, clearSuspended, isSuspended, readSuspended, recordSuspended, statePaths } from './saved-state.js';
+import { checkResumable, clearSuspended, isSuspended, readSuspended, recordSuspended, SavedStateError, statePaths } from './saved-state.js';
 import { SessionError } from './session-errors.js';
 import { listSnapshots, snapshotDisks, snapshotOffline, SnapshotError, type SnapshotInfo, checkSnapshotName } from './snapshots.js';
 import { startVm } from './start-vm.js';
@@ -147,6 +148,8 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
       } else if (e.config && s.state === 'running') {
         s.state = await peekRunState(this.runtimeDirOf({ dir: e.dir, config: e.config }));
       }
+      // a suspend interrupted after its record: QEMU is still there, paused; `start` finishes it
+      if (e.config && s.state === 'paused' && isSuspended(e.dir)) s.state = 'suspended';
       out.push(s);
     }
     return out;
@@ -177,6 +180,24 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
   }
 
   /**
+   * A suspend killed after its record was written leaves QEMU alive and paused next to a complete,
+   * checksummed state: finish it (quit QEMU) so the start below resumes from the state. A record
+   * beside a QEMU that runs again is stale (the guest carried on): it is dropped.
+   */
+  private async recoverInterruptedSuspend(vm: BundleVm): Promise<void> {
+    if (!readSuspended(vm.dir) || !this.isRunning(vm)) return;
+    const rt = this.runtimeDirOf(vm);
+    if ((await peekRunState(rt)) === 'running') {
+      clearSuspended(vm.dir);
+      return;
+    }
+    const r = this.table.get(vm.config.id);
+    if (r) r.ending = 'suspend';
+    await stopVm({ name: vm.config.name, runtimeDir: rt }, { force: true });
+    if (r) await r.exited;
+  }
+
+  /**
    * Starts a stopped VM, or resumes a suspended one from its saved state (`fresh` discards that
    * state and boots from the disks). Throws ALREADY_RUNNING, LibraryError (MISSING_FILE,
    * INVALID_CONFIG...), SavedStateError, QemuLaunchError. QEMU is detached: it outlives this process.
@@ -187,14 +208,23 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
   }
 
   private async startLocked(vm: BundleVm, o: { fresh?: boolean }): Promise<{ summary: VmSummary; logFile: string; resumed: boolean }> {
+    await this.recoverInterruptedSuspend(vm);
     if (this.isRunning(vm)) throw new SessionError('already-running', `VM "${vm.config.name}" is already running`);
     const desc = bundleToVmDescription(vm);
     let record = readSuspended(vm.dir);
+    const partial = statePaths(vm.dir).partial;
+    if (!record && !o.fresh && existsSync(partial)) {
+      throw new SavedStateError(
+        'incomplete-state',
+        `VM "${vm.config.name}" has an unfinished saved state (${partial}): a suspend was interrupted and its QEMU is gone, so the state may be incomplete`,
+        { hint: `start it with "kju start ${vm.config.name} --fresh" to boot from its disks (the unfinished state is removed)` },
+      );
+    }
     if (record && o.fresh) {
       clearSuspended(vm.dir);
       record = null;
     }
-    const stateFile = record ? checkResumable(vm, record) : undefined;
+    const stateFile = record ? await checkResumable(vm, record) : undefined;
     let r: RunningVm | undefined;
     const { qemu, session } = await startVm(desc, {
       runtimeDir: this.runtimeDirOf(vm),
@@ -221,7 +251,11 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
 
   /** Continues a paused VM. */
   async unpause(idOrName: string): Promise<LifecycleReply> {
-    return this.lifecycle(idOrName, { op: 'cont' });
+    const reply = await this.lifecycle(idOrName, { op: 'cont' });
+    // the guest carries on: what an interrupted suspend had saved is stale now
+    const vm = await this.library.get(idOrName);
+    if (!readSuspended(vm.dir)) rmSync(statePaths(vm.dir).partial, { force: true });
+    return reply;
   }
 
   async reset(idOrName: string): Promise<LifecycleReply> {
@@ -273,19 +307,26 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
   private async suspendLocked(vm: BundleVm): Promise<{ summary: VmSummary; bytes: number; stateFile: string }> {
     const paths = statePaths(vm.dir);
     rmSync(paths.partial, { force: true });
-    const pid = this.table.get(vm.config.id)?.pid ?? readPidFile(this.runtimeDirOf(vm).pidFile);
+    const rt = this.runtimeDirOf(vm);
+    // Every step leaves a running VM or a resumable one: the state is written and synced, then
+    // recorded (with its checksum), and only then does QEMU quit (recoverInterruptedSuspend).
     const bytes = await this.onVm(vm, async (api, r) => {
-      const reply = await api.lifecycle({ op: 'save-state', file: paths.partial });
+      let reply: LifecycleReply;
+      try {
+        reply = await api.lifecycle({ op: 'save-state', file: paths.partial });
+      } catch (err) {
+        rmSync(paths.partial, { force: true }); // a failed save (a full disk) must not keep filling it
+        throw err;
+      }
+      killPoint('suspend:saved');
+      await recordSuspended(vm, reply.bytes ?? 0);
+      killPoint('suspend:recorded');
       if (r) r.ending = 'suspend';
       const { stopped } = await api.stop({ force: true, timeoutMs: 15_000 }).catch(() => ({ stopped: false }));
-      if (!stopped && pid !== undefined) {
-        const gone = watchPidExit(pid, 50);
-        process.kill(pid, 'SIGKILL');
-        await gone.gone;
-      }
+      if (!stopped) await killVerified(rt.pidFile, rt.launchStamp);
       return reply.bytes ?? 0;
     });
-    await recordSuspended(vm, bytes);
+    killPoint('suspend:quit');
     await new Promise((res) => setImmediate(res));
     return { summary: await this.summaryOf(vm), bytes, stateFile: paths.state };
   }
