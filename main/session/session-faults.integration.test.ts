@@ -115,6 +115,8 @@ describe('integration: starts that cannot race, stops that cannot hang', () => {
     const rt = await runtimeDirOf('hung');
     const pid = readPidFile(rt.pidFile)!;
     process.kill(pid, 'SIGSTOP');
+    const shown = listed('hung');
+    assert.match(shown.problem ?? '', /not responding/, `kju list flags the hung VM: ${JSON.stringify(shown)}`);
     const t0 = Date.now();
     const r = kju('stop', 'hung', '--force');
     const took = Date.now() - t0;

@@ -21,7 +21,7 @@ import { withVmLock } from '../library/vm-lock.js';
 import { bundleToVmDescription } from '../library/vm-description-from-bundle.js';
 import type { LifecycleParams, LifecycleReply } from './lifecycle.js';
 import type { OwnerApi } from './owner-protocol.js';
-import { peekRunState, withVm } from './reach.js';
+import { peekRunState, probeRunState, RESPONSE_WAIT_MS, withVm } from './reach.js';
 import { adoptVm, reattachAll, reclaimVm, type AdoptResult, type ReattachReport } from './reattach.js';
 import { RunningVmTable, type RunningVm } from './running-vms.js';
 import { checkResumable, clearSuspended, isSuspended, readSuspended, recordSuspended, SavedStateError, statePaths } from './saved-state.js';
@@ -46,6 +46,8 @@ export interface SessionManagerOptions {
   /** open() only: how often an owning manager looks for VMs nobody owns (default 2000 ms; 0: never) */
   reattachEveryMs?: number;
 }
+
+const NOT_RESPONDING = `not responding: QEMU did not answer within ${RESPONSE_WAIT_MS / 1000} s ("kju stop --force" ends it)`;
 
 /** How often an owning manager opened with open() looks for VMs to adopt (e.g. from `kju start`). */
 const REATTACH_EVERY_MS = 2_000;
@@ -139,14 +141,18 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
       const r = id ? this.table.get(id) : undefined;
       const crash = id ? this.table.crashOf(id) : undefined;
       if (r) {
-        s.state = r.session ? r.state : await peekRunState(r.runtimeDir).catch(() => r.state);
+        const probed = await probeRunState(r.runtimeDir);
+        s.state = probed === 'not-responding' ? r.state : r.session ? r.state : probed;
+        if (probed === 'not-responding') s.problem = NOT_RESPONDING;
       } else if (crash) {
         s.state = 'crashed';
         s.problem = crash;
       } else if (e.config && isSuspended(e.dir) && s.state === 'stopped') {
         s.state = 'suspended';
       } else if (e.config && s.state === 'running') {
-        s.state = await peekRunState(this.runtimeDirOf({ dir: e.dir, config: e.config }));
+        const probed = await probeRunState(this.runtimeDirOf({ dir: e.dir, config: e.config }));
+        if (probed === 'not-responding') s.problem = NOT_RESPONDING;
+        else s.state = probed;
       }
       // a suspend interrupted after its record: QEMU is still there, paused; `start` finishes it
       if (e.config && s.state === 'paused' && isSuspended(e.dir)) s.state = 'suspended';
