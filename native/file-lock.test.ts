@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,6 +34,16 @@ describe('FileLock', () => {
     const b = FileLock.tryAcquire(file);
     assert.ok(b);
     b.release();
+  });
+
+  it('locks a directory without creating anything in it', () => {
+    const d = join(dir, 'bundle.kju');
+    mkdirSync(d);
+    const a = FileLock.tryAcquire(d, { directory: true });
+    assert.ok(a);
+    assert.equal(FileLock.tryAcquire(d, { directory: true }), null);
+    assert.deepEqual(readdirSync(d), []);
+    a.release();
   });
 
   it('is released by the kernel when the holding process is killed with SIGKILL', async () => {

@@ -13,11 +13,13 @@ export class FileLock {
   ) {}
 
   /**
-   * Takes the lock on `path` (created 0600 if missing), or returns null when another open of the
+   * Takes the lock on `path` (a file, created 0600 if missing, or with `directory` an existing
+   * directory), or returns null when another open of the
    * file (in any process) holds it. Throws NativeError for other failures (EBADF, ENOLCK...).
    */
-  static tryAcquire(path: string): FileLock | null {
-    const fd = openSync(path, 'a', 0o600);
+  static tryAcquire(path: string, o: { directory?: boolean } = {}): FileLock | null {
+    // a directory is locked through a read-only open of it: nothing is created or changed
+    const fd = o.directory ? openSync(path, 'r') : openSync(path, 'a', 0o600);
     let taken: boolean;
     try {
       taken = binding().flockExclusive(fd);

@@ -1,15 +1,14 @@
 // The per-VM lock: starting, stopping, suspending, editing, cloning and deleting one VM each hold
-// an flock on `<bundle>/.kju-vm.lock` for as long as they run, in whichever kju process does it
+// an flock on the bundle directory itself (nothing is written into the bundle) for as long as they run, in whichever kju process does it
 // (two requests of one `kju serve` exclude each other too: each takes its own open of the file).
 // The kernel drops the lock when the holder exits or is killed, so a crash never leaves a VM locked.
-// The holder writes what it does and its pid into the file, for the loser's message. Node loop.
+// The holder notes what it does and its pid in the VM's runtime dir, for the loser's message. Node loop.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+
+import { libraryVmRuntimeDir, prepareRuntimeDir } from '../qemu/runtime-dir.js';
 
 import { KjuError, type KjuErrorOptions } from '../../common/errors.js';
 import { FileLock } from '../../native/index.js';
-
-export const VM_LOCK_FILE = '.kju-vm.lock';
 
 /** What a lock holder is doing, as the loser's message says it ("VM "X" is starting"). */
 export type VmLockedOp = 'starting' | 'stopping' | 'suspending' | 'being edited' | 'being cloned' | 'being deleted';
@@ -30,13 +29,13 @@ export interface VmLock {
  * Takes the VM's lock for `op`, or throws VmBusyError naming what the holder does, touching
  * nothing else. The caller releases it (withVmLock does) when the operation has ended.
  */
-export function lockVm(vm: { dir: string; config: { name: string } }, op: VmLockedOp): VmLock {
-  const file = join(vm.dir, VM_LOCK_FILE);
-  const lock = FileLock.tryAcquire(file);
+export function lockVm(vm: { dir: string; config: { id: string; name: string } }, op: VmLockedOp): VmLock {
+  const note = libraryVmRuntimeDir(vm).lockNote;
+  const lock = FileLock.tryAcquire(vm.dir, { directory: true });
   if (!lock) {
     let holder = 'busy';
     try {
-      const h = JSON.parse(readFileSync(file, 'utf8')) as { op?: unknown; pid?: unknown };
+      const h = JSON.parse(readFileSync(note, 'utf8')) as { op?: unknown; pid?: unknown };
       if (typeof h.op === 'string') holder = h.op;
     } catch {
       // the holder has not written yet (or the file was never written): it is busy all the same
@@ -44,7 +43,8 @@ export function lockVm(vm: { dir: string; config: { name: string } }, op: VmLock
     throw new VmBusyError(`VM "${vm.config.name}" is ${holder} (another kju process holds it)`, { hint: 'try again when that operation is done' });
   }
   try {
-    writeFileSync(file, `${JSON.stringify({ op, pid: process.pid })}\n`, { mode: 0o600 });
+    prepareRuntimeDir(libraryVmRuntimeDir(vm));
+    writeFileSync(note, `${JSON.stringify({ op, pid: process.pid })}\n`, { mode: 0o600 });
   } catch {
     // only the loser's message needs it
   }
@@ -52,7 +52,7 @@ export function lockVm(vm: { dir: string; config: { name: string } }, op: VmLock
 }
 
 /** Runs `fn` holding the VM's lock for `op` (VmBusyError when another holds it). */
-export async function withVmLock<T>(vm: { dir: string; config: { name: string } }, op: VmLockedOp, fn: () => Promise<T>): Promise<T> {
+export async function withVmLock<T>(vm: { dir: string; config: { id: string; name: string } }, op: VmLockedOp, fn: () => Promise<T>): Promise<T> {
   const lock = lockVm(vm, op);
   try {
     return await fn();
