@@ -33,6 +33,8 @@ export const KJU_ERROR_CODES = [
   'outside-path',
   'disk-full',
   'busy',
+  // another kju process is starting, stopping, suspending, editing, cloning or deleting the VM (its per-VM lock)
+  'vm-busy',
   // QEMU on the host: finding, describing and launching it
   'qemu-not-found',
   'qemu-unsupported',
@@ -43,6 +45,7 @@ export const KJU_ERROR_CODES = [
   'not-running',
   'already-running',
   'owned-elsewhere',
+  'not-responding',
   'suspended',
   'no-console',
   'no-owner',
@@ -51,6 +54,8 @@ export const KJU_ERROR_CODES = [
   'broken-record',
   'missing-state',
   'disks-changed',
+  'state-corrupt',
+  'incomplete-state',
   'not-qcow2',
   'no-disk',
   'exists',

@@ -45,6 +45,7 @@ export interface Binding {
   dupCloexec(fd: number): number;
   memfdCreate(name: string, size: number): number;
   fileSize(fd: number): number;
+  flockExclusive(fd: number): boolean;
   readonly pageSize: number;
   readonly sharedViewSupported: boolean;
   FdSocketHandle: new (fd: number, onRead: ReadCallback, onWritable: () => void) => FdSocketHandle;

@@ -4,3 +4,4 @@ export { NativeError } from './errors.js';
 export { FdSocket, closeFd, connectUnix, socketpair } from './fd-socket.js';
 export { FdServer, listenUnix, type FdServerEvents } from './fd-server.js';
 export { Mapping, fileSize, memfdCreate, type Rect } from './mapping.js';
+export { FileLock } from './file-lock.js';

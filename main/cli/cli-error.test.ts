@@ -94,6 +94,7 @@ const SAMPLES: Record<string, Sample[]> = {
   SavedStateError: [{ make: (C) => new C('disks-changed', 'the disks changed since the VM was suspended; start it with --fresh'), code: 'disks-changed' }],
   SnapshotError: [{ make: (C) => new C('not-qcow2', 'snapshots need qcow2 disks'), code: 'not-qcow2' }],
   LifecycleError: [{ make: (C) => new C('migration-failed', 'saving the VM state failed: no space left'), code: 'migration-failed' }],
+  VmBusyError: [{ make: (C) => new C('VM "A" is starting (another kju process holds it, pid 4242)'), code: 'vm-busy' }],
   NativeError: [{ make: (C) => new C('connect ENOENT: No such file or directory', 'ENOENT', 'connect'), code: 'system-error' }],
   BlitterError: [{ make: (C) => new C('WebGL2 is not available'), code: 'webgl-failed' }],
   CliError: [

@@ -29,6 +29,7 @@ import { resolveLibraryPath } from './library-location.js';
 import { isOwnerAlive, ownerStamp } from './owner-stamp.js';
 import { readLibraryKey, unconfirmedOutsidePaths, withConfirmedPaths, type NamedPath } from './outside-paths.js';
 import { probeRunState } from './run-state.js';
+import { withVmLock } from './vm-lock.js';
 
 export type { BundleVm } from './bundle-files.js';
 
@@ -212,13 +213,17 @@ export class Library {
   }
 
   /**
-   * Changes hardware settings, validated, written atomically (old config kept as config.json.bak).
-   * New cdrom/kernel/initrd paths count as confirmed; `acceptOutside` confirms outside paths the
-   * config already names (a bundle copied in from elsewhere), which is the way past OUTSIDE_PATH.
+   * Changes hardware settings, validated, written atomically (old config kept as config.json.bak),
+   * under the VM's lock. New cdrom/kernel/initrd paths count as confirmed; `acceptOutside` confirms
+   * outside paths the config already names (a bundle copied in from elsewhere), the way past OUTSIDE_PATH.
    */
   async edit(nameOrId: string, changes: VmChanges, options: { acceptOutside?: string[] } = {}): Promise<BundleVm> {
     const accept = (options.acceptOutside ?? []).map((p) => resolve(p));
     const vm = await this.get(nameOrId, { acceptingOutside: accept.length > 0 });
+    return withVmLock(vm, 'being edited', () => this.editLocked(vm, changes, accept));
+  }
+
+  private async editLocked(vm: BundleVm, changes: VmChanges, accept: string[]): Promise<BundleVm> {
     if (isSuspended(vm.dir)) {
       throw new LibraryError('in-use', `VM "${vm.config.name}" is suspended to disk; resume it (kju resume) or discard its saved state (kju start --fresh) before changing it`, vm.dir);
     }
@@ -255,9 +260,14 @@ export class Library {
    * `permanent`. Refuses while the VM runs, or while linked clones still read its disks.
    */
   async delete(nameOrId: string, options: { permanent?: boolean } = {}): Promise<{ trashedTo?: string }> {
+    const vm = await this.get(nameOrId);
+    return withVmLock(vm, 'being deleted', () => this.deleteLocked(vm.config.id, options));
+  }
+
+  private async deleteLocked(id: string, options: { permanent?: boolean }): Promise<{ trashedTo?: string }> {
     // Checks and move under the library lock: a linked clone or a same-name create cannot slip in.
     const moved = await withLibraryLock(this.root, async () => {
-      const vm = await this.get(nameOrId);
+      const vm = await this.get(id);
       if (probeRunState(vm) !== 'stopped') {
         throw new LibraryError('in-use', `VM "${vm.config.name}" is running; shut it down first`, vm.dir);
       }

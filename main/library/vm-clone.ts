@@ -13,6 +13,7 @@ import { LibraryError } from './library-error.js';
 import type { Library } from './library.js';
 import { convertImage, createOverlay } from './qemu-img.js';
 import { probeRunState } from './run-state.js';
+import { withVmLock } from './vm-lock.js';
 
 export interface CloneOptions {
   linked?: boolean;
@@ -23,6 +24,10 @@ export interface CloneOptions {
 export async function cloneVm(library: Library, source: string, typedName: string, o: CloneOptions = {}): Promise<BundleVm> {
   const newName = normalizeVmName(typedName);
   const src = await library.get(source);
+  return withVmLock(src, 'being cloned', () => cloneLocked(library, src, newName, o));
+}
+
+async function cloneLocked(library: Library, src: BundleVm, newName: string, o: CloneOptions): Promise<BundleVm> {
   library.requireFiles(src);
   if (probeRunState(src) !== 'stopped') {
     throw new LibraryError('in-use', `VM "${src.config.name}" is running; shut it down before cloning it`, src.dir);

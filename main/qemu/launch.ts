@@ -11,7 +11,7 @@ import { type QemuBinary, findQemu } from './find-qemu.js';
 import { type AcceleratorChoice, resolveAccelerator } from './accel-check.js';
 import { prepareRuntimeDir, readRuntimeVmName, sanitizeVmName, type RuntimeDir, type RuntimeVmInfo } from './runtime-dir.js';
 import type { VmDescription } from './vm-description.js';
-import { isAlive, readPidFile, watchPidExit } from './pid-alive.js';
+import { isAlive, readPidFile, watchPidExit, writeLaunchStamp } from './pid-alive.js';
 
 export interface QemuExit {
   /** null when killed by a signal, or when unknown (re-attached process). */
@@ -136,7 +136,7 @@ export async function launchQemu(desc: VmDescription, opts: LaunchOptions): Prom
     throw new QemuLaunchError(`VM "${desc.name}" is already running (QEMU pid ${oldPid}, ${runtimeDir.dir})`);
   }
   // Stale files from an earlier run: qmp.sock reappearing is how we know QEMU is up.
-  for (const p of [paths.qmpSocket, paths.serialSocket, paths.pidFile]) rmSync(p, { force: true });
+  for (const p of [paths.qmpSocket, paths.serialSocket, paths.pidFile, paths.launchStamp]) rmSync(p, { force: true });
   // The description plus how it runs, for whoever lists the VM later (another kju process included).
   const runtimeInfo: RuntimeVmInfo = { accelerator: accelerator.accel, ...(accelerator.notice ? { acceleratorNotice: accelerator.notice } : {}) };
   writeFileSync(paths.vmJson, `${JSON.stringify({ ...desc, kjuRuntime: runtimeInfo }, null, 2)}\n`, { mode: 0o600 });
@@ -178,6 +178,7 @@ export async function launchQemu(desc: VmDescription, opts: LaunchOptions): Prom
     });
   });
   const pid = child.pid ?? -1;
+  if (pid > 0) writeLaunchStamp(paths.launchStamp, pid);
 
   const proc: QemuProcess = {
     pid,

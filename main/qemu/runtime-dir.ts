@@ -35,6 +35,10 @@ export interface RuntimeDir {
   readonly qmpSocket: string;
   readonly serialSocket: string;
   readonly pidFile: string;
+  /** "<pid> <start time>" of the QEMU kju launched: a kill checks the pid is still that process */
+  readonly launchStamp: string;
+  /** what the holder of the VM's lock (library/vm-lock.ts) is doing, for another process's message */
+  readonly lockNote: string;
   /** the VmDescription QEMU was started from (its `name` finds a file VM by name) */
   readonly vmJson: string;
   /** kju.sock: where the kju process that owns the VM takes requests (session/owner-server.ts) */
@@ -48,6 +52,8 @@ export function runtimeDirAt(dir: string): RuntimeDir {
     qmpSocket: join(dir, 'qmp.sock'),
     serialSocket: join(dir, 'serial.sock'),
     pidFile: join(dir, 'qemu.pid'),
+    launchStamp: join(dir, 'qemu.launch'),
+    lockNote: join(dir, 'lock-op.json'),
     vmJson: join(dir, 'vm.json'),
     ownerSocket: join(dir, 'kju.sock'),
   };
@@ -144,7 +150,7 @@ export function prepareRuntimeDir(rt: RuntimeDir): RuntimeDir {
 
 /** Removes what a dead QEMU and its owner left in its runtime dir (only files kju puts there). */
 export function removeRuntimeDir(rt: RuntimeDir): void {
-  for (const f of [rt.qmpSocket, rt.serialSocket, rt.pidFile, rt.vmJson, rt.ownerSocket]) rmSync(f, { force: true });
+  for (const f of [rt.qmpSocket, rt.serialSocket, rt.pidFile, rt.launchStamp, rt.lockNote, rt.vmJson, rt.ownerSocket]) rmSync(f, { force: true });
   try {
     rmdirSync(rt.dir);
   } catch {

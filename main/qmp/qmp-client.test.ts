@@ -177,3 +177,22 @@ test('waitForEvent times out', async () => {
   await assert.rejects(client.waitForEvent('RESET', 20), QmpTimeoutError);
   client.close();
 });
+
+test('a command QEMU never answers rejects with QmpTimeoutError after commandTimeoutMs; a late reply is ignored', async () => {
+  let lateId = '';
+  const stream = fakeQemu((cmd) => {
+    if (cmd.execute === 'query-status') {
+      lateId = cmd.id;
+      return undefined; // hung
+    }
+    return `{"return": {"status": "running", "running": true, "singlestep": false}, "id": ${JSON.stringify(cmd.id)}}\r\n`;
+  });
+  const client = await QmpClient.open(stream, { commandTimeoutMs: 80 });
+  const t0 = Date.now();
+  await assert.rejects(client.execute('query-status'), (e: unknown) => e instanceof QmpTimeoutError && /query-status.*80 ms/.test((e as Error).message));
+  assert.ok(Date.now() - t0 >= 70, 'waited for the timeout');
+  stream.deliver(`{"return": {}, "id": ${JSON.stringify(lateId)}}\r\n`); // too late: no crash, no stray resolve
+  assert.equal(client.closed, false, 'a timeout leaves the connection open');
+  assert.deepEqual(await client.execute('query-version'), { status: 'running', running: true, singlestep: false });
+  client.close();
+});

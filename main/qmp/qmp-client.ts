@@ -65,6 +65,11 @@ export class QmpFdPassingError extends KjuError {
 export interface QmpClientOptions {
   /** Milliseconds to wait for the greeting and the qmp_capabilities reply. Default 10 000. */
   greetingTimeoutMs?: number;
+  /**
+   * Milliseconds a command may wait for its reply before it rejects with QmpTimeoutError (a hung or
+   * SIGSTOPped QEMU). Default 30 000; long jobs (migration, snapshots) are polled, not awaited.
+   */
+  commandTimeoutMs?: number;
 }
 
 export interface QmpClientEvents {
@@ -87,6 +92,7 @@ export class QmpClient extends EventEmitter<QmpClientEvents> implements QmpExecu
   private readonly decoder = new JsonLineDecoder();
   private readonly pending = new Map<string, Pending>();
   private nextId = 1;
+  private commandTimeoutMs = 30_000;
   private closedError: QmpClosedError | undefined;
   private greetingWaiter: { resolve(g: QmpGreeting): void; reject(err: Error): void } | undefined;
 
@@ -109,6 +115,7 @@ export class QmpClient extends EventEmitter<QmpClientEvents> implements QmpExecu
   /** Performs the greeting and qmp_capabilities on an already connected stream. */
   static async open(stream: QmpStream, opts: QmpClientOptions = {}): Promise<QmpClient> {
     const client = new QmpClient(stream);
+    if (opts.commandTimeoutMs !== undefined) client.commandTimeoutMs = opts.commandTimeoutMs;
     const timeoutMs = opts.greetingTimeoutMs ?? 10_000;
     let timer: NodeJS.Timeout | undefined;
     try {
@@ -242,7 +249,15 @@ export class QmpClient extends EventEmitter<QmpClientEvents> implements QmpExecu
     if (args !== undefined) message.arguments = args;
     const bytes = encodeJsonLine(message);
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { command, resolve, reject });
+      const timer = setTimeout(() => {
+        if (!this.pending.delete(id)) return;
+        reject(new QmpTimeoutError(`QMP ${command}: no reply within ${this.commandTimeoutMs} ms (QEMU is not responding)`));
+      }, this.commandTimeoutMs);
+      const done = <A extends unknown[]>(f: (...a: A) => void) => (...a: A) => {
+        clearTimeout(timer);
+        f(...a);
+      };
+      this.pending.set(id, { command, resolve: done(resolve), reject: done(reject) });
       try {
         if (fd === undefined) this.stream.write(bytes);
         else this.stream.writeWithFds!(bytes, [fd]);

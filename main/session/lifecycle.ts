@@ -176,6 +176,15 @@ async function runSnapshotJob(qmp: QmpExecutor, command: 'snapshot-save' | 'snap
   }
 }
 
+/** Cancels a migration (a state save) still running, and waits until QEMU has ended it. */
+async function cancelMigration(qmp: QmpExecutor): Promise<void> {
+  const active = (st: string | undefined) => st === 'setup' || st === 'active' || st === 'device' || st === 'pre-switchover' || st === 'cancelling';
+  if (!active((await qmp.execute('query-migrate')).status)) return;
+  await qmp.execute('migrate_cancel').catch(() => {});
+  const deadline = Date.now() + 10_000;
+  while (active((await qmp.execute('query-migrate')).status) && Date.now() < deadline) await sleep(50);
+}
+
 /** Runs one operation; the reply carries the run status afterwards. */
 export async function runLifecycleOp(qmp: QmpExecutor, p: LifecycleParams): Promise<LifecycleReply> {
   const needTag = () => {
@@ -190,6 +199,7 @@ export async function runLifecycleOp(qmp: QmpExecutor, p: LifecycleParams): Prom
       await qmp.execute('stop');
       break;
     case 'cont':
+      await cancelMigration(qmp); // a save whose kju was killed: the guest carries on instead
       await qmp.execute('cont');
       break;
     case 'reset':

@@ -93,8 +93,13 @@ test('answer(): unknown methods and bad parameters are refused before the API se
   assert.equal((await answer(api, { id: 2, method: 'screenshot', params: { path: 'rel.png' } })).ok, false);
   assert.equal((await answer(api, { id: 3, method: 'lifecycle', params: { op: 'format' } })).ok, false);
   assert.equal((await answer(api, { id: 4, method: 'stop', params: { force: true, timeoutMs: 'soon' } })).ok, false);
+  // issue 13: type and key take strings only (a number, an object or an array used to be String()-ed and typed)
+  for (const [i, params] of [{ text: 12 }, { text: { toString: 'x' } }, { text: ['a'] }, {}].entries()) {
+    assert.deepEqual(await answer(api, { id: 10 + i, method: 'type', params }), { id: 10 + i, ok: false, code: 'EINVAL', message: 'type: text must be a string' });
+  }
+  assert.equal((await answer(api, { id: 20, method: 'key', params: { chord: 5 } })).ok, false);
   assert.deepEqual(calls, []);
-  assert.deepEqual(await answer(api, { id: 5, method: 'type', params: { text: 12 } }), { id: 5, ok: true, value: { keys: 2 } });
+  assert.deepEqual(await answer(api, { id: 5, method: 'type', params: { text: '12' } }), { id: 5, ok: true, value: { keys: 2 } });
   assert.deepEqual(calls, ['type 12']);
 });
 

@@ -25,8 +25,14 @@ const CHECK: { [M in OwnerMethod]: (p: Record<string, unknown>) => Parameters<Ow
     if (typeof path !== 'string' || !path.startsWith('/')) throw bad('screenshot needs an absolute path');
     return { path };
   },
-  type: ({ text }) => ({ text: String(text) }),
-  key: ({ chord }) => ({ chord: String(chord) }),
+  type: ({ text }) => {
+    if (typeof text !== 'string') throw bad('type: text must be a string');
+    return { text };
+  },
+  key: ({ chord }) => {
+    if (typeof chord !== 'string') throw bad('key: chord must be a string');
+    return { chord };
+  },
   stop: ({ force, timeoutMs }) => {
     if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !(timeoutMs >= 0))) throw bad('stop: timeoutMs must be a number of milliseconds');
     return { force: Boolean(force), timeoutMs: timeoutMs as number | undefined };

@@ -84,6 +84,34 @@ export async function withVm<T>(vm: VmRef, fn: (api: OwnerApi, via: ReachedVia) 
   }
 }
 
+/** How long a VM may take to answer a state query before it shows as not responding. */
+export const RESPONSE_WAIT_MS = 3_000;
+
+/**
+ * The run state of a running VM, or 'not-responding' when neither its owner nor QEMU answered
+ * within `waitMs` (a hung or SIGSTOPped QEMU). Never takes the VM over.
+ */
+export async function probeRunState(rt: RuntimeDir, waitMs = RESPONSE_WAIT_MS): Promise<VmRunState | 'not-responding'> {
+  const mine = owned.get(rt.dir);
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'not-responding'>((resolve) => (timer = setTimeout(() => resolve('not-responding'), waitMs)));
+  const ask = async (): Promise<VmRunState | 'not-responding'> => {
+    if (mine) return (await mine.lifecycle({ op: 'query' })).state;
+    try {
+      return (await callOwner(rt.ownerSocket, 'lifecycle', { op: 'query' }, waitMs)).state;
+    } catch (err) {
+      if (!(err instanceof NoOwnerError)) return 'not-responding';
+    }
+    const qmp = await QmpClient.connect(rt.qmpSocket, { greetingTimeoutMs: waitMs, commandTimeoutMs: waitMs });
+    try {
+      return (await runLifecycleOp(qmp, { op: 'query' })).state;
+    } finally {
+      qmp.close();
+    }
+  };
+  return Promise.race([ask().catch(() => 'not-responding' as const), late]).finally(() => clearTimeout(timer));
+}
+
 /**
  * The run state of a running VM that this process does not own, without taking it over: asks its
  * owner, else queries QMP briefly. 'running' when neither answers (someone holds QMP for a moment).

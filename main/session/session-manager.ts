@@ -12,20 +12,23 @@ import { join, resolve } from 'node:path';
 import type { Transport, VmRunState, VmSummary } from '../../common/contract.js';
 import type { DisplaySource } from '../display/display-source.js';
 import type { Accelerator } from '../qemu/build-argv.js';
-import { isAlive, readPidFile, watchPidExit } from '../qemu/pid-alive.js';
+import { isAlive, killVerified, readPidFile } from '../qemu/pid-alive.js';
+import { killPoint } from '../util/kill-point.js';
 import { libraryVmRuntimeDir, readRuntimeVmInfo, type RuntimeDir } from '../qemu/runtime-dir.js';
 import { Library, toVmSummary, type BundleVm } from '../library/library.js';
 import { LibraryError } from '../library/library-error.js';
+import { withVmLock } from '../library/vm-lock.js';
 import { bundleToVmDescription } from '../library/vm-description-from-bundle.js';
 import type { LifecycleParams, LifecycleReply } from './lifecycle.js';
 import type { OwnerApi } from './owner-protocol.js';
-import { peekRunState, withVm } from './reach.js';
+import { peekRunState, probeRunState, RESPONSE_WAIT_MS, withVm } from './reach.js';
 import { adoptVm, reattachAll, reclaimVm, type AdoptResult, type ReattachReport } from './reattach.js';
 import { RunningVmTable, type RunningVm } from './running-vms.js';
-import { checkResumable, clearSuspended, isSuspended, readSuspended, recordSuspended, statePaths } from './saved-state.js';
+import { checkResumable, clearSuspended, isSuspended, readSuspended, recordSuspended, SavedStateError, statePaths } from './saved-state.js';
 import { SessionError } from './session-errors.js';
 import { listSnapshots, snapshotDisks, snapshotOffline, SnapshotError, type SnapshotInfo, checkSnapshotName } from './snapshots.js';
 import { startVm } from './start-vm.js';
+import { stopVm } from './stop-vm.js';
 import type { VmSession } from './vm-session.js';
 
 /** States in which a QEMU runs for the VM (what it runs with is worth showing). */
@@ -46,6 +49,8 @@ export interface SessionManagerOptions {
   /** open() only: how often an owning manager looks for VMs nobody owns (default 2000 ms; 0: never) */
   reattachEveryMs?: number;
 }
+
+const NOT_RESPONDING = `not responding: QEMU did not answer within ${RESPONSE_WAIT_MS / 1000} s ("kju stop --force" ends it)`;
 
 /** How often an owning manager opened with open() looks for VMs to adopt (e.g. from `kju start`). */
 const REATTACH_EVERY_MS = 2_000;
@@ -139,7 +144,9 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
       const r = id ? this.table.get(id) : undefined;
       const crash = id ? this.table.crashOf(id) : undefined;
       if (r) {
-        s.state = r.session ? r.state : await peekRunState(r.runtimeDir).catch(() => r.state);
+        const probed = await probeRunState(r.runtimeDir);
+        s.state = probed === 'not-responding' ? r.state : r.session ? r.state : probed;
+        if (probed === 'not-responding') s.problem = NOT_RESPONDING;
         if (r.transport) s.transport = r.transport;
       } else if (crash) {
         s.state = 'crashed';
@@ -147,8 +154,12 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
       } else if (e.config && isSuspended(e.dir) && s.state === 'stopped') {
         s.state = 'suspended';
       } else if (e.config && s.state === 'running') {
-        s.state = await peekRunState(this.runtimeDirOf({ dir: e.dir, config: e.config }));
+        const probed = await probeRunState(this.runtimeDirOf({ dir: e.dir, config: e.config }));
+        if (probed === 'not-responding') s.problem = NOT_RESPONDING;
+        else s.state = probed;
       }
+      // a suspend interrupted after its record: QEMU is still there, paused; `start` finishes it
+      if (e.config && s.state === 'paused' && isSuspended(e.dir)) s.state = 'suspended';
       if (e.config && ACTIVE.includes(s.state)) {
         const info = readRuntimeVmInfo(r?.runtimeDir ?? this.runtimeDirOf({ dir: e.dir, config: e.config }));
         if (info) Object.assign(s, info);
@@ -183,20 +194,51 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
   }
 
   /**
+   * A suspend killed after its record was written leaves QEMU alive and paused next to a complete,
+   * checksummed state: finish it (quit QEMU) so the start below resumes from the state. A record
+   * beside a QEMU that runs again is stale (the guest carried on): it is dropped.
+   */
+  private async recoverInterruptedSuspend(vm: BundleVm): Promise<void> {
+    if (!readSuspended(vm.dir) || !this.isRunning(vm)) return;
+    const rt = this.runtimeDirOf(vm);
+    if ((await peekRunState(rt)) === 'running') {
+      clearSuspended(vm.dir);
+      return;
+    }
+    const r = this.table.get(vm.config.id);
+    if (r) r.ending = 'suspend';
+    await stopVm({ name: vm.config.name, runtimeDir: rt }, { force: true });
+    if (r) await r.exited;
+  }
+
+  /**
    * Starts a stopped VM, or resumes a suspended one from its saved state (`fresh` discards that
    * state and boots from the disks). Throws ALREADY_RUNNING, LibraryError (MISSING_FILE,
    * INVALID_CONFIG...), SavedStateError, QemuLaunchError. QEMU is detached: it outlives this process.
    */
   async start(idOrName: string, o: { fresh?: boolean } = {}): Promise<{ summary: VmSummary; logFile: string; resumed: boolean }> {
     const vm = await this.library.get(idOrName);
+    return withVmLock(vm, 'starting', () => this.startLocked(vm, o));
+  }
+
+  private async startLocked(vm: BundleVm, o: { fresh?: boolean }): Promise<{ summary: VmSummary; logFile: string; resumed: boolean }> {
+    await this.recoverInterruptedSuspend(vm);
     if (this.isRunning(vm)) throw new SessionError('already-running', `VM "${vm.config.name}" is already running`);
     const desc = bundleToVmDescription(vm);
     let record = readSuspended(vm.dir);
+    const partial = statePaths(vm.dir).partial;
+    if (!record && !o.fresh && existsSync(partial)) {
+      throw new SavedStateError(
+        'incomplete-state',
+        `VM "${vm.config.name}" has an unfinished saved state (${partial}): a suspend was interrupted and its QEMU is gone, so the state may be incomplete`,
+        { hint: `start it with "kju start ${vm.config.name} --fresh" to boot from its disks (the unfinished state is removed)` },
+      );
+    }
     if (record && o.fresh) {
       clearSuspended(vm.dir);
       record = null;
     }
-    const stateFile = record ? checkResumable(vm, record) : undefined;
+    const stateFile = record ? await checkResumable(vm, record) : undefined;
     let r: RunningVm | undefined;
     const { qemu, session } = await startVm(desc, {
       runtimeDir: this.runtimeDirOf(vm),
@@ -223,7 +265,11 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
 
   /** Continues a paused VM. */
   async unpause(idOrName: string): Promise<LifecycleReply> {
-    return this.lifecycle(idOrName, { op: 'cont' });
+    const reply = await this.lifecycle(idOrName, { op: 'cont' });
+    // the guest carries on: what an interrupted suspend had saved is stale now
+    const vm = await this.library.get(idOrName);
+    if (!readSuspended(vm.dir)) rmSync(statePaths(vm.dir).partial, { force: true });
+    return reply;
   }
 
   async reset(idOrName: string): Promise<LifecycleReply> {
@@ -236,22 +282,29 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
    */
   async stop(idOrName: string, o: { force?: boolean; timeoutMs?: number; forceAfter?: boolean } = {}): Promise<{ stopped: boolean; summary: VmSummary }> {
     const vm = await this.runningVm(idOrName);
+    return withVmLock(vm, 'stopping', () => this.stopLocked(vm, o));
+  }
+
+  private async stopLocked(vm: BundleVm, o: { force?: boolean; timeoutMs?: number; forceAfter?: boolean }): Promise<{ stopped: boolean; summary: VmSummary }> {
     const timeoutMs = o.timeoutMs ?? 30_000;
-    const pid = this.table.get(vm.config.id)?.pid ?? readPidFile(this.runtimeDirOf(vm).pidFile);
-    const stopped = await this.onVm(vm, async (api, r) => {
-      if (r) r.ending = 'stop';
-      let done: boolean;
-      if (o.force) {
-        done = (await api.stop({ force: true, timeoutMs: 10_000 }).catch(() => ({ stopped: false }))).stopped;
-      } else {
+    let stopped = false;
+    if (!o.force) {
+      stopped = await this.onVm(vm, async (api, r) => {
+        if (r) r.ending = 'stop';
         if ((await api.lifecycle({ op: 'query' })).state === 'paused') await api.lifecycle({ op: 'cont' }); // a paused guest cannot see the button
-        done = (await api.stop({ force: false, timeoutMs })).stopped;
-      }
-      if (!done && o.forceAfter) done = (await api.stop({ force: true, timeoutMs: 10_000 }).catch(() => ({ stopped: false }))).stopped;
-      if (!done && r) r.ending = null;
-      return done;
-    });
-    if (!stopped && o.force && pid !== undefined) process.kill(pid, 'SIGKILL');
+        const done = (await api.stop({ force: false, timeoutMs })).stopped;
+        if (!done && r) r.ending = null;
+        return done;
+      });
+    }
+    if (!stopped && (o.force || o.forceAfter)) {
+      await this.adopt(vm);
+      const r = this.table.get(vm.config.id);
+      if (r) r.ending = 'stop';
+      // QMP quit, else SIGKILL of the verified QEMU (hung, or its qmp.sock held by another process)
+      stopped = (await stopVm({ name: vm.config.name, runtimeDir: this.runtimeDirOf(vm) }, { force: true })).stopped;
+      if (!stopped && r) r.ending = null;
+    }
     await new Promise((res) => setImmediate(res));
     return { stopped, summary: await this.summaryOf(vm) };
   }
@@ -262,21 +315,32 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
    */
   async suspend(idOrName: string): Promise<{ summary: VmSummary; bytes: number; stateFile: string }> {
     const vm = await this.runningVm(idOrName);
+    return withVmLock(vm, 'suspending', () => this.suspendLocked(vm));
+  }
+
+  private async suspendLocked(vm: BundleVm): Promise<{ summary: VmSummary; bytes: number; stateFile: string }> {
     const paths = statePaths(vm.dir);
     rmSync(paths.partial, { force: true });
-    const pid = this.table.get(vm.config.id)?.pid ?? readPidFile(this.runtimeDirOf(vm).pidFile);
+    const rt = this.runtimeDirOf(vm);
+    // Every step leaves a running VM or a resumable one: the state is written and synced, then
+    // recorded (with its checksum), and only then does QEMU quit (recoverInterruptedSuspend).
     const bytes = await this.onVm(vm, async (api, r) => {
-      const reply = await api.lifecycle({ op: 'save-state', file: paths.partial });
+      let reply: LifecycleReply;
+      try {
+        reply = await api.lifecycle({ op: 'save-state', file: paths.partial });
+      } catch (err) {
+        rmSync(paths.partial, { force: true }); // a failed save (a full disk) must not keep filling it
+        throw err;
+      }
+      killPoint('suspend:saved');
+      await recordSuspended(vm, reply.bytes ?? 0);
+      killPoint('suspend:recorded');
       if (r) r.ending = 'suspend';
       const { stopped } = await api.stop({ force: true, timeoutMs: 15_000 }).catch(() => ({ stopped: false }));
-      if (!stopped && pid !== undefined) {
-        const gone = watchPidExit(pid, 50);
-        process.kill(pid, 'SIGKILL');
-        await gone.gone;
-      }
+      if (!stopped) await killVerified(rt.pidFile, rt.launchStamp);
       return reply.bytes ?? 0;
     });
-    await recordSuspended(vm, bytes);
+    killPoint('suspend:quit');
     await new Promise((res) => setImmediate(res));
     return { summary: await this.summaryOf(vm), bytes, stateFile: paths.state };
   }

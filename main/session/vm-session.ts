@@ -129,8 +129,11 @@ export class VmSession extends EventEmitter<VmSessionEvents> {
     const keepAlive = setInterval(() => {}, 1_000);
     try {
       if (force) {
-        await this.qmp.execute('quit').catch(() => {}); // QEMU may close the socket before replying
-        return await gone;
+        // QEMU may close the socket before replying; a hung one never answers: the caller then kills it
+        await this.qmp.execute('quit').catch(() => {});
+        let quitTimer: NodeJS.Timeout | undefined;
+        const late = new Promise<false>((resolve) => (quitTimer = setTimeout(() => resolve(false), timeoutMs)));
+        return await Promise.race([gone, late]).finally(() => clearTimeout(quitTimer));
       }
       await this.qmp.execute('system_powerdown');
       let timer: NodeJS.Timeout | undefined;

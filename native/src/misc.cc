@@ -1,7 +1,8 @@
-// Small fd utilities Node lacks: socketpair, unix connect returning a raw fd, memfd, fstat size.
+// Small fd utilities Node lacks: socketpair, unix connect returning a raw fd, memfd, fstat size, flock.
 // All run synchronously on the calling JS thread; none of them can block for long.
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -107,6 +108,19 @@ Napi::Value FileSize(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(st.st_size));
 }
 
+// flock(LOCK_EX | LOCK_NB): true when taken, false when another open file description holds it.
+// The kernel drops the lock when the last fd of the description closes, including on kill -9.
+Napi::Value FlockExclusive(const Napi::CallbackInfo& info) {
+  int fd = ArgFd(info, 0);
+  int rc;
+  do {
+    rc = flock(fd, LOCK_EX | LOCK_NB);
+  } while (rc != 0 && errno == EINTR);
+  if (rc == 0) return Napi::Boolean::New(info.Env(), true);
+  if (errno == EWOULDBLOCK) return Napi::Boolean::New(info.Env(), false);
+  ThrowErrno(info.Env(), errno, "flock");
+}
+
 }  // namespace
 
 void InitMisc(Napi::Env env, Napi::Object exports) {
@@ -116,6 +130,7 @@ void InitMisc(Napi::Env env, Napi::Object exports) {
   exports.Set("dupCloexec", Napi::Function::New(env, DupCloexec, "dupCloexec"));
   exports.Set("memfdCreate", Napi::Function::New(env, MemfdCreate, "memfdCreate"));
   exports.Set("fileSize", Napi::Function::New(env, FileSize, "fileSize"));
+  exports.Set("flockExclusive", Napi::Function::New(env, FlockExclusive, "flockExclusive"));
   exports.Set("pageSize", Napi::Number::New(env, static_cast<double>(sysconf(_SC_PAGESIZE))));
 }
 

@@ -1,6 +1,9 @@
-// kju stop <vm> [--force] [--timeout S]: ACPI power button and wait, or --force to pull the plug.
+// kju stop <vm> [--force] [--timeout S]: ACPI power button and wait, or --force to pull the plug
+// (QMP quit, else SIGKILL of the QEMU kju launched: session/stop-vm.ts).
 import { parseCommandArgs, printJson, positiveInt } from './library-cli.js';
-import { onRunningVm } from './vm-cli.js';
+import { locate } from './vm-cli.js';
+import { withVmLock } from '../../library/vm-lock.js';
+import { stopVm } from '../../session/stop-vm.js';
 import { CliError } from '../cli-error.js';
 
 const USAGE = 'usage: kju stop <vm> [--force] [--timeout SECONDS] [--json]';
@@ -11,7 +14,9 @@ export async function run(args: string[]): Promise<number> {
   if (positionals.length > 1) throw new CliError(`unexpected argument '${positionals[1]}'\n\n${USAGE}`, 2);
   const timeoutMs = (positiveInt('timeout', values.timeout) ?? 30) * 1000;
   const force = Boolean(values.force);
-  const r = await onRunningVm(positionals[0], USAGE, (ops) => ops.stop({ force, timeoutMs }));
+  const vm = await locate(positionals[0], USAGE);
+  // a library VM: under its lock, so a start or suspend of it cannot run meanwhile
+  const r = vm.source.kind === 'library' ? await withVmLock(vm.source.bundle, 'stopping', () => stopVm(vm, { force, timeoutMs })) : await stopVm(vm, { force, timeoutMs });
   if (values.json) printJson(r);
   if (!r.stopped) {
     throw new CliError(`the guest did not power off within ${timeoutMs / 1000} s (it may ignore the ACPI power button); use --force to stop it anyway`, 3);
