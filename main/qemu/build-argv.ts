@@ -76,11 +76,14 @@ export function buildArgv(desc: VmDescription, runtime: ArgvRuntime): string[] {
   return argv;
 }
 
+/** The display device's id when it has several heads (QMP screendump {device, head}). */
+export const VIDEO_DEVICE_ID = 'kju-video';
+
 function displayArgs(display: NonNullable<VmDescription['display']>, heads: number): string[] {
   switch (display) {
     case 'virtio-vga':
-      // each head is its own D-Bus console (Console_0..N-1)
-      return ['-vga', 'none', '-device', heads > 1 ? `virtio-vga,max_outputs=${heads}` : 'virtio-vga'];
+      // each head is its own D-Bus console (Console_0..N-1); the id lets QMP screendump name a head
+      return ['-vga', 'none', '-device', heads > 1 ? `virtio-vga,id=${VIDEO_DEVICE_ID},max_outputs=${heads}` : 'virtio-vga'];
     case 'std':
       return ['-vga', 'std'];
     case 'cirrus':

@@ -10,6 +10,9 @@
  * Hotplug is noticed by re-probing the connectors every interval (a probe of virtio-gpu is cheap
  * and needs no netlink parsing); the tool stays DRM master while it runs, so fbcon stays away.
  *
+ * A preferred mode larger than MAX_SIDE a side is ignored with a log line (its dumb buffer would
+ * not fit a small guest's memory); the head keeps its mode.
+ *
  * usage: kju-modeset [-a] [-i ms] [-o]
  *   -a  also light up disconnected connectors, at connector 0's mode (enables a second head)
  *   -i  probe interval in ms (default 250)
@@ -90,6 +93,7 @@ struct drm_mode_destroy_dumb {
 #define MODE_TYPE_PREFERRED (1 << 3)
 #define MAX_HEADS 16
 #define MAX_MODES 256
+#define MAX_SIDE 4096
 
 struct head {
   uint32_t connector, crtc;
@@ -238,6 +242,15 @@ int main(int argc, char **argv) {
       if (p < 0) continue;
       if (p == 1 && !haveFirst) first = mode, haveFirst = 1;
       if (p == 0 && all && haveFirst) mode = first, p = 1;
+      if (p == 1 && (mode.hdisplay > MAX_SIDE || mode.vdisplay > MAX_SIDE)) {
+        static uint32_t warned_w, warned_h;
+        if (warned_w != mode.hdisplay || warned_h != mode.vdisplay) {
+          printf("kju-modeset: head %u: preferred mode %ux%u is larger than %u a side, ignored\n", k, mode.hdisplay, mode.vdisplay, MAX_SIDE);
+          fflush(stdout);
+          warned_w = mode.hdisplay, warned_h = mode.vdisplay;
+        }
+        continue;
+      }
       if (p == 1 && (mode.hdisplay != heads[k].width || mode.vdisplay != heads[k].height)) set_mode(k, &mode);
       else if (p == 0 && heads[k].width && k > 0) set_off(k);
     }
