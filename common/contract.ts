@@ -53,6 +53,8 @@ export interface VmSummary {
   state: VmRunState;
   /** the emulated graphics card (a VmDisplayDevice for library VMs) */
   displayDevice: string;
+  /** heads of the display device (several monitors), when more than 1 */
+  displays?: number;
   memoryMiB: number;
   cpus: number;
   /** why the VM is not running as asked (crash log tail, bad config); absent when all is well */
@@ -87,6 +89,8 @@ export type VmPreset = (typeof VM_PRESETS)[number];
 /** The emulated graphics cards a VM can have (its display device; the display is the screen kju shows). */
 export const VM_DISPLAY_DEVICES = ['virtio-vga', 'std', 'cirrus', 'qxl', 'bochs', 'none'] as const;
 export type VmDisplayDevice = (typeof VM_DISPLAY_DEVICES)[number];
+/** The most heads (monitors) a VM's display device may have. */
+export const MAX_VM_DISPLAYS = 4;
 export const EXISTING_DISK_MODES = ['copy', 'link', 'reference'] as const;
 export type ExistingDiskMode = (typeof EXISTING_DISK_MODES)[number];
 
@@ -121,6 +125,8 @@ export interface CreateVmArgs {
   memoryMiB: number;
   cpus: number;
   displayDevice?: VmDisplayDevice;
+  /** heads of the display device, 1..MAX_VM_DISPLAYS (more than 1 needs virtio-vga) */
+  displays?: number;
   disk: NewVmDisk;
   /** absolute path of an installer ISO on the host */
   iso?: string;
@@ -137,6 +143,8 @@ export interface VmEdit {
   memoryMiB?: number;
   cpus?: number;
   displayDevice?: VmDisplayDevice;
+  /** heads of the display device, 1..MAX_VM_DISPLAYS (more than 1 needs virtio-vga) */
+  displays?: number;
   cdrom?: string | null;
 }
 

@@ -115,6 +115,8 @@ test('starting the demo VM opens a VM window whose canvas shows the guest; closi
       assert.match(vmPage.url(), new RegExp(`#/vm/${vmId}$`));
       const canvas = vmPage.locator('canvas').first();
       await canvas.waitFor({ timeout: 60_000 });
+      // This spec sizes the window to the guest; the guest must not chase the window back.
+      await vmPage.getByTestId('guest-size-setting').selectOption('scale');
       // The demo guest prints a shell prompt on tty1 after ~8 s under TCG; wait until the screen is still.
       const sock = vmRuntimeDir(runtime, 'Demo').ownerSocket;
       let diff = { differing: -1 } as ReturnType<typeof diffImages>;
@@ -139,6 +141,41 @@ test('starting the demo VM opens a VM window whose canvas shows the guest; closi
       await stopQemu(runtime, 'Demo');
     },
     async (env) => void (vmId = await createDemoVm(env, 'Demo')),
+  );
+});
+
+test('a VM with displays: 2 opens one window per head; head 1 shows what kju screenshot --head 1 sees', { skip: SKIP, timeout: 240_000 }, async () => {
+  let vmId = '';
+  await withApp(
+    async ({ app, page, runtime }) => {
+      const head0 = app.waitForEvent('window', { predicate: (p) => /#\/vm\/[^?]+$/.test(p.url()), timeout: 60_000 });
+      const head1 = app.waitForEvent('window', { predicate: (p) => p.url().includes('?head=1'), timeout: 60_000 });
+      const r = await startVm(page, vmId);
+      assert.ok(r.ok, r.message);
+      const [w0, w1] = await Promise.all([head0, head1]);
+      assert.equal(await w0.getByTestId('head').textContent({ timeout: 60_000 }), 'display 1 of 2');
+      assert.equal(await w1.getByTestId('head').textContent({ timeout: 60_000 }), 'display 2 of 2');
+      await w1.getByTestId('guest-size-setting').selectOption('scale');
+      const sock = vmRuntimeDir(runtime, 'Heads').ownerSocket;
+      const shot = join(runtime, 'head1.png');
+      const canvas = w1.locator('canvas').first();
+      let diff = { differing: -1 } as ReturnType<typeof diffImages>;
+      for (let i = 0; i < 30; i++) {
+        await new Promise((res) => setTimeout(res, 2000));
+        const s = await callOwner(sock, 'screenshot', { path: shot, head: 1 }).catch(() => null);
+        if (!s) continue;
+        await w1.setViewportSize({ width: s.width, height: s.height }).catch(() => {});
+        diff = diffImages(decodePng(await canvas.screenshot({ animations: 'disabled', scale: 'css' })), decodePng(readFileSync(shot)));
+        if (diff.differing === 0) break;
+      }
+      assert.equal(diff.differing, 0, `head 1's window and kju screenshot --head 1 differ, first ${JSON.stringify(diff.first)}`);
+      await stopQemu(runtime, 'Heads');
+    },
+    async (env) => {
+      const g = await ensureDemoGuest();
+      const out = await kju(env, 'create', 'Heads', '--no-disk', '--kernel', g.kernel, '--initrd', g.initrd, '--append', `${g.append} kju.modeset=all`, '--display', 'virtio-vga', '--displays', '2', '--nic', 'none', '--memory', '256', '--json');
+      vmId = (JSON.parse(out) as { id: string }).id;
+    },
   );
 });
 

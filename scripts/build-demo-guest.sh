@@ -3,7 +3,9 @@
 # initramfs that loads the display, input and USB drivers and opens root shells on tty1 (the
 # framebuffer console) and ttyS0 (the back door integration tests use).
 # Kernel command line switches the init honours: kju.nodrm (load no DRM display driver, so the
-# VGA stays in text mode and its registers are free for /bin/vbe-storm).
+# VGA stays in text mode and its registers are free for /bin/vbe-storm); kju.modeset (run
+# /bin/kju-modeset, which applies each head's preferred mode on hotplug the way a desktop session
+# does, logging to /tmp/kju-modeset.log); kju.modeset=all (the same with -a: every head lit).
 # Guest tools: scripts/guest-tools/*.c, each built static with the host's cc into /bin/<name>
 # (skipped with a warning when there is no C compiler or static libc).
 #
@@ -17,7 +19,7 @@
 set -euo pipefail
 
 # Bump when the image's contents change so cached guests are rebuilt.
-SCRIPT_VERSION=5
+SCRIPT_VERSION=7
 APPEND='console=tty1 console=ttyS0 quiet vt.global_cursor_default=0 loglevel=3'
 # Modules the guest loads, in this order; dependencies are added ahead of each.
 WANTED_MODULES=(
@@ -182,6 +184,10 @@ while read -r ko; do
   insmod "$ko" 2>/dev/null || echo "kju: could not load $ko" >&2
 done </etc/kju-modules
 hostname kju
+case " $(cat /proc/cmdline) " in
+  *" kju.modeset=all "*) [ $nodrm = 1 ] || kju-modeset -a >/tmp/kju-modeset.log 2>&1 & ;;
+  *" kju.modeset "*) [ $nodrm = 1 ] || kju-modeset >/tmp/kju-modeset.log 2>&1 & ;;
+esac
 exec /sbin/init
 EOF
 chmod 755 "$ROOT/init"

@@ -120,7 +120,7 @@ export async function startRealServe(boot: BootOptions): Promise<RealServe> {
     });
     const display = await session.primaryDisplay();
     await display.waitForSurface(30_000);
-    const backend = new GuestBackend(session, { id: VM_ID, name: 'Demo', state: 'running', displayDevice: guest.desc.display ?? 'virtio-vga', memoryMiB: guest.desc.memoryMiB, cpus: guest.desc.cpus });
+    const backend = new GuestBackend(session, { id: VM_ID, name: 'Demo', state: 'running', displayDevice: guest.desc.display ?? 'virtio-vga', memoryMiB: guest.desc.memoryMiB, cpus: guest.desc.cpus, ...(guest.desc.displays ? { displays: guest.desc.displays } : {}) });
     const log: string[] = [];
     serve = await startServe({ backend, host: '127.0.0.1', staticDir: RENDERER_DIR, log: (l) => log.push(l) });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
@@ -132,7 +132,7 @@ export async function startRealServe(boot: BootOptions): Promise<RealServe> {
 }
 
 /** Opens the real React app's VM view in a new page and waits until its canvas shows a surface. */
-export async function openVmPage(rs: Pick<RealServe, 'browser' | 'serve'>, opts: { viewport?: { width: number; height: number }; errors?: string[] } = {}): Promise<Page> {
+export async function openVmPage(rs: Pick<RealServe, 'browser' | 'serve'>, opts: { viewport?: { width: number; height: number }; errors?: string[]; hashQuery?: string } = {}): Promise<Page> {
   const page = await rs.browser.newPage({ viewport: opts.viewport ?? { width: 1400, height: 1000 } });
   const errors = opts.errors;
   page.on('pageerror', (e) => errors?.push(`pageerror: ${e.message}`));
@@ -143,7 +143,7 @@ export async function openVmPage(rs: Pick<RealServe, 'browser' | 'serve'>, opts:
   page.on('response', (r) => {
     if (r.status() >= 400 && new URL(r.url()).pathname !== '/favicon.ico') errors?.push(`HTTP ${r.status()} for ${r.url().replace(/token=[^&#]*/, 'token=…')}`);
   });
-  await page.goto(`${rs.serve.origin}/#/vm/${VM_ID}?test=1&token=${rs.serve.token}`);
+  await page.goto(`${rs.serve.origin}/#/vm/${VM_ID}?test=1${opts.hashQuery ?? ''}&token=${rs.serve.token}`);
   await page.waitForFunction(() => !!window.__kju?.surfaceSize(), undefined, { timeout: 30_000 });
   return page;
 }

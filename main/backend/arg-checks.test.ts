@@ -92,3 +92,18 @@ test('the display device travels as displayDevice: a known device passes, an unk
     assert.equal(!r.ok && r.code, 'bad-args', JSON.stringify(args));
   }
 });
+
+test('displays (heads) is a whole number 1..4 on create and edit', () => {
+  const create = { name: 'A', preset: 'linux', memoryMiB: 512, cpus: 1, disk: { kind: 'none' } };
+  assert.equal(checkCall('createVm', { ...create, displays: 2 }).ok, true);
+  assert.equal(checkCall('editVm', { id: 'a', changes: { displays: 4 } }).ok, true);
+  for (const [method, args] of [
+    ['createVm', { ...create, displays: 0 }],
+    ['createVm', { ...create, displays: 5 }],
+    ['editVm', { id: 'a', changes: { displays: 1.5 } }],
+    ['editVm', { id: 'a', changes: { displays: '2' } }],
+  ] as const) {
+    const r = checkCall(method, args);
+    assert.equal(!r.ok && r.code, 'bad-args', JSON.stringify(args));
+  }
+});

@@ -15,6 +15,7 @@ const commands: Record<string, Command> = {
   list: { summary: 'list the VMs in the library', load: () => import('./commands/list.js') },
   pause: { summary: 'freeze a running VM (kju resume continues it)', load: () => import('./commands/pause.js') },
   reset: { summary: "press a running VM's reset button", load: () => import('./commands/reset.js') },
+  resize: { summary: 'ask a running VM to take a screen size (kju resize <vm> 1280x800)', load: () => import('./commands/resize.js') },
   resume: { summary: 'continue a paused VM, or restore one suspended to disk', load: () => import('./commands/resume.js') },
   run: { summary: 'start a VM (library name or vm.json) and own it until it stops', load: () => import('./commands/run.js') },
   screenshot: { summary: "save a PNG of a running VM's screen", load: () => import('./commands/screenshot.js') },

@@ -1,6 +1,7 @@
 // One QEMU console as a DisplaySource: a listener worker receives the scanout (memfd or inline
 // pixels) and damage; input goes back over the control connection's Keyboard/Mouse interfaces.
 // Lives on the event loop of the thread that opened it (the Node main thread, or a utility process).
+import { fitUiInfo } from './ui-info.js';
 import { EventEmitter } from 'node:events';
 import type { Worker } from 'node:worker_threads';
 import type { CursorShape, InputMessage } from '../../common/contract.js';
@@ -217,8 +218,15 @@ export class DbusDisplay extends EventEmitter<DisplaySourceEvents> implements Di
         return call(MOUSE_IFACE, 'RelMotion', 'ii', [Math.round(input.dx), Math.round(input.dy)]);
       case 'releaseAll':
         return Promise.resolve(null); // the viewer sends explicit releases for the keys it holds
-      case 'uiInfo':
-        return call(CONSOLE_IFACE, 'SetUIInfo', 'qqiiuu', [0, 0, 0, 0, input.width, input.height]);
+      case 'uiInfo': {
+        const fit = fitUiInfo(input.width, input.height);
+        if ('refused' in fit) {
+          console.error(`kju: console ${this.consoleId}: ${fit.refused}`);
+          return Promise.resolve(null); // the window keeps its last size; nothing to undo
+        }
+        if (fit.clamped) console.error(`kju: console ${this.consoleId}: ${fit.clamped}`);
+        return call(CONSOLE_IFACE, 'SetUIInfo', 'qqiiuu', [0, 0, 0, 0, fit.width, fit.height]);
+      }
     }
   }
 

@@ -2,6 +2,7 @@
 // Reading never repairs: a config that does not validate is reported with the field and reason.
 import { z } from 'zod';
 import { LibraryError } from './library-error.js';
+import { MAX_DISPLAYS } from '../qemu/vm-description.js';
 
 export const BUNDLE_SCHEMA_VERSION = 1;
 export const CONFIG_FILE = 'config.json';
@@ -95,6 +96,8 @@ export const bundleConfigSchema = z.looseObject({
   cpus: z.number().int().min(1).max(1024),
   /** the display device; config.json keeps the name `display` (a file format users rely on) */
   display: z.enum(DISPLAY_DEVICES),
+  /** heads of the display device (virtio-vga max_outputs); absent means 1 */
+  displays: z.number().int().min(1).max(MAX_DISPLAYS).optional(),
   nic: z.enum(NICS),
   disks: z.array(diskSchema),
   cdrom: bundlePath.nullable(),
@@ -155,6 +158,9 @@ export function validateBundleConfig(raw: unknown, where: string): BundleConfig 
   const parsed = bundleConfigSchema.safeParse(raw);
   if (!parsed.success) {
     throw new LibraryError('invalid-config', `${where} is invalid: ${describeIssues(parsed.error)}`, where);
+  }
+  if ((parsed.data.displays ?? 1) > 1 && parsed.data.display !== 'virtio-vga') {
+    throw new LibraryError('invalid-config', `${where} is invalid: displays: ${parsed.data.displays} heads need the display device virtio-vga (it is ${parsed.data.display})`, where);
   }
   return parsed.data;
 }

@@ -41,6 +41,8 @@ export interface CreateVmOptions {
   memoryMiB?: number;
   cpus?: number;
   display?: DisplayDevice;
+  /** heads (virtio-vga max_outputs); absent: 1 */
+  displays?: number;
   nic?: Nic;
   machine?: BundleConfig['machine'];
   firmware?: BundleConfig['firmware'];
@@ -113,6 +115,7 @@ export async function createVm(library: Library, options: CreateVmOptions): Prom
       memoryMiB,
       cpus,
       display: o.display ?? preset.display,
+      ...(o.displays !== undefined && o.displays > 1 ? { displays: o.displays } : {}),
       nic: o.nic ?? preset.nic,
       disks,
       cdrom: iso ?? null,

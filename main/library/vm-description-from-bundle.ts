@@ -34,6 +34,7 @@ export function bundleToVmDescription(vm: BundleVm, options: { firmwareRoot?: st
     memoryMiB: c.memoryMiB,
     cpus: c.cpus,
     display: c.display,
+    ...(c.displays !== undefined && c.displays > 1 ? { displays: c.displays } : {}),
     machine: c.machine,
     disks: c.disks.map((d) => ({ path: resolveInBundle(dir, d.file), format: d.format, bus: d.bus })),
     tablet: c.tablet,

@@ -55,6 +55,11 @@ test('display devices', () => {
   }
 });
 
+test('displays: N heads are virtio-vga max_outputs=N; one head is the plain device', () => {
+  assert.deepEqual(values(buildArgv({ ...base, displays: 2, tablet: false }, rt), '-device').filter((d) => !d.startsWith('ide-cd,')), ['virtio-vga,id=kju-video,max_outputs=2']);
+  assert.deepEqual(values(buildArgv({ ...base, displays: 1, tablet: false }, rt), '-device').filter((d) => !d.startsWith('ide-cd,')), ['virtio-vga']);
+});
+
 test('KVM and HVF use the host CPU model', () => {
   assert.deepEqual(values(buildArgv(base, { ...rt, accel: 'kvm' }), '-cpu'), ['host']);
   assert.deepEqual(values(buildArgv(base, { ...rt, accel: 'hvf' }), '-accel'), ['hvf']);

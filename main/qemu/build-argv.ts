@@ -34,7 +34,7 @@ export function buildArgv(desc: VmDescription, runtime: ArgvRuntime): string[] {
   ];
   argv.push('-m', `${desc.memoryMiB}M`, '-smp', String(desc.cpus));
 
-  argv.push(...displayArgs(desc.display ?? 'virtio-vga'));
+  argv.push(...displayArgs(desc.display ?? 'virtio-vga', desc.displays ?? 1));
   argv.push('-display', 'dbus,p2p=on');
   if (desc.tablet ?? true) argv.push('-device', 'qemu-xhci,id=kju-xhci', '-device', 'usb-tablet,bus=kju-xhci.0');
 
@@ -76,10 +76,14 @@ export function buildArgv(desc: VmDescription, runtime: ArgvRuntime): string[] {
   return argv;
 }
 
-function displayArgs(display: NonNullable<VmDescription['display']>): string[] {
+/** The display device's id when it has several heads (QMP screendump {device, head}). */
+export const VIDEO_DEVICE_ID = 'kju-video';
+
+function displayArgs(display: NonNullable<VmDescription['display']>, heads: number): string[] {
   switch (display) {
     case 'virtio-vga':
-      return ['-vga', 'none', '-device', 'virtio-vga'];
+      // each head is its own D-Bus console (Console_0..N-1); the id lets QMP screendump name a head
+      return ['-vga', 'none', '-device', heads > 1 ? `virtio-vga,id=${VIDEO_DEVICE_ID},max_outputs=${heads}` : 'virtio-vga'];
     case 'std':
       return ['-vga', 'std'];
     case 'cirrus':

@@ -52,6 +52,10 @@ test('errors name the field and the reason', () => {
   rejects({ name: 'a', memoryMiB: 256, cpus: 1, colour: 'red' }, /colour/);
   rejects({ name: 'a', memoryMiB: 256, cpus: 1, initrd: 'boot/initrd.img' }, /initrd: needs kernel/);
   rejects('nope', /\(root\)/);
+  rejects({ name: 'a', memoryMiB: 256, cpus: 1, displays: 5 }, /displays: must be at most 4/);
+  rejects({ name: 'a', memoryMiB: 256, cpus: 1, displays: 0 }, /displays: must be at least 1/);
+  rejects({ name: 'a', memoryMiB: 256, cpus: 1, displays: 2, display: 'std' }, /displays: 2 heads need the display device virtio-vga/);
+  assert.equal(parseVmDescription({ name: 'a', memoryMiB: 256, cpus: 1, displays: 2 }, dir).displays, 2);
 });
 
 test('missing files are errors naming the path', () => {

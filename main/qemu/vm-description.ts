@@ -6,6 +6,8 @@ import { KjuError, type KjuErrorOptions } from '../../common/errors.js';
 
 export const DISPLAY_DEVICES = ['virtio-vga', 'std', 'cirrus', 'qxl', 'bochs', 'none'] as const;
 export type DisplayDevice = (typeof DISPLAY_DEVICES)[number];
+/** Heads a VM may have; only virtio-vga has more than one. */
+export const MAX_DISPLAYS = 4;
 
 const diskSchema = z.strictObject({
   path: z.string().min(1, 'must not be empty'),
@@ -23,6 +25,8 @@ const vmDescriptionSchema = z.strictObject({
   cpus: z.number().int('must be a whole number').min(1, 'must be at least 1').max(256, 'must be at most 256'),
   /** the display device; a vm.json keeps the name `display` (a file format users rely on) */
   display: z.enum(DISPLAY_DEVICES).optional(),
+  /** heads of the display device (virtio-vga's max_outputs), each its own D-Bus console */
+  displays: z.number().int('must be a whole number').min(1, 'must be at least 1').max(MAX_DISPLAYS, `must be at most ${MAX_DISPLAYS}`).optional(),
   machine: z.enum(['q35', 'pc']).optional(),
   kernel: z.string().min(1).optional(),
   initrd: z.string().min(1).optional(),
@@ -55,6 +59,9 @@ export function parseVmDescription(json: unknown, baseDir: string): VmDescriptio
   }
   const d = parsed.data;
   if (d.initrd && !d.kernel) throw new VmDescriptionError('invalid VM description:\n  initrd: needs kernel to be set too');
+  if ((d.displays ?? 1) > 1 && (d.display ?? 'virtio-vga') !== 'virtio-vga') {
+    throw new VmDescriptionError(`invalid VM description:\n  displays: ${d.displays} heads need the display device virtio-vga (got ${d.display})`);
+  }
   if (d.append !== undefined && !d.kernel) throw new VmDescriptionError('invalid VM description:\n  append: needs kernel to be set too');
   const out: VmDescription = { ...d };
   const file = (field: string, p: string): string => {

@@ -103,10 +103,31 @@ test('answer(): unknown methods and bad parameters are refused before the API se
   assert.deepEqual(calls, ['type 12']);
 });
 
+test('answer(): resize and screenshot take a head; sizes and heads that are not numbers are refused', async () => {
+  const calls: string[] = [];
+  const api = fakeApi(calls);
+  for (const params of [{ width: 0, height: 10 }, { width: 10 }, { width: '10', height: 10 }, { width: 10.5, height: 10 }, { width: 10, height: 10, head: -1 }, { width: 10, height: 10, head: 'one' }]) {
+    const r = await answer(api, { id: 1, method: 'resize', params });
+    assert.equal(r.ok, false, JSON.stringify(params));
+  }
+  assert.equal((await answer(api, { id: 2, method: 'screenshot', params: { path: '/x.png', head: 1.5 } })).ok, false);
+  assert.deepEqual(calls, []);
+  assert.deepEqual(await answer(api, { id: 3, method: 'resize', params: { width: 1000, height: 700, head: 1 } }), {
+    id: 3,
+    ok: true,
+    value: { head: 1, requested: { width: 1000, height: 700 }, clamped: null, surface: { width: 1000, height: 700 } },
+  });
+  await answer(api, { id: 4, method: 'screenshot', params: { path: '/x.png' } });
+  assert.deepEqual(calls, ['resize 1000x700 1', 'screenshot /x.png 0']);
+});
+
 function fakeApi(calls: string[] = []): OwnerApi {
   return {
     status: async () => ({ name: 'fake', pid: 1, ownerPid: process.pid, surface: null }),
-    screenshot: async ({ path }) => (calls.push(`screenshot ${path}`), { path, width: 1, height: 1 }),
+    screenshot: async ({ path, head }) => (calls.push(`screenshot ${path} ${head}`), { path, width: 1, height: 1, head: head ?? 0 }),
+    resize: async ({ width, height, head }) => (
+      calls.push(`resize ${width}x${height} ${head}`), { head: head ?? 0, requested: { width, height }, clamped: null, surface: { width, height } }
+    ),
     type: async ({ text }) => (calls.push(`type ${text}`), { keys: text.length }),
     key: async ({ chord }) => (calls.push(`key ${chord}`), { keys: 1 }),
     stop: async ({ force }) => (calls.push(`stop ${force}`), { stopped: true }),

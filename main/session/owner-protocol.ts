@@ -8,8 +8,16 @@ import type { LifecycleParams, LifecycleReply } from './lifecycle.js';
 
 export interface OwnerMethods {
   status: { params: Record<string, never>; value: { name: string; pid: number; ownerPid: number; surface: { width: number; height: number; transport: string } | null } };
-  /** writes a PNG of the owner's current surface to an absolute path */
-  screenshot: { params: { path: string }; value: { path: string; width: number; height: number } };
+  /** writes a PNG of head `head` (default 0)'s current surface to an absolute path */
+  screenshot: { params: { path: string; head?: number }; value: { path: string; width: number; height: number; head: number } };
+  /**
+   * asks the guest to take this size on head `head` (Console.SetUIInfo; clamped to what a guest
+   * takes) and waits up to timeoutMs for its surface to become that size: `surface` is the size then
+   */
+  resize: {
+    params: { width: number; height: number; head?: number; timeoutMs?: number };
+    value: { head: number; requested: { width: number; height: number }; clamped: string | null; surface: { width: number; height: number } | null };
+  };
   type: { params: { text: string }; value: { keys: number } };
   key: { params: { chord: string }; value: { keys: number } };
   /** force: QMP quit; else the ACPI power button and up to timeoutMs for the guest to power off */
@@ -19,7 +27,7 @@ export interface OwnerMethods {
 export type OwnerMethod = keyof OwnerMethods;
 
 /** Every method, tied to OwnerMethods both ways (a missing or extra name fails to compile). */
-export const OWNER_METHODS = ['status', 'screenshot', 'type', 'key', 'stop', 'lifecycle'] as const satisfies readonly OwnerMethod[];
+export const OWNER_METHODS = ['status', 'screenshot', 'resize', 'type', 'key', 'stop', 'lifecycle'] as const satisfies readonly OwnerMethod[];
 const _allListed: Exclude<OwnerMethod, (typeof OWNER_METHODS)[number]> extends never ? true : never = true;
 void _allListed;
 

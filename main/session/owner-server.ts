@@ -18,12 +18,24 @@ export interface OwnerServer {
 const bad = (message: string) => new OwnerRequestError('EINVAL', message);
 const obj = (p: unknown): Record<string, unknown> => (typeof p === 'object' && p !== null ? (p as Record<string, unknown>) : {});
 
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 1_000_000;
+const checkHead = (head: unknown): number => {
+  if (head === undefined) return 0;
+  if (typeof head !== 'number' || !Number.isInteger(head) || head < 0 || head > 15) throw bad('head must be a display head number (0 is the first)');
+  return head;
+};
+
 /** The wire's params → the API's typed params; throws EINVAL naming what is wrong. */
 const CHECK: { [M in OwnerMethod]: (p: Record<string, unknown>) => Parameters<OwnerApi[M]>[0] } = {
   status: () => ({}),
-  screenshot: ({ path }) => {
+  screenshot: ({ path, head }) => {
     if (typeof path !== 'string' || !path.startsWith('/')) throw bad('screenshot needs an absolute path');
-    return { path };
+    return { path, head: checkHead(head) };
+  },
+  resize: ({ width, height, head, timeoutMs }) => {
+    if (!isCount(width) || !isCount(height)) throw bad('resize needs a width and a height in pixels (whole numbers, at least 1)');
+    if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !(timeoutMs >= 0 && timeoutMs <= 600_000))) throw bad('resize: timeoutMs must be 0..600000 milliseconds');
+    return { width, height, head: checkHead(head), timeoutMs: timeoutMs as number | undefined };
   },
   type: ({ text }) => {
     if (typeof text !== 'string') throw bad('type: text must be a string');

@@ -17,7 +17,8 @@ test.after(() => rmSync(dir, { recursive: true, force: true }));
 function fakeOwner(tag: string, calls: string[]): OwnerApi {
   return {
     status: async () => ({ name: tag, pid: 1, ownerPid: process.pid, surface: null }),
-    screenshot: async ({ path }) => ({ path, width: 1, height: 1 }),
+    screenshot: async ({ path }) => ({ path, width: 1, height: 1, head: 0 }),
+    resize: async ({ width, height }) => ({ head: 0, requested: { width, height }, clamped: null, surface: null }),
     type: async ({ text }) => (calls.push(`${tag} type ${text}`), { keys: text.length }),
     key: async () => ({ keys: 1 }),
     stop: async () => ({ stopped: true }),

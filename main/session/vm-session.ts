@@ -13,7 +13,9 @@ import { DisplayConnection } from '../display/display-connection.js';
 import { encodePng, surfaceToRgb } from '../display/screenshot.js';
 import { parseChord, sendStrokes, textToStrokes, type KeyStroke } from '../input/text-keys.js';
 import { startOwnerServer, type OwnerServer } from './owner-server.js';
-import type { OwnerApi } from './owner-protocol.js';
+import type { OwnerApi, OwnerMethods } from './owner-protocol.js';
+import { fitUiInfo } from '../display/ui-info.js';
+import { OwnerRequestError, SessionError } from './session-errors.js';
 import { runLifecycleOp } from './lifecycle.js';
 
 export interface AttachOptions {
@@ -42,6 +44,8 @@ export function describeExit(name: string, info: QemuExit, logFile?: string): st
 
 export class VmSession extends EventEmitter<VmSessionEvents> {
   private primary: Promise<DbusDisplay> | null = null;
+  /** displays of heads after the first, opened on demand (head k = the k-th graphic console) */
+  private readonly heads = new Map<number, Promise<DbusDisplay>>();
   private ownerServer: OwnerServer | null = null;
   private exitReason: string | null = null;
 
@@ -93,15 +97,63 @@ export class VmSession extends EventEmitter<VmSessionEvents> {
     return this.primary;
   }
 
-  /** PNG of the current surface, written atomically to `path`. */
-  async screenshot(path: string): Promise<{ path: string; width: number; height: number }> {
-    const d = await this.primaryDisplay();
+  /**
+   * The display of head `head` (0 is the primary display): the head-th graphic console, which is
+   * one head of a multi-head virtio-vga. Registered once, then shared by every consumer here.
+   */
+  headDisplay(head: number): Promise<DbusDisplay> {
+    if (head === 0) return this.primaryDisplay();
+    let d = this.heads.get(head);
+    if (!d) {
+      d = (async () => {
+        const consoles = await this.display.graphicConsoles();
+        const id = consoles[head];
+        if (id === undefined) throw new SessionError('no-console', `'${this.name}' has no display head ${head} (it has ${consoles.length}; see its displays setting)`);
+        return this.display.openDisplay(id);
+      })();
+      this.heads.set(head, d);
+      d.catch(() => this.heads.delete(head));
+    }
+    return d;
+  }
+
+  /** PNG of head `head`'s current surface, written atomically to `path`. */
+  async screenshot(path: string, head = 0): Promise<{ path: string; width: number; height: number; head: number }> {
+    const d = await this.headDisplay(head);
     const s = await d.waitForSurface(30_000);
     const png = encodePng(surfaceToRgb(s));
     const tmp = `${path}.${process.pid}.tmp`;
     await writeFile(tmp, png);
     await rename(tmp, path);
-    return { path, width: s.width, height: s.height };
+    return { path, width: s.width, height: s.height, head };
+  }
+
+  /**
+   * Asks the guest to take a size on one head (SetUIInfo; absurd sizes clamped, non-sizes refused)
+   * and waits up to `timeoutMs` for that head's surface to take it. A guest with nothing that sets
+   * modes on hotplug keeps its size: `surface` then says what it has.
+   */
+  async resize(width: number, height: number, head = 0, timeoutMs = 5_000): Promise<OwnerMethods['resize']['value']> {
+    const fit = fitUiInfo(width, height);
+    if ('refused' in fit) throw new OwnerRequestError('EINVAL', fit.refused);
+    if (fit.clamped) console.error(`kju: '${this.name}' head ${head}: ${fit.clamped}`);
+    const d = await this.headDisplay(head);
+    await d.inputCall({ t: 'uiInfo', width: fit.width, height: fit.height });
+    const taken = () => d.surface !== null && d.surface.width === fit.width && d.surface.height === fit.height;
+    if (!taken() && timeoutMs > 0) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          d.off('surface', check);
+          resolve();
+        };
+        const check = () => taken() && done();
+        const timer = setTimeout(done, timeoutMs);
+        d.on('surface', check);
+      });
+    }
+    const s = d.surface;
+    return { head, requested: { width: fit.width, height: fit.height }, clamped: fit.clamped, surface: s ? { width: s.width, height: s.height } : null };
   }
 
   async sendStrokes(strokes: KeyStroke[]): Promise<number> {
@@ -152,7 +204,8 @@ export class VmSession extends EventEmitter<VmSessionEvents> {
         const s = d?.surface;
         return { name: this.name, pid: this.pid, ownerPid: process.pid, surface: s ? { width: s.width, height: s.height, transport: s.transport } : null };
       },
-      screenshot: ({ path }) => this.screenshot(path),
+      screenshot: ({ path, head }) => this.screenshot(path, head),
+      resize: ({ width, height, head, timeoutMs }) => this.resize(width, height, head, timeoutMs),
       type: async ({ text }) => ({ keys: await this.typeText(text) }),
       key: async ({ chord }) => ({ keys: await this.sendChord(chord) }),
       stop: async ({ force, timeoutMs }) => ({ stopped: await this.stop(force, timeoutMs) }),

@@ -50,6 +50,8 @@ export function ensureDemoGuest(): Promise<DemoGuest> {
 
 export interface BootOptions {
   displayDevice?: DisplayDevice;
+  /** heads of the display device (virtio-vga max_outputs) */
+  displays?: number;
   name?: string;
   memoryMiB?: number;
   cpus?: number;
@@ -93,6 +95,7 @@ export async function bootDemoGuest(opts: BootOptions = {}): Promise<BootedGuest
     memoryMiB: opts.memoryMiB ?? 256,
     cpus: opts.cpus ?? 1,
     display: opts.displayDevice ?? 'virtio-vga',
+    ...(opts.displays ? { displays: opts.displays } : {}),
     machine: opts.machine ?? 'q35',
     kernel: guest.kernel,
     initrd: guest.initrd,

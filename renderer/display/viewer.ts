@@ -127,6 +127,11 @@ export class Viewer {
     this.opts.onGrabChange?.(on);
   }
 
+  /** Asks the guest to take this size in device pixels (Console.SetUIInfo; only virtio-vga follows). */
+  requestGuestSize(width: number, height: number): void {
+    if (!this.state.closed) this.opts.stream.sendInput({ t: 'uiInfo', width, height });
+  }
+
   /** Sends one of KEY_COMBOS by id, paced. */
   sendCombo(id: string): Promise<void> {
     const combo = KEY_COMBOS.find((c) => c.id === id);

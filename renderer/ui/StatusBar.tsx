@@ -2,6 +2,8 @@ import { useEffect, useRef } from 'react';
 import type { Accelerator, Transport, VmSummary } from '../../common/contract.js';
 import type { Viewer } from '../display/viewer.js';
 import { useVmWindow } from '../state/vm-window.js';
+import { useSettings } from '../state/settings.js';
+import { guestSizeMode } from '../display/guest-size.js';
 
 export const ACCELERATOR_LABELS: Record<Accelerator, string> = { kvm: 'KVM', hvf: 'HVF', tcg: 'TCG' };
 export const TRANSPORT_LABELS: Record<Transport, string> = { map: 'shared memory', copy: 'copy' };
@@ -15,6 +17,10 @@ export function StatusBar({ viewer, vm }: { viewer: Viewer | null; vm?: VmSummar
   const grabbed = useVmWindow((s) => s.viewer.grabbed);
   const absolute = useVmWindow((s) => s.viewer.absolute);
   const blitter = useVmWindow((s) => s.viewer.blitter);
+  const head = useVmWindow((s) => s.head);
+  const windowSize = useVmWindow((s) => s.windowSize);
+  const sizeMode = guestSizeMode(useSettings((s) => s.guestSize), vm?.displayDevice);
+  const heads = vm?.displays ?? 1;
   const running = vm?.state === 'running' || vm?.state === 'paused';
   const surface = running ? lastSurface : undefined; // a stopped VM's last surface is history
   // The viewer's own surface says it for sure; before it, the backend's word (when it has one).
@@ -28,6 +34,10 @@ export function StatusBar({ viewer, vm }: { viewer: Viewer | null; vm?: VmSummar
         <span data-testid="vm-state">{vm?.state ?? '—'}</span>
         {accelerator && <span data-testid="accelerator" title="the accelerator this VM runs on">{ACCELERATOR_LABELS[accelerator] ?? accelerator}</span>}
         <span data-testid="resolution">{surface ? `${surface.width}×${surface.height}` : '—'}</span>
+        <span data-testid="window-size" data-mode={sizeMode} title={sizeMode === 'resize' ? 'guest size follows the window' : 'the guest keeps its size; the window scales it'}>
+          {`window ${windowSize ? `${windowSize.width}×${windowSize.height}` : '—'} · ${sizeMode === 'resize' ? (surface && windowSize && (surface.width !== windowSize.width || surface.height !== windowSize.height) ? 'guest ≠ window' : 'guest = window') : 'scaled'}`}
+        </span>
+        {heads > 1 && <span data-testid="head">{`display ${head + 1} of ${heads}`}</span>}
         <span data-testid="transport" data-transport={transport ?? ''} title={transport ? TRANSPORT_TITLES[transport] : 'display transport: not known yet'}>
           {transport ? TRANSPORT_LABELS[transport] : '—'}
         </span>

@@ -6,12 +6,14 @@ import { BLITTER_SETTINGS, type BlitterSetting } from '../display/display-blitte
 
 const BLITTER_LABELS: Record<BlitterSetting, string> = { auto: 'Auto', webgl: 'WebGL2', canvas2d: 'Canvas 2D' };
 import { KEY_COMBOS } from '../input/combos.js';
+import { GUEST_SIZE_SETTINGS, guestSizeMode, type GuestSizeSetting } from '../display/guest-size.js';
 import { useSettings } from '../state/settings.js';
 import { useVmWindow } from '../state/vm-window.js';
 import { useLibrary } from '../state/library.js';
 import { libraryHref } from './route.js';
 import { VmControls } from './VmControls.js';
 
+const GUEST_SIZE_LABELS: Record<GuestSizeSetting, string> = { auto: 'Auto', resize: 'Resize guest to window', scale: 'Scale' };
 const SCALE_LABELS: Record<ScaleMode, string> = { fit: 'Fit', 'one-to-one': '1:1', fill: 'Fill' };
 
 interface Props {
@@ -27,6 +29,9 @@ export function Toolbar({ viewer, vmName, fullscreenTarget, bridge, vm }: Props)
   const scaleMode = useSettings((s) => s.scaleMode);
   const integerScale = useSettings((s) => s.integerScale);
   const blitter = useSettings((s) => s.blitter);
+  const guestSize = useSettings((s) => s.guestSize);
+  const head = useVmWindow((s) => s.head);
+  const heads = vm?.displays ?? 1;
   const grabbed = useVmWindow((s) => s.viewer.grabbed);
   const absolute = useVmWindow((s) => s.viewer.absolute);
 
@@ -44,6 +49,23 @@ export function Toolbar({ viewer, vmName, fullscreenTarget, bridge, vm }: Props)
       {vm && <VmControls bridge={bridge} vm={vm} />}
       {rowError && <span className="toolbar-error" role="alert" title={rowError}>{rowError}</span>}
       <span className="toolbar-spacer" />
+      {heads > 1 && (
+        <label className="toolbar-field" title="This VM has several displays (heads); this window shows one">
+          Display
+          <select data-testid="head-setting" value={head} onChange={(e) => useVmWindow.getState().setHead(Number(e.target.value))}>
+            {Array.from({ length: heads }, (_, k) => <option key={k} value={k}>{k + 1} of {heads}</option>)}
+          </select>
+        </label>
+      )}
+      <label
+        className="toolbar-field"
+        title={`Resize: the guest takes the window's size (virtio-vga with a guest that follows). Scale: the guest keeps its size, drawn scaled. Auto here: ${GUEST_SIZE_LABELS[guestSizeMode('auto', vm?.displayDevice)]}`}
+      >
+        Guest size
+        <select data-testid="guest-size-setting" value={guestSize} onChange={(e) => useSettings.getState().setGuestSize(e.target.value as GuestSizeSetting)}>
+          {GUEST_SIZE_SETTINGS.map((g) => <option key={g} value={g}>{GUEST_SIZE_LABELS[g]}</option>)}
+        </select>
+      </label>
       <label className="toolbar-field">
         Scale
         <select value={scaleMode} onChange={(e) => useSettings.getState().setScaleMode(e.target.value as ScaleMode)}>

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import type { KjuBridge, VmDisplayDevice, VmEdit, VmSummary } from '../../common/contract.js';
-import { VM_DISPLAY_DEVICES } from '../../common/contract.js';
+import { MAX_VM_DISPLAYS, VM_DISPLAY_DEVICES } from '../../common/contract.js';
 import { useDialogs } from '../state/dialogs.js';
 import { actionsFor, useLibrary } from '../state/library.js';
 import { useSnapshots } from '../state/snapshots.js';
@@ -67,6 +67,7 @@ function EditDialog({ vm, bridge, close }: DialogProps) {
   const [memory, setMemory] = useState(String(vm.memoryMiB));
   const [cpus, setCpus] = useState(String(vm.cpus));
   const [displayDevice, setDisplayDevice] = useState<VmDisplayDevice>(vm.displayDevice as VmDisplayDevice);
+  const [displays, setDisplays] = useState(vm.displays ?? 1);
   const [iso, setIso] = useState(vm.cdrom ?? '');
   const [host, setHost] = useState<{ cpus: number; memoryMiB: number } | null>(null);
   const [errors, setErrors] = useState<Record<string, string | undefined>>({});
@@ -83,6 +84,7 @@ function EditDialog({ vm, bridge, close }: DialogProps) {
     if (Number(memory) !== vm.memoryMiB) changes.memoryMiB = Number(memory);
     if (Number(cpus) !== vm.cpus) changes.cpus = Number(cpus);
     if (displayDevice !== vm.displayDevice) changes.displayDevice = displayDevice;
+    if (displays !== (vm.displays ?? 1)) changes.displays = displays;
     if (iso !== (vm.cdrom ?? '')) changes.cdrom = iso || null;
     void submit(() => bridge.call('editVm', { id: vm.id, changes }), close);
   };
@@ -99,6 +101,11 @@ function EditDialog({ vm, bridge, close }: DialogProps) {
         <Field id="edit-display-device" label="Display device">
           <select id="edit-display-device" value={displayDevice} onChange={(e) => setDisplayDevice(e.target.value as VmDisplayDevice)}>
             {VM_DISPLAY_DEVICES.map((d) => <option key={d} value={d}>{d}</option>)}
+          </select>
+        </Field>
+        <Field id="edit-displays" label="Displays" hint={displays > 1 && displayDevice !== 'virtio-vga' ? 'Several displays need the virtio-vga display device.' : 'Heads (monitors); each shows in its own window or the Display switcher.'}>
+          <select id="edit-displays" value={displays} onChange={(e) => setDisplays(Number(e.target.value))}>
+            {Array.from({ length: MAX_VM_DISPLAYS }, (_, k) => <option key={k} value={k + 1}>{k + 1}</option>)}
           </select>
         </Field>
         <Field id="edit-iso" label="ISO image" error={errors.iso} hint="Empty: no disc.">

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState, type ReactNode } from 'react';
+import { useEffect, useLayoutEffect, useRef, useState, type ReactNode } from 'react';
 import type { KjuBridge, VmSummary } from '../../common/contract.js';
 import { Viewer } from '../display/viewer.js';
 import { displayOverlay, type DisplayOverlay } from '../state/display-overlay.js';
@@ -6,6 +6,8 @@ import { useLibrary } from '../state/library.js';
 import { useVmWindow } from '../state/vm-window.js';
 import { useSettings } from '../state/settings.js';
 import { useLiveLibrary } from './useLiveLibrary.js';
+import { devicePixels, GuestResizer, guestSizeMode } from '../display/guest-size.js';
+import { headFromHash } from './route.js';
 import { Toolbar } from './Toolbar.js';
 import { StatusBar } from './StatusBar.js';
 
@@ -15,7 +17,14 @@ export function VmView({ bridge, vmId }: { bridge: KjuBridge; vmId: string }) {
   const hasDisplay = vm?.state === 'running' || vm?.state === 'paused';
   const [viewer, setViewer] = useState<Viewer | null>(null);
   const blitter = useSettings((s) => s.blitter);
+  const head = useVmWindow((s) => s.head);
   const displayRef = useRef<HTMLDivElement>(null);
+
+  // The head comes from the window's hash (Electron opens one window per head): set it before the display opens.
+  const headKnown = useVmWindow((s) => s.vmId === vmId);
+  useLayoutEffect(() => {
+    useVmWindow.setState({ vmId, head: headFromHash(location.hash) });
+  }, [vmId]);
 
   useEffect(() => {
     document.title = vm ? `${vm.name} — kju` : 'kju';
@@ -25,7 +34,7 @@ export function VmView({ bridge, vmId }: { bridge: KjuBridge; vmId: string }) {
     <div className="vm-view">
       <Toolbar viewer={viewer} vmName={vm?.name ?? vmId} fullscreenTarget={displayRef} bridge={bridge} vm={vm} />
       <div className="vm-display" ref={displayRef}>
-        {hasDisplay ? <DisplayCanvas key={blitter} bridge={bridge} vm={vm} onViewer={setViewer} /> : <NoDisplay bridge={bridge} vmId={vmId} />}
+        {hasDisplay && !headKnown ? null : hasDisplay ? <DisplayCanvas key={`${blitter}:${head}`} bridge={bridge} vm={vm} head={head} onViewer={setViewer} /> : <NoDisplay bridge={bridge} vmId={vmId} />}
       </div>
       <StatusBar viewer={viewer} vm={vm} />
     </div>
@@ -64,7 +73,7 @@ function OverlayView({ overlay, cover, children }: { overlay: DisplayOverlay | n
   );
 }
 
-function DisplayCanvas({ bridge, vm, onViewer }: { bridge: KjuBridge; vm: VmSummary; onViewer: (v: Viewer | null) => void }) {
+function DisplayCanvas({ bridge, vm, head, onViewer }: { bridge: KjuBridge; vm: VmSummary; head: number; onViewer: (v: Viewer | null) => void }) {
   const vmId = vm.id;
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const phase = useVmWindow((s) => s.phase);
@@ -79,7 +88,19 @@ function DisplayCanvas({ bridge, vm, onViewer }: { bridge: KjuBridge; vm: VmSumm
     let viewer: Viewer | null = null;
     let offProbe = () => {};
     let cancelled = false;
-    bridge.openDisplay(vmId).then(
+    // Resize guest to window: the display area's size in device pixels, debounced, once per size.
+    const resizer = new GuestResizer((m) => m.t === 'uiInfo' && viewer?.requestGuestSize(m.width, m.height));
+    const mode = () => guestSizeMode(useSettings.getState().guestSize, vm.displayDevice);
+    const area = canvasRef.current?.parentElement;
+    const measure = () => {
+      if (!area) return;
+      const size = devicePixels(area.clientWidth, area.clientHeight, window.devicePixelRatio);
+      useVmWindow.getState().setWindowSize(size);
+      if (mode() === 'resize' && viewer) resizer.windowSize(size.width, size.height);
+    };
+    const observer = typeof ResizeObserver === 'undefined' ? null : new ResizeObserver(measure);
+    if (area) observer?.observe(area);
+    bridge.openDisplay(vmId, head).then(
       (r) => {
         if (cancelled) {
           if (r.ok) r.value.close();
@@ -98,18 +119,29 @@ function DisplayCanvas({ bridge, vm, onViewer }: { bridge: KjuBridge; vm: VmSumm
         onViewer(viewer);
         offProbe = exposeTestProbe(viewer);
         canvasRef.current?.focus();
+        measure();
       },
       (e: unknown) => !cancelled && vmWindow.failed((e as Error).message),
     );
-    const offSettings = useSettings.subscribe((s) => viewer?.setScaling(s.scaleMode, s.integerScale));
+    let lastGuestSize = useSettings.getState().guestSize;
+    const offSettings = useSettings.subscribe((s) => {
+      viewer?.setScaling(s.scaleMode, s.integerScale);
+      if (s.guestSize !== lastGuestSize) {
+        lastGuestSize = s.guestSize;
+        resizer.reset();
+        measure();
+      }
+    });
     return () => {
       cancelled = true;
+      observer?.disconnect();
+      resizer.dispose();
       offSettings();
       offProbe();
       viewer?.destroy();
       onViewer(null);
     };
-  }, [bridge, vmId, onViewer]);
+  }, [bridge, vmId, head, onViewer, vm.displayDevice]);
 
   return (
     <>

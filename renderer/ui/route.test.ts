@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { libraryHref, parseHash, vmHref } from './route.js';
+import { headFromHash, libraryHref, parseHash, vmHref } from './route.js';
 
 test('hash routes', () => {
   assert.deepEqual(parseHash(''), { name: 'library' });
@@ -15,4 +15,12 @@ test('links keep the query part of the hash', () => {
   assert.equal(vmHref('a b', '#/?token=t1'), '#/vm/a%20b?token=t1');
   assert.equal(vmHref('x', ''), '#/vm/x');
   assert.equal(libraryHref('#/vm/x?token=t1'), '#/?token=t1');
+});
+
+test('a VM window shows the head its hash names', () => {
+  assert.equal(headFromHash('#/vm/x'), 0);
+  assert.equal(headFromHash('#/vm/x?head=1'), 1);
+  assert.equal(headFromHash('#/vm/x?token=t&head=3'), 3);
+  assert.equal(headFromHash('#/vm/x?head=one'), 0);
+  assert.deepEqual(parseHash('#/vm/x?head=1'), { name: 'vm', id: 'x' });
 });

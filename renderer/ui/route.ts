@@ -23,6 +23,12 @@ export function vmHref(id: string, currentHash = location.hash): string {
   return `#/vm/${encodeURIComponent(id)}${q >= 0 ? currentHash.slice(q) : ''}`;
 }
 
+/** The display head a VM window shows, from the hash's query (`#/vm/<id>?head=1`); 0 when absent. */
+export function headFromHash(hash: string): number {
+  const m = /[?&]head=(\d{1,2})(&|$)/.exec(hash);
+  return m ? Number(m[1]) : 0;
+}
+
 export function libraryHref(currentHash = location.hash): string {
   const q = currentHash.indexOf('?');
   return `#/${q >= 0 ? currentHash.slice(q) : ''}`;

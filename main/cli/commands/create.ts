@@ -19,6 +19,7 @@ const USAGE = `usage: kju create <name> [options]
                     is refused (repeatable; with --disk-mode copy the chain is flattened into the copy)
   --iso FILE        CD-ROM image
   --display D       ${DISPLAY_DEVICES.join(', ')}
+  --displays N      heads (monitors) of the display device, 1-4; more than 1 needs virtio-vga
   --nic N           ${NICS.join(', ')}
   --machine M       ${MACHINES.join(', ')}
   --firmware F      ${FIRMWARES.join(', ')}

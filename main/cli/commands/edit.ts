@@ -10,6 +10,7 @@ const USAGE = `usage: kju edit <vm> [options]
   --cpus N
   --iso FILE      insert a CD-ROM image;  --eject  removes it
   --display D     ${DISPLAY_DEVICES.join(', ')}
+  --displays N    heads (monitors) of the display device, 1-4; more than 1 needs virtio-vga
   --nic N         ${NICS.join(', ')}
   --machine M     ${MACHINES.join(', ')}
   --tablet / --no-tablet

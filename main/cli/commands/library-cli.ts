@@ -1,5 +1,6 @@
 // What the library subcommands (list, create, clone, delete, edit) share: argument parsing that
 // turns mistakes into usage errors, the library opened for the command, and option value checks.
+import { MAX_DISPLAYS } from '../../qemu/vm-description.js';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { CliError } from '../cli-error.js';
 import { Library } from '../../library/library.js';
@@ -40,6 +41,13 @@ export function positiveInt(option: string, value: string | undefined): number |
   return Number(value);
 }
 
+/** --displays N: heads of the display device, 1..MAX_DISPLAYS. */
+function displayCount(value: string | undefined): number | undefined {
+  const n = positiveInt('displays', value);
+  if (n !== undefined && n > MAX_DISPLAYS) throw new CliError(`--displays must be 1 to ${MAX_DISPLAYS}; got ${n}`, USAGE_EXIT);
+  return n;
+}
+
 export function printJson(value: unknown): void {
   console.log(JSON.stringify(value, null, 2));
 }
@@ -50,6 +58,7 @@ export const HARDWARE_OPTIONS = {
   cpus: { type: 'string' },
   iso: { type: 'string' },
   display: { type: 'string' },
+  displays: { type: 'string' },
   nic: { type: 'string' },
   machine: { type: 'string' },
   tablet: { type: 'boolean' },
@@ -65,6 +74,7 @@ export interface HardwareArgs {
   memory?: string;
   cpus?: string;
   display?: string;
+  displays?: string;
   nic?: string;
   machine?: string;
   tablet?: boolean;
@@ -82,6 +92,7 @@ export function hardwareValues(v: HardwareArgs) {
     cpus: positiveInt('cpus', v.cpus),
     // --display names the display device; the option keeps its name (scripts rely on it)
     display: oneOf('display', v.display, DISPLAY_DEVICES),
+    displays: displayCount(v.displays),
     nic: oneOf('nic', v.nic, NICS),
     machine: oneOf('machine', v.machine, MACHINES),
     tablet: v.tablet ? true : v['no-tablet'] ? false : undefined,

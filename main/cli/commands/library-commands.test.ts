@@ -89,6 +89,24 @@ test('kju edit, clone and delete', async (t) => {
   assert.deepEqual(JSON.parse(kju(library, 'list', '--json').stdout).map((v: { name: string }) => v.name), ['Copy']);
 });
 
+test('kju create/edit --displays: the heads land in config.json and the list; more than 1 needs virtio-vga', async (t) => {
+  const { library } = await tempLibrary(t);
+  const made = kju(library, 'create', 'Two', '--memory', '256', '--cpus', '1', '--disk-size', '64M', '--displays', '2', '--json');
+  assert.equal(made.code, 0, made.stderr);
+  const { bundle } = JSON.parse(made.stdout);
+  assert.equal(parseBundleConfig(await readFile(join(bundle, 'config.json'), 'utf8'), 'config.json').displays, 2);
+  assert.equal(JSON.parse(kju(library, 'list', '--json').stdout)[0].displays, 2);
+  const refused = kju(library, 'edit', 'Two', '--display', 'std');
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /displays: 2 heads need the display device virtio-vga/);
+  const edited = kju(library, 'edit', 'Two', '--displays', '3', '--json');
+  assert.equal(edited.code, 0, edited.stderr);
+  assert.equal(JSON.parse(edited.stdout).config.displays, 3);
+  const five = kju(library, 'edit', 'Two', '--displays', '5');
+  assert.equal(five.code, 2);
+  assert.match(five.stderr, /--displays must be 1 to 4; got 5/);
+});
+
 test('usage errors exit 2 with a message', async (t) => {
   const { library } = await tempLibrary(t);
   const r = kju(library, 'create', 'X', '--display', 'vga9000');

@@ -1,5 +1,6 @@
 // Integration (real QEMU under TCG, the demo guest, the bundled CLI as `npx kju` runs it):
-// kju run owns a VM described by a JSON file; kju type/screenshot/stop reach it through kju.sock.
+// kju run owns a VM described by a JSON file; kju type/screenshot/resize/stop reach it through
+// kju.sock. The guest runs kju-modeset (kju.modeset), so it takes the size kju resize asks for.
 // A second QMP monitor (extraArgs) gives the test QEMU's own screendump to compare with.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -45,7 +46,7 @@ describe('integration: the kju CLI on a running demo guest', () => {
         display: 'virtio-vga',
         kernel: guest.kernel,
         initrd: guest.initrd,
-        append: guest.append,
+        append: `${guest.append} kju.modeset`,
         extraArgs: ['-chardev', `socket,id=testmon,path=${join(scratch, 'test-qmp.sock')},server=on,wait=off`, '-mon', 'chardev=testmon,mode=control'],
       }),
     );
@@ -106,6 +107,27 @@ describe('integration: the kju CLI on a running demo guest', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(JSON.parse(r.stdout), { keys: 5 });
     await seen;
+  });
+
+  test('kju resize makes the guest take 1000x700; kju screenshot then equals QEMU screendump', async () => {
+    const r = kju(['resize', 'cli-demo', '1000x700']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.trim(), 'head 0: 1000x700');
+    const png = join(scratch, 'resized.png');
+    const shot = kju(['screenshot', vmJson, png, '--json']);
+    assert.equal(shot.code, 0, shot.stderr);
+    assert.deepEqual((({ width, height, head }) => ({ width, height, head }))(JSON.parse(shot.stdout)), { width: 1000, height: 700, head: 0 });
+    const ppm = join(scratch, 'resized.ppm');
+    await testQmp.execute('screendump', { filename: ppm });
+    const diff = diffImages(decodePng(readFileSync(png)), decodePpm(readFileSync(ppm)));
+    assert.equal(diff.differing, 0, `pixels differ: ${JSON.stringify(diff.first)}`);
+    const zero = kju(['resize', 'cli-demo', '0x0']);
+    assert.equal(zero.code, 2);
+    assert.match(zero.stderr, /'0x0' is not a size/);
+    const noHead = kju(['screenshot', 'cli-demo', join(scratch, 'h1.png'), '--head', '1']);
+    assert.notEqual(noHead.code, 0);
+    assert.match(noHead.stderr, /has no display head 1 \(it has 1; see its displays setting\)/);
+    assert.equal(kju(['resize', 'cli-demo', '1280x800']).stdout.trim(), 'head 0: 1280x800');
   });
 
   test('bad arguments are clear errors with non-zero exits, and touch nothing', () => {

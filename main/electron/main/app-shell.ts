@@ -55,9 +55,16 @@ export function startApp(o: AppOptions): void {
     onVmWindowClosed: (vmId) => void displays.release(vmId),
   });
 
+  // One window per display head of the VM (its displays setting, from the library).
+  const openVmWindows = async (vmId: string): Promise<void> => {
+    const listed = await backend.call('listVms', {});
+    const heads = (listed.ok && listed.value.find((v) => v.id === vmId)?.displays) || 1;
+    windows.openVm(vmId, heads);
+  };
+
   const openBundle = async (path: string): Promise<void> => {
     const r = await backend.vmIdForBundle(path);
-    if (r.ok) windows.openVm(r.value);
+    if (r.ok) await openVmWindows(r.value);
     else dialog.showErrorBox('kju cannot open this virtual machine', `${path}\n\n${r.message}`);
   };
   const pendingBundles = bundlePathsFromArgv(process.argv, process.cwd());
@@ -78,7 +85,7 @@ export function startApp(o: AppOptions): void {
     ...forwardingHandlers<IpcMainInvokeEvent>((method, args) => backend.call(method, args)),
     startVm: async (_e, args) => {
       const r = await backend.call('startVm', args);
-      if (r.ok) windows.openVm(args.id);
+      if (r.ok) await openVmWindows(args.id);
       return r;
     },
   };

@@ -1,9 +1,11 @@
-// kju's windows: one library window and one window per VM being viewed. Every window loads only
+// kju's windows: one library window and one window per display head of each VM being viewed
+// (head k placed on the host's monitor k, head-placement.ts). Every window loads only
 // app://kju/ with contextIsolation, sandbox (see zeroCopy below), no Node integration and web
 // security on; navigation away from app://, new windows, webviews and remote requests are refused
 // for every webContents the app ever creates (installContentGuards). Closing a VM window leaves
 // the VM running; `onVmWindowClosed` lets the display utility go. Main process event loop.
-import { BrowserWindow, session, type Session, type WebContents } from 'electron';
+import { BrowserWindow, screen, session, type Session, type WebContents } from 'electron';
+import { headWindowBounds } from './head-placement.js';
 import { APP_ORIGIN } from '../ipc/channels.js';
 import { isAppUrl, permissionAllowed } from './app-origin.js';
 
@@ -59,23 +61,36 @@ export class WindowManager {
     return win;
   }
 
-  /** Opens (or focuses) the window of VM `vmId`. */
-  openVm(vmId: string): BrowserWindow {
-    const existing = this.vmWindows.get(vmId);
+  /**
+   * Opens (or focuses) the windows of VM `vmId`: one per display head (`heads`, the VM's displays
+   * setting), head k on the host's monitor k when there are several. Returns head 0's window.
+   */
+  openVm(vmId: string, heads = 1): BrowserWindow {
+    const workAreas = heads > 1 ? screen.getAllDisplays().map((d) => d.workArea) : [];
+    const wins: BrowserWindow[] = [];
+    for (let head = 0; head < Math.max(1, heads); head++) wins.push(this.openHead(vmId, head, workAreas));
+    return wins[0];
+  }
+
+  private openHead(vmId: string, head: number, workAreas: Electron.Rectangle[]): BrowserWindow {
+    const key = `${vmId}\n${head}`;
+    const existing = this.vmWindows.get(key);
     if (existing && !existing.isDestroyed()) {
       this.focus(existing);
       return existing;
     }
-    const win = this.create({ width: 1024, height: 800, title: 'kju', useContentSize: true }, !this.o.zeroCopy);
+    const size = { width: 1024, height: 800 };
+    const win = this.create({ ...size, ...headWindowBounds(head, workAreas, size), title: 'kju', useContentSize: true }, !this.o.zeroCopy);
     const wcId = win.webContents.id;
-    this.vmWindows.set(vmId, win);
+    this.vmWindows.set(key, win);
     this.vmOf.set(wcId, vmId);
     win.on('closed', () => {
-      this.vmWindows.delete(vmId);
+      this.vmWindows.delete(key);
       this.vmOf.delete(wcId);
-      this.o.onVmWindowClosed(vmId);
+      // the display utility goes when the VM's last window closes
+      if (![...this.vmOf.values()].includes(vmId)) this.o.onVmWindowClosed(vmId);
     });
-    void win.loadURL(`${APP_ORIGIN}/index.html#/vm/${encodeURIComponent(vmId)}`);
+    void win.loadURL(`${APP_ORIGIN}/index.html#/vm/${encodeURIComponent(vmId)}${head ? `?head=${head}` : ''}`);
     return win;
   }
 
