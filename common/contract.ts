@@ -65,6 +65,8 @@ export interface VmSummary {
   acceleratorNotice?: string;
   /** the display transport once the backend knows it: 'map' shared memory, 'copy' pixels over the socket */
   transport?: Transport;
+  /** the VM shares its clipboard with the host (a vdagent channel; takes effect when it starts) */
+  clipboard?: boolean;
 }
 
 export type Accelerator = 'kvm' | 'hvf' | 'tcg';
@@ -121,6 +123,8 @@ export interface CreateVmArgs {
   memoryMiB: number;
   cpus: number;
   displayDevice?: VmDisplayDevice;
+  /** share the clipboard with the guest; default on (the preset's) */
+  clipboard?: boolean;
   disk: NewVmDisk;
   /** absolute path of an installer ISO on the host */
   iso?: string;
@@ -137,6 +141,7 @@ export interface VmEdit {
   memoryMiB?: number;
   cpus?: number;
   displayDevice?: VmDisplayDevice;
+  clipboard?: boolean;
   cdrom?: string | null;
 }
 

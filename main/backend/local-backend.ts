@@ -114,6 +114,7 @@ export class LocalBackend implements Backend {
       memoryMiB: a.memoryMiB,
       cpus: a.cpus,
       display: a.displayDevice,
+      clipboard: a.clipboard,
       diskSize: a.disk.kind === 'new' ? a.disk.size : a.disk.kind === 'none' ? null : undefined,
       existingDisk,
       iso,

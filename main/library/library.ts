@@ -63,7 +63,7 @@ export interface LibraryOptions {
 
 /** Hardware fields an edit may change; `cdrom: null` ejects. */
 export type VmChanges = Partial<
-  Pick<BundleConfig, 'memoryMiB' | 'cpus' | 'display' | 'nic' | 'machine' | 'tablet' | 'cdrom' | 'kernel' | 'initrd' | 'append' | 'notes'>
+  Pick<BundleConfig, 'memoryMiB' | 'cpus' | 'display' | 'nic' | 'machine' | 'tablet' | 'clipboard' | 'cdrom' | 'kernel' | 'initrd' | 'append' | 'notes'>
 >;
 
 export class Library {
@@ -384,5 +384,6 @@ export function toVmSummary(entry: LibraryEntry): VmSummary {
   const summary: VmSummary = { id: c.id, name: c.name, state: probeRunState({ dir: entry.dir, config: c }), displayDevice: c.display, memoryMiB: c.memoryMiB, cpus: c.cpus };
   if (problem) summary.problem = problem;
   if (c.cdrom) summary.cdrom = resolveInBundle(entry.dir, c.cdrom);
+  if (c.clipboard) summary.clipboard = true;
   return summary;
 }

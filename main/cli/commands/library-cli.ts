@@ -54,6 +54,8 @@ export const HARDWARE_OPTIONS = {
   machine: { type: 'string' },
   tablet: { type: 'boolean' },
   'no-tablet': { type: 'boolean' },
+  clipboard: { type: 'boolean' },
+  'no-clipboard': { type: 'boolean' },
   kernel: { type: 'string' },
   initrd: { type: 'string' },
   append: { type: 'string' },
@@ -69,6 +71,8 @@ export interface HardwareArgs {
   machine?: string;
   tablet?: boolean;
   'no-tablet'?: boolean;
+  clipboard?: boolean;
+  'no-clipboard'?: boolean;
   kernel?: string;
   initrd?: string;
   append?: string;
@@ -85,6 +89,7 @@ export function hardwareValues(v: HardwareArgs) {
     nic: oneOf('nic', v.nic, NICS),
     machine: oneOf('machine', v.machine, MACHINES),
     tablet: v.tablet ? true : v['no-tablet'] ? false : undefined,
+    clipboard: v.clipboard ? true : v['no-clipboard'] ? false : undefined,
     kernel: v.kernel,
     initrd: v.initrd,
     append: v.append,
