@@ -243,13 +243,27 @@ export type DisplayMessage =
   | { t: 'mouse'; x: number; y: number; visible: boolean }
   | { t: 'input-mode'; absolute: boolean; modifiers: number }
   | { t: 'disabled' }
-  | { t: 'closed'; reason: string };
+  | { t: 'closed'; reason: string }
+  /** the guest copied `text` (sent only to a viewer that turned clipboard sharing on) */
+  | { t: 'clipboard'; text: string }
+  /** whether this VM shares its clipboard (`available`) and this viewer receives it (`shared`); `notice` says what was refused */
+  | { t: 'clipboard-state'; available: boolean; shared: boolean; notice?: string };
 
 /**
  * Viewer → sender on a display stream (the display utility or kju serve): input, the pull that asks for the next frame batch, and
  * refresh (the viewer lost its pixels, e.g. its GL context: the next frame is the whole surface).
  */
-export type ViewerMessage = { t: 'pull' } | { t: 'input'; input: InputMessage } | { t: 'refresh' };
+export type ViewerMessage =
+  | { t: 'pull' }
+  | { t: 'input'; input: InputMessage }
+  | { t: 'refresh' }
+  /** the host's clipboard text for the guest (at most CLIPBOARD_MAX_BYTES of UTF-8; more is refused with a clipboard-state notice) */
+  | { t: 'clipboard'; text: string }
+  /** the viewer turns clipboard sharing on or off; off until it does (a remote page must not read the guest's clipboard unasked, nor write it) */
+  | { t: 'clipboard-share'; on: boolean };
+
+/** Largest clipboard text, in UTF-8 bytes, kju moves either way. */
+export const CLIPBOARD_MAX_BYTES = 1024 * 1024;
 
 /**
  * One open display of one VM console, as the renderer sees it. Implemented over a MessagePort

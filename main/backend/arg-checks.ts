@@ -164,5 +164,8 @@ export function checkViewerMessage(m: unknown, surface: { width: number; height:
     const p = checkInput(m.input, surface);
     return p.kind === 'ok' ? { kind: 'ok', value: { t: 'input', input: p.value } } : p;
   }
+  if (m.t === 'clipboard-share') return keysAre(m, ['t', 'on']) && typeof m.on === 'boolean' ? { kind: 'ok', value: { t: 'clipboard-share', on: m.on } } : fatal('bad clipboard-share message');
+  // The size limit is GuestClipboard's, refused with a message; here only the shape.
+  if (m.t === 'clipboard') return keysAre(m, ['t', 'text']) && typeof m.text === 'string' ? { kind: 'ok', value: { t: 'clipboard', text: m.text } } : fatal('bad clipboard message');
   return fatal('unknown message type');
 }

@@ -10,7 +10,8 @@ export const CLIPBOARD_PATH = '/org/qemu/Display1/Clipboard';
 export const CLIPBOARD_IFACE = 'org.qemu.Display1.Clipboard';
 export const TEXT_MIME = 'text/plain;charset=utf-8';
 /** Largest clipboard text kju moves either way; more is refused with a message, never queued. */
-export const CLIPBOARD_MAX_BYTES = 1024 * 1024;
+export { CLIPBOARD_MAX_BYTES } from '../../common/contract.js';
+import { CLIPBOARD_MAX_BYTES } from '../../common/contract.js';
 /** A grab offering more MIME types than this is not a real agent's (spice-vdagent offers a handful). */
 export const CLIPBOARD_MAX_MIMES = 64;
 /** QEMU's own timeout for a guest answering a clipboard request is 5 s; ours covers it. */
