@@ -67,6 +67,8 @@ export interface VmSummary {
   acceleratorNotice?: string;
   /** the display transport once the backend knows it: 'map' shared memory, 'copy' pixels over the socket */
   transport?: Transport;
+  /** the VM shares its clipboard with the host (a vdagent channel; takes effect when it starts) */
+  clipboard?: boolean;
 }
 
 export type Accelerator = 'kvm' | 'hvf' | 'tcg';
@@ -127,6 +129,8 @@ export interface CreateVmArgs {
   displayDevice?: VmDisplayDevice;
   /** heads of the display device, 1..MAX_VM_DISPLAYS (more than 1 needs virtio-vga) */
   displays?: number;
+  /** share the clipboard with the guest; default on (the preset's) */
+  clipboard?: boolean;
   disk: NewVmDisk;
   /** absolute path of an installer ISO on the host */
   iso?: string;
@@ -145,6 +149,7 @@ export interface VmEdit {
   displayDevice?: VmDisplayDevice;
   /** heads of the display device, 1..MAX_VM_DISPLAYS (more than 1 needs virtio-vga) */
   displays?: number;
+  clipboard?: boolean;
   cdrom?: string | null;
 }
 
@@ -246,13 +251,27 @@ export type DisplayMessage =
   | { t: 'mouse'; x: number; y: number; visible: boolean }
   | { t: 'input-mode'; absolute: boolean; modifiers: number }
   | { t: 'disabled' }
-  | { t: 'closed'; reason: string };
+  | { t: 'closed'; reason: string }
+  /** the guest copied `text` (sent only to a viewer that turned clipboard sharing on) */
+  | { t: 'clipboard'; text: string }
+  /** whether this VM shares its clipboard (`available`) and this viewer receives it (`shared`); `notice` says what was refused */
+  | { t: 'clipboard-state'; available: boolean; shared: boolean; notice?: string };
 
 /**
  * Viewer → sender on a display stream (the display utility or kju serve): input, the pull that asks for the next frame batch, and
  * refresh (the viewer lost its pixels, e.g. its GL context: the next frame is the whole surface).
  */
-export type ViewerMessage = { t: 'pull' } | { t: 'input'; input: InputMessage } | { t: 'refresh' };
+export type ViewerMessage =
+  | { t: 'pull' }
+  | { t: 'input'; input: InputMessage }
+  | { t: 'refresh' }
+  /** the host's clipboard text for the guest (at most CLIPBOARD_MAX_BYTES of UTF-8; more is refused with a clipboard-state notice) */
+  | { t: 'clipboard'; text: string }
+  /** the viewer turns clipboard sharing on or off; off until it does (a remote page must not read the guest's clipboard unasked, nor write it) */
+  | { t: 'clipboard-share'; on: boolean };
+
+/** Largest clipboard text, in UTF-8 bytes, kju moves either way. */
+export const CLIPBOARD_MAX_BYTES = 1024 * 1024;
 
 /**
  * One open display of one VM console, as the renderer sees it. Implemented over a MessagePort

@@ -82,11 +82,15 @@ test('the display device travels as displayDevice: a known device passes, an unk
   const create = { name: 'A', preset: 'linux', memoryMiB: 512, cpus: 1, disk: { kind: 'none' } };
   assert.equal(checkCall('createVm', { ...create, displayDevice: 'std' }).ok, true);
   assert.equal(checkCall('editVm', { id: 'a', changes: { displayDevice: 'qxl' } }).ok, true);
+  assert.equal(checkCall('editVm', { id: 'a', changes: { clipboard: false } }).ok, true);
+  assert.equal(checkCall('createVm', { ...create, clipboard: true }).ok, true);
   for (const [method, args] of [
     ['createVm', { ...create, displayDevice: 'vmware' }],
     ['createVm', { ...create, display: 'std' }],
     ['editVm', { id: 'a', changes: { displayDevice: 'vmware' } }],
     ['editVm', { id: 'a', changes: { display: 'std' } }],
+    ['editVm', { id: 'a', changes: { clipboard: 'yes' } }],
+    ['createVm', { ...create, clipboard: 1 }],
   ] as const) {
     const r = checkCall(method, args);
     assert.equal(!r.ok && r.code, 'bad-args', JSON.stringify(args));

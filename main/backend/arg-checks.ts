@@ -61,12 +61,13 @@ function isDiskSpec(d: unknown): boolean {
 }
 
 function isVmEdit(c: unknown): boolean {
-  if (!isObj(c) || !keysAre(c, [], ['memoryMiB', 'cpus', 'displayDevice', 'displays', 'cdrom'])) return false;
+  if (!isObj(c) || !keysAre(c, [], ['memoryMiB', 'cpus', 'displayDevice', 'displays', 'clipboard', 'cdrom'])) return false;
   return (
     (c.memoryMiB === undefined || isInt(c.memoryMiB, 1, MAX_MEMORY_MIB)) &&
     (c.cpus === undefined || isInt(c.cpus, 1, MAX_CPUS)) &&
     (c.displayDevice === undefined || isOneOf(c.displayDevice, VM_DISPLAY_DEVICES)) &&
     (c.displays === undefined || isInt(c.displays, 1, MAX_VM_DISPLAYS)) &&
+    isOptBool(c.clipboard) &&
     (c.cdrom === undefined || c.cdrom === null || isStr(c.cdrom, MAX_PATH))
   );
 }
@@ -79,13 +80,14 @@ const argCheckers = {
   presets: (a: Obj) => keysAre(a, []),
   hostLimits: (a: Obj) => keysAre(a, []),
   createVm: (a: Obj) =>
-    keysAre(a, ['name', 'preset', 'memoryMiB', 'cpus', 'disk'], ['displayDevice', 'displays', 'iso', 'kernel', 'initrd', 'append', 'opId']) &&
+    keysAre(a, ['name', 'preset', 'memoryMiB', 'cpus', 'disk'], ['displayDevice', 'displays', 'clipboard', 'iso', 'kernel', 'initrd', 'append', 'opId']) &&
     isStr(a.name, MAX_NAME) &&
     isOneOf(a.preset, VM_PRESETS) &&
     isInt(a.memoryMiB, 1, MAX_MEMORY_MIB) &&
     isInt(a.cpus, 1, MAX_CPUS) &&
     (a.displayDevice === undefined || isOneOf(a.displayDevice, VM_DISPLAY_DEVICES)) &&
     (a.displays === undefined || isInt(a.displays, 1, MAX_VM_DISPLAYS)) &&
+    isOptBool(a.clipboard) &&
     isDiskSpec(a.disk) &&
     isOptPath(a.iso) &&
     isOptPath(a.kernel) &&
@@ -165,5 +167,8 @@ export function checkViewerMessage(m: unknown, surface: { width: number; height:
     const p = checkInput(m.input, surface);
     return p.kind === 'ok' ? { kind: 'ok', value: { t: 'input', input: p.value } } : p;
   }
+  if (m.t === 'clipboard-share') return keysAre(m, ['t', 'on']) && typeof m.on === 'boolean' ? { kind: 'ok', value: { t: 'clipboard-share', on: m.on } } : fatal('bad clipboard-share message');
+  // The size limit is GuestClipboard's, refused with a message; here only the shape.
+  if (m.t === 'clipboard') return keysAre(m, ['t', 'text']) && typeof m.text === 'string' ? { kind: 'ok', value: { t: 'clipboard', text: m.text } } : fatal('bad clipboard message');
   return fatal('unknown message type');
 }

@@ -115,6 +115,7 @@ export class LocalBackend implements Backend {
       cpus: a.cpus,
       display: a.displayDevice,
       displays: a.displays,
+      clipboard: a.clipboard,
       diskSize: a.disk.kind === 'new' ? a.disk.size : a.disk.kind === 'none' ? null : undefined,
       existingDisk,
       iso,

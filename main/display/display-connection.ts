@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeFd, socketpair } from '../../native/index.js';
 import { PeerConnection, plainDict, type DbusMessage } from '../dbus/peer-connection.js';
+import { GuestClipboard } from './guest-clipboard.js';
 import { CONSOLE_IFACE, DbusDisplay, KEYBOARD_IFACE, MOUSE_IFACE, type ConsoleProps } from './dbus-display.js';
 
 const VM_PATH = '/org/qemu/Display1/VM';
@@ -114,6 +115,16 @@ export class DisplayConnection {
     display.once('closed', () => this.displays.delete(key));
     return display;
   }
+
+  /**
+   * The guest's clipboard, registered with QEMU on first use (one per control connection: QEMU
+   * keeps one clipboard peer). `log` gets each refusal as one line.
+   */
+  clipboard(log: (line: string) => void): Promise<GuestClipboard> {
+    this.clipboardOpen ??= GuestClipboard.open(this.control, log);
+    return this.clipboardOpen;
+  }
+  private clipboardOpen: Promise<GuestClipboard> | null = null;
 
   /** Ends every display with `reason` (e.g. QEMU's exit status) and closes the link. */
   close(reason = 'display connection closed'): void {

@@ -102,6 +102,8 @@ export const bundleConfigSchema = z.looseObject({
   disks: z.array(diskSchema),
   cdrom: bundlePath.nullable(),
   tablet: z.boolean(),
+  /** share the clipboard with the guest (a spice vdagent channel); absent in configs older than the setting = off */
+  clipboard: z.boolean().optional(),
   kernel: bundlePath.optional(),
   initrd: bundlePath.optional(),
   append: z.string().optional(),

@@ -11,6 +11,7 @@ import { Library } from './library.js';
 import { resolveLibraryPath } from './library-location.js';
 import { cloneVm } from './vm-clone.js';
 import { createVm } from './vm-create.js';
+import { bundleToVmDescription } from './vm-description-from-bundle.js';
 import { parseProgress } from './qemu-img.js';
 
 const HOST = { cpus: 4, memoryMiB: 8192 };
@@ -37,6 +38,7 @@ test('create makes a bundle with a qcow2 disk, subfolders and a valid config', a
   assert.equal(config.kju, BUNDLE_SCHEMA_VERSION);
   assert.equal(config.display, 'virtio-vga');
   assert.deepEqual(config.disks, [{ file: 'disk.qcow2', format: 'qcow2', bus: 'virtio' }]);
+  assert.equal(config.clipboard, true, 'a new local VM shares its clipboard');
   assert.deepEqual((await lib.get('deb')).config, config, 'names are case-insensitive');
   assert.deepEqual((await lib.get(config.id)).config, config);
 });
@@ -200,4 +202,15 @@ test('library location: KJU_LIBRARY, then settings.json, then XDG_DATA_HOME', as
   assert.equal(resolveLibraryPath({ ...env, KJU_LIBRARY: join(tmp, 'x') }), join(tmp, 'x'));
   await writeFile(join(tmp, 'cfg', 'kju', 'settings.json'), JSON.stringify({ libraryPath: 'relative' }));
   assert.throws(() => resolveLibraryPath(env), /libraryPath must be an absolute path/);
+});
+
+test('share clipboard: on by default, off when asked, edited, shown in the summary and the launch description', async (t) => {
+  const { lib } = await tempLibrary(t);
+  const off = await createVm(lib, { name: 'Quiet', preset: 'linux', diskSize: null, memoryMiB: 256, cpus: 1, clipboard: false });
+  assert.equal(off.config.clipboard, false);
+  assert.equal(bundleToVmDescription(off).clipboard, undefined);
+  const edited = await lib.edit('Quiet', { clipboard: true });
+  assert.equal(edited.config.clipboard, true);
+  assert.equal(bundleToVmDescription(edited).clipboard, true);
+  assert.equal((await lib.summaries()).find((s) => s.name === 'Quiet')?.clipboard, true);
 });

@@ -64,7 +64,7 @@ export interface LibraryOptions {
 
 /** Hardware fields an edit may change; `cdrom: null` ejects. */
 export type VmChanges = Partial<
-  Pick<BundleConfig, 'memoryMiB' | 'cpus' | 'display' | 'displays' | 'nic' | 'machine' | 'tablet' | 'cdrom' | 'kernel' | 'initrd' | 'append' | 'notes'>
+  Pick<BundleConfig, 'memoryMiB' | 'cpus' | 'display' | 'displays' | 'nic' | 'machine' | 'tablet' | 'clipboard' | 'cdrom' | 'kernel' | 'initrd' | 'append' | 'notes'>
 >;
 
 export class Library {
@@ -395,5 +395,6 @@ export function toVmSummary(entry: LibraryEntry): VmSummary {
   if (c.displays !== undefined && c.displays > 1) summary.displays = c.displays;
   if (problem) summary.problem = problem;
   if (c.cdrom) summary.cdrom = resolveInBundle(entry.dir, c.cdrom);
+  if (c.clipboard) summary.clipboard = true;
   return summary;
 }

@@ -9,19 +9,21 @@ export interface PresetDefaults {
   nic: Nic;
   diskBus: DiskBus;
   tablet: boolean;
+  /** the vdagent clipboard channel; on for every preset (a guest without an agent just ignores the port) */
+  clipboard: boolean;
   memoryMiB: number;
   cpus: number;
   diskSize: string;
 }
 
 export const PRESET_DEFAULTS: Record<Preset, PresetDefaults> = {
-  linux: { machine: 'q35', firmware: 'bios', display: 'virtio-vga', nic: 'virtio-net', diskBus: 'virtio', tablet: true, memoryMiB: 2048, cpus: 2, diskSize: '20G' },
+  linux: { machine: 'q35', firmware: 'bios', display: 'virtio-vga', nic: 'virtio-net', diskBus: 'virtio', tablet: true, clipboard: true, memoryMiB: 2048, cpus: 2, diskSize: '20G' },
   // Windows 11 wants UEFI; it has no inbox virtio drivers, so SATA + e1000 + std VGA install as-is.
-  windows: { machine: 'q35', firmware: 'uefi', display: 'std', nic: 'e1000', diskBus: 'sata', tablet: true, memoryMiB: 4096, cpus: 2, diskSize: '64G' },
+  windows: { machine: 'q35', firmware: 'uefi', display: 'std', nic: 'e1000', diskBus: 'sata', tablet: true, clipboard: true, memoryMiB: 4096, cpus: 2, diskSize: '64G' },
   // FreeDOS/MS-DOS: i440FX, IDE, a packet driver exists for the RTL8139; no USB tablet driver.
-  dos: { machine: 'pc', firmware: 'bios', display: 'std', nic: 'rtl8139', diskBus: 'ide', tablet: false, memoryMiB: 64, cpus: 1, diskSize: '512M' },
-  bsd: { machine: 'q35', firmware: 'bios', display: 'virtio-vga', nic: 'virtio-net', diskBus: 'virtio', tablet: true, memoryMiB: 2048, cpus: 2, diskSize: '20G' },
-  other: { machine: 'q35', firmware: 'bios', display: 'std', nic: 'e1000', diskBus: 'sata', tablet: true, memoryMiB: 1024, cpus: 1, diskSize: '10G' },
+  dos: { machine: 'pc', firmware: 'bios', display: 'std', nic: 'rtl8139', diskBus: 'ide', tablet: false, clipboard: true, memoryMiB: 64, cpus: 1, diskSize: '512M' },
+  bsd: { machine: 'q35', firmware: 'bios', display: 'virtio-vga', nic: 'virtio-net', diskBus: 'virtio', tablet: true, clipboard: true, memoryMiB: 2048, cpus: 2, diskSize: '20G' },
+  other: { machine: 'q35', firmware: 'bios', display: 'std', nic: 'e1000', diskBus: 'sata', tablet: true, clipboard: true, memoryMiB: 1024, cpus: 1, diskSize: '10G' },
 };
 
 /** Accepts the preset names and the aliases people type ("freedos"). */

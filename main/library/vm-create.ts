@@ -48,6 +48,7 @@ export interface CreateVmOptions {
   firmware?: BundleConfig['firmware'];
   diskBus?: DiskBus;
   tablet?: boolean;
+  clipboard?: boolean;
   /** size of a new empty qcow2 disk ("64M", "20G"); null for no disk; default from the preset */
   diskSize?: string | null;
   /**
@@ -120,6 +121,7 @@ export async function createVm(library: Library, options: CreateVmOptions): Prom
       disks,
       cdrom: iso ?? null,
       tablet: o.tablet ?? preset.tablet,
+      clipboard: o.clipboard ?? preset.clipboard,
       ...(kernel ? { kernel } : {}),
       ...(initrd ? { initrd } : {}),
       ...(o.append !== undefined ? { append: o.append } : {}),

@@ -116,3 +116,13 @@ test('commas in names and paths are escaped for QEMU option parsing; extraArgs c
   assert.deepEqual(argv.slice(-2), ['-rtc', 'base=utc']);
   assert.equal(escapeOptionValue('a,,b'), 'a,,,,b');
 });
+
+test('share clipboard: the qemu-vdagent chardev on a virtio-serial port named com.redhat.spice.0; none without it', () => {
+  const argv = buildArgv({ ...base, clipboard: true }, rt);
+  assert.deepEqual(values(argv, '-chardev'), ['qemu-vdagent,id=kju-vdagent,name=vdagent,clipboard=on']);
+  const devices = values(argv, '-device');
+  assert.ok(devices.includes('virtio-serial-pci,id=kju-vdagent-serial'), devices.join(' '));
+  assert.ok(devices.includes('virtserialport,bus=kju-vdagent-serial.0,chardev=kju-vdagent,name=com.redhat.spice.0'), devices.join(' '));
+  assert.deepEqual(values(buildArgv(base, rt), '-chardev'), []);
+  assert.ok(!buildArgv({ ...base, clipboard: false }, rt).some((a) => a.includes('vdagent')));
+});

@@ -37,6 +37,7 @@ export function buildArgv(desc: VmDescription, runtime: ArgvRuntime): string[] {
   argv.push(...displayArgs(desc.display ?? 'virtio-vga', desc.displays ?? 1));
   argv.push('-display', 'dbus,p2p=on');
   if (desc.tablet ?? true) argv.push('-device', 'qemu-xhci,id=kju-xhci', '-device', 'usb-tablet,bus=kju-xhci.0');
+  if (desc.clipboard) argv.push(...clipboardArgs());
 
   let sataCount = 0;
   (desc.disks ?? []).forEach((disk, i) => {
@@ -95,4 +96,16 @@ function displayArgs(display: NonNullable<VmDescription['display']>, heads: numb
     case 'none':
       return ['-vga', 'none'];
   }
+}
+
+/**
+ * The spice vdagent channel behind QEMU's D-Bus Clipboard: QEMU's built-in qemu-vdagent chardev
+ * talks to the guest's agent on the virtio port com.redhat.spice.0 (the name spice-vdagent opens).
+ */
+export function clipboardArgs(): string[] {
+  return [
+    '-chardev', 'qemu-vdagent,id=kju-vdagent,name=vdagent,clipboard=on',
+    '-device', 'virtio-serial-pci,id=kju-vdagent-serial',
+    '-device', 'virtserialport,bus=kju-vdagent-serial.0,chardev=kju-vdagent,name=com.redhat.spice.0',
+  ];
 }

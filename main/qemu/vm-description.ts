@@ -34,6 +34,8 @@ const vmDescriptionSchema = z.strictObject({
   disks: z.array(diskSchema).optional(),
   cdrom: z.string().min(1).optional(),
   tablet: z.boolean().optional(),
+  /** the spice vdagent channel QEMU's D-Bus Clipboard needs; default off */
+  clipboard: z.boolean().optional(),
   extraArgs: z.array(z.string()).optional(),
 });
 

@@ -5,7 +5,7 @@ import type { WebSocket } from 'ws';
 import type { CursorShape, DisplayMessage } from '../../common/contract.js';
 import { FramePump } from '../display/frame-pump.js';
 import type { DisplaySource } from '../display/display-source.js';
-import { CloseCode, parseViewerMessage, type WireDisplayMessage } from './protocol.js';
+import { CloseCode, MAX_DISPLAY_MESSAGE, parseViewerMessage, type WireDisplayMessage } from './protocol.js';
 
 export interface FlowLimits {
   /** unsent bytes on a viewer's socket above which nothing more is queued on it (frames and messages wait) */
@@ -110,6 +110,7 @@ export class DisplayViewer {
   private lastFrameBytes = 0;
   private inputsSent = 0;
   private inputsDropped = 0;
+  private unshareClipboard: (() => void) | null = null;
 
   constructor(
     private readonly hub: DisplayHub,
@@ -179,9 +180,13 @@ export class DisplayViewer {
     if (this.retry) clearTimeout(this.retry);
     this.retry = null;
     this.pending.clear();
+    this.unshareClipboard?.();
+    this.unshareClipboard = null;
   }
 
   private received(text: string): void {
+    // Only a clipboard message may exceed MAX_DISPLAY_MESSAGE (the socket's limit is MAX_CLIPBOARD_MESSAGE).
+    if (text.length > MAX_DISPLAY_MESSAGE && !text.startsWith('{"t":"clipboard"')) return this.violation(CloseCode.tooBig, `message of ${text.length} bytes`);
     const p = parseViewerMessage(text, this.hub.source.surface);
     switch (p.kind) {
       case 'ok':
@@ -189,6 +194,10 @@ export class DisplayViewer {
           this.pump.pull();
         } else if (p.value.t === 'refresh') {
           this.pump.refresh();
+        } else if (p.value.t === 'clipboard-share') {
+          this.shareClipboard(p.value.on);
+        } else if (p.value.t === 'clipboard') {
+          this.toGuestClipboard(p.value.text);
         } else {
           this.inputsSent++;
           this.pump.input(p.value.input);
@@ -201,6 +210,37 @@ export class DisplayViewer {
       case 'fatal':
         return this.violation(CloseCode.policyViolation, p.kind === 'fatal' ? p.why : 'unexpected message');
     }
+  }
+
+  /** Off until the viewer asks: only then does the guest's clipboard reach this page, or the page's reach the guest. */
+  private shareClipboard(on: boolean): void {
+    const clipboard = this.hub.source.clipboard;
+    this.unshareClipboard?.();
+    this.unshareClipboard = null;
+    if (on && clipboard) {
+      const text = (t: string) => this.send({ t: 'clipboard', text: t });
+      const refused = (notice: string) => this.sendClipboardState(notice);
+      clipboard.on('text', text);
+      clipboard.on('refused', refused);
+      this.unshareClipboard = () => {
+        clipboard.off('text', text);
+        clipboard.off('refused', refused);
+      };
+    }
+    this.sendClipboardState(on && !clipboard ? "this VM does not share its clipboard (turn on 'Share clipboard' in its settings and restart it)" : undefined);
+  }
+
+  private toGuestClipboard(text: string): void {
+    const clipboard = this.hub.source.clipboard;
+    if (!clipboard || !this.unshareClipboard) return this.sendClipboardState('clipboard sharing is off for this viewer; the text was not sent to the guest');
+    clipboard.setHostText(text).catch((err: Error) => {
+      this.events.log(`display viewer of ${this.hub.vmId}: ${err.message}`);
+      this.sendClipboardState(err.message);
+    });
+  }
+
+  private sendClipboardState(notice?: string): void {
+    this.send({ t: 'clipboard-state', available: !!this.hub.source.clipboard, shared: !!this.unshareClipboard, ...(notice ? { notice } : {}) });
   }
 
   private violation(code: number, why: string): void {

@@ -36,6 +36,7 @@
 //   dropped, not fatal: they race with resolution changes.
 //   The server closes with 4000 when the display source ends (after a {t:'closed'} message) and
 //   with 1008 when a client stops reading its socket.
+import { CLIPBOARD_MAX_BYTES } from '../../common/contract.js';
 import type { CursorShape, DisplayMessage, BackendArgs, BackendMethod, Result, ViewerMessage, VmSummary } from '../../common/contract.js';
 import { checkCall, checkViewerMessage, isInt, isObj, isStr, keysAre, type Checked } from '../backend/arg-checks.js';
 
@@ -43,6 +44,12 @@ export const BACKEND_PATH = '/ws/backend';
 export const DISPLAY_PATH = '/ws/display';
 export const MAX_BACKEND_MESSAGE = 64 * 1024;
 export const MAX_DISPLAY_MESSAGE = 4 * 1024;
+/**
+ * A viewer's clipboard message may be larger: CLIPBOARD_MAX_BYTES of text as JSON (control
+ * characters escape to 6 bytes) plus slack, so text just over the limit still arrives and is
+ * refused with a message instead of the socket closing. The display socket's maxPayload.
+ */
+export const MAX_CLIPBOARD_MESSAGE = 6 * CLIPBOARD_MAX_BYTES + 1024;
 /**
  * A backend client may have this many calls in flight and this many reply bytes waiting in its
  * socket; past either it is closed with 1008. The UI has a handful of calls in flight and reads

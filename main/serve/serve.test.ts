@@ -9,6 +9,8 @@ import { WebSocket } from 'ws';
 import type { DisplayMessage, BackendArgs, BackendMethod, BackendValue, Result, SurfaceInfo, VmSummary } from '../../common/contract.js';
 import { decodeFramePacket } from '../../common/frame-packet.js';
 import { SyntheticDisplay } from '../display/synthetic-display.js';
+import { CLIPBOARD_IFACE, CLIPBOARD_PATH, GuestClipboard, TEXT_MIME } from '../display/guest-clipboard.js';
+import { EventEmitter } from 'node:events';
 import type { DisplaySource } from '../display/display-source.js';
 import { SERVE_PROTOCOL, serveProtocols } from '../../common/serve-auth.js';
 import type { ServeBackend } from '../backend/backend.js';
@@ -540,4 +542,42 @@ test('over /ws/backend, createVm and setCdrom cannot reach system files or devic
   } finally {
     await serve.close();
   }
+});
+
+test('clipboard: nothing crosses until the viewer turns sharing on; then guest text reaches it, its text reaches the guest, 10 MiB is refused with a notice', async () => {
+  const calls: { member: string; body?: unknown[] }[] = [];
+  const link = Object.assign(new EventEmitter(), {
+    guestData: [TEXT_MIME, Buffer.from('vom Gast: äöü')] as unknown[],
+    async call(_p: string, _i: string, member: string, opts: { body?: unknown[] } = {}) {
+      calls.push({ member, body: opts.body });
+      return member === 'Request' ? link.guestData : [];
+    },
+    reply() {},
+    replyError() {},
+  });
+  const clipboard = await GuestClipboard.open(link, () => {});
+  const guestGrab = () => link.emit('call', { type: 1, serial: 1, path: CLIPBOARD_PATH, interface: CLIPBOARD_IFACE, member: 'Grab', body: [0, 1, [TEXT_MIME]] });
+  await withServe(async (serve, backend) => {
+    const v = new Viewer(serve);
+    await v.opened();
+    backend.displays.get('vm1:0')!.clipboard = clipboard;
+    guestGrab();
+    v.ws.send(JSON.stringify({ t: 'clipboard', text: 'unasked' }));
+    await until('refusal', () => v.messages.some((m) => m.t === 'clipboard-state'));
+    assert.deepEqual(v.messages.filter((m) => m.t === 'clipboard'), [], 'no guest text before sharing is on');
+    assert.match((v.messages.find((m) => m.t === 'clipboard-state') as { notice: string }).notice, /sharing is off/);
+    assert.equal(calls.filter((c) => c.member === 'Grab').length, 0, 'nothing reached the guest');
+    v.ws.send(JSON.stringify({ t: 'clipboard-share', on: true }));
+    await until('shared', () => v.messages.some((m) => m.t === 'clipboard-state' && m.shared));
+    guestGrab();
+    await until('guest text', () => v.messages.some((m) => m.t === 'clipboard'));
+    assert.deepEqual(v.messages.filter((m) => m.t === 'clipboard'), [{ t: 'clipboard', text: 'vom Gast: äöü' }]);
+    v.ws.send(JSON.stringify({ t: 'clipboard', text: 'vom Host: 日本語' }));
+    await until('grab', () => calls.some((c) => c.member === 'Grab'));
+    // 5 MiB fits the socket (6 MiB) but not the clipboard limit; a browser checks 10 MiB itself before sending
+    v.ws.send(JSON.stringify({ t: 'clipboard', text: 'x'.repeat(5 * 1024 * 1024) }));
+    await until('too large', () => v.messages.some((m) => m.t === 'clipboard-state' && /limit/.test(m.notice ?? '')));
+    assert.equal(calls.filter((c) => c.member === 'Grab').length, 1, 'the oversized text did not reach the guest');
+    assert.equal(v.closed, null, 'the viewer stays connected');
+  });
 });

@@ -19,7 +19,7 @@ import {
   MAX_BACKEND_BUFFERED,
   MAX_BACKEND_MESSAGE,
   MAX_BACKEND_PENDING,
-  MAX_DISPLAY_MESSAGE,
+  MAX_CLIPBOARD_MESSAGE,
   parseBackendRequest,
   parseDisplayTarget,
   type BackendServerMessage,
@@ -130,7 +130,7 @@ export async function startServe(opts: ServeOptions): Promise<ServeHandle> {
   // The token was checked before handleUpgrade; the answer names only the fixed protocol, never the token.
   const handleProtocols = () => SERVE_PROTOCOL;
   const wssBackend = new WebSocketServer({ noServer: true, maxPayload: MAX_BACKEND_MESSAGE, handleProtocols });
-  const wssDisplay = new WebSocketServer({ noServer: true, maxPayload: MAX_DISPLAY_MESSAGE, handleProtocols });
+  const wssDisplay = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIPBOARD_MESSAGE, handleProtocols });
 
   async function handleHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const headers = securityHeaders(req.headers.host);

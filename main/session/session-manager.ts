@@ -411,6 +411,13 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
       this.queueChanged();
     };
     note(display.surface?.transport);
+    const vm = await this.library.get(r.id).catch(() => null);
+    if (vm?.config.clipboard) {
+      display.clipboard = await r.session.display.clipboard((line) => process.stderr.write(`kju: ${r.name}: ${line}\n`)).catch((err: Error) => {
+        process.stderr.write(`kju: ${r.name}: clipboard not shared: QEMU refused the registration (${err.message})\n`);
+        return undefined;
+      });
+    }
     display.on('surface', (s) => note(s.transport));
     return display;
   }

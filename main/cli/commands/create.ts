@@ -25,6 +25,7 @@ const USAGE = `usage: kju create <name> [options]
   --firmware F      ${FIRMWARES.join(', ')}
   --bus B           disk bus: ${DISK_BUSES.join(', ')}
   --tablet / --no-tablet   USB tablet for an absolute pointer
+  --clipboard / --no-clipboard   share the clipboard with the guest's spice-vdagent (default on)
   --kernel FILE --initrd FILE --append "ARGS"   direct kernel boot
   --notes TEXT
   --json            print the new VM's config as JSON`;

@@ -14,6 +14,7 @@ const USAGE = `usage: kju edit <vm> [options]
   --nic N         ${NICS.join(', ')}
   --machine M     ${MACHINES.join(', ')}
   --tablet / --no-tablet
+  --clipboard / --no-clipboard   share the clipboard (takes effect at the next start)
   --kernel FILE --initrd FILE --append "ARGS"
   --notes TEXT
   --accept-outside PATH   confirm a file outside the bundle that the VM's config names (a bundle

@@ -63,6 +63,8 @@ export const HARDWARE_OPTIONS = {
   machine: { type: 'string' },
   tablet: { type: 'boolean' },
   'no-tablet': { type: 'boolean' },
+  clipboard: { type: 'boolean' },
+  'no-clipboard': { type: 'boolean' },
   kernel: { type: 'string' },
   initrd: { type: 'string' },
   append: { type: 'string' },
@@ -79,6 +81,8 @@ export interface HardwareArgs {
   machine?: string;
   tablet?: boolean;
   'no-tablet'?: boolean;
+  clipboard?: boolean;
+  'no-clipboard'?: boolean;
   kernel?: string;
   initrd?: string;
   append?: string;
@@ -96,6 +100,7 @@ export function hardwareValues(v: HardwareArgs) {
     nic: oneOf('nic', v.nic, NICS),
     machine: oneOf('machine', v.machine, MACHINES),
     tablet: v.tablet ? true : v['no-tablet'] ? false : undefined,
+    clipboard: v.clipboard ? true : v['no-clipboard'] ? false : undefined,
     kernel: v.kernel,
     initrd: v.initrd,
     append: v.append,

@@ -1,0 +1,173 @@
+// The guest's clipboard over QEMU's org.qemu.Display1.Clipboard, on the D-Bus control connection
+// (Node loop). kju calls Register/Grab/Release/Request on QEMU's object and answers QEMU's calls to
+// its own object at the same path (QEMU 10 ui/dbus-clipboard.c: it calls our Register to reset
+// serials, Grab/Release when the guest's agent takes or drops the clipboard, Request when the
+// guest pastes what we grabbed). QEMU's clipboard carries text only (QemuClipboardType has TEXT).
+import { EventEmitter } from 'node:events';
+import type { DbusMessage } from '../dbus/peer-connection.js';
+
+export const CLIPBOARD_PATH = '/org/qemu/Display1/Clipboard';
+export const CLIPBOARD_IFACE = 'org.qemu.Display1.Clipboard';
+export const TEXT_MIME = 'text/plain;charset=utf-8';
+/** Largest clipboard text kju moves either way; more is refused with a message, never queued. */
+export { CLIPBOARD_MAX_BYTES } from '../../common/contract.js';
+import { CLIPBOARD_MAX_BYTES } from '../../common/contract.js';
+/** A grab offering more MIME types than this is not a real agent's (spice-vdagent offers a handful). */
+export const CLIPBOARD_MAX_MIMES = 64;
+/** QEMU's own timeout for a guest answering a clipboard request is 5 s; ours covers it. */
+const REQUEST_TIMEOUT_MS = 8_000;
+/** selection 0 is CLIPBOARD (the one Ctrl+C/Ctrl+V use); PRIMARY and SECONDARY are not shared */
+const SELECTION_CLIPBOARD = 0;
+
+/** What the clipboard needs from the control connection (PeerConnection has it; tests fake it). */
+export interface ClipboardLink {
+  call(path: string, iface: string, member: string, opts?: { signature?: string; body?: unknown[]; timeoutMs?: number }): Promise<unknown[]>;
+  reply(to: DbusMessage, signature?: string, body?: unknown[]): void;
+  replyError(to: DbusMessage, errorName: string, text: string): void;
+  on(event: 'call', cb: (m: DbusMessage) => void): unknown;
+  off(event: 'call', cb: (m: DbusMessage) => void): unknown;
+}
+
+export interface GuestClipboardEvents {
+  /** the guest copied text (valid UTF-8, at most CLIPBOARD_MAX_BYTES) */
+  text: [text: string];
+  /** something from the guest was refused; `reason` is one sentence for the user and the log */
+  refused: [reason: string];
+}
+
+const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+
+export class ClipboardTooLargeError extends Error {
+  override name = 'ClipboardTooLargeError';
+}
+
+export class GuestClipboard extends EventEmitter<GuestClipboardEvents> {
+  /** the highest grab serial seen from either side; our grabs must exceed it (qemu_clipboard_check_serial) */
+  private serial = 0;
+  private hostText: Buffer | null = null;
+  private fetching = false;
+  /** a grab arrived while a request was out: ask again once it is answered */
+  private fetchAgain = false;
+  private closed = false;
+  private readonly onCall = (m: DbusMessage) => this.handle(m);
+
+  private constructor(
+    private readonly link: ClipboardLink,
+    private readonly log: (line: string) => void,
+  ) {
+    super();
+  }
+
+  /** Exports kju's Clipboard object and registers it with QEMU (which then calls our Register). */
+  static async open(link: ClipboardLink, log: (line: string) => void): Promise<GuestClipboard> {
+    const clipboard = new GuestClipboard(link, log);
+    link.on('call', clipboard.onCall);
+    try {
+      await link.call(CLIPBOARD_PATH, CLIPBOARD_IFACE, 'Register');
+    } catch (err) {
+      link.off('call', clipboard.onCall);
+      throw err;
+    }
+    return clipboard;
+  }
+
+  /**
+   * Offers `text` to the guest as its clipboard (the guest fetches it when it pastes).
+   * Throws ClipboardTooLargeError over CLIPBOARD_MAX_BYTES, before anything reaches QEMU.
+   */
+  async setHostText(text: string): Promise<void> {
+    const bytes = Buffer.from(text, 'utf8');
+    if (bytes.length > CLIPBOARD_MAX_BYTES) {
+      throw new ClipboardTooLargeError(`the host clipboard (${mib(bytes.length)}) is larger than kju's ${mib(CLIPBOARD_MAX_BYTES)} limit; it was not shared with the guest`);
+    }
+    this.hostText = bytes;
+    this.serial += 1;
+    await this.link.call(CLIPBOARD_PATH, CLIPBOARD_IFACE, 'Grab', { signature: 'uuas', body: [SELECTION_CLIPBOARD, this.serial, [TEXT_MIME]] });
+  }
+
+  /** Stops offering the host's text and unregisters from QEMU. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.link.off('call', this.onCall);
+    this.hostText = null;
+    await this.link.call(CLIPBOARD_PATH, CLIPBOARD_IFACE, 'Unregister').catch(() => undefined);
+  }
+
+  private handle(m: DbusMessage): void {
+    if (m.path !== CLIPBOARD_PATH || m.interface !== CLIPBOARD_IFACE) return;
+    const body = m.body ?? [];
+    switch (m.member) {
+      case 'Register':
+        // QEMU reset its serials (a new agent connected): start again from 0.
+        this.serial = 0;
+        this.link.reply(m);
+        return;
+      case 'Grab': {
+        const [selection, serial, mimes] = body as [unknown, unknown, unknown];
+        this.link.reply(m);
+        if (typeof serial === 'number' && Number.isInteger(serial)) this.serial = Math.max(this.serial, serial);
+        if (selection !== SELECTION_CLIPBOARD) return;
+        if (!Array.isArray(mimes)) return this.refuse('the guest clipboard agent sent a grab without a MIME type list; ignored');
+        if (mimes.length > CLIPBOARD_MAX_MIMES) {
+          return this.refuse(`the guest clipboard agent offered ${mimes.length} MIME types (at most ${CLIPBOARD_MAX_MIMES} are accepted); its clipboard was ignored`);
+        }
+        this.hostText = null;
+        if (mimes.includes(TEXT_MIME)) void this.fetchGuestText();
+        return;
+      }
+      case 'Release':
+        this.link.reply(m);
+        return;
+      case 'Request': {
+        const [selection, mimes] = body as [unknown, unknown];
+        if (selection !== SELECTION_CLIPBOARD || !this.hostText) return this.link.replyError(m, 'org.qemu.Display1.Error.Failed', 'Empty clipboard');
+        if (!Array.isArray(mimes) || !mimes.includes(TEXT_MIME)) return this.link.replyError(m, 'org.qemu.Display1.Error.Failed', 'Unhandled MIME types requested');
+        this.link.reply(m, 'say', [TEXT_MIME, this.hostText]);
+        return;
+      }
+      default:
+        this.link.replyError(m, 'org.freedesktop.DBus.Error.UnknownMethod', `kju's Clipboard has no method ${String(m.member)}`);
+    }
+  }
+
+  private async fetchGuestText(): Promise<void> {
+    if (this.fetching) {
+      this.fetchAgain = true;
+      return;
+    }
+    this.fetching = true;
+    this.fetchAgain = false;
+    try {
+      const [mime, data] = await this.link.call(CLIPBOARD_PATH, CLIPBOARD_IFACE, 'Request', {
+        signature: 'uas',
+        body: [SELECTION_CLIPBOARD, [TEXT_MIME]],
+        timeoutMs: REQUEST_TIMEOUT_MS,
+      });
+      if (this.closed) return;
+      if (mime !== TEXT_MIME) return this.refuse(`the guest's clipboard came as ${JSON.stringify(String(mime)).slice(0, 80)}, not UTF-8 text; ignored`);
+      const bytes = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.from(data as number[]) : null;
+      if (!bytes) return this.refuse("the guest's clipboard data was not a byte array; ignored");
+      if (bytes.length > CLIPBOARD_MAX_BYTES) {
+        return this.refuse(`the guest's clipboard (${mib(bytes.length)}) is larger than kju's ${mib(CLIPBOARD_MAX_BYTES)} limit; it was not copied to the host`);
+      }
+      let text: string;
+      try {
+        text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+      } catch {
+        return this.refuse(`the guest's clipboard (${bytes.length} bytes) is not valid UTF-8; it was not copied to the host`);
+      }
+      this.emit('text', text.endsWith('\0') ? text.slice(0, -1) : text);
+    } catch (err) {
+      if (!this.closed) this.refuse(`reading the guest's clipboard failed: ${(err as Error).message}`);
+    } finally {
+      this.fetching = false;
+      if (this.fetchAgain && !this.closed) void this.fetchGuestText();
+    }
+  }
+
+  private refuse(reason: string): void {
+    this.log(`clipboard: ${reason}`);
+    this.emit('refused', reason);
+  }
+}
