@@ -208,7 +208,7 @@ for (const kind of BLITTERS) test(`viewer: malformed packets are dropped, each s
   }, kind);
   assert.equal(r.d, undefined);
   assert.equal(r.bad, 6);
-  assert.ok(r.pulls >= 7, `pulled ${r.pulls} times for 8 packets (at most 2 per drawn frame)`);
+  assert.ok(r.pulls >= 7, `pulled ${r.pulls} times for 8 packets (one pull after each, held only after 8 batches without a present)`);
   assert.equal(r.closed, true);
   assert.equal(r.kind, kind);
 });
