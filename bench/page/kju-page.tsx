@@ -70,7 +70,7 @@ async function open(vmId: string): Promise<void> {
   }
   const canvas = document.querySelector('canvas')!;
   viewer = new Viewer({ canvas, stream: timed(r.value), blitter });
-  blitterKind = viewer.blitter.kind ?? null;
+  blitterKind = viewer.getState().blitter?.kind ?? viewer.blitter.kind ?? null;
   viewer.blitter.subscribe(() => {
     draws++;
     // Every upload since the last present is on screen now (this runs at the end of the draw).
