@@ -6,19 +6,21 @@ import { openChromium, type PageReport } from './browser.js';
 import { cpuFigures, meterFor, sleep } from './measure.js';
 import type { Rig } from './rig.js';
 import type { MarkReply } from './serving-protocol.js';
-import type { ScenarioResult } from './scenario.js';
+import type { ScenarioResult, StageLatency, StageName } from './scenario.js';
 import { pageUrl } from './serving.js';
 import { median, percentile, ratio } from './stats.js';
 import { framesWritten, startWorkload, type Workload } from './workloads.js';
 
 /** kju-page.tsx's report */
 export interface KjuReport extends PageReport {
-  frames: [seq: number, arrivedAt: number, uploadedAt: number, bytes: number][];
+  frames: [seq: number, arrivedAt: number, uploadedAt: number, bytes: number, presentedAt: number | null][];
   total: number;
   draws: number;
   surfaces: number;
   closed: string | null;
   errors: string[];
+  /** the blitter the page's Viewer made */
+  blitter?: string | null;
 }
 
 export interface RunOpts {
@@ -26,19 +28,24 @@ export interface RunOpts {
   warmupMs: number;
 }
 
-/** Every frame the page reported so far, by packet number: [arrivedAt, uploadedAt] on the page's wall clock. */
-export function pageFrames(reports: PageReport[]): Map<number, [number, number]> {
-  const m = new Map<number, [number, number]>();
-  for (const r of reports as KjuReport[]) for (const f of r.frames ?? []) m.set(f[0], [f[1], f[2]]);
+/** Every frame the page reported so far, by packet number: [arrivedAt, uploadedAt, presentedAt] on the page's wall clock. */
+export function pageFrames(reports: PageReport[]): Map<number, [number, number, number]> {
+  const m = new Map<number, [number, number, number]>();
+  for (const r of reports as KjuReport[]) for (const f of r.frames ?? []) m.set(f[0], [f[1], f[2], f[4] ?? NaN]);
   return m;
 }
 
-export async function runKju(rig: Rig, workload: Workload, o: RunOpts): Promise<ScenarioResult> {
+/** the page's blitter setting for a run: undefined = the page's default ('auto') */
+export type BlitterParam = 'webgl' | 'canvas2d' | undefined;
+
+export async function runKju(rig: Rig, workload: Workload, o: RunOpts, blitter?: BlitterParam): Promise<ScenarioResult> {
   const path = rig.device === 'virtio-vga' ? 'kju-map' : 'kju-copy';
   const notes: string[] = [];
   const stopWorkload = await startWorkload(rig.guest.serial, workload);
   try {
-    const page = await openChromium(pageUrl(rig.serving.url, 'bench'), rig.log);
+    const url = new URL(pageUrl(rig.serving.url, 'bench'));
+    if (blitter) url.searchParams.set('blitter', blitter);
+    const page = await openChromium(url.href, rig.log);
     try {
       await page.waitFor('the first frame in the page', (r) => (r as KjuReport).total > 0 || (r as KjuReport).errors?.length > 0, 30_000);
       const errs = (page.reports as KjuReport[]).flatMap((r) => r.errors ?? []);
@@ -71,13 +78,37 @@ export async function runKju(rig: Rig, workload: Workload, o: RunOpts): Promise<
       if (drift > 0.5) notes.push(`serving child's clock offset moved ${drift.toFixed(3)} ms across the window: latency is off by about that`);
       const lat: number[] = [];
       let unsent = 0;
-      for (const [arrivedAt, frame] of recs.records) {
-        const up = frame ? frames.get(frame)?.[1] : undefined;
-        if (up === undefined) unsent++;
-        else lat.push(up - pageClock - (arrivedAt - recs.clock));
+      const st: Record<StageName, number[]> = { batch: [], pump: [], transport: [], upload: [], present: [], total: [] };
+      const push = (k: StageName, v: number) => {
+        if (Number.isFinite(v)) st[k].push(v);
+      };
+      for (const [arrivedAt, frame, receivedAt, sentAt] of recs.records) {
+        const pf = frame ? frames.get(frame) : undefined;
+        if (pf === undefined) {
+          unsent++;
+          continue;
+        }
+        const [pArr, pUp, pPres] = pf;
+        const toNode = (t: number) => t - pageClock + recs.clock; // page wall clock → Node wall clock
+        lat.push(toNode(pUp) - arrivedAt);
+        push('batch', arrivedAt - (receivedAt ?? NaN));
+        push('pump', (sentAt ?? NaN) - arrivedAt);
+        push('transport', toNode(pArr) - (sentAt ?? NaN));
+        push('upload', pUp - pArr);
+        push('present', pPres - pUp);
+        push('total', toNode(pPres) - (receivedAt ?? NaN));
       }
+      const stages = Object.fromEntries(Object.entries(st).map(([k, v]) => [k, { samples: v.length, medianMs: median(v), p99Ms: percentile(v, 99) }])) as StageLatency;
       const pageUpload: number[] = [];
-      for (const [seq, [arr, up]] of frames) if (seq > sentA && seq <= sentB) pageUpload.push(up - arr);
+      const presents = new Set<number>();
+      for (const [seq, [arr, up, pres]] of frames) {
+        if (seq > sentA && seq <= sentB) {
+          pageUpload.push(up - arr);
+          if (Number.isFinite(pres)) presents.add(pres);
+        }
+      }
+      const blitterUsed = (page.reports as KjuReport[]).findLast((r) => r.blitter)?.blitter ?? undefined;
+      if (blitter && blitterUsed !== blitter) notes.push(`asked for the ${blitter} blitter, the page made ${blitterUsed ?? 'none'}`);
       const pageErrors = (page.reports as KjuReport[]).flatMap((r) => r.errors ?? []);
       if (pageErrors.length) notes.push(`page errors: ${pageErrors.slice(0, 3).join('; ')}`);
       return {
@@ -89,6 +120,16 @@ export async function runKju(rig: Rig, workload: Workload, o: RunOpts): Promise<
         ...displayRates(markA, markB, delivered, seconds),
         // clock error: each end calibrates against Date.now() edges (wire.ts), µs each, plus drift
         latency: { samples: lat.length, medianMs: median(lat), p99Ms: percentile(lat, 99), clockErrorMs: Math.max(0.01, drift), unsentAtEnd: unsent },
+        stages,
+        byStage: {
+          guestFrames: workload === 'fullscreen' ? guestB - guestA : undefined,
+          updates: markB.stats!.updates - markA.stats!.updates,
+          batches: markB.stats!.batches - markA.stats!.batches,
+          packets: delivered,
+          uploads: framesInWindow,
+          presents: presents.size,
+        },
+        blitter: blitterUsed === 'webgl' || blitterUsed === 'canvas2d' ? blitterUsed : undefined,
         pageUploadMedianMs: median(pageUpload),
         notes,
       };

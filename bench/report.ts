@@ -1,6 +1,6 @@
 // The side-by-side table, the ratios between paths, and the targets (reported, never asserted).
 import type { MemcpyResult } from './memcpy.js';
-import type { ScenarioResult } from './scenario.js';
+import { STAGES, type ScenarioResult } from './scenario.js';
 import type { SyntheticResult } from './synthetic.js';
 
 export interface Target {
@@ -17,10 +17,13 @@ function pad(rows: string[][]): string {
   return rows.map((r) => r.map((c, i) => (i < 3 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ')).join('\n');
 }
 
+/** path, with the blitter when the page reported one: kju-map/gl, kju-map/2d */
+export const label = (r: { path: string; blitter?: string }): string => (r.blitter ? `${r.path}/${r.blitter === 'canvas2d' ? '2d' : 'gl'}` : r.path);
+
 export function table(results: ScenarioResult[]): string {
   const head = ['path', 'workload', 'res', 'guest f/s', 'emit/s', 'deliv/s', 'merged%', 'node%', 'brws%', 'qemu%', 'node ms/f', 'brws ms/f', 'qemu ms/f', 'copied/f', 'packet/f', 'lat med', 'lat p99'];
   const rows = results.map((r) => [
-    r.path,
+    label(r),
     r.workload,
     r.resolution,
     f(r.guestFramesPerSec),
@@ -40,6 +43,9 @@ export function table(results: ScenarioResult[]): string {
   ]);
   return pad([head, ...rows]);
 }
+
+/** the rate a headless Chromium presents at (its default begin-frame rate) */
+export const REFRESH_HZ = 60;
 
 const find = (rs: ScenarioResult[], path: string, workload: string, res: string) => rs.find((r) => r.path === path && r.workload === workload && r.resolution === res);
 
@@ -62,16 +68,19 @@ export function ratios(rs: ScenarioResult[]): string {
   const keys = [...new Set(rs.filter((r) => r.path !== 'none').map((r) => `${r.workload}|${r.resolution}`))];
   for (const k of keys) {
     const [w, res] = k.split('|');
-    const m = find(rs, 'kju-map', w, res);
+    const maps = rs.filter((r) => r.path === 'kju-map' && r.workload === w && r.resolution === res);
     const c = find(rs, 'kju-copy', w, res);
     const v = find(rs, 'novnc', w, res);
     const fps = (x?: ScenarioResult) => (x ? f(x.deliveredPerSec) : '–');
     const cost = (x?: ScenarioResult) => (x ? f(viewerMsPerFrame(rs, x), 2) : '–');
     const rel = (a?: ScenarioResult, b?: ScenarioResult, g?: (x: ScenarioResult) => number) => (a && b && g ? f(g(a) / g(b), 2) : '–');
-    lines.push(
-      `${w} ${res}: delivered/s map ${fps(m)} / copy ${fps(c)} / noVNC ${fps(v)}  (map÷copy ${rel(m, c, (x) => x.deliveredPerSec)}, map÷noVNC ${rel(m, v, (x) => x.deliveredPerSec)});` +
-        ` viewer CPU ms/frame map ${cost(m)} / copy ${cost(c)} / noVNC ${cost(v)}  (map÷noVNC ${rel(m, v, (x) => viewerMsPerFrame(rs, x))})`,
-    );
+    for (const m of maps.length ? maps : [undefined]) {
+      const n = m ? label(m).replace('kju-', '') : 'map';
+      lines.push(
+        `${w} ${res}: delivered/s ${n} ${fps(m)} / copy ${fps(c)} / noVNC ${fps(v)}  (${n}÷copy ${rel(m, c, (x) => x.deliveredPerSec)}, ${n}÷noVNC ${rel(m, v, (x) => x.deliveredPerSec)});` +
+          ` viewer CPU ms/frame ${n} ${cost(m)} / copy ${cost(c)} / noVNC ${cost(v)}  (${n}÷noVNC ${rel(m, v, (x) => viewerMsPerFrame(rs, x))})`,
+      );
+    }
   }
   return lines.join('\n');
 }
@@ -84,39 +93,52 @@ export interface IdleFloor {
 export function targets(rs: ScenarioResult[], memcpy: MemcpyResult[], synth: SyntheticResult | undefined, floor: IdleFloor | undefined): Target[] {
   const out: Target[] = [];
   const maps = rs.filter((r) => r.path === 'kju-map' && r.workload === 'fullscreen');
-  if (!maps.length) out.push({ name: 'map path: 0 frames lost at QEMU’s update rate', status: 'NOT RUN', detail: '' });
+  if (!maps.length) out.push({ name: 'map path: guest frames never shown whole ≤ 5% beyond the refresh rate', status: 'NOT RUN', detail: '' });
   for (const m of maps) {
+    const n = `${label(m)} ${m.resolution}`;
     // QEMU's UpdateMap calls are partial rects (the guest's fbdev flushes per write), so "frames"
-    // are the guest's full frames (its own counter) against packets that reached the texture.
-    const made = m.guestFramesPerSec ?? m.emittedPerSec;
-    const lostPct = made > 0 ? Math.max(0, (1 - m.deliveredPerSec / made) * 100) : 0;
+    // are the guest's full frames (its own counter) against presents that showed new pixels; the
+    // page presents at most REFRESH_HZ times a second, so what it could not have shown is not lost.
+    const bs = m.byStage;
+    const guest = bs?.guestFrames ?? (m.guestFramesPerSec ?? 0) * m.seconds;
+    const showable = Math.min(guest, REFRESH_HZ * m.seconds);
+    const shown = bs ? bs.presents : m.deliveredPerSec * m.seconds;
+    const lostPct = showable > 0 ? Math.max(0, (1 - shown / showable) * 100) : 0;
     out.push({
-      name: `map path ${m.resolution}: 0 frames lost at QEMU’s update rate`,
-      status: lostPct <= 2 ? 'MET' : 'MISSED',
-      detail: `guest wrote ${f(m.guestFramesPerSec)} full frames/s, QEMU sent ${f(m.emittedPerSec)} UpdateMap/s, ${f(m.deliveredPerSec)} frames/s reached the texture: ${f(lostPct, 0)}% of the guest's frames never shown whole (2% allowed for the window edges)`,
+      name: `${n}: guest frames never shown whole ≤ 5% beyond what a ${REFRESH_HZ} Hz page drops`,
+      status: lostPct <= 5 ? 'MET' : 'MISSED',
+      detail: `guest wrote ${f(guest / m.seconds)} full frames/s, the page could show ${f(showable / m.seconds)}/s, presented new pixels ${f(shown / m.seconds)}/s: ${f(lostPct, 0)}% never shown (presents of partial frames count as shown: an upper bound on what was seen whole)`,
     });
     const ref = memcpy.find((x) => `${x.width}x${x.height}` === m.resolution);
     if (ref) {
       const x = m.cpuMsPerFrame.node / ref.bestMs;
       out.push({
-        name: `Node-side CPU per full frame ≤ 1.5× one memcpy (${m.resolution}) — browser path (kju-map: pixels over serve's WebSocket)`,
-        status: x <= 1.5 ? 'MET' : 'MISSED',
-        detail: `${f(m.cpuMsPerFrame.node, 2)} ms per frame vs memcpy ${f(ref.bestMs, 2)} ms = ${f(x, 1)}× (target 1.5×${x > 1.5 ? `, ${f(x / 1.5, 1)}× over` : ''})`,
+        name: `${n}: Node-side CPU per full frame ≤ 3× one memcpy — browser path (pixels over serve's WebSocket)`,
+        status: x <= 3 ? 'MET' : 'MISSED',
+        detail: `${f(m.cpuMsPerFrame.node, 2)} ms per frame vs memcpy ${f(ref.bestMs, 2)} ms = ${f(x, 1)}× (target 3×${x > 3 ? `, ${f(x / 3, 1)}× over` : ''})`,
+      });
+    }
+    if (m.stages) {
+      const t = m.stages.total;
+      out.push({
+        name: `${n}: latency to the screen ≤ 20 ms median, ≤ 40 ms p99`,
+        status: t.medianMs <= 20 && t.p99Ms <= 40 ? 'MET' : 'MISSED',
+        detail: `listener read of the oldest update → end of the present that showed it: median ${f(t.medianMs, 1)} ms (${f(t.medianMs / 20, 2)}× the target), p99 ${f(t.p99Ms, 1)} ms (${f(t.p99Ms / 40, 2)}×) over ${t.samples} batches; the guest's own write time is not available (the fullscreen workload is cat to /dev/fb0)`,
       });
     }
     const v = find(rs, 'novnc', 'fullscreen', m.resolution);
     if (v) {
       const fx = m.deliveredPerSec / v.deliveredPerSec;
       out.push({
-        name: `vs noVNC fullscreen ${m.resolution}: ≥ 3× delivered frames/s`,
-        status: fx >= 3 ? 'MET' : 'MISSED',
+        name: `${n} vs noVNC: ≥ 5× delivered frames/s`,
+        status: fx >= 5 ? 'MET' : 'MISSED',
         detail: `map ${f(m.deliveredPerSec)} vs noVNC ${f(v.deliveredPerSec)} frames/s = ${f(fx, 2)}×`,
       });
       const cm = viewerMsPerFrame(rs, m);
       const cv = viewerMsPerFrame(rs, v);
       const cx = cm / cv;
       out.push({
-        name: `vs noVNC fullscreen ${m.resolution}: ≤ 1/5 the CPU per frame`,
+        name: `${n} vs noVNC: ≤ 1/5 the CPU per frame`,
         status: cx <= 0.2 ? 'MET' : 'MISSED',
         detail: `map ${f(cm, 2)} vs noVNC ${f(cv, 2)} ms/frame (Node + Chromium + QEMU above baseline) = ${f(cx, 3)} (target 0.2)`,
       });
@@ -144,7 +166,7 @@ export function targets(rs: ScenarioResult[], memcpy: MemcpyResult[], synth: Syn
       const base = floor ? floor.nodePct + floor.browserPct : 0;
       const over = pct - base;
       out.push({
-        name: `0% CPU with still (${path} ${s.resolution}, Node + Chromium above the idle floor)`,
+        name: `0% CPU with still (${label(s)} ${s.resolution}, Node + Chromium above the idle floor)`,
         status: over <= 0.5 ? 'MET' : 'MISSED',
         detail: `${f(pct, 2)}% of one core (Node ${f(s.cpuPct.node, 2)}%, Chromium ${f(s.cpuPct.browser, 2)}%) vs ${floor ? `idle floor ${f(base, 2)}% (idle serving child, bench page without a viewer)` : 'no floor measured'} = ${f(over, 2)}% above; 0.5% allowed for 10 ms tick resolution; ${f(s.deliveredPerSec)} frames/s`,
       });
@@ -152,11 +174,11 @@ export function targets(rs: ScenarioResult[], memcpy: MemcpyResult[], synth: Syn
   }
   if (synth) {
     out.push({
-      name: 'damage-to-texture ≤ 2 ms median for a 256×256 rect (synthetic)',
-      status: synth.medianMs <= 2 ? 'MET' : 'MISSED',
+      name: 'damage-to-texture ≤ 1 ms median for a 256×256 rect (synthetic)',
+      status: synth.medianMs <= 1 ? 'MET' : 'MISSED',
       detail: `median ${f(synth.medianMs, 2)} ms, p99 ${f(synth.p99Ms, 2)} ms over ${synth.samples} rects (in-page upload median ${f(synth.pageUploadMedianMs, 2)} ms; clock error ≤ ${f(synth.clockErrorMs, 2)} ms)`,
     });
-  } else out.push({ name: 'damage-to-texture ≤ 2 ms median for a 256×256 rect', status: 'NOT RUN', detail: '' });
+  } else out.push({ name: 'damage-to-texture ≤ 1 ms median for a 256×256 rect', status: 'NOT RUN', detail: '' });
   return out;
 }
 
@@ -209,4 +231,28 @@ export function compareTable(before: Comparable[], after: Comparable[]): string 
     ]);
   }
   return rows.length ? pad([head, ...rows]) : '(no scenario in common)';
+}
+
+const STAGE_NOTES = 'batch = listener worker read the oldest update → batch on the Node thread; pump → packet left the FramePump; transport → page received it; upload → end of its upload; present → end of the next draw; total = worker read → present';
+
+/** Latency by stage, median / p99 ms, one row per kju browser scenario with moving pixels. */
+export function stageTable(results: ScenarioResult[]): string {
+  const head = ['path', 'workload', 'res', ...STAGES.map((k) => `${k} med/p99`), 'batches'];
+  const rows = results
+    .filter((r) => r.stages && r.stages.total.samples > 0)
+    .map((r) => [label(r), r.workload, r.resolution, ...STAGES.map((k) => `${f(r.stages![k].medianMs, 1)} / ${f(r.stages![k].p99Ms, 1)}`), String(r.stages!.total.samples)]);
+  return rows.length ? `${pad([head, ...rows])}\n(${STAGE_NOTES})` : '(no kju browser scenario with frames)';
+}
+
+/** Per second at each hop, so a drop shows where it happened (guest → QEMU → listener → pump → page upload → present). */
+export function dropTable(results: ScenarioResult[]): string {
+  const head = ['path', 'workload', 'res', 'guest f/s', 'QEMU upd/s', 'listener batch/s', 'pump pkt/s', 'page upload/s', 'present/s', 'lost in socket'];
+  const rows = results
+    .filter((r) => r.byStage)
+    .map((r) => {
+      const b = r.byStage!;
+      const ps = (n: number | undefined) => (n === undefined ? '–' : f(n / r.seconds));
+      return [label(r), r.workload, r.resolution, ps(b.guestFrames), ps(b.updates), ps(b.batches), ps(b.packets), ps(b.uploads), ps(b.presents), String(b.packets - b.uploads)];
+    });
+  return rows.length ? pad([head, ...rows]) : '(no kju browser scenario)';
 }

@@ -17,9 +17,9 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundlePage, CHROMIUM, CHROMIUM_ARGS, removeLeftoverProfiles, removeSite, serveStatic } from './browser.js';
-import { runKju, runShared, warmUp, type RunOpts } from './kju-path.js';
+import { runKju, runShared, warmUp, type BlitterParam, type RunOpts } from './kju-path.js';
 import { memcpyFrame, type MemcpyResult } from './memcpy.js';
-import { compareTable, processTable, ratios, table, targets } from './report.js';
+import { compareTable, dropTable, processTable, ratios, stageTable, table, targets } from './report.js';
 import { bootRig, ensureFrames, type Rig } from './rig.js';
 import { PATH_NOTES, type PathName, type ScenarioResult } from './scenario.js';
 import { runSyntheticLatency, type SyntheticResult } from './synthetic.js';
@@ -32,14 +32,17 @@ interface RigPlan {
   device: 'virtio-vga' | 'std';
   width: number;
   height: number;
-  runs: { path: PathName; workload: Workload }[];
+  runs: { path: PathName; workload: Workload; blitter?: BlitterParam }[];
 }
 
 function plan(quick: boolean): RigPlan[] {
   const on = (paths: PathName[], workloads: Workload[]) => workloads.flatMap((workload) => paths.map((path) => ({ path, workload })));
+  // kju-map once per blitter (the page's ?blitter=), so both show side by side in one run
+  const bothBlitters = (workloads: Workload[]) =>
+    workloads.flatMap((workload) => (['webgl', 'canvas2d'] as const).map((blitter) => ({ path: 'kju-map' as PathName, workload, blitter })));
   if (quick) {
     return [
-      { device: 'virtio-vga', width: 1024, height: 768, runs: on(['kju-map', 'kju-map-shared', 'novnc', 'none'], ['fullscreen']).concat(on(['kju-map', 'novnc'], ['still'])) },
+      { device: 'virtio-vga', width: 1024, height: 768, runs: [...bothBlitters(['fullscreen']), ...on(['kju-map-shared', 'novnc', 'none'], ['fullscreen']), ...on(['kju-map', 'novnc'], ['still'])] },
       { device: 'std', width: 1024, height: 768, runs: on(['kju-copy'], ['fullscreen', 'still']) },
     ];
   }
@@ -47,7 +50,7 @@ function plan(quick: boolean): RigPlan[] {
   return [
     { device: 'virtio-vga', width: 1024, height: 768, runs: on(['kju-map', 'novnc', 'none'], all).concat(on(['kju-map-shared'], ['fullscreen'])) },
     { device: 'std', width: 1024, height: 768, runs: on(['kju-copy'], all) },
-    { device: 'virtio-vga', width: 1920, height: 1080, runs: on(['kju-map', 'kju-map-shared', 'novnc', 'none'], ['fullscreen']) },
+    { device: 'virtio-vga', width: 1920, height: 1080, runs: [...bothBlitters(['fullscreen']), ...on(['kju-map-shared', 'novnc', 'none'], ['fullscreen'])] },
     { device: 'std', width: 1920, height: 1080, runs: on(['kju-copy'], ['fullscreen']) },
   ];
 }
@@ -135,7 +138,7 @@ async function main(): Promise<void> {
         log.push(`warm-up ${p.device} ${p.width}x${p.height} failed: ${(e as Error).message}`);
       }
       for (const r of p.runs) {
-        progress(`${r.path} ${r.workload} ${p.width}x${p.height} (${seconds} s)`);
+        progress(`${r.path}${r.blitter ? ` (${r.blitter})` : ''} ${r.workload} ${p.width}x${p.height} (${seconds} s)`);
         if (r.workload === 'fullscreen') await ensureFrames(rig);
         try {
           const res =
@@ -145,7 +148,7 @@ async function main(): Promise<void> {
                 ? await runBaseline(rig, r.workload, run)
                 : r.path === 'kju-map-shared'
                   ? await runShared(rig, r.workload, run)
-                  : await runKju(rig, r.workload, run);
+                  : await runKju(rig, r.workload, run, r.blitter);
           results.push(res);
         } catch (e) {
           log.push(`${r.path} ${r.workload} ${p.width}x${p.height} failed: ${(e as Error).message}`);
@@ -168,6 +171,12 @@ async function main(): Promise<void> {
   out.push('kju-map-shared = Node side only of the Electron zero-copy window (page side needs Electron): own display + share server + share client mapping the memfd + rect-only FramePump pulled on setImmediate; no serve, no browser ("–")');
   out.push('');
   out.push(table(results));
+  out.push('');
+  out.push('frames per second at each hop (where updates were merged or dropped):');
+  out.push(dropTable(results));
+  out.push('');
+  out.push('latency by stage, ms median / p99 (per damage batch):');
+  out.push(stageTable(results));
   out.push('');
   out.push('CPU by process, % of one core (node = the serving child; the orchestrator is not charged to any path):');
   out.push(processTable(results));

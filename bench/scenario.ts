@@ -4,7 +4,7 @@ import type { Workload } from './workloads.js';
 export type PathName = 'kju-map' | 'kju-copy' | 'kju-map-shared' | 'novnc' | 'none';
 
 export const PATH_NOTES: Record<PathName, string> = {
-  'kju-map': 'virtio-vga, D-Bus listener with ScanoutMap (memfd) → kju serve → WebSocket → renderer Viewer (WebGL2)',
+  'kju-map': 'virtio-vga, D-Bus listener with ScanoutMap (memfd) → kju serve → WebSocket → renderer Viewer (blitter: /gl WebGL2, /2d Canvas 2D, as the page made it)',
   'kju-copy': '-vga std (bochs-drm), D-Bus listener with inline Update pixels → kju serve → WebSocket → renderer Viewer',
   'kju-map-shared':
     'virtio-vga, Node side only of the Electron zero-copy window (page side needs Electron): D-Bus listener with ScanoutMap (memfd) → surface-share server → share client mapping the memfd in the same Node process → FramePump with rect-only frames → a sink that pulls again on setImmediate; no serve, no browser',
@@ -52,9 +52,25 @@ export interface ScenarioResult {
   nodeMsPerGuestFrame?: number;
   /** damage batch arrival on the Node thread → end of its texture upload in the page */
   latency?: { samples: number; medianMs: number; p99Ms: number; clockErrorMs: number; unsentAtEnd: number };
+  /**
+   * Latency by stage, per damage batch (kju browser paths): batch = the listener worker read the
+   * batch's oldest update → the batch reached the Node thread (8 ms batching, ack wait); pump →
+   * its packet left the FramePump (waiting for the page's pull); transport → the page received it
+   * (WebSocket, across clocks); upload → end of the synchronous upload; present → end of the
+   * blitter's next draw; total = worker read → present.
+   */
+  stages?: StageLatency;
+  /** counts over the window at each hop (kju browser paths): where updates were merged or dropped */
+  byStage?: { guestFrames?: number; updates: number; batches: number; packets: number; uploads: number; presents: number };
+  /** which blitter the page used (kju browser paths) */
+  blitter?: 'webgl' | 'canvas2d';
   /** in-page packet arrival → upload end, median ms */
   pageUploadMedianMs?: number;
   /** noVNC: pixel area carried per second (in frames of the guest size), and rects per encoding */
   vnc?: { fullFramesPerSec: number; encodings: Record<string, number> };
   notes: string[];
 }
+
+export const STAGES = ['batch', 'pump', 'transport', 'upload', 'present', 'total'] as const;
+export type StageName = (typeof STAGES)[number];
+export type StageLatency = Record<StageName, { samples: number; medianMs: number; p99Ms: number }>;

@@ -209,7 +209,7 @@ function records(from: number, to: number): RecordsReply {
   const src = current;
   if (!src) throw new Error('serve has no open display');
   src.settle();
-  return { records: src.records.slice(from, to).map((r) => [r.arrivedAt, r.frame]), clock: clock() };
+  return { records: src.records.slice(from, to).map((r) => [r.arrivedAt, r.frame, r.receivedAt, r.sentAt]), clock: clock() };
 }
 
 async function paint(durationMs: number, rate: number): Promise<number> {

@@ -69,7 +69,8 @@ export interface SharedCloseReply {
 }
 
 export interface RecordsReply {
-  records: [arrivedAt: number, frame: number][];
+  /** per damage batch, Node wall clock ms: arrival on the Node thread, packet number, worker read its oldest update, packet left the pump */
+  records: [arrivedAt: number, frame: number, receivedAt: number, sentAt: number][];
   clock: number;
 }
 

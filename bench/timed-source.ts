@@ -6,6 +6,8 @@
 // pull was pending) or when a pull arrives (the queue was non-empty); every packet takes the
 // viewer's whole damage queue. So damage still pending when the viewer's framesSent grows went out
 // in packet number lastSeen + 1, exactly; checking before and after each emit finds every send.
+// A send on a pull happens inside FramePump.flush(), which reads `surface` first: a microtask
+// queued there settles right after that send, which stamps when the packet left the pump.
 import { EventEmitter } from 'node:events';
 import type { CursorShape, InputMessage, Rect } from '../common/contract.js';
 import type { DisplaySource, DisplaySourceEvents, Surface } from '../main/display/display-source.js';
@@ -17,6 +19,10 @@ export interface DamageRecord {
   pixels: number;
   /** the viewer's packet number (1-based) that carried it; 0 while not yet sent */
   frame: number;
+  /** Node wall clock when the listener worker read the batch's oldest update (NaN: not a D-Bus display) */
+  receivedAt: number;
+  /** Node wall clock when the packet carrying it was seen leaving the pump (NaN while not sent) */
+  sentAt: number;
 }
 
 export const nodeWall = (): number => performance.timeOrigin + performance.now();
@@ -25,6 +31,11 @@ export class TimedSource extends EventEmitter<DisplaySourceEvents> implements Di
   readonly records: DamageRecord[] = [];
   private pending: DamageRecord[] = [];
   private lastSeen = 0;
+  private settleQueued = false;
+  private readonly settleSoon = () => {
+    this.settleQueued = false;
+    this.settle();
+  };
   private readonly forward: { [K in keyof DisplaySourceEvents]?: (...a: DisplaySourceEvents[K]) => void } = {};
 
   constructor(
@@ -52,6 +63,10 @@ export class TimedSource extends EventEmitter<DisplaySourceEvents> implements Di
   }
 
   get surface(): Surface | null {
+    if (!this.settleQueued) {
+      this.settleQueued = true;
+      queueMicrotask(this.settleSoon);
+    }
     return this.inner.surface;
   }
   get cursor(): CursorShape | null {
@@ -81,7 +96,11 @@ export class TimedSource extends EventEmitter<DisplaySourceEvents> implements Di
   settle(): void {
     const sent = this.framesSent();
     if (sent > this.lastSeen) {
-      for (const r of this.pending) r.frame = this.lastSeen + 1;
+      const now = nodeWall();
+      for (const r of this.pending) {
+        r.frame = this.lastSeen + 1;
+        r.sentAt = now;
+      }
       this.pending = [];
       this.lastSeen = sent;
     }
@@ -92,7 +111,8 @@ export class TimedSource extends EventEmitter<DisplaySourceEvents> implements Di
     this.settle();
     let pixels = 0;
     for (const r of rects) pixels += r.w * r.h;
-    const rec: DamageRecord = { arrivedAt, rects: rects.length, pixels, frame: 0 };
+    const receivedAt = (this.inner as { lastBatchReceivedAt?: number }).lastBatchReceivedAt ?? NaN;
+    const rec: DamageRecord = { arrivedAt, rects: rects.length, pixels, frame: 0, receivedAt, sentAt: NaN };
     this.records.push(rec);
     this.pending.push(rec);
     this.emit('damage', rects);

@@ -57,6 +57,8 @@ export class DbusDisplay extends EventEmitter<DisplaySourceEvents> implements Di
   modifiers: number;
   /** why the map transport was not used for the current surface, if it was not */
   transportNote: string | undefined;
+  /** for the damage being emitted: wall clock (timeOrigin + now(), ms) when the listener worker read its oldest update */
+  lastBatchReceivedAt = NaN;
   private readonly statsView: Float64Array;
   /** the current 'map' surface's memfd, owned by this display (closed on the next surface or on close) */
   private memfd: { surfaceId: number; fd: number; offset: number } | null = null;
@@ -319,6 +321,7 @@ export class DbusDisplay extends EventEmitter<DisplaySourceEvents> implements Di
         return;
       }
       case 'damage': {
+        this.lastBatchReceivedAt = m.receivedAt;
         if (this.surface && m.surfaceId === this.surface.id) this.emit('damage', m.rects);
         this.post({ t: 'ack' });
         return;

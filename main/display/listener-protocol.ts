@@ -39,7 +39,13 @@ export type WorkerToOwner =
    */
   | { t: 'surface'; surface: SurfaceInfo; pixels: Uint8Array; reason?: string; memfd?: { fd: number; offset: number } }
   /** merged (at most 64) rects, all within the surface with that id */
-  | { t: 'damage'; surfaceId: number; rects: Rect[] }
+  | {
+      t: 'damage';
+      surfaceId: number;
+      rects: Rect[];
+      /** wall clock (performance.timeOrigin + now(), ms) when the worker read the oldest update merged here */
+      receivedAt: number;
+    }
   | { t: 'cursor'; cursor: CursorShape }
   | { t: 'mouse'; x: number; y: number; visible: boolean }
   | { t: 'disabled' }

@@ -144,6 +144,7 @@ function newSurface(info: SurfaceInfo, pixels: Uint8Array, reason?: string, memf
 
 function addDamage(x: number, y: number, w: number, h: number): void {
   if (!surfaces.current) return;
+  if (damage.isEmpty) oldestUpdateAt = performance.timeOrigin + performance.now();
   // QEMU's rects are hints sent after its write and may outlive a silent surface switch: the queue clips.
   damage.addOne({ x, y, w, h });
   scheduleFlush();
@@ -156,6 +157,8 @@ function addDamage(x: number, y: number, w: number, h: number): void {
  */
 const MIN_BATCH_INTERVAL_MS = 8;
 let lastFlushAt = -Infinity;
+/** when the oldest update in the damage queue was read (wall clock, for the bench's stage latency) */
+let oldestUpdateAt = NaN;
 
 function scheduleFlush(): void {
   if (flushScheduled || batchInFlight || damage.isEmpty) return;
@@ -173,7 +176,7 @@ function flush(): void {
   lastFlushAt = performance.now();
   batchInFlight = true;
   stats[StatIndex.batches]++;
-  post({ t: 'damage', surfaceId: cur.info.id, rects: damage.take() });
+  post({ t: 'damage', surfaceId: cur.info.id, rects: damage.take(), receivedAt: oldestUpdateAt });
 }
 
 function shutdown(reason: string): void {

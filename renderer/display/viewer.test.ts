@@ -52,7 +52,7 @@ Object.assign(globalThis, {
 });
 if (typeof (globalThis as { navigator?: unknown }).navigator === 'undefined') Object.defineProperty(globalThis, 'navigator', { value: {}, configurable: true });
 
-const { Viewer } = await import('./viewer.js');
+const { Viewer, MAX_UNPRESENTED_BATCHES } = await import('./viewer.js');
 
 /** One log for the stream and the blitter, so the order of uploads and pulls shows. */
 type Event =
@@ -133,6 +133,11 @@ class RecordingBlitter {
   destroy(): void {
     this.destroyed = true;
   }
+  /** what a draw at the next animation frame does: tells the subscribers */
+  present(): void {
+    const stats: FrameStats = { frames: 1, uploads: 0, bytes: 0, uploadMs: 0, latencyMs: NaN, drawnAt: performance.now() };
+    for (const cb of this.drawn) cb(stats);
+  }
 }
 
 function rig() {
@@ -196,21 +201,45 @@ test('pulls once at start and then only after each batch is uploaded; surface sw
   assert.equal(blitter.destroyed, false);
 });
 
-test('at most two batches per animation frame: the third pull waits for the frame', (t) => {
-  const { take, stream, viewer } = rig();
+test('pulls again right after every upload, never waiting for an animation frame; only MAX_UNPRESENTED_BATCHES without a present hold the pull until the next present', (t) => {
+  const { take, stream, viewer, blitter } = rig();
   t.after(() => viewer.destroy());
   const a = surface(1, 16, 16);
   stream.message({ t: 'surface', surface: a });
   take();
   const packet = () => encodeFramePacket(a.id, [{ x: 0, y: 0, w: 1, h: 1 }], { pixels: surfaceBytes(a), stride: a.stride });
-  stream.frame(packet()); // batch 1 of this animation frame was the start pull; this one pulls the 2nd
-  assert.deepEqual(take().map((e) => e.e), ['packed', 'pull']);
+  // The rule: a batch that is ready is pulled as soon as the previous upload is done; the page only
+  // stops pulling once MAX_UNPRESENTED_BATCHES uploads wait for a present (hidden or stalled window).
+  for (let i = 1; i < MAX_UNPRESENTED_BATCHES; i++) {
+    stream.frame(packet());
+    assert.deepEqual(take().map((e) => e.e), ['packed', 'pull'], `batch ${i} of one animation frame pulls at once`);
+  }
   stream.frame(packet());
-  assert.deepEqual(take().map((e) => e.e), ['packed'], 'no third pull before the animation frame');
+  assert.deepEqual(take().map((e) => e.e), ['packed'], `no pull after ${MAX_UNPRESENTED_BATCHES} batches without a present`);
   runAnimationFrame();
-  assert.deepEqual(take().map((e) => e.e), ['pull'], 'the held pull goes out on the next frame');
-  runAnimationFrame();
+  assert.deepEqual(take(), [], 'an animation frame of its own does not release it: the present does');
+  blitter.present();
+  assert.deepEqual(take().map((e) => e.e), ['pull'], 'the held pull goes out at the present');
+  blitter.present();
   assert.deepEqual(take(), [], 'nothing pulled without a batch');
+  stream.frame(packet());
+  assert.deepEqual(take().map((e) => e.e), ['packed', 'pull'], 'the count starts again after a present');
+});
+
+test('dropped and stale packets do not count as waiting for a present', (t) => {
+  const { take, stream, viewer } = rig();
+  t.after(() => viewer.destroy());
+  const originalWarn = console.warn;
+  console.warn = () => {};
+  t.after(() => (console.warn = originalWarn));
+  const a = surface(1, 8, 8);
+  stream.message({ t: 'surface', surface: a });
+  take();
+  for (let i = 0; i < MAX_UNPRESENTED_BATCHES * 2; i++) {
+    stream.frame(encodeFramePacket(7, [{ x: 0, y: 0, w: 1, h: 1 }], { pixels: surfaceBytes(a), stride: a.stride })); // stale surface id
+    stream.frame(new ArrayBuffer(3)); // malformed
+  }
+  assert.deepEqual(take().map((e) => e.e), Array(MAX_UNPRESENTED_BATCHES * 4).fill('pull'));
 });
 
 test('rect-only frames are uploaded from the stream’s surface view', (t) => {

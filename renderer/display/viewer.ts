@@ -1,6 +1,7 @@
 // Viewer: one open display of one VM. Glues a DisplayStream to the blitter, the local cursor and
-// input. Pull-based: at most one frame batch in flight, at most two pulled per animation frame, so
-// a hidden or slow window stops pulling and the sender merges damage meanwhile. Main thread only.
+// input. Pull-based: at most one frame batch in flight, pulled again as soon as the previous one is
+// uploaded (never held for an unrelated animation frame); only a window that stops presenting
+// (hidden, stalled) stops pulling, and the sender merges damage meanwhile. Main thread only.
 import { decodeFramePacket, FramePacketError } from '../../common/frame-packet.js';
 import type { DisplayMessage, DisplayStream, InputMessage, SurfaceInfo, Transport } from '../../common/contract.js';
 import { Blitter, type BlitterOptions, type FrameStats } from './blitter.js';
@@ -48,7 +49,13 @@ export interface ViewerOptions {
   createBlitter?: (canvas: HTMLCanvasElement, opts: BlitterOptions) => DisplayBlitter;
 }
 
-const MAX_BATCHES_PER_FRAME = 2;
+/**
+ * Batches uploaded but not yet presented after which the next pull waits for the blitter's next
+ * present: a window presents at its refresh rate, and batches arrive at ~125/s at most (the
+ * listener's 8 ms batching), so only a window that stopped presenting (hidden, stalled) gets here;
+ * what it could not have shown anyway is then merged by the sender.
+ */
+export const MAX_UNPRESENTED_BATCHES = 8;
 
 export class Viewer {
   readonly blitter: DisplayBlitter;
@@ -60,9 +67,9 @@ export class Viewer {
   private state: ViewerState = { absolute: true, grabbed: false, disabled: false, badPackets: 0 };
   private readonly figures: ViewerFigures = { fps: 0, latencyMs: NaN, bytesPerSecond: 0 };
   private readonly listeners = new Set<(f: Readonly<ViewerFigures>) => void>();
-  private batchesThisFrame = 0;
-  private pullAfterFrame = false;
-  private frameTickId = 0;
+  /** batches uploaded since the blitter's last present */
+  private unpresented = 0;
+  private pullAfterPresent = false;
   private frameCount = 0;
   private byteCount = 0;
   private windowStart = performance.now();
@@ -153,7 +160,6 @@ export class Viewer {
     if (this.destroyed) return;
     this.destroyed = true;
     clearInterval(this.timer);
-    if (this.frameTickId) cancelAnimationFrame(this.frameTickId);
     for (const d of this.detach.splice(0)) d();
     if (document.pointerLockElement === this.opts.canvas) document.exitPointerLock();
     this.cursor.destroy();
@@ -199,15 +205,20 @@ export class Viewer {
     if (this.destroyed) return;
     const arrivedAt = performance.now();
     const surface = this.surface;
+    let uploaded = false;
     try {
       if (!surface) throw new FramePacketError('frame packet before any surface');
       const frame = decodeFramePacket(buf, surface);
       if (frame.surfaceId !== surface.id) return; // stale: damage of a surface that is gone
-      if (frame.pixels) this.blitter.uploadPacked(frame.rects, frame.pixels, arrivedAt);
-      else {
+      if (frame.pixels) {
+        this.blitter.uploadPacked(frame.rects, frame.pixels, arrivedAt);
+        uploaded = true;
+      } else {
         const view = this.opts.stream.surfacePixels?.(surface.id);
-        if (view) this.blitter.uploadFromSurface(frame.rects, view, surface.stride, arrivedAt);
-        else if (!this.warnedNoPixels) {
+        if (view) {
+          this.blitter.uploadFromSurface(frame.rects, view, surface.stride, arrivedAt);
+          uploaded = true;
+        } else if (!this.warnedNoPixels) {
           this.warnedNoPixels = true;
           console.warn('kju viewer: rect-only frame packets but no surface memory to read; nothing drawn');
         }
@@ -218,31 +229,33 @@ export class Viewer {
       this.patch({ badPackets: this.state.badPackets + 1 });
       console.warn('kju viewer: dropped a frame packet:', (e as Error).message);
     } finally {
+      // Only an upload asks the blitter for a present; a dropped packet must not hold the next pull.
+      if (uploaded) this.unpresented++;
       this.requestNext();
     }
   }
 
-  // Pull at once for the first two batches of an animation frame, then wait for the next frame.
+  // Pull at once after each batch, unless MAX_UNPRESENTED_BATCHES wait for a present.
   private requestNext(): void {
     if (this.destroyed || this.state.closed) return;
-    if (this.batchesThisFrame >= MAX_BATCHES_PER_FRAME) {
-      this.pullAfterFrame = true;
+    if (this.unpresented >= MAX_UNPRESENTED_BATCHES) {
+      this.pullAfterPresent = true;
       return;
     }
-    if (this.batchesThisFrame++ === 0) this.frameTickId = requestAnimationFrame(this.frameTick);
     this.opts.stream.pull();
   }
 
-  private readonly frameTick = (): void => {
-    this.frameTickId = 0;
-    this.batchesThisFrame = 0;
-    if (this.pullAfterFrame) {
-      this.pullAfterFrame = false;
+  /** The blitter presented what was uploaded: a held pull goes out now. */
+  private presented(): void {
+    this.unpresented = 0;
+    if (this.pullAfterPresent) {
+      this.pullAfterPresent = false;
       this.requestNext();
     }
-  };
+  }
 
   private onDraw(s: Readonly<FrameStats>): void {
+    this.presented();
     this.frameCount++;
     this.figures.latencyMs = s.latencyMs;
     this.syncCursor();
@@ -265,6 +278,7 @@ export class Viewer {
   }
 
   private onContextRestored(): void {
+    this.presented(); // no present came while the context was lost: the refresh below must find a pull
     const s = this.surface;
     const view = s && this.opts.stream.surfacePixels?.(s.id);
     if (s && view) this.blitter.uploadFromSurface([{ x: 0, y: 0, w: s.width, h: s.height }], view, s.stride);
