@@ -35,7 +35,7 @@ describe('serve + real guest: the guest follows the window; a second head', () =
 
   before(async () => {
     rs = await startRealServe({ name: 'kju-serve-resize', displays: 2, appendExtra: 'kju.modeset=all' });
-    page = await openVmPage(rs, { errors: pageErrors, viewport: { width: 1300, height: 900 } });
+    page = await openVmPage(rs, { errors: pageErrors, viewport: { width: 1300, height: 900 }, guestSize: 'auto' });
   });
   after(async () => {
     await rs?.stop();

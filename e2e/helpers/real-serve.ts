@@ -132,8 +132,17 @@ export async function startRealServe(boot: BootOptions): Promise<RealServe> {
 }
 
 /** Opens the real React app's VM view in a new page and waits until its canvas shows a surface. */
-export async function openVmPage(rs: Pick<RealServe, 'browser' | 'serve'>, opts: { viewport?: { width: number; height: number }; errors?: string[]; hashQuery?: string } = {}): Promise<Page> {
+export async function openVmPage(
+  rs: Pick<RealServe, 'browser' | 'serve'>,
+  opts: { viewport?: { width: number; height: number }; errors?: string[]; hashQuery?: string; guestSize?: 'auto' | 'resize' | 'scale' } = {},
+): Promise<Page> {
   const page = await rs.browser.newPage({ viewport: opts.viewport ?? { width: 1400, height: 1000 } });
+  // Scale unless the test asks otherwise: tests that compare pixels or click at guest pixels need a
+  // guest whose size does not follow the window (auto resizes a virtio-vga guest).
+  const guestSize = opts.guestSize ?? 'scale';
+  await page.addInitScript((g) => {
+    if (!localStorage.getItem('kju.settings')) localStorage.setItem('kju.settings', JSON.stringify({ state: { guestSize: g }, version: 0 }));
+  }, guestSize);
   const errors = opts.errors;
   page.on('pageerror', (e) => errors?.push(`pageerror: ${e.message}`));
   // A missing favicon is the browser's business; any other failed request or console error is reported.
