@@ -3,24 +3,11 @@
 // An imperative object owned by the viewer; React never sees it or its pixels. Everything runs on
 // the renderer's main thread.
 import type { Rect } from '../../common/contract.js';
-import { placeSurface, type Placement, type ScaleMode, type Size } from './scaling.js';
+import type { Placement, ScaleMode, Size } from './scaling.js';
 import { KjuError, type KjuErrorOptions } from '../../common/errors.js';
+import { CanvasFit, type FrameStats } from './canvas-fit.js';
 
-/** Figures about the uploads since the previous drawn frame. One object, reused: copy what you keep. */
-export interface FrameStats {
-  /** frames drawn since the blitter was made */
-  frames: number;
-  /** texSubImage2D calls folded into this frame */
-  uploads: number;
-  /** pixel bytes handed to WebGL for this frame */
-  bytes: number;
-  /** ms spent inside texSubImage2D calls (submission; the GPU may finish later) */
-  uploadMs: number;
-  /** ms from the arrival of the newest damage (caller's performance.now()) to the end of its upload; NaN if unknown */
-  latencyMs: number;
-  /** performance.now() when the frame was drawn */
-  drawnAt: number;
-}
+export type { FrameStats } from './canvas-fit.js';
 
 export interface BlitterOptions {
   /** called after the GL context came back; pixels are gone, the caller should ask for a full refresh */
@@ -59,17 +46,9 @@ export class Blitter {
   private program: WebGLProgram | null = null;
   private vao: WebGLVertexArrayObject | null = null;
   private texture: WebGLTexture | null = null;
-  private surface: Size | undefined;
-  private mode: ScaleMode = 'fit';
-  private integer = false;
-  private dpr = 1;
-  private place: Placement | undefined;
   private lost = false;
-  private dirty = false;
-  private rafId = 0;
-  private readonly stats: FrameStats = { frames: 0, uploads: 0, bytes: 0, uploadMs: 0, latencyMs: NaN, drawnAt: 0 };
-  private readonly listeners = new Set<(s: Readonly<FrameStats>) => void>();
-  private readonly resizeObserver: ResizeObserver | undefined;
+  /** backing size, placement, frame stats and draw scheduling, shared with the Canvas 2D blitter */
+  private readonly fit: CanvasFit;
   private readonly bg: [number, number, number];
 
   constructor(private readonly canvas: HTMLCanvasElement, private readonly opts: BlitterOptions = {}) {
@@ -87,20 +66,22 @@ export class Blitter {
     canvas.addEventListener('webglcontextlost', this.onLost);
     canvas.addEventListener('webglcontextrestored', this.onRestored);
     this.initResources();
-    if (typeof ResizeObserver !== 'undefined') {
-      this.resizeObserver = new ResizeObserver((entries) => this.onResize(entries));
-      try {
-        this.resizeObserver.observe(canvas, { box: 'device-pixel-content-box' });
-      } catch {
-        this.resizeObserver.observe(canvas);
-      }
-    }
-    this.resize();
+    this.fit = new CanvasFit(canvas, {
+      backingSizeSet: () => this.fit.requestDraw(),
+      paint: this.draw,
+      mayDraw: () => !this.lost, // no frames while the context is lost; onRestored asks again
+    });
+    this.fit.resize();
+  }
+
+  /** the fit holds the surface's size (it places it); read here by the upload checks */
+  private get surface(): Size | undefined {
+    return this.fit.surfaceSize();
   }
 
   /** The current surface size, or undefined before the first setSurface. */
   surfaceSize(): Size | undefined {
-    return this.surface;
+    return this.fit.surfaceSize();
   }
 
   /** Allocates the texture for a new surface (its old pixels are dropped; the area shows black). */
@@ -108,10 +89,9 @@ export class Blitter {
     if (!(width > 0 && height > 0)) throw new BlitterError(`surface ${width}x${height} is empty`);
     const max = this.gl.getParameter(this.gl.MAX_TEXTURE_SIZE) as number;
     if (width > max || height > max) throw new BlitterError(`surface ${width}x${height} exceeds this GPU's ${max}px texture limit`);
-    this.surface = { width, height };
+    this.fit.setSurface({ width, height });
     this.allocateTexture();
-    this.updatePlacement();
-    this.requestDraw();
+    this.fit.requestDraw();
   }
 
   /**
@@ -133,10 +113,10 @@ export class Blitter {
       gl.pixelStorei(gl.UNPACK_SKIP_PIXELS, r.x);
       gl.pixelStorei(gl.UNPACK_SKIP_ROWS, r.y);
       gl.texSubImage2D(gl.TEXTURE_2D, 0, r.x, r.y, r.w, r.h, gl.RGBA, gl.UNSIGNED_BYTE, pixels);
-      this.stats.bytes += r.w * r.h * 4;
+      this.fit.stats.bytes += r.w * r.h * 4;
     }
     this.resetUnpack();
-    this.afterUpload(rects.length, t0, arrivedAt);
+    this.fit.afterUpload(rects.length, t0, arrivedAt);
   }
 
   /** Uploads damage whose pixels come packed per rect (FramePacket layout: w*4 bytes per row). */
@@ -152,39 +132,35 @@ export class Blitter {
       if (pixels[i].byteLength < r.w * r.h * 4) throw new BlitterError(`rect ${i} has ${pixels[i].byteLength} bytes, needs ${r.w * r.h * 4}`);
       gl.pixelStorei(gl.UNPACK_ROW_LENGTH, r.w);
       gl.texSubImage2D(gl.TEXTURE_2D, 0, r.x, r.y, r.w, r.h, gl.RGBA, gl.UNSIGNED_BYTE, pixels[i]);
-      this.stats.bytes += r.w * r.h * 4;
+      this.fit.stats.bytes += r.w * r.h * 4;
     }
     this.resetUnpack();
-    this.afterUpload(rects.length, t0, arrivedAt);
+    this.fit.afterUpload(rects.length, t0, arrivedAt);
   }
 
   setScaling(mode: ScaleMode, integer: boolean): void {
-    this.mode = mode;
-    this.integer = integer;
-    this.updatePlacement();
-    this.requestDraw();
+    this.fit.setScaling(mode, integer);
+    this.fit.requestDraw();
   }
 
   /** Where the surface is drawn, in device pixels relative to the canvas; undefined without a surface. */
   placement(): Placement | undefined {
-    return this.place;
+    return this.fit.placement();
   }
 
   /** Device pixels per CSS pixel of the canvas backing store. */
   devicePixelRatio(): number {
-    return this.dpr;
+    return this.fit.devicePixelRatio();
   }
 
   /** Re-reads the canvas's CSS size and devicePixelRatio (the ResizeObserver calls this itself). */
   resize(): void {
-    this.dpr = window.devicePixelRatio || 1;
-    this.setBackingSize(Math.round(this.canvas.clientWidth * this.dpr), Math.round(this.canvas.clientHeight * this.dpr));
+    this.fit.resize();
   }
 
   /** Subscribes to per-frame stats, called from the draw callback; returns the unsubscribe function. */
   subscribe(cb: (s: Readonly<FrameStats>) => void): () => void {
-    this.listeners.add(cb);
-    return () => this.listeners.delete(cb);
+    return this.fit.subscribe(cb);
   }
 
   isContextLost(): boolean {
@@ -215,7 +191,7 @@ export class Blitter {
     const out = new Uint8Array(raw.length);
     const row = w * 4;
     for (let y = 0; y < h; y++) out.set(raw.subarray((h - 1 - y) * row, (h - y) * row), y * row);
-    this.requestDraw();
+    this.fit.requestDraw();
     return out;
   }
 
@@ -226,9 +202,7 @@ export class Blitter {
   }
 
   destroy(): void {
-    if (this.rafId) cancelAnimationFrame(this.rafId);
-    this.rafId = 0;
-    this.resizeObserver?.disconnect();
+    this.fit.destroy();
     this.canvas.removeEventListener('webglcontextlost', this.onLost);
     this.canvas.removeEventListener('webglcontextrestored', this.onRestored);
     const gl = this.gl;
@@ -238,7 +212,6 @@ export class Blitter {
       gl.deleteVertexArray(this.vao);
     }
     this.texture = this.program = this.vao = null;
-    this.listeners.clear();
   }
 
   private initResources(): void {
@@ -296,65 +269,20 @@ export class Blitter {
     gl.pixelStorei(gl.UNPACK_SKIP_ROWS, 0);
   }
 
-  private afterUpload(count: number, t0: number, arrivedAt: number): void {
-    const t1 = performance.now();
-    this.stats.uploads += count;
-    this.stats.uploadMs += t1 - t0;
-    if (!Number.isNaN(arrivedAt)) this.stats.latencyMs = t1 - arrivedAt;
-    this.requestDraw();
-  }
-
-  private setBackingSize(w: number, h: number): void {
-    w = Math.max(1, w);
-    h = Math.max(1, h);
-    if (this.canvas.width !== w || this.canvas.height !== h) {
-      this.canvas.width = w;
-      this.canvas.height = h;
-    }
-    this.updatePlacement();
-    this.requestDraw();
-  }
-
-  private onResize(entries: ResizeObserverEntry[]): void {
-    const e = entries[entries.length - 1];
-    this.dpr = window.devicePixelRatio || 1;
-    const dev = e.devicePixelContentBoxSize?.[0];
-    if (dev) this.setBackingSize(dev.inlineSize, dev.blockSize);
-    else this.setBackingSize(Math.round(e.contentRect.width * this.dpr), Math.round(e.contentRect.height * this.dpr));
-  }
-
-  private updatePlacement(): void {
-    this.place = this.surface
-      ? placeSurface(this.mode, this.integer, { width: this.canvas.width, height: this.canvas.height }, this.surface)
-      : undefined;
-  }
-
-  private requestDraw(): void {
-    this.dirty = true;
-    if (!this.rafId && !this.lost) this.rafId = requestAnimationFrame(this.draw);
-  }
-
-  private readonly draw = (now: number): void => {
-    this.rafId = 0;
-    if (!this.dirty || this.lost) return;
-    this.dirty = false;
+  /** The animation-frame paint: the whole canvas, letterbox and surface (WebGL has no partial redraw here). */
+  private readonly draw = (): boolean => {
+    if (this.lost) return false;
     const gl = this.gl;
     gl.bindFramebuffer(gl.FRAMEBUFFER, null);
     gl.viewport(0, 0, this.canvas.width, this.canvas.height);
     gl.clearColor(this.bg[0], this.bg[1], this.bg[2], 1);
     gl.clear(gl.COLOR_BUFFER_BIT);
-    const p = this.place;
+    const p = this.fit.placement();
     if (p && this.texture) {
       gl.viewport(p.x, this.canvas.height - p.y - p.h, p.w, p.h);
       this.drawQuad();
     }
-    const s = this.stats;
-    s.frames++;
-    s.drawnAt = now;
-    for (const cb of this.listeners) cb(s);
-    s.uploads = 0;
-    s.bytes = 0;
-    s.uploadMs = 0;
+    return true;
   };
 
   private drawQuad(): void {
@@ -369,8 +297,7 @@ export class Blitter {
   private readonly onLost = (e: Event): void => {
     e.preventDefault(); // without this the context never comes back
     this.lost = true;
-    if (this.rafId) cancelAnimationFrame(this.rafId);
-    this.rafId = 0;
+    this.fit.cancelDraw();
     this.texture = this.program = this.vao = null;
   };
 
@@ -378,7 +305,7 @@ export class Blitter {
     this.lost = false;
     this.initResources();
     this.allocateTexture();
-    this.requestDraw();
+    this.fit.requestDraw();
     this.opts.onContextRestored?.();
   };
 }

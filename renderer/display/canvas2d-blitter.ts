@@ -6,9 +6,10 @@
 // whole surface with drawImage on every draw cost 2.8 ms a 1080p frame (issue 12). Same API and
 // pixels as the WebGL Blitter. Runs on the renderer's main thread.
 import type { Rect } from '../../common/contract.js';
-import { BlitterError, type BlitterOptions, type FrameStats } from './blitter.js';
+import { BlitterError, type BlitterOptions } from './blitter.js';
+import { CanvasFit, type FrameStats } from './canvas-fit.js';
 import type { DisplayBlitter } from './display-blitter.js';
-import { placeSurface, type Placement, type ScaleMode, type Size } from './scaling.js';
+import type { Placement, ScaleMode, Size } from './scaling.js';
 
 const littleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 /** past this many dirty rects in one draw, their bounding box is put instead (fewer calls) */
@@ -28,19 +29,12 @@ export class Canvas2dBlitter implements DisplayBlitter {
   private storeStale = true;
   /** the word view words() made last */
   private lastWords: Uint32Array | undefined;
-  private surface: Size | undefined;
-  private mode: ScaleMode = 'fit';
-  private integer = false;
-  private dpr = 1;
-  private place: Placement | undefined;
   /** rects of the surface changed since the last draw (reused array) */
   private readonly dirtyRects: Rect[] = [];
   /** the next draw repaints everything (surface, size or placement changed) */
   private fullDraw = true;
-  private rafId = 0;
-  private readonly stats: FrameStats = { frames: 0, uploads: 0, bytes: 0, uploadMs: 0, latencyMs: NaN, drawnAt: 0 };
-  private readonly listeners = new Set<(s: Readonly<FrameStats>) => void>();
-  private readonly resizeObserver: ResizeObserver | undefined;
+  /** backing size, placement, frame stats and draw scheduling, shared with the WebGL blitter */
+  private readonly fit: CanvasFit;
   private readonly bg: string;
 
   constructor(private readonly canvas: HTMLCanvasElement, opts: BlitterOptions = {}) {
@@ -49,24 +43,27 @@ export class Canvas2dBlitter implements DisplayBlitter {
     this.ctx = ctx;
     const [r, g, b] = (opts.background ?? [0.09, 0.09, 0.1]).map((c) => Math.round(c * 255));
     this.bg = `rgb(${r},${g},${b})`;
-    if (typeof ResizeObserver !== 'undefined') {
-      this.resizeObserver = new ResizeObserver((entries) => this.onResize(entries));
-      try {
-        this.resizeObserver.observe(canvas, { box: 'device-pixel-content-box' });
-      } catch {
-        this.resizeObserver.observe(canvas);
-      }
-    }
-    this.resize();
+    this.fit = new CanvasFit(canvas, {
+      backingSizeSet: (changed) => {
+        if (changed) this.requestFullDraw(); // resizing clears the canvas: everything is put again
+      },
+      paint: () => this.putPending(),
+    });
+    this.fit.resize();
+  }
+
+  /** the fit holds the surface's size (it places it); read here by the uploads and draws */
+  private get surface(): Size | undefined {
+    return this.fit.surfaceSize();
   }
 
   surfaceSize(): Size | undefined {
-    return this.surface;
+    return this.fit.surfaceSize();
   }
 
   setSurface(width: number, height: number): void {
     if (!(width > 0 && height > 0)) throw new BlitterError(`surface ${width}x${height} is empty`);
-    this.surface = { width, height };
+    this.fit.setSurface({ width, height });
     this.image = new ImageData(width, height);
     this.image32 = littleEndian ? new Uint32Array(this.image.data.buffer, this.image.data.byteOffset, width * height) : undefined;
     this.image.data.fill(0);
@@ -74,7 +71,6 @@ export class Canvas2dBlitter implements DisplayBlitter {
     this.store = this.storeCtx = undefined;
     this.storeStale = true;
     this.dirtyRects.length = 0;
-    this.updatePlacement();
     this.requestFullDraw();
   }
 
@@ -88,7 +84,7 @@ export class Canvas2dBlitter implements DisplayBlitter {
       if (!this.inside(r)) throw new BlitterError(`rect ${r.x},${r.y} ${r.w}x${r.h} lies outside the surface`);
       this.convert(r, pixels, src32, r.y * stride + r.x * 4, stride);
     }
-    this.afterUpload(rects.length, t0, arrivedAt);
+    this.fit.afterUpload(rects.length, t0, arrivedAt);
   }
 
   uploadPacked(rects: readonly Rect[], pixels: readonly Uint8Array[], arrivedAt = NaN): void {
@@ -101,34 +97,30 @@ export class Canvas2dBlitter implements DisplayBlitter {
       if (pixels[i].byteLength < r.w * r.h * 4) throw new BlitterError(`rect ${i} has ${pixels[i].byteLength} bytes, needs ${r.w * r.h * 4}`);
       this.convert(r, pixels[i], this.words(pixels[i]), 0, r.w * 4);
     }
-    this.afterUpload(rects.length, t0, arrivedAt);
+    this.fit.afterUpload(rects.length, t0, arrivedAt);
   }
 
   setScaling(mode: ScaleMode, integer: boolean): void {
-    this.mode = mode;
-    this.integer = integer;
-    const was = this.place;
-    this.updatePlacement();
-    const p = this.place;
+    const was = this.fit.placement();
+    this.fit.setScaling(mode, integer);
+    const p = this.fit.placement();
     if (!was || !p || was.x !== p.x || was.y !== p.y || was.w !== p.w || was.h !== p.h) this.requestFullDraw();
   }
 
   placement(): Placement | undefined {
-    return this.place;
+    return this.fit.placement();
   }
 
   devicePixelRatio(): number {
-    return this.dpr;
+    return this.fit.devicePixelRatio();
   }
 
   resize(): void {
-    this.dpr = window.devicePixelRatio || 1;
-    this.setBackingSize(Math.round(this.canvas.clientWidth * this.dpr), Math.round(this.canvas.clientHeight * this.dpr));
+    this.fit.resize();
   }
 
   subscribe(cb: (s: Readonly<FrameStats>) => void): () => void {
-    this.listeners.add(cb);
-    return () => this.listeners.delete(cb);
+    return this.fit.subscribe(cb);
   }
 
   /** A 2D context is never lost the way a GL one is. */
@@ -144,7 +136,7 @@ export class Canvas2dBlitter implements DisplayBlitter {
     if (!this.surface || !this.image) return new Uint8Array(0);
     const { width, height } = this.surface;
     this.putPending();
-    const p = this.place;
+    const p = this.fit.placement();
     if (p && this.isOneToOne(p) && p.x >= 0 && p.y >= 0 && p.x + width <= this.canvas.width && p.y + height <= this.canvas.height) {
       return new Uint8Array(this.ctx.getImageData(p.x, p.y, width, height).data.buffer);
     }
@@ -156,11 +148,8 @@ export class Canvas2dBlitter implements DisplayBlitter {
   finish(): void {}
 
   destroy(): void {
-    if (this.rafId) cancelAnimationFrame(this.rafId);
-    this.rafId = 0;
-    this.resizeObserver?.disconnect();
+    this.fit.destroy();
     this.store = this.storeCtx = this.image = this.image32 = this.lastWords = undefined;
-    this.listeners.clear();
   }
 
   /** `src` as 32-bit words when its bytes are 4-aligned on a little-endian host (else the byte loop runs). */
@@ -201,7 +190,7 @@ export class Canvas2dBlitter implements DisplayBlitter {
       }
     }
     this.markDirty(r);
-    this.stats.bytes += r.w * r.h * 4;
+    this.fit.stats.bytes += r.w * r.h * 4;
   }
 
   private markDirty(r: Rect): void {
@@ -228,39 +217,6 @@ export class Canvas2dBlitter implements DisplayBlitter {
     return r.w > 0 && r.h > 0 && r.x >= 0 && r.y >= 0 && r.x + r.w <= s.width && r.y + r.h <= s.height;
   }
 
-  private afterUpload(count: number, t0: number, arrivedAt: number): void {
-    const t1 = performance.now();
-    this.stats.uploads += count;
-    this.stats.uploadMs += t1 - t0;
-    if (!Number.isNaN(arrivedAt)) this.stats.latencyMs = t1 - arrivedAt;
-    this.requestDraw();
-  }
-
-  private setBackingSize(w: number, h: number): void {
-    w = Math.max(1, w);
-    h = Math.max(1, h);
-    if (this.canvas.width !== w || this.canvas.height !== h) {
-      this.canvas.width = w; // clears the canvas: everything is put again
-      this.canvas.height = h;
-      this.updatePlacement();
-      this.requestFullDraw();
-    }
-  }
-
-  private onResize(entries: ResizeObserverEntry[]): void {
-    const e = entries[entries.length - 1];
-    this.dpr = window.devicePixelRatio || 1;
-    const dev = e.devicePixelContentBoxSize?.[0];
-    if (dev) this.setBackingSize(dev.inlineSize, dev.blockSize);
-    else this.setBackingSize(Math.round(e.contentRect.width * this.dpr), Math.round(e.contentRect.height * this.dpr));
-  }
-
-  private updatePlacement(): void {
-    this.place = this.surface
-      ? placeSurface(this.mode, this.integer, { width: this.canvas.width, height: this.canvas.height }, this.surface)
-      : undefined;
-  }
-
   private isOneToOne(p: Placement): boolean {
     return p.w === this.surface!.width && p.h === this.surface!.height;
   }
@@ -268,11 +224,7 @@ export class Canvas2dBlitter implements DisplayBlitter {
   private requestFullDraw(): void {
     this.fullDraw = true;
     this.dirtyRects.length = 0;
-    this.requestDraw();
-  }
-
-  private requestDraw(): void {
-    if (!this.rafId) this.rafId = requestAnimationFrame(this.draw);
+    this.fit.requestDraw();
   }
 
   /** Brings the offscreen copy up to the ImageData (scaled placements and readPixels only). */
@@ -292,7 +244,7 @@ export class Canvas2dBlitter implements DisplayBlitter {
 
   /** Puts what changed since the last draw; returns whether anything was painted. */
   private putPending(): boolean {
-    const p = this.place;
+    const p = this.fit.placement();
     const img = this.image;
     const full = this.fullDraw;
     const dirty = this.dirtyRects;
@@ -327,16 +279,4 @@ export class Canvas2dBlitter implements DisplayBlitter {
     dirty.length = 0;
     return true;
   }
-
-  private readonly draw = (now: number): void => {
-    this.rafId = 0;
-    if (!this.putPending()) return;
-    const s = this.stats;
-    s.frames++;
-    s.drawnAt = now;
-    for (const cb of this.listeners) cb(s);
-    s.uploads = 0;
-    s.bytes = 0;
-    s.uploadMs = 0;
-  };
 }
