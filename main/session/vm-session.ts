@@ -14,6 +14,8 @@ import { encodePng, surfaceToRgb } from '../display/screenshot.js';
 import { parseChord, sendStrokes, textToStrokes, type KeyStroke } from '../input/text-keys.js';
 import { startOwnerServer, type OwnerServer } from './owner-server.js';
 import type { OwnerApi } from './owner-protocol.js';
+import { addForward, listForwards, removeForward } from './port-forwards.js';
+import { runUsbOp } from './usb.js';
 import { runLifecycleOp } from './lifecycle.js';
 
 export interface AttachOptions {
@@ -154,6 +156,10 @@ export class VmSession extends EventEmitter<VmSessionEvents> {
       key: async ({ chord }) => ({ keys: await this.sendChord(chord) }),
       stop: async ({ force, timeoutMs }) => ({ stopped: await this.stop(force, timeoutMs) }),
       lifecycle: (p) => runLifecycleOp(this.qmp, p),
+      forward: async (p) => ({
+        forwards: p.op === 'list' ? await listForwards(this.qmp) : p.op === 'add' ? await addForward(this.qmp, p.forward) : await removeForward(this.qmp, p.forward),
+      }),
+      usb: (p) => runUsbOp(this.qmp, p),
     };
   }
 
