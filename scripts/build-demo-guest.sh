@@ -3,7 +3,9 @@
 # initramfs that loads the display, input and USB drivers and opens root shells on tty1 (the
 # framebuffer console) and ttyS0 (the back door integration tests use).
 # Kernel command line switches the init honours: kju.nodrm (load no DRM display driver, so the
-# VGA stays in text mode and its registers are free for /bin/vbe-storm).
+# VGA stays in text mode and its registers are free for /bin/vbe-storm); kju.net (bring up eth0 as
+# 10.0.2.15/24 with gateway 10.0.2.2, QEMU's user network, and start busybox httpd on port 80
+# serving /www, which holds kju.txt with the line "kju demo guest httpd").
 # Guest tools: scripts/guest-tools/*.c, each built static with the host's cc into /bin/<name>
 # (skipped with a warning when there is no C compiler or static libc).
 #
@@ -17,7 +19,7 @@
 set -euo pipefail
 
 # Bump when the image's contents change so cached guests are rebuilt.
-SCRIPT_VERSION=5
+SCRIPT_VERSION=6
 APPEND='console=tty1 console=ttyS0 quiet vt.global_cursor_default=0 loglevel=3'
 # Modules the guest loads, in this order; dependencies are added ahead of each.
 WANTED_MODULES=(
@@ -25,6 +27,7 @@ WANTED_MODULES=(
   virtio_gpu bochs cirrus qxl
   evdev psmouse
   xhci_pci ehci_pci usbhid hid_generic
+  9p 9pnet_virtio virtio_net
 )
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -182,6 +185,11 @@ while read -r ko; do
   insmod "$ko" 2>/dev/null || echo "kju: could not load $ko" >&2
 done </etc/kju-modules
 hostname kju
+ifconfig lo 127.0.0.1 up
+case " $(cat /proc/cmdline) " in *" kju.net "*)
+  ifconfig eth0 10.0.2.15 netmask 255.255.255.0 up && route add default gw 10.0.2.2 &&
+    httpd -p 80 -h /www || echo "kju: network or httpd did not come up" >&2 ;;
+esac
 exec /sbin/init
 EOF
 chmod 755 "$ROOT/init"
@@ -199,6 +207,8 @@ cd /root
 EOF
 echo 'root:x:0:0:root:/root:/bin/sh' >"$ROOT/etc/passwd"
 echo 'root:x:0:' >"$ROOT/etc/group"
+mkdir -p "$ROOT/www" "$ROOT/mnt"
+echo 'kju demo guest httpd' >"$ROOT/www/kju.txt"
 
 (cd "$ROOT" && find . -print0 | LC_ALL=C sort -z | cpio --null -o -H newc -R 0:0 --quiet) | gzip -6 >"$WORK/initrd.img"
 cp "$WORK/kpkg/boot/vmlinuz-$KVER" "$WORK/vmlinuz"
