@@ -396,5 +396,7 @@ export function toVmSummary(entry: LibraryEntry): VmSummary {
   const summary: VmSummary = { id: c.id, name: c.name, state: probeRunState({ dir: entry.dir, config: c }), displayDevice: c.display, memoryMiB: c.memoryMiB, cpus: c.cpus };
   if (problem) summary.problem = problem;
   if (c.cdrom) summary.cdrom = resolveInBundle(entry.dir, c.cdrom);
+  if (c.shares?.length) summary.shares = c.shares.map((sh) => ({ ...sh }));
+  if (c.forwards?.length) summary.forwards = c.forwards.map((f) => ({ ...f }));
   return summary;
 }
