@@ -52,10 +52,12 @@ export function ForwardsTable({ vm, bridge, live, forwards, onChange }: { vm: Vm
   const [rows, setRows] = useState<VmForward[]>(live ? [] : forwards);
   const [draft, setDraft] = useState<ForwardDraft>(EMPTY_FORWARD);
   const [error, setError] = useState<string>();
+  // a list that could not be read is a note, not an alert: the dialog's own failure stays the one alert
+  const [listProblem, setListProblem] = useState<string>();
   const [working, setWorking] = useState(false);
   useEffect(() => {
     if (!live) return setRows(forwards);
-    void bridge.call('listForwards', { id: vm.id }).then((r) => (r.ok ? setRows(r.value) : setError(r.message)));
+    void bridge.call('listForwards', { id: vm.id }).then((r) => (r.ok ? setRows(r.value) : setListProblem(r.message)));
   }, [bridge, vm.id, live, forwards]);
   const apply = async (call: () => ReturnType<KjuBridge['call']>) => {
     setWorking(true);
@@ -112,6 +114,7 @@ export function ForwardsTable({ vm, bridge, live, forwards, onChange }: { vm: Vm
           </tr>
         </tbody>
       </table>
+      {listProblem && <p className="hint" role="status">The running forwards could not be read: {listProblem}</p>}
       {error && <p className="error" role="alert">{error}</p>}
     </fieldset>
   );
