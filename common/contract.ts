@@ -69,6 +69,38 @@ export interface VmSummary {
   transport?: Transport;
   /** the VM shares its clipboard with the host (a vdagent channel; takes effect when it starts) */
   clipboard?: boolean;
+  /** host folders exported to the guest (mount tags share0, share1, ...); absent when none */
+  shares?: VmShare[];
+  /** the port forwards the VM starts with (config); a running VM's live ones come from listForwards */
+  forwards?: VmForward[];
+}
+
+/** A host folder exported to the guest over virtio-9p; the n-th is mount tag `share<n>`. */
+export interface VmShare {
+  /** absolute host path of a folder */
+  path: string;
+  readOnly: boolean;
+}
+
+/** A user-network port forward: hostAddr:hostPort on the host to guestPort in the guest. */
+export interface VmForward {
+  proto: 'tcp' | 'udp';
+  /** IPv4; 127.0.0.1 unless the user chose another */
+  hostAddr: string;
+  hostPort: number;
+  guestPort: number;
+}
+
+/** A USB device of the host, as `kju usb list` shows it. */
+export interface HostUsbDevice {
+  /** 4 hex digits, lower case */
+  vendorId: string;
+  productId: string;
+  bus: number;
+  /** port path, "2" or "2.3" */
+  port: string;
+  manufacturer?: string;
+  product?: string;
 }
 
 export type Accelerator = 'kvm' | 'hvf' | 'tcg';
@@ -138,6 +170,9 @@ export interface CreateVmArgs {
   kernel?: string;
   initrd?: string;
   append?: string;
+  /** host folders to export to the guest (absolute folder paths) */
+  shares?: VmShare[];
+  forwards?: VmForward[];
   /** the caller's id for this operation; progress events carry it (see KjuBridge.onProgress) */
   opId?: string;
 }
@@ -151,6 +186,10 @@ export interface VmEdit {
   displays?: number;
   clipboard?: boolean;
   cdrom?: string | null;
+  /** replaces the shared folders; [] removes them all */
+  shares?: VmShare[];
+  /** replaces the port forwards the VM starts with; [] removes them all */
+  forwards?: VmForward[];
 }
 
 export interface SnapshotSummary {
@@ -206,6 +245,19 @@ export interface BackendApi {
   setCdrom: { args: { id: string; path: string | null }; value: VmSummary };
   /** what kju needs from the host, line by line (`kju doctor`); may run the accelerator check once */
   diagnostics: { args: Record<string, never>; value: Diagnostic[] };
+  /** a running VM's port forwards, live (QEMU's hostfwd); add/remove answer with the forwards after */
+  listForwards: { args: { id: string }; value: VmForward[] };
+  /** code 'port-in-use' naming the port when something on the host holds it */
+  addForward: { args: { id: string; forward: VmForward }; value: VmForward[] };
+  removeForward: { args: { id: string; forward: Pick<VmForward, 'proto' | 'hostAddr' | 'hostPort'> }; value: VmForward[] };
+  /** the USB devices of the host the backend runs on */
+  listHostUsb: { args: Record<string, never>; value: HostUsbDevice[] };
+  /** the host devices (bus-port names) a running VM has */
+  attachedUsb: { args: { id: string }; value: string[] };
+  /** `device` is vendor:product (hex) or bus-port; code 'usb-permission' says which permission is missing */
+  attachUsb: { args: { id: string; device: string }; value: string[] };
+  /** a device already gone is not an error (`removed: false`) */
+  detachUsb: { args: { id: string; device: string }; value: { removed: boolean; attached: string[] } };
 }
 
 export type BackendMethod = keyof BackendApi;
@@ -216,6 +268,7 @@ export type BackendValue<M extends BackendMethod> = BackendApi[M]['value'];
 export const BACKEND_METHODS = [
   'listVms', 'startVm', 'stopVm', 'presets', 'hostLimits', 'createVm', 'editVm', 'cloneVm', 'deleteVm', 'pauseVm', 'resumeVm',
   'resetVm', 'powerButton', 'suspendVm', 'listSnapshots', 'snapshot', 'setCdrom', 'diagnostics',
+  'listForwards', 'addForward', 'removeForward', 'listHostUsb', 'attachedUsb', 'attachUsb', 'detachUsb',
 ] as const satisfies readonly BackendMethod[];
 type MissingMethods = Exclude<BackendMethod, (typeof BACKEND_METHODS)[number]>;
 const _allMethodsListed: MissingMethods extends never ? true : never = true;

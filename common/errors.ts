@@ -64,6 +64,10 @@ export const KJU_ERROR_CODES = [
   'bad-op',
   'migration-failed',
   'timeout',
+  // shared folders, port forwards and USB devices of a VM (qemu/guest-links.ts, session/usb.ts)
+  'port-in-use',
+  'usb-failed',
+  'usb-permission',
   // connections to QEMU and between kju's own processes
   'protocol-error',
   'connection-closed',

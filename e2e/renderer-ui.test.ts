@@ -243,3 +243,97 @@ test('VM view: Starting QEMU…, then Waiting for the guest’s display…, gone
   await shot('vm-crashed');
   await page.evaluate(() => window.kjuUi.display.auto(true));
 });
+
+const win: VmSummary = { id: 'win', name: 'Windows 11', state: 'stopped', displayDevice: 'std', memoryMiB: 4096, cpus: 2 };
+const callsOf = async (method: string) => (await page.evaluate(() => window.kjuUi.calls)).filter((c) => c.method === method).map((c) => c.args);
+
+test('settings of a stopped VM: a folders list with read-only toggles and a forward table, saved with editVm', async () => {
+  await page.goto(`${base}#/`);
+  await page.locator('.vm-row').first().waitFor();
+  await page.evaluate((v) => window.kjuUi.setVms(v), [deb, win]);
+  await page.getByRole('button', { name: 'More actions for Windows 11' }).click();
+  await page.getByRole('menuitem', { name: 'Edit…' }).click();
+  const edit = page.getByRole('dialog', { name: 'Edit “Windows 11”' });
+  const folders = edit.getByRole('group', { name: 'Shared folders' });
+  assert.match(await folders.innerText(), /No folders shared/);
+  await folders.getByLabel('Folder to share').fill('Shared');
+  await folders.getByRole('button', { name: 'Add Folder' }).click();
+  assert.match(await folders.getByRole('alert').innerText(), /starts with \//);
+  await folders.getByLabel('Folder to share').fill('/home/u/Shared');
+  await folders.getByRole('button', { name: 'Add Folder' }).click();
+  await folders.getByLabel('Folder to share').fill('/srv/media');
+  await folders.getByRole('button', { name: 'Add Folder' }).click();
+  assert.deepEqual(await folders.locator('.share-path').allInnerTexts(), ['share0: /home/u/Shared', 'share1: /srv/media']);
+  await folders.getByLabel('Read-only /home/u/Shared').check();
+  await folders.getByRole('button', { name: 'Remove folder /srv/media' }).click();
+  assert.match(await folders.innerText(), /mount -t 9p -o trans=virtio,version=9p2000\.L share0 \/mnt/);
+
+  const table = edit.getByRole('group', { name: 'Port forwards' });
+  assert.match(await table.innerText(), /when the VM starts/);
+  await table.getByLabel('Forward host port').fill('99999');
+  await table.getByLabel('Forward guest port').fill('80');
+  await table.getByRole('button', { name: 'Add' }).click();
+  assert.match(await table.getByRole('alert').innerText(), /host port is a whole number/);
+  await table.getByLabel('Forward host port').fill('8080');
+  await table.getByRole('button', { name: 'Add' }).click();
+  await table.getByLabel('Forward protocol').selectOption('udp');
+  await table.getByLabel('Forward host address').fill('0.0.0.0');
+  await table.getByLabel('Forward host port').fill('5353');
+  await table.getByLabel('Forward guest port').fill('53');
+  await table.getByRole('button', { name: 'Add' }).click();
+  assert.deepEqual(await table.locator('tr[data-forward]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-forward'))), ['tcp 127.0.0.1:8080 → 80', 'udp 0.0.0.0:5353 → 53']);
+  await table.getByRole('button', { name: 'Remove forward udp 0.0.0.0:5353 → 53' }).click();
+  await shot('edit-links-stopped');
+  const before = (await callsOf('addForward')).length;
+  await edit.getByRole('button', { name: 'Save' }).click();
+  await edit.waitFor({ state: 'detached' });
+  const saved = await callsOf('editVm');
+  assert.deepEqual(saved.at(-1), {
+    id: 'win',
+    changes: { shares: [{ path: '/home/u/Shared', readOnly: true }], forwards: [{ proto: 'tcp', hostAddr: '127.0.0.1', hostPort: 8080, guestPort: 80 }] },
+  });
+  assert.equal((await callsOf('addForward')).length, before, 'a stopped VM gets no live forward calls');
+});
+
+test('settings of a running VM: folders locked, forwards listed, added and removed live; a busy port is shown', async () => {
+  await page.getByRole('button', { name: 'More actions for Debian 12' }).click();
+  await page.getByRole('menuitem', { name: 'Edit…' }).click();
+  const edit = page.getByRole('dialog', { name: 'Edit “Debian 12”' });
+  assert.equal(await edit.getByLabel('Folder to share').isDisabled(), true);
+  const table = edit.getByRole('group', { name: 'Port forwards' });
+  assert.match(await table.innerText(), /changes apply now/);
+  const rows = () => table.locator('tr[data-forward]').evaluateAll((r) => r.map((x) => x.getAttribute('data-forward')));
+  await table.locator('tr[data-forward]').first().waitFor();
+  assert.deepEqual(await rows(), ['tcp 127.0.0.1:2222 → 22']);
+  await table.getByLabel('Forward host port').fill('8080');
+  await table.getByLabel('Forward guest port').fill('80');
+  await table.getByRole('button', { name: 'Add' }).click();
+  await table.locator('tr[data-forward="tcp 127.0.0.1:8080 → 80"]').waitFor();
+  assert.deepEqual((await callsOf('addForward')).at(-1), { id: 'deb', forward: { proto: 'tcp', hostAddr: '127.0.0.1', hostPort: 8080, guestPort: 80 } });
+  await table.getByLabel('Forward host port').fill('22');
+  await table.getByLabel('Forward guest port').fill('22');
+  await table.getByRole('button', { name: 'Add' }).click();
+  assert.match(await table.getByRole('alert').innerText(), /port 22 .* is in use/);
+  await table.getByRole('button', { name: 'Remove forward tcp 127.0.0.1:2222 → 22' }).click();
+  await table.locator('tr[data-forward="tcp 127.0.0.1:2222 → 22"]').waitFor({ state: 'detached' });
+  assert.deepEqual(await rows(), ['tcp 127.0.0.1:8080 → 80']);
+  assert.deepEqual((await callsOf('removeForward')).at(-1), { id: 'deb', forward: { proto: 'tcp', hostAddr: '127.0.0.1', hostPort: 2222 } });
+  await shot('edit-links-running');
+  await edit.getByRole('button', { name: 'Cancel' }).click();
+});
+
+test('VM window: the USB menu lists the host devices and attaches/detaches them', async () => {
+  await page.goto(`${base}#/vm/deb`);
+  await page.getByRole('button', { name: 'USB' }).click();
+  const menu = page.getByRole('menu', { name: 'USB devices' });
+  await menu.locator('li[data-usb]').first().waitFor();
+  assert.deepEqual(await menu.locator('li[data-usb]').allInnerTexts(), ['046d:c52b Logitech USB Receiver\n1-2\nAttach', '0781:5581 Ultra\n2-1.4\nAttach']);
+  await menu.locator('li[data-usb="2-1.4"]').getByRole('menuitem', { name: 'Attach' }).click();
+  await menu.locator('li[data-usb="2-1.4"]').getByRole('menuitem', { name: 'Detach' }).waitFor();
+  assert.deepEqual((await callsOf('attachUsb')).at(-1), { id: 'deb', device: '2-1.4' });
+  assert.equal(await menu.locator('li[data-usb="1-2"]').getByRole('menuitem').innerText(), 'Attach');
+  await shot('usb-menu');
+  await menu.locator('li[data-usb="2-1.4"]').getByRole('menuitem', { name: 'Detach' }).click();
+  await menu.locator('li[data-usb="2-1.4"]').getByRole('menuitem', { name: 'Attach' }).waitFor();
+  assert.deepEqual((await callsOf('detachUsb')).at(-1), { id: 'deb', device: '2-1.4' });
+});

@@ -6,6 +6,8 @@
 # VGA stays in text mode and its registers are free for /bin/vbe-storm); kju.modeset (run
 # /bin/kju-modeset, which applies each head's preferred mode on hotplug the way a desktop session
 # does, logging to /tmp/kju-modeset.log); kju.modeset=all (the same with -a: every head lit).
+# kju.net (bring up eth0 as 10.0.2.15/24 with gateway 10.0.2.2, QEMU's user network, and start
+# busybox httpd on port 80 serving /www, which holds kju.txt with the line "kju demo guest httpd").
 # Guest tools: scripts/guest-tools/*.c, each built static with the host's cc into /bin/<name>
 # (skipped with a warning when there is no C compiler or static libc).
 #
@@ -19,7 +21,7 @@
 set -euo pipefail
 
 # Bump when the image's contents change so cached guests are rebuilt.
-SCRIPT_VERSION=7
+SCRIPT_VERSION=8
 APPEND='console=tty1 console=ttyS0 quiet vt.global_cursor_default=0 loglevel=3'
 # Modules the guest loads, in this order; dependencies are added ahead of each.
 WANTED_MODULES=(
@@ -27,6 +29,7 @@ WANTED_MODULES=(
   virtio_gpu bochs cirrus qxl
   evdev psmouse
   xhci_pci ehci_pci usbhid hid_generic
+  9p 9pnet_virtio virtio_net
 )
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -188,6 +191,11 @@ case " $(cat /proc/cmdline) " in
   *" kju.modeset=all "*) [ $nodrm = 1 ] || kju-modeset -a >/tmp/kju-modeset.log 2>&1 & ;;
   *" kju.modeset "*) [ $nodrm = 1 ] || kju-modeset >/tmp/kju-modeset.log 2>&1 & ;;
 esac
+ifconfig lo 127.0.0.1 up
+case " $(cat /proc/cmdline) " in *" kju.net "*)
+  ifconfig eth0 10.0.2.15 netmask 255.255.255.0 up && route add default gw 10.0.2.2 &&
+    httpd -p 80 -h /www || echo "kju: network or httpd did not come up" >&2 ;;
+esac
 exec /sbin/init
 EOF
 chmod 755 "$ROOT/init"
@@ -205,6 +213,8 @@ cd /root
 EOF
 echo 'root:x:0:0:root:/root:/bin/sh' >"$ROOT/etc/passwd"
 echo 'root:x:0:' >"$ROOT/etc/group"
+mkdir -p "$ROOT/www" "$ROOT/mnt"
+echo 'kju demo guest httpd' >"$ROOT/www/kju.txt"
 
 (cd "$ROOT" && find . -print0 | LC_ALL=C sort -z | cpio --null -o -H newc -R 0:0 --quiet) | gzip -6 >"$WORK/initrd.img"
 cp "$WORK/kpkg/boot/vmlinuz-$KVER" "$WORK/vmlinuz"

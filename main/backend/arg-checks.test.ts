@@ -111,3 +111,44 @@ test('displays (heads) is a whole number 1..4 on create and edit', () => {
     assert.equal(!r.ok && r.code, 'bad-args', JSON.stringify(args));
   }
 });
+
+test('shares, forwards and USB devices: well-formed values pass, anything else is bad-args', () => {
+  const create = { name: 'A', preset: 'linux', memoryMiB: 512, cpus: 1, disk: { kind: 'none' } };
+  const share = { path: '/home/u/Shared', readOnly: true };
+  const fwd = { proto: 'tcp', hostAddr: '127.0.0.1', hostPort: 8080, guestPort: 80 };
+  const good: [string, unknown][] = [
+    ['createVm', { ...create, shares: [share], forwards: [fwd, { ...fwd, proto: 'udp', hostAddr: '0.0.0.0' }] }],
+    ['editVm', { id: 'a', changes: { shares: [], forwards: [] } }],
+    ['listForwards', { id: 'a' }],
+    ['addForward', { id: 'a', forward: fwd }],
+    ['removeForward', { id: 'a', forward: { proto: 'tcp', hostAddr: '127.0.0.1', hostPort: 8080 } }],
+    ['listHostUsb', {}],
+    ['attachedUsb', { id: 'a' }],
+    ['attachUsb', { id: 'a', device: '046d:c52b' }],
+    ['detachUsb', { id: 'a', device: '3-1.4' }],
+  ];
+  for (const [m, args] of good) assert.equal(checkCall(m, args).ok, true, `${m} ${JSON.stringify(args)}`);
+  const bad: [string, unknown][] = [
+    ['createVm', { ...create, shares: [{ path: '', readOnly: false }] }],
+    ['createVm', { ...create, shares: [{ path: '/x' }] }],
+    ['createVm', { ...create, shares: share }],
+    ['editVm', { id: 'a', changes: { shares: [{ ...share, tag: 'x' }] } }],
+    ['editVm', { id: 'a', changes: { shares: Array.from({ length: 65 }, () => share) } }],
+    ['editVm', { id: 'a', changes: { forwards: [{ ...fwd, hostPort: 0 }] } }],
+    ['addForward', { id: 'a', forward: { ...fwd, hostPort: 65536 } }],
+    ['addForward', { id: 'a', forward: { ...fwd, guestPort: 1.5 } }],
+    ['addForward', { id: 'a', forward: { ...fwd, proto: 'sctp' } }],
+    ['addForward', { id: 'a', forward: { ...fwd, hostAddr: 'localhost' } }],
+    ['addForward', { id: 'a', forward: { ...fwd, hostAddr: '256.0.0.1' } }],
+    ['addForward', { id: 'a', forward: { ...fwd, hostAddr: '127.0.0.1,guestfwd=x' } }],
+    ['removeForward', { id: 'a', forward: fwd }],
+    ['listHostUsb', { id: 'a' }],
+    ['attachUsb', { id: 'a', device: 'usb-host,hostbus=1' }],
+    ['attachUsb', { id: 'a', device: '46d:c52b' }],
+    ['detachUsb', { id: 'a' }],
+  ];
+  for (const [m, args] of bad) {
+    const r = checkCall(m, args);
+    assert.equal(!r.ok && r.code, 'bad-args', `${m} ${JSON.stringify(args)}`);
+  }
+});

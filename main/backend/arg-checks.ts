@@ -60,9 +60,22 @@ function isDiskSpec(d: unknown): boolean {
   }
 }
 
+const MAX_LINKS = 64;
+const isPort = (v: unknown) => isInt(v, 1, 65535);
+const isIpv4 = (v: unknown) => typeof v === 'string' && /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/.test(v);
+const isProto = (v: unknown) => v === 'tcp' || v === 'udp';
+const isShare = (s: unknown) => isObj(s) && keysAre(s, ['path', 'readOnly']) && isStr(s.path, MAX_PATH) && typeof s.readOnly === 'boolean';
+const isForward = (f: unknown) => isObj(f) && keysAre(f, ['proto', 'hostAddr', 'hostPort', 'guestPort']) && isProto(f.proto) && isIpv4(f.hostAddr) && isPort(f.hostPort) && isPort(f.guestPort);
+const isForwardKey = (f: unknown) => isObj(f) && keysAre(f, ['proto', 'hostAddr', 'hostPort']) && isProto(f.proto) && isIpv4(f.hostAddr) && isPort(f.hostPort);
+const isOptList = (v: unknown, item: (x: unknown) => boolean) => v === undefined || (Array.isArray(v) && v.length <= MAX_LINKS && v.every(item));
+/** vendor:product in hex, or bus-port as sysfs names it (1-2, 3-1.4) */
+const isUsbDevice = (v: unknown) => typeof v === 'string' && /^([0-9a-fA-F]{4}:[0-9a-fA-F]{4}|\d{1,3}-\d{1,3}(\.\d{1,3}){0,6})$/.test(v);
+
 function isVmEdit(c: unknown): boolean {
-  if (!isObj(c) || !keysAre(c, [], ['memoryMiB', 'cpus', 'displayDevice', 'displays', 'clipboard', 'cdrom'])) return false;
+  if (!isObj(c) || !keysAre(c, [], ['memoryMiB', 'cpus', 'displayDevice', 'displays', 'clipboard', 'cdrom', 'shares', 'forwards'])) return false;
   return (
+    isOptList(c.shares, isShare) &&
+    isOptList(c.forwards, isForward) &&
     (c.memoryMiB === undefined || isInt(c.memoryMiB, 1, MAX_MEMORY_MIB)) &&
     (c.cpus === undefined || isInt(c.cpus, 1, MAX_CPUS)) &&
     (c.displayDevice === undefined || isOneOf(c.displayDevice, VM_DISPLAY_DEVICES)) &&
@@ -80,7 +93,9 @@ const argCheckers = {
   presets: (a: Obj) => keysAre(a, []),
   hostLimits: (a: Obj) => keysAre(a, []),
   createVm: (a: Obj) =>
-    keysAre(a, ['name', 'preset', 'memoryMiB', 'cpus', 'disk'], ['displayDevice', 'displays', 'clipboard', 'iso', 'kernel', 'initrd', 'append', 'opId']) &&
+    keysAre(a, ['name', 'preset', 'memoryMiB', 'cpus', 'disk'], ['displayDevice', 'displays', 'clipboard', 'iso', 'kernel', 'initrd', 'append', 'shares', 'forwards', 'opId']) &&
+    isOptList(a.shares, isShare) &&
+    isOptList(a.forwards, isForward) &&
     isStr(a.name, MAX_NAME) &&
     isOneOf(a.preset, VM_PRESETS) &&
     isInt(a.memoryMiB, 1, MAX_MEMORY_MIB) &&
@@ -106,6 +121,13 @@ const argCheckers = {
   snapshot: (a: Obj) => keysAre(a, ['id', 'op', 'name']) && isStr(a.id, 256) && isOneOf(a.op, ['create', 'revert', 'delete'] as const) && isStr(a.name, MAX_NAME),
   setCdrom: (a: Obj) => keysAre(a, ['id', 'path']) && isStr(a.id, 256) && (a.path === null || isStr(a.path, MAX_PATH)),
   diagnostics: (a: Obj) => keysAre(a, []),
+  listForwards: idOnly,
+  addForward: (a: Obj) => keysAre(a, ['id', 'forward']) && isStr(a.id, 256) && isForward(a.forward),
+  removeForward: (a: Obj) => keysAre(a, ['id', 'forward']) && isStr(a.id, 256) && isForwardKey(a.forward),
+  listHostUsb: (a: Obj) => keysAre(a, []),
+  attachedUsb: idOnly,
+  attachUsb: (a: Obj) => keysAre(a, ['id', 'device']) && isStr(a.id, 256) && isUsbDevice(a.device),
+  detachUsb: (a: Obj) => keysAre(a, ['id', 'device']) && isStr(a.id, 256) && isUsbDevice(a.device),
 } satisfies Record<BackendMethod, (a: Obj) => boolean>;
 
 export function isBackendMethod(method: unknown): method is BackendMethod {

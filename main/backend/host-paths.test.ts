@@ -71,3 +71,14 @@ test('the front-end roots are the library, the home folder and the --allow folde
   assert.equal(p.roots[2], '/srv/isos');
   assert.equal(p.roots.length, 3);
 });
+
+test('a shared folder must be a folder of this user under a root; links out of the roots are refused', async () => {
+  mkdirSync(join(allowed, 'share'));
+  assert.equal(await policy.check(join(allowed, 'share'), 'the shared folder', 'folder'), join(allowed, 'share'));
+  assert.equal(await policy.check(allowed, 'the shared folder', 'folder'), allowed);
+  await assert.rejects(policy.check(join(allowed, 'dir-link'), 'the shared folder', 'folder'), (e: KjuError) => e.code === 'path-not-allowed' && /outside the folders/.test(e.message));
+  await assert.rejects(policy.check(outside, 'the shared folder', 'folder'), (e: KjuError) => e.code === 'path-not-allowed');
+  await assert.rejects(policy.check(join(allowed, 'debian.iso'), 'the shared folder', 'folder'), /not a folder/);
+  await assert.rejects(policy.check('/etc', 'the shared folder', 'folder'), (e: KjuError) => e.code === 'path-not-allowed');
+  await assert.rejects(policy.check(join(allowed, 'nope'), 'the shared folder', 'folder'), (e: KjuError) => e.code === 'missing-file');
+});

@@ -1,5 +1,6 @@
 // Which host files a front end (a browser through `kju serve`, or the Electron window) may hand to
-// QEMU as a disk, ISO, kernel or initrd: regular files of this user, after resolving symlinks,
+// QEMU as a disk, ISO, kernel or initrd (regular files) or as a shared folder (a directory), of this
+// user, after resolving symlinks,
 // under the roots the user allowed (the library, the home folder, `kju serve --allow DIR`). The CLI
 // is the user's own shell and is not confined. Node event loop.
 import { realpath, stat } from 'node:fs/promises';
@@ -25,9 +26,10 @@ export class HostPathPolicy {
   /**
    * The real path of `path` when a front end may use it; throws a KjuError 'path-not-allowed'
    * (outside the roots, not a regular file, another user's) or 'missing-file'. `what` names the
-   * argument in the message ("the ISO", "the disk").
+   * argument in the message ("the ISO", "the disk"). `kind` 'folder' asks for a directory instead
+   * of a regular file (a shared folder).
    */
-  async check(path: string, what: string): Promise<string> {
+  async check(path: string, what: string, kind: 'file' | 'folder' = 'file'): Promise<string> {
     if (!isAbsolute(path)) throw notAllowed(what, path, 'give the full path (it starts with /)');
     let real: string;
     try {
@@ -38,7 +40,9 @@ export class HostPathPolicy {
       throw notAllowed(what, path, `it cannot be read (${code ?? String(err)})`);
     }
     const st = await stat(real);
-    if (!st.isFile()) throw notAllowed(what, path, st.isDirectory() ? 'it is a folder' : 'it is a device, socket or pipe, not a regular file');
+    if (kind === 'folder') {
+      if (!st.isDirectory()) throw notAllowed(what, path, 'it is not a folder');
+    } else if (!st.isFile()) throw notAllowed(what, path, st.isDirectory() ? 'it is a folder' : 'it is a device, socket or pipe, not a regular file');
     const uid = process.getuid?.();
     if (uid !== undefined && st.uid !== uid) throw notAllowed(what, path, 'it belongs to another user');
     for (const root of this.roots) {

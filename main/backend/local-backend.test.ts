@@ -146,3 +146,59 @@ test('editVm hands the display device to the library as config.json\'s `display`
   assert.ok(presets.ok);
   assert.deepEqual(presets.value.map((p) => [p.id, p.displayDevice]), [['linux', 'virtio-vga'], ['windows', 'std'], ['dos', 'std'], ['bsd', 'virtio-vga'], ['other', 'std']]);
 });
+
+test('shared folders from a front end are confined folders; forwards and USB go to the running VM through the session manager', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kju-backend-links-'));
+  try {
+    const lib = join(dir, 'library');
+    const share = join(lib, 'share');
+    mkdirSync(share, { recursive: true });
+    writeFileSync(join(lib, 'file.txt'), 'x');
+    const touched: string[] = [];
+    const fwd = { proto: 'tcp' as const, hostAddr: '127.0.0.1', hostPort: 8080, guestPort: 80 };
+    const sessions = {
+      list: async () => [vm],
+      listenerCount: () => 0,
+      library: {
+        root: lib,
+        get: async (id: string) => ({ config: { id, name: 'A' }, dir: join(lib, 'A.kju') }),
+        edit: async (id: string, c: unknown) => void touched.push(`edit ${id} ${JSON.stringify(c)}`),
+      },
+      forward: async (id: string, p: { op: string }) => (touched.push(`forward ${id} ${JSON.stringify(p)}`), { forwards: p.op === 'remove' ? [] : [fwd] }),
+      usb: async (id: string, p: { op: string; device?: string }) => (
+        touched.push(`usb ${id} ${JSON.stringify(p)}`), p.op === 'detach' ? { attached: [], removed: false } : { attached: p.op === 'attach' ? ['1-2'] : [] }
+      ),
+    } as unknown as SessionManager;
+    const backend = new LocalBackend(sessions);
+    for (const path of ['/etc', join(lib, 'file.txt'), '/dev', join(lib, 'missing')]) {
+      const r = await backend.call('editVm', { id: 'a', changes: { shares: [{ path, readOnly: false }] } });
+      assert.equal(r.ok, false, path);
+      assert.ok(!r.ok && ['path-not-allowed', 'missing-file'].includes(r.code), `${path}: ${JSON.stringify(r)}`);
+    }
+    const c = await backend.call('createVm', { name: 'x', preset: 'linux', memoryMiB: 128, cpus: 1, disk: { kind: 'none' }, shares: [{ path: '/etc', readOnly: true }] });
+    assert.equal(!c.ok && c.code, 'path-not-allowed');
+    assert.deepEqual(touched, []);
+    assert.equal((await backend.call('editVm', { id: 'a', changes: { shares: [{ path: share, readOnly: true }], forwards: [fwd] } })).ok, true);
+    assert.equal(touched.pop(), `edit a ${JSON.stringify({ shares: [{ path: share, readOnly: true }], forwards: [fwd] })}`);
+
+    assert.deepEqual(await backend.call('listForwards', { id: 'a' }), { ok: true, value: [fwd] });
+    assert.deepEqual(await backend.call('addForward', { id: 'a', forward: fwd }), { ok: true, value: [fwd] });
+    assert.deepEqual(await backend.call('removeForward', { id: 'a', forward: { proto: 'tcp', hostAddr: '127.0.0.1', hostPort: 8080 } }), { ok: true, value: [] });
+    assert.deepEqual(await backend.call('attachUsb', { id: 'a', device: '1-2' }), { ok: true, value: ['1-2'] });
+    assert.deepEqual(await backend.call('detachUsb', { id: 'a', device: '046d:c52b' }), { ok: true, value: { removed: false, attached: [] } });
+    assert.deepEqual(await backend.call('attachedUsb', { id: 'a' }), { ok: true, value: [] });
+    assert.deepEqual(touched, [
+      'forward a {"op":"list"}',
+      `forward a ${JSON.stringify({ op: 'add', forward: fwd })}`,
+      'forward a {"op":"remove","forward":{"proto":"tcp","hostAddr":"127.0.0.1","hostPort":8080}}',
+      'usb a {"op":"attach","device":"1-2"}',
+      'usb a {"op":"detach","device":"046d:c52b"}',
+      'usb a {"op":"list"}',
+    ]);
+    const hostUsb = await backend.call('listHostUsb', {});
+    assert.equal(hostUsb.ok, true);
+    for (const d of hostUsb.ok ? hostUsb.value : []) assert.ok(/^[0-9a-f]{4}$/.test(d.vendorId) && !('devnum' in d), JSON.stringify(d));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

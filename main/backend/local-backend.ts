@@ -13,6 +13,7 @@ import {
   type PresetInfo,
   type Result,
   type VmEdit,
+  type VmShare,
   type VmSummary,
 } from '../../common/contract.js';
 import type { DisplayDevice, Preset } from '../library/bundle-config.js';
@@ -22,6 +23,7 @@ import { createVm, type ExistingDiskMode } from '../library/vm-create.js';
 import type { DisplaySource } from '../display/display-source.js';
 import { LibraryError } from '../library/library-error.js';
 import { SessionError, SessionManager, type SessionManagerOptions } from '../session/session-manager.js';
+import { listHostUsb } from '../qemu/host-usb.js';
 import { checkCall } from './arg-checks.js';
 import { HostPathPolicy } from './host-paths.js';
 import { runDiagnostics } from './diagnostics.js';
@@ -106,6 +108,7 @@ export class LocalBackend implements Backend {
   private async createVm(a: CreateVmArgs): Promise<VmSummary> {
     const existingDisk = a.disk.kind === 'existing' ? { path: await this.allowedPath(a.disk.path, 'the disk image'), mode: a.disk.mode } : undefined;
     const [iso, kernel, initrd] = [await this.allowedPath(a.iso, 'the ISO'), await this.allowedPath(a.kernel, 'the kernel'), await this.allowedPath(a.initrd, 'the initrd')];
+    const shares = await this.allowedShares(a.shares);
     const onProgress = this.reporter(a.opId);
     onProgress?.(0);
     const vm = await createVm(this.sessions.library, {
@@ -122,11 +125,21 @@ export class LocalBackend implements Backend {
       kernel,
       initrd,
       append: a.append,
+      shares,
+      forwards: a.forwards,
       onProgress,
     });
     onProgress?.(100);
     this.announce();
     return this.summary(vm.config.id);
+  }
+
+  /** Shared folders a front end names must be folders under the allowed roots, like any path it sends. */
+  private async allowedShares(shares: VmShare[] | undefined): Promise<VmShare[] | undefined> {
+    if (!shares) return undefined;
+    const out: VmShare[] = [];
+    for (const s of shares) out.push({ path: await this.pathPolicy.check(s.path, 'the shared folder', 'folder'), readOnly: s.readOnly });
+    return out;
   }
 
   private async editVm(id: string, changes: VmEdit): Promise<VmSummary> {
@@ -136,9 +149,10 @@ export class LocalBackend implements Backend {
       throw new LibraryError('in-use', `VM "${vm.config.name}" is ${state}; shut it down before changing its hardware (the ISO can be changed while it runs)`, vm.dir);
     }
     const cdrom = typeof changes.cdrom === 'string' ? await this.allowedPath(changes.cdrom, 'the ISO') : changes.cdrom;
+    const shares = await this.allowedShares(changes.shares);
     // The library's config keeps the name `display` for the display device (config.json's field).
     const { displayDevice, ...rest } = changes;
-    await this.sessions.library.edit(vm.config.id, { ...rest, ...(cdrom === undefined ? {} : { cdrom }), display: displayDevice });
+    await this.sessions.library.edit(vm.config.id, { ...rest, ...(cdrom === undefined ? {} : { cdrom }), ...(shares ? { shares } : {}), display: displayDevice });
     this.announce();
     return this.summary(vm.config.id);
   }
@@ -202,6 +216,16 @@ export class LocalBackend implements Backend {
       return s;
     },
     diagnostics: () => runDiagnostics(),
+    listForwards: async ({ id }) => (await this.sessions.forward(id, { op: 'list' })).forwards,
+    addForward: async ({ id, forward }) => (await this.sessions.forward(id, { op: 'add', forward })).forwards,
+    removeForward: async ({ id, forward }) => (await this.sessions.forward(id, { op: 'remove', forward })).forwards,
+    listHostUsb: async () => (await listHostUsb()).map(({ devnum: _devnum, ...d }) => d),
+    attachedUsb: async ({ id }) => (await this.sessions.usb(id, { op: 'list' })).attached,
+    attachUsb: async ({ id, device }) => (await this.sessions.usb(id, { op: 'attach', device })).attached,
+    detachUsb: async ({ id, device }) => {
+      const r = await this.sessions.usb(id, { op: 'detach', device });
+      return { removed: r.removed ?? true, attached: r.attached };
+    },
   };
 
   /** Checks the arguments (main/backend/arg-checks.ts), runs the method's handler, and maps a throw to a failure. */

@@ -63,6 +63,14 @@ const SAMPLES: Record<string, Sample[]> = {
     { make: (C) => new C('in-use', 'VM "A" is running; shut it down first'), code: 'in-use' },
   ],
   RuntimeDirError: [{ make: (C) => new C('/run/user/1000/kju is not a directory'), code: 'runtime-dir-unusable' }],
+  GuestLinkError: [
+    { make: (C) => new C('port-in-use', 'host tcp port 8080 on 127.0.0.1 is already in use', { hint: 'pick another host port' }), code: 'port-in-use', hint: /another host port/ },
+    { make: (C) => new C('invalid-argument', 'the host port in "tcp:0:80" must be a number from 1 to 65535'), code: 'invalid-argument' },
+  ],
+  UsbError: [
+    { make: (C) => new C('usb-permission', 'cannot hand USB device 046d:c52b (1-2) to the VM: /dev/bus/usb/001/004 is mode 0664, owner uid 0, group "plugdev" (gid 46)'), code: 'usb-permission' },
+    { make: (C) => new C('usb-failed', 'no host USB device 1-9 (see kju usb list)'), code: 'usb-failed' },
+  ],
   VmDescriptionError: [{ make: (C) => new C('invalid VM description:\n  memoryMiB: too small'), code: 'invalid-description' }],
   QemuNotFoundError: [{ make: (C) => new C('QEMU not found: qemu-system-x86_64 is not on PATH'), code: 'qemu-not-found', hint: /install/ }],
   QemuUnsupportedError: [{ make: (C) => new C('QEMU 6.2.0 is too old', { hint: 'install QEMU ≥ 9.2' }), code: 'qemu-unsupported', hint: /install QEMU/ }],

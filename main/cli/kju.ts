@@ -11,6 +11,7 @@ const commands: Record<string, Command> = {
   delete: { summary: 'move a VM to the library trash (or --permanent)', load: () => import('./commands/delete.js') },
   doctor: { summary: 'check what kju needs here (QEMU, accelerator, firmware...), with fixes', load: () => import('./commands/doctor.js') },
   edit: { summary: "change a VM's memory, CPUs, ISO, display...", load: () => import('./commands/edit.js') },
+  forward: { summary: "add|remove|list a running VM's port forwards (tcp:HOSTPORT:GUESTPORT)", load: () => import('./commands/forward.js') },
   key: { summary: 'press key combinations in a VM (ctrl-alt-delete, ctrl-alt-f2...)', load: () => import('./commands/key.js') },
   list: { summary: 'list the VMs in the library', load: () => import('./commands/list.js') },
   pause: { summary: 'freeze a running VM (kju resume continues it)', load: () => import('./commands/pause.js') },
@@ -24,6 +25,7 @@ const commands: Record<string, Command> = {
   start: { summary: 'start a library VM in the background (resumes a suspended one)', load: () => import('./commands/start.js') },
   stop: { summary: 'stop a running VM (ACPI power button, or --force)', load: () => import('./commands/stop.js') },
   suspend: { summary: "save a running VM's state to its bundle and stop it", load: () => import('./commands/suspend.js') },
+  usb: { summary: 'list host USB devices; attach|detach one to a running VM', load: () => import('./commands/usb.js') },
   type: { summary: 'type text into a running VM (paced, US layout)', load: () => import('./commands/type.js') },
 };
 

@@ -82,6 +82,17 @@ export const diskSchema = z.looseObject({
   bus: z.enum(DISK_BUSES),
 });
 
+/** A host folder exported to the guest over virtio-9p (absolute path; mount tag share<index>). */
+export const shareSchema = z.strictObject({ path: z.string().min(1, 'the path is empty'), readOnly: z.boolean() });
+
+/** A user-network port forward; hostAddr is 127.0.0.1 unless the user wrote another. */
+export const forwardSchema = z.strictObject({
+  proto: z.enum(['tcp', 'udp']),
+  hostAddr: z.ipv4('must be an IPv4 address'),
+  hostPort: z.number().int().min(1).max(65535),
+  guestPort: z.number().int().min(1).max(65535),
+});
+
 // looseObject: keys this version does not know are kept on rewrite, not dropped.
 export const bundleConfigSchema = z.looseObject({
   kju: z.literal(BUNDLE_SCHEMA_VERSION),
@@ -104,6 +115,10 @@ export const bundleConfigSchema = z.looseObject({
   tablet: z.boolean(),
   /** share the clipboard with the guest (a spice vdagent channel); absent in configs older than the setting = off */
   clipboard: z.boolean().optional(),
+  /** absent when there are none (configs from before shared folders stay as they were) */
+  shares: z.array(shareSchema).optional(),
+  /** port forwards of the user network; absent when there are none */
+  forwards: z.array(forwardSchema).optional(),
   kernel: bundlePath.optional(),
   initrd: bundlePath.optional(),
   append: z.string().optional(),
@@ -117,6 +132,8 @@ export const bundleConfigSchema = z.looseObject({
 
 export type BundleConfig = z.infer<typeof bundleConfigSchema>;
 export type DiskConfig = z.infer<typeof diskSchema>;
+export type ShareConfig = z.infer<typeof shareSchema>;
+export type ForwardConfig = z.infer<typeof forwardSchema>;
 
 /** "memoryMiB: at least 16 MiB; disks.0.bus: Invalid option: ..." */
 export function describeIssues(error: z.ZodError): string {

@@ -76,6 +76,7 @@ export function findMissingFiles(vm: BundleVm): MissingFile[] {
     ['kernel', config.kernel],
     ['initrd', config.initrd],
     ['UEFI variables', config.firmware === 'uefi' ? config.efiVars : undefined],
+    ...(config.shares ?? []).map((s, i): [string, string] => [`shared folder share${i}`, s.path]),
   ];
   const missing: MissingFile[] = [];
   for (const [role, p] of wanted) {

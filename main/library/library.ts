@@ -25,6 +25,7 @@ import { checkBackingChain } from './backing-chain.js';
 import { withDiskFull } from './disk-full.js';
 import { LibraryError, type LibraryErrorCode } from './library-error.js';
 import { withLibraryLock } from './library-lock.js';
+import { checkedForwards, checkedShares } from './guest-link-config.js';
 import { resolveLibraryPath } from './library-location.js';
 import { isOwnerAlive, ownerStamp } from './owner-stamp.js';
 import { readLibraryKey, unconfirmedOutsidePaths, withConfirmedPaths, type NamedPath } from './outside-paths.js';
@@ -64,7 +65,7 @@ export interface LibraryOptions {
 
 /** Hardware fields an edit may change; `cdrom: null` ejects. */
 export type VmChanges = Partial<
-  Pick<BundleConfig, 'memoryMiB' | 'cpus' | 'display' | 'displays' | 'nic' | 'machine' | 'tablet' | 'clipboard' | 'cdrom' | 'kernel' | 'initrd' | 'append' | 'notes'>
+  Pick<BundleConfig, 'memoryMiB' | 'cpus' | 'display' | 'displays' | 'nic' | 'machine' | 'tablet' | 'clipboard' | 'cdrom' | 'kernel' | 'initrd' | 'append' | 'notes' | 'shares' | 'forwards'>
 >;
 
 export class Library {
@@ -228,8 +229,17 @@ export class Library {
       throw new LibraryError('in-use', `VM "${vm.config.name}" is suspended to disk; resume it (kju resume) or discard its saved state (kju start --fresh) before changing it`, vm.dir);
     }
     const next: Record<string, unknown> = { ...vm.config };
+    const shares = changes.shares && checkedShares(changes.shares);
+    const forwards = changes.forwards && checkedForwards(changes.forwards);
     for (const [key, value] of Object.entries(changes)) {
       if (value === undefined) continue;
+      if (key === 'shares' || key === 'forwards') {
+        // an empty list removes the field: a config without folders looks as before they existed
+        const list = key === 'shares' ? shares! : forwards!;
+        if (list.length) next[key] = list;
+        else delete next[key];
+        continue;
+      }
       next[key] = (key === 'cdrom' || key === 'kernel' || key === 'initrd') && typeof value === 'string' ? resolve(value) : value;
     }
     const parsed = bundleConfigSchema.safeParse(next);
@@ -247,6 +257,8 @@ export class Library {
     const outside = unconfirmedOutsidePaths(vm.dir, vm.config, readLibraryKey(this.root)).map((n) => n.path);
     const stray = accept.find((p) => !outside.includes(p));
     if (stray) throw new LibraryError('invalid-argument', `VM "${vm.config.name}" names no unconfirmed outside path ${stray}; nothing to accept`, stray);
+    // folders the user names for this VM are confirmed by naming them, as the files above
+    for (const share of shares ?? []) confirmed.push(share.path);
     confirmed.push(...accept);
     config = await withConfirmedPaths(config, this.root, confirmed);
     await writeBundleConfig(vm.dir, config).catch((err: unknown) => {
@@ -396,5 +408,7 @@ export function toVmSummary(entry: LibraryEntry): VmSummary {
   if (problem) summary.problem = problem;
   if (c.cdrom) summary.cdrom = resolveInBundle(entry.dir, c.cdrom);
   if (c.clipboard) summary.clipboard = true;
+  if (c.shares?.length) summary.shares = c.shares.map((sh) => ({ ...sh }));
+  if (c.forwards?.length) summary.forwards = c.forwards.map((f) => ({ ...f }));
   return summary;
 }

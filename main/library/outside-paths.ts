@@ -44,7 +44,7 @@ export function confirmationTag(key: Buffer, absPath: string): string {
 }
 
 export interface NamedPath {
-  /** "disk 1", "cdrom", "kernel", "initrd", "UEFI variables" */
+  /** "disk 1", "cdrom", "kernel", "initrd", "UEFI variables", "shared folder 0 (share0)" */
   role: string;
   /** absolute */
   path: string;
@@ -57,6 +57,7 @@ export function pathsNamedBy(dir: string, config: BundleConfig): NamedPath[] {
     ['kernel', config.kernel],
     ['initrd', config.initrd],
     ['UEFI variables', config.efiVars],
+    ...(config.shares ?? []).map((s, i): [string, string] => [`shared folder ${i} (share${i})`, s.path]),
   ];
   return wanted.filter((w): w is [string, string] => !!w[1]).map(([role, p]) => ({ role, path: resolveInBundle(dir, p) }));
 }

@@ -14,6 +14,8 @@ import {
   type DisplayDevice,
   type Nic,
   type Preset,
+  type ShareConfig,
+  type ForwardConfig,
 } from './bundle-config.js';
 import { makeBundleSubdirs, writeBundleConfig, type BundleVm } from './bundle-files.js';
 import { checkBackingChain } from './backing-chain.js';
@@ -22,6 +24,7 @@ import { findUefiFirmware } from './firmware.js';
 import { LibraryError } from './library-error.js';
 import type { Library } from './library.js';
 import { withConfirmedPaths } from './outside-paths.js';
+import { checkedForwards, checkedShares } from './guest-link-config.js';
 import { PRESET_DEFAULTS } from './presets.js';
 import { convertImage, createOverlay, createQcow2 } from './qemu-img.js';
 
@@ -49,6 +52,10 @@ export interface CreateVmOptions {
   diskBus?: DiskBus;
   tablet?: boolean;
   clipboard?: boolean;
+  /** host folders exported over virtio-9p (share0, share1, ...); each must be an existing directory */
+  shares?: ShareConfig[];
+  /** user-network port forwards */
+  forwards?: ForwardConfig[];
   /** size of a new empty qcow2 disk ("64M", "20G"); null for no disk; default from the preset */
   diskSize?: string | null;
   /**
@@ -86,6 +93,8 @@ export async function createVm(library: Library, options: CreateVmOptions): Prom
   const iso = outside('ISO image', o.iso);
   const kernel = outside('kernel', o.kernel);
   const initrd = outside('initrd', o.initrd);
+  const shares = checkedShares(o.shares ?? []);
+  const forwards = checkedForwards(o.forwards ?? []);
   const existing = o.existingDisk ? { ...o.existingDisk, path: outside('disk image', o.existingDisk.path)! } : undefined;
 
   await library.ensureRoot();
@@ -122,6 +131,8 @@ export async function createVm(library: Library, options: CreateVmOptions): Prom
       cdrom: iso ?? null,
       tablet: o.tablet ?? preset.tablet,
       clipboard: o.clipboard ?? preset.clipboard,
+      ...(shares.length ? { shares } : {}),
+      ...(forwards.length ? { forwards } : {}),
       ...(kernel ? { kernel } : {}),
       ...(initrd ? { initrd } : {}),
       ...(o.append !== undefined ? { append: o.append } : {}),
@@ -129,7 +140,7 @@ export async function createVm(library: Library, options: CreateVmOptions): Prom
       createdAt: new Date().toISOString(),
     };
     // Every outside path here was given by the user for this VM: that is the confirmation.
-    const outsidePaths = [iso, kernel, initrd, existing?.mode === 'reference' ? existing.path : undefined].filter((p): p is string => !!p);
+    const outsidePaths = [iso, kernel, initrd, existing?.mode === 'reference' ? existing.path : undefined, ...shares.map((s) => s.path)].filter((p): p is string => !!p);
     const config = await withConfirmedPaths(validateBundleConfig(raw, `new VM "${o.name}"`), library.root, outsidePaths);
     await writeBundleConfig(staging, config);
     const dir = await library.commitBundle(staging, o.name);

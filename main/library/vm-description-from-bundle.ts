@@ -1,5 +1,5 @@
 // A bundle's config → the launcher's VmDescription (main/qemu), every path absolute and checked.
-// Firmware and NIC are not fields of VmDescription yet, so they travel as extraArgs.
+// Firmware is not a field of VmDescription yet, so it travels as extraArgs.
 import type { VmDescription } from '../qemu/vm-description.js';
 import { parseVmDescription, VmDescriptionError } from '../qemu/vm-description.js';
 import { escapeOptionValue } from '../qemu/build-argv.js';
@@ -28,7 +28,6 @@ export function bundleToVmDescription(vm: BundleVm, options: { firmwareRoot?: st
       '-drive', `if=pflash,format=raw,unit=1,file=${escapeOptionValue(vars)}`,
     );
   }
-  if (c.nic !== 'none') extraArgs.push('-nic', `user,model=${NIC_MODELS[c.nic]}`);
   const raw: VmDescription = {
     name: c.name,
     memoryMiB: c.memoryMiB,
@@ -39,6 +38,10 @@ export function bundleToVmDescription(vm: BundleVm, options: { firmwareRoot?: st
     disks: c.disks.map((d) => ({ path: resolveInBundle(dir, d.file), format: d.format, bus: d.bus })),
     tablet: c.tablet,
     ...(c.clipboard ? { clipboard: true } : {}),
+    // every library VM has a USB controller, so that host devices can be attached while it runs
+    usb: true,
+    ...(c.shares?.length ? { shares: c.shares } : {}),
+    ...(c.nic !== 'none' ? { network: { model: NIC_MODELS[c.nic], ...(c.forwards?.length ? { forwards: c.forwards } : {}) } } : {}),
     ...(c.cdrom ? { cdrom: resolveInBundle(dir, c.cdrom) } : {}),
     ...(c.kernel ? { kernel: resolveInBundle(dir, c.kernel) } : {}),
     ...(c.initrd ? { initrd: resolveInBundle(dir, c.initrd) } : {}),

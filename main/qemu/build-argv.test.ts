@@ -126,3 +126,31 @@ test('share clipboard: the qemu-vdagent chardev on a virtio-serial port named co
   assert.deepEqual(values(buildArgv(base, rt), '-chardev'), []);
   assert.ok(!buildArgv({ ...base, clipboard: false }, rt).some((a) => a.includes('vdagent')));
 });
+
+test('shared folders: one fsdev and virtio-9p device each, tags share0.., readonly for :ro, commas escaped', () => {
+  const argv = buildArgv({ ...base, shares: [{ path: '/home/u/Shared', readOnly: false }, { path: '/srv/a,b', readOnly: true }] }, rt);
+  assert.deepEqual(values(argv, '-fsdev'), [
+    'local,id=kju-fs0,path=/home/u/Shared,security_model=none',
+    'local,id=kju-fs1,path=/srv/a,,b,security_model=none,readonly=on',
+  ]);
+  const nineP = values(argv, '-device').filter((d) => d.startsWith('virtio-9p-pci'));
+  assert.deepEqual(nineP, ['virtio-9p-pci,fsdev=kju-fs0,mount_tag=share0', 'virtio-9p-pci,fsdev=kju-fs1,mount_tag=share1']);
+});
+
+test('user network: the NIC model, and each port forward as a hostfwd rule on it', () => {
+  const network = {
+    model: 'virtio-net-pci',
+    forwards: [
+      { proto: 'tcp' as const, hostAddr: '127.0.0.1', hostPort: 8080, guestPort: 80 },
+      { proto: 'udp' as const, hostAddr: '0.0.0.0', hostPort: 5353, guestPort: 53 },
+    ],
+  };
+  assert.deepEqual(values(buildArgv({ ...base, network }, rt), '-nic'), ['user,model=virtio-net-pci,hostfwd=tcp:127.0.0.1:8080-:80,hostfwd=udp:0.0.0.0:5353-:53']);
+  assert.deepEqual(values(buildArgv({ ...base, network: { model: 'e1000' } }, rt), '-nic'), ['user,model=e1000']);
+  assert.deepEqual(values(buildArgv(base, rt), '-nic'), []);
+});
+
+test('usb: a qemu-xhci controller without a tablet; with a tablet, one controller only', () => {
+  assert.deepEqual(values(buildArgv({ ...base, tablet: false, usb: true }, rt), '-device').filter((d) => d.includes('xhci') || d.includes('usb')), ['qemu-xhci,id=kju-xhci']);
+  assert.deepEqual(values(buildArgv({ ...base, usb: true }, rt), '-device').filter((d) => d.includes('xhci') || d.includes('usb')), ['qemu-xhci,id=kju-xhci', 'usb-tablet,bus=kju-xhci.0']);
+});

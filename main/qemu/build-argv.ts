@@ -1,7 +1,11 @@
 // VM description -> QEMU argv. Pure: every environment fact (accelerator, paths) comes in
 // `runtime`, so the whole mapping is unit-tested. The argv goes to spawn() directly, never a shell.
 import type { RuntimeDir } from './runtime-dir.js';
+import { hostfwdRule, shareTag } from './guest-links.js';
 import type { VmDescription } from './vm-description.js';
+
+/** The USB controller every library VM has (host devices are attached to it while the VM runs). */
+export const USB_CONTROLLER_ID = 'kju-xhci';
 
 export type Accelerator = 'kvm' | 'hvf' | 'tcg';
 
@@ -36,7 +40,9 @@ export function buildArgv(desc: VmDescription, runtime: ArgvRuntime): string[] {
 
   argv.push(...displayArgs(desc.display ?? 'virtio-vga', desc.displays ?? 1));
   argv.push('-display', 'dbus,p2p=on');
-  if (desc.tablet ?? true) argv.push('-device', 'qemu-xhci,id=kju-xhci', '-device', 'usb-tablet,bus=kju-xhci.0');
+  const tablet = desc.tablet ?? true;
+  if (tablet || desc.usb) argv.push('-device', `qemu-xhci,id=${USB_CONTROLLER_ID}`);
+  if (tablet) argv.push('-device', `usb-tablet,bus=${USB_CONTROLLER_ID}.0`);
   if (desc.clipboard) argv.push(...clipboardArgs());
 
   let sataCount = 0;
@@ -63,6 +69,22 @@ export function buildArgv(desc: VmDescription, runtime: ArgvRuntime): string[] {
   // VM runs (session/media.ts). Added after the disks so that an unaddressed sata disk gets port 0.
   const cdFile = desc.cdrom ? `file=${escapeOptionValue(desc.cdrom)},format=raw,` : '';
   argv.push('-drive', `${cdFile}if=none,id=kju-cd0,media=cdrom,readonly=on`, '-device', 'ide-cd,drive=kju-cd0,id=kju-cdrom');
+
+  // security_model=none: runs as a non-root user on any host file system (mapped-xattr needs user
+  // xattrs, which tmpfs, NFS and exFAT may lack), and what the guest writes lands on the host as
+  // ordinary files of the user with their real modes; the guest's chown is ignored.
+  (desc.shares ?? []).forEach((share, i) => {
+    const id = `kju-fs${i}`;
+    argv.push(
+      '-fsdev', `local,id=${id},path=${escapeOptionValue(share.path)},security_model=none${share.readOnly ? ',readonly=on' : ''}`,
+      '-device', `virtio-9p-pci,fsdev=${id},mount_tag=${shareTag(i)}`,
+    );
+  });
+  if (desc.network) {
+    // One user network, so hostfwd_add/remove while running need no netdev id (QEMU takes the first).
+    const hostfwd = (desc.network.forwards ?? []).map((f) => `,hostfwd=${hostfwdRule(f)}`).join('');
+    argv.push('-nic', `user,model=${desc.network.model}${hostfwd}`);
+  }
 
   if (desc.kernel) argv.push('-kernel', desc.kernel);
   if (desc.initrd) argv.push('-initrd', desc.initrd);

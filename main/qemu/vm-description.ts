@@ -15,6 +15,18 @@ const diskSchema = z.strictObject({
   bus: z.enum(['virtio', 'ide', 'sata']).optional(),
 });
 
+const shareSchema = z.strictObject({ path: z.string().min(1, 'must not be empty'), readOnly: z.boolean() });
+
+const forwardSchema = z.strictObject({
+  proto: z.enum(['tcp', 'udp']),
+  hostAddr: z.ipv4('must be an IPv4 address'),
+  hostPort: z.number().int().min(1).max(65535),
+  guestPort: z.number().int().min(1).max(65535),
+});
+
+/** QEMU user networking with one NIC of `model` (a QEMU device name) and its port forwards. */
+const networkSchema = z.strictObject({ model: z.string().min(1), forwards: z.array(forwardSchema).optional() });
+
 const vmDescriptionSchema = z.strictObject({
   name: z
     .string()
@@ -36,11 +48,17 @@ const vmDescriptionSchema = z.strictObject({
   tablet: z.boolean().optional(),
   /** the spice vdagent channel QEMU's D-Bus Clipboard needs; default off */
   clipboard: z.boolean().optional(),
+  /** a qemu-xhci controller (id kju-xhci) even without a tablet, for USB devices attached later */
+  usb: z.boolean().optional(),
+  /** host folders exported over virtio-9p, mount tags share0, share1, ... */
+  shares: z.array(shareSchema).optional(),
+  network: networkSchema.optional(),
   extraArgs: z.array(z.string()).optional(),
 });
 
 export type VmDescription = z.infer<typeof vmDescriptionSchema>;
 export type VmDisk = z.infer<typeof diskSchema>;
+export type VmNetwork = z.infer<typeof networkSchema>;
 
 export class VmDescriptionError extends KjuError {
   override name = 'VmDescriptionError';
@@ -65,7 +83,7 @@ export function parseVmDescription(json: unknown, baseDir: string): VmDescriptio
     throw new VmDescriptionError(`invalid VM description:\n  displays: ${d.displays} heads need the display device virtio-vga (got ${d.display})`);
   }
   if (d.append !== undefined && !d.kernel) throw new VmDescriptionError('invalid VM description:\n  append: needs kernel to be set too');
-  const out: VmDescription = { ...d };
+  const out: VmDescription = { ...d, ...(d.shares ? { shares: [...d.shares] } : {}) };
   const file = (field: string, p: string): string => {
     const abs = isAbsolute(p) ? p : resolve(baseDir, p);
     if (!existsSync(abs)) throw new VmDescriptionError(`invalid VM description:\n  ${field}: file not found: ${abs}`);
@@ -77,6 +95,12 @@ export function parseVmDescription(json: unknown, baseDir: string): VmDescriptio
   if (d.kernel) out.kernel = file('kernel', d.kernel);
   if (d.initrd) out.initrd = file('initrd', d.initrd);
   if (d.cdrom) out.cdrom = file('cdrom', d.cdrom);
+  for (const [i, share] of (d.shares ?? []).entries()) {
+    const abs = isAbsolute(share.path) ? share.path : resolve(baseDir, share.path);
+    if (!existsSync(abs)) throw new VmDescriptionError(`invalid VM description:\n  shares.${i}.path: folder not found: ${abs}`);
+    if (!statSync(abs).isDirectory()) throw new VmDescriptionError(`invalid VM description:\n  shares.${i}.path: not a folder: ${abs}`);
+    out.shares![i] = { ...share, path: abs };
+  }
   if (d.disks) out.disks = d.disks.map((disk, i) => ({ ...disk, path: file(`disks.${i}.path`, disk.path) }));
   return out;
 }

@@ -107,6 +107,13 @@ export interface QmpCommands {
   };
   eject: { args: { id: string; force?: boolean }; ret: Empty };
   'query-block': { args: NoArgs; ret: QmpBlockInfo[] };
+  // port forwards while running (session/port-forwards.ts): QEMU 10 has no QMP command for hostfwd
+  'human-monitor-command': { args: { 'command-line': string }; ret: string };
+  // USB devices while running (session/usb.ts), and the tests' emulated stand-in
+  device_add: { args: { driver: string; id: string; [prop: string]: string | number | boolean }; ret: Empty };
+  device_del: { args: { id: string }; ret: Empty };
+  'qom-list': { args: { path: string }; ret: { name: string; type: string }[] };
+  'blockdev-add': { args: { driver: string; 'node-name': string; [opt: string]: unknown }; ret: Empty };
 }
 
 export type QmpCommandName = keyof QmpCommands;

@@ -121,6 +121,23 @@ test('answer(): resize and screenshot take a head; sizes and heads that are not 
   assert.deepEqual(calls, ['resize 1000x700 1', 'screenshot /x.png 0']);
 });
 
+test('forward and usb params are checked at the wire: bad ones never reach the API', async () => {
+  const calls: string[] = [];
+  const api = fakeApi(calls);
+  const ok = async (method: string, params: unknown) => (await answer(api, { id: 1, method, params })).ok;
+  assert.equal(await ok('forward', { op: 'add', forward: { proto: 'tcp', hostAddr: '127.0.0.1', hostPort: 8080, guestPort: 80 } }), true);
+  assert.equal(await ok('forward', { op: 'remove', forward: { proto: 'udp', hostAddr: '0.0.0.0', hostPort: 53 } }), true);
+  assert.equal(await ok('forward', { op: 'list' }), true);
+  assert.equal(await ok('forward', { op: 'add', forward: { proto: 'sctp', hostAddr: '127.0.0.1', hostPort: 1, guestPort: 1 } }), false);
+  assert.equal(await ok('forward', { op: 'add', forward: { proto: 'tcp', hostAddr: 'x; quit', hostPort: 1, guestPort: 1 } }), false);
+  assert.equal(await ok('forward', { op: 'add', forward: { proto: 'tcp', hostAddr: '127.0.0.1', hostPort: 70000, guestPort: 1 } }), false);
+  assert.equal(await ok('usb', { op: 'attach', device: '046d:c52b' }), true);
+  assert.equal(await ok('usb', { op: 'detach', device: '1-2.3' }), true);
+  assert.equal(await ok('usb', { op: 'attach', device: 'hostbus=1' }), false);
+  assert.equal(await ok('usb', { op: 'eject', device: '1-2' }), false);
+  assert.deepEqual(calls, ['forward add tcp:127.0.0.1:8080', 'forward remove udp:0.0.0.0:53', 'forward list', 'usb attach 046d:c52b', 'usb detach 1-2.3']);
+});
+
 function fakeApi(calls: string[] = []): OwnerApi {
   return {
     status: async () => ({ name: 'fake', pid: 1, ownerPid: process.pid, surface: null }),
@@ -132,6 +149,8 @@ function fakeApi(calls: string[] = []): OwnerApi {
     key: async ({ chord }) => (calls.push(`key ${chord}`), { keys: 1 }),
     stop: async ({ force }) => (calls.push(`stop ${force}`), { stopped: true }),
     lifecycle: async (p) => (calls.push(`lifecycle ${p.op}`), { status: 'running', state: 'running' }),
+    forward: async (p) => (calls.push(`forward ${p.op}${'forward' in p ? ` ${p.forward.proto}:${p.forward.hostAddr}:${p.forward.hostPort}` : ''}`), { forwards: [] }),
+    usb: async (p) => (calls.push(`usb ${p.op}${'device' in p ? ` ${p.device}` : ''}`), { attached: [] }),
   };
 }
 

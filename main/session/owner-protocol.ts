@@ -4,6 +4,7 @@
 // {id, method, params} → {id, ok: true, value} | {id, ok: false, code, message}.
 // OwnerApi is also what reach.ts hands out for a VM owned here or attached for one call.
 import { JsonLineDecoder } from '../util/json-lines.js';
+import type { PortForward } from '../qemu/guest-links.js';
 import type { LifecycleParams, LifecycleReply } from './lifecycle.js';
 
 export interface OwnerMethods {
@@ -23,11 +24,15 @@ export interface OwnerMethods {
   /** force: QMP quit; else the ACPI power button and up to timeoutMs for the guest to power off */
   stop: { params: { force: boolean; timeoutMs?: number }; value: { stopped: boolean } };
   lifecycle: { params: LifecycleParams; value: LifecycleReply };
+  /** the user network's port forwards, changed live; every op answers with the forwards after it */
+  forward: { params: { op: 'list' } | { op: 'add'; forward: PortForward } | { op: 'remove'; forward: Pick<PortForward, 'proto' | 'hostAddr' | 'hostPort'> }; value: { forwards: PortForward[] } };
+  /** host USB devices in the VM, by bus-port; `device` is vendor:product or bus-port of a host device */
+  usb: { params: { op: 'list' } | { op: 'attach' | 'detach'; device: string }; value: { attached: string[]; removed?: boolean } };
 }
 export type OwnerMethod = keyof OwnerMethods;
 
 /** Every method, tied to OwnerMethods both ways (a missing or extra name fails to compile). */
-export const OWNER_METHODS = ['status', 'screenshot', 'resize', 'type', 'key', 'stop', 'lifecycle'] as const satisfies readonly OwnerMethod[];
+export const OWNER_METHODS = ['status', 'screenshot', 'resize', 'type', 'key', 'stop', 'lifecycle', 'forward', 'usb'] as const satisfies readonly OwnerMethod[];
 const _allListed: Exclude<OwnerMethod, (typeof OWNER_METHODS)[number]> extends never ? true : never = true;
 void _allListed;
 

@@ -55,6 +55,25 @@ const CHECK: { [M in OwnerMethod]: (p: Record<string, unknown>) => Parameters<Ow
     if (tag !== undefined && typeof tag !== 'string') throw bad('lifecycle: tag must be a string');
     return { op: op as (typeof LIFECYCLE_OPS)[number], file, tag };
   },
+  forward: ({ op, forward }) => {
+    if (op === 'list') return { op };
+    if (op !== 'add' && op !== 'remove') throw bad(`forward: unknown op ${String(op)}`);
+    const f = obj(forward);
+    const portOk = (n: unknown) => typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= 65535;
+    if ((f.proto !== 'tcp' && f.proto !== 'udp') || typeof f.hostAddr !== 'string' || !/^\d{1,3}(\.\d{1,3}){3}$/.test(f.hostAddr) || !portOk(f.hostPort)) {
+      throw bad('forward: needs {proto: tcp|udp, hostAddr: IPv4, hostPort: 1..65535}');
+    }
+    const base = { proto: f.proto as 'tcp' | 'udp', hostAddr: f.hostAddr, hostPort: f.hostPort as number };
+    if (op === 'remove') return { op, forward: base };
+    if (!portOk(f.guestPort)) throw bad('forward add: guestPort must be 1..65535');
+    return { op, forward: { ...base, guestPort: f.guestPort as number } };
+  },
+  usb: ({ op, device }) => {
+    if (op === 'list') return { op };
+    if (op !== 'attach' && op !== 'detach') throw bad(`usb: unknown op ${String(op)}`);
+    if (typeof device !== 'string' || !/^([0-9a-fA-F]{4}:[0-9a-fA-F]{4}|\d+-[\d.]+)$/.test(device)) throw bad('usb: device must be vendor:product (hex) or bus-port (1-2.3)');
+    return { op, device };
+  },
 };
 
 export async function startOwnerServer(path: string, api: OwnerApi): Promise<OwnerServer> {

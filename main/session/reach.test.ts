@@ -23,6 +23,8 @@ function fakeOwner(tag: string, calls: string[]): OwnerApi {
     key: async () => ({ keys: 1 }),
     stop: async () => ({ stopped: true }),
     lifecycle: async (p) => (calls.push(`${tag} ${p.op}`), { status: 'paused', state: 'paused' }),
+    forward: async () => ({ forwards: [] }),
+    usb: async () => ({ attached: [] }),
   };
 }
 

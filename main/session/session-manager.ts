@@ -383,6 +383,19 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
     return this.summaryOf(vm);
   }
 
+  /**
+   * A running VM's port forwards, changed live by its owner (HMP hostfwd_add/remove); every op
+   * answers with the forwards after it. Throws SUSPENDED/NOT_RUNNING, GuestLinkError 'port-in-use'.
+   */
+  async forward(idOrName: string, p: Parameters<OwnerApi['forward']>[0]): Promise<Awaited<ReturnType<OwnerApi['forward']>>> {
+    return this.onVm(await this.runningVm(idOrName), (api) => api.forward(p));
+  }
+
+  /** Host USB devices of a running VM: list (bus-port names), attach, detach (a gone device is removed: false). */
+  async usb(idOrName: string, p: Parameters<OwnerApi['usb']>[0]): Promise<Awaited<ReturnType<OwnerApi['usb']>>> {
+    return this.onVm(await this.runningVm(idOrName), (api) => api.usb(p));
+  }
+
   /** The table entry of a VM this manager owns (adopting it when nobody does); 'owned-elsewhere' otherwise. */
   private async ownedVm(idOrName: string): Promise<RunningVm & { session: VmSession }> {
     const vm = await this.runningVm(idOrName);

@@ -3,6 +3,7 @@
 // its saved state before the guest runs. Runs on the Node loop of the process that starts it.
 import type { Accelerator } from '../qemu/build-argv.js';
 import type { QemuBinary } from '../qemu/find-qemu.js';
+import { checkPortsFree } from '../qemu/guest-links.js';
 import { launchQemu, type QemuProcess } from '../qemu/launch.js';
 import type { RuntimeDir } from '../qemu/runtime-dir.js';
 import type { VmDescription } from '../qemu/vm-description.js';
@@ -23,6 +24,8 @@ export interface StartVmOptions {
 
 /** Throws QemuLaunchError (and what VmSession.attach or loading the state throws; QEMU is killed then). */
 export async function startVm(desc: VmDescription, o: StartVmOptions): Promise<{ qemu: QemuProcess; session: VmSession }> {
+  // a busy forwarded port is named here; QEMU's own failure would not say which port
+  await checkPortsFree(desc.network?.forwards ?? []);
   const d = o.stateFile ? { ...desc, extraArgs: [...(desc.extraArgs ?? []), '-incoming', 'defer'] } : desc;
   const qemu = await launchQemu(d, { accel: o.accel, qemu: o.qemu, runtimeDir: o.runtimeDir, logDir: o.logDir });
   qemu.unref();

@@ -16,6 +16,8 @@ import { startOwnerServer, type OwnerServer } from './owner-server.js';
 import type { OwnerApi, OwnerMethods } from './owner-protocol.js';
 import { fitUiInfo } from '../display/ui-info.js';
 import { OwnerRequestError, SessionError } from './session-errors.js';
+import { addForward, listForwards, removeForward } from './port-forwards.js';
+import { runUsbOp } from './usb.js';
 import { runLifecycleOp } from './lifecycle.js';
 
 export interface AttachOptions {
@@ -210,6 +212,10 @@ export class VmSession extends EventEmitter<VmSessionEvents> {
       key: async ({ chord }) => ({ keys: await this.sendChord(chord) }),
       stop: async ({ force, timeoutMs }) => ({ stopped: await this.stop(force, timeoutMs) }),
       lifecycle: (p) => runLifecycleOp(this.qmp, p),
+      forward: async (p) => ({
+        forwards: p.op === 'list' ? await listForwards(this.qmp) : p.op === 'add' ? await addForward(this.qmp, p.forward) : await removeForward(this.qmp, p.forward),
+      }),
+      usb: (p) => runUsbOp(this.qmp, p),
     };
   }
 

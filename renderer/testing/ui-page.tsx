@@ -1,7 +1,7 @@
 // Test page for e2e/renderer-ui.test.ts: the real App with a fake bridge made here, at the page
 // boundary. The test reads what the UI asked of the bridge from window.kjuUi.
 import { createRoot } from 'react-dom/client';
-import type { Diagnostic, DisplayMessage, DisplayStream, InputMessage, KjuBridge, VmSummary } from '../../common/contract.js';
+import type { Diagnostic, DisplayMessage, DisplayStream, HostUsbDevice, InputMessage, KjuBridge, VmForward, VmSummary } from '../../common/contract.js';
 import { encodeFramePacket } from '../../common/frame-packet.js';
 import { App } from '../ui/App.js';
 import '../ui/styles.css';
@@ -22,6 +22,46 @@ const diagnostics: Diagnostic[] = [
   { id: 'accelerator', status: 'WARN', summary: 'KVM is present but does not run guests here (nested virtualization?); using software emulation, which is slower', fix: 'none needed: kju uses TCG' },
   { id: 'uefi', status: 'FAIL', summary: 'no OVMF', fix: 'sudo apt install ovmf' },
 ];
+// A running VM's live forwards and USB devices, as the backend would keep them; host port 22 is "in use".
+const liveForwards: VmForward[] = [{ proto: 'tcp', hostAddr: '127.0.0.1', hostPort: 2222, guestPort: 22 }];
+const hostUsb: HostUsbDevice[] = [
+  { vendorId: '046d', productId: 'c52b', bus: 1, port: '2', manufacturer: 'Logitech', product: 'USB Receiver' },
+  { vendorId: '0781', productId: '5581', bus: 2, port: '1.4', product: 'Ultra' },
+];
+const attached: string[] = [];
+const sameForward = (a: Pick<VmForward, 'proto' | 'hostAddr' | 'hostPort'>, b: Pick<VmForward, 'proto' | 'hostAddr' | 'hostPort'>) => a.proto === b.proto && a.hostAddr === b.hostAddr && a.hostPort === b.hostPort;
+
+/** The guest-link methods (issue 10), or undefined for any other method. */
+function guestLinks(method: string, args: unknown): { ok: true; value: unknown } | { ok: false; code: string; message: string } | undefined {
+  const a = args as { forward?: VmForward; device?: string };
+  switch (method) {
+    case 'listForwards':
+      return { ok: true, value: [...liveForwards] };
+    case 'addForward':
+      if (a.forward!.hostPort === 22) return { ok: false, code: 'port-in-use', message: 'host tcp port 22 (127.0.0.1) is in use by another program' };
+      liveForwards.push(a.forward!);
+      return { ok: true, value: [...liveForwards] };
+    case 'removeForward':
+      liveForwards.splice(liveForwards.findIndex((f) => sameForward(f, a.forward!)), 1);
+      return { ok: true, value: [...liveForwards] };
+    case 'listHostUsb':
+      return { ok: true, value: hostUsb };
+    case 'attachedUsb':
+      return { ok: true, value: [...attached] };
+    case 'attachUsb':
+      attached.push(a.device!);
+      return { ok: true, value: [...attached] };
+    case 'detachUsb': {
+      const i = attached.indexOf(a.device!);
+      if (i >= 0) attached.splice(i, 1);
+      return { ok: true, value: { removed: i >= 0, attached: [...attached] } };
+    }
+    case 'hostLimits':
+      return { ok: true, value: { cpus: 8, memoryMiB: 16384 } };
+  }
+  return undefined;
+}
+
 const SURFACE = { id: 1, width: 64, height: 48, stride: 256, format: 0x20020888, transport: 'copy' } as const;
 
 function paint(): void {
@@ -37,6 +77,8 @@ const bridge: KjuBridge = {
     calls.push({ method, args });
     if (method === 'listVms') return { ok: true, value: vms } as never;
     if (method === 'diagnostics') return { ok: true, value: diagnostics } as never;
+    const linked = guestLinks(method, args);
+    if (linked) return linked as never;
     const id = (args as { id: string }).id;
     const vm = vms.find((v) => v.id === id)!;
     return { ok: true, value: { ...vm, state: method === 'startVm' ? 'starting' : 'stopped' } } as never;

@@ -12,6 +12,7 @@ import { useVmWindow } from '../state/vm-window.js';
 import { useLibrary } from '../state/library.js';
 import { libraryHref } from './route.js';
 import { VmControls } from './VmControls.js';
+import { UsbMenu } from './GuestLinks.js';
 
 const GUEST_SIZE_LABELS: Record<GuestSizeSetting, string> = { auto: 'Auto', resize: 'Resize guest to window', scale: 'Scale' };
 const SCALE_LABELS: Record<ScaleMode, string> = { fit: 'Fit', 'one-to-one': '1:1', fill: 'Fill' };
@@ -95,6 +96,7 @@ export function Toolbar({ viewer, vmName, fullscreenTarget, bridge, vm }: Props)
         <option value="">Send keys…</option>
         {KEY_COMBOS.map((c) => <option key={c.id} value={c.id}>{c.label}</option>)}
       </select>
+      {vm && <UsbMenu bridge={bridge} vm={vm} />}
       <button onClick={fullscreen} title="Fullscreen">Fullscreen</button>
       <span className="grab-hint" data-testid="grab-hint">
         {grabbed ? 'Press Ctrl+Alt to release' : absolute ? '' : 'Click the screen to capture the mouse'}

@@ -1,10 +1,11 @@
 import { useEffect, useState } from 'react';
-import type { KjuBridge, VmDisplayDevice, VmEdit, VmSummary } from '../../common/contract.js';
+import type { KjuBridge, VmDisplayDevice, VmEdit, VmForward, VmShare, VmSummary } from '../../common/contract.js';
 import { MAX_VM_DISPLAYS, VM_DISPLAY_DEVICES } from '../../common/contract.js';
 import { useDialogs } from '../state/dialogs.js';
 import { actionsFor, useLibrary } from '../state/library.js';
 import { useSnapshots } from '../state/snapshots.js';
 import { checkCpus, checkMemory, checkName, checkPath } from '../state/vm-form.js';
+import { ForwardsTable, SharesField } from './GuestLinks.js';
 import { Field, Modal } from './Modal.js';
 
 /** The one open library dialog (edit, clone, delete, snapshots, force off), for its VM. */
@@ -69,6 +70,8 @@ function EditDialog({ vm, bridge, close }: DialogProps) {
   const [displayDevice, setDisplayDevice] = useState<VmDisplayDevice>(vm.displayDevice as VmDisplayDevice);
   const [displays, setDisplays] = useState(vm.displays ?? 1);
   const [iso, setIso] = useState(vm.cdrom ?? '');
+  const [shares, setShares] = useState<VmShare[]>(vm.shares ?? []);
+  const [forwards, setForwards] = useState<VmForward[]>(vm.forwards ?? []);
   const [host, setHost] = useState<{ cpus: number; memoryMiB: number } | null>(null);
   const [errors, setErrors] = useState<Record<string, string | undefined>>({});
   const { working, failure, submit } = useSubmit();
@@ -86,6 +89,8 @@ function EditDialog({ vm, bridge, close }: DialogProps) {
     if (displayDevice !== vm.displayDevice) changes.displayDevice = displayDevice;
     if (displays !== (vm.displays ?? 1)) changes.displays = displays;
     if (iso !== (vm.cdrom ?? '')) changes.cdrom = iso || null;
+    if (JSON.stringify(shares) !== JSON.stringify(vm.shares ?? [])) changes.shares = shares;
+    if (JSON.stringify(forwards) !== JSON.stringify(vm.forwards ?? [])) changes.forwards = forwards;
     void submit(() => bridge.call('editVm', { id: vm.id, changes }), close);
   };
   return (
@@ -111,6 +116,8 @@ function EditDialog({ vm, bridge, close }: DialogProps) {
         <Field id="edit-iso" label="ISO image" error={errors.iso} hint="Empty: no disc.">
           <input id="edit-iso" value={iso} placeholder="/path/to/image.iso" onChange={(e) => setIso(e.target.value)} />
         </Field>
+        <SharesField shares={shares} onChange={setShares} disabled={active} />
+        <ForwardsTable vm={vm} bridge={bridge} live={vm.state === 'running' || vm.state === 'paused'} forwards={forwards} onChange={setForwards} />
         {failure && <p className="error" role="alert">{failure}</p>}
         <Buttons close={close} working={working} label="Save" />
       </form>

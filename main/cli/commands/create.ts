@@ -3,7 +3,7 @@ import { CliError } from '../cli-error.js';
 import { DISK_BUSES, DISPLAY_DEVICES, FIRMWARES, MACHINES, NICS } from '../../library/bundle-config.js';
 import { PRESET_DEFAULTS, presetFromName } from '../../library/presets.js';
 import { EXISTING_DISK_MODES, createVm } from '../../library/vm-create.js';
-import { HARDWARE_OPTIONS, hardwareValues, oneOf, parseCommandArgs, printJson, USAGE_EXIT, withLibrary } from './library-cli.js';
+import { GUEST_LINK_USAGE, HARDWARE_OPTIONS, hardwareValues, oneOf, parseCommandArgs, printJson, USAGE_EXIT, withLibrary } from './library-cli.js';
 
 const USAGE = `usage: kju create <name> [options]
 
@@ -28,6 +28,7 @@ const USAGE = `usage: kju create <name> [options]
   --clipboard / --no-clipboard   share the clipboard with the guest's spice-vdagent (default on)
   --kernel FILE --initrd FILE --append "ARGS"   direct kernel boot
   --notes TEXT
+${GUEST_LINK_USAGE}
   --json            print the new VM's config as JSON`;
 
 const OPTIONS = {

@@ -2,7 +2,7 @@
 import { CliError } from '../cli-error.js';
 import { DISPLAY_DEVICES, MACHINES, NICS } from '../../library/bundle-config.js';
 import type { VmChanges } from '../../library/library.js';
-import { HARDWARE_OPTIONS, hardwareValues, parseCommandArgs, printJson, USAGE_EXIT, withLibrary } from './library-cli.js';
+import { GUEST_LINK_USAGE, HARDWARE_OPTIONS, hardwareValues, parseCommandArgs, printJson, USAGE_EXIT, withLibrary } from './library-cli.js';
 
 const USAGE = `usage: kju edit <vm> [options]
 
@@ -17,6 +17,7 @@ const USAGE = `usage: kju edit <vm> [options]
   --clipboard / --no-clipboard   share the clipboard (takes effect at the next start)
   --kernel FILE --initrd FILE --append "ARGS"
   --notes TEXT
+${GUEST_LINK_USAGE}
   --accept-outside PATH   confirm a file outside the bundle that the VM's config names (a bundle
                   copied in from elsewhere is blocked until you do; repeatable)
   --json          print the resulting config as JSON`;

@@ -5,6 +5,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { CliError } from '../cli-error.js';
 import { Library } from '../../library/library.js';
 import { DISPLAY_DEVICES, MACHINES, NICS } from '../../library/bundle-config.js';
+import { GuestLinkError, parsePortForward, parseShareSpec } from '../../qemu/guest-links.js';
 
 export const USAGE_EXIT = 2;
 
@@ -69,6 +70,10 @@ export const HARDWARE_OPTIONS = {
   initrd: { type: 'string' },
   append: { type: 'string' },
   notes: { type: 'string' },
+  share: { type: 'string', multiple: true },
+  'no-share': { type: 'boolean' },
+  forward: { type: 'string', multiple: true },
+  'no-forward': { type: 'boolean' },
   json: { type: 'boolean' },
 } as const;
 
@@ -87,6 +92,34 @@ export interface HardwareArgs {
   initrd?: string;
   append?: string;
   notes?: string;
+  share?: string[];
+  'no-share'?: boolean;
+  forward?: string[];
+  'no-forward'?: boolean;
+}
+
+/** The usage lines of --share and --forward, shared by create's and edit's help. */
+export const GUEST_LINK_USAGE = `  --share DIR[:ro]  a host folder for the guest over virtio-9p, read-only with :ro (repeatable; the
+                    first is mount tag share0, then share1...; in the guest:
+                    mount -t 9p -o trans=virtio,version=9p2000.L share0 /mnt)
+  --no-share        no shared folders
+  --forward tcp:HOSTPORT:GUESTPORT   a user-network port forward (also udp:; host address
+                    127.0.0.1 unless written: tcp:0.0.0.0:8080:80; repeatable)
+  --no-forward      no port forwards`;
+
+function listOption<T>(v: HardwareArgs, option: 'share' | 'forward', parse: (spec: string) => T): T[] | undefined {
+  const given = v[option];
+  if (v[`no-${option}`]) {
+    if (given?.length) throw new CliError(`--${option} and --no-${option} contradict each other`, USAGE_EXIT);
+    return [];
+  }
+  if (!given) return undefined;
+  try {
+    return given.map(parse);
+  } catch (err) {
+    if (err instanceof GuestLinkError) throw new CliError(err.message, USAGE_EXIT);
+    throw err;
+  }
 }
 
 /** The checked values of HARDWARE_OPTIONS (undefined where not given); --iso is the caller's. */
@@ -105,5 +138,8 @@ export function hardwareValues(v: HardwareArgs) {
     initrd: v.initrd,
     append: v.append,
     notes: v.notes,
+    // given lists replace the VM's; --no-share / --no-forward empty them
+    shares: listOption(v, 'share', parseShareSpec),
+    forwards: listOption(v, 'forward', parsePortForward),
   };
 }
