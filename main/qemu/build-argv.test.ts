@@ -111,3 +111,33 @@ test('commas in names and paths are escaped for QEMU option parsing; extraArgs c
   assert.deepEqual(argv.slice(-2), ['-rtc', 'base=utc']);
   assert.equal(escapeOptionValue('a,,b'), 'a,,,,b');
 });
+
+test('a TPM is swtpm behind the runtime dir socket: CRB on q35, TIS on pc', () => {
+  const q35 = buildArgv({ ...base, tpmStateDir: '/vms/a.kju/tpm' }, rt);
+  assert.deepEqual(values(q35, '-chardev'), ['socket,id=kju-chrtpm,path=/run/user/1000/kju/demo/swtpm.sock']);
+  assert.deepEqual(values(q35, '-tpmdev'), ['emulator,id=kju-tpm0,chardev=kju-chrtpm']);
+  assert.ok(values(q35, '-device').includes('tpm-crb,tpmdev=kju-tpm0'));
+  const pc = buildArgv({ ...base, machine: 'pc', tpmStateDir: '/vms/a.kju/tpm' }, rt);
+  assert.ok(values(pc, '-device').includes('tpm-tis,tpmdev=kju-tpm0'));
+  assert.deepEqual(values(buildArgv(base, rt), '-tpmdev'), []);
+});
+
+test('Secure Boot: q35 with SMM and secure pflash; without it neither', () => {
+  const sb = buildArgv({ ...base, secureBoot: true }, rt);
+  assert.deepEqual(values(sb, '-machine'), ['q35,smm=on']);
+  assert.deepEqual(values(sb, '-global'), ['driver=cfi.pflash01,property=secure,value=on']);
+  const plain = buildArgv(base, rt);
+  assert.deepEqual(values(plain, '-machine'), ['q35']);
+  assert.deepEqual(values(plain, '-global'), []);
+});
+
+test('Hyper-V enlightenments go on the host CPU with KVM only; HD audio is intel-hda + codec', () => {
+  const kvm = buildArgv({ ...base, hyperv: true }, { ...rt, accel: 'kvm' });
+  assert.deepEqual(values(kvm, '-cpu'), ['host,hv_relaxed,hv_vapic,hv_spinlocks=0x1fff,hv_time,hv_vpindex,hv_synic,hv_stimer']);
+  assert.deepEqual(values(buildArgv({ ...base, hyperv: true }, rt), '-cpu'), []);
+  assert.deepEqual(values(buildArgv(base, { ...rt, accel: 'kvm' }), '-cpu'), ['host']);
+  const audio = buildArgv({ ...base, audio: 'hda' }, rt);
+  assert.deepEqual(values(audio, '-audiodev'), ['none,id=kju-audio']);
+  assert.ok(values(audio, '-device').includes('intel-hda,id=kju-hda'));
+  assert.ok(values(audio, '-device').includes('hda-duplex,audiodev=kju-audio'));
+});

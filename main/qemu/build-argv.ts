@@ -16,9 +16,14 @@ export function escapeOptionValue(value: string): string {
   return value.replaceAll(',', ',,');
 }
 
+/** Hyper-V enlightenments Windows uses when it finds them (KVM only: TCG and HVF do not offer them). */
+export const HYPERV_CPU_FLAGS = ['hv_relaxed', 'hv_vapic', 'hv_spinlocks=0x1fff', 'hv_time', 'hv_vpindex', 'hv_synic', 'hv_stimer'];
+
 /** `-accel` and the CPU model that goes with it; the accelerator probe (accel-probe.ts) uses the same. */
-export function acceleratorArgs(accel: Accelerator): string[] {
-  return accel === 'tcg' ? ['-accel', 'tcg'] : ['-accel', accel, '-cpu', 'host'];
+export function acceleratorArgs(accel: Accelerator, opts: { hyperv?: boolean } = {}): string[] {
+  if (accel === 'tcg') return ['-accel', 'tcg'];
+  const cpu = opts.hyperv && accel === 'kvm' ? ['host', ...HYPERV_CPU_FLAGS].join(',') : 'host';
+  return ['-accel', accel, '-cpu', cpu];
 }
 
 export function buildArgv(desc: VmDescription, runtime: ArgvRuntime): string[] {
@@ -29,14 +34,30 @@ export function buildArgv(desc: VmDescription, runtime: ArgvRuntime): string[] {
     '-no-user-config',
     // -nodefaults drops the default NIC, serial, parallel, monitor and VGA; the VGA is added back below.
     '-nodefaults',
-    '-machine', machine,
-    ...acceleratorArgs(runtime.accel),
+    // Secure Boot firmware keeps its variables safe from the OS only with SMM and secure pflash.
+    '-machine', desc.secureBoot ? `${machine},smm=on` : machine,
+    ...acceleratorArgs(runtime.accel, { hyperv: desc.hyperv }),
   ];
+  if (desc.secureBoot) argv.push('-global', 'driver=cfi.pflash01,property=secure,value=on');
   argv.push('-m', `${desc.memoryMiB}M`, '-smp', String(desc.cpus));
 
   argv.push(...displayArgs(desc.display ?? 'virtio-vga'));
   argv.push('-display', 'dbus,p2p=on');
   if (desc.tablet ?? true) argv.push('-device', 'qemu-xhci,id=kju-xhci', '-device', 'usb-tablet,bus=kju-xhci.0');
+
+  if (desc.audio === 'hda') {
+    // The host side is `none` for now: the guest gets its sound card and drivers, playback is silent.
+    argv.push('-audiodev', 'none,id=kju-audio', '-device', 'intel-hda,id=kju-hda', '-device', 'hda-duplex,audiodev=kju-audio');
+  }
+  if (desc.tpmStateDir) {
+    // swtpm (started by launch.ts) listens on the control socket; CRB is the TPM 2.0 interface q35's
+    // ACPI describes, pc gets the TIS one.
+    argv.push(
+      '-chardev', `socket,id=kju-chrtpm,path=${escapeOptionValue(paths.tpmSocket)}`,
+      '-tpmdev', 'emulator,id=kju-tpm0,chardev=kju-chrtpm',
+      '-device', `${machine === 'pc' ? 'tpm-tis' : 'tpm-crb'},tpmdev=kju-tpm0`,
+    );
+  }
 
   let sataCount = 0;
   (desc.disks ?? []).forEach((disk, i) => {

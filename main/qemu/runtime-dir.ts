@@ -39,6 +39,9 @@ export interface RuntimeDir {
   readonly vmJson: string;
   /** kju.sock: where the kju process that owns the VM takes requests (session/owner-server.ts) */
   readonly ownerSocket: string;
+  /** swtpm's control socket (QEMU's `-chardev` for `-tpmdev emulator`) and its pid file, for VMs with a TPM */
+  readonly tpmSocket: string;
+  readonly swtpmPidFile: string;
 }
 
 /** The RuntimeDir whose directory is `dir` (an existing one found by a scan, or a test's temp dir). */
@@ -50,6 +53,8 @@ export function runtimeDirAt(dir: string): RuntimeDir {
     pidFile: join(dir, 'qemu.pid'),
     vmJson: join(dir, 'vm.json'),
     ownerSocket: join(dir, 'kju.sock'),
+    tpmSocket: join(dir, 'swtpm.sock'),
+    swtpmPidFile: join(dir, 'swtpm.pid'),
   };
 }
 
@@ -144,7 +149,7 @@ export function prepareRuntimeDir(rt: RuntimeDir): RuntimeDir {
 
 /** Removes what a dead QEMU and its owner left in its runtime dir (only files kju puts there). */
 export function removeRuntimeDir(rt: RuntimeDir): void {
-  for (const f of [rt.qmpSocket, rt.serialSocket, rt.pidFile, rt.vmJson, rt.ownerSocket]) rmSync(f, { force: true });
+  for (const f of [rt.qmpSocket, rt.serialSocket, rt.pidFile, rt.vmJson, rt.ownerSocket, rt.tpmSocket, rt.swtpmPidFile]) rmSync(f, { force: true });
   try {
     rmdirSync(rt.dir);
   } catch {

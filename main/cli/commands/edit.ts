@@ -13,6 +13,8 @@ const USAGE = `usage: kju edit <vm> [options]
   --nic N         ${NICS.join(', ')}
   --machine M     ${MACHINES.join(', ')}
   --tablet / --no-tablet
+  --tpm / --no-tpm          a TPM 2.0 (swtpm; its state lives in the bundle)
+  --secure-boot / --no-secure-boot   UEFI Secure Boot with Microsoft's keys (implies UEFI, q35 with SMM)
   --kernel FILE --initrd FILE --append "ARGS"
   --notes TEXT
   --accept-outside PATH   confirm a file outside the bundle that the VM's config names (a bundle
