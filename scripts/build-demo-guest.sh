@@ -17,7 +17,7 @@
 set -euo pipefail
 
 # Bump when the image's contents change so cached guests are rebuilt.
-SCRIPT_VERSION=5
+SCRIPT_VERSION=6
 APPEND='console=tty1 console=ttyS0 quiet vt.global_cursor_default=0 loglevel=3'
 # Modules the guest loads, in this order; dependencies are added ahead of each.
 WANTED_MODULES=(
@@ -25,6 +25,7 @@ WANTED_MODULES=(
   virtio_gpu bochs cirrus qxl
   evdev psmouse
   xhci_pci ehci_pci usbhid hid_generic
+  efivarfs # the Secure Boot test reads the SecureBoot EFI variable
 )
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
