@@ -100,12 +100,13 @@ test('the Windows 11 preset: q35 + SMM, Secure Boot firmware with MS keys, TPM 2
   assert.match(after('-cpu')[0]!, /^host,hv_relaxed,hv_vapic,hv_spinlocks=0x1fff,hv_time/);
   assert.ok(after('-drive').includes('if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.secboot.fd'));
   assert.ok(after('-drive').includes(`file=${join(vm.dir, 'disk.qcow2')},format=qcow2,if=none,id=kju-disk0`));
-  assert.ok(after('-device').includes('ide-hd,drive=kju-disk0'), 'the disk is on q35 AHCI (SATA)');
+  assert.ok(after('-device').includes('ide-hd,drive=kju-disk0,bus=ide.0'), 'the disk is on q35 AHCI (SATA)');
   assert.deepEqual(after('-nic'), ['user,model=e1000e']);
   assert.deepEqual(after('-vga'), ['std']);
   assert.ok(after('-device').includes('usb-tablet,bus=kju-xhci.0'));
   assert.ok(after('-device').includes('intel-hda,id=kju-hda'));
   assert.ok(after('-device').includes('tpm-crb,tpmdev=kju-tpm0'));
+  assert.ok(after('-device').includes('ide-cd,drive=kju-cd0,id=kju-cdrom,bus=ide.1'));
   assert.deepEqual(after('-chardev'), [`socket,id=kju-chrtpm,path=${rt.tpmSocket}`]);
   assert.equal(bundleToVmDescription(vm).tpmStateDir, join(vm.dir, 'tpm'));
 });

@@ -25,7 +25,7 @@ test('defaults: q35, TCG, virtio-vga, tablet, dbus p2p display, QMP and serial s
   assert.deepEqual(values(argv, '-m'), ['512M']);
   assert.deepEqual(values(argv, '-smp'), ['2']);
   assert.deepEqual(values(argv, '-vga'), ['none']);
-  assert.deepEqual(values(argv, '-device'), ['virtio-vga', 'qemu-xhci,id=kju-xhci', 'usb-tablet,bus=kju-xhci.0', 'ide-cd,drive=kju-cd0,id=kju-cdrom']);
+  assert.deepEqual(values(argv, '-device'), ['virtio-vga', 'qemu-xhci,id=kju-xhci', 'usb-tablet,bus=kju-xhci.0', 'ide-cd,drive=kju-cd0,id=kju-cdrom,bus=ide.0']);
   assert.deepEqual(values(argv, '-display'), ['dbus,p2p=on']);
   assert.deepEqual(values(argv, '-qmp'), ['unix:/run/user/1000/kju/demo/qmp.sock,server=on,wait=off']);
   assert.deepEqual(values(argv, '-serial'), ['unix:/run/user/1000/kju/demo/serial.sock,server=on,wait=off']);
@@ -93,7 +93,8 @@ test('disks on virtio, ide and sata; formats; cdrom', () => {
     'file=/vms/c,,d.qcow2,format=qcow2,if=none,id=kju-disk2',
     'file=/isos/x.iso,format=raw,if=none,id=kju-cd0,media=cdrom,readonly=on',
   ]);
-  assert.deepEqual(values(argv, '-device').slice(1), ['ide-hd,drive=kju-disk2', 'ide-cd,drive=kju-cd0,id=kju-cdrom']);
+  // q35: the if=ide disk takes AHCI port 0, the sata disk and the CD-ROM are addressed to the next ports
+  assert.deepEqual(values(argv, '-device').slice(1), ['ide-hd,drive=kju-disk2,bus=ide.1', 'ide-cd,drive=kju-cd0,id=kju-cdrom,bus=ide.2']);
 });
 
 test('sata on pc adds an AHCI controller once', () => {

@@ -60,7 +60,12 @@ export function buildArgv(desc: VmDescription, runtime: ArgvRuntime): string[] {
   }
 
   let sataCount = 0;
-  (desc.disks ?? []).forEach((disk, i) => {
+  const disks = desc.disks ?? [];
+  // q35's AHCI ports are the buses ide.0..ide.5, one unit each, and QEMU does not find a free one for
+  // an unaddressed ide-hd/ide-cd ("Can't create IDE unit 1"): if=ide drives take the first ports,
+  // sata disks and the CD-ROM get the next ones by name.
+  const q35IdePorts = machine === 'q35' ? disks.filter((d) => d.bus === 'ide').length : 0;
+  disks.forEach((disk, i) => {
     const file = `file=${escapeOptionValue(disk.path)},format=${disk.format ?? 'qcow2'}`;
     const bus = disk.bus ?? 'virtio';
     if (bus === 'virtio') {
@@ -74,15 +79,18 @@ export function buildArgv(desc: VmDescription, runtime: ArgvRuntime): string[] {
         // pc has no AHCI: add one controller (6 ports) for the sata disks.
         if (sataCount === 0) argv.push('-device', 'ahci,id=kju-ahci');
         device.push(`bus=kju-ahci.${sataCount}`);
+      } else {
+        device.push(`bus=ide.${q35IdePorts + sataCount}`);
       }
       sataCount++;
       argv.push('-drive', `${file},if=none,id=kju-disk${i}`, '-device', device.join(','));
     }
   });
   // Always one CD-ROM, empty when there is no ISO, with fixed ids so an ISO can be changed while the
-  // VM runs (session/media.ts). Added after the disks so that an unaddressed sata disk gets port 0.
+  // VM runs (session/media.ts). Added after the disks so that a sata disk gets the first port.
   const cdFile = desc.cdrom ? `file=${escapeOptionValue(desc.cdrom)},format=raw,` : '';
-  argv.push('-drive', `${cdFile}if=none,id=kju-cd0,media=cdrom,readonly=on`, '-device', 'ide-cd,drive=kju-cd0,id=kju-cdrom');
+  const cdBus = machine === 'q35' ? `,bus=ide.${q35IdePorts + sataCount}` : '';
+  argv.push('-drive', `${cdFile}if=none,id=kju-cd0,media=cdrom,readonly=on`, '-device', `ide-cd,drive=kju-cd0,id=kju-cdrom${cdBus}`);
 
   if (desc.kernel) argv.push('-kernel', desc.kernel);
   if (desc.initrd) argv.push('-initrd', desc.initrd);

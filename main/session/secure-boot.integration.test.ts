@@ -53,7 +53,8 @@ function litShare(name: string): number {
 async function serialUntil(rt: RuntimeDir, pattern: RegExp, ms: number): Promise<string> {
   const serial = await SerialConsole.connect(rt.serialSocket);
   try {
-    return await serial.waitFor(pattern, ms);
+    await serial.waitFor(pattern, ms);
+    return serial.output;
   } finally {
     serial.close();
   }
@@ -101,5 +102,38 @@ describe('integration: Secure Boot and the Windows 11 preset', () => {
       serial.close();
     }
     ok('stop', 'Signed', '--force');
+  });
+
+  test('an unsigned EFI binary is refused by the firmware (Access Denied), and kju shows the firmware screen', async () => {
+    const esp = join(scratch, 'unsigned-esp.img');
+    buildEsp(esp, { 'EFI/BOOT/BOOTX64.EFI': stripSignature(readFileSync(chain.shim)) });
+    ok('create', 'Unsigned', '--memory', '256', '--cpus', '1', '--nic', 'none', '--secure-boot', '--disk', esp, '--disk-mode', 'reference');
+    ok('start', 'Unsigned');
+    const rt = runtimeDirOf('Unsigned');
+    const said = await serialUntil(rt, /No bootable option or device was found/, 180_000);
+    assert.match(said, /failed to load Boot\d+ .*Access Denied/s, 'the firmware refused the unsigned loader');
+    assert.ok(pidsOf('qemu-system').length >= 1, 'QEMU is still running: the firmware waits, no hang or crash');
+    const lit = litShare('Unsigned');
+    assert.ok(lit > 0.001, `the firmware's text is on the screen kju shows (lit share ${lit})`);
+    ok('stop', 'Unsigned', '--force');
+  });
+
+  test('the Windows 11 preset VM reaches the firmware screen with TPM and Secure Boot on', async () => {
+    const created = JSON.parse(ok('create', 'Win11', '--preset', 'windows', '--json')) as { config: Record<string, unknown> };
+    assert.equal(created.config.secureBoot, true);
+    assert.equal(created.config.tpm, true);
+    const started = JSON.parse(ok('start', 'Win11', '--json')) as { logFile: string };
+    assert.equal(pidsOf('swtpm').length, 1, 'swtpm runs for the VM');
+    const rt = runtimeDirOf('Win11');
+    const argv = readFileSync(started.logFile, 'utf8');
+    for (const part of ['q35,smm=on', 'OVMF_CODE_4M.secboot.fd', 'tpm-crb,tpmdev=kju-tpm0', 'user,model=e1000e', 'intel-hda', '-vga std', '-m 4096M']) {
+      assert.ok(argv.includes(part), `QEMU started with ${part}`);
+    }
+    // no Windows media here: the firmware finds nothing to boot and says so (after trying PXE)
+    await serialUntil(rt, /BdsDxe/, 240_000);
+    await sleep(2000);
+    const lit = litShare('Win11');
+    assert.ok(lit > 0.001, `the firmware screen is shown (lit share ${lit})`);
+    ok('stop', 'Win11', '--force');
   });
 });
