@@ -40,14 +40,24 @@ function pidsOf(program: 'qemu-system' | 'swtpm'): number[] {
   const r = spawnSync('pgrep', ['-f', `^(\\S*/)?${program}\\S* .*${scratch}`], { encoding: 'utf8' });
   return r.stdout.split('\n').filter(Boolean).map(Number);
 }
-/** Share of pixels that are not (near) black in kju's screenshot of `name`'s display. */
-function litShare(name: string): number {
+/**
+ * kju's screenshot of `name` once the firmware has set its own graphics mode (QEMU's 640x480 "Guest
+ * has not initialized the display" placeholder does not count), with the share of lit pixels.
+ */
+async function firmwareScreen(name: string, ms = 120_000): Promise<{ width: number; height: number; lit: number }> {
   const png = join(scratch, `${name}.png`);
-  ok('screenshot', name, png);
-  const img = decodePng(readFileSync(png));
-  let lit = 0;
-  for (let i = 0; i < img.rgb.length; i += 3) if (img.rgb[i]! + img.rgb[i + 1]! + img.rgb[i + 2]! > 96) lit++;
-  return lit / (img.width * img.height);
+  const deadline = Date.now() + ms;
+  for (;;) {
+    ok('screenshot', name, png);
+    const img = decodePng(readFileSync(png));
+    if (img.width !== 640 || img.height !== 480) {
+      let lit = 0;
+      for (let i = 0; i < img.rgb.length; i += 3) if (img.rgb[i]! + img.rgb[i + 1]! + img.rgb[i + 2]! > 96) lit++;
+      return { width: img.width, height: img.height, lit: lit / (img.width * img.height) };
+    }
+    assert.ok(Date.now() < deadline, `the firmware did not set a graphics mode within ${ms} ms`);
+    await sleep(2000);
+  }
 }
 /** Everything the serial port says until `pattern` appears (firmware text is mirrored there too). */
 async function serialUntil(rt: RuntimeDir, pattern: RegExp, ms: number): Promise<string> {
@@ -113,8 +123,8 @@ describe('integration: Secure Boot and the Windows 11 preset', () => {
     const said = await serialUntil(rt, /No bootable option or device was found/, 180_000);
     assert.match(said, /failed to load Boot\d+ .*Access Denied/s, 'the firmware refused the unsigned loader');
     assert.ok(pidsOf('qemu-system').length >= 1, 'QEMU is still running: the firmware waits, no hang or crash');
-    const lit = litShare('Unsigned');
-    assert.ok(lit > 0.001, `the firmware's text is on the screen kju shows (lit share ${lit})`);
+    const screen = await firmwareScreen('Unsigned');
+    assert.ok(screen.lit > 0.001, `the firmware's text is on the screen kju shows (${JSON.stringify(screen)})`);
     ok('stop', 'Unsigned', '--force');
   });
 
@@ -131,9 +141,8 @@ describe('integration: Secure Boot and the Windows 11 preset', () => {
     }
     // no Windows media here: the firmware finds nothing to boot and says so (after trying PXE)
     await serialUntil(rt, /BdsDxe/, 240_000);
-    await sleep(2000);
-    const lit = litShare('Win11');
-    assert.ok(lit > 0.001, `the firmware screen is shown (lit share ${lit})`);
+    const screen = await firmwareScreen('Win11');
+    assert.ok(screen.lit > 0.001, `the firmware screen is shown (${JSON.stringify(screen)})`);
     ok('stop', 'Win11', '--force');
   });
 });
