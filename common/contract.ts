@@ -65,6 +65,10 @@ export interface VmSummary {
   acceleratorNotice?: string;
   /** the display transport once the backend knows it: 'map' shared memory, 'copy' pixels over the socket */
   transport?: Transport;
+  /** a TPM 2.0 (swtpm); absent when off */
+  tpm?: boolean;
+  /** UEFI Secure Boot with Microsoft's keys; absent when off */
+  secureBoot?: boolean;
 }
 
 export type Accelerator = 'kvm' | 'hvf' | 'tcg';
@@ -101,6 +105,9 @@ export interface PresetInfo {
   diskSize: string;
   firmware: 'bios' | 'uefi';
   machine: 'q35' | 'pc';
+  /** a TPM 2.0 and Secure Boot by default (the Windows 11 preset); absent means off */
+  tpm?: boolean;
+  secureBoot?: boolean;
 }
 
 /** What this host can give one VM. */
@@ -128,6 +135,9 @@ export interface CreateVmArgs {
   kernel?: string;
   initrd?: string;
   append?: string;
+  /** default: the preset's */
+  tpm?: boolean;
+  secureBoot?: boolean;
   /** the caller's id for this operation; progress events carry it (see KjuBridge.onProgress) */
   opId?: string;
 }
@@ -138,6 +148,10 @@ export interface VmEdit {
   cpus?: number;
   displayDevice?: VmDisplayDevice;
   cdrom?: string | null;
+  /** a TPM 2.0 on or off (on needs swtpm on the host) */
+  tpm?: boolean;
+  /** Secure Boot on (switches to UEFI with Microsoft's keys) or off */
+  secureBoot?: boolean;
 }
 
 export interface SnapshotSummary {

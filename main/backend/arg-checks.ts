@@ -60,12 +60,14 @@ function isDiskSpec(d: unknown): boolean {
 }
 
 function isVmEdit(c: unknown): boolean {
-  if (!isObj(c) || !keysAre(c, [], ['memoryMiB', 'cpus', 'displayDevice', 'cdrom'])) return false;
+  if (!isObj(c) || !keysAre(c, [], ['memoryMiB', 'cpus', 'displayDevice', 'cdrom', 'tpm', 'secureBoot'])) return false;
   return (
     (c.memoryMiB === undefined || isInt(c.memoryMiB, 1, MAX_MEMORY_MIB)) &&
     (c.cpus === undefined || isInt(c.cpus, 1, MAX_CPUS)) &&
     (c.displayDevice === undefined || isOneOf(c.displayDevice, VM_DISPLAY_DEVICES)) &&
-    (c.cdrom === undefined || c.cdrom === null || isStr(c.cdrom, MAX_PATH))
+    (c.cdrom === undefined || c.cdrom === null || isStr(c.cdrom, MAX_PATH)) &&
+    (c.tpm === undefined || typeof c.tpm === 'boolean') &&
+    (c.secureBoot === undefined || typeof c.secureBoot === 'boolean')
   );
 }
 
@@ -77,12 +79,14 @@ const argCheckers = {
   presets: (a: Obj) => keysAre(a, []),
   hostLimits: (a: Obj) => keysAre(a, []),
   createVm: (a: Obj) =>
-    keysAre(a, ['name', 'preset', 'memoryMiB', 'cpus', 'disk'], ['displayDevice', 'iso', 'kernel', 'initrd', 'append', 'opId']) &&
+    keysAre(a, ['name', 'preset', 'memoryMiB', 'cpus', 'disk'], ['displayDevice', 'iso', 'kernel', 'initrd', 'append', 'tpm', 'secureBoot', 'opId']) &&
     isStr(a.name, MAX_NAME) &&
     isOneOf(a.preset, VM_PRESETS) &&
     isInt(a.memoryMiB, 1, MAX_MEMORY_MIB) &&
     isInt(a.cpus, 1, MAX_CPUS) &&
     (a.displayDevice === undefined || isOneOf(a.displayDevice, VM_DISPLAY_DEVICES)) &&
+    (a.tpm === undefined || typeof a.tpm === 'boolean') &&
+    (a.secureBoot === undefined || typeof a.secureBoot === 'boolean') &&
     isDiskSpec(a.disk) &&
     isOptPath(a.iso) &&
     isOptPath(a.kernel) &&

@@ -400,6 +400,8 @@ export function toVmSummary(entry: LibraryEntry): VmSummary {
   const missing = findMissingFiles({ dir: entry.dir, config: c });
   const problem = entry.problem ?? (missing.length ? describeMissing(c.name, missing) : undefined);
   const summary: VmSummary = { id: c.id, name: c.name, state: probeRunState({ dir: entry.dir, config: c }), displayDevice: c.display, memoryMiB: c.memoryMiB, cpus: c.cpus };
+  if (c.tpm) summary.tpm = true;
+  if (c.secureBoot) summary.secureBoot = true;
   if (problem) summary.problem = problem;
   if (c.cdrom) summary.cdrom = resolveInBundle(entry.dir, c.cdrom);
   return summary;

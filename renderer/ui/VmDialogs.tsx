@@ -68,6 +68,8 @@ function EditDialog({ vm, bridge, close }: DialogProps) {
   const [cpus, setCpus] = useState(String(vm.cpus));
   const [displayDevice, setDisplayDevice] = useState<VmDisplayDevice>(vm.displayDevice as VmDisplayDevice);
   const [iso, setIso] = useState(vm.cdrom ?? '');
+  const [tpm, setTpm] = useState(!!vm.tpm);
+  const [secureBoot, setSecureBoot] = useState(!!vm.secureBoot);
   const [host, setHost] = useState<{ cpus: number; memoryMiB: number } | null>(null);
   const [errors, setErrors] = useState<Record<string, string | undefined>>({});
   const { working, failure, submit } = useSubmit();
@@ -84,6 +86,8 @@ function EditDialog({ vm, bridge, close }: DialogProps) {
     if (Number(cpus) !== vm.cpus) changes.cpus = Number(cpus);
     if (displayDevice !== vm.displayDevice) changes.displayDevice = displayDevice;
     if (iso !== (vm.cdrom ?? '')) changes.cdrom = iso || null;
+    if (tpm !== !!vm.tpm) changes.tpm = tpm;
+    if (secureBoot !== !!vm.secureBoot) changes.secureBoot = secureBoot;
     void submit(() => bridge.call('editVm', { id: vm.id, changes }), close);
   };
   return (
@@ -104,6 +108,12 @@ function EditDialog({ vm, bridge, close }: DialogProps) {
         <Field id="edit-iso" label="ISO image" error={errors.iso} hint="Empty: no disc.">
           <input id="edit-iso" value={iso} placeholder="/path/to/image.iso" onChange={(e) => setIso(e.target.value)} />
         </Field>
+        <label className="check" title="A TPM 2.0 emulated by swtpm; its state stays in the VM. Windows 11 needs it.">
+          <input id="edit-tpm" type="checkbox" checked={tpm} onChange={(e) => setTpm(e.target.checked)} /> TPM 2.0
+        </label>
+        <label className="check" title="UEFI Secure Boot with Microsoft's keys: only signed boot loaders start. Turns on UEFI.">
+          <input id="edit-secure-boot" type="checkbox" checked={secureBoot} onChange={(e) => setSecureBoot(e.target.checked)} /> Secure Boot
+        </label>
         {failure && <p className="error" role="alert">{failure}</p>}
         <Buttons close={close} working={working} label="Save" />
       </form>
