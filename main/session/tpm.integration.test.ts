@@ -1,6 +1,6 @@
 // Integration (real QEMU under TCG, real swtpm, the demo guest, a temp library, the CLI): a VM made
 // with --tpm has a TPM 2.0 the guest kernel finds, a PCR extended in the guest keeps its value
-// across suspend to disk and resume, and swtpm never outlives QEMU.
+// across suspend to disk and resume and comes back with a snapshot revert, and swtpm never outlives QEMU.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -73,9 +73,9 @@ describe('integration: TPM 2.0 (swtpm)', () => {
     rmSync(scratch, { recursive: true, force: true });
   });
 
-  test('the guest sees tpm0; a PCR extended before suspend reads the same after resume; swtpm dies with QEMU', async () => {
+  test('the guest sees tpm0; a PCR extended before suspend reads the same after resume and after a snapshot revert; swtpm dies with QEMU', async () => {
     const created = JSON.parse(
-      ok('create', 'Tpm', '--memory', '256', '--cpus', '1', '--nic', 'none', '--no-disk', '--kernel', guest.kernel, '--initrd', guest.initrd, '--append', guest.append, '--tpm', '--json'),
+      ok('create', 'Tpm', '--memory', '256', '--cpus', '1', '--nic', 'none', '--disk-size', '64M', '--kernel', guest.kernel, '--initrd', guest.initrd, '--append', guest.append, '--tpm', '--json'),
     ) as { bundle: string; config: { tpm?: boolean } };
     assert.equal(created.config.tpm, true);
     ok('start', 'Tpm');
@@ -106,6 +106,17 @@ describe('integration: TPM 2.0 (swtpm)', () => {
     serial = await SerialConsole.connect(rt.serialSocket);
     serial.write('\n');
     assert.equal((await serial.run('cat /sys/class/tpm/tpm0/pcr-sha256/16')).trim().toLowerCase(), extended, 'PCR 16 survived suspend/resume');
+
+    // snapshots: the TPM state is part of a live snapshot, so a revert brings PCR 16 back too
+    ok('snapshot', 'create', 'Tpm', 'one');
+    await serial.run(`printf '${pcrExtendCommand()}' > /dev/tpm0`);
+    const twice = (await serial.run('cat /sys/class/tpm/tpm0/pcr-sha256/16')).trim().toLowerCase();
+    assert.notEqual(twice, extended, 'a second extend changed PCR 16 again');
+    serial.close();
+    ok('snapshot', 'revert', 'Tpm', 'one');
+    serial = await SerialConsole.connect(rt.serialSocket);
+    serial.write('\n');
+    assert.equal((await serial.run('cat /sys/class/tpm/tpm0/pcr-sha256/16')).trim().toLowerCase(), extended, 'the revert restored the TPM with the snapshot');
     serial.close();
 
     ok('stop', 'Tpm', '--force');
