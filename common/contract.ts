@@ -73,6 +73,10 @@ export interface VmSummary {
   shares?: VmShare[];
   /** the port forwards the VM starts with (config); a running VM's live ones come from listForwards */
   forwards?: VmForward[];
+  /** a TPM 2.0 (swtpm); absent when off */
+  tpm?: boolean;
+  /** UEFI Secure Boot with Microsoft's keys; absent when off */
+  secureBoot?: boolean;
 }
 
 /** A host folder exported to the guest over virtio-9p; the n-th is mount tag `share<n>`. */
@@ -139,6 +143,9 @@ export interface PresetInfo {
   diskSize: string;
   firmware: 'bios' | 'uefi';
   machine: 'q35' | 'pc';
+  /** a TPM 2.0 and Secure Boot by default (the Windows 11 preset); absent means off */
+  tpm?: boolean;
+  secureBoot?: boolean;
 }
 
 /** What this host can give one VM. */
@@ -173,6 +180,9 @@ export interface CreateVmArgs {
   /** host folders to export to the guest (absolute folder paths) */
   shares?: VmShare[];
   forwards?: VmForward[];
+  /** default: the preset's */
+  tpm?: boolean;
+  secureBoot?: boolean;
   /** the caller's id for this operation; progress events carry it (see KjuBridge.onProgress) */
   opId?: string;
 }
@@ -190,6 +200,10 @@ export interface VmEdit {
   shares?: VmShare[];
   /** replaces the port forwards the VM starts with; [] removes them all */
   forwards?: VmForward[];
+  /** a TPM 2.0 on or off (on needs swtpm on the host) */
+  tpm?: boolean;
+  /** Secure Boot on (switches to UEFI with Microsoft's keys) or off */
+  secureBoot?: boolean;
 }
 
 export interface SnapshotSummary {

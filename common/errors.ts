@@ -27,6 +27,7 @@ export const KJU_ERROR_CODES = [
   'missing-file',
   'host-limit',
   'no-uefi-firmware',
+  'no-swtpm',
   'qemu-img-failed',
   'in-use',
   'untrusted-backing',

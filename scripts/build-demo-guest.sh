@@ -21,7 +21,7 @@
 set -euo pipefail
 
 # Bump when the image's contents change so cached guests are rebuilt.
-SCRIPT_VERSION=8
+SCRIPT_VERSION=9
 APPEND='console=tty1 console=ttyS0 quiet vt.global_cursor_default=0 loglevel=3'
 # Modules the guest loads, in this order; dependencies are added ahead of each.
 WANTED_MODULES=(
@@ -30,6 +30,7 @@ WANTED_MODULES=(
   evdev psmouse
   xhci_pci ehci_pci usbhid hid_generic
   9p 9pnet_virtio virtio_net
+  efivarfs # the Secure Boot test reads the SecureBoot EFI variable
 )
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

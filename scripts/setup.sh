@@ -30,7 +30,8 @@ else
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get install -y -qq "${qemu_target[@]}" qemu-system-x86 qemu-utils >/dev/null
   # g++/make/python3: node-gyp for the addon; busybox-static, cpio: the demo guest; chromium: tests and kju serve checks.
-  $SUDO apt-get install -y -qq ovmf g++ make python3 busybox-static cpio zstd xz-utils chromium >/dev/null
+  # swtpm: the TPM 2.0 behind --tpm; mtools + dosfstools build the Secure Boot test's ESP image without root
+  $SUDO apt-get install -y -qq ovmf swtpm swtpm-tools mtools dosfstools g++ make python3 busybox-static cpio zstd xz-utils chromium >/dev/null
   node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
   if [ "$node_major" -lt 20 ]; then
     $SUDO apt-get install -y -qq nodejs npm >/dev/null || true

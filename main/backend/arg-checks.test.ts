@@ -152,3 +152,18 @@ test('shares, forwards and USB devices: well-formed values pass, anything else i
     assert.equal(!r.ok && r.code, 'bad-args', `${m} ${JSON.stringify(args)}`);
   }
 });
+
+test('tpm and secureBoot travel as booleans in createVm and editVm; anything else is bad-args', () => {
+  const create = { name: 'A', preset: 'linux', memoryMiB: 512, cpus: 1, disk: { kind: 'none' } };
+  assert.equal(checkCall('editVm', { id: 'a', changes: { tpm: true, secureBoot: false } }).ok, true);
+  assert.equal(checkCall('createVm', { ...create, tpm: false, secureBoot: true }).ok, true);
+  for (const [method, args] of [
+    ['editVm', { id: 'a', changes: { tpm: 'yes' } }],
+    ['editVm', { id: 'a', changes: { secureBoot: 1 } }],
+    ['createVm', { ...create, tpm: 'on' }],
+  ] as const) {
+    const r = checkCall(method, args);
+    assert.equal(r.ok, false, `${method} ${JSON.stringify(args)}`);
+    if (!r.ok) assert.equal(r.code, 'bad-args');
+  }
+});

@@ -127,6 +127,8 @@ export class LocalBackend implements Backend {
       append: a.append,
       shares,
       forwards: a.forwards,
+      tpm: a.tpm,
+      secureBoot: a.secureBoot,
       onProgress,
     });
     onProgress?.(100);
@@ -178,7 +180,7 @@ export class LocalBackend implements Backend {
     presets: async () =>
       VM_PRESETS.map((p): PresetInfo => {
         const d = PRESET_DEFAULTS[p];
-        return { id: p, label: PRESET_LABELS[p], memoryMiB: d.memoryMiB, cpus: d.cpus, displayDevice: d.display, diskSize: d.diskSize, firmware: d.firmware, machine: d.machine };
+        return { id: p, label: PRESET_LABELS[p], memoryMiB: d.memoryMiB, cpus: d.cpus, displayDevice: d.display, diskSize: d.diskSize, firmware: d.firmware, machine: d.machine, tpm: !!d.tpm, secureBoot: !!d.secureBoot };
       }),
     hostLimits: async () => ({ ...this.sessions.library.host }),
     createVm: (a) => this.createVm(a),

@@ -74,6 +74,7 @@ const SAMPLES: Record<string, Sample[]> = {
   VmDescriptionError: [{ make: (C) => new C('invalid VM description:\n  memoryMiB: too small'), code: 'invalid-description' }],
   QemuNotFoundError: [{ make: (C) => new C('QEMU not found: qemu-system-x86_64 is not on PATH'), code: 'qemu-not-found', hint: /install/ }],
   QemuUnsupportedError: [{ make: (C) => new C('QEMU 6.2.0 is too old', { hint: 'install QEMU ≥ 9.2' }), code: 'qemu-unsupported', hint: /install QEMU/ }],
+  SwtpmMissingError: [{ make: (C) => new C('a TPM needs swtpm, which is not on PATH: install the swtpm package'), code: 'no-swtpm' }],
   QemuLaunchError: [{ make: (C) => new C('QEMU exited during startup (exit status 1)'), code: 'launch-failed' }],
   ShareProtocolError: [{ make: (C) => new C('not JSON'), code: 'protocol-error' }],
   SurfaceError: [{ make: (C) => new C('stride 10 is smaller than width*4'), code: 'bad-surface' }],

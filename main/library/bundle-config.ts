@@ -12,9 +12,11 @@ export const PRESETS = ['linux', 'windows', 'dos', 'bsd', 'other'] as const;
 export const MACHINES = ['q35', 'pc'] as const;
 export const FIRMWARES = ['bios', 'uefi'] as const;
 export const DISPLAY_DEVICES = ['virtio-vga', 'std', 'cirrus', 'qxl', 'bochs', 'none'] as const;
-export const NICS = ['virtio-net', 'e1000', 'rtl8139', 'none'] as const;
+export const NICS = ['virtio-net', 'e1000', 'e1000e', 'rtl8139', 'none'] as const;
 export const DISK_FORMATS = ['qcow2', 'raw'] as const;
 export const DISK_BUSES = ['virtio', 'ide', 'sata'] as const;
+/** the TPM's state directory inside a bundle */
+export const TPM_STATE_DIR = 'tpm';
 
 export type Preset = (typeof PRESETS)[number];
 export type DisplayDevice = (typeof DISPLAY_DEVICES)[number];
@@ -103,6 +105,14 @@ export const bundleConfigSchema = z.looseObject({
   firmware: z.enum(FIRMWARES),
   /** per-VM UEFI variable store, relative to the bundle; present when firmware is uefi */
   efiVars: bundlePath.optional(),
+  /** UEFI Secure Boot with Microsoft's keys enrolled (efiVars then holds a copy of the MS-keys store) */
+  secureBoot: z.boolean().optional(),
+  /** a TPM 2.0 (swtpm), its state in the bundle's TPM_STATE_DIR */
+  tpm: z.boolean().optional(),
+  /** Hyper-V enlightenments (with KVM) for Windows guests */
+  hyperv: z.boolean().optional(),
+  /** an HD Audio sound card */
+  audio: z.enum(['hda', 'none']).optional(),
   memoryMiB: z.number().int().min(16, 'at least 16 MiB').max(16 * 1024 * 1024),
   cpus: z.number().int().min(1).max(1024),
   /** the display device; config.json keeps the name `display` (a file format users rely on) */
@@ -134,6 +144,15 @@ export type BundleConfig = z.infer<typeof bundleConfigSchema>;
 export type DiskConfig = z.infer<typeof diskSchema>;
 export type ShareConfig = z.infer<typeof shareSchema>;
 export type ForwardConfig = z.infer<typeof forwardSchema>;
+
+/** Why a config's Secure Boot setting cannot work, or undefined (checked when a VM is created or edited). */
+export function secureBootProblem(c: Pick<BundleConfig, 'secureBoot' | 'firmware' | 'machine' | 'kernel'>): string | undefined {
+  if (!c.secureBoot) return undefined;
+  if (c.kernel) return 'Secure Boot cannot check a kernel booted directly (--kernel bypasses the firmware); turn Secure Boot off (--no-secure-boot) or remove the kernel';
+  if (c.firmware !== 'uefi') return 'Secure Boot needs UEFI firmware; use --firmware uefi';
+  if (c.machine !== 'q35') return 'Secure Boot needs the q35 machine (its firmware needs SMM)';
+  return undefined;
+}
 
 /** "memoryMiB: at least 16 MiB; disks.0.bus: Invalid option: ..." */
 export function describeIssues(error: z.ZodError): string {

@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { chmod, lstat, mkdir, readdir } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
-import { CONFIG_FILE, type BundleConfig } from './bundle-config.js';
+import { CONFIG_FILE, TPM_STATE_DIR, type BundleConfig } from './bundle-config.js';
 import { writeFileAtomic } from './atomic-write.js';
 import { serializeBundleConfig } from './bundle-config.js';
 
@@ -77,6 +77,7 @@ export function findMissingFiles(vm: BundleVm): MissingFile[] {
     ['initrd', config.initrd],
     ['UEFI variables', config.firmware === 'uefi' ? config.efiVars : undefined],
     ...(config.shares ?? []).map((s, i): [string, string] => [`shared folder share${i}`, s.path]),
+    ['TPM state directory', config.tpm ? TPM_STATE_DIR : undefined],
   ];
   const missing: MissingFile[] = [];
   for (const [role, p] of wanted) {

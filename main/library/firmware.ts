@@ -24,6 +24,17 @@ const CANDIDATES: Array<[string, string, string]> = [
   ['/usr/local/share/qemu', 'edk2-x86_64-code.fd', 'edk2-i386-vars.fd'],
 ];
 
+/** Secure Boot pairs: code built with SMM and Secure Boot, variables with Microsoft's keys enrolled. */
+const SECURE_CANDIDATES: Array<[string, string, string]> = [
+  ['/usr/share/OVMF', 'OVMF_CODE_4M.secboot.fd', 'OVMF_VARS_4M.ms.fd'],
+  ['/usr/share/OVMF', 'OVMF_CODE.secboot.fd', 'OVMF_VARS.ms.fd'],
+  ['/usr/share/edk2/ovmf', 'OVMF_CODE.secboot.fd', 'OVMF_VARS.secboot.fd'],
+  ['/usr/share/edk2/x64', 'OVMF_CODE.secboot.4m.fd', 'OVMF_VARS.4m.fd'],
+  ['/usr/share/qemu', 'edk2-x86_64-secure-code.fd', 'edk2-i386-vars.fd'],
+  ['/opt/homebrew/share/qemu', 'edk2-x86_64-secure-code.fd', 'edk2-i386-vars.fd'],
+  ['/usr/local/share/qemu', 'edk2-x86_64-secure-code.fd', 'edk2-i386-vars.fd'],
+];
+
 /** Directories searched, for error messages and for tests that point elsewhere. */
 export const UEFI_SEARCH_DIRS = [...new Set(CANDIDATES.map(([dir]) => dir))];
 
@@ -31,13 +42,20 @@ export const UEFI_SEARCH_DIRS = [...new Set(CANDIDATES.map(([dir]) => dir))];
  * First code/vars pair present on the host. `root` prefixes every candidate (tests use a temp dir).
  * Throws LibraryError NO_UEFI_FIRMWARE naming where it looked.
  */
-export function findUefiFirmware(root = ''): UefiFirmware {
-  const override = process.env.KJU_OVMF_CODE && process.env.KJU_OVMF_VARS;
+export function findUefiFirmware(root = '', options: { secureBoot?: boolean } = {}): UefiFirmware {
+  const override = !options.secureBoot && process.env.KJU_OVMF_CODE && process.env.KJU_OVMF_VARS;
   if (override && !root) return { code: process.env.KJU_OVMF_CODE!, varsTemplate: process.env.KJU_OVMF_VARS! };
-  for (const [dir, code, vars] of CANDIDATES) {
+  for (const [dir, code, vars] of options.secureBoot ? SECURE_CANDIDATES : CANDIDATES) {
     const c = join(root, dir, code);
     const v = join(root, dir, vars);
     if (existsSync(c) && existsSync(v)) return { code: c, varsTemplate: v };
+  }
+  if (options.secureBoot) {
+    throw new LibraryError(
+      'no-uefi-firmware',
+      `UEFI firmware with Secure Boot and Microsoft's keys (e.g. OVMF_CODE_4M.secboot.fd + OVMF_VARS_4M.ms.fd) was not found in ${[...new Set(SECURE_CANDIDATES.map(([d]) => join(root, d)))].join(', ')}. ` +
+        'Install it (Debian/Ubuntu: apt install ovmf; Fedora: dnf install edk2-ovmf; macOS: brew install qemu) or turn Secure Boot off.',
+    );
   }
   throw new LibraryError(
     'no-uefi-firmware',

@@ -14,6 +14,7 @@ export type LibraryErrorCode =
   | 'missing-file'
   | 'host-limit'
   | 'no-uefi-firmware'
+  | 'no-swtpm'
   | 'qemu-img-failed'
   | 'in-use'
   | 'untrusted-backing'

@@ -1,6 +1,6 @@
 // The VM library: a folder of `<Name>.kju` bundles. Listing never throws because of one bad
 // bundle; it reports the bundle with its problem. Every config write is atomic with a .bak.
-import { cp, mkdir, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, cp, mkdir, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { existsSync, realpathSync } from 'node:fs';
 import { cpus as hostCpus, totalmem } from 'node:os';
 import { basename, join, resolve, sep } from 'node:path';
@@ -14,6 +14,8 @@ import {
   parseBundleConfig,
   normalizeVmName,
   quoteVisibly,
+  secureBootProblem,
+  TPM_STATE_DIR,
   validateBundleConfig,
   vmNameKey,
   vmNameSchema,
@@ -31,6 +33,8 @@ import { isOwnerAlive, ownerStamp } from './owner-stamp.js';
 import { readLibraryKey, unconfirmedOutsidePaths, withConfirmedPaths, type NamedPath } from './outside-paths.js';
 import { probeRunState } from './run-state.js';
 import { withVmLock } from './vm-lock.js';
+import { findUefiFirmware } from './firmware.js';
+import { findSwtpm } from '../qemu/swtpm.js';
 
 export type { BundleVm } from './bundle-files.js';
 
@@ -65,7 +69,7 @@ export interface LibraryOptions {
 
 /** Hardware fields an edit may change; `cdrom: null` ejects. */
 export type VmChanges = Partial<
-  Pick<BundleConfig, 'memoryMiB' | 'cpus' | 'display' | 'displays' | 'nic' | 'machine' | 'tablet' | 'clipboard' | 'cdrom' | 'kernel' | 'initrd' | 'append' | 'notes' | 'shares' | 'forwards'>
+  Pick<BundleConfig, 'memoryMiB' | 'cpus' | 'display' | 'displays' | 'nic' | 'machine' | 'tablet' | 'clipboard' | 'cdrom' | 'kernel' | 'initrd' | 'append' | 'notes' | 'shares' | 'forwards' | 'secureBoot' | 'tpm'>
 >;
 
 export class Library {
@@ -242,9 +246,20 @@ export class Library {
       }
       next[key] = (key === 'cdrom' || key === 'kernel' || key === 'initrd') && typeof value === 'string' ? resolve(value) : value;
     }
+    // Secure Boot on: UEFI, and a fresh variable store with Microsoft's keys (the old one has none).
+    const secureBootOn = changes.secureBoot === true && !vm.config.secureBoot;
+    if (secureBootOn) {
+      next.firmware = 'uefi';
+      next.efiVars = 'efi-vars.fd';
+    }
     const parsed = bundleConfigSchema.safeParse(next);
     if (!parsed.success) throw new LibraryError('invalid-argument', `cannot change VM "${vm.config.name}": ${describeIssues(parsed.error)}`);
     let config = validateBundleConfig(parsed.data, join(vm.dir, CONFIG_FILE));
+    const sbProblem = secureBootProblem(config);
+    if (sbProblem) throw new LibraryError('invalid-argument', `cannot change VM "${vm.config.name}": ${sbProblem}`);
+    const tpmOn = changes.tpm === true && !vm.config.tpm;
+    if (tpmOn) findSwtpm();
+    const secureFirmware = secureBootOn ? findUefiFirmware(this.options.firmwareRoot, { secureBoot: true }) : undefined;
     this.checkHostLimits(config.memoryMiB, config.cpus);
     const confirmed: string[] = [];
     for (const key of ['cdrom', 'kernel', 'initrd'] as const) {
@@ -261,6 +276,9 @@ export class Library {
     for (const share of shares ?? []) confirmed.push(share.path);
     confirmed.push(...accept);
     config = await withConfirmedPaths(config, this.root, confirmed);
+    // Files the new settings need go in first; the old TPM state is kept when the TPM is turned off.
+    if (secureFirmware) await copyFile(secureFirmware.varsTemplate, join(vm.dir, 'efi-vars.fd'));
+    if (tpmOn) await mkdir(join(vm.dir, TPM_STATE_DIR), { recursive: true, mode: 0o700 });
     await writeBundleConfig(vm.dir, config).catch((err: unknown) => {
       throw withDiskFull(err, `the config of VM "${vm.config.name}" could not be written, it is unchanged`);
     });
@@ -405,6 +423,8 @@ export function toVmSummary(entry: LibraryEntry): VmSummary {
   const problem = entry.problem ?? (missing.length ? describeMissing(c.name, missing) : undefined);
   const summary: VmSummary = { id: c.id, name: c.name, state: probeRunState({ dir: entry.dir, config: c }), displayDevice: c.display, memoryMiB: c.memoryMiB, cpus: c.cpus };
   if (c.displays !== undefined && c.displays > 1) summary.displays = c.displays;
+  if (c.tpm) summary.tpm = true;
+  if (c.secureBoot) summary.secureBoot = true;
   if (problem) summary.problem = problem;
   if (c.cdrom) summary.cdrom = resolveInBundle(entry.dir, c.cdrom);
   if (c.clipboard) summary.clipboard = true;

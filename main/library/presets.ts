@@ -14,12 +14,20 @@ export interface PresetDefaults {
   memoryMiB: number;
   cpus: number;
   diskSize: string;
+  secureBoot?: boolean;
+  tpm?: boolean;
+  hyperv?: boolean;
+  audio?: 'hda';
 }
 
 export const PRESET_DEFAULTS: Record<Preset, PresetDefaults> = {
   linux: { machine: 'q35', firmware: 'bios', display: 'virtio-vga', nic: 'virtio-net', diskBus: 'virtio', tablet: true, clipboard: true, memoryMiB: 2048, cpus: 2, diskSize: '20G' },
-  // Windows 11 wants UEFI; it has no inbox virtio drivers, so SATA + e1000 + std VGA install as-is.
-  windows: { machine: 'q35', firmware: 'uefi', display: 'std', nic: 'e1000', diskBus: 'sata', tablet: true, clipboard: true, memoryMiB: 4096, cpus: 2, diskSize: '64G' },
+  // Windows 11 refuses to install without UEFI Secure Boot and a TPM 2.0; it has no inbox virtio
+  // drivers, so SATA + e1000e + std VGA (its basic display driver) + HD Audio install as-is.
+  windows: {
+    machine: 'q35', firmware: 'uefi', display: 'std', nic: 'e1000e', diskBus: 'sata', tablet: true, memoryMiB: 4096, cpus: 2, diskSize: '64G',
+    clipboard: true, secureBoot: true, tpm: true, hyperv: true, audio: 'hda',
+  },
   // FreeDOS/MS-DOS: i440FX, IDE, a packet driver exists for the RTL8139; no USB tablet driver.
   dos: { machine: 'pc', firmware: 'bios', display: 'std', nic: 'rtl8139', diskBus: 'ide', tablet: false, clipboard: true, memoryMiB: 64, cpus: 1, diskSize: '512M' },
   bsd: { machine: 'q35', firmware: 'bios', display: 'virtio-vga', nic: 'virtio-net', diskBus: 'virtio', tablet: true, clipboard: true, memoryMiB: 2048, cpus: 2, diskSize: '20G' },

@@ -1,11 +1,11 @@
 // Cloning a VM: a full copy (`qemu-img convert`, backing chains flattened) or a linked clone
 // (qcow2 overlays). A linked clone freezes the source's current disk as a read-only base that
 // both VMs then build on, so booting the source later cannot corrupt the clone.
-import { chmod, copyFile, rename, rm } from 'node:fs/promises';
+import { chmod, copyFile, cp, rename, rm } from 'node:fs/promises';
 import { realpathSync } from 'node:fs';
 import { basename, extname, isAbsolute, join, sep } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { normalizeVmName, validateBundleConfig, type BundleConfig, type DiskConfig } from './bundle-config.js';
+import { normalizeVmName, TPM_STATE_DIR, validateBundleConfig, type BundleConfig, type DiskConfig } from './bundle-config.js';
 import { BUNDLE_FILE_MODE, makeBundleSubdirs, resolveInBundle, writeBundleConfig, type BundleVm } from './bundle-files.js';
 import { checkBackingChain } from './backing-chain.js';
 import { withDiskFull } from './disk-full.js';
@@ -64,6 +64,8 @@ async function cloneLocked(library: Library, src: BundleVm, newName: string, o: 
       }
     }
     if (src.config.efiVars) await copyFile(resolveInBundle(src.dir, src.config.efiVars), join(staging, 'efi-vars.fd'));
+    // The clone gets its own TPM: a copy of the state, so the two never share secrets or counters.
+    if (src.config.tpm) await cp(resolveInBundle(src.dir, TPM_STATE_DIR), join(staging, TPM_STATE_DIR), { recursive: true });
     const raw: BundleConfig = {
       ...src.config,
       id: randomUUID(),

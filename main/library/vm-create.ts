@@ -1,12 +1,14 @@
 // Creating a VM bundle from a preset. Everything is built in a hidden staging directory and
 // renamed into place at the end, so a failed create leaves nothing half-made in the library.
-import { copyFile, rm } from 'node:fs/promises';
+import { copyFile, mkdir, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import {
   BUNDLE_SCHEMA_VERSION,
   normalizeVmName,
+  secureBootProblem,
+  TPM_STATE_DIR,
   validateBundleConfig,
   type BundleConfig,
   type DiskBus,
@@ -27,6 +29,7 @@ import { withConfirmedPaths } from './outside-paths.js';
 import { checkedForwards, checkedShares } from './guest-link-config.js';
 import { PRESET_DEFAULTS } from './presets.js';
 import { convertImage, createOverlay, createQcow2 } from './qemu-img.js';
+import { findSwtpm } from '../qemu/swtpm.js';
 
 /**
  * How an existing image becomes the VM's disk:
@@ -56,6 +59,10 @@ export interface CreateVmOptions {
   shares?: ShareConfig[];
   /** user-network port forwards */
   forwards?: ForwardConfig[];
+  /** UEFI Secure Boot with Microsoft's keys (implies UEFI firmware); default from the preset */
+  secureBoot?: boolean;
+  /** a TPM 2.0 (needs swtpm on the host); default from the preset */
+  tpm?: boolean;
   /** size of a new empty qcow2 disk ("64M", "20G"); null for no disk; default from the preset */
   diskSize?: string | null;
   /**
@@ -82,8 +89,16 @@ export async function createVm(library: Library, options: CreateVmOptions): Prom
   const memoryMiB = o.memoryMiB ?? Math.min(preset.memoryMiB, library.host.memoryMiB);
   const cpus = o.cpus ?? Math.min(preset.cpus, library.host.cpus);
   library.checkHostLimits(memoryMiB, cpus);
-  const firmware = o.firmware ?? preset.firmware;
-  const uefi = firmware === 'uefi' ? findUefiFirmware(library.options.firmwareRoot) : null;
+  const secureBoot = o.secureBoot ?? preset.secureBoot ?? false;
+  if (secureBoot && o.firmware === 'bios') throw new LibraryError('invalid-argument', 'Secure Boot needs UEFI firmware; drop --firmware bios or turn Secure Boot off');
+  const firmware = secureBoot ? 'uefi' : (o.firmware ?? preset.firmware);
+  const machine = o.machine ?? preset.machine;
+  const sbProblem = secureBootProblem({ secureBoot, firmware, machine, kernel: o.kernel });
+  if (sbProblem) throw new LibraryError('invalid-argument', sbProblem);
+  const tpm = o.tpm ?? preset.tpm ?? false;
+  // Checked before anything is written: a TPM without swtpm could never start.
+  if (tpm) findSwtpm();
+  const uefi = firmware === 'uefi' ? findUefiFirmware(library.options.firmwareRoot, { secureBoot }) : null;
   const outside = (role: string, p: string | null | undefined): string | undefined => {
     if (p == null) return undefined;
     const abs = resolve(p);
@@ -114,14 +129,19 @@ export async function createVm(library: Library, options: CreateVmOptions): Prom
       }
     }
     if (uefi) await copyFile(uefi.varsTemplate, join(staging, 'efi-vars.fd'));
+    if (tpm) await mkdir(join(staging, TPM_STATE_DIR), { mode: 0o700 });
     const raw: BundleConfig = {
       kju: BUNDLE_SCHEMA_VERSION,
       id: randomUUID(),
       name: o.name,
       preset: o.preset,
-      machine: o.machine ?? preset.machine,
+      machine,
       firmware,
       ...(uefi ? { efiVars: 'efi-vars.fd' } : {}),
+      ...(secureBoot ? { secureBoot } : {}),
+      ...(tpm ? { tpm } : {}),
+      ...(preset.hyperv ? { hyperv: true } : {}),
+      ...(preset.audio ? { audio: preset.audio } : {}),
       memoryMiB,
       cpus,
       display: o.display ?? preset.display,

@@ -3,12 +3,12 @@
 import type { VmDescription } from '../qemu/vm-description.js';
 import { parseVmDescription, VmDescriptionError } from '../qemu/vm-description.js';
 import { escapeOptionValue } from '../qemu/build-argv.js';
-import type { Nic } from './bundle-config.js';
+import { TPM_STATE_DIR, type Nic } from './bundle-config.js';
 import { describeMissing, findMissingFiles, resolveInBundle, type BundleVm } from './bundle-files.js';
 import { findUefiFirmware } from './firmware.js';
 import { LibraryError } from './library-error.js';
 
-const NIC_MODELS: Record<Exclude<Nic, 'none'>, string> = { 'virtio-net': 'virtio-net-pci', e1000: 'e1000', rtl8139: 'rtl8139' };
+const NIC_MODELS: Record<Exclude<Nic, 'none'>, string> = { 'virtio-net': 'virtio-net-pci', e1000: 'e1000', e1000e: 'e1000e', rtl8139: 'rtl8139' };
 
 /**
  * Throws MISSING_FILE naming each missing disk/cdrom/kernel/initrd/vars path, NO_UEFI_FIRMWARE,
@@ -20,7 +20,7 @@ export function bundleToVmDescription(vm: BundleVm, options: { firmwareRoot?: st
   if (missing.length) throw new LibraryError('missing-file', describeMissing(c.name, missing), missing[0].path);
   const extraArgs: string[] = [];
   if (c.firmware === 'uefi') {
-    const fw = findUefiFirmware(options.firmwareRoot);
+    const fw = findUefiFirmware(options.firmwareRoot, { secureBoot: c.secureBoot });
     if (!c.efiVars) throw new LibraryError('invalid-config', `VM "${c.name}" uses UEFI but its config names no efiVars file`, dir);
     const vars = resolveInBundle(dir, c.efiVars);
     extraArgs.push(
@@ -42,6 +42,10 @@ export function bundleToVmDescription(vm: BundleVm, options: { firmwareRoot?: st
     usb: true,
     ...(c.shares?.length ? { shares: c.shares } : {}),
     ...(c.nic !== 'none' ? { network: { model: NIC_MODELS[c.nic], ...(c.forwards?.length ? { forwards: c.forwards } : {}) } } : {}),
+    ...(c.tpm ? { tpmStateDir: resolveInBundle(dir, TPM_STATE_DIR) } : {}),
+    ...(c.secureBoot ? { secureBoot: true } : {}),
+    ...(c.hyperv ? { hyperv: true } : {}),
+    ...(c.audio === 'hda' ? { audio: 'hda' as const } : {}),
     ...(c.cdrom ? { cdrom: resolveInBundle(dir, c.cdrom) } : {}),
     ...(c.kernel ? { kernel: resolveInBundle(dir, c.kernel) } : {}),
     ...(c.initrd ? { initrd: resolveInBundle(dir, c.initrd) } : {}),

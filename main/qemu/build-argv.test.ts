@@ -25,7 +25,7 @@ test('defaults: q35, TCG, virtio-vga, tablet, dbus p2p display, QMP and serial s
   assert.deepEqual(values(argv, '-m'), ['512M']);
   assert.deepEqual(values(argv, '-smp'), ['2']);
   assert.deepEqual(values(argv, '-vga'), ['none']);
-  assert.deepEqual(values(argv, '-device'), ['virtio-vga', 'qemu-xhci,id=kju-xhci', 'usb-tablet,bus=kju-xhci.0', 'ide-cd,drive=kju-cd0,id=kju-cdrom']);
+  assert.deepEqual(values(argv, '-device'), ['virtio-vga', 'qemu-xhci,id=kju-xhci', 'usb-tablet,bus=kju-xhci.0', 'ide-cd,drive=kju-cd0,id=kju-cdrom,bus=ide.0']);
   assert.deepEqual(values(argv, '-display'), ['dbus,p2p=on']);
   assert.deepEqual(values(argv, '-qmp'), ['unix:/run/user/1000/kju/demo/qmp.sock,server=on,wait=off']);
   assert.deepEqual(values(argv, '-serial'), ['unix:/run/user/1000/kju/demo/serial.sock,server=on,wait=off']);
@@ -98,7 +98,8 @@ test('disks on virtio, ide and sata; formats; cdrom', () => {
     'file=/vms/c,,d.qcow2,format=qcow2,if=none,id=kju-disk2',
     'file=/isos/x.iso,format=raw,if=none,id=kju-cd0,media=cdrom,readonly=on',
   ]);
-  assert.deepEqual(values(argv, '-device').slice(1), ['ide-hd,drive=kju-disk2', 'ide-cd,drive=kju-cd0,id=kju-cdrom']);
+  // q35: the if=ide disk takes AHCI port 0, the sata disk and the CD-ROM are addressed to the next ports
+  assert.deepEqual(values(argv, '-device').slice(1), ['ide-hd,drive=kju-disk2,bus=ide.1', 'ide-cd,drive=kju-cd0,id=kju-cdrom,bus=ide.2']);
 });
 
 test('sata on pc adds an AHCI controller once', () => {
@@ -153,4 +154,34 @@ test('user network: the NIC model, and each port forward as a hostfwd rule on it
 test('usb: a qemu-xhci controller without a tablet; with a tablet, one controller only', () => {
   assert.deepEqual(values(buildArgv({ ...base, tablet: false, usb: true }, rt), '-device').filter((d) => d.includes('xhci') || d.includes('usb')), ['qemu-xhci,id=kju-xhci']);
   assert.deepEqual(values(buildArgv({ ...base, usb: true }, rt), '-device').filter((d) => d.includes('xhci') || d.includes('usb')), ['qemu-xhci,id=kju-xhci', 'usb-tablet,bus=kju-xhci.0']);
+});
+
+test('a TPM is swtpm behind the runtime dir socket: CRB on q35, TIS on pc', () => {
+  const q35 = buildArgv({ ...base, tpmStateDir: '/vms/a.kju/tpm' }, rt);
+  assert.deepEqual(values(q35, '-chardev'), ['socket,id=kju-chrtpm,path=/run/user/1000/kju/demo/swtpm.sock']);
+  assert.deepEqual(values(q35, '-tpmdev'), ['emulator,id=kju-tpm0,chardev=kju-chrtpm']);
+  assert.ok(values(q35, '-device').includes('tpm-crb,tpmdev=kju-tpm0'));
+  const pc = buildArgv({ ...base, machine: 'pc', tpmStateDir: '/vms/a.kju/tpm' }, rt);
+  assert.ok(values(pc, '-device').includes('tpm-tis,tpmdev=kju-tpm0'));
+  assert.deepEqual(values(buildArgv(base, rt), '-tpmdev'), []);
+});
+
+test('Secure Boot: q35 with SMM and secure pflash; without it neither', () => {
+  const sb = buildArgv({ ...base, secureBoot: true }, rt);
+  assert.deepEqual(values(sb, '-machine'), ['q35,smm=on']);
+  assert.deepEqual(values(sb, '-global'), ['driver=cfi.pflash01,property=secure,value=on']);
+  const plain = buildArgv(base, rt);
+  assert.deepEqual(values(plain, '-machine'), ['q35']);
+  assert.deepEqual(values(plain, '-global'), []);
+});
+
+test('Hyper-V enlightenments go on the host CPU with KVM only; HD audio is intel-hda + codec', () => {
+  const kvm = buildArgv({ ...base, hyperv: true }, { ...rt, accel: 'kvm' });
+  assert.deepEqual(values(kvm, '-cpu'), ['host,hv_relaxed,hv_vapic,hv_spinlocks=0x1fff,hv_time,hv_vpindex,hv_synic,hv_stimer']);
+  assert.deepEqual(values(buildArgv({ ...base, hyperv: true }, rt), '-cpu'), []);
+  assert.deepEqual(values(buildArgv(base, { ...rt, accel: 'kvm' }), '-cpu'), ['host']);
+  const audio = buildArgv({ ...base, audio: 'hda' }, rt);
+  assert.deepEqual(values(audio, '-audiodev'), ['none,id=kju-audio']);
+  assert.ok(values(audio, '-device').includes('intel-hda,id=kju-hda'));
+  assert.ok(values(audio, '-device').includes('hda-duplex,audiodev=kju-audio'));
 });

@@ -20,9 +20,14 @@ export function escapeOptionValue(value: string): string {
   return value.replaceAll(',', ',,');
 }
 
+/** Hyper-V enlightenments Windows uses when it finds them (KVM only: TCG and HVF do not offer them). */
+export const HYPERV_CPU_FLAGS = ['hv_relaxed', 'hv_vapic', 'hv_spinlocks=0x1fff', 'hv_time', 'hv_vpindex', 'hv_synic', 'hv_stimer'];
+
 /** `-accel` and the CPU model that goes with it; the accelerator probe (accel-probe.ts) uses the same. */
-export function acceleratorArgs(accel: Accelerator): string[] {
-  return accel === 'tcg' ? ['-accel', 'tcg'] : ['-accel', accel, '-cpu', 'host'];
+export function acceleratorArgs(accel: Accelerator, opts: { hyperv?: boolean } = {}): string[] {
+  if (accel === 'tcg') return ['-accel', 'tcg'];
+  const cpu = opts.hyperv && accel === 'kvm' ? ['host', ...HYPERV_CPU_FLAGS].join(',') : 'host';
+  return ['-accel', accel, '-cpu', cpu];
 }
 
 export function buildArgv(desc: VmDescription, runtime: ArgvRuntime): string[] {
@@ -33,9 +38,11 @@ export function buildArgv(desc: VmDescription, runtime: ArgvRuntime): string[] {
     '-no-user-config',
     // -nodefaults drops the default NIC, serial, parallel, monitor and VGA; the VGA is added back below.
     '-nodefaults',
-    '-machine', machine,
-    ...acceleratorArgs(runtime.accel),
+    // Secure Boot firmware keeps its variables safe from the OS only with SMM and secure pflash.
+    '-machine', desc.secureBoot ? `${machine},smm=on` : machine,
+    ...acceleratorArgs(runtime.accel, { hyperv: desc.hyperv }),
   ];
+  if (desc.secureBoot) argv.push('-global', 'driver=cfi.pflash01,property=secure,value=on');
   argv.push('-m', `${desc.memoryMiB}M`, '-smp', String(desc.cpus));
 
   argv.push(...displayArgs(desc.display ?? 'virtio-vga', desc.displays ?? 1));
@@ -45,8 +52,27 @@ export function buildArgv(desc: VmDescription, runtime: ArgvRuntime): string[] {
   if (tablet) argv.push('-device', `usb-tablet,bus=${USB_CONTROLLER_ID}.0`);
   if (desc.clipboard) argv.push(...clipboardArgs());
 
+  if (desc.audio === 'hda') {
+    // The host side is `none` for now: the guest gets its sound card and drivers, playback is silent.
+    argv.push('-audiodev', 'none,id=kju-audio', '-device', 'intel-hda,id=kju-hda', '-device', 'hda-duplex,audiodev=kju-audio');
+  }
+  if (desc.tpmStateDir) {
+    // swtpm (started by launch.ts) listens on the control socket; CRB is the TPM 2.0 interface q35's
+    // ACPI describes, pc gets the TIS one.
+    argv.push(
+      '-chardev', `socket,id=kju-chrtpm,path=${escapeOptionValue(paths.tpmSocket)}`,
+      '-tpmdev', 'emulator,id=kju-tpm0,chardev=kju-chrtpm',
+      '-device', `${machine === 'pc' ? 'tpm-tis' : 'tpm-crb'},tpmdev=kju-tpm0`,
+    );
+  }
+
   let sataCount = 0;
-  (desc.disks ?? []).forEach((disk, i) => {
+  const disks = desc.disks ?? [];
+  // q35's AHCI ports are the buses ide.0..ide.5, one unit each, and QEMU does not find a free one for
+  // an unaddressed ide-hd/ide-cd ("Can't create IDE unit 1"): if=ide drives take the first ports,
+  // sata disks and the CD-ROM get the next ones by name.
+  const q35IdePorts = machine === 'q35' ? disks.filter((d) => d.bus === 'ide').length : 0;
+  disks.forEach((disk, i) => {
     const file = `file=${escapeOptionValue(disk.path)},format=${disk.format ?? 'qcow2'}`;
     const bus = disk.bus ?? 'virtio';
     if (bus === 'virtio') {
@@ -60,15 +86,18 @@ export function buildArgv(desc: VmDescription, runtime: ArgvRuntime): string[] {
         // pc has no AHCI: add one controller (6 ports) for the sata disks.
         if (sataCount === 0) argv.push('-device', 'ahci,id=kju-ahci');
         device.push(`bus=kju-ahci.${sataCount}`);
+      } else {
+        device.push(`bus=ide.${q35IdePorts + sataCount}`);
       }
       sataCount++;
       argv.push('-drive', `${file},if=none,id=kju-disk${i}`, '-device', device.join(','));
     }
   });
   // Always one CD-ROM, empty when there is no ISO, with fixed ids so an ISO can be changed while the
-  // VM runs (session/media.ts). Added after the disks so that an unaddressed sata disk gets port 0.
+  // VM runs (session/media.ts). Added after the disks so that a sata disk gets the first port.
   const cdFile = desc.cdrom ? `file=${escapeOptionValue(desc.cdrom)},format=raw,` : '';
-  argv.push('-drive', `${cdFile}if=none,id=kju-cd0,media=cdrom,readonly=on`, '-device', 'ide-cd,drive=kju-cd0,id=kju-cdrom');
+  const cdBus = machine === 'q35' ? `,bus=ide.${q35IdePorts + sataCount}` : '';
+  argv.push('-drive', `${cdFile}if=none,id=kju-cd0,media=cdrom,readonly=on`, '-device', `ide-cd,drive=kju-cd0,id=kju-cdrom${cdBus}`);
 
   // security_model=none: runs as a non-root user on any host file system (mapped-xattr needs user
   // xattrs, which tmpfs, NFS and exFAT may lack), and what the guest writes lands on the host as

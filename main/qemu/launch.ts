@@ -12,6 +12,7 @@ import { type AcceleratorChoice, resolveAccelerator } from './accel-check.js';
 import { prepareRuntimeDir, readRuntimeVmName, sanitizeVmName, type RuntimeDir, type RuntimeVmInfo } from './runtime-dir.js';
 import type { VmDescription } from './vm-description.js';
 import { isAlive, readPidFile, watchPidExit, writeLaunchStamp } from './pid-alive.js';
+import { startSwtpm, type SwtpmProcess } from './swtpm.js';
 
 export interface QemuExit {
   /** null when killed by a signal, or when unknown (re-attached process). */
@@ -126,7 +127,7 @@ export async function launchQemu(desc: VmDescription, opts: LaunchOptions): Prom
   const accelerator: AcceleratorChoice = opts.accel ? { accel: opts.accel, source: 'given' } : await resolveAccelerator({ env, qemu: qemuBin });
   const runtimeDir = prepareRuntimeDir(opts.runtimeDir);
   const paths = runtimeDir;
-  for (const p of [paths.qmpSocket, paths.serialSocket]) {
+  for (const p of [paths.qmpSocket, paths.serialSocket, ...(desc.tpmStateDir ? [paths.tpmSocket] : [])]) {
     if (Buffer.byteLength(p) > MAX_SOCKET_PATH) {
       throw new QemuLaunchError(`cannot start VM "${desc.name}": socket path too long for a unix socket (${Buffer.byteLength(p)} > ${MAX_SOCKET_PATH} bytes): ${p}`);
     }
@@ -155,8 +156,11 @@ export async function launchQemu(desc: VmDescription, opts: LaunchOptions): Prom
     throw err;
   }
 
+  let swtpm: SwtpmProcess | undefined;
   let child;
   try {
+    // swtpm first: QEMU connects to its control socket at startup. Its log is the VM's log.
+    if (desc.tpmStateDir) swtpm = await startSwtpm(desc.tpmStateDir, runtimeDir, logFile, env);
     child = spawn(qemu, argv, { detached: true, stdio: ['ignore', logFd, logFd], env });
   } finally {
     closeSync(logFd);
@@ -167,6 +171,8 @@ export async function launchQemu(desc: VmDescription, opts: LaunchOptions): Prom
     const finish = (code: number | null, signal: NodeJS.Signals | null) => {
       if (done) return;
       done = true;
+      // QEMU never connected (or died early): --terminate cannot fire, so swtpm is ended here.
+      swtpm?.kill();
       exitInfo = { code, signal, logTail: readLogTail(logFile, runStart) };
       resolve(exitInfo);
     };

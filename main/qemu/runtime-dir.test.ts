@@ -45,7 +45,7 @@ const ID2 = '0b7e1e2a-1c55-4a4f-8a77-3f0a5c1b9d21';
 const vm = (name: string, id: string, library = '/home/u/.local/share/kju/library') => ({ dir: join(library, `${name}.kju`), config: { id, name } });
 
 test('runtimeDirAt: every file kju and QEMU keep in a runtime dir', () => {
-  assert.deepEqual(runtimeDirAt('/r'), { dir: '/r', qmpSocket: '/r/qmp.sock', serialSocket: '/r/serial.sock', pidFile: '/r/qemu.pid', launchStamp: '/r/qemu.launch', lockNote: '/r/lock-op.json', vmJson: '/r/vm.json', ownerSocket: '/r/kju.sock' });
+  assert.deepEqual(runtimeDirAt('/r'), { dir: '/r', qmpSocket: '/r/qmp.sock', serialSocket: '/r/serial.sock', pidFile: '/r/qemu.pid', launchStamp: '/r/qemu.launch', lockNote: '/r/lock-op.json', vmJson: '/r/vm.json', ownerSocket: '/r/kju.sock', tpmSocket: '/r/swtpm.sock', swtpmPidFile: '/r/swtpm.pid' });
 });
 
 test('names that sanitize alike get different runtime dirs ("My VM"/"My-VM", Тест/Работа)', () => {

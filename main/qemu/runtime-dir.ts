@@ -43,6 +43,9 @@ export interface RuntimeDir {
   readonly vmJson: string;
   /** kju.sock: where the kju process that owns the VM takes requests (session/owner-server.ts) */
   readonly ownerSocket: string;
+  /** swtpm's control socket (QEMU's `-chardev` for `-tpmdev emulator`) and its pid file, for VMs with a TPM */
+  readonly tpmSocket: string;
+  readonly swtpmPidFile: string;
 }
 
 /** The RuntimeDir whose directory is `dir` (an existing one found by a scan, or a test's temp dir). */
@@ -56,6 +59,8 @@ export function runtimeDirAt(dir: string): RuntimeDir {
     lockNote: join(dir, 'lock-op.json'),
     vmJson: join(dir, 'vm.json'),
     ownerSocket: join(dir, 'kju.sock'),
+    tpmSocket: join(dir, 'swtpm.sock'),
+    swtpmPidFile: join(dir, 'swtpm.pid'),
   };
 }
 
@@ -150,7 +155,7 @@ export function prepareRuntimeDir(rt: RuntimeDir): RuntimeDir {
 
 /** Removes what a dead QEMU and its owner left in its runtime dir (only files kju puts there). */
 export function removeRuntimeDir(rt: RuntimeDir): void {
-  for (const f of [rt.qmpSocket, rt.serialSocket, rt.pidFile, rt.launchStamp, rt.lockNote, rt.vmJson, rt.ownerSocket]) rmSync(f, { force: true });
+  for (const f of [rt.qmpSocket, rt.serialSocket, rt.pidFile, rt.launchStamp, rt.lockNote, rt.vmJson, rt.ownerSocket, rt.tpmSocket, rt.swtpmPidFile]) rmSync(f, { force: true });
   try {
     rmdirSync(rt.dir);
   } catch {

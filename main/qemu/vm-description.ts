@@ -53,6 +53,14 @@ const vmDescriptionSchema = z.strictObject({
   /** host folders exported over virtio-9p, mount tags share0, share1, ... */
   shares: z.array(shareSchema).optional(),
   network: networkSchema.optional(),
+  /** a TPM 2.0 emulated by swtpm, whose state lives in this directory (launch.ts starts swtpm) */
+  tpmStateDir: z.string().min(1).optional(),
+  /** the machine gets SMM and secure pflash, which Secure Boot firmware needs (the firmware itself comes in extraArgs) */
+  secureBoot: z.boolean().optional(),
+  /** Hyper-V enlightenments for Windows guests; applied only with a hardware accelerator */
+  hyperv: z.boolean().optional(),
+  /** an Intel HD Audio controller with a codec */
+  audio: z.enum(['hda']).optional(),
   extraArgs: z.array(z.string()).optional(),
 });
 
@@ -83,6 +91,12 @@ export function parseVmDescription(json: unknown, baseDir: string): VmDescriptio
     throw new VmDescriptionError(`invalid VM description:\n  displays: ${d.displays} heads need the display device virtio-vga (got ${d.display})`);
   }
   if (d.append !== undefined && !d.kernel) throw new VmDescriptionError('invalid VM description:\n  append: needs kernel to be set too');
+  if (d.secureBoot && d.kernel) {
+    throw new VmDescriptionError(
+      'invalid VM description:\n  kernel: direct kernel boot bypasses the firmware, so Secure Boot could not check the kernel; turn Secure Boot off or boot from a disk or ISO',
+    );
+  }
+  if (d.secureBoot && d.machine === 'pc') throw new VmDescriptionError('invalid VM description:\n  secureBoot: needs the q35 machine (Secure Boot firmware needs SMM, which kju enables on q35 only)');
   const out: VmDescription = { ...d, ...(d.shares ? { shares: [...d.shares] } : {}) };
   const file = (field: string, p: string): string => {
     const abs = isAbsolute(p) ? p : resolve(baseDir, p);
@@ -100,6 +114,11 @@ export function parseVmDescription(json: unknown, baseDir: string): VmDescriptio
     if (!existsSync(abs)) throw new VmDescriptionError(`invalid VM description:\n  shares.${i}.path: folder not found: ${abs}`);
     if (!statSync(abs).isDirectory()) throw new VmDescriptionError(`invalid VM description:\n  shares.${i}.path: not a folder: ${abs}`);
     out.shares![i] = { ...share, path: abs };
+  }
+  if (d.tpmStateDir) {
+    const abs = isAbsolute(d.tpmStateDir) ? d.tpmStateDir : resolve(baseDir, d.tpmStateDir);
+    if (!existsSync(abs) || !statSync(abs).isDirectory()) throw new VmDescriptionError(`invalid VM description:\n  tpmStateDir: not a directory: ${abs}`);
+    out.tpmStateDir = abs;
   }
   if (d.disks) out.disks = d.disks.map((disk, i) => ({ ...disk, path: file(`disks.${i}.path`, disk.path) }));
   return out;

@@ -80,7 +80,7 @@ function StepBody({ form }: { form: VmForm }) {
             <label key={p.id} className={form.preset === p.id ? 'preset chosen' : 'preset'}>
               <input type="radio" name="preset" value={p.id} checked={form.preset === p.id} onChange={() => choosePreset(p.id)} />
               <span className="preset-name">{p.label}</span>
-              <span className="preset-defaults">{p.memoryMiB} MiB · {p.cpus} CPU · {p.displayDevice} · {p.diskSize} disk · {p.firmware.toUpperCase()}</span>
+              <span className="preset-defaults">{p.memoryMiB} MiB · {p.cpus} CPU · {p.displayDevice} · {p.diskSize} disk · {p.firmware.toUpperCase()}{p.secureBoot ? ' · Secure Boot' : ''}{p.tpm ? ' · TPM 2.0' : ''}</span>
             </label>
           ))}
         </fieldset>

@@ -72,6 +72,8 @@ function EditDialog({ vm, bridge, close }: DialogProps) {
   const [iso, setIso] = useState(vm.cdrom ?? '');
   const [shares, setShares] = useState<VmShare[]>(vm.shares ?? []);
   const [forwards, setForwards] = useState<VmForward[]>(vm.forwards ?? []);
+  const [tpm, setTpm] = useState(!!vm.tpm);
+  const [secureBoot, setSecureBoot] = useState(!!vm.secureBoot);
   const [host, setHost] = useState<{ cpus: number; memoryMiB: number } | null>(null);
   const [errors, setErrors] = useState<Record<string, string | undefined>>({});
   const { working, failure, submit } = useSubmit();
@@ -91,6 +93,8 @@ function EditDialog({ vm, bridge, close }: DialogProps) {
     if (iso !== (vm.cdrom ?? '')) changes.cdrom = iso || null;
     if (JSON.stringify(shares) !== JSON.stringify(vm.shares ?? [])) changes.shares = shares;
     if (JSON.stringify(forwards) !== JSON.stringify(vm.forwards ?? [])) changes.forwards = forwards;
+    if (tpm !== !!vm.tpm) changes.tpm = tpm;
+    if (secureBoot !== !!vm.secureBoot) changes.secureBoot = secureBoot;
     void submit(() => bridge.call('editVm', { id: vm.id, changes }), close);
   };
   return (
@@ -118,6 +122,12 @@ function EditDialog({ vm, bridge, close }: DialogProps) {
         </Field>
         <SharesField shares={shares} onChange={setShares} disabled={active} />
         <ForwardsTable vm={vm} bridge={bridge} live={vm.state === 'running' || vm.state === 'paused'} forwards={forwards} onChange={setForwards} />
+        <label className="check" title="A TPM 2.0 emulated by swtpm; its state stays in the VM. Windows 11 needs it.">
+          <input id="edit-tpm" type="checkbox" checked={tpm} onChange={(e) => setTpm(e.target.checked)} /> TPM 2.0
+        </label>
+        <label className="check" title="UEFI Secure Boot with Microsoft's keys: only signed boot loaders start. Turns on UEFI.">
+          <input id="edit-secure-boot" type="checkbox" checked={secureBoot} onChange={(e) => setSecureBoot(e.target.checked)} /> Secure Boot
+        </label>
         {failure && <p className="error" role="alert">{failure}</p>}
         <Buttons close={close} working={working} label="Save" />
       </form>

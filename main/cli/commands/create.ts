@@ -26,6 +26,8 @@ const USAGE = `usage: kju create <name> [options]
   --bus B           disk bus: ${DISK_BUSES.join(', ')}
   --tablet / --no-tablet   USB tablet for an absolute pointer
   --clipboard / --no-clipboard   share the clipboard with the guest's spice-vdagent (default on)
+  --tpm / --no-tpm          a TPM 2.0 (swtpm; its state lives in the bundle)
+  --secure-boot / --no-secure-boot   UEFI Secure Boot with Microsoft's keys (implies UEFI, q35 with SMM)
   --kernel FILE --initrd FILE --append "ARGS"   direct kernel boot
   --notes TEXT
 ${GUEST_LINK_USAGE}

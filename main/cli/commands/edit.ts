@@ -15,6 +15,8 @@ const USAGE = `usage: kju edit <vm> [options]
   --machine M     ${MACHINES.join(', ')}
   --tablet / --no-tablet
   --clipboard / --no-clipboard   share the clipboard (takes effect at the next start)
+  --tpm / --no-tpm          a TPM 2.0 (swtpm; its state lives in the bundle)
+  --secure-boot / --no-secure-boot   UEFI Secure Boot with Microsoft's keys (implies UEFI, q35 with SMM)
   --kernel FILE --initrd FILE --append "ARGS"
   --notes TEXT
 ${GUEST_LINK_USAGE}

@@ -53,6 +53,12 @@ export function printJson(value: unknown): void {
   console.log(JSON.stringify(value, null, 2));
 }
 
+/** A --x / --no-x pair: true, false, or undefined when neither was given. */
+function onOff(option: string, on: boolean | undefined, off: boolean | undefined): boolean | undefined {
+  if (on && off) throw new CliError(`--${option} and --no-${option} contradict each other`, USAGE_EXIT);
+  return on ? true : off ? false : undefined;
+}
+
 /** Hardware options that `kju create` and `kju edit` both take (plus --json). */
 export const HARDWARE_OPTIONS = {
   memory: { type: 'string' },
@@ -66,6 +72,10 @@ export const HARDWARE_OPTIONS = {
   'no-tablet': { type: 'boolean' },
   clipboard: { type: 'boolean' },
   'no-clipboard': { type: 'boolean' },
+  tpm: { type: 'boolean' },
+  'no-tpm': { type: 'boolean' },
+  'secure-boot': { type: 'boolean' },
+  'no-secure-boot': { type: 'boolean' },
   kernel: { type: 'string' },
   initrd: { type: 'string' },
   append: { type: 'string' },
@@ -88,6 +98,10 @@ export interface HardwareArgs {
   'no-tablet'?: boolean;
   clipboard?: boolean;
   'no-clipboard'?: boolean;
+  tpm?: boolean;
+  'no-tpm'?: boolean;
+  'secure-boot'?: boolean;
+  'no-secure-boot'?: boolean;
   kernel?: string;
   initrd?: string;
   append?: string;
@@ -134,6 +148,8 @@ export function hardwareValues(v: HardwareArgs) {
     machine: oneOf('machine', v.machine, MACHINES),
     tablet: v.tablet ? true : v['no-tablet'] ? false : undefined,
     clipboard: v.clipboard ? true : v['no-clipboard'] ? false : undefined,
+    tpm: onOff('tpm', v.tpm, v['no-tpm']),
+    secureBoot: onOff('secure-boot', v['secure-boot'], v['no-secure-boot']),
     kernel: v.kernel,
     initrd: v.initrd,
     append: v.append,
