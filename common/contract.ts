@@ -65,6 +65,11 @@ export interface VmSummary {
   acceleratorNotice?: string;
   /** the display transport once the backend knows it: 'map' shared memory, 'copy' pixels over the socket */
   transport?: Transport;
+  /**
+   * the absolute path of the VM description file a running VM was started from (`kju run path/vm.json`):
+   * such a VM is not in the library; its `id` is `file:` + this path
+   */
+  fromFile?: string;
 }
 
 export type Accelerator = 'kvm' | 'hvf' | 'tcg';

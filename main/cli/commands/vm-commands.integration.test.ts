@@ -139,6 +139,21 @@ describe('integration: the kju CLI on a running demo guest', () => {
     assert.equal(unknown.code, 2);
   });
 
+  test('kju list shows the running VM started from a file, marked as not in the library', () => {
+    const table = kju(['list']);
+    assert.equal(table.code, 0, table.stderr);
+    assert.match(table.stdout, /^cli-demo \(file\)\s+running\s+256 MiB\s+1\s+virtio-vga$/m);
+    assert.ok(table.stdout.includes(`not in the library: started with "kju run ${vmJson}"`), table.stdout);
+    const json = kju(['list', '--json']);
+    assert.equal(json.code, 0, json.stderr);
+    const listed = (JSON.parse(json.stdout) as { id: string; name: string; state: string; fromFile?: string; accelerator?: string; bundle?: string }[]).filter((v) => v.name === 'cli-demo');
+    assert.equal(listed.length, 1, json.stdout);
+    assert.deepEqual(
+      { id: listed[0].id, state: listed[0].state, fromFile: listed[0].fromFile, accelerator: listed[0].accelerator, bundle: listed[0].bundle },
+      { id: `file:${vmJson}`, state: 'running', fromFile: vmJson, accelerator: 'tcg', bundle: undefined },
+    );
+  });
+
   test('kju stop --force ends the VM and the owning kju run exits', async () => {
     const exited = new Promise<number | null>((resolve) => runProc.once('exit', (code) => resolve(code)));
     const r = kju(['stop', vmJson, '--force']);
@@ -148,5 +163,6 @@ describe('integration: the kju CLI on a running demo guest', () => {
     const again = kju(['stop', vmJson]);
     assert.equal(again.code, 3, 'not running: the one CLI mapping gives every command exit 3 for it (kju pause and suspend did already)');
     assert.match(again.stderr, /not running/);
+    assert.ok(!kju(['list']).stdout.includes('cli-demo'), 'a stopped file VM leaves the list');
   });
 });
