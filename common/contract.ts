@@ -198,6 +198,19 @@ export interface BackendApi {
   setCdrom: { args: { id: string; path: string | null }; value: VmSummary };
   /** what kju needs from the host, line by line (`kju doctor`); may run the accelerator check once */
   diagnostics: { args: Record<string, never>; value: Diagnostic[] };
+  /**
+   * A small PNG of the VM's screen for the library: live while this kju shows the running VM (a new
+   * one at most once a second), else the screen it showed when it last stopped or suspended; null
+   * when there is none. Ask only while the library is visible.
+   */
+  thumbnail: { args: { id: string }; value: VmThumbnail | null };
+}
+
+export interface VmThumbnail {
+  /** PNG bytes, base64 */
+  png: string;
+  /** true: the running VM's screen now; false: the last screen saved at stop or suspend */
+  live: boolean;
 }
 
 export type BackendMethod = keyof BackendApi;
@@ -208,6 +221,7 @@ export type BackendValue<M extends BackendMethod> = BackendApi[M]['value'];
 export const BACKEND_METHODS = [
   'listVms', 'startVm', 'stopVm', 'presets', 'hostLimits', 'createVm', 'editVm', 'cloneVm', 'deleteVm', 'pauseVm', 'resumeVm',
   'resetVm', 'powerButton', 'suspendVm', 'listSnapshots', 'snapshot', 'setCdrom', 'diagnostics',
+  'thumbnail',
 ] as const satisfies readonly BackendMethod[];
 type MissingMethods = Exclude<BackendMethod, (typeof BACKEND_METHODS)[number]>;
 const _allMethodsListed: MissingMethods extends never ? true : never = true;

@@ -101,6 +101,7 @@ const argCheckers = {
   snapshot: (a: Obj) => keysAre(a, ['id', 'op', 'name']) && isStr(a.id, 256) && isOneOf(a.op, ['create', 'revert', 'delete'] as const) && isStr(a.name, MAX_NAME),
   setCdrom: (a: Obj) => keysAre(a, ['id', 'path']) && isStr(a.id, 256) && (a.path === null || isStr(a.path, MAX_PATH)),
   diagnostics: (a: Obj) => keysAre(a, []),
+  thumbnail: idOnly,
 } satisfies Record<BackendMethod, (a: Obj) => boolean>;
 
 export function isBackendMethod(method: unknown): method is BackendMethod {

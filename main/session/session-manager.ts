@@ -8,6 +8,7 @@
 // Everything runs on the Node event loop of its process.
 import { EventEmitter } from 'node:events';
 import { existsSync, rmSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Transport, VmRunState, VmSummary } from '../../common/contract.js';
 import type { DisplaySource } from '../display/display-source.js';
@@ -18,6 +19,7 @@ import { libraryVmRuntimeDir, readRuntimeVmInfo, type RuntimeDir } from '../qemu
 import { Library, toVmSummary, type BundleVm } from '../library/library.js';
 import { LibraryError } from '../library/library-error.js';
 import { withVmLock } from '../library/vm-lock.js';
+import { lastScreenPath } from '../library/bundle-files.js';
 import { bundleToVmDescription } from '../library/vm-description-from-bundle.js';
 import type { LifecycleParams, LifecycleReply } from './lifecycle.js';
 import type { OwnerApi } from './owner-protocol.js';
@@ -451,6 +453,24 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
     note(display.surface?.transport);
     display.on('surface', (s) => note(s.transport));
     return display;
+  }
+
+  /**
+   * The library's thumbnail of a VM: live from the screen of a VM this manager shows (VmSession
+   * makes at most one a second), else the last screen saved in its bundle at stop or suspend; null
+   * when there is neither (a VM started from a file, one shown by another kju, one never seen).
+   */
+  async thumbnail(idOrName: string): Promise<{ png: Buffer; live: boolean } | null> {
+    if (isFileVmId(idOrName)) return null;
+    const vm = await this.library.get(idOrName);
+    const session = this.table.get(vm.config.id)?.session;
+    const live = session ? await session.thumbnail() : null;
+    if (live) return { png: live, live: true };
+    try {
+      return { png: await readFile(lastScreenPath(vm.dir)), live: false };
+    } catch {
+      return null;
+    }
   }
 
   /** The session of a VM this manager owns (tests, screenshots); undefined otherwise. */
