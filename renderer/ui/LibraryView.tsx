@@ -5,6 +5,7 @@ import { useDialogs } from '../state/dialogs.js';
 import { acceleratorNotices, useDiagnostics } from '../state/diagnostics.js';
 import { useWizard } from '../state/wizard.js';
 import { StateBadge } from './StateBadge.js';
+import { VmThumbnail } from './VmThumbnail.js';
 import { useLiveLibrary } from './useLiveLibrary.js';
 import { vmHref } from './route.js';
 import { NewVmWizard } from './NewVmWizard.js';
@@ -63,6 +64,7 @@ function VmRow({ vm, bridge }: { vm: VmSummary; bridge: KjuBridge }) {
   };
   return (
     <li className="vm-row" data-vm-id={vm.id} data-vm-name={vm.name} aria-label={vm.name} onDoubleClick={onDoubleClick}>
+      {!vm.fromFile && <VmThumbnail vm={vm} bridge={bridge} />}
       <div className="vm-main">
         <span className="vm-name">{vm.name}</span>
         <StateBadge state={vm.state} />
