@@ -13,6 +13,8 @@ import { SerialConsole } from '../../testing/serial-console.js';
 import { QmpClient } from '../../qmp/qmp-client.js';
 import { fileVmRuntimeDir } from '../../qemu/runtime-dir.js';
 import { decodePng, decodePpm, diffImages } from '../../display/screenshot.js';
+import { SessionManager } from '../../session/session-manager.js';
+import { Library } from '../../library/library.js';
 
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
 const kjuBin = join(repo, 'bin/kju.mjs');
@@ -152,6 +154,26 @@ describe('integration: the kju CLI on a running demo guest', () => {
       { id: listed[0].id, state: listed[0].state, fromFile: listed[0].fromFile, accelerator: listed[0].accelerator, bundle: listed[0].bundle },
       { id: `file:${vmJson}`, state: 'running', fromFile: vmJson, accelerator: 'tcg', bundle: undefined },
     );
+  });
+
+  test('the session manager (what serve and the app list) shows the file VM; a window for it is refused plainly', async () => {
+    const saved = process.env.XDG_RUNTIME_DIR;
+    process.env.XDG_RUNTIME_DIR = runtime; // runtimeBase() reads it at each call
+    const sessions = SessionManager.create({ library: Library.open({ ...env }), passive: true });
+    try {
+      const listed = (await sessions.list()).filter((v) => v.fromFile);
+      assert.deepEqual(listed.map((v) => [v.id, v.name, v.state, v.fromFile]), [[`file:${vmJson}`, 'cli-demo', 'running', vmJson]]);
+      await assert.rejects(sessions.openDisplay(`file:${vmJson}`), (err: Error & { code?: string }) => {
+        assert.equal(err.code, 'owned-elsewhere');
+        assert.match(err.message, new RegExp(`the VM started from ${vmJson.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is not in the library; the "kju run" that started it owns it`));
+        return true;
+      });
+      await assert.rejects(sessions.start(`file:${vmJson}`), /already running/);
+    } finally {
+      sessions.close();
+      if (saved === undefined) delete process.env.XDG_RUNTIME_DIR;
+      else process.env.XDG_RUNTIME_DIR = saved;
+    }
   });
 
   test('kju stop --force ends the VM and the owning kju run exits', async () => {
