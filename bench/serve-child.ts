@@ -75,19 +75,25 @@ function backendFor(open: () => Promise<DisplaySource>): ServeBackend {
 
 /**
  * The library page's side of a VM list with one running VM: listVms and thumbnail, made the way
- * VmSession.thumbnail makes them (one display, at most one PNG per THUMBNAIL_INTERVAL_MS).
+ * VmSession.thumbnail makes them (one display; a new PNG only after damage, at most one per THUMBNAIL_INTERVAL_MS).
  */
 function libraryBackend(open: () => Promise<DbusDisplay>): ServeBackend {
   const vm: VmSummary = { id: 'bench', name: 'bench', state: 'running', displayDevice: 'virtio-vga', memoryMiB: 256, cpus: 1, accelerator: 'tcg' };
   let display: Promise<DbusDisplay> | null = null;
-  let last: { at: number; png: string } | null = null;
+  let last: { at: number; png: string; stale: boolean } | null = null;
   return {
     call: async (method) => {
       if (method === 'listVms') return { ok: true, value: [vm] } as never;
       if (method !== 'thumbnail') return { ok: false, code: 'unsupported', message: `${method} is not part of the bench` };
-      if (!last || Date.now() - last.at >= THUMBNAIL_INTERVAL_MS) {
-        const s = (await (display ??= open())).surface;
-        if (s) last = { at: Date.now(), png: thumbnailPng(s).toString('base64') };
+      if (!last || (last.stale && Date.now() - last.at >= THUMBNAIL_INTERVAL_MS)) {
+        const first = !display;
+        const d = await (display ??= open());
+        if (first) for (const e of ['damage', 'surface'] as const) d.on(e, () => last && (last.stale = true));
+        const s = d.surface;
+        if (s) {
+          if (!last) log(`library: first thumbnail asked for, from a ${s.width}x${s.height} surface`);
+          last = { at: Date.now(), png: thumbnailPng(s).toString('base64'), stale: false };
+        }
       }
       return { ok: true, value: last && { png: last.png, live: true } } as never;
     },

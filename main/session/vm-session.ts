@@ -51,7 +51,8 @@ export class VmSession extends EventEmitter<VmSessionEvents> {
   private primary: Promise<DbusDisplay> | null = null;
   private ownerServer: OwnerServer | null = null;
   private exitReason: string | null = null;
-  private lastThumbnail: { at: number; png: Buffer } | null = null;
+  private lastThumbnail: { at: number; png: Buffer; stale: boolean } | null = null;
+  private thumbnailWatch = false;
   /** where stop and suspend keep a thumbnail of the last screen (a library VM's bundle); null: nowhere */
   lastScreenFile: string | null = null;
 
@@ -115,17 +116,25 @@ export class VmSession extends EventEmitter<VmSessionEvents> {
   }
 
   /**
-   * A small PNG (thumbnail.ts) of the current screen, or null before the guest has one. At most one
-   * is made per THUMBNAIL_INTERVAL_MS: callers in between get the last one. Node loop.
+   * A small PNG (thumbnail.ts) of the current screen, or null before the guest has one. A new one is
+   * made only when the screen changed since the last, and at most once per THUMBNAIL_INTERVAL_MS:
+   * callers in between get the last one. Node loop.
    */
   async thumbnail(): Promise<Buffer | null> {
     const t = this.lastThumbnail;
-    if (t && Date.now() - t.at < THUMBNAIL_INTERVAL_MS) return t.png;
+    if (t && (!t.stale || Date.now() - t.at < THUMBNAIL_INTERVAL_MS)) return t.png; // a still screen costs nothing
     const d = await this.primaryDisplay().catch(() => null);
     const s = d?.surface;
-    if (!s) return null;
+    if (!d || !s) return null;
+    if (!this.thumbnailWatch) {
+      // damage or a new surface makes the last thumbnail stale; until then it is the screen
+      const stale = () => this.lastThumbnail && (this.lastThumbnail.stale = true);
+      d.on('damage', stale);
+      d.on('surface', stale);
+      this.thumbnailWatch = true;
+    }
     const png = thumbnailPng(s);
-    this.lastThumbnail = { at: Date.now(), png };
+    this.lastThumbnail = { at: Date.now(), png, stale: false };
     return png;
   }
 
