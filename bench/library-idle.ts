@@ -25,6 +25,8 @@ export async function runLibraryIdle(o: RunOpts, log: string[]): Promise<Library
   const rig = await bootRig({ device: 'virtio-vga', width: 1024, height: 768, vnc: false, siteDir: APP_RENDERER, serving: 'library' });
   try {
     await startWorkload(rig.guest.serial, 'still');
+    // no blinking console cursor: the screen does not change at all during the window
+    await rig.guest.serial.run('echo 0 > /sys/class/graphics/fbcon/cursor_blink');
     const page = await openChromium(rig.serving.url, log);
     try {
       // start-up (profile, page load, the first thumbnails) takes a few seconds on 2 cores
