@@ -44,7 +44,8 @@ async function freeVncPorts(): Promise<{ display: number; wsPort: number }> {
   throw new Error('no free port pair for QEMU VNC on 127.0.0.1');
 }
 
-export async function bootRig(opts: { device: 'virtio-vga' | 'std'; width: number; height: number; vnc: boolean; siteDir: string; profileDir?: string }): Promise<Rig> {
+/** `serving`: 'guest' (default) serves the bench page's VM window; 'library' the real app's library page (serve-child.ts). */
+export async function bootRig(opts: { device: 'virtio-vga' | 'std'; width: number; height: number; vnc: boolean; siteDir: string; profileDir?: string; serving?: 'guest' | 'library' }): Promise<Rig> {
   const vnc = opts.vnc ? await freeVncPorts() : undefined;
   const sockDir = mkdtempSync(join(tmpdir(), 'kju-bench-qmp-'));
   const qmpPath = join(sockDir, 'qmp.sock');
@@ -63,7 +64,7 @@ export async function bootRig(opts: { device: 'virtio-vga' | 'std'; width: numbe
   try {
     const fb = await fbInfo(guest.serial);
     if (fb.width !== opts.width || fb.height !== opts.height) throw new Error(`guest framebuffer is ${fb.width}x${fb.height}, asked for ${opts.width}x${opts.height}`);
-    serving = await startServing({ op: 'start', mode: 'guest', qmpPath, siteDir: opts.siteDir }, { log: (l) => log.push(l), profileDir: opts.profileDir });
+    serving = await startServing({ op: 'start', mode: opts.serving ?? 'guest', qmpPath, siteDir: opts.siteDir }, { log: (l) => log.push(l), profileDir: opts.profileDir });
     const s = serving;
     let closing: Promise<void> | undefined;
     const rig: Rig = {

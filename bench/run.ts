@@ -24,6 +24,7 @@ import { bootRig, ensureFrames, type Rig } from './rig.js';
 import { PATH_NOTES, type PathName, type ScenarioResult } from './scenario.js';
 import { runSyntheticLatency, type SyntheticResult } from './synthetic.js';
 import { runBaseline, runIdleFloor, runVnc, type IdleFloorResult } from './vnc-path.js';
+import { runLibraryIdle, type LibraryIdleResult } from './library-idle.js';
 import { WORKLOAD_NOTES, type Workload } from './workloads.js';
 
 process.env.KJU_ACCEL = 'tcg'; // bootDemoGuest passes accel 'tcg' too; this covers anything else
@@ -161,6 +162,14 @@ async function main(): Promise<void> {
     }
   }
 
+  progress(`library page, one running VM with a still screen, live thumbnails (${seconds} s)`);
+  let libraryIdle: LibraryIdleResult | undefined;
+  try {
+    libraryIdle = await runLibraryIdle(run, log);
+  } catch (e) {
+    log.push(`library page run failed: ${(e as Error).message}`);
+  }
+
   const mem = memcpy.map((m) => `${m.width}x${m.height}: ${m.bestMs.toFixed(3)} ms (${m.gbPerSec.toFixed(1)} GB/s)`).join(', ');
   const tg = targets(results, memcpy, synthetic, floor);
   const out: string[] = [];
@@ -182,6 +191,12 @@ async function main(): Promise<void> {
   out.push(processTable(results));
   out.push('');
   out.push(`memcpy of one frame (Buffer.copy, best of 60): ${mem}`);
+  const pct = (n: number) => n.toFixed(2);
+  out.push(
+    libraryIdle
+      ? `library page, still VM, live thumbnails: Node ${pct(libraryIdle.nodePct)}% + Chromium ${pct(libraryIdle.browserPct)}% of one core (QEMU ${pct(libraryIdle.qemuPct)}%) vs idle floor Node ${pct(floor.nodePct)}% + Chromium ${pct(floor.browserPct)}%`
+      : 'library page: not measured (see notes)',
+  );
   out.push(`idle floor (idle serving child, bench page without a viewer, ${floor.seconds.toFixed(1)} s): Node ${floor.nodePct.toFixed(2)}%, Chromium ${floor.browserPct.toFixed(2)}% of one core (orchestrator ${floor.benchPct.toFixed(2)}%)`);
   if (synthetic) out.push(`synthetic 256×256 rects through serve → Viewer: ${synthetic.samples} rects, damage-to-texture median ${synthetic.medianMs.toFixed(2)} ms, p99 ${synthetic.p99Ms.toFixed(2)} ms`);
   out.push('');
@@ -226,6 +241,7 @@ async function main(): Promise<void> {
         workloads: WORKLOAD_NOTES,
         memcpy,
         idleFloor: floor,
+        libraryIdle,
         synthetic,
         scenarios: results,
         targets: tg,

@@ -21,6 +21,9 @@ import { SurfaceShareServer } from '../main/display/surface-share.js';
 import type { DisplaySource } from '../main/display/display-source.js';
 import { patternFor, SyntheticDisplay } from '../main/display/synthetic-display.js';
 import { QmpClient } from '../main/qmp/qmp-client.js';
+import { thumbnailPng } from '../main/display/thumbnail.js';
+import { THUMBNAIL_INTERVAL_MS } from '../main/session/vm-session.js';
+import type { VmSummary } from '../common/contract.js';
 import type { ServeBackend } from '../main/backend/backend.js';
 import { startServe, type ServeHandle } from '../main/serve/serve.js';
 import type { ChildMessage, ChildRequest, ExitReply, MarkReply, RecordsReply, SharedCloseReply, SharedOpenReply, StartReply } from './serving-protocol.js';
@@ -70,6 +73,35 @@ function backendFor(open: () => Promise<DisplaySource>): ServeBackend {
   };
 }
 
+/**
+ * The library page's side of a VM list with one running VM: listVms and thumbnail, made the way
+ * VmSession.thumbnail makes them (one display; a new PNG only after damage, at most one per THUMBNAIL_INTERVAL_MS).
+ */
+function libraryBackend(open: () => Promise<DbusDisplay>): ServeBackend {
+  const vm: VmSummary = { id: 'bench', name: 'bench', state: 'running', displayDevice: 'virtio-vga', memoryMiB: 256, cpus: 1, accelerator: 'tcg' };
+  let display: Promise<DbusDisplay> | null = null;
+  let last: { at: number; png: string; stale: boolean } | null = null;
+  return {
+    call: async (method) => {
+      if (method === 'listVms') return { ok: true, value: [vm] } as never;
+      if (method !== 'thumbnail') return { ok: false, code: 'unsupported', message: `${method} is not part of the bench` };
+      if (!last || (last.stale && Date.now() - last.at >= THUMBNAIL_INTERVAL_MS)) {
+        const first = !display;
+        const d = await (display ??= open());
+        if (first) for (const e of ['damage', 'surface'] as const) d.on(e, () => last && (last.stale = true));
+        const s = d.surface;
+        if (s) {
+          if (!last) log(`library: first thumbnail asked for, from a ${s.width}x${s.height} surface`);
+          last = { at: Date.now(), png: thumbnailPng(s).toString('base64'), stale: false };
+        }
+      }
+      return { ok: true, value: last && { png: last.png, live: true } } as never;
+    },
+    openDisplay: async () => ({ ok: false, code: 'unsupported', message: 'the library bench opens no VM window' }),
+    onVmsChanged: () => () => {},
+  };
+}
+
 async function start(r: Extract<ChildRequest, { op: 'start' }>): Promise<StartReply> {
   if (serve) throw new Error('already started');
   let backend: ServeBackend;
@@ -85,6 +117,12 @@ async function start(r: Extract<ChildRequest, { op: 'start' }>): Promise<StartRe
       return d;
     };
     backend = backendFor(openConsole);
+  } else if (r.mode === 'library') {
+    qmp = await QmpClient.connect(r.qmpPath);
+    const c = (conn = await DisplayConnection.open(qmp, 'bench'));
+    const [consoleId] = await c.graphicConsoles();
+    if (consoleId === undefined) throw new Error('the guest has no graphic console');
+    backend = libraryBackend(() => c.openDisplay(consoleId));
   } else if (r.mode === 'synthetic') {
     const s = (synthetic = new SyntheticDisplay({ width: 1024, height: 768 }));
     backend = backendFor(async () => s);

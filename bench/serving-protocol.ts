@@ -10,6 +10,11 @@ export type ChildRequest =
   | { op: 'start'; mode: 'guest'; qmpPath: string; siteDir: string }
   /** serve a SyntheticDisplay (1024×768) that paints on 'paint' */
   | { op: 'start'; mode: 'synthetic'; siteDir: string }
+  /**
+   * attach like 'guest' and serve the real app's library page (siteDir: app/out/renderer) for one
+   * running VM, answering listVms and thumbnail (thumbnail.ts, at most one a second) only
+   */
+  | { op: 'start'; mode: 'library'; qmpPath: string; siteDir: string }
   /** serve nothing: the Node idle floor */
   | { op: 'start'; mode: 'idle'; siteDir: string }
   /** settle damage attribution and read the counters (window edges) */

@@ -77,6 +77,11 @@ export interface VmSummary {
   tpm?: boolean;
   /** UEFI Secure Boot with Microsoft's keys; absent when off */
   secureBoot?: boolean;
+  /**
+   * the absolute path of the VM description file a running VM was started from (`kju run path/vm.json`):
+   * such a VM is not in the library; its `id` is `file:` + this path
+   */
+  fromFile?: string;
 }
 
 /** A host folder exported to the guest over virtio-9p; the n-th is mount tag `share<n>`. */
@@ -272,6 +277,19 @@ export interface BackendApi {
   attachUsb: { args: { id: string; device: string }; value: string[] };
   /** a device already gone is not an error (`removed: false`) */
   detachUsb: { args: { id: string; device: string }; value: { removed: boolean; attached: string[] } };
+  /**
+   * A small PNG of the VM's screen for the library: live while this kju shows the running VM (a new
+   * one at most once a second), else the screen it showed when it last stopped or suspended; null
+   * when there is none. Ask only while the library is visible.
+   */
+  thumbnail: { args: { id: string }; value: VmThumbnail | null };
+}
+
+export interface VmThumbnail {
+  /** PNG bytes, base64 */
+  png: string;
+  /** true: the running VM's screen now; false: the last screen saved at stop or suspend */
+  live: boolean;
 }
 
 export type BackendMethod = keyof BackendApi;
@@ -283,6 +301,7 @@ export const BACKEND_METHODS = [
   'listVms', 'startVm', 'stopVm', 'presets', 'hostLimits', 'createVm', 'editVm', 'cloneVm', 'deleteVm', 'pauseVm', 'resumeVm',
   'resetVm', 'powerButton', 'suspendVm', 'listSnapshots', 'snapshot', 'setCdrom', 'diagnostics',
   'listForwards', 'addForward', 'removeForward', 'listHostUsb', 'attachedUsb', 'attachUsb', 'detachUsb',
+  'thumbnail',
 ] as const satisfies readonly BackendMethod[];
 type MissingMethods = Exclude<BackendMethod, (typeof BACKEND_METHODS)[number]>;
 const _allMethodsListed: MissingMethods extends never ? true : never = true;

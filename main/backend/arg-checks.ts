@@ -132,6 +132,7 @@ const argCheckers = {
   attachedUsb: idOnly,
   attachUsb: (a: Obj) => keysAre(a, ['id', 'device']) && isStr(a.id, 256) && isUsbDevice(a.device),
   detachUsb: (a: Obj) => keysAre(a, ['id', 'device']) && isStr(a.id, 256) && isUsbDevice(a.device),
+  thumbnail: idOnly,
 } satisfies Record<BackendMethod, (a: Obj) => boolean>;
 
 export function isBackendMethod(method: unknown): method is BackendMethod {

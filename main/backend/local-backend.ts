@@ -228,6 +228,10 @@ export class LocalBackend implements Backend {
       const r = await this.sessions.usb(id, { op: 'detach', device });
       return { removed: r.removed ?? true, attached: r.attached };
     },
+    thumbnail: async ({ id }) => {
+      const t = await this.sessions.thumbnail(id);
+      return t && { png: t.png.toString('base64'), live: t.live };
+    },
   };
 
   /** Checks the arguments (main/backend/arg-checks.ts), runs the method's handler, and maps a throw to a failure. */

@@ -24,6 +24,11 @@ export function statePaths(bundleDir: string): { dir: string; state: string; par
   return { dir, state: join(dir, STATE_FILE), partial: join(dir, `${STATE_FILE}.partial`), record: join(dir, SUSPENDED_RECORD) };
 }
 
+/** The small PNG of the screen a VM showed when it last stopped or suspended (the library's thumbnail). */
+export function lastScreenPath(bundleDir: string): string {
+  return join(bundleDir, 'screenshots', 'last-screen.png');
+}
+
 /** A suspended VM's disks must not change until it resumes (its saved RAM refers to them). */
 export function isSuspended(bundleDir: string): boolean {
   return existsSync(statePaths(bundleDir).record);

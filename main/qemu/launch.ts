@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KjuError, type KjuErrorOptions } from '../../common/errors.js';
 import { type Accelerator, buildArgv } from './build-argv.js';
@@ -51,6 +51,8 @@ export interface LaunchOptions {
   /** How long QEMU may take to create its QMP socket. Default 30 s. */
   startupTimeoutMs?: number;
   env?: NodeJS.ProcessEnv;
+  /** the description file of a VM started from one (`kju run path/vm.json`): kept in vm.json so lists find it */
+  sourceFile?: string;
 }
 
 export class QemuLaunchError extends KjuError {
@@ -139,7 +141,11 @@ export async function launchQemu(desc: VmDescription, opts: LaunchOptions): Prom
   // Stale files from an earlier run: qmp.sock reappearing is how we know QEMU is up.
   for (const p of [paths.qmpSocket, paths.serialSocket, paths.pidFile, paths.launchStamp]) rmSync(p, { force: true });
   // The description plus how it runs, for whoever lists the VM later (another kju process included).
-  const runtimeInfo: RuntimeVmInfo = { accelerator: accelerator.accel, ...(accelerator.notice ? { acceleratorNotice: accelerator.notice } : {}) };
+  const runtimeInfo: RuntimeVmInfo = {
+    accelerator: accelerator.accel,
+    ...(accelerator.notice ? { acceleratorNotice: accelerator.notice } : {}),
+    ...(opts.sourceFile ? { fromFile: resolve(opts.sourceFile) } : {}),
+  };
   writeFileSync(paths.vmJson, `${JSON.stringify({ ...desc, kjuRuntime: runtimeInfo }, null, 2)}\n`, { mode: 0o600 });
 
   const argv = buildArgv(desc, { runtimeDir, accel: accelerator.accel });

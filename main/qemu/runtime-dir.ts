@@ -102,6 +102,8 @@ export interface RuntimeVmInfo {
   accelerator: 'kvm' | 'hvf' | 'tcg';
   /** the accelerator check's notice when it fell back to TCG */
   acceleratorNotice?: string;
+  /** the absolute path of the description file of a VM started from one (`kju run path/vm.json`) */
+  fromFile?: string;
 }
 
 /** The launch facts of the VM running in `rt`; undefined when there are none (an older kju started it). */
@@ -109,7 +111,11 @@ export function readRuntimeVmInfo(rt: RuntimeDir): RuntimeVmInfo | undefined {
   try {
     const info = (JSON.parse(readFileSync(rt.vmJson, 'utf8')) as { kjuRuntime?: Partial<RuntimeVmInfo> }).kjuRuntime;
     if (!info || !['kvm', 'hvf', 'tcg'].includes(info.accelerator as string)) return undefined;
-    return { accelerator: info.accelerator!, ...(typeof info.acceleratorNotice === 'string' ? { acceleratorNotice: info.acceleratorNotice } : {}) };
+    return {
+      accelerator: info.accelerator!,
+      ...(typeof info.acceleratorNotice === 'string' ? { acceleratorNotice: info.acceleratorNotice } : {}),
+      ...(typeof info.fromFile === 'string' ? { fromFile: info.fromFile } : {}),
+    };
   } catch {
     return undefined;
   }

@@ -7,6 +7,7 @@ import type { BundleVm } from '../library/library.js';
 import type { QemuExit, QemuProcess } from '../qemu/launch.js';
 import { removeRuntimeDir, type RuntimeDir } from '../qemu/runtime-dir.js';
 import { runLifecycleOp } from './lifecycle.js';
+import { lastScreenPath } from '../library/bundle-files.js';
 import type { OwnerApi } from './owner-protocol.js';
 import type { OwnerServer } from './owner-server.js';
 import { ownVm } from './reach.js';
@@ -89,9 +90,13 @@ export class RunningVmTable {
   own(r: RunningVm, session: VmSession): void {
     this.release(r);
     r.session = session;
+    session.lastScreenFile = lastScreenPath(r.bundleDir);
     session.on('qmp-event', (event) => {
       if (r.session !== session) return;
-      if (event === 'SHUTDOWN') r.shutdownSeen = true;
+      if (event === 'SHUTDOWN') {
+        r.shutdownSeen = true;
+        void session.saveLastScreen(); // a guest that powers itself off: its last screen is still mapped
+      }
       const s = EVENT_STATES[event];
       if (s && s !== r.state) {
         r.state = s;
@@ -129,6 +134,7 @@ export class RunningVmTable {
         return { stopped };
       },
       lifecycle: async (p) => {
+        if (p.op === 'save-state') await session.saveLastScreen(); // suspend: the screen it resumes to
         const reply = await runLifecycleOp(session.qmp, p);
         if (reply.state !== r.state) {
           r.state = reply.state;

@@ -8,6 +8,7 @@
 // Everything runs on the Node event loop of its process.
 import { EventEmitter } from 'node:events';
 import { existsSync, rmSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Transport, VmRunState, VmSummary } from '../../common/contract.js';
 import type { DisplaySource } from '../display/display-source.js';
@@ -18,6 +19,7 @@ import { libraryVmRuntimeDir, readRuntimeVmInfo, type RuntimeDir } from '../qemu
 import { Library, toVmSummary, type BundleVm } from '../library/library.js';
 import { LibraryError } from '../library/library-error.js';
 import { withVmLock } from '../library/vm-lock.js';
+import { lastScreenPath } from '../library/bundle-files.js';
 import { bundleToVmDescription } from '../library/vm-description-from-bundle.js';
 import type { LifecycleParams, LifecycleReply } from './lifecycle.js';
 import type { OwnerApi } from './owner-protocol.js';
@@ -27,6 +29,7 @@ import { RunningVmTable, type RunningVm } from './running-vms.js';
 import { checkResumable, clearSuspended, isSuspended, readSuspended, recordSuspended, SavedStateError, statePaths } from './saved-state.js';
 import { SessionError } from './session-errors.js';
 import { listSnapshots, snapshotDisks, snapshotOffline, SnapshotError, type SnapshotInfo, checkSnapshotName } from './snapshots.js';
+import { isFileVmId, runningFileVms, type FileVm } from './file-vms.js';
 import { startVm } from './start-vm.js';
 import { stopVm } from './stop-vm.js';
 import type { VmSession } from './vm-session.js';
@@ -166,11 +169,34 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
       }
       out.push(s);
     }
+    for (const f of await this.fileVms()) out.push(f.summary);
     return out;
+  }
+
+  /** Running VMs started from a description file (`kju run path/vm.json`), not in the library. */
+  private fileVms(): Promise<FileVm[]> {
+    return runningFileVms({ probe: (rt) => probeRunState(rt), notResponding: NOT_RESPONDING });
+  }
+
+  /** A file VM by its `file:` id; throws NOT_RUNNING when it is not running (any more). */
+  private async fileVm(id: string): Promise<FileVm> {
+    const f = (await this.fileVms()).find((v) => v.summary.id === id);
+    if (!f) throw new SessionError('not-running', `the VM started from ${id.slice('file:'.length)} is not running (any more)`);
+    return f;
+  }
+
+  /** What the app cannot do to a VM that `kju run` owns from outside the library: said plainly. */
+  private refuseFileVm(idOrName: string, what: string): void {
+    if (!isFileVmId(idOrName)) return;
+    const path = idOrName.slice('file:'.length);
+    throw new SessionError('owned-elsewhere', `cannot ${what}: the VM started from ${path} is not in the library; the "kju run" that started it owns it`, {
+      hint: `use "kju stop ${path}" (or "kju pause/resume/screenshot ${path}") there, or add it to the library`,
+    });
   }
 
   /** The library VM, which must be running; throws SUSPENDED or NOT_RUNNING with what to do. */
   private async runningVm(idOrName: string): Promise<BundleVm> {
+    this.refuseFileVm(idOrName, 'do that here');
     const vm = await this.library.get(idOrName);
     if (!this.isRunning(vm)) {
       if (isSuspended(vm.dir)) throw new SessionError('suspended', `VM "${vm.config.name}" is suspended to disk; resume it with "kju resume ${vm.config.name}"`);
@@ -217,6 +243,7 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
    * INVALID_CONFIG...), SavedStateError, QemuLaunchError. QEMU is detached: it outlives this process.
    */
   async start(idOrName: string, o: { fresh?: boolean } = {}): Promise<{ summary: VmSummary; logFile: string; resumed: boolean }> {
+    if (isFileVmId(idOrName)) throw new SessionError('already-running', `the VM started from ${idOrName.slice('file:'.length)} is already running`);
     const vm = await this.library.get(idOrName);
     return withVmLock(vm, 'starting', () => this.startLocked(vm, o));
   }
@@ -281,6 +308,7 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
    * (or after the timeout with `forceAfter`). Resolves whether it stopped.
    */
   async stop(idOrName: string, o: { force?: boolean; timeoutMs?: number; forceAfter?: boolean } = {}): Promise<{ stopped: boolean; summary: VmSummary }> {
+    if (isFileVmId(idOrName)) return this.stopFileVm(idOrName, o);
     const vm = await this.runningVm(idOrName);
     return withVmLock(vm, 'stopping', () => this.stopLocked(vm, o));
   }
@@ -307,6 +335,17 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
     }
     await new Promise((res) => setImmediate(res));
     return { stopped, summary: await this.summaryOf(vm) };
+  }
+
+  /** Stops a file VM through its owner (the `kju run` that started it), like `kju stop path/vm.json`. */
+  private async stopFileVm(id: string, o: { force?: boolean; timeoutMs?: number; forceAfter?: boolean }): Promise<{ stopped: boolean; summary: VmSummary }> {
+    const f = await this.fileVm(id);
+    const ref = { name: f.summary.name, runtimeDir: f.runtimeDir };
+    let stopped = o.force ? false : (await stopVm(ref, { timeoutMs: o.timeoutMs })).stopped;
+    if (!stopped && (o.force || o.forceAfter)) stopped = (await stopVm(ref, { force: true })).stopped;
+    this.queueChanged();
+    const { problem: _gone, ...rest } = f.summary;
+    return { stopped, summary: stopped ? { ...rest, state: 'stopped' } : f.summary };
   }
 
   /**
@@ -411,6 +450,7 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
    * current surface to each); the caller owns it and closes it.
    */
   async openDisplay(idOrName: string, console = 0): Promise<DisplaySource> {
+    this.refuseFileVm(idOrName, 'open its window in this kju');
     const r = await this.ownedVm(idOrName);
     const consoles = await r.session.display.graphicConsoles();
     if (console < 0 || console >= consoles.length) {
@@ -433,6 +473,24 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
     }
     display.on('surface', (s) => note(s.transport));
     return display;
+  }
+
+  /**
+   * The library's thumbnail of a VM: live from the screen of a VM this manager shows (VmSession
+   * makes at most one a second), else the last screen saved in its bundle at stop or suspend; null
+   * when there is neither (a VM started from a file, one shown by another kju, one never seen).
+   */
+  async thumbnail(idOrName: string): Promise<{ png: Buffer; live: boolean } | null> {
+    if (isFileVmId(idOrName)) return null;
+    const vm = await this.library.get(idOrName);
+    const session = this.table.get(vm.config.id)?.session;
+    const live = session ? await session.thumbnail() : null;
+    if (live) return { png: live, live: true };
+    try {
+      return { png: await readFile(lastScreenPath(vm.dir)), live: false };
+    } catch {
+      return null;
+    }
   }
 
   /** The session of a VM this manager owns (tests, screenshots); undefined otherwise. */

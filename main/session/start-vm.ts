@@ -16,6 +16,8 @@ export interface StartVmOptions {
   /** a found QEMU (its warnings already shown); default: findQemu() */
   qemu?: QemuBinary;
   logDir?: string;
+  /** the description file of a VM started from one (not in the library) */
+  sourceFile?: string;
   /** resume from this saved state (QEMU starts with `-incoming defer`, then loads it) */
   stateFile?: string;
   /** called once the session is attached, before a saved state is loaded (bookkeeping) */
@@ -27,7 +29,7 @@ export async function startVm(desc: VmDescription, o: StartVmOptions): Promise<{
   // a busy forwarded port is named here; QEMU's own failure would not say which port
   await checkPortsFree(desc.network?.forwards ?? []);
   const d = o.stateFile ? { ...desc, extraArgs: [...(desc.extraArgs ?? []), '-incoming', 'defer'] } : desc;
-  const qemu = await launchQemu(d, { accel: o.accel, qemu: o.qemu, runtimeDir: o.runtimeDir, logDir: o.logDir });
+  const qemu = await launchQemu(d, { accel: o.accel, qemu: o.qemu, runtimeDir: o.runtimeDir, logDir: o.logDir, sourceFile: o.sourceFile });
   qemu.unref();
   let session: VmSession;
   try {

@@ -4,13 +4,16 @@
 // only when asked. Runs on the Node main thread of its process (app, `kju serve`, `kju run`, the
 // app's display utility, a CLI command attached for one call).
 import { EventEmitter } from 'node:events';
-import { writeFile, rename } from 'node:fs/promises';
+import { mkdir, writeFile, rename } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { QmpClient } from '../qmp/qmp-client.js';
 import type { QemuExit } from '../qemu/launch.js';
 import type { RuntimeDir } from '../qemu/runtime-dir.js';
 import type { DbusDisplay } from '../display/dbus-display.js';
 import { DisplayConnection } from '../display/display-connection.js';
 import { encodePng, surfaceToRgb } from '../display/screenshot.js';
+import { thumbnailPng } from '../display/thumbnail.js';
+import { writeFileAtomic } from '../library/atomic-write.js';
 import { parseChord, sendStrokes, textToStrokes, type KeyStroke } from '../input/text-keys.js';
 import { startOwnerServer, type OwnerServer } from './owner-server.js';
 import type { OwnerApi, OwnerMethods } from './owner-protocol.js';
@@ -44,12 +47,20 @@ export function describeExit(name: string, info: QemuExit, logFile?: string): st
   return `QEMU for '${name}' ${how}${tail}`;
 }
 
+/** Live thumbnails are made at most this often (the library asks about once a second while visible). */
+export const THUMBNAIL_INTERVAL_MS = 1_000;
+const LAST_SCREEN_WAIT_MS = 1_500;
+
 export class VmSession extends EventEmitter<VmSessionEvents> {
   private primary: Promise<DbusDisplay> | null = null;
   /** displays of heads after the first, opened on demand (head k = the k-th graphic console) */
   private readonly heads = new Map<number, Promise<DbusDisplay>>();
   private ownerServer: OwnerServer | null = null;
   private exitReason: string | null = null;
+  private lastThumbnail: { at: number; png: Buffer; stale: boolean } | null = null;
+  private thumbnailWatch = false;
+  /** where stop and suspend keep a thumbnail of the last screen (a library VM's bundle); null: nowhere */
+  lastScreenFile: string | null = null;
 
   private constructor(
     readonly name: string,
@@ -158,6 +169,48 @@ export class VmSession extends EventEmitter<VmSessionEvents> {
     return { head, requested: { width: fit.width, height: fit.height }, clamped: fit.clamped, surface: s ? { width: s.width, height: s.height } : null };
   }
 
+  /**
+   * A small PNG (thumbnail.ts) of the current screen, or null before the guest has one. A new one is
+   * made only when the screen changed since the last, and at most once per THUMBNAIL_INTERVAL_MS:
+   * callers in between get the last one. Node loop.
+   */
+  async thumbnail(): Promise<Buffer | null> {
+    const t = this.lastThumbnail;
+    if (t && (!t.stale || Date.now() - t.at < THUMBNAIL_INTERVAL_MS)) return t.png; // a still screen costs nothing
+    const d = await this.primaryDisplay().catch(() => null);
+    const s = d?.surface;
+    if (!d || !s) return null;
+    if (!this.thumbnailWatch) {
+      // damage or a new surface makes the last thumbnail stale; until then it is the screen
+      const stale = () => this.lastThumbnail && (this.lastThumbnail.stale = true);
+      d.on('damage', stale);
+      d.on('surface', stale);
+      this.thumbnailWatch = true;
+    }
+    const png = thumbnailPng(s);
+    this.lastThumbnail = { at: Date.now(), png, stale: false };
+    return png;
+  }
+
+  /**
+   * Keeps a thumbnail of the current screen in `lastScreenFile` (atomically, 0600) before a stop or
+   * suspend. Best effort and bounded: a VM without a screen, or a hung display, keeps the old one.
+   */
+  async saveLastScreen(): Promise<void> {
+    const file = this.lastScreenFile;
+    if (!file || this.exited) return;
+    const save = (async () => {
+      const d = await this.primaryDisplay();
+      const s = d.surface ?? (await d.waitForSurface(LAST_SCREEN_WAIT_MS));
+      const png = thumbnailPng(s);
+      await mkdir(dirname(file), { recursive: true, mode: 0o700 });
+      await writeFileAtomic(file, png, { backup: false, mode: 0o600 });
+    })();
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, LAST_SCREEN_WAIT_MS + 500)));
+    await Promise.race([save.catch(() => {}), late]).finally(() => clearTimeout(timer));
+  }
+
   async sendStrokes(strokes: KeyStroke[]): Promise<number> {
     const d = await this.primaryDisplay();
     await sendStrokes(strokes, (qnum, down) => d.inputCall({ t: 'key', qnum, down }));
@@ -178,6 +231,7 @@ export class VmSession extends EventEmitter<VmSessionEvents> {
    */
   async stop(force: boolean, timeoutMs = 30_000): Promise<boolean> {
     if (this.exited) return true;
+    await this.saveLastScreen();
     const gone = new Promise<true>((resolve) => this.once('exit', () => resolve(true)));
     // QEMU's exit may be noticed only by an unref'd pid poll: a CLI command must stay alive to see it.
     const keepAlive = setInterval(() => {}, 1_000);

@@ -79,6 +79,7 @@ const bridge: KjuBridge = {
     if (method === 'diagnostics') return { ok: true, value: diagnostics } as never;
     const linked = guestLinks(method, args);
     if (linked) return linked as never;
+    if (method === 'thumbnail') return { ok: true, value: null } as never; // no screen yet: the rows show their placeholder
     const id = (args as { id: string }).id;
     const vm = vms.find((v) => v.id === id)!;
     return { ok: true, value: { ...vm, state: method === 'startVm' ? 'starting' : 'stopped' } } as never;

@@ -5,6 +5,7 @@ import { useDialogs } from '../state/dialogs.js';
 import { acceleratorNotices, useDiagnostics } from '../state/diagnostics.js';
 import { useWizard } from '../state/wizard.js';
 import { StateBadge } from './StateBadge.js';
+import { VmThumbnail } from './VmThumbnail.js';
 import { useLiveLibrary } from './useLiveLibrary.js';
 import { vmHref } from './route.js';
 import { NewVmWizard } from './NewVmWizard.js';
@@ -59,13 +60,15 @@ function VmRow({ vm, bridge }: { vm: VmSummary; bridge: KjuBridge }) {
   const live = vm.state === 'running' || vm.state === 'paused';
   // Double-click on the row itself (not on its buttons, menu or log) opens the VM's window.
   const onDoubleClick = (e: MouseEvent) => {
-    if (a.open && !(e.target as Element).closest('button, summary, pre, .menu')) openWindow(id);
+    if (a.open && !vm.fromFile && !(e.target as Element).closest('button, summary, pre, .menu')) openWindow(id);
   };
   return (
     <li className="vm-row" data-vm-id={vm.id} data-vm-name={vm.name} aria-label={vm.name} onDoubleClick={onDoubleClick}>
+      {!vm.fromFile && <VmThumbnail vm={vm} bridge={bridge} />}
       <div className="vm-main">
         <span className="vm-name">{vm.name}</span>
         <StateBadge state={vm.state} />
+        {vm.fromFile && <span className="vm-from-file" data-testid="vm-from-file" title={`started with "kju run ${vm.fromFile}"; that kju owns it`}>not in library</span>}
         <span className="vm-meta">
           {vm.cpus} CPU · {vm.memoryMiB} MiB · {vm.displayDevice}
           {vm.cdrom && <> · ISO <span className="vm-path" title={vm.cdrom}>{basename(vm.cdrom)}</span></>}
@@ -79,6 +82,11 @@ function VmRow({ vm, bridge }: { vm: VmSummary; bridge: KjuBridge }) {
           </p>
         )}
       </div>
+      {vm.fromFile ? (
+        <div className="vm-actions">
+          <button disabled={busy} onClick={() => void useLibrary.getState().stop(bridge, id)}>Stop</button>
+        </div>
+      ) : (
       <div className="vm-actions">
         {a.start && <button disabled={busy} onClick={() => void start(bridge, id)}>Start</button>}
         {a.resume && <button disabled={busy} onClick={() => void act(bridge, id, 'resumeVm', { id })}>{vm.state === 'paused' ? 'Continue' : 'Resume'}</button>}
@@ -86,6 +94,7 @@ function VmRow({ vm, bridge }: { vm: VmSummary; bridge: KjuBridge }) {
         {a.open && <button className="primary" onClick={() => openWindow(id)}>Open</button>}
         <MoreMenu vm={vm} bridge={bridge} busy={busy} />
       </div>
+      )}
     </li>
   );
 }

@@ -3,7 +3,7 @@
 import { withLibrary, parseCommandArgs, printJson } from './library-cli.js';
 import { SessionManager } from '../../session/session-manager.js';
 
-const USAGE = 'usage: kju list [--json]\n\nLists the VMs in the library (KJU_LIBRARY or ~/.local/share/kju/library).';
+const USAGE = 'usage: kju list [--json]\n\nLists the VMs in the library (KJU_LIBRARY or ~/.local/share/kju/library), and running VMs started\nfrom a description file (kju run path/vm.json), marked "(file)".';
 
 export async function run(args: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(args, { json: { type: 'boolean' } }, USAGE);
@@ -15,20 +15,22 @@ export async function run(args: string[]): Promise<number> {
     const sessions = SessionManager.create({ library, passive: true });
     const summaries = await sessions.list().finally(() => sessions.close());
     if (values.json) {
-      printJson(summaries.map((s, i) => ({ ...s, bundle: entries[i].dir })));
+      // library VMs come first, in the library's order; VMs started from a file (fromFile) have no bundle
+      printJson(summaries.map((s, i) => (s.fromFile ? s : { ...s, bundle: entries[i].dir })));
       return 0;
     }
-    if (!summaries.length) {
+    if (!entries.length && !summaries.length) {
       console.log(`no VMs in ${library.root}; make one with "kju create <name> --preset linux"`);
       return 0;
     }
-    const rows = summaries.map((s) => [s.name, s.state, s.memoryMiB ? `${s.memoryMiB} MiB` : '-', s.cpus ? String(s.cpus) : '-', s.displayDevice]);
+    const rows = summaries.map((s) => [s.fromFile ? `${s.name} (file)` : s.name, s.state, s.memoryMiB ? `${s.memoryMiB} MiB` : '-', s.cpus ? String(s.cpus) : '-', s.displayDevice]);
     const header = ['NAME', 'STATE', 'MEMORY', 'CPUS', 'DISPLAY'];
     const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
     const line = (r: string[]) => r.map((cell, c) => cell.padEnd(widths[c])).join('  ').trimEnd();
     console.log(line(header));
     summaries.forEach((s, i) => {
       console.log(line(rows[i]));
+      if (s.fromFile) console.log(`  not in the library: started with "kju run ${s.fromFile}"`);
       if (s.problem) console.log(`  problem: ${s.problem}`);
     });
     return 0;

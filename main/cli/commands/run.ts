@@ -40,7 +40,8 @@ export async function run(args: string[]): Promise<number> {
       logFile = (await m.start(id)).logFile;
       session = m.sessionOf(id)!;
     } else {
-      const started = await startVm(description, { runtimeDir: vm.runtimeDir, qemu: qemuBin });
+      const sourceFile = vm.source.kind === 'file' ? vm.source.path : undefined;
+      const started = await startVm(description, { runtimeDir: vm.runtimeDir, qemu: qemuBin, sourceFile });
       ({ session } = started);
       logFile = started.qemu.logFile;
       ownVm(vm.runtimeDir, session.ownerApi());

@@ -14,6 +14,8 @@ import { SerialConsole } from '../../testing/serial-console.js';
 import { QmpClient } from '../../qmp/qmp-client.js';
 import { fileVmRuntimeDir } from '../../qemu/runtime-dir.js';
 import { decodePng, decodePpm, diffImages } from '../../display/screenshot.js';
+import { SessionManager } from '../../session/session-manager.js';
+import { Library } from '../../library/library.js';
 
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
 const kjuBin = join(repo, 'bin/kju.mjs');
@@ -161,6 +163,41 @@ describe('integration: the kju CLI on a running demo guest', () => {
     assert.equal(unknown.code, 2);
   });
 
+  test('kju list shows the running VM started from a file, marked as not in the library', () => {
+    const table = kju(['list']);
+    assert.equal(table.code, 0, table.stderr);
+    assert.match(table.stdout, /^cli-demo \(file\)\s+running\s+256 MiB\s+1\s+virtio-vga$/m);
+    assert.ok(table.stdout.includes(`not in the library: started with "kju run ${vmJson}"`), table.stdout);
+    const json = kju(['list', '--json']);
+    assert.equal(json.code, 0, json.stderr);
+    const listed = (JSON.parse(json.stdout) as { id: string; name: string; state: string; fromFile?: string; accelerator?: string; bundle?: string }[]).filter((v) => v.name === 'cli-demo');
+    assert.equal(listed.length, 1, json.stdout);
+    assert.deepEqual(
+      { id: listed[0].id, state: listed[0].state, fromFile: listed[0].fromFile, accelerator: listed[0].accelerator, bundle: listed[0].bundle },
+      { id: `file:${vmJson}`, state: 'running', fromFile: vmJson, accelerator: 'tcg', bundle: undefined },
+    );
+  });
+
+  test('the session manager (what serve and the app list) shows the file VM; a window for it is refused plainly', async () => {
+    const saved = process.env.XDG_RUNTIME_DIR;
+    process.env.XDG_RUNTIME_DIR = runtime; // runtimeBase() reads it at each call
+    const sessions = SessionManager.create({ library: Library.open({ ...env }), passive: true });
+    try {
+      const listed = (await sessions.list()).filter((v) => v.fromFile);
+      assert.deepEqual(listed.map((v) => [v.id, v.name, v.state, v.fromFile]), [[`file:${vmJson}`, 'cli-demo', 'running', vmJson]]);
+      await assert.rejects(sessions.openDisplay(`file:${vmJson}`), (err: Error & { code?: string }) => {
+        assert.equal(err.code, 'owned-elsewhere');
+        assert.match(err.message, new RegExp(`the VM started from ${vmJson.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is not in the library; the "kju run" that started it owns it`));
+        return true;
+      });
+      await assert.rejects(sessions.start(`file:${vmJson}`), /already running/);
+    } finally {
+      sessions.close();
+      if (saved === undefined) delete process.env.XDG_RUNTIME_DIR;
+      else process.env.XDG_RUNTIME_DIR = saved;
+    }
+  });
+
   test('kju stop --force ends the VM and the owning kju run exits', async () => {
     const exited = new Promise<number | null>((resolve) => runProc.once('exit', (code) => resolve(code)));
     const r = kju(['stop', vmJson, '--force']);
@@ -170,5 +207,6 @@ describe('integration: the kju CLI on a running demo guest', () => {
     const again = kju(['stop', vmJson]);
     assert.equal(again.code, 3, 'not running: the one CLI mapping gives every command exit 3 for it (kju pause and suspend did already)');
     assert.match(again.stderr, /not running/);
+    assert.ok(!kju(['list']).stdout.includes('cli-demo'), 'a stopped file VM leaves the list');
   });
 });
