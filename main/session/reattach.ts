@@ -3,7 +3,7 @@
 // and records the VM in the owner's running-VM table. Called explicitly: by SessionManager.open(),
 // its reattach timer, an operation of an owning manager, and reclaim; never by a read.
 // Runs on the Node loop of the owning process.
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Library, BundleVm } from '../library/library.js';
 import { attachQemu } from '../qemu/launch.js';
@@ -81,6 +81,16 @@ export async function reclaimVm(r: RunningVm, table: RunningVmTable): Promise<Ad
   return 'attached';
 }
 
+/** A launch writes vm.json, then QEMU its pid file within seconds: a dir changed this recently may be one. */
+const LAUNCH_GRACE_MS = 30_000;
+function launchingNow(rt: RuntimeDir): boolean {
+  try {
+    return Date.now() - statSync(rt.dir).mtimeMs < LAUNCH_GRACE_MS;
+  } catch {
+    return false;
+  }
+}
+
 /** Scans the runtime dirs: adopts live library VMs nobody owns, cleans up after dead QEMUs. */
 export async function reattachAll(library: Library, table: RunningVmTable): Promise<ReattachReport> {
   const report: ReattachReport = { attached: [], ownedElsewhere: [], removed: [], foreign: [] };
@@ -91,6 +101,7 @@ export async function reattachAll(library: Library, table: RunningVmTable): Prom
     const pid = readPidFile(rt.pidFile);
     if (pid === undefined || !isAlive(pid)) {
       if (await ownerAnswers(rt)) continue; // QEMU is starting under another owner
+      if (launchingNow(rt)) continue; // a start in another process that has not written the pid file yet
       removeRuntimeDir(rt);
       report.removed.push(rt.dir);
       continue;
