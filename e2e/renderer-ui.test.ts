@@ -285,6 +285,7 @@ test('settings of a stopped VM: a folders list with read-only toggles and a forw
   await table.getByLabel('Forward host port').fill('5353');
   await table.getByLabel('Forward guest port').fill('53');
   await table.getByRole('button', { name: 'Add' }).click();
+  await table.locator('tr[data-forward="udp 0.0.0.0:5353 → 53"]').waitFor({ timeout: 5000 }); // React renders the new row after the click returns
   assert.deepEqual(await table.locator('tr[data-forward]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-forward'))), ['tcp 127.0.0.1:8080 → 80', 'udp 0.0.0.0:5353 → 53']);
   await table.getByRole('button', { name: 'Remove forward udp 0.0.0.0:5353 → 53' }).click();
   await shot('edit-links-stopped');
