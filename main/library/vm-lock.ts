@@ -6,6 +6,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 
 import { libraryVmRuntimeDir, prepareRuntimeDir } from '../qemu/runtime-dir.js';
+import { isAlive } from '../qemu/pid-alive.js';
 
 import { KjuError, type KjuErrorOptions } from '../../common/errors.js';
 import { FileLock } from '../../native/index.js';
@@ -42,13 +43,18 @@ export function lockVm(vm: { dir: string; config: { id: string; name: string } }
     }
     throw new VmBusyError(`VM "${vm.config.name}" is ${holder} (another kju process holds it)`, { hint: 'try again when that operation is done' });
   }
+  writeLockNote(vm, op);
+  return { release: () => lock.release() };
+}
+
+/** Notes what this process, holding the VM's lock, does (again, after a QEMU's exit removed the runtime dir's files). */
+export function writeLockNote(vm: { dir: string; config: { id: string; name: string } }, op: VmLockedOp): void {
   try {
     prepareRuntimeDir(libraryVmRuntimeDir(vm));
-    writeFileSync(note, `${JSON.stringify({ op, pid: process.pid })}\n`, { mode: 0o600 });
+    writeFileSync(libraryVmRuntimeDir(vm).lockNote, `${JSON.stringify({ op, pid: process.pid })}\n`, { mode: 0o600 });
   } catch {
-    // only the loser's message needs it
+    // only the loser's message and the listing's lockNoteHolderAlive need it
   }
-  return { release: () => lock.release() };
 }
 
 /** Runs `fn` holding the VM's lock for `op` (VmBusyError when another holds it). */
@@ -58,5 +64,18 @@ export async function withVmLock<T>(vm: { dir: string; config: { id: string; nam
     return await fn();
   } finally {
     lock.release();
+  }
+}
+
+/**
+ * Whether the process that last took the VM's lock for `op` still lives, by its note (no lock is
+ * taken, so a listing never makes a start lose): tells a start in progress from one killed midway.
+ */
+export function lockNoteHolderAlive(vm: { dir: string; config: { id: string; name: string } }, op: VmLockedOp): boolean {
+  try {
+    const h = JSON.parse(readFileSync(libraryVmRuntimeDir(vm).lockNote, 'utf8')) as { op?: unknown; pid?: unknown };
+    return h.op === op && typeof h.pid === 'number' && isAlive(h.pid);
+  } catch {
+    return false;
   }
 }

@@ -6,6 +6,7 @@ import type { QemuBinary } from '../qemu/find-qemu.js';
 import { launchQemu, type QemuProcess } from '../qemu/launch.js';
 import type { RuntimeDir } from '../qemu/runtime-dir.js';
 import type { VmDescription } from '../qemu/vm-description.js';
+import { killPoint } from '../util/kill-point.js';
 import { loadStateFromFile } from './lifecycle.js';
 import { VmSession } from './vm-session.js';
 
@@ -35,6 +36,7 @@ export async function startVm(desc: VmDescription, o: StartVmOptions): Promise<{
   }
   o.onAttached?.(qemu, session);
   if (o.stateFile) {
+    killPoint('resume:launched');
     try {
       await loadStateFromFile(session.qmp, o.stateFile);
     } catch (err) {
