@@ -31,18 +31,8 @@ export interface VmLock {
  * nothing else. The caller releases it (withVmLock does) when the operation has ended.
  */
 export function lockVm(vm: { dir: string; config: { id: string; name: string } }, op: VmLockedOp): VmLock {
-  const note = libraryVmRuntimeDir(vm).lockNote;
   const lock = FileLock.tryAcquire(vm.dir, { directory: true });
-  if (!lock) {
-    let holder = 'busy';
-    try {
-      const h = JSON.parse(readFileSync(note, 'utf8')) as { op?: unknown; pid?: unknown };
-      if (typeof h.op === 'string') holder = h.op;
-    } catch {
-      // the holder has not written yet (or the file was never written): it is busy all the same
-    }
-    throw new VmBusyError(`VM "${vm.config.name}" is ${holder} (another kju process holds it)`, { hint: 'try again when that operation is done' });
-  }
+  if (!lock) throw busyError(vm, holderOp(vm) ?? 'busy');
   writeLockNote(vm, op);
   return { release: () => lock.release() };
 }
@@ -57,9 +47,31 @@ export function writeLockNote(vm: { dir: string; config: { id: string; name: str
   }
 }
 
+/** What the lock's holder noted it does; undefined before it has written its note. */
+function holderOp(vm: { dir: string; config: { id: string; name: string } }): string | undefined {
+  try {
+    const h = JSON.parse(readFileSync(libraryVmRuntimeDir(vm).lockNote, 'utf8')) as { op?: unknown; pid?: unknown };
+    return typeof h.op === 'string' ? h.op : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function busyError(vm: { config: { name: string } }, holder: string): VmBusyError {
+  return new VmBusyError(`VM "${vm.config.name}" is ${holder} (another kju process holds it)`, { hint: 'try again when that operation is done' });
+}
+
 /** Runs `fn` holding the VM's lock for `op` (VmBusyError when another holds it). */
 export async function withVmLock<T>(vm: { dir: string; config: { id: string; name: string } }, op: VmLockedOp, fn: () => Promise<T>): Promise<T> {
-  const lock = lockVm(vm, op);
+  let lock: VmLock;
+  try {
+    lock = lockVm(vm, op);
+  } catch (err) {
+    // a holder in another process that won a moment ago may not have written its note yet: give it that moment
+    if (!(err instanceof VmBusyError) || holderOp(vm)) throw err;
+    await new Promise((r) => setTimeout(r, 100));
+    throw busyError(vm, holderOp(vm) ?? 'busy');
+  }
   try {
     return await fn();
   } finally {
