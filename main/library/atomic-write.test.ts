@@ -5,7 +5,8 @@ import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { backupPathOf, writeFileAtomic } from './atomic-write.js';
+import { backupPathOf, removeStaleTemps, writeFileAtomic } from './atomic-write.js';
+import { ownerStamp } from './owner-stamp.js';
 
 async function tempDir(t: { after(fn: () => Promise<void>): void }): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'kju-atomic-'));
@@ -57,4 +58,27 @@ test('a write that runs out of space midway leaves the old file intact and no te
   assert.equal(r.stdout.trim(), 'failed EFBIG', r.stderr);
   assert.equal(await readFile(file, 'utf8'), '{"kju":1}');
   assert.deepEqual(await readdir(dir), ['config.json']);
+});
+
+test("a writer killed mid-write leaves the old file and a temp that removeStaleTemps removes; a live writer's temp is kept", async (t) => {
+  const dir = await tempDir(t);
+  const file = join(dir, 'config.json');
+  await writeFile(file, 'old');
+  const module = fileURLToPath(new URL('./atomic-write.ts', import.meta.url));
+  const script = `const { writeFileAtomic } = await import(${JSON.stringify(module)}); await writeFileAtomic(${JSON.stringify(file)}, 'new');`;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    encoding: 'utf8',
+    env: { ...process.env, KJU_TEST: '1', KJU_TEST_KILL_AT: 'atomic-write:synced' },
+  });
+  assert.equal(r.signal, 'SIGKILL', `the writer was killed at its point: ${r.stderr}`);
+  assert.equal(await readFile(file, 'utf8'), 'old');
+  const leftover = (await readdir(dir)).filter((n) => n !== 'config.json');
+  assert.equal(leftover.length, 1, `one temp left by the kill: ${leftover}`);
+  assert.match(leftover[0], /^\.config\.json\.tmp-\d+-\d+-[0-9a-f]{8}$/);
+  const live = `.config.json.tmp-${ownerStamp()}-0123abcd`;
+  await writeFile(join(dir, live), 'in progress');
+  await writeFile(join(dir, 'notes.tmp-1-2'), 'not ours');
+  await removeStaleTemps(dir);
+  assert.deepEqual((await readdir(dir)).sort(), [live, 'config.json', 'notes.tmp-1-2'].sort());
+  await removeStaleTemps(join(dir, 'missing')); // never throws
 });

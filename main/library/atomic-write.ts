@@ -2,8 +2,10 @@
 // torn mix. Temp file in the same directory (rename is only atomic within one file system),
 // fsync of the file before the rename and of the directory after it.
 import { randomBytes } from 'node:crypto';
-import { link, open, rename, unlink } from 'node:fs/promises';
+import { link, open, readdir, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { isOwnerAlive, ownerStamp } from './owner-stamp.js';
+import { killPoint } from '../util/kill-point.js';
 
 export interface AtomicWriteOptions {
   /** keep the replaced version as `<file>.bak` (default true) */
@@ -23,12 +25,13 @@ export async function writeFileAtomic(
 ): Promise<void> {
   const bytes = typeof data === 'function' ? data() : data;
   const dir = dirname(path);
-  const tmp = join(dir, `.${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const tmp = join(dir, `.${basename(path)}${tempSuffix()}`);
   const file = await open(tmp, 'wx', options.mode ?? 0o644);
   try {
     try {
       await file.writeFile(bytes);
       await file.sync();
+      killPoint('atomic-write:synced');
     } finally {
       await file.close();
     }
@@ -41,6 +44,24 @@ export async function writeFileAtomic(
   await syncDir(dir);
 }
 
+// The writer's stamp (pid + start time) in the temp name tells a kill -9's leftover from a write in progress.
+const TEMP_NAME = /\.tmp-(\d+-\d+)-[0-9a-f]{8}$/;
+function tempSuffix(): string {
+  return `.tmp-${ownerStamp()}-${randomBytes(4).toString('hex')}`;
+}
+
+/**
+ * Removes the temp files in `dir` that a writer killed mid-write left (its process is gone); a
+ * live writer's are kept. Never throws: the library listing calls it for every bundle.
+ */
+export async function removeStaleTemps(dir: string): Promise<void> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  for (const n of names) {
+    const m = TEMP_NAME.exec(n);
+    if (m && !isOwnerAlive(m[1])) await unlink(join(dir, n)).catch(() => {});
+  }
+}
+
 export function backupPathOf(path: string): string {
   return `${path}.bak`;
 }
@@ -48,7 +69,7 @@ export function backupPathOf(path: string): string {
 /** Hard-links the current version as `.bak` (no data copied; atomic via a temp name). */
 async function keepBackup(path: string): Promise<void> {
   const bak = backupPathOf(path);
-  const bakTmp = `${bak}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const bakTmp = `${bak}${tempSuffix()}`;
   try {
     await link(path, bakTmp);
   } catch (err) {

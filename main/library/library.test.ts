@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile, cp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { BUNDLE_SCHEMA_VERSION, parseBundleConfig } from './bundle-config.js';
 import { findUefiFirmware } from './firmware.js';
 import { Library } from './library.js';
@@ -113,6 +114,26 @@ test('edit validates, writes atomically and keeps config.json.bak', async (t) =>
   await assert.rejects(lib.edit('E', { cpus: 64 }), /64 CPUs asked/);
   await assert.rejects(lib.edit('E', { cdrom: join(tmp, 'nope.iso') }), /nope.iso does not exist/);
   assert.equal(await readFile(join(vm.dir, 'config.json'), 'utf8'), current);
+});
+
+test('an edit killed mid-write keeps the old config; the next listing removes its temp file (states/ too)', async (t) => {
+  const { lib } = await tempLibrary(t);
+  const vm = await createVm(lib, { name: 'K', preset: 'linux', diskSize: null, memoryMiB: 256, cpus: 1 });
+  const before = await readFile(join(vm.dir, 'config.json'), 'utf8');
+  const module = fileURLToPath(new URL('./library.ts', import.meta.url));
+  const script = `const { Library } = await import(${JSON.stringify(module)}); await new Library(${JSON.stringify(lib.root)}, { host: ${JSON.stringify(HOST)} }).edit('K', { memoryMiB: 512 });`;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    encoding: 'utf8',
+    env: { ...process.env, KJU_TEST: '1', KJU_TEST_KILL_AT: 'atomic-write:synced' },
+  });
+  assert.equal(r.signal, 'SIGKILL', `the edit was killed mid-write: ${r.stderr}`);
+  const temps = async () => [...(await readdir(vm.dir)), ...(await readdir(join(vm.dir, 'states')))].filter((n) => n.includes('.tmp-'));
+  assert.equal((await temps()).length, 1, 'the kill left its temp file');
+  await writeFile(join(vm.dir, 'states', '.suspended.json.tmp-999999999-1-0123abcd'), '{');
+  const [entry] = await lib.list();
+  assert.equal(entry.problem, undefined);
+  assert.equal(await readFile(join(vm.dir, 'config.json'), 'utf8'), before);
+  assert.deepEqual(await temps(), [], 'the listing removed the dead writers\' temp files');
 });
 
 test('listing reports broken, newer, duplicate and missing-disk bundles without throwing', async (t) => {

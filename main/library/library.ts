@@ -22,7 +22,8 @@ import {
   type BundleConfig,
 } from './bundle-config.js';
 import { describeMissing, findMissingFiles, makeBundlePrivate, writeBundleConfig, type BundleVm } from './bundle-files.js';
-import { BUNDLE_DIR_MODE, isSuspended, resolveInBundle } from './bundle-files.js';
+import { BUNDLE_DIR_MODE, STATES_DIR, isSuspended, resolveInBundle } from './bundle-files.js';
+import { removeStaleTemps } from './atomic-write.js';
 import { checkBackingChain } from './backing-chain.js';
 import { withDiskFull } from './disk-full.js';
 import { LibraryError, type LibraryErrorCode } from './library-error.js';
@@ -146,6 +147,9 @@ export class Library {
     try {
       const s = await stat(dir);
       if (!s.isDirectory()) throw new LibraryError('invalid-config', `${dir} is a file, not a bundle directory`, dir);
+      // config.json and the suspend record are written atomically; a kill mid-write leaves a temp file
+      await removeStaleTemps(dir);
+      await removeStaleTemps(join(dir, STATES_DIR));
       const text = await readFile(join(dir, CONFIG_FILE), 'utf8').catch((err: NodeJS.ErrnoException) => {
         if (err.code === 'ENOENT') throw new LibraryError('invalid-config', `${join(dir, CONFIG_FILE)} is missing`, dir);
         throw err;

@@ -6,6 +6,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 
 import { libraryVmRuntimeDir, prepareRuntimeDir } from '../qemu/runtime-dir.js';
+import { isAlive } from '../qemu/pid-alive.js';
 
 import { KjuError, type KjuErrorOptions } from '../../common/errors.js';
 import { FileLock } from '../../native/index.js';
@@ -30,33 +31,63 @@ export interface VmLock {
  * nothing else. The caller releases it (withVmLock does) when the operation has ended.
  */
 export function lockVm(vm: { dir: string; config: { id: string; name: string } }, op: VmLockedOp): VmLock {
-  const note = libraryVmRuntimeDir(vm).lockNote;
   const lock = FileLock.tryAcquire(vm.dir, { directory: true });
-  if (!lock) {
-    let holder = 'busy';
-    try {
-      const h = JSON.parse(readFileSync(note, 'utf8')) as { op?: unknown; pid?: unknown };
-      if (typeof h.op === 'string') holder = h.op;
-    } catch {
-      // the holder has not written yet (or the file was never written): it is busy all the same
-    }
-    throw new VmBusyError(`VM "${vm.config.name}" is ${holder} (another kju process holds it)`, { hint: 'try again when that operation is done' });
-  }
+  if (!lock) throw busyError(vm, holderOp(vm) ?? 'busy');
+  writeLockNote(vm, op);
+  return { release: () => lock.release() };
+}
+
+/** Notes what this process, holding the VM's lock, does (again, after a QEMU's exit removed the runtime dir's files). */
+export function writeLockNote(vm: { dir: string; config: { id: string; name: string } }, op: VmLockedOp): void {
   try {
     prepareRuntimeDir(libraryVmRuntimeDir(vm));
-    writeFileSync(note, `${JSON.stringify({ op, pid: process.pid })}\n`, { mode: 0o600 });
+    writeFileSync(libraryVmRuntimeDir(vm).lockNote, `${JSON.stringify({ op, pid: process.pid })}\n`, { mode: 0o600 });
   } catch {
-    // only the loser's message needs it
+    // only the loser's message and the listing's lockNoteHolderAlive need it
   }
-  return { release: () => lock.release() };
+}
+
+/** What the lock's holder noted it does; undefined before it has written its note. */
+function holderOp(vm: { dir: string; config: { id: string; name: string } }): string | undefined {
+  try {
+    const h = JSON.parse(readFileSync(libraryVmRuntimeDir(vm).lockNote, 'utf8')) as { op?: unknown; pid?: unknown };
+    return typeof h.op === 'string' ? h.op : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function busyError(vm: { config: { name: string } }, holder: string): VmBusyError {
+  return new VmBusyError(`VM "${vm.config.name}" is ${holder} (another kju process holds it)`, { hint: 'try again when that operation is done' });
 }
 
 /** Runs `fn` holding the VM's lock for `op` (VmBusyError when another holds it). */
 export async function withVmLock<T>(vm: { dir: string; config: { id: string; name: string } }, op: VmLockedOp, fn: () => Promise<T>): Promise<T> {
-  const lock = lockVm(vm, op);
+  let lock: VmLock;
+  try {
+    lock = lockVm(vm, op);
+  } catch (err) {
+    // a holder in another process that won a moment ago may not have written its note yet: give it that moment
+    if (!(err instanceof VmBusyError) || holderOp(vm)) throw err;
+    await new Promise((r) => setTimeout(r, 100));
+    throw busyError(vm, holderOp(vm) ?? 'busy');
+  }
   try {
     return await fn();
   } finally {
     lock.release();
+  }
+}
+
+/**
+ * Whether the process that last took the VM's lock for `op` still lives, by its note (no lock is
+ * taken, so a listing never makes a start lose): tells a start in progress from one killed midway.
+ */
+export function lockNoteHolderAlive(vm: { dir: string; config: { id: string; name: string } }, op: VmLockedOp): boolean {
+  try {
+    const h = JSON.parse(readFileSync(libraryVmRuntimeDir(vm).lockNote, 'utf8')) as { op?: unknown; pid?: unknown };
+    return h.op === op && typeof h.pid === 'number' && isAlive(h.pid);
+  } catch {
+    return false;
   }
 }

@@ -189,4 +189,22 @@ describe('integration: starts that cannot race, stops that cannot hang', () => {
     console.log(`suspend kill points: ${outcomes.join('; ')}`);
     ok('stop', 'susp', '--force');
   });
+
+  test('kju resume killed before the saved state is loaded: listed suspended (not starting forever), and kju resume resumes it', async () => {
+    create('resk');
+    ok('start', 'resk');
+    ok('suspend', 'resk');
+    assert.equal(listed('resk').state, 'suspended');
+    const r = kjuEnv({ KJU_TEST: '1', KJU_TEST_KILL_AT: 'resume:launched' }, 'resume', 'resk');
+    assert.equal(r.signal ?? r.code, 'SIGKILL', `the resume was killed at its point (${r.stderr})`);
+    const pids = qemuPids();
+    assert.equal(pids.length, 1, 'the QEMU waiting for the state is still there');
+    assert.equal(readPidFile((await runtimeDirOf('resk')).pidFile), pids[0], 'and tracked by its pid file');
+    assert.equal(listed('resk').state, 'suspended', 'the list shows what kju resume can do');
+    ok('resume', 'resk');
+    assert.equal(listed('resk').state, 'running');
+    assert.equal(qemuPids().length, 1, 'the waiting QEMU was ended, one QEMU runs the resumed VM');
+    ok('stop', 'resk', '--force');
+    assert.deepEqual(qemuPids(), []);
+  });
 });

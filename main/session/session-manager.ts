@@ -18,7 +18,7 @@ import { killPoint } from '../util/kill-point.js';
 import { libraryVmRuntimeDir, readRuntimeVmInfo, type RuntimeDir } from '../qemu/runtime-dir.js';
 import { Library, toVmSummary, type BundleVm } from '../library/library.js';
 import { LibraryError } from '../library/library-error.js';
-import { withVmLock } from '../library/vm-lock.js';
+import { lockNoteHolderAlive, withVmLock, writeLockNote } from '../library/vm-lock.js';
 import { lastScreenPath } from '../library/bundle-files.js';
 import { bundleToVmDescription } from '../library/vm-description-from-bundle.js';
 import type { LifecycleParams, LifecycleReply } from './lifecycle.js';
@@ -163,6 +163,8 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
       }
       // a suspend interrupted after its record: QEMU is still there, paused; `start` finishes it
       if (e.config && s.state === 'paused' && isSuspended(e.dir)) s.state = 'suspended';
+      // a resume killed before its state was loaded: QEMU waits for it forever; `start` ends that QEMU and resumes
+      if (e.config && s.state === 'starting' && isSuspended(e.dir) && !lockNoteHolderAlive({ dir: e.dir, config: e.config }, 'starting')) s.state = 'suspended';
       if (e.config && ACTIVE.includes(s.state)) {
         const info = readRuntimeVmInfo(r?.runtimeDir ?? this.runtimeDirOf({ dir: e.dir, config: e.config }));
         if (info) Object.assign(s, info);
@@ -267,6 +269,7 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
     }
     const stateFile = record ? await checkResumable(vm, record) : undefined;
     let r: RunningVm | undefined;
+    if (stateFile) writeLockNote(vm, 'starting'); // a recovered QEMU's exit removed it: the list tells this resume from a killed one by it
     const { qemu, session } = await startVm(desc, {
       runtimeDir: this.runtimeDirOf(vm),
       accel: this.accel,

@@ -7,7 +7,9 @@ import { checkPortsFree } from '../qemu/guest-links.js';
 import { launchQemu, type QemuProcess } from '../qemu/launch.js';
 import type { RuntimeDir } from '../qemu/runtime-dir.js';
 import type { VmDescription } from '../qemu/vm-description.js';
+import { killPoint } from '../util/kill-point.js';
 import { loadStateFromFile } from './lifecycle.js';
+import { QmpClient } from '../qmp/qmp-client.js';
 import { VmSession } from './vm-session.js';
 
 export interface StartVmOptions {
@@ -33,13 +35,15 @@ export async function startVm(desc: VmDescription, o: StartVmOptions): Promise<{
   qemu.unref();
   let session: VmSession;
   try {
-    session = await VmSession.attach({ name: desc.name, runtimeDir: qemu.runtimeDir, pid: qemu.pid, exited: qemu.exited });
+    const qmp = await whileRefused(() => QmpClient.connect(qemu.runtimeDir.qmpSocket), () => qemu.running);
+    session = await VmSession.attach({ name: desc.name, runtimeDir: qemu.runtimeDir, pid: qemu.pid, exited: qemu.exited, qmp });
   } catch (err) {
     qemu.kill('SIGKILL');
     throw err;
   }
   o.onAttached?.(qemu, session);
   if (o.stateFile) {
+    killPoint('resume:launched');
     try {
       await loadStateFromFile(session.qmp, o.stateFile);
     } catch (err) {
@@ -48,4 +52,26 @@ export async function startVm(desc: VmDescription, o: StartVmOptions): Promise<{
     }
   }
   return { qemu, session };
+}
+
+/**
+ * Retries `connect` while it is refused and QEMU lives: QEMU binds qmp.sock (the file appears,
+ * which is what launchQemu waits for) a moment before it listens, and on a loaded host a connect
+ * can fall in between (ECONNREFUSED on a fresh socket; seen by the fault-injection test).
+ */
+export async function whileRefused<T>(connect: () => Promise<T>, alive: () => boolean, timeoutMs = 5_000, pollMs = 20): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await connect();
+    } catch (err) {
+      if (!isRefused(err) || !alive() || Date.now() > deadline) throw err;
+    }
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+}
+
+function isRefused(err: unknown): boolean {
+  const cause = (err as { cause?: { code?: unknown; errnoName?: unknown } } | null)?.cause;
+  return cause?.code === 'ECONNREFUSED' || cause?.errnoName === 'ECONNREFUSED';
 }
