@@ -65,6 +65,8 @@ export interface VmSummary {
   acceleratorNotice?: string;
   /** the display transport once the backend knows it: 'map' shared memory, 'copy' pixels over the socket */
   transport?: Transport;
+  /** the emulated sound card ('none' for none); absent for broken bundles */
+  soundDevice?: VmSoundDevice;
 }
 
 export type Accelerator = 'kvm' | 'hvf' | 'tcg';
@@ -87,6 +89,9 @@ export type VmPreset = (typeof VM_PRESETS)[number];
 /** The emulated graphics cards a VM can have (its display device; the display is the screen kju shows). */
 export const VM_DISPLAY_DEVICES = ['virtio-vga', 'std', 'cirrus', 'qxl', 'bochs', 'none'] as const;
 export type VmDisplayDevice = (typeof VM_DISPLAY_DEVICES)[number];
+/** The emulated sound cards a VM can have, all playing through QEMU's D-Bus audio into kju. */
+export const VM_SOUND_DEVICES = ['intel-hda', 'ich9-intel-hda', 'ac97', 'sb16', 'virtio-sound', 'none'] as const;
+export type VmSoundDevice = (typeof VM_SOUND_DEVICES)[number];
 export const EXISTING_DISK_MODES = ['copy', 'link', 'reference'] as const;
 export type ExistingDiskMode = (typeof EXISTING_DISK_MODES)[number];
 
@@ -97,6 +102,7 @@ export interface PresetInfo {
   memoryMiB: number;
   cpus: number;
   displayDevice: VmDisplayDevice;
+  soundDevice: VmSoundDevice;
   /** qemu-img size of a new disk: "20G", "512M" */
   diskSize: string;
   firmware: 'bios' | 'uefi';
@@ -121,6 +127,8 @@ export interface CreateVmArgs {
   memoryMiB: number;
   cpus: number;
   displayDevice?: VmDisplayDevice;
+  /** default: the preset's */
+  soundDevice?: VmSoundDevice;
   disk: NewVmDisk;
   /** absolute path of an installer ISO on the host */
   iso?: string;
@@ -137,6 +145,7 @@ export interface VmEdit {
   memoryMiB?: number;
   cpus?: number;
   displayDevice?: VmDisplayDevice;
+  soundDevice?: VmSoundDevice;
   cdrom?: string | null;
 }
 

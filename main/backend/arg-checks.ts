@@ -6,6 +6,7 @@ import {
   EXISTING_DISK_MODES,
   BACKEND_METHODS,
   VM_DISPLAY_DEVICES,
+  VM_SOUND_DEVICES,
   VM_PRESETS,
   type Failure,
   type BackendArgs,
@@ -60,11 +61,12 @@ function isDiskSpec(d: unknown): boolean {
 }
 
 function isVmEdit(c: unknown): boolean {
-  if (!isObj(c) || !keysAre(c, [], ['memoryMiB', 'cpus', 'displayDevice', 'cdrom'])) return false;
+  if (!isObj(c) || !keysAre(c, [], ['memoryMiB', 'cpus', 'displayDevice', 'soundDevice', 'cdrom'])) return false;
   return (
     (c.memoryMiB === undefined || isInt(c.memoryMiB, 1, MAX_MEMORY_MIB)) &&
     (c.cpus === undefined || isInt(c.cpus, 1, MAX_CPUS)) &&
     (c.displayDevice === undefined || isOneOf(c.displayDevice, VM_DISPLAY_DEVICES)) &&
+    (c.soundDevice === undefined || isOneOf(c.soundDevice, VM_SOUND_DEVICES)) &&
     (c.cdrom === undefined || c.cdrom === null || isStr(c.cdrom, MAX_PATH))
   );
 }
@@ -77,12 +79,13 @@ const argCheckers = {
   presets: (a: Obj) => keysAre(a, []),
   hostLimits: (a: Obj) => keysAre(a, []),
   createVm: (a: Obj) =>
-    keysAre(a, ['name', 'preset', 'memoryMiB', 'cpus', 'disk'], ['displayDevice', 'iso', 'kernel', 'initrd', 'append', 'opId']) &&
+    keysAre(a, ['name', 'preset', 'memoryMiB', 'cpus', 'disk'], ['displayDevice', 'soundDevice', 'iso', 'kernel', 'initrd', 'append', 'opId']) &&
     isStr(a.name, MAX_NAME) &&
     isOneOf(a.preset, VM_PRESETS) &&
     isInt(a.memoryMiB, 1, MAX_MEMORY_MIB) &&
     isInt(a.cpus, 1, MAX_CPUS) &&
     (a.displayDevice === undefined || isOneOf(a.displayDevice, VM_DISPLAY_DEVICES)) &&
+    (a.soundDevice === undefined || isOneOf(a.soundDevice, VM_SOUND_DEVICES)) &&
     isDiskSpec(a.disk) &&
     isOptPath(a.iso) &&
     isOptPath(a.kernel) &&

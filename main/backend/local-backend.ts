@@ -15,7 +15,7 @@ import {
   type VmEdit,
   type VmSummary,
 } from '../../common/contract.js';
-import type { DisplayDevice, Preset } from '../library/bundle-config.js';
+import type { DisplayDevice, Preset, SoundDevice } from '../library/bundle-config.js';
 import { PRESET_DEFAULTS } from '../library/presets.js';
 import { cloneVm } from '../library/vm-clone.js';
 import { createVm, type ExistingDiskMode } from '../library/vm-create.js';
@@ -32,8 +32,9 @@ import { attempt } from './failure.js';
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
 const _presetsMatch: Same<(typeof VM_PRESETS)[number], Preset> = true;
 const _displayDevicesMatch: Same<NonNullable<VmEdit['displayDevice']>, DisplayDevice> = true;
+const _soundDevicesMatch: Same<NonNullable<VmEdit['soundDevice']>, SoundDevice> = true;
 const _modesMatch: Same<Extract<CreateVmArgs['disk'], { kind: 'existing' }>['mode'], ExistingDiskMode> = true;
-void [_presetsMatch, _displayDevicesMatch, _modesMatch];
+void [_presetsMatch, _displayDevicesMatch, _soundDevicesMatch, _modesMatch];
 
 const PRESET_LABELS: Record<Preset, string> = { linux: 'Linux', windows: 'Windows', dos: 'DOS / FreeDOS', bsd: 'BSD', other: 'Other' };
 
@@ -114,6 +115,7 @@ export class LocalBackend implements Backend {
       memoryMiB: a.memoryMiB,
       cpus: a.cpus,
       display: a.displayDevice,
+      sound: a.soundDevice,
       diskSize: a.disk.kind === 'new' ? a.disk.size : a.disk.kind === 'none' ? null : undefined,
       existingDisk,
       iso,
@@ -135,8 +137,8 @@ export class LocalBackend implements Backend {
     }
     const cdrom = typeof changes.cdrom === 'string' ? await this.allowedPath(changes.cdrom, 'the ISO') : changes.cdrom;
     // The library's config keeps the name `display` for the display device (config.json's field).
-    const { displayDevice, ...rest } = changes;
-    await this.sessions.library.edit(vm.config.id, { ...rest, ...(cdrom === undefined ? {} : { cdrom }), display: displayDevice });
+    const { displayDevice, soundDevice, ...rest } = changes;
+    await this.sessions.library.edit(vm.config.id, { ...rest, ...(cdrom === undefined ? {} : { cdrom }), display: displayDevice, ...(soundDevice === undefined ? {} : { sound: soundDevice }) });
     this.announce();
     return this.summary(vm.config.id);
   }
@@ -162,7 +164,7 @@ export class LocalBackend implements Backend {
     presets: async () =>
       VM_PRESETS.map((p): PresetInfo => {
         const d = PRESET_DEFAULTS[p];
-        return { id: p, label: PRESET_LABELS[p], memoryMiB: d.memoryMiB, cpus: d.cpus, displayDevice: d.display, diskSize: d.diskSize, firmware: d.firmware, machine: d.machine };
+        return { id: p, label: PRESET_LABELS[p], memoryMiB: d.memoryMiB, cpus: d.cpus, displayDevice: d.display, soundDevice: d.sound, diskSize: d.diskSize, firmware: d.firmware, machine: d.machine };
       }),
     hostLimits: async () => ({ ...this.sessions.library.host }),
     createVm: (a) => this.createVm(a),

@@ -11,12 +11,15 @@ export const PRESETS = ['linux', 'windows', 'dos', 'bsd', 'other'] as const;
 export const MACHINES = ['q35', 'pc'] as const;
 export const FIRMWARES = ['bios', 'uefi'] as const;
 export const DISPLAY_DEVICES = ['virtio-vga', 'std', 'cirrus', 'qxl', 'bochs', 'none'] as const;
+/** the sound card (main/qemu/vm-description.ts SOUND_DEVICES); config.json's `sound` */
+export const SOUND_DEVICES = ['intel-hda', 'ich9-intel-hda', 'ac97', 'sb16', 'virtio-sound', 'none'] as const;
 export const NICS = ['virtio-net', 'e1000', 'rtl8139', 'none'] as const;
 export const DISK_FORMATS = ['qcow2', 'raw'] as const;
 export const DISK_BUSES = ['virtio', 'ide', 'sata'] as const;
 
 export type Preset = (typeof PRESETS)[number];
 export type DisplayDevice = (typeof DISPLAY_DEVICES)[number];
+export type SoundDevice = (typeof SOUND_DEVICES)[number];
 export type Nic = (typeof NICS)[number];
 export type DiskFormat = (typeof DISK_FORMATS)[number];
 export type DiskBus = (typeof DISK_BUSES)[number];
@@ -99,6 +102,8 @@ export const bundleConfigSchema = z.looseObject({
   disks: z.array(diskSchema),
   cdrom: bundlePath.nullable(),
   tablet: z.boolean(),
+  /** absent in configs written before kju had sound: no sound card, as those VMs always ran */
+  sound: z.enum(SOUND_DEVICES).optional(),
   kernel: bundlePath.optional(),
   initrd: bundlePath.optional(),
   append: z.string().optional(),

@@ -63,7 +63,7 @@ export interface LibraryOptions {
 
 /** Hardware fields an edit may change; `cdrom: null` ejects. */
 export type VmChanges = Partial<
-  Pick<BundleConfig, 'memoryMiB' | 'cpus' | 'display' | 'nic' | 'machine' | 'tablet' | 'cdrom' | 'kernel' | 'initrd' | 'append' | 'notes'>
+  Pick<BundleConfig, 'memoryMiB' | 'cpus' | 'display' | 'nic' | 'machine' | 'tablet' | 'sound' | 'cdrom' | 'kernel' | 'initrd' | 'append' | 'notes'>
 >;
 
 export class Library {
@@ -381,7 +381,7 @@ export function toVmSummary(entry: LibraryEntry): VmSummary {
   const c = entry.config;
   const missing = findMissingFiles({ dir: entry.dir, config: c });
   const problem = entry.problem ?? (missing.length ? describeMissing(c.name, missing) : undefined);
-  const summary: VmSummary = { id: c.id, name: c.name, state: probeRunState({ dir: entry.dir, config: c }), displayDevice: c.display, memoryMiB: c.memoryMiB, cpus: c.cpus };
+  const summary: VmSummary = { id: c.id, name: c.name, state: probeRunState({ dir: entry.dir, config: c }), displayDevice: c.display, soundDevice: c.sound ?? 'none', memoryMiB: c.memoryMiB, cpus: c.cpus };
   if (problem) summary.problem = problem;
   if (c.cdrom) summary.cdrom = resolveInBundle(entry.dir, c.cdrom);
   return summary;

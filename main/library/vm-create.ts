@@ -14,6 +14,7 @@ import {
   type DisplayDevice,
   type Nic,
   type Preset,
+  type SoundDevice,
 } from './bundle-config.js';
 import { makeBundleSubdirs, writeBundleConfig, type BundleVm } from './bundle-files.js';
 import { checkBackingChain } from './backing-chain.js';
@@ -46,6 +47,7 @@ export interface CreateVmOptions {
   firmware?: BundleConfig['firmware'];
   diskBus?: DiskBus;
   tablet?: boolean;
+  sound?: SoundDevice;
   /** size of a new empty qcow2 disk ("64M", "20G"); null for no disk; default from the preset */
   diskSize?: string | null;
   /**
@@ -117,6 +119,7 @@ export async function createVm(library: Library, options: CreateVmOptions): Prom
       disks,
       cdrom: iso ?? null,
       tablet: o.tablet ?? preset.tablet,
+      sound: o.sound ?? preset.sound,
       ...(kernel ? { kernel } : {}),
       ...(initrd ? { initrd } : {}),
       ...(o.append !== undefined ? { append: o.append } : {}),

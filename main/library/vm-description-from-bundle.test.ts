@@ -62,3 +62,16 @@ test('run-state hook: a live pid in the launcher runtime dir means running; dele
   assert.equal((await lib.summaries())[0].state, 'running');
   await assert.rejects(lib.delete('Busy'), /VM "Busy" is running; shut it down first/);
 });
+
+test('sound: the preset card reaches the argv on the D-Bus audiodev; a config without `sound` (older kju) has none', async (t) => {
+  const { lib, tmp } = await tempLibrary(t);
+  const vm = await createVm(lib, { name: 'Tune', preset: 'linux', diskSize: null, memoryMiB: 256 });
+  assert.equal(vm.config.sound, 'intel-hda');
+  const argv = buildArgv(bundleToVmDescription(vm), { runtimeDir: runtimeDirAt(join(tmp, 'run')), accel: 'tcg' });
+  assert.ok(argv.includes('dbus,p2p=on,audiodev=kju-snd0'));
+  assert.ok(argv.includes('hda-duplex,bus=kju-hda.0,audiodev=kju-snd0'));
+  const { sound: _, ...older } = vm.config;
+  const oldArgv = buildArgv(bundleToVmDescription({ ...vm, config: older }), { runtimeDir: runtimeDirAt(join(tmp, 'run')), accel: 'tcg' });
+  assert.ok(!oldArgv.includes('-audiodev'));
+  assert.ok(oldArgv.includes('dbus,p2p=on'));
+});

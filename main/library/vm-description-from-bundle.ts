@@ -37,6 +37,7 @@ export function bundleToVmDescription(vm: BundleVm, options: { firmwareRoot?: st
     machine: c.machine,
     disks: c.disks.map((d) => ({ path: resolveInBundle(dir, d.file), format: d.format, bus: d.bus })),
     tablet: c.tablet,
+    ...(c.sound ? { sound: c.sound } : {}),
     ...(c.cdrom ? { cdrom: resolveInBundle(dir, c.cdrom) } : {}),
     ...(c.kernel ? { kernel: resolveInBundle(dir, c.kernel) } : {}),
     ...(c.initrd ? { initrd: resolveInBundle(dir, c.initrd) } : {}),

@@ -111,3 +111,21 @@ test('commas in names and paths are escaped for QEMU option parsing; extraArgs c
   assert.deepEqual(argv.slice(-2), ['-rtc', 'base=utc']);
   assert.equal(escapeOptionValue('a,,b'), 'a,,,,b');
 });
+
+test('sound: no card by default; a card adds the D-Bus audiodev, names it on -display and wires the device to it', () => {
+  assert.ok(!buildArgv(base, rt).includes('-audiodev'));
+  assert.ok(!buildArgv({ ...base, sound: 'none' }, rt).includes('-audiodev'));
+  const cases: Record<string, string[]> = {
+    'intel-hda': ['intel-hda,id=kju-hda', 'hda-duplex,bus=kju-hda.0,audiodev=kju-snd0'],
+    'ich9-intel-hda': ['ich9-intel-hda,id=kju-hda', 'hda-duplex,bus=kju-hda.0,audiodev=kju-snd0'],
+    ac97: ['AC97,audiodev=kju-snd0'],
+    sb16: ['sb16,audiodev=kju-snd0'],
+    'virtio-sound': ['virtio-sound-pci,audiodev=kju-snd0'],
+  };
+  for (const [sound, devices] of Object.entries(cases)) {
+    const argv = buildArgv({ ...base, sound: sound as VmDescription['sound'] }, rt);
+    assert.deepEqual(values(argv, '-audiodev'), ['dbus,id=kju-snd0'], sound);
+    assert.deepEqual(values(argv, '-display'), ['dbus,p2p=on,audiodev=kju-snd0'], sound);
+    for (const d of devices) assert.ok(values(argv, '-device').includes(d), `${sound}: ${d}`);
+  }
+});

@@ -1,7 +1,7 @@
 // VM description -> QEMU argv. Pure: every environment fact (accelerator, paths) comes in
 // `runtime`, so the whole mapping is unit-tested. The argv goes to spawn() directly, never a shell.
 import type { RuntimeDir } from './runtime-dir.js';
-import type { VmDescription } from './vm-description.js';
+import type { SoundDevice, VmDescription } from './vm-description.js';
 
 export type Accelerator = 'kvm' | 'hvf' | 'tcg';
 
@@ -21,6 +21,9 @@ export function acceleratorArgs(accel: Accelerator): string[] {
   return accel === 'tcg' ? ['-accel', 'tcg'] : ['-accel', accel, '-cpu', 'host'];
 }
 
+/** The id of the one audiodev kju adds when a VM has a sound card. */
+export const AUDIODEV_ID = 'kju-snd0';
+
 export function buildArgv(desc: VmDescription, runtime: ArgvRuntime): string[] {
   const paths = runtime.runtimeDir;
   const machine = desc.machine ?? 'q35';
@@ -35,7 +38,13 @@ export function buildArgv(desc: VmDescription, runtime: ArgvRuntime): string[] {
   argv.push('-m', `${desc.memoryMiB}M`, '-smp', String(desc.cpus));
 
   argv.push(...displayArgs(desc.display ?? 'virtio-vga'));
-  argv.push('-display', 'dbus,p2p=on');
+  const sound = desc.sound ?? 'none';
+  if (sound === 'none') {
+    argv.push('-display', 'dbus,p2p=on');
+  } else {
+    // The card plays into the D-Bus audio backend, which QEMU exposes as /org/qemu/Display1/Audio.
+    argv.push('-audiodev', `dbus,id=${AUDIODEV_ID}`, '-display', `dbus,p2p=on,audiodev=${AUDIODEV_ID}`, ...soundArgs(sound));
+  }
   if (desc.tablet ?? true) argv.push('-device', 'qemu-xhci,id=kju-xhci', '-device', 'usb-tablet,bus=kju-xhci.0');
 
   let sataCount = 0;
@@ -90,5 +99,21 @@ function displayArgs(display: NonNullable<VmDescription['display']>): string[] {
       return ['-vga', 'none', '-device', 'bochs-display'];
     case 'none':
       return ['-vga', 'none'];
+  }
+}
+
+function soundArgs(sound: Exclude<SoundDevice, 'none'>): string[] {
+  const dev = `audiodev=${AUDIODEV_ID}`;
+  switch (sound) {
+    case 'intel-hda':
+      return ['-device', 'intel-hda,id=kju-hda', '-device', `hda-duplex,bus=kju-hda.0,${dev}`];
+    case 'ich9-intel-hda':
+      return ['-device', 'ich9-intel-hda,id=kju-hda', '-device', `hda-duplex,bus=kju-hda.0,${dev}`];
+    case 'ac97':
+      return ['-device', `AC97,${dev}`];
+    case 'sb16':
+      return ['-device', `sb16,${dev}`];
+    case 'virtio-sound':
+      return ['-device', `virtio-sound-pci,${dev}`];
   }
 }

@@ -6,6 +6,9 @@ import { KjuError, type KjuErrorOptions } from '../../common/errors.js';
 
 export const DISPLAY_DEVICES = ['virtio-vga', 'std', 'cirrus', 'qxl', 'bochs', 'none'] as const;
 export type DisplayDevice = (typeof DISPLAY_DEVICES)[number];
+/** Emulated sound cards, each wired to QEMU's D-Bus audio backend (build-argv.ts soundArgs). */
+export const SOUND_DEVICES = ['intel-hda', 'ich9-intel-hda', 'ac97', 'sb16', 'virtio-sound', 'none'] as const;
+export type SoundDevice = (typeof SOUND_DEVICES)[number];
 
 const diskSchema = z.strictObject({
   path: z.string().min(1, 'must not be empty'),
@@ -30,6 +33,8 @@ const vmDescriptionSchema = z.strictObject({
   disks: z.array(diskSchema).optional(),
   cdrom: z.string().min(1).optional(),
   tablet: z.boolean().optional(),
+  /** absent: no sound card (vm.json files written before kju had sound) */
+  sound: z.enum(SOUND_DEVICES).optional(),
   extraArgs: z.array(z.string()).optional(),
 });
 

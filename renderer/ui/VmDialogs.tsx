@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
-import type { KjuBridge, VmDisplayDevice, VmEdit, VmSummary } from '../../common/contract.js';
-import { VM_DISPLAY_DEVICES } from '../../common/contract.js';
+import type { KjuBridge, VmDisplayDevice, VmEdit, VmSoundDevice, VmSummary } from '../../common/contract.js';
+import { VM_DISPLAY_DEVICES, VM_SOUND_DEVICES } from '../../common/contract.js';
 import { useDialogs } from '../state/dialogs.js';
 import { actionsFor, useLibrary } from '../state/library.js';
 import { useSnapshots } from '../state/snapshots.js';
@@ -67,6 +67,7 @@ function EditDialog({ vm, bridge, close }: DialogProps) {
   const [memory, setMemory] = useState(String(vm.memoryMiB));
   const [cpus, setCpus] = useState(String(vm.cpus));
   const [displayDevice, setDisplayDevice] = useState<VmDisplayDevice>(vm.displayDevice as VmDisplayDevice);
+  const [soundDevice, setSoundDevice] = useState<VmSoundDevice>(vm.soundDevice ?? 'none');
   const [iso, setIso] = useState(vm.cdrom ?? '');
   const [host, setHost] = useState<{ cpus: number; memoryMiB: number } | null>(null);
   const [errors, setErrors] = useState<Record<string, string | undefined>>({});
@@ -83,6 +84,7 @@ function EditDialog({ vm, bridge, close }: DialogProps) {
     if (Number(memory) !== vm.memoryMiB) changes.memoryMiB = Number(memory);
     if (Number(cpus) !== vm.cpus) changes.cpus = Number(cpus);
     if (displayDevice !== vm.displayDevice) changes.displayDevice = displayDevice;
+    if (soundDevice !== (vm.soundDevice ?? 'none')) changes.soundDevice = soundDevice;
     if (iso !== (vm.cdrom ?? '')) changes.cdrom = iso || null;
     void submit(() => bridge.call('editVm', { id: vm.id, changes }), close);
   };
@@ -99,6 +101,11 @@ function EditDialog({ vm, bridge, close }: DialogProps) {
         <Field id="edit-display-device" label="Display device">
           <select id="edit-display-device" value={displayDevice} onChange={(e) => setDisplayDevice(e.target.value as VmDisplayDevice)}>
             {VM_DISPLAY_DEVICES.map((d) => <option key={d} value={d}>{d}</option>)}
+          </select>
+        </Field>
+        <Field id="edit-sound-device" label="Sound device" hint="The guest's sound plays in the VM window; none: no sound card.">
+          <select id="edit-sound-device" value={soundDevice} onChange={(e) => setSoundDevice(e.target.value as VmSoundDevice)}>
+            {VM_SOUND_DEVICES.map((d) => <option key={d} value={d}>{d}</option>)}
           </select>
         </Field>
         <Field id="edit-iso" label="ISO image" error={errors.iso} hint="Empty: no disc.">

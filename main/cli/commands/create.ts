@@ -1,6 +1,6 @@
 // `kju create`: a new VM bundle from a preset, with a new qcow2 disk or an existing image.
 import { CliError } from '../cli-error.js';
-import { DISK_BUSES, DISPLAY_DEVICES, FIRMWARES, MACHINES, NICS } from '../../library/bundle-config.js';
+import { DISK_BUSES, DISPLAY_DEVICES, FIRMWARES, MACHINES, NICS, SOUND_DEVICES } from '../../library/bundle-config.js';
 import { PRESET_DEFAULTS, presetFromName } from '../../library/presets.js';
 import { EXISTING_DISK_MODES, createVm } from '../../library/vm-create.js';
 import { HARDWARE_OPTIONS, hardwareValues, oneOf, parseCommandArgs, printJson, USAGE_EXIT, withLibrary } from './library-cli.js';
@@ -24,6 +24,7 @@ const USAGE = `usage: kju create <name> [options]
   --firmware F      ${FIRMWARES.join(', ')}
   --bus B           disk bus: ${DISK_BUSES.join(', ')}
   --tablet / --no-tablet   USB tablet for an absolute pointer
+  --sound S         ${SOUND_DEVICES.join(', ')} (default from the preset: intel-hda, sb16 for dos)
   --kernel FILE --initrd FILE --append "ARGS"   direct kernel boot
   --notes TEXT
   --json            print the new VM's config as JSON`;

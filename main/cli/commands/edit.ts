@@ -1,6 +1,6 @@
 // `kju edit`: changes a VM's hardware; validated, written atomically (config.json.bak keeps the old).
 import { CliError } from '../cli-error.js';
-import { DISPLAY_DEVICES, MACHINES, NICS } from '../../library/bundle-config.js';
+import { DISPLAY_DEVICES, MACHINES, NICS, SOUND_DEVICES } from '../../library/bundle-config.js';
 import type { VmChanges } from '../../library/library.js';
 import { HARDWARE_OPTIONS, hardwareValues, parseCommandArgs, printJson, USAGE_EXIT, withLibrary } from './library-cli.js';
 
@@ -13,6 +13,7 @@ const USAGE = `usage: kju edit <vm> [options]
   --nic N         ${NICS.join(', ')}
   --machine M     ${MACHINES.join(', ')}
   --tablet / --no-tablet
+  --sound S       ${SOUND_DEVICES.join(', ')} (takes effect at the next start)
   --kernel FILE --initrd FILE --append "ARGS"
   --notes TEXT
   --accept-outside PATH   confirm a file outside the bundle that the VM's config names (a bundle

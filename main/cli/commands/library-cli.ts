@@ -3,7 +3,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { CliError } from '../cli-error.js';
 import { Library } from '../../library/library.js';
-import { DISPLAY_DEVICES, MACHINES, NICS } from '../../library/bundle-config.js';
+import { DISPLAY_DEVICES, MACHINES, NICS, SOUND_DEVICES } from '../../library/bundle-config.js';
 
 export const USAGE_EXIT = 2;
 
@@ -54,6 +54,7 @@ export const HARDWARE_OPTIONS = {
   machine: { type: 'string' },
   tablet: { type: 'boolean' },
   'no-tablet': { type: 'boolean' },
+  sound: { type: 'string' },
   kernel: { type: 'string' },
   initrd: { type: 'string' },
   append: { type: 'string' },
@@ -69,6 +70,7 @@ export interface HardwareArgs {
   machine?: string;
   tablet?: boolean;
   'no-tablet'?: boolean;
+  sound?: string;
   kernel?: string;
   initrd?: string;
   append?: string;
@@ -85,6 +87,7 @@ export function hardwareValues(v: HardwareArgs) {
     nic: oneOf('nic', v.nic, NICS),
     machine: oneOf('machine', v.machine, MACHINES),
     tablet: v.tablet ? true : v['no-tablet'] ? false : undefined,
+    sound: oneOf('sound', v.sound, SOUND_DEVICES),
     kernel: v.kernel,
     initrd: v.initrd,
     append: v.append,
