@@ -279,6 +279,27 @@ export interface DisplayStream {
   refresh(): void;
 }
 
+/** Everything about a VM's sound except the samples (those travel as AudioPackets, common/audio-packet.ts). */
+export type AudioMessage =
+  /** a playback stream opened: its rate and channel count */
+  | { t: 'format'; rate: number; channels: number }
+  /** the guest's own mixer: mute, and volume 0..1 (the loudest channel) */
+  | { t: 'guest-volume'; mute: boolean; volume: number }
+  /** the VM has no sound card, or the sound stream ended */
+  | { t: 'closed'; reason: string };
+
+/**
+ * The guest's sound, as the renderer sees it (kju serve: a WebSocket). Push-based: QEMU's audio
+ * clock sets the pace; the receiver's jitter buffer absorbs the network and drops what is late.
+ */
+export interface AudioStream {
+  /** called on the renderer's event loop, in order */
+  onMessage(cb: (m: AudioMessage) => void): void;
+  /** an AudioPacket; the buffer is the callback's to keep */
+  onPcm(cb: (packet: ArrayBuffer) => void): void;
+  close(): void;
+}
+
 /** The renderer's whole view of the outside world: the preload and the serve client implement it. */
 export interface KjuBridge {
   readonly kind: 'electron' | 'browser';
@@ -291,4 +312,6 @@ export interface KjuBridge {
    * cloneVm). Returns an unsubscribe function. Without it, callers just wait for the reply.
    */
   onProgress?(cb: (p: OperationProgress) => void): () => void;
+  /** Optional: the guest's sound (kju serve has it; the Electron window does not yet). */
+  openAudio?(vmId: string): Promise<Result<AudioStream>>;
 }

@@ -45,6 +45,7 @@ export const KJU_ERROR_CODES = [
   'owned-elsewhere',
   'suspended',
   'no-console',
+  'no-sound',
   'no-owner',
   'owner-call-failed',
   'vm-not-found',

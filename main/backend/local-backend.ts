@@ -19,6 +19,7 @@ import type { DisplayDevice, Preset, SoundDevice } from '../library/bundle-confi
 import { PRESET_DEFAULTS } from '../library/presets.js';
 import { cloneVm } from '../library/vm-clone.js';
 import { createVm, type ExistingDiskMode } from '../library/vm-create.js';
+import type { AudioOut } from '../display/audio-out.js';
 import type { DisplaySource } from '../display/display-source.js';
 import { LibraryError } from '../library/library-error.js';
 import { SessionError, SessionManager, type SessionManagerOptions } from '../session/session-manager.js';
@@ -210,6 +211,10 @@ export class LocalBackend implements Backend {
     if (!checked.ok) return checked;
     const handler: BackendHandlers[M] = this.handlers[method];
     return attempt(() => handler(args), method);
+  }
+
+  openAudio(vmId: string): Promise<Result<AudioOut>> {
+    return attempt(() => this.sessions.openAudio(vmId), 'openAudio');
   }
 
   openDisplay(vmId: string, console: number): Promise<Result<DisplaySource>> {
