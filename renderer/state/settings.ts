@@ -12,6 +12,11 @@ export interface SettingsState {
   setScaleMode(m: ScaleMode): void;
   setIntegerScale(on: boolean): void;
   setBlitter(b: BlitterSetting): void;
+  /** the guest's sound in the VM window: 0..1, muted, and silent while the window is hidden */
+  soundVolume: number;
+  soundMuted: boolean;
+  muteWhenHidden: boolean;
+  setSound(p: Partial<Pick<SettingsState, 'soundVolume' | 'soundMuted' | 'muteWhenHidden'>>): void;
 }
 
 export const useSettings = create<SettingsState>()(
@@ -20,10 +25,14 @@ export const useSettings = create<SettingsState>()(
       scaleMode: 'fit',
       integerScale: false,
       blitter: 'auto',
+      soundVolume: 1,
+      soundMuted: false,
+      muteWhenHidden: false,
+      setSound: (p) => set(p),
       setScaleMode: (m) => set({ scaleMode: SCALE_MODES.includes(m) ? m : 'fit' }),
       setIntegerScale: (on) => set({ integerScale: on }),
       setBlitter: (b) => set({ blitter: BLITTER_SETTINGS.includes(b) ? b : 'auto' }),
     }),
-    { name: 'kju.settings', partialize: (s) => ({ scaleMode: s.scaleMode, integerScale: s.integerScale, blitter: s.blitter }) },
+    { name: 'kju.settings', partialize: (s) => ({ scaleMode: s.scaleMode, integerScale: s.integerScale, blitter: s.blitter, soundVolume: s.soundVolume, soundMuted: s.soundMuted, muteWhenHidden: s.muteWhenHidden }) },
   ),
 );

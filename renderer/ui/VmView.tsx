@@ -8,6 +8,7 @@ import { useSettings } from '../state/settings.js';
 import { useLiveLibrary } from './useLiveLibrary.js';
 import { Toolbar } from './Toolbar.js';
 import { StatusBar } from './StatusBar.js';
+import { SoundControls } from './SoundControls.js';
 
 export function VmView({ bridge, vmId }: { bridge: KjuBridge; vmId: string }) {
   useLiveLibrary(bridge);
@@ -27,7 +28,9 @@ export function VmView({ bridge, vmId }: { bridge: KjuBridge; vmId: string }) {
       <div className="vm-display" ref={displayRef}>
         {hasDisplay ? <DisplayCanvas key={blitter} bridge={bridge} vm={vm} onViewer={setViewer} /> : <NoDisplay bridge={bridge} vmId={vmId} />}
       </div>
-      <StatusBar viewer={viewer} vm={vm} />
+      <StatusBar viewer={viewer} vm={vm}>
+        {hasDisplay && vm?.soundDevice && vm.soundDevice !== 'none' && <SoundControls bridge={bridge} vmId={vm.id} />}
+      </StatusBar>
     </div>
   );
 }
