@@ -3,7 +3,7 @@
 // Runs on the page's main thread; the worklet does the per-sample work on the audio thread.
 import { decodeAudioPacket } from '../../common/audio-packet.js';
 import type { AudioStream } from '../../common/contract.js';
-import { WORKLET_NAME, workletSource, type WorkletOptions, type WorkletReport } from './pcm-worklet.js';
+import { WORKLET_FILE, WORKLET_NAME, type WorkletOptions, type WorkletReport } from './pcm-worklet.js';
 
 /** What the jitter buffer holds before it plays, and its bound: the delay kju adds stays in between. */
 export const TARGET_MS = 40;
@@ -100,12 +100,7 @@ export class AudioPlayer {
     // The context runs at the guest's rate: the browser resamples once, on the way out.
     const ctx = new AudioContext({ sampleRate: rate, latencyHint: 'interactive' });
     this.ctx = ctx;
-    const url = URL.createObjectURL(new Blob([workletSource()], { type: 'text/javascript' }));
-    try {
-      await ctx.audioWorklet.addModule(url);
-    } finally {
-      URL.revokeObjectURL(url);
-    }
+    await ctx.audioWorklet.addModule(new URL(WORKLET_FILE, document.baseURI).href);
     if (this.ctx !== ctx) return;
     const processorOptions: WorkletOptions = { channels, targetFrames: Math.round((rate * TARGET_MS) / 1000), maxFrames: Math.round((rate * MAX_MS) / 1000) };
     const node = new AudioWorkletNode(ctx, WORKLET_NAME, { numberOfInputs: 0, numberOfOutputs: 1, outputChannelCount: [channels], processorOptions });

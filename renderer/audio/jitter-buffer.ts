@@ -2,8 +2,7 @@
 // playing once `targetFrames` are queued, plays silence (one underrun) when it runs dry and then
 // waits for the target again, and drops the oldest frames past `maxFrames`, so the delay it adds
 // stays between the target and the bound whatever the network does.
-// Runs inside the AudioWorklet (its source is sent there by pcm-worklet.ts): it must stay
-// self-contained — no imports, no module-level helpers.
+// Runs inside the AudioWorklet (pcm-worklet-processor.ts), on the audio rendering thread.
 
 export class JitterBuffer {
   private readonly ring: Float32Array;

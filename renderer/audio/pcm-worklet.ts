@@ -1,11 +1,9 @@
-// The AudioWorklet processor that plays the guest's PCM out of a JitterBuffer. Its source is made
-// here from JitterBuffer's own (the worklet scope cannot import the page's modules) and loaded
-// from a Blob URL. In the worklet: process() runs on the audio rendering thread every 128 frames;
-// every ~100 ms it posts its figures (underruns, dropped frames, queue, PCM latency) to the page.
-
-import { JitterBuffer } from './jitter-buffer.js';
+// What the page and the AudioWorklet processor (pcm-worklet-processor.ts, its own bundle
+// pcm-worklet.js, loaded with addModule: CSP allows only 'self' scripts) say to each other.
 
 export const WORKLET_NAME = 'kju-pcm';
+/** the processor's bundle, next to the page's (scripts/build.mjs) */
+export const WORKLET_FILE = 'pcm-worklet.js';
 
 export interface WorkletOptions {
   channels: number;
@@ -27,38 +25,4 @@ export interface WorkletReport {
   latenciesMs: number[];
   /** RMS of what was played since the last report, 0..1 */
   level: number;
-}
-
-export function workletSource(): string {
-  return `const JitterBuffer = (${JitterBuffer.toString()});
-class KjuPcmProcessor extends AudioWorkletProcessor {
-  constructor(options) {
-    super();
-    const o = options.processorOptions;
-    this.jb = new JitterBuffer(o.channels, o.targetFrames, o.maxFrames);
-    this.nextReport = 0;
-    this.latencies = [];
-    this.sumSquares = 0;
-    this.count = 0;
-    this.port.onmessage = (e) => this.jb.push(e.data.samples, e.data.receivedAt);
-  }
-  process(_inputs, outputs) {
-    const out = outputs[0];
-    const now = Date.now();
-    for (const at of this.jb.pull(out)) this.latencies.push(now - at);
-    const first = out[0];
-    for (let i = 0; i < first.length; i++) this.sumSquares += first[i] * first[i];
-    this.count += first.length;
-    if (currentFrame >= this.nextReport) {
-      this.nextReport = currentFrame + sampleRate / 10;
-      this.port.postMessage({ underruns: this.jb.underruns, droppedFrames: this.jb.droppedFrames, queuedFrames: this.jb.queuedFrames, latenciesMs: this.latencies, level: Math.sqrt(this.sumSquares / Math.max(1, this.count)) });
-      this.latencies = [];
-      this.sumSquares = 0;
-      this.count = 0;
-    }
-    return true;
-  }
-}
-registerProcessor('${WORKLET_NAME}', KjuPcmProcessor);
-`;
 }
