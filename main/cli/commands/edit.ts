@@ -14,6 +14,7 @@ const USAGE = `usage: kju edit <vm> [options]
   --machine M     ${MACHINES.join(', ')}
   --tablet / --no-tablet
   --sound S       ${SOUND_DEVICES.join(', ')} (takes effect at the next start)
+  --microphone    (refused: sound in is not in kju yet)
   --kernel FILE --initrd FILE --append "ARGS"
   --notes TEXT
   --accept-outside PATH   confirm a file outside the bundle that the VM's config names (a bundle

@@ -55,6 +55,7 @@ export const HARDWARE_OPTIONS = {
   tablet: { type: 'boolean' },
   'no-tablet': { type: 'boolean' },
   sound: { type: 'string' },
+  microphone: { type: 'boolean' },
   kernel: { type: 'string' },
   initrd: { type: 'string' },
   append: { type: 'string' },
@@ -71,6 +72,7 @@ export interface HardwareArgs {
   tablet?: boolean;
   'no-tablet'?: boolean;
   sound?: string;
+  microphone?: boolean;
   kernel?: string;
   initrd?: string;
   append?: string;
@@ -79,6 +81,9 @@ export interface HardwareArgs {
 
 /** The checked values of HARDWARE_OPTIONS (undefined where not given); --iso is the caller's. */
 export function hardwareValues(v: HardwareArgs) {
+  if (v.microphone) {
+    throw new CliError('--microphone: sound in (the guest hearing a host microphone) is not in kju yet; only sound out plays. Nothing was changed.', USAGE_EXIT);
+  }
   return {
     memoryMiB: memoryMiB(v.memory),
     cpus: positiveInt('cpus', v.cpus),

@@ -226,3 +226,13 @@ test('kju create/edit --sound: the preset default, a chosen card, none, and a cl
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--sound must be one of intel-hda, ich9-intel-hda, ac97, sb16, virtio-sound, none; got "gus"/);
 });
+
+test('the microphone opt-in is refused clearly (sound in is not built yet), and nothing changes', async (t) => {
+  const { library } = await tempLibrary(t);
+  assert.equal(kju(library, 'create', 'M', '--memory', '256', '--cpus', '1', '--disk-size', '64M').code, 0);
+  const before = await snapshot(library);
+  const r = kju(library, 'edit', 'M', '--microphone');
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /--microphone: sound in \(the guest hearing a host microphone\) is not in kju yet/);
+  assert.deepEqual(await snapshot(library), before);
+});
