@@ -22,6 +22,7 @@ import { memcpyFrame, type MemcpyResult } from './memcpy.js';
 import { compareTable, dropTable, processTable, ratios, stageTable, table, targets } from './report.js';
 import { bootRig, ensureFrames, type Rig } from './rig.js';
 import { PATH_NOTES, type PathName, type ScenarioResult } from './scenario.js';
+import { runSoundLatency, type SoundResult } from './sound.js';
 import { runSyntheticLatency, type SyntheticResult } from './synthetic.js';
 import { runBaseline, runIdleFloor, runVnc, type IdleFloorResult } from './vnc-path.js';
 import { runLibraryIdle, type LibraryIdleResult } from './library-idle.js';
@@ -125,6 +126,14 @@ async function main(): Promise<void> {
     log.push(`synthetic run failed: ${(e as Error).message}`);
   }
 
+  progress(`sound: steady 1 kHz tone, guest → page AudioWorklet (${quick ? 10 : 30} s)`);
+  let sound: SoundResult | undefined;
+  try {
+    sound = await runSoundLatency(quick ? 10 : 30, log);
+  } catch (e) {
+    log.push(`sound run failed: ${(e as Error).message}`);
+  }
+
   const results: ScenarioResult[] = [];
   const profiles: { rig: string; framesSentTotal: number; bytesSentTotal: number; updatesTotal: number }[] = [];
   for (const p of plan(quick)) {
@@ -198,6 +207,7 @@ async function main(): Promise<void> {
       : 'library page: not measured (see notes)',
   );
   out.push(`idle floor (idle serving child, bench page without a viewer, ${floor.seconds.toFixed(1)} s): Node ${floor.nodePct.toFixed(2)}%, Chromium ${floor.browserPct.toFixed(2)}% of one core (orchestrator ${floor.benchPct.toFixed(2)}%)`);
+  if (sound) out.push(`sound, steady 1 kHz tone for ${sound.seconds} s (kju reads QEMU's Write → the page's AudioWorklet plays it; target median ≤ 60 ms, no underruns): ${sound.chunks} chunks, median ${sound.medianMs.toFixed(1)} ms, p99 ${sound.p99Ms.toFixed(1)} ms, ${sound.underruns} underruns`);
   if (synthetic) out.push(`synthetic 256×256 rects through serve → Viewer: ${synthetic.samples} rects, damage-to-texture median ${synthetic.medianMs.toFixed(2)} ms, p99 ${synthetic.p99Ms.toFixed(2)} ms`);
   out.push('');
   out.push('ratios (same run):');
@@ -243,6 +253,7 @@ async function main(): Promise<void> {
         idleFloor: floor,
         libraryIdle,
         synthetic,
+        sound,
         scenarios: results,
         targets: tg,
         profiles: profileDir ? { dir: profileDir, children: profiles } : undefined,

@@ -67,6 +67,8 @@ export interface VmSummary {
   acceleratorNotice?: string;
   /** the display transport once the backend knows it: 'map' shared memory, 'copy' pixels over the socket */
   transport?: Transport;
+  /** the emulated sound card ('none' for none); absent for broken bundles */
+  soundDevice?: VmSoundDevice;
   /** the VM shares its clipboard with the host (a vdagent channel; takes effect when it starts) */
   clipboard?: boolean;
   /** host folders exported to the guest (mount tags share0, share1, ...); absent when none */
@@ -134,6 +136,9 @@ export const VM_DISPLAY_DEVICES = ['virtio-vga', 'std', 'cirrus', 'qxl', 'bochs'
 export type VmDisplayDevice = (typeof VM_DISPLAY_DEVICES)[number];
 /** The most heads (monitors) a VM's display device may have. */
 export const MAX_VM_DISPLAYS = 4;
+/** The emulated sound cards a VM can have, all playing through QEMU's D-Bus audio into kju. */
+export const VM_SOUND_DEVICES = ['intel-hda', 'ich9-intel-hda', 'ac97', 'sb16', 'virtio-sound', 'none'] as const;
+export type VmSoundDevice = (typeof VM_SOUND_DEVICES)[number];
 export const EXISTING_DISK_MODES = ['copy', 'link', 'reference'] as const;
 export type ExistingDiskMode = (typeof EXISTING_DISK_MODES)[number];
 
@@ -144,6 +149,7 @@ export interface PresetInfo {
   memoryMiB: number;
   cpus: number;
   displayDevice: VmDisplayDevice;
+  soundDevice: VmSoundDevice;
   /** qemu-img size of a new disk: "20G", "512M" */
   diskSize: string;
   firmware: 'bios' | 'uefi';
@@ -175,6 +181,8 @@ export interface CreateVmArgs {
   displays?: number;
   /** share the clipboard with the guest; default on (the preset's) */
   clipboard?: boolean;
+  /** default: the preset's */
+  soundDevice?: VmSoundDevice;
   disk: NewVmDisk;
   /** absolute path of an installer ISO on the host */
   iso?: string;
@@ -200,6 +208,7 @@ export interface VmEdit {
   /** heads of the display device, 1..MAX_VM_DISPLAYS (more than 1 needs virtio-vga) */
   displays?: number;
   clipboard?: boolean;
+  soundDevice?: VmSoundDevice;
   cdrom?: string | null;
   /** replaces the shared folders; [] removes them all */
   shares?: VmShare[];
@@ -383,6 +392,27 @@ export interface DisplayStream {
   refresh(): void;
 }
 
+/** Everything about a VM's sound except the samples (those travel as AudioPackets, common/audio-packet.ts). */
+export type AudioMessage =
+  /** a playback stream opened: its rate and channel count */
+  | { t: 'format'; rate: number; channels: number }
+  /** the guest's own mixer: mute, and volume 0..1 (the loudest channel) */
+  | { t: 'guest-volume'; mute: boolean; volume: number }
+  /** the VM has no sound card, or the sound stream ended */
+  | { t: 'closed'; reason: string };
+
+/**
+ * The guest's sound, as the renderer sees it (kju serve: a WebSocket). Push-based: QEMU's audio
+ * clock sets the pace; the receiver's jitter buffer absorbs the network and drops what is late.
+ */
+export interface AudioStream {
+  /** called on the renderer's event loop, in order */
+  onMessage(cb: (m: AudioMessage) => void): void;
+  /** an AudioPacket; the buffer is the callback's to keep */
+  onPcm(cb: (packet: ArrayBuffer) => void): void;
+  close(): void;
+}
+
 /** The renderer's whole view of the outside world: the preload and the serve client implement it. */
 export interface KjuBridge {
   readonly kind: 'electron' | 'browser';
@@ -395,4 +425,6 @@ export interface KjuBridge {
    * cloneVm). Returns an unsubscribe function. Without it, callers just wait for the reply.
    */
   onProgress?(cb: (p: OperationProgress) => void): () => void;
+  /** Optional: the guest's sound (kju serve has it; the Electron window does not yet). */
+  openAudio?(vmId: string): Promise<Result<AudioStream>>;
 }

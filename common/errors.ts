@@ -49,6 +49,7 @@ export const KJU_ERROR_CODES = [
   'not-responding',
   'suspended',
   'no-console',
+  'no-sound',
   'no-owner',
   'owner-call-failed',
   'vm-not-found',

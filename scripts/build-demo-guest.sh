@@ -21,7 +21,7 @@
 set -euo pipefail
 
 # Bump when the image's contents change so cached guests are rebuilt.
-SCRIPT_VERSION=9
+SCRIPT_VERSION=10
 APPEND='console=tty1 console=ttyS0 quiet vt.global_cursor_default=0 loglevel=3'
 # Modules the guest loads, in this order; dependencies are added ahead of each.
 WANTED_MODULES=(
@@ -31,6 +31,8 @@ WANTED_MODULES=(
   xhci_pci ehci_pci usbhid hid_generic
   9p 9pnet_virtio virtio_net
   efivarfs # the Secure Boot test reads the SecureBoot EFI variable
+  # sound (tone-play): the generic codec before the controller, which cannot modprobe it here
+  snd_hda_codec_generic snd_hda_intel
 )
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -163,7 +165,7 @@ for src in "$SCRIPT_DIR"/guest-tools/*.c; do
     log "warning: no C compiler: guest tool $tool left out"
     continue
   fi
-  "${CC:-cc}" -static -O2 -Wall -o "$ROOT/bin/$tool" "$src" 2>"$WORK/cc.err" ||
+  "${CC:-cc}" -static -O2 -Wall -o "$ROOT/bin/$tool" "$src" -lm 2>"$WORK/cc.err" ||
     { cat "$WORK/cc.err" >&2; log "warning: guest tool $tool did not build (static libc missing?): left out"; continue; }
   log "guest tool: /bin/$tool"
 done

@@ -53,7 +53,7 @@ if (existsSync(join(root, 'main/electron/preload/preload.ts'))) {
   });
 }
 if (existsSync(join(root, 'renderer/index.tsx'))) {
-  await build({ ...common, entryPoints: { index: 'renderer/index.tsx' }, outdir: join(out, 'renderer'), platform: 'browser', target: 'chrome120', format: 'esm', jsx: 'automatic', loader: { '.css': 'css' } });
+  await build({ ...common, entryPoints: { index: 'renderer/index.tsx', 'pcm-worklet': 'renderer/audio/pcm-worklet-processor.ts' }, outdir: join(out, 'renderer'), platform: 'browser', target: 'chrome120', format: 'esm', jsx: 'automatic', loader: { '.css': 'css' } });
   copyFileSync(join(root, 'renderer/index.html'), join(out, 'renderer/index.html'));
 }
 const addon = join(root, 'native/build/Release/kju_native.node');

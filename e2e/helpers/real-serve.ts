@@ -13,6 +13,7 @@ import type { DbusDisplay } from '../../main/display/dbus-display.js';
 import type { DisplaySource } from '../../main/display/display-source.js';
 import { decodePpm, diffImages, surfaceToRgb, type RgbImage } from '../../main/display/screenshot.js';
 import type { ServeBackend } from '../../main/backend/backend.js';
+import { AudioOut } from '../../main/display/audio-out.js';
 import { startServe, type ServeHandle } from '../../main/serve/serve.js';
 import { VmSession } from '../../main/session/vm-session.js';
 import { bootDemoGuest, type BootedGuest, type BootOptions } from '../../main/testing/guest.js';
@@ -75,6 +76,16 @@ export class GuestBackend implements ServeBackend {
     return { ok: true, value: d };
   }
 
+  /** The guest's sound (a VM booted with BootOptions.sound); the caller (serve) closes it. */
+  async openAudio(vmId: string): Promise<Result<AudioOut>> {
+    if (vmId !== this.summary.id) return { ok: false, code: 'not-found', message: `no VM ${vmId}` };
+    try {
+      return { ok: true, value: await AudioOut.open(this.session.display.control, this.summary.name) };
+    } catch (err) {
+      return { ok: false, code: 'no-sound', message: (err as Error).message };
+    }
+  }
+
   onVmsChanged(cb: (vms: VmSummary[]) => void): () => void {
     this.listeners.add(cb);
     return () => this.listeners.delete(cb);
@@ -120,7 +131,7 @@ export async function startRealServe(boot: BootOptions): Promise<RealServe> {
     });
     const display = await session.primaryDisplay();
     await display.waitForSurface(30_000);
-    const backend = new GuestBackend(session, { id: VM_ID, name: 'Demo', state: 'running', displayDevice: guest.desc.display ?? 'virtio-vga', memoryMiB: guest.desc.memoryMiB, cpus: guest.desc.cpus, ...(guest.desc.displays ? { displays: guest.desc.displays } : {}) });
+    const backend = new GuestBackend(session, { id: VM_ID, name: 'Demo', state: 'running', displayDevice: guest.desc.display ?? 'virtio-vga', memoryMiB: guest.desc.memoryMiB, cpus: guest.desc.cpus, soundDevice: guest.desc.sound ?? 'none', ...(guest.desc.displays ? { displays: guest.desc.displays } : {}) });
     const log: string[] = [];
     serve = await startServe({ backend, host: '127.0.0.1', staticDir: RENDERER_DIR, log: (l) => log.push(l) });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });

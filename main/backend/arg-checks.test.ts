@@ -167,3 +167,17 @@ test('tpm and secureBoot travel as booleans in createVm and editVm; anything els
     if (!r.ok) assert.equal(r.code, 'bad-args');
   }
 });
+
+test('the sound device travels as soundDevice: a known card or none passes, an unknown one is bad-args', () => {
+  const create = { name: 'A', preset: 'linux', memoryMiB: 512, cpus: 1, disk: { kind: 'none' } };
+  assert.equal(checkCall('createVm', { ...create, soundDevice: 'sb16' }).ok, true);
+  assert.equal(checkCall('editVm', { id: 'a', changes: { soundDevice: 'none' } }).ok, true);
+  for (const [method, args] of [
+    ['createVm', { ...create, soundDevice: 'gus' }],
+    ['editVm', { id: 'a', changes: { soundDevice: 7 } }],
+    ['editVm', { id: 'a', changes: { sound: 'ac97' } }],
+  ] as const) {
+    const r = checkCall(method, args);
+    assert.equal(!r.ok && r.code, 'bad-args', JSON.stringify(args));
+  }
+});

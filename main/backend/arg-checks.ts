@@ -7,6 +7,7 @@ import {
   BACKEND_METHODS,
   VM_DISPLAY_DEVICES,
   MAX_VM_DISPLAYS,
+  VM_SOUND_DEVICES,
   VM_PRESETS,
   type Failure,
   type BackendArgs,
@@ -72,7 +73,7 @@ const isOptList = (v: unknown, item: (x: unknown) => boolean) => v === undefined
 const isUsbDevice = (v: unknown) => typeof v === 'string' && /^([0-9a-fA-F]{4}:[0-9a-fA-F]{4}|\d{1,3}-\d{1,3}(\.\d{1,3}){0,6})$/.test(v);
 
 function isVmEdit(c: unknown): boolean {
-  if (!isObj(c) || !keysAre(c, [], ['memoryMiB', 'cpus', 'displayDevice', 'displays', 'clipboard', 'cdrom', 'shares', 'forwards', 'tpm', 'secureBoot'])) return false;
+  if (!isObj(c) || !keysAre(c, [], ['memoryMiB', 'cpus', 'displayDevice', 'displays', 'clipboard', 'soundDevice', 'cdrom', 'shares', 'forwards', 'tpm', 'secureBoot'])) return false;
   return (
     isOptList(c.shares, isShare) &&
     isOptList(c.forwards, isForward) &&
@@ -81,6 +82,7 @@ function isVmEdit(c: unknown): boolean {
     (c.displayDevice === undefined || isOneOf(c.displayDevice, VM_DISPLAY_DEVICES)) &&
     (c.displays === undefined || isInt(c.displays, 1, MAX_VM_DISPLAYS)) &&
     isOptBool(c.clipboard) &&
+    (c.soundDevice === undefined || isOneOf(c.soundDevice, VM_SOUND_DEVICES)) &&
     (c.tpm === undefined || typeof c.tpm === 'boolean') &&
     (c.secureBoot === undefined || typeof c.secureBoot === 'boolean') &&
     (c.cdrom === undefined || c.cdrom === null || isStr(c.cdrom, MAX_PATH))
@@ -95,7 +97,7 @@ const argCheckers = {
   presets: (a: Obj) => keysAre(a, []),
   hostLimits: (a: Obj) => keysAre(a, []),
   createVm: (a: Obj) =>
-    keysAre(a, ['name', 'preset', 'memoryMiB', 'cpus', 'disk'], ['displayDevice', 'displays', 'clipboard', 'iso', 'kernel', 'initrd', 'append', 'shares', 'forwards', 'tpm', 'secureBoot', 'opId']) &&
+    keysAre(a, ['name', 'preset', 'memoryMiB', 'cpus', 'disk'], ['displayDevice', 'displays', 'clipboard', 'soundDevice', 'iso', 'kernel', 'initrd', 'append', 'shares', 'forwards', 'tpm', 'secureBoot', 'opId']) &&
     isOptList(a.shares, isShare) &&
     isOptList(a.forwards, isForward) &&
     isStr(a.name, MAX_NAME) &&
@@ -105,6 +107,7 @@ const argCheckers = {
     (a.displayDevice === undefined || isOneOf(a.displayDevice, VM_DISPLAY_DEVICES)) &&
     (a.displays === undefined || isInt(a.displays, 1, MAX_VM_DISPLAYS)) &&
     isOptBool(a.clipboard) &&
+    (a.soundDevice === undefined || isOneOf(a.soundDevice, VM_SOUND_DEVICES)) &&
     (a.tpm === undefined || typeof a.tpm === 'boolean') &&
     (a.secureBoot === undefined || typeof a.secureBoot === 'boolean') &&
     isDiskSpec(a.disk) &&

@@ -5,6 +5,7 @@
 // Implemented over the library and the sessions by ./local-backend.ts, and by small objects in
 // tests and benches. Every method runs on the Node event loop of the process that holds it.
 import type { BackendArgs, BackendMethod, BackendValue, OperationProgress, Result, VmSummary } from '../../common/contract.js';
+import type { AudioOut } from '../display/audio-out.js';
 import type { DisplaySource } from '../display/display-source.js';
 
 /** What a display utility needs to attach to a running QEMU itself (its QMP and D-Bus display). */
@@ -25,6 +26,8 @@ export interface Backend {
    * close() when it is done; serve opens one per (vmId, console) and shares it among its viewers.
    */
   openDisplay(vmId: string, console: number): Promise<Result<DisplaySource>>;
+  /** Optional: the guest's sound out of VM `vmId` (a new out-listener the caller owns and closes). */
+  openAudio?(vmId: string): Promise<Result<AudioOut>>;
   /** `cb` runs with the full list after any change; returns an unsubscribe function. */
   onVmsChanged(cb: (vms: VmSummary[]) => void): () => void;
   /** Optional: progress of long calls that carried an opId (createVm, cloneVm); returns an unsubscribe function. */
@@ -47,7 +50,7 @@ export interface Backend {
 }
 
 /** The part of the Backend that `kju serve` uses; what its tests and benches implement. */
-export type ServeBackend = Pick<Backend, 'call' | 'openDisplay' | 'onVmsChanged' | 'onProgress'>;
+export type ServeBackend = Pick<Backend, 'call' | 'openDisplay' | 'openAudio' | 'onVmsChanged' | 'onProgress'>;
 
 /**
  * Stands in when the local backend cannot be opened: lists nothing and refuses everything with a

@@ -16,10 +16,11 @@ import {
   type VmShare,
   type VmSummary,
 } from '../../common/contract.js';
-import type { DisplayDevice, Preset } from '../library/bundle-config.js';
+import type { DisplayDevice, Preset, SoundDevice } from '../library/bundle-config.js';
 import { PRESET_DEFAULTS } from '../library/presets.js';
 import { cloneVm } from '../library/vm-clone.js';
 import { createVm, type ExistingDiskMode } from '../library/vm-create.js';
+import type { AudioOut } from '../display/audio-out.js';
 import type { DisplaySource } from '../display/display-source.js';
 import { LibraryError } from '../library/library-error.js';
 import { SessionError, SessionManager, type SessionManagerOptions } from '../session/session-manager.js';
@@ -34,8 +35,9 @@ import { attempt } from './failure.js';
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
 const _presetsMatch: Same<(typeof VM_PRESETS)[number], Preset> = true;
 const _displayDevicesMatch: Same<NonNullable<VmEdit['displayDevice']>, DisplayDevice> = true;
+const _soundDevicesMatch: Same<NonNullable<VmEdit['soundDevice']>, SoundDevice> = true;
 const _modesMatch: Same<Extract<CreateVmArgs['disk'], { kind: 'existing' }>['mode'], ExistingDiskMode> = true;
-void [_presetsMatch, _displayDevicesMatch, _modesMatch];
+void [_presetsMatch, _displayDevicesMatch, _soundDevicesMatch, _modesMatch];
 
 const PRESET_LABELS: Record<Preset, string> = { linux: 'Linux', windows: 'Windows', dos: 'DOS / FreeDOS', bsd: 'BSD', other: 'Other' };
 
@@ -119,6 +121,7 @@ export class LocalBackend implements Backend {
       display: a.displayDevice,
       displays: a.displays,
       clipboard: a.clipboard,
+      sound: a.soundDevice,
       diskSize: a.disk.kind === 'new' ? a.disk.size : a.disk.kind === 'none' ? null : undefined,
       existingDisk,
       iso,
@@ -153,8 +156,8 @@ export class LocalBackend implements Backend {
     const cdrom = typeof changes.cdrom === 'string' ? await this.allowedPath(changes.cdrom, 'the ISO') : changes.cdrom;
     const shares = await this.allowedShares(changes.shares);
     // The library's config keeps the name `display` for the display device (config.json's field).
-    const { displayDevice, ...rest } = changes;
-    await this.sessions.library.edit(vm.config.id, { ...rest, ...(cdrom === undefined ? {} : { cdrom }), ...(shares ? { shares } : {}), display: displayDevice });
+    const { displayDevice, soundDevice, ...rest } = changes;
+    await this.sessions.library.edit(vm.config.id, { ...rest, ...(cdrom === undefined ? {} : { cdrom }), ...(shares ? { shares } : {}), display: displayDevice, ...(soundDevice === undefined ? {} : { sound: soundDevice }) });
     this.announce();
     return this.summary(vm.config.id);
   }
@@ -180,7 +183,7 @@ export class LocalBackend implements Backend {
     presets: async () =>
       VM_PRESETS.map((p): PresetInfo => {
         const d = PRESET_DEFAULTS[p];
-        return { id: p, label: PRESET_LABELS[p], memoryMiB: d.memoryMiB, cpus: d.cpus, displayDevice: d.display, diskSize: d.diskSize, firmware: d.firmware, machine: d.machine, tpm: !!d.tpm, secureBoot: !!d.secureBoot };
+        return { id: p, label: PRESET_LABELS[p], memoryMiB: d.memoryMiB, cpus: d.cpus, displayDevice: d.display, soundDevice: d.sound, diskSize: d.diskSize, firmware: d.firmware, machine: d.machine, tpm: !!d.tpm, secureBoot: !!d.secureBoot };
       }),
     hostLimits: async () => ({ ...this.sessions.library.host }),
     createVm: (a) => this.createVm(a),
@@ -240,6 +243,10 @@ export class LocalBackend implements Backend {
     if (!checked.ok) return checked;
     const handler: BackendHandlers[M] = this.handlers[method];
     return attempt(() => handler(args), method);
+  }
+
+  openAudio(vmId: string): Promise<Result<AudioOut>> {
+    return attempt(() => this.sessions.openAudio(vmId), 'openAudio');
   }
 
   openDisplay(vmId: string, console: number): Promise<Result<DisplaySource>> {

@@ -91,6 +91,7 @@ const SAMPLES: Record<string, Sample[]> = {
     { make: (C) => new C('not-running', 'VM "A" is not running; start it with "kju start A"'), code: 'not-running', exit: 3 },
     { make: (C) => new C('already-running', 'VM "A" is already running'), code: 'already-running', exit: 3 },
     { make: (C) => new C('no-console', 'VM "A" has 1 graphic console(s); there is no console 2'), code: 'no-console' },
+    { make: (C) => new C('no-sound', 'VM "A" has no sound card; give it one with "kju edit A --sound intel-hda"'), code: 'no-sound' },
   ],
   NoOwnerError: [{ make: (C) => new C('no kju process owns this VM (ENOENT)'), code: 'no-owner' }],
   OwnerCallError: [

@@ -12,6 +12,8 @@ export const PRESETS = ['linux', 'windows', 'dos', 'bsd', 'other'] as const;
 export const MACHINES = ['q35', 'pc'] as const;
 export const FIRMWARES = ['bios', 'uefi'] as const;
 export const DISPLAY_DEVICES = ['virtio-vga', 'std', 'cirrus', 'qxl', 'bochs', 'none'] as const;
+/** the sound card (main/qemu/vm-description.ts SOUND_DEVICES); config.json's `sound` */
+export const SOUND_DEVICES = ['intel-hda', 'ich9-intel-hda', 'ac97', 'sb16', 'virtio-sound', 'none'] as const;
 export const NICS = ['virtio-net', 'e1000', 'e1000e', 'rtl8139', 'none'] as const;
 export const DISK_FORMATS = ['qcow2', 'raw'] as const;
 export const DISK_BUSES = ['virtio', 'ide', 'sata'] as const;
@@ -20,6 +22,7 @@ export const TPM_STATE_DIR = 'tpm';
 
 export type Preset = (typeof PRESETS)[number];
 export type DisplayDevice = (typeof DISPLAY_DEVICES)[number];
+export type SoundDevice = (typeof SOUND_DEVICES)[number];
 export type Nic = (typeof NICS)[number];
 export type DiskFormat = (typeof DISK_FORMATS)[number];
 export type DiskBus = (typeof DISK_BUSES)[number];
@@ -111,8 +114,6 @@ export const bundleConfigSchema = z.looseObject({
   tpm: z.boolean().optional(),
   /** Hyper-V enlightenments (with KVM) for Windows guests */
   hyperv: z.boolean().optional(),
-  /** an HD Audio sound card */
-  audio: z.enum(['hda', 'none']).optional(),
   memoryMiB: z.number().int().min(16, 'at least 16 MiB').max(16 * 1024 * 1024),
   cpus: z.number().int().min(1).max(1024),
   /** the display device; config.json keeps the name `display` (a file format users rely on) */
@@ -129,6 +130,8 @@ export const bundleConfigSchema = z.looseObject({
   shares: z.array(shareSchema).optional(),
   /** port forwards of the user network; absent when there are none */
   forwards: z.array(forwardSchema).optional(),
+  /** absent in configs written before kju had sound: no sound card, as those VMs always ran */
+  sound: z.enum(SOUND_DEVICES).optional(),
   kernel: bundlePath.optional(),
   initrd: bundlePath.optional(),
   append: z.string().optional(),

@@ -70,7 +70,7 @@ export interface LibraryOptions {
 
 /** Hardware fields an edit may change; `cdrom: null` ejects. */
 export type VmChanges = Partial<
-  Pick<BundleConfig, 'memoryMiB' | 'cpus' | 'display' | 'displays' | 'nic' | 'machine' | 'tablet' | 'clipboard' | 'cdrom' | 'kernel' | 'initrd' | 'append' | 'notes' | 'shares' | 'forwards' | 'secureBoot' | 'tpm'>
+  Pick<BundleConfig, 'memoryMiB' | 'cpus' | 'display' | 'displays' | 'nic' | 'machine' | 'tablet' | 'clipboard' | 'sound' | 'cdrom' | 'kernel' | 'initrd' | 'append' | 'notes' | 'shares' | 'forwards' | 'secureBoot' | 'tpm'>
 >;
 
 export class Library {
@@ -425,7 +425,7 @@ export function toVmSummary(entry: LibraryEntry): VmSummary {
   const c = entry.config;
   const missing = findMissingFiles({ dir: entry.dir, config: c });
   const problem = entry.problem ?? (missing.length ? describeMissing(c.name, missing) : undefined);
-  const summary: VmSummary = { id: c.id, name: c.name, state: probeRunState({ dir: entry.dir, config: c }), displayDevice: c.display, memoryMiB: c.memoryMiB, cpus: c.cpus };
+  const summary: VmSummary = { id: c.id, name: c.name, state: probeRunState({ dir: entry.dir, config: c }), displayDevice: c.display, soundDevice: c.sound ?? 'none', memoryMiB: c.memoryMiB, cpus: c.cpus };
   if (c.displays !== undefined && c.displays > 1) summary.displays = c.displays;
   if (c.tpm) summary.tpm = true;
   if (c.secureBoot) summary.secureBoot = true;

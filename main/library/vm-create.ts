@@ -18,6 +18,7 @@ import {
   type Preset,
   type ShareConfig,
   type ForwardConfig,
+  type SoundDevice,
 } from './bundle-config.js';
 import { makeBundleSubdirs, writeBundleConfig, type BundleVm } from './bundle-files.js';
 import { checkBackingChain } from './backing-chain.js';
@@ -63,6 +64,7 @@ export interface CreateVmOptions {
   secureBoot?: boolean;
   /** a TPM 2.0 (needs swtpm on the host); default from the preset */
   tpm?: boolean;
+  sound?: SoundDevice;
   /** size of a new empty qcow2 disk ("64M", "20G"); null for no disk; default from the preset */
   diskSize?: string | null;
   /**
@@ -141,7 +143,6 @@ export async function createVm(library: Library, options: CreateVmOptions): Prom
       ...(secureBoot ? { secureBoot } : {}),
       ...(tpm ? { tpm } : {}),
       ...(preset.hyperv ? { hyperv: true } : {}),
-      ...(preset.audio ? { audio: preset.audio } : {}),
       memoryMiB,
       cpus,
       display: o.display ?? preset.display,
@@ -153,6 +154,7 @@ export async function createVm(library: Library, options: CreateVmOptions): Prom
       clipboard: o.clipboard ?? preset.clipboard,
       ...(shares.length ? { shares } : {}),
       ...(forwards.length ? { forwards } : {}),
+      sound: o.sound ?? preset.sound,
       ...(kernel ? { kernel } : {}),
       ...(initrd ? { initrd } : {}),
       ...(o.append !== undefined ? { append: o.append } : {}),

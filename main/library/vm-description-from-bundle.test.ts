@@ -82,7 +82,7 @@ async function withSwtpmEnv<T>(env: { KJU_SWTPM?: string; PATH?: string }, fn: (
   }
 }
 
-test('the Windows 11 preset: q35 + SMM, Secure Boot firmware with MS keys, TPM 2.0, 4 GiB, SATA qcow2, e1000e, tablet, HD audio, std VGA, Hyper-V with KVM', async (t) => {
+test('the Windows 11 preset: q35 + SMM, Secure Boot firmware with MS keys, TPM 2.0, 4 GiB, SATA qcow2, e1000e, tablet, one Intel HD Audio on D-Bus audio, std VGA, Hyper-V with KVM', async (t) => {
   const { lib, tmp } = await tempLibrary(t);
   const vm = await withSwtpmEnv({ KJU_SWTPM: '/usr/bin/swtpm' }, () => createVm(lib, { name: 'Win11', preset: 'windows', diskSize: '64M' }));
   assert.equal(vm.config.memoryMiB, 4096);
@@ -104,20 +104,24 @@ test('the Windows 11 preset: q35 + SMM, Secure Boot firmware with MS keys, TPM 2
   assert.deepEqual(after('-nic'), ['user,model=e1000e']);
   assert.deepEqual(after('-vga'), ['std']);
   assert.ok(after('-device').includes('usb-tablet,bus=kju-xhci.0'));
-  assert.ok(after('-device').includes('intel-hda,id=kju-hda'));
+  assert.equal(vm.config.sound, 'intel-hda');
+  assert.deepEqual(after('-device').filter((d) => /^(ich9-)?intel-hda\b/.test(d)), ['intel-hda,id=kju-hda'], 'one HDA controller');
+  assert.ok(after('-device').includes('hda-duplex,bus=kju-hda.0,audiodev=kju-snd0'));
+  assert.deepEqual(after('-audiodev'), ['dbus,id=kju-snd0']);
   assert.ok(after('-device').includes('tpm-crb,tpmdev=kju-tpm0'));
   assert.ok(after('-device').includes('ide-cd,drive=kju-cd0,id=kju-cdrom,bus=ide.1'));
-  assert.deepEqual(after('-chardev'), [`socket,id=kju-chrtpm,path=${rt.tpmSocket}`]);
+  assert.ok(after('-chardev').includes(`socket,id=kju-chrtpm,path=${rt.tpmSocket}`));
+  assert.ok(after('-chardev').includes('qemu-vdagent,id=kju-vdagent,name=vdagent,clipboard=on'), 'the preset shares the clipboard');
   assert.equal(bundleToVmDescription(vm).tpmStateDir, join(vm.dir, 'tpm'));
 });
 
-test('other presets keep their defaults: no TPM, no Secure Boot, no audio, no Hyper-V', async (t) => {
+test('other presets keep their defaults: no TPM, no Secure Boot, no Hyper-V', async (t) => {
   const { lib, tmp } = await tempLibrary(t);
   for (const preset of ['linux', 'dos', 'bsd', 'other'] as const) {
     const vm = await createVm(lib, { name: `P-${preset}`, preset, diskSize: '64M', memoryMiB: 256, cpus: 1 });
-    for (const key of ['tpm', 'secureBoot', 'hyperv', 'audio'] as const) assert.equal(vm.config[key], undefined, `${preset}: ${key}`);
+    for (const key of ['tpm', 'secureBoot', 'hyperv'] as const) assert.equal(vm.config[key], undefined, `${preset}: ${key}`);
     const argv = buildArgv(bundleToVmDescription(vm), { runtimeDir: runtimeDirAt(join(tmp, 'run')), accel: 'kvm' });
-    assert.ok(!argv.includes('-tpmdev') && !argv.includes('-global') && !argv.includes('-audiodev'), preset);
+    assert.ok(!argv.includes('-tpmdev') && !argv.includes('-global'), preset);
   }
 });
 
@@ -169,4 +173,17 @@ test('edit --secure-boot turns on UEFI with an MS-keys variable store; --tpm add
   await writeFile(join(clone.dir, 'tpm', 'tpm2-00.permall'), 'state of Copy');
   assert.equal(readFileSync(join(vm.dir, 'tpm', 'tpm2-00.permall'), 'utf8'), 'state of Plain', 'the clone has its own copy');
   assert.ok(readFileSync(join(clone.dir, 'efi-vars.fd')).equals(readFileSync(join(vm.dir, 'efi-vars.fd'))));
+});
+
+test('sound: the preset card reaches the argv on the D-Bus audiodev; a config without `sound` (older kju) has none', async (t) => {
+  const { lib, tmp } = await tempLibrary(t);
+  const vm = await createVm(lib, { name: 'Tune', preset: 'linux', diskSize: null, memoryMiB: 256 });
+  assert.equal(vm.config.sound, 'intel-hda');
+  const argv = buildArgv(bundleToVmDescription(vm), { runtimeDir: runtimeDirAt(join(tmp, 'run')), accel: 'tcg' });
+  assert.ok(argv.includes('dbus,p2p=on,audiodev=kju-snd0'));
+  assert.ok(argv.includes('hda-duplex,bus=kju-hda.0,audiodev=kju-snd0'));
+  const { sound: _, ...older } = vm.config;
+  const oldArgv = buildArgv(bundleToVmDescription({ ...vm, config: older }), { runtimeDir: runtimeDirAt(join(tmp, 'run')), accel: 'tcg' });
+  assert.ok(!oldArgv.includes('-audiodev'));
+  assert.ok(oldArgv.includes('dbus,p2p=on'));
 });

@@ -45,7 +45,7 @@ export function bundleToVmDescription(vm: BundleVm, options: { firmwareRoot?: st
     ...(c.tpm ? { tpmStateDir: resolveInBundle(dir, TPM_STATE_DIR) } : {}),
     ...(c.secureBoot ? { secureBoot: true } : {}),
     ...(c.hyperv ? { hyperv: true } : {}),
-    ...(c.audio === 'hda' ? { audio: 'hda' as const } : {}),
+    ...(c.sound ? { sound: c.sound } : {}),
     ...(c.cdrom ? { cdrom: resolveInBundle(dir, c.cdrom) } : {}),
     ...(c.kernel ? { kernel: resolveInBundle(dir, c.kernel) } : {}),
     ...(c.initrd ? { initrd: resolveInBundle(dir, c.initrd) } : {}),

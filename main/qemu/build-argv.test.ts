@@ -175,13 +175,27 @@ test('Secure Boot: q35 with SMM and secure pflash; without it neither', () => {
   assert.deepEqual(values(plain, '-global'), []);
 });
 
-test('Hyper-V enlightenments go on the host CPU with KVM only; HD audio is intel-hda + codec', () => {
+test('Hyper-V enlightenments go on the host CPU with KVM only', () => {
   const kvm = buildArgv({ ...base, hyperv: true }, { ...rt, accel: 'kvm' });
   assert.deepEqual(values(kvm, '-cpu'), ['host,hv_relaxed,hv_vapic,hv_spinlocks=0x1fff,hv_time,hv_vpindex,hv_synic,hv_stimer']);
   assert.deepEqual(values(buildArgv({ ...base, hyperv: true }, rt), '-cpu'), []);
   assert.deepEqual(values(buildArgv(base, { ...rt, accel: 'kvm' }), '-cpu'), ['host']);
-  const audio = buildArgv({ ...base, audio: 'hda' }, rt);
-  assert.deepEqual(values(audio, '-audiodev'), ['none,id=kju-audio']);
-  assert.ok(values(audio, '-device').includes('intel-hda,id=kju-hda'));
-  assert.ok(values(audio, '-device').includes('hda-duplex,audiodev=kju-audio'));
+});
+
+test('sound: no card by default; a card adds the D-Bus audiodev, names it on -display and wires the device to it', () => {
+  assert.ok(!buildArgv(base, rt).includes('-audiodev'));
+  assert.ok(!buildArgv({ ...base, sound: 'none' }, rt).includes('-audiodev'));
+  const cases: Record<string, string[]> = {
+    'intel-hda': ['intel-hda,id=kju-hda', 'hda-duplex,bus=kju-hda.0,audiodev=kju-snd0'],
+    'ich9-intel-hda': ['ich9-intel-hda,id=kju-hda', 'hda-duplex,bus=kju-hda.0,audiodev=kju-snd0'],
+    ac97: ['AC97,audiodev=kju-snd0'],
+    sb16: ['sb16,audiodev=kju-snd0'],
+    'virtio-sound': ['virtio-sound-pci,audiodev=kju-snd0'],
+  };
+  for (const [sound, devices] of Object.entries(cases)) {
+    const argv = buildArgv({ ...base, sound: sound as VmDescription['sound'] }, rt);
+    assert.deepEqual(values(argv, '-audiodev'), ['dbus,id=kju-snd0'], sound);
+    assert.deepEqual(values(argv, '-display'), ['dbus,p2p=on,audiodev=kju-snd0'], sound);
+    for (const d of devices) assert.ok(values(argv, '-device').includes(d), `${sound}: ${d}`);
+  }
 });

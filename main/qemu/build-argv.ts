@@ -2,7 +2,7 @@
 // `runtime`, so the whole mapping is unit-tested. The argv goes to spawn() directly, never a shell.
 import type { RuntimeDir } from './runtime-dir.js';
 import { hostfwdRule, shareTag } from './guest-links.js';
-import type { VmDescription } from './vm-description.js';
+import type { SoundDevice, VmDescription } from './vm-description.js';
 
 /** The USB controller every library VM has (host devices are attached to it while the VM runs). */
 export const USB_CONTROLLER_ID = 'kju-xhci';
@@ -30,6 +30,9 @@ export function acceleratorArgs(accel: Accelerator, opts: { hyperv?: boolean } =
   return ['-accel', accel, '-cpu', cpu];
 }
 
+/** The id of the one audiodev kju adds when a VM has a sound card. */
+export const AUDIODEV_ID = 'kju-snd0';
+
 export function buildArgv(desc: VmDescription, runtime: ArgvRuntime): string[] {
   const paths = runtime.runtimeDir;
   const machine = desc.machine ?? 'q35';
@@ -46,16 +49,18 @@ export function buildArgv(desc: VmDescription, runtime: ArgvRuntime): string[] {
   argv.push('-m', `${desc.memoryMiB}M`, '-smp', String(desc.cpus));
 
   argv.push(...displayArgs(desc.display ?? 'virtio-vga', desc.displays ?? 1));
-  argv.push('-display', 'dbus,p2p=on');
+  const sound = desc.sound ?? 'none';
+  if (sound === 'none') {
+    argv.push('-display', 'dbus,p2p=on');
+  } else {
+    // The card plays into the D-Bus audio backend, which QEMU exposes as /org/qemu/Display1/Audio.
+    argv.push('-audiodev', `dbus,id=${AUDIODEV_ID}`, '-display', `dbus,p2p=on,audiodev=${AUDIODEV_ID}`, ...soundArgs(sound));
+  }
   const tablet = desc.tablet ?? true;
   if (tablet || desc.usb) argv.push('-device', `qemu-xhci,id=${USB_CONTROLLER_ID}`);
   if (tablet) argv.push('-device', `usb-tablet,bus=${USB_CONTROLLER_ID}.0`);
   if (desc.clipboard) argv.push(...clipboardArgs());
 
-  if (desc.audio === 'hda') {
-    // The host side is `none` for now: the guest gets its sound card and drivers, playback is silent.
-    argv.push('-audiodev', 'none,id=kju-audio', '-device', 'intel-hda,id=kju-hda', '-device', 'hda-duplex,audiodev=kju-audio');
-  }
   if (desc.tpmStateDir) {
     // swtpm (started by launch.ts) listens on the control socket; CRB is the TPM 2.0 interface q35's
     // ACPI describes, pc gets the TIS one.
@@ -159,4 +164,20 @@ export function clipboardArgs(): string[] {
     '-device', 'virtio-serial-pci,id=kju-vdagent-serial',
     '-device', 'virtserialport,bus=kju-vdagent-serial.0,chardev=kju-vdagent,name=com.redhat.spice.0',
   ];
+}
+
+function soundArgs(sound: Exclude<SoundDevice, 'none'>): string[] {
+  const dev = `audiodev=${AUDIODEV_ID}`;
+  switch (sound) {
+    case 'intel-hda':
+      return ['-device', 'intel-hda,id=kju-hda', '-device', `hda-duplex,bus=kju-hda.0,${dev}`];
+    case 'ich9-intel-hda':
+      return ['-device', 'ich9-intel-hda,id=kju-hda', '-device', `hda-duplex,bus=kju-hda.0,${dev}`];
+    case 'ac97':
+      return ['-device', `AC97,${dev}`];
+    case 'sb16':
+      return ['-device', `sb16,${dev}`];
+    case 'virtio-sound':
+      return ['-device', `virtio-sound-pci,${dev}`];
+  }
 }

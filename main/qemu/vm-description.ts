@@ -8,6 +8,9 @@ export const DISPLAY_DEVICES = ['virtio-vga', 'std', 'cirrus', 'qxl', 'bochs', '
 export type DisplayDevice = (typeof DISPLAY_DEVICES)[number];
 /** Heads a VM may have; only virtio-vga has more than one. */
 export const MAX_DISPLAYS = 4;
+/** Emulated sound cards, each wired to QEMU's D-Bus audio backend (build-argv.ts soundArgs). */
+export const SOUND_DEVICES = ['intel-hda', 'ich9-intel-hda', 'ac97', 'sb16', 'virtio-sound', 'none'] as const;
+export type SoundDevice = (typeof SOUND_DEVICES)[number];
 
 const diskSchema = z.strictObject({
   path: z.string().min(1, 'must not be empty'),
@@ -59,8 +62,8 @@ const vmDescriptionSchema = z.strictObject({
   secureBoot: z.boolean().optional(),
   /** Hyper-V enlightenments for Windows guests; applied only with a hardware accelerator */
   hyperv: z.boolean().optional(),
-  /** an Intel HD Audio controller with a codec */
-  audio: z.enum(['hda']).optional(),
+  /** absent: no sound card (vm.json files written before kju had sound) */
+  sound: z.enum(SOUND_DEVICES).optional(),
   extraArgs: z.array(z.string()).optional(),
 });
 

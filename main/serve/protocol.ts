@@ -42,6 +42,8 @@ import { checkCall, checkViewerMessage, isInt, isObj, isStr, keysAre, type Check
 
 export const BACKEND_PATH = '/ws/backend';
 export const DISPLAY_PATH = '/ws/display';
+/** `/ws/audio?vm=<id>`: the guest's sound, pushed (main/serve/audio-relay.ts); the page sends nothing. */
+export const AUDIO_PATH = '/ws/audio';
 export const MAX_BACKEND_MESSAGE = 64 * 1024;
 export const MAX_DISPLAY_MESSAGE = 4 * 1024;
 /**

@@ -11,15 +11,18 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { Result, VmSummary } from '../../common/contract.js';
 import { checkTokenFormat, exposureWarning, generateToken, handshakeHasToken, originAllowed } from './auth.js';
 import { SERVE_PROTOCOL } from '../../common/serve-auth.js';
+import { relayAudio } from './audio-relay.js';
 import { DEFAULT_FLOW_LIMITS, DisplayHub, type FlowLimits, type ViewerStats } from './display-hub.js';
 import {
   CloseCode,
   BACKEND_PATH,
   DISPLAY_PATH,
+  AUDIO_PATH,
   MAX_BACKEND_BUFFERED,
   MAX_BACKEND_MESSAGE,
   MAX_BACKEND_PENDING,
   MAX_CLIPBOARD_MESSAGE,
+  MAX_DISPLAY_MESSAGE,
   parseBackendRequest,
   parseDisplayTarget,
   type BackendServerMessage,
@@ -131,6 +134,8 @@ export async function startServe(opts: ServeOptions): Promise<ServeHandle> {
   const handleProtocols = () => SERVE_PROTOCOL;
   const wssBackend = new WebSocketServer({ noServer: true, maxPayload: MAX_BACKEND_MESSAGE, handleProtocols });
   const wssDisplay = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIPBOARD_MESSAGE, handleProtocols });
+  // the page sends nothing on the audio socket but its opening; the display's small-message limit is plenty
+  const wssAudio = new WebSocketServer({ noServer: true, maxPayload: MAX_DISPLAY_MESSAGE, handleProtocols });
 
   async function handleHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const headers = securityHeaders(req.headers.host);
@@ -146,11 +151,17 @@ export async function startServe(opts: ServeOptions): Promise<ServeHandle> {
       log(`refused a WebSocket from ${req.socket.remoteAddress ?? '?'}: ${why}`);
       refuseUpgrade(socket, status, why);
     };
-    if (url.pathname !== BACKEND_PATH && url.pathname !== DISPLAY_PATH) return refuse(404, 'no such socket');
+    if (url.pathname !== BACKEND_PATH && url.pathname !== DISPLAY_PATH && url.pathname !== AUDIO_PATH) return refuse(404, 'no such socket');
     if (!handshakeHasToken(req.headers, token)) return refuse(401, 'missing or wrong token');
     if (!originAllowed(req.headers)) return refuse(403, 'Origin does not match this server');
     if (url.pathname === BACKEND_PATH) {
       wssBackend.handleUpgrade(req, socket, head, (ws) => acceptBackend(ws));
+      return;
+    }
+    if (url.pathname === AUDIO_PATH) {
+      const target = parseDisplayTarget(url.searchParams);
+      if (!target) return refuse(400, 'audio socket needs ?vm=<id>');
+      void acceptAudio(req, socket, head, target.vmId);
       return;
     }
     const target = parseDisplayTarget(url.searchParams);
@@ -246,6 +257,19 @@ export async function startServe(opts: ServeOptions): Promise<ServeHandle> {
     return p;
   }
 
+  async function acceptAudio(req: IncomingMessage, socket: Duplex, head: Buffer, vmId: string): Promise<void> {
+    const r = backend.openAudio ? await backend.openAudio(vmId).catch((err: unknown) => toFailure(err, 'openAudio', log)) : { ok: false as const, code: 'unavailable', message: 'this backend has no sound' };
+    wssAudio.handleUpgrade(req, socket, head, (ws) => {
+      if (!r.ok) {
+        ws.send(JSON.stringify({ t: 'closed', reason: r.message }));
+        ws.close(CloseCode.displayUnavailable, r.message.slice(0, 120));
+        return;
+      }
+      relayAudio(r.value, ws, log);
+    });
+    if (r.ok && socket.destroyed) r.value.close();
+  }
+
   async function acceptDisplay(req: IncomingMessage, socket: Duplex, head: Buffer, vmId: string, consoleNo: number): Promise<void> {
     const hub = await hubFor(vmId, consoleNo);
     wssDisplay.handleUpgrade(req, socket, head, (ws) => {
@@ -297,7 +321,7 @@ export async function startServe(opts: ServeOptions): Promise<ServeHandle> {
         for (const ws of backendClients) ws.close(1001, 'kju serve is shutting down');
         // Give close frames a moment to leave, then cut what remains: server.close waits for every socket.
         await new Promise((ok) => setTimeout(ok, 50));
-        for (const ws of [...wssBackend.clients, ...wssDisplay.clients]) ws.terminate();
+        for (const ws of [...wssBackend.clients, ...wssDisplay.clients, ...wssAudio.clients]) ws.terminate();
         await new Promise<void>((ok) => {
           server.close(() => ok());
           server.closeAllConnections();

@@ -12,6 +12,8 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Transport, VmRunState, VmSummary } from '../../common/contract.js';
 import type { DisplaySource } from '../display/display-source.js';
+import { AudioOut } from '../display/audio-out.js';
+import { DbusCallError } from '../dbus/peer-connection.js';
 import type { Accelerator } from '../qemu/build-argv.js';
 import { isAlive, killVerified, readPidFile } from '../qemu/pid-alive.js';
 import { killPoint } from '../util/kill-point.js';
@@ -452,6 +454,20 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
    * Each call registers its own D-Bus listener (QEMU allows several per console and replays the
    * current surface to each); the caller owns it and closes it.
    */
+  /**
+   * The guest's sound out of a VM this manager owns: a new out-listener (QEMU allows several); the
+   * caller owns it and closes it. SessionError no-sound when the VM runs without a sound card.
+   */
+  async openAudio(idOrName: string): Promise<AudioOut> {
+    const r = await this.ownedVm(idOrName);
+    try {
+      return await AudioOut.open(r.session.display.control, r.name);
+    } catch (err) {
+      if (!(err instanceof DbusCallError)) throw err;
+      throw new SessionError('no-sound', `VM "${r.name}" has no sound card (${err.message}); give it one with "kju edit ${r.name} --sound intel-hda" and restart it`, { cause: err });
+    }
+  }
+
   async openDisplay(idOrName: string, console = 0): Promise<DisplaySource> {
     this.refuseFileVm(idOrName, 'open its window in this kju');
     const r = await this.ownedVm(idOrName);

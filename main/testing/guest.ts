@@ -56,6 +56,8 @@ export interface BootOptions {
   memoryMiB?: number;
   cpus?: number;
   tablet?: boolean;
+  /** a sound card on QEMU's D-Bus audio (default none) */
+  sound?: VmDescription['sound'];
   machine?: 'q35' | 'pc';
   /** Appended to the guest's kernel command line. */
   appendExtra?: string;
@@ -101,6 +103,7 @@ export async function bootDemoGuest(opts: BootOptions = {}): Promise<BootedGuest
     initrd: guest.initrd,
     append: opts.appendExtra ? `${guest.append} ${opts.appendExtra}` : guest.append,
     tablet: opts.tablet ?? true,
+    ...(opts.sound ? { sound: opts.sound } : {}),
     extraArgs: opts.extraArgs,
   };
   killAllOnExit();

@@ -2,6 +2,8 @@
 // /ws/backend, each display over its own /ws/display socket. Protocol: main/serve/protocol.ts.
 // Runs on the page's main thread; DOM APIs only.
 import type {
+  AudioMessage,
+  AudioStream,
   DisplayMessage,
   DisplayStream,
   BackendArgs,
@@ -272,6 +274,49 @@ export function createWsBridge(opts: WsBridgeOptions = {}): KjuBridge {
             return;
           }
           stream.push({ kind: 'message', m: { t: 'closed', reason: closeReason(e) } });
+        };
+      });
+    },
+
+    openAudio(vmId: string): Promise<Result<AudioStream>> {
+      return new Promise((resolve) => {
+        const ws = new WebSocket(socketUrl(base, '/ws/audio', { vm: vmId }), protocols);
+        ws.binaryType = 'arraybuffer';
+        const onMessage: ((m: AudioMessage) => void)[] = [];
+        const onPcm: ((p: ArrayBuffer) => void)[] = [];
+        let ended = false;
+        const end = (reason: string) => {
+          if (ended) return;
+          ended = true;
+          for (const cb of onMessage) cb({ t: 'closed', reason });
+        };
+        ws.onopen = () =>
+          resolve({
+            ok: true,
+            value: {
+              onMessage: (cb) => void onMessage.push(cb),
+              onPcm: (cb) => void onPcm.push(cb),
+              close: () => ws.close(1000),
+            },
+          });
+        ws.onmessage = (e: MessageEvent) => {
+          if (e.data instanceof ArrayBuffer) {
+            for (const cb of onPcm) cb(e.data);
+            return;
+          }
+          let m: AudioMessage;
+          try {
+            m = JSON.parse(String(e.data)) as AudioMessage;
+          } catch {
+            return;
+          }
+          if (m.t === 'closed') return end(m.reason);
+          for (const cb of onMessage) cb(m);
+        };
+        ws.onclose = (e: CloseEvent) => {
+          if (ws.readyState !== ws.CLOSED || ended) return;
+          end(closeReason(e));
+          resolve(fail('connect-failed', `cannot open the sound of ${vmId}: ${closeReason(e)}`));
         };
       });
     },

@@ -16,6 +16,11 @@ export interface SettingsState {
   setIntegerScale(on: boolean): void;
   setBlitter(b: BlitterSetting): void;
   setGuestSize(g: GuestSizeSetting): void;
+  /** the guest's sound in the VM window: 0..1, muted, and silent while the window is hidden */
+  soundVolume: number;
+  soundMuted: boolean;
+  muteWhenHidden: boolean;
+  setSound(p: Partial<Pick<SettingsState, 'soundVolume' | 'soundMuted' | 'muteWhenHidden'>>): void;
 }
 
 export const useSettings = create<SettingsState>()(
@@ -25,11 +30,15 @@ export const useSettings = create<SettingsState>()(
       integerScale: false,
       blitter: 'auto',
       guestSize: 'auto',
+      soundVolume: 1,
+      soundMuted: false,
+      muteWhenHidden: false,
+      setSound: (p) => set(p),
       setScaleMode: (m) => set({ scaleMode: SCALE_MODES.includes(m) ? m : 'fit' }),
       setIntegerScale: (on) => set({ integerScale: on }),
       setBlitter: (b) => set({ blitter: BLITTER_SETTINGS.includes(b) ? b : 'auto' }),
       setGuestSize: (g) => set({ guestSize: GUEST_SIZE_SETTINGS.includes(g) ? g : 'auto' }),
     }),
-    { name: 'kju.settings', partialize: (s) => ({ scaleMode: s.scaleMode, integerScale: s.integerScale, blitter: s.blitter, guestSize: s.guestSize }) },
+    { name: 'kju.settings', partialize: (s) => ({ scaleMode: s.scaleMode, integerScale: s.integerScale, blitter: s.blitter, guestSize: s.guestSize, soundVolume: s.soundVolume, soundMuted: s.soundMuted, muteWhenHidden: s.muteWhenHidden }) },
   ),
 );

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { PresetInfo } from '../../common/contract.js';
 import { checkForm, checkMemory, checkName, formFromPreset, parseDiskSize, toCreateArgs } from './vm-form.js';
 
-const linux: PresetInfo = { id: 'linux', label: 'Linux', memoryMiB: 2048, cpus: 2, displayDevice: 'virtio-vga', diskSize: '20G', firmware: 'bios', machine: 'q35' };
+const linux: PresetInfo = { id: 'linux', label: 'Linux', memoryMiB: 2048, cpus: 2, displayDevice: 'virtio-vga', soundDevice: 'intel-hda', diskSize: '20G', firmware: 'bios', machine: 'q35' };
 const host = { cpus: 2, memoryMiB: 1024 };
 
 test('a preset fills the form, capped at what the host has', () => {

@@ -5,8 +5,8 @@ import { useWizard } from './wizard.js';
 import { actionsFor, useLibrary } from './library.js';
 
 const presets: PresetInfo[] = [
-  { id: 'linux', label: 'Linux', memoryMiB: 2048, cpus: 2, displayDevice: 'virtio-vga', diskSize: '20G', firmware: 'bios', machine: 'q35' },
-  { id: 'dos', label: 'DOS / FreeDOS', memoryMiB: 64, cpus: 1, displayDevice: 'std', diskSize: '512M', firmware: 'bios', machine: 'pc' },
+  { id: 'linux', label: 'Linux', memoryMiB: 2048, cpus: 2, displayDevice: 'virtio-vga', soundDevice: 'intel-hda', diskSize: '20G', firmware: 'bios', machine: 'q35' },
+  { id: 'dos', label: 'DOS / FreeDOS', memoryMiB: 64, cpus: 1, displayDevice: 'std', soundDevice: 'sb16', diskSize: '512M', firmware: 'bios', machine: 'pc' },
 ];
 const vm: VmSummary = { id: 'v1', name: 'New', state: 'stopped', displayDevice: 'std', memoryMiB: 64, cpus: 1 };
 

@@ -1,4 +1,4 @@
-import { useEffect, useRef } from 'react';
+import { useEffect, useRef, type ReactNode } from 'react';
 import type { Accelerator, Transport, VmSummary } from '../../common/contract.js';
 import type { Viewer } from '../display/viewer.js';
 import { useVmWindow } from '../state/vm-window.js';
@@ -12,7 +12,7 @@ export const TRANSPORT_TITLES: Record<Transport, string> = {
   copy: 'QEMU sends the guest screen’s pixels over a socket (slower)',
 };
 
-export function StatusBar({ viewer, vm }: { viewer: Viewer | null; vm?: VmSummary }) {
+export function StatusBar({ viewer, vm, children }: { viewer: Viewer | null; vm?: VmSummary; children?: ReactNode }) {
   const lastSurface = useVmWindow((s) => s.viewer.surface);
   const grabbed = useVmWindow((s) => s.viewer.grabbed);
   const absolute = useVmWindow((s) => s.viewer.absolute);
@@ -44,6 +44,7 @@ export function StatusBar({ viewer, vm }: { viewer: Viewer | null; vm?: VmSummar
         <span>{absolute ? 'tablet' : 'relative mouse'}</span>
         <span data-testid="blitter" className="statusbar-blitter" title={blitter?.reason}>{blitter?.reason ?? '—'}</span>
         <LiveFigures viewer={viewer} />
+        {children}
         <span className="toolbar-spacer" />
         <span data-testid="grab-state">{grabbed ? 'Grabbed — press Ctrl+Alt to release' : 'Not grabbed'}</span>
       </footer>

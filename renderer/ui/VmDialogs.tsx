@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
-import type { KjuBridge, VmDisplayDevice, VmEdit, VmForward, VmShare, VmSummary } from '../../common/contract.js';
-import { MAX_VM_DISPLAYS, VM_DISPLAY_DEVICES } from '../../common/contract.js';
+import type { KjuBridge, VmDisplayDevice, VmEdit, VmForward, VmShare, VmSoundDevice, VmSummary } from '../../common/contract.js';
+import { MAX_VM_DISPLAYS, VM_DISPLAY_DEVICES, VM_SOUND_DEVICES } from '../../common/contract.js';
 import { useDialogs } from '../state/dialogs.js';
 import { actionsFor, useLibrary } from '../state/library.js';
 import { useSnapshots } from '../state/snapshots.js';
@@ -69,6 +69,7 @@ function EditDialog({ vm, bridge, close }: DialogProps) {
   const [cpus, setCpus] = useState(String(vm.cpus));
   const [displayDevice, setDisplayDevice] = useState<VmDisplayDevice>(vm.displayDevice as VmDisplayDevice);
   const [displays, setDisplays] = useState(vm.displays ?? 1);
+  const [soundDevice, setSoundDevice] = useState<VmSoundDevice>(vm.soundDevice ?? 'none');
   const [iso, setIso] = useState(vm.cdrom ?? '');
   const [shares, setShares] = useState<VmShare[]>(vm.shares ?? []);
   const [forwards, setForwards] = useState<VmForward[]>(vm.forwards ?? []);
@@ -90,6 +91,7 @@ function EditDialog({ vm, bridge, close }: DialogProps) {
     if (Number(cpus) !== vm.cpus) changes.cpus = Number(cpus);
     if (displayDevice !== vm.displayDevice) changes.displayDevice = displayDevice;
     if (displays !== (vm.displays ?? 1)) changes.displays = displays;
+    if (soundDevice !== (vm.soundDevice ?? 'none')) changes.soundDevice = soundDevice;
     if (iso !== (vm.cdrom ?? '')) changes.cdrom = iso || null;
     if (JSON.stringify(shares) !== JSON.stringify(vm.shares ?? [])) changes.shares = shares;
     if (JSON.stringify(forwards) !== JSON.stringify(vm.forwards ?? [])) changes.forwards = forwards;
@@ -115,6 +117,11 @@ function EditDialog({ vm, bridge, close }: DialogProps) {
         <Field id="edit-displays" label="Displays" hint={displays > 1 && displayDevice !== 'virtio-vga' ? 'Several displays need the virtio-vga display device.' : 'Heads (monitors); each shows in its own window or the Display switcher.'}>
           <select id="edit-displays" value={displays} onChange={(e) => setDisplays(Number(e.target.value))}>
             {Array.from({ length: MAX_VM_DISPLAYS }, (_, k) => <option key={k} value={k + 1}>{k + 1}</option>)}
+          </select>
+        </Field>
+        <Field id="edit-sound-device" label="Sound device" hint="The guest's sound plays in the VM window; none: no sound card.">
+          <select id="edit-sound-device" value={soundDevice} onChange={(e) => setSoundDevice(e.target.value as VmSoundDevice)}>
+            {VM_SOUND_DEVICES.map((d) => <option key={d} value={d}>{d}</option>)}
           </select>
         </Field>
         <Field id="edit-iso" label="ISO image" error={errors.iso} hint="Empty: no disc.">

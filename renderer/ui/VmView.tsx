@@ -10,6 +10,7 @@ import { devicePixels, GuestResizer, guestSizeMode } from '../display/guest-size
 import { headFromHash } from './route.js';
 import { Toolbar } from './Toolbar.js';
 import { StatusBar } from './StatusBar.js';
+import { SoundControls } from './SoundControls.js';
 
 export function VmView({ bridge, vmId }: { bridge: KjuBridge; vmId: string }) {
   useLiveLibrary(bridge);
@@ -36,7 +37,9 @@ export function VmView({ bridge, vmId }: { bridge: KjuBridge; vmId: string }) {
       <div className="vm-display" ref={displayRef}>
         {hasDisplay && !headKnown ? null : hasDisplay ? <DisplayCanvas key={`${blitter}:${head}`} bridge={bridge} vm={vm} head={head} onViewer={setViewer} /> : <NoDisplay bridge={bridge} vmId={vmId} />}
       </div>
-      <StatusBar viewer={viewer} vm={vm} />
+      <StatusBar viewer={viewer} vm={vm}>
+        {hasDisplay && vm?.soundDevice && vm.soundDevice !== 'none' && <SoundControls bridge={bridge} vmId={vm.id} />}
+      </StatusBar>
     </div>
   );
 }

@@ -1,6 +1,6 @@
 // `kju create`: a new VM bundle from a preset, with a new qcow2 disk or an existing image.
 import { CliError } from '../cli-error.js';
-import { DISK_BUSES, DISPLAY_DEVICES, FIRMWARES, MACHINES, NICS } from '../../library/bundle-config.js';
+import { DISK_BUSES, DISPLAY_DEVICES, FIRMWARES, MACHINES, NICS, SOUND_DEVICES } from '../../library/bundle-config.js';
 import { PRESET_DEFAULTS, presetFromName } from '../../library/presets.js';
 import { EXISTING_DISK_MODES, createVm } from '../../library/vm-create.js';
 import { GUEST_LINK_USAGE, HARDWARE_OPTIONS, hardwareValues, oneOf, parseCommandArgs, printJson, USAGE_EXIT, withLibrary } from './library-cli.js';
@@ -28,6 +28,7 @@ const USAGE = `usage: kju create <name> [options]
   --clipboard / --no-clipboard   share the clipboard with the guest's spice-vdagent (default on)
   --tpm / --no-tpm          a TPM 2.0 (swtpm; its state lives in the bundle)
   --secure-boot / --no-secure-boot   UEFI Secure Boot with Microsoft's keys (implies UEFI, q35 with SMM)
+  --sound S         ${SOUND_DEVICES.join(', ')} (default from the preset: intel-hda, sb16 for dos)
   --kernel FILE --initrd FILE --append "ARGS"   direct kernel boot
   --notes TEXT
 ${GUEST_LINK_USAGE}

@@ -1,6 +1,6 @@
 // `kju edit`: changes a VM's hardware; validated, written atomically (config.json.bak keeps the old).
 import { CliError } from '../cli-error.js';
-import { DISPLAY_DEVICES, MACHINES, NICS } from '../../library/bundle-config.js';
+import { DISPLAY_DEVICES, MACHINES, NICS, SOUND_DEVICES } from '../../library/bundle-config.js';
 import type { VmChanges } from '../../library/library.js';
 import { GUEST_LINK_USAGE, HARDWARE_OPTIONS, hardwareValues, parseCommandArgs, printJson, USAGE_EXIT, withLibrary } from './library-cli.js';
 
@@ -17,6 +17,8 @@ const USAGE = `usage: kju edit <vm> [options]
   --clipboard / --no-clipboard   share the clipboard (takes effect at the next start)
   --tpm / --no-tpm          a TPM 2.0 (swtpm; its state lives in the bundle)
   --secure-boot / --no-secure-boot   UEFI Secure Boot with Microsoft's keys (implies UEFI, q35 with SMM)
+  --sound S       ${SOUND_DEVICES.join(', ')} (takes effect at the next start)
+  --microphone    (refused: sound in is not in kju yet)
   --kernel FILE --initrd FILE --append "ARGS"
   --notes TEXT
 ${GUEST_LINK_USAGE}

@@ -4,7 +4,7 @@ import { MAX_DISPLAYS } from '../../qemu/vm-description.js';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { CliError } from '../cli-error.js';
 import { Library } from '../../library/library.js';
-import { DISPLAY_DEVICES, MACHINES, NICS } from '../../library/bundle-config.js';
+import { DISPLAY_DEVICES, MACHINES, NICS, SOUND_DEVICES } from '../../library/bundle-config.js';
 import { GuestLinkError, parsePortForward, parseShareSpec } from '../../qemu/guest-links.js';
 
 export const USAGE_EXIT = 2;
@@ -76,6 +76,8 @@ export const HARDWARE_OPTIONS = {
   'no-tpm': { type: 'boolean' },
   'secure-boot': { type: 'boolean' },
   'no-secure-boot': { type: 'boolean' },
+  sound: { type: 'string' },
+  microphone: { type: 'boolean' },
   kernel: { type: 'string' },
   initrd: { type: 'string' },
   append: { type: 'string' },
@@ -102,6 +104,8 @@ export interface HardwareArgs {
   'no-tpm'?: boolean;
   'secure-boot'?: boolean;
   'no-secure-boot'?: boolean;
+  sound?: string;
+  microphone?: boolean;
   kernel?: string;
   initrd?: string;
   append?: string;
@@ -138,6 +142,9 @@ function listOption<T>(v: HardwareArgs, option: 'share' | 'forward', parse: (spe
 
 /** The checked values of HARDWARE_OPTIONS (undefined where not given); --iso is the caller's. */
 export function hardwareValues(v: HardwareArgs) {
+  if (v.microphone) {
+    throw new CliError('--microphone: sound in (the guest hearing a host microphone) is not in kju yet; only sound out plays. Nothing was changed.', USAGE_EXIT);
+  }
   return {
     memoryMiB: memoryMiB(v.memory),
     cpus: positiveInt('cpus', v.cpus),
@@ -150,6 +157,7 @@ export function hardwareValues(v: HardwareArgs) {
     clipboard: v.clipboard ? true : v['no-clipboard'] ? false : undefined,
     tpm: onOff('tpm', v.tpm, v['no-tpm']),
     secureBoot: onOff('secure-boot', v['secure-boot'], v['no-secure-boot']),
+    sound: oneOf('sound', v.sound, SOUND_DEVICES),
     kernel: v.kernel,
     initrd: v.initrd,
     append: v.append,

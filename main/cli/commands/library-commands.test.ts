@@ -60,7 +60,7 @@ test('kju create makes a VM with a 64 MiB qcow2 disk whose config validates', as
   const list = kju(library, 'list', '--json');
   assert.equal(list.code, 0, list.stderr);
   assert.deepEqual(JSON.parse(list.stdout), [
-    { id: config.id, name: 'Deb', state: 'stopped', displayDevice: 'virtio-vga', memoryMiB: 512, cpus: 1, bundle, clipboard: config.clipboard },
+    { id: config.id, name: 'Deb', state: 'stopped', displayDevice: 'virtio-vga', memoryMiB: 512, cpus: 1, soundDevice: 'intel-hda', bundle, clipboard: config.clipboard },
   ]);
   const text = kju(library, 'list');
   assert.match(text.stdout, /^NAME\s+STATE\s+MEMORY\s+CPUS\s+DISPLAY\nDeb\s+stopped\s+512 MiB\s+1\s+virtio-vga\n$/);
@@ -225,4 +225,32 @@ test('bundles are private: 0700 directories and 0600 files, for create, copy and
   assert.deepEqual(open, [], 'nothing readable by group or others');
   assert.ok(modes.some((m) => /^New\.kju\/config\.json 600$/.test(m)), modes.join('\n'));
   assert.ok(modes.some((m) => /^New\.kju\/disk\.base-\d+\.qcow2 400$/.test(m)), 'the frozen base stays read-only');
+});
+
+test('kju create/edit --sound: the preset default, a chosen card, none, and a clear usage error', async (t) => {
+  const { library } = await tempLibrary(t);
+  const sound = (r: { stdout: string }) => JSON.parse(r.stdout).config.sound;
+  const linux = kju(library, 'create', 'L', '--memory', '256', '--cpus', '1', '--disk-size', '64M', '--json');
+  assert.equal(linux.code, 0, linux.stderr);
+  assert.equal(sound(linux), 'intel-hda');
+  const dos = kju(library, 'create', 'D', '--preset', 'dos', '--memory', '64', '--cpus', '1', '--disk-size', '64M', '--json');
+  assert.equal(dos.code, 0, dos.stderr);
+  assert.equal(sound(dos), 'sb16');
+  const ac97 = kju(library, 'edit', 'D', '--sound', 'ac97', '--json');
+  assert.equal(ac97.code, 0, ac97.stderr);
+  assert.equal(sound(ac97), 'ac97');
+  assert.equal(sound(kju(library, 'edit', 'L', '--sound', 'none', '--json')), 'none');
+  const bad = kju(library, 'edit', 'L', '--sound', 'gus');
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--sound must be one of intel-hda, ich9-intel-hda, ac97, sb16, virtio-sound, none; got "gus"/);
+});
+
+test('the microphone opt-in is refused clearly (sound in is not built yet), and nothing changes', async (t) => {
+  const { library } = await tempLibrary(t);
+  assert.equal(kju(library, 'create', 'M', '--memory', '256', '--cpus', '1', '--disk-size', '64M').code, 0);
+  const before = await snapshot(library);
+  const r = kju(library, 'edit', 'M', '--microphone');
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /--microphone: sound in \(the guest hearing a host microphone\) is not in kju yet/);
+  assert.deepEqual(await snapshot(library), before);
 });
