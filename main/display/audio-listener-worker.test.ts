@@ -26,8 +26,9 @@ test('absurd Init is refused with a log line and its Writes dropped; a good stre
   const done = new Promise<void>((resolve) => worker.on('message', (m: AudioWorkerToOwner) => (posts.push(m), m.t === 'fini' && resolve())));
   const qemu = new FdSocket(theirs);
   t.after(async () => {
-    qemu.destroy();
+    // the worker first: a hang-up arriving while its env is torn down is a separate, rare native race
     await worker.terminate();
+    qemu.destroy();
   });
   const ramp = new Uint8Array(new Int16Array([0, 16384, -16384, 32767, 1, 2, 3]).buffer); // 3.5 stereo frames
   qemu.write(
