@@ -56,6 +56,8 @@ export interface BootOptions {
   memoryMiB?: number;
   cpus?: number;
   tablet?: boolean;
+  /** the vdagent clipboard channel (QEMU's qemu-vdagent on com.redhat.spice.0) */
+  clipboard?: boolean;
   machine?: 'q35' | 'pc';
   /** Appended to the guest's kernel command line. */
   appendExtra?: string;
@@ -101,6 +103,7 @@ export async function bootDemoGuest(opts: BootOptions = {}): Promise<BootedGuest
     initrd: guest.initrd,
     append: opts.appendExtra ? `${guest.append} ${opts.appendExtra}` : guest.append,
     tablet: opts.tablet ?? true,
+    ...(opts.clipboard ? { clipboard: true } : {}),
     extraArgs: opts.extraArgs,
   };
   killAllOnExit();
