@@ -11,8 +11,9 @@
  *        kju-vdagent [-t seconds] garbage         malformed messages, a grab with 10,000 types,
  *                                                 then a text grab answered with invalid UTF-8
  * The port is PORT_PATH, or /dev/vportNpM whose sysfs name is com.redhat.spice.0 (no udev).
- * Announces clipboard-by-demand and clipboard-selection (no grab serials: QEMU then never asks
- * the agent to reconnect). Prints "kju-vdagent: ready" to stderr once QEMU's capabilities have
+ * Announces clipboard-by-demand, clipboard-selection and grab serials (QEMU's D-Bus clipboard
+ * forwards only grabs that carry a serial), once, in answer to QEMU's announcement: each
+ * announcement makes QEMU reset serials, which drops an agent that announced earlier. Prints "kju-vdagent: ready" to stderr once QEMU's capabilities have
  * arrived (from then on a host grab reaches this agent). Exits 0 on success, 1 on error, 2 on
  * timeout (default 60 s).
  */
@@ -39,9 +40,11 @@ enum {
   MSG_CLIPBOARD_REQUEST = 8,
   MSG_CLIPBOARD_RELEASE = 9,
 };
-enum { CAP_CLIPBOARD_BY_DEMAND = 5, CAP_CLIPBOARD_SELECTION = 6 };
+enum { CAP_CLIPBOARD_BY_DEMAND = 5, CAP_CLIPBOARD_SELECTION = 6, CAP_CLIPBOARD_GRAB_SERIAL = 17 };
 enum { TYPE_UTF8_TEXT = 1 };
 #define SELECTION_CLIPBOARD 0
+/* QEMU resets its serials when an agent announces itself; any serial from 0 up wins then */
+#define GRAB_SERIAL 1
 #define MSG_HEADER 20 /* protocol u32, type u32, opaque u64, size u32 */
 
 static int port = -1;
@@ -129,7 +132,7 @@ static void send_msg(uint32_t type, const uint8_t *body, uint32_t size) {
 static void send_caps(int request) {
   uint8_t body[8];
   put32(body, request);
-  put32(body + 4, 1u << CAP_CLIPBOARD_BY_DEMAND | 1u << CAP_CLIPBOARD_SELECTION);
+  put32(body + 4, 1u << CAP_CLIPBOARD_BY_DEMAND | 1u << CAP_CLIPBOARD_SELECTION | 1u << CAP_CLIPBOARD_GRAB_SERIAL);
   send_msg(MSG_ANNOUNCE_CAPABILITIES, body, sizeof body);
 }
 
@@ -207,7 +210,7 @@ static int common_msg(const struct msg *m) {
 }
 
 static int offers_text(const struct msg *m) {
-  for (uint32_t off = 4; off + 4 <= m->size; off += 4)
+  for (uint32_t off = 8; off + 4 <= m->size; off += 4) /* after the selection and the serial */
     if (get32(m->data + off) == TYPE_UTF8_TEXT) return 1;
   return 0;
 }
@@ -232,14 +235,15 @@ static int do_get(void) {
 
 /* Grabs the clipboard with text and answers requests until `answers` have been sent. */
 static int serve_text(const uint8_t *text, uint32_t len, int answers) {
-  uint32_t t = TYPE_UTF8_TEXT;
-  int grabbed = 0;
+  uint32_t grab[2] = {GRAB_SERIAL, TYPE_UTF8_TEXT};
+  int grabbed = ready;
+  if (grabbed) send_selection_u32s(MSG_CLIPBOARD_GRAB, grab, 2);
   for (;;) {
     struct msg m = read_msg();
     if (common_msg(&m)) {
       if (!grabbed) {
         grabbed = 1;
-        send_selection_u32s(MSG_CLIPBOARD_GRAB, &t, 1);
+        send_selection_u32s(MSG_CLIPBOARD_GRAB, grab, 2);
       }
     } else if (m.type == MSG_CLIPBOARD_REQUEST && m.size >= 8 && m.data[0] == SELECTION_CLIPBOARD) {
       send_text(text, len);
@@ -291,11 +295,12 @@ static int do_garbage(void) {
   uint32_t bogus = 77;
   send_selection_u32s(MSG_CLIPBOARD_REQUEST, &bogus, 1); /* a request for an unknown type */
   send_text((const uint8_t *)"not grabbed", 11);      /* data for a grab that never happened */
-  uint32_t *many = malloc(10000 * sizeof *many);
+  uint32_t *many = malloc(10001 * sizeof *many);
   if (!many) die("malloc");
-  for (uint32_t i = 0; i < 10000; i++) many[i] = i % 7;
-  many[0] = TYPE_UTF8_TEXT;
-  send_selection_u32s(MSG_CLIPBOARD_GRAB, many, 10000); /* 10,000 types */
+  for (uint32_t i = 1; i <= 10000; i++) many[i] = i % 7;
+  many[0] = GRAB_SERIAL;
+  many[1] = TYPE_UTF8_TEXT;
+  send_selection_u32s(MSG_CLIPBOARD_GRAB, many, 10001); /* a serial and 10,000 types */
   free(many);
   fprintf(stderr, "kju-vdagent: garbage sent\n");
   /* Last, a real text grab whose data is not UTF-8: kju itself must refuse it. */
@@ -354,7 +359,6 @@ int main(int argc, char **argv) {
   }
   port = open_port();
   if (port < 0) die("open " PORT_PATH);
-  send_caps(1);
   if (strcmp(mode, "get") == 0) return do_get();
   if (strcmp(mode, "set") == 0) return serve_text(text, len, 1);
   return do_garbage();
