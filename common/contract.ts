@@ -390,6 +390,8 @@ export interface DisplayStream {
   surfacePixels?(surfaceId: number): Uint8Array | undefined;
   /** Asks the sender to send the whole surface with the next frame (the viewer lost its GL context). */
   refresh(): void;
+  /** Optional: clipboard sharing on/off and the host's text for the guest (streams without it share no clipboard). */
+  sendClipboard?(m: Extract<ViewerMessage, { t: 'clipboard' | 'clipboard-share' }>): void;
 }
 
 /** Everything about a VM's sound except the samples (those travel as AudioPackets, common/audio-packet.ts). */

@@ -21,7 +21,7 @@
 set -euo pipefail
 
 # Bump when the image's contents change so cached guests are rebuilt.
-SCRIPT_VERSION=10
+SCRIPT_VERSION=11
 APPEND='console=tty1 console=ttyS0 quiet vt.global_cursor_default=0 loglevel=3'
 # Modules the guest loads, in this order; dependencies are added ahead of each.
 WANTED_MODULES=(
@@ -157,7 +157,8 @@ cp "$BUSYBOX" "$ROOT/bin/busybox"
   ln -s /bin/busybox "$ROOT/$applet"
 done
 
-# Guest tools: small static programs from scripts/guest-tools (e.g. vbe-storm for the storm test).
+# Guest tools: small static programs from scripts/guest-tools (e.g. vbe-storm for the storm test,
+# kju-vdagent for the clipboard test).
 for src in "$SCRIPT_DIR"/guest-tools/*.c; do
   [[ -e "$src" ]] || continue
   tool="$(basename "$src" .c)"

@@ -54,6 +54,8 @@ export async function until<T>(what: string, probe: () => Promise<T | false | nu
 export class GuestBackend implements ServeBackend {
   /** displays handed to serve so far (open or closed) */
   readonly handedOut: DbusDisplay[] = [];
+  /** attach the guest's clipboard to each display handed out (as a session does for a VM that shares it) */
+  shareClipboard = false;
   private readonly listeners = new Set<(vms: VmSummary[]) => void>();
 
   constructor(
@@ -72,6 +74,7 @@ export class GuestBackend implements ServeBackend {
     const id = consoles[consoleNo];
     if (id === undefined) return { ok: false, code: 'not-found', message: `VM ${vmId} has no graphic console ${consoleNo}` };
     const d = await this.session.display.openDisplay(id);
+    if (this.shareClipboard) d.clipboard = await this.session.display.clipboard((line) => console.log(`# ${line}`));
     this.handedOut.push(d);
     return { ok: true, value: d };
   }
@@ -131,7 +134,8 @@ export async function startRealServe(boot: BootOptions): Promise<RealServe> {
     });
     const display = await session.primaryDisplay();
     await display.waitForSurface(30_000);
-    const backend = new GuestBackend(session, { id: VM_ID, name: 'Demo', state: 'running', displayDevice: guest.desc.display ?? 'virtio-vga', memoryMiB: guest.desc.memoryMiB, cpus: guest.desc.cpus, soundDevice: guest.desc.sound ?? 'none', ...(guest.desc.displays ? { displays: guest.desc.displays } : {}) });
+    const backend = new GuestBackend(session, { id: VM_ID, name: 'Demo', state: 'running', displayDevice: guest.desc.display ?? 'virtio-vga', memoryMiB: guest.desc.memoryMiB, cpus: guest.desc.cpus, soundDevice: guest.desc.sound ?? 'none', ...(guest.desc.clipboard ? { clipboard: true } : {}), ...(guest.desc.displays ? { displays: guest.desc.displays } : {}) });
+    backend.shareClipboard = !!boot.clipboard;
     const log: string[] = [];
     serve = await startServe({ backend, host: '127.0.0.1', staticDir: RENDERER_DIR, log: (l) => log.push(l) });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
@@ -145,9 +149,9 @@ export async function startRealServe(boot: BootOptions): Promise<RealServe> {
 /** Opens the real React app's VM view in a new page and waits until its canvas shows a surface. */
 export async function openVmPage(
   rs: Pick<RealServe, 'browser' | 'serve'>,
-  opts: { viewport?: { width: number; height: number }; errors?: string[]; hashQuery?: string; guestSize?: 'auto' | 'resize' | 'scale' } = {},
+  opts: { viewport?: { width: number; height: number }; errors?: string[]; hashQuery?: string; guestSize?: 'auto' | 'resize' | 'scale'; permissions?: string[] } = {},
 ): Promise<Page> {
-  const page = await rs.browser.newPage({ viewport: opts.viewport ?? { width: 1400, height: 1000 } });
+  const page = await rs.browser.newPage({ viewport: opts.viewport ?? { width: 1400, height: 1000 }, ...(opts.permissions ? { permissions: opts.permissions } : {}) });
   // Scale unless the test asks otherwise: tests that compare pixels or click at guest pixels need a
   // guest whose size does not follow the window (auto resizes a virtio-vga guest).
   const guestSize = opts.guestSize ?? 'scale';

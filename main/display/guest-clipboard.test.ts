@@ -142,3 +142,13 @@ test('calls to other objects are left alone; unknown methods on ours get an erro
   qemu.deliver('Grab', [0, 9, [TEXT_MIME]]);
   assert.equal(qemu.replies.length, 1);
 });
+
+test("QEMU's property load of kju's Clipboard object is answered (QEMU's Register waits on it)", async () => {
+  const { qemu } = await open();
+  const getAll = 500;
+  qemu.emit('call', { type: MessageType.methodCall, serial: getAll, path: CLIPBOARD_PATH, interface: 'org.freedesktop.DBus.Properties', member: 'GetAll', body: [CLIPBOARD_IFACE] });
+  assert.deepEqual(qemu.replyTo(getAll), { to: getAll, signature: 'a{sv}', body: [[]] });
+  const get = 501;
+  qemu.emit('call', { type: MessageType.methodCall, serial: get, path: CLIPBOARD_PATH, interface: 'org.freedesktop.DBus.Properties', member: 'Get', body: [CLIPBOARD_IFACE, 'X'] });
+  assert.match(qemu.replyTo(get)!.error!, /InvalidArgs/);
+});

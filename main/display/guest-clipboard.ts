@@ -8,6 +8,7 @@ import type { DbusMessage } from '../dbus/peer-connection.js';
 
 export const CLIPBOARD_PATH = '/org/qemu/Display1/Clipboard';
 export const CLIPBOARD_IFACE = 'org.qemu.Display1.Clipboard';
+const PROPS_IFACE = 'org.freedesktop.DBus.Properties';
 export const TEXT_MIME = 'text/plain;charset=utf-8';
 /** Largest clipboard text kju moves either way; more is refused with a message, never queued. */
 export { CLIPBOARD_MAX_BYTES } from '../../common/contract.js';
@@ -95,7 +96,14 @@ export class GuestClipboard extends EventEmitter<GuestClipboardEvents> {
   }
 
   private handle(m: DbusMessage): void {
-    if (m.path !== CLIPBOARD_PATH || m.interface !== CLIPBOARD_IFACE) return;
+    if (m.path !== CLIPBOARD_PATH) return;
+    // QEMU's Register handler builds a GDBusProxy for our object synchronously, which first loads
+    // its properties (GetAll, 25 s timeout): unanswered, QEMU's main loop and our Register stall.
+    if (m.interface === PROPS_IFACE) {
+      if (m.member === 'GetAll') return this.link.reply(m, 'a{sv}', [[]]);
+      return this.link.replyError(m, 'org.freedesktop.DBus.Error.InvalidArgs', "kju's Clipboard has no properties");
+    }
+    if (m.interface !== CLIPBOARD_IFACE) return;
     const body = m.body ?? [];
     switch (m.member) {
       case 'Register':

@@ -58,6 +58,8 @@ export interface BootOptions {
   tablet?: boolean;
   /** a sound card on QEMU's D-Bus audio (default none) */
   sound?: VmDescription['sound'];
+  /** the vdagent clipboard channel (QEMU's qemu-vdagent on com.redhat.spice.0) */
+  clipboard?: boolean;
   machine?: 'q35' | 'pc';
   /** Appended to the guest's kernel command line. */
   appendExtra?: string;
@@ -104,6 +106,7 @@ export async function bootDemoGuest(opts: BootOptions = {}): Promise<BootedGuest
     append: opts.appendExtra ? `${guest.append} ${opts.appendExtra}` : guest.append,
     tablet: opts.tablet ?? true,
     ...(opts.sound ? { sound: opts.sound } : {}),
+    ...(opts.clipboard ? { clipboard: true } : {}),
     extraArgs: opts.extraArgs,
   };
   killAllOnExit();

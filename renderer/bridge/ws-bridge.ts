@@ -14,6 +14,7 @@ import type {
   OperationProgress,
   Result,
   VmSummary,
+  ViewerMessage,
 } from '../../common/contract.js';
 import { DisplayEventQueue } from '../../common/display-event-queue.js';
 import { serveProtocols } from '../../common/serve-auth.js';
@@ -203,6 +204,10 @@ class WsDisplayStream implements DisplayStream {
 
   refresh(): void {
     if (this.ws.readyState === WebSocket.OPEN) this.ws.send('{"t":"refresh"}');
+  }
+
+  sendClipboard(m: Extract<ViewerMessage, { t: 'clipboard' | 'clipboard-share' }>): void {
+    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(m));
   }
 
   close(): void {

@@ -43,6 +43,7 @@ export function withSharedViews(stream: DisplayStream, target: Window = window):
     pull: () => stream.pull(),
     sendInput: (i) => stream.sendInput(i),
     refresh: () => stream.refresh(),
+    ...(stream.sendClipboard ? { sendClipboard: (m: Parameters<NonNullable<DisplayStream['sendClipboard']>>[0]) => stream.sendClipboard!(m) } : {}),
     surfacePixels: (id) => views.find((v) => v.id === id)?.view,
     close: () => {
       target.removeEventListener('message', onMessage);

@@ -9,6 +9,7 @@ import { Canvas2dBlitter } from './canvas2d-blitter.js';
 import { chooseBlitter, webglRenderer, type BlitterChoice, type BlitterSetting, type DisplayBlitter } from './display-blitter.js';
 import { CursorOverlay } from './cursor.js';
 import { withSharedViews } from './shared-views.js';
+import { ClipboardShare, type ClipboardShareState } from './clipboard-share.js';
 import type { ScaleMode } from './scaling.js';
 import { attachKeyboard, KeyboardState } from '../input/keyboard.js';
 import { attachMouse, MouseState } from '../input/mouse.js';
@@ -25,6 +26,8 @@ export interface ViewerState {
   badPackets: number;
   /** which blitter draws and why (undefined when the caller made its own) */
   blitter?: BlitterChoice;
+  /** clipboard sharing of this viewer (off until setClipboardShared(true)) */
+  clipboard?: ClipboardShareState;
 }
 
 /** Fast-changing figures, for subscribe(). One object, reused: copy what you keep. */
@@ -76,6 +79,7 @@ export class Viewer {
   private readonly timer: ReturnType<typeof setInterval>;
   private destroyed = false;
   private warnedNoPixels = false;
+  private readonly clipboardShare: ClipboardShare;
 
   constructor(private readonly opts: ViewerOptions) {
     // Zero-copy streams get surfacePixels from the views the preload posts to this window.
@@ -106,6 +110,8 @@ export class Viewer {
     document.addEventListener('pointerlockchange', onLockChange);
     this.detach.push(() => document.removeEventListener('pointerlockchange', onLockChange));
     this.timer = setInterval(() => this.rollFigures(), 1000);
+    this.clipboardShare = new ClipboardShare(stream, typeof navigator !== 'undefined' ? navigator.clipboard : undefined, (c) => this.patch({ clipboard: c }));
+    this.state = { ...this.state, clipboard: this.clipboardShare.current };
     stream.onMessage((m) => this.onMessage(m));
     stream.onFrame((buf) => this.onFrame(buf));
     this.requestNext();
@@ -165,11 +171,18 @@ export class Viewer {
     this.cursor.destroy();
     this.blitter.destroy();
     this.listeners.clear();
+    this.clipboardShare.destroy();
     this.opts.stream.close();
+  }
+
+  /** Turns clipboard sharing with the guest on or off (the page's clipboard is read on focus). */
+  setClipboardShared(on: boolean): void {
+    if (!this.state.closed) this.clipboardShare.setShared(on);
   }
 
   private onMessage(m: DisplayMessage): void {
     if (this.destroyed) return;
+    if (this.clipboardShare.onMessage(m)) return;
     switch (m.t) {
       case 'surface':
         this.surface = m.surface;

@@ -35,6 +35,7 @@ export function Toolbar({ viewer, vmName, fullscreenTarget, bridge, vm }: Props)
   const heads = vm?.displays ?? 1;
   const grabbed = useVmWindow((s) => s.viewer.grabbed);
   const absolute = useVmWindow((s) => s.viewer.absolute);
+  const clipboard = useVmWindow((s) => s.viewer.clipboard);
 
   const fullscreen = () => {
     const el = fullscreenTarget.current;
@@ -96,6 +97,20 @@ export function Toolbar({ viewer, vmName, fullscreenTarget, bridge, vm }: Props)
         <option value="">Send keys…</option>
         {KEY_COMBOS.map((c) => <option key={c.id} value={c.id}>{c.label}</option>)}
       </select>
+      <label
+        className="toolbar-field"
+        title={clipboard?.notice ?? (clipboard?.available ? "Share this page's clipboard with the guest: read when the window gets focus, guest text written to it" : "This VM does not share its clipboard (or this window cannot carry it)")}
+      >
+        <input
+          type="checkbox"
+          data-testid="clipboard-share"
+          disabled={!viewer || !clipboard?.available}
+          checked={!!clipboard?.shared}
+          onChange={(e) => viewer?.setClipboardShared(e.target.checked)}
+        />
+        Share clipboard
+      </label>
+      <span className="toolbar-field" data-testid="clipboard-state">Clipboard: {clipboard?.shared ? 'on' : 'off'}</span>
       {vm && <UsbMenu bridge={bridge} vm={vm} />}
       <button onClick={fullscreen} title="Fullscreen">Fullscreen</button>
       <span className="grab-hint" data-testid="grab-hint">
