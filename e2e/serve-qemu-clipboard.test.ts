@@ -39,7 +39,8 @@ describe('serve + real guest: the page shares its clipboard with the guest', () 
     const text = 'Grüße aus Chromium, 世界 ✓';
     await page.evaluate((t) => navigator.clipboard.writeText(t), text);
     const a = await agent('get');
-    await page.getByTestId('clipboard-share').check();
+    // click, not check(): the box shows the backend's answer (clipboard-state), which comes a round trip later
+    await page.getByTestId('clipboard-share').click();
     await until('the page to show clipboard on', async () => (await page.getByTestId('clipboard-state').textContent()) === 'Clipboard: on');
     assert.equal(await a.done(), '0');
     const hex = (await rs.guest.serial.run(`od -An -tx1 -v /tmp/${a.id}.out | tr -d ' \\n'`)).trim();
