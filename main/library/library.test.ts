@@ -39,7 +39,7 @@ test('create makes a bundle with a qcow2 disk, subfolders and a valid config', a
   assert.equal(config.kju, BUNDLE_SCHEMA_VERSION);
   assert.equal(config.display, 'virtio-vga');
   assert.deepEqual(config.disks, [{ file: 'disk.qcow2', format: 'qcow2', bus: 'virtio' }]);
-  assert.equal(config.clipboard, true, 'a new local VM shares its clipboard');
+  assert.equal(config.clipboard, false, 'clipboard sharing is opt-in: QEMU cannot suspend a VM with the vdagent channel');
   assert.deepEqual((await lib.get('deb')).config, config, 'names are case-insensitive');
   assert.deepEqual((await lib.get(config.id)).config, config);
 });

@@ -310,6 +310,18 @@ setInterval(() => {}, 1000);`,
     for (const id of [ids['Тест'], ids['Работа']]) assert.equal((await owner.stop(id, { force: true })).stopped, true);
   });
 
+  test('a VM that shares its clipboard is not suspended or snapshotted live (QEMU cannot save vdagent): a clear error, the VM keeps running', () => {
+    create('Clippy', '--no-disk', '--clipboard');
+    ok('start', 'Clippy');
+    const r = kju('suspend', 'Clippy');
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /shares its clipboard, and QEMU cannot save its clipboard channel/);
+    assert.match(r.stderr, /kju edit "Clippy" --no-clipboard/);
+    assert.doesNotMatch(r.stderr, /internal error|\n\s+at /);
+    assert.equal(state('Clippy'), 'running');
+    ok('stop', 'Clippy', '--force');
+  });
+
   test('bad bundles: each start fails with a clear message and changes nothing', () => {
     const bundles: Record<string, [string, RegExp]> = {};
     const mk = (name: string, edit: (dir: string) => void, re: RegExp) => {

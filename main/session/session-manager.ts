@@ -23,7 +23,7 @@ import { LibraryError } from '../library/library-error.js';
 import { lockNoteHolderAlive, withVmLock, writeLockNote } from '../library/vm-lock.js';
 import { lastScreenPath } from '../library/bundle-files.js';
 import { bundleToVmDescription } from '../library/vm-description-from-bundle.js';
-import type { LifecycleParams, LifecycleReply } from './lifecycle.js';
+import { LifecycleError, type LifecycleParams, type LifecycleReply } from './lifecycle.js';
 import type { OwnerApi } from './owner-protocol.js';
 import { peekRunState, probeRunState, RESPONSE_WAIT_MS, withVm } from './reach.js';
 import { adoptVm, reattachAll, reclaimVm, type AdoptResult, type ReattachReport } from './reattach.js';
@@ -59,6 +59,17 @@ const NOT_RESPONDING = `not responding: QEMU did not answer within ${RESPONSE_WA
 
 /** How often an owning manager opened with open() looks for VMs to adopt (e.g. from `kju start`). */
 const REATTACH_EVERY_MS = 2_000;
+
+/**
+ * QEMU 10's vdagent chardev (the clipboard channel) blocks migration, so a VM sharing its clipboard
+ * cannot be suspended or snapshotted live: say so before QEMU does, with the way out.
+ */
+function refuseSavingWithClipboard(vm: BundleVm, what: string): void {
+  if (!vm.config.clipboard) return;
+  throw new LifecycleError('migration-failed', `VM "${vm.config.name}" shares its clipboard, and QEMU cannot save its clipboard channel: it cannot be ${what} while it runs that way`, {
+    hint: `turn clipboard sharing off (kju edit "${vm.config.name}" --no-clipboard) and restart the VM; or shut it down instead`,
+  });
+}
 
 export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }> {
   readonly library: Library;
@@ -363,6 +374,7 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
   }
 
   private async suspendLocked(vm: BundleVm): Promise<{ summary: VmSummary; bytes: number; stateFile: string }> {
+    refuseSavingWithClipboard(vm, 'suspended');
     const paths = statePaths(vm.dir);
     rmSync(paths.partial, { force: true });
     const rt = this.runtimeDirOf(vm);
@@ -409,6 +421,7 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
     const has = existing.some((s) => s.name === name);
     if (op === 'create' && has) throw new SnapshotError('exists', `VM "${vm.config.name}" already has a snapshot named "${name}"; delete it first or choose another name`);
     if (op !== 'create' && !has) throw new SnapshotError('not-found', `VM "${vm.config.name}" has no snapshot named "${name}"`);
+    if (op !== 'delete') refuseSavingWithClipboard(vm, 'snapshotted live');
     await this.lifecycle(vm.config.id, { op: `snapshot-${op}`, tag: name });
     return { live: true };
   }

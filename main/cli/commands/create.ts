@@ -25,7 +25,7 @@ const USAGE = `usage: kju create <name> [options]
   --firmware F      ${FIRMWARES.join(', ')}
   --bus B           disk bus: ${DISK_BUSES.join(', ')}
   --tablet / --no-tablet   USB tablet for an absolute pointer
-  --clipboard / --no-clipboard   share the clipboard with the guest's spice-vdagent (default on)
+  --clipboard / --no-clipboard   share the clipboard with the guest's spice-vdagent (default off: a VM sharing its clipboard cannot be suspended)
   --tpm / --no-tpm          a TPM 2.0 (swtpm; its state lives in the bundle)
   --secure-boot / --no-secure-boot   UEFI Secure Boot with Microsoft's keys (implies UEFI, q35 with SMM)
   --sound S         ${SOUND_DEVICES.join(', ')} (default from the preset: intel-hda, sb16 for dos)
