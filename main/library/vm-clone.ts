@@ -1,7 +1,7 @@
 // Cloning a VM: a full copy (`qemu-img convert`, backing chains flattened) or a linked clone
 // (qcow2 overlays). A linked clone freezes the source's current disk as a read-only base that
 // both VMs then build on, so booting the source later cannot corrupt the clone.
-import { chmod, copyFile, cp, rename, rm } from 'node:fs/promises';
+import { chmod, copyFile, cp, link, rename, rm } from 'node:fs/promises';
 import { realpathSync } from 'node:fs';
 import { basename, extname, isAbsolute, join, sep } from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -98,14 +98,19 @@ async function freezeAsBase(bundle: string, file: string): Promise<string> {
   const baseName = `${stem}.base-${Date.now()}.qcow2`;
   const current = join(bundle, file);
   const base = join(bundle, baseName);
-  await rename(current, base);
+  // Every step leaves the source's disk name valid, so a kill anywhere loses nothing: a second name
+  // for the same data, the overlay beside it, then one atomic rename over the old name.
+  const overlay = join(bundle, `.${stem}.overlay-${process.pid}-${Date.now()}.qcow2`);
+  await link(current, base);
   try {
-    await createOverlay(current, baseName, 'qcow2');
+    await createOverlay(overlay, baseName, 'qcow2');
+    await chmod(overlay, BUNDLE_FILE_MODE);
+    await rename(overlay, current);
   } catch (err) {
-    await rename(base, current);
+    await rm(overlay, { force: true });
+    await rm(base, { force: true });
     throw err;
   }
-  await chmod(current, BUNDLE_FILE_MODE);
   await chmod(base, 0o400);
   return base;
 }
