@@ -8,13 +8,15 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const out = join(root, 'app/out');
+// KJU_BUILD_OUT builds elsewhere (scripts/build-output.test.ts checks a fresh build, not a stale app/out).
+const out = process.env.KJU_BUILD_OUT ?? join(root, 'app/out');
 mkdirSync(join(out, 'renderer'), { recursive: true });
 
 const esmRequireBanner = "import { createRequire as __kjuCreateRequire } from 'node:module'; const require = __kjuCreateRequire(import.meta.url);";
 const nodeEntries = {
   kju: 'main/cli/kju.ts',
   'listener-worker': 'main/display/listener-worker.ts',
+  'audio-listener-worker': 'main/display/audio-listener-worker.ts',
   'display-utility': 'main/electron/utility/display-utility.ts',
   'electron-main': 'main/electron/main/main.ts',
 };
@@ -58,4 +60,4 @@ if (existsSync(join(root, 'renderer/index.tsx'))) {
 }
 const addon = join(root, 'native/build/Release/kju_native.node');
 if (existsSync(addon)) copyFileSync(addon, join(out, 'kju_native.node'));
-console.log('build: app/out ready');
+console.log(`build: ${process.env.KJU_BUILD_OUT ?? 'app/out'} ready`);
