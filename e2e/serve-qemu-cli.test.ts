@@ -1,6 +1,9 @@
 // The real CLI end to end: `kju create` a Demo VM (the demo guest) in a temp library, `node bin/kju.mjs
 // serve`, start the VM from the real React app in Chromium, and check that the page shows what the
-// serving kju has (`kju screenshot` over kju.sock, which that serve process owns).
+// serving kju has (`kju screenshot` over kju.sock, which that serve process owns); then type a
+// command into the page and hear the guest's tone in the page. bin/kju.mjs runs the bundle in
+// app/out, as a user runs it: a worker or asset missing from the build fails here, not only in
+// scripts/build-output.test.ts.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
@@ -11,7 +14,8 @@ import { promisify } from 'node:util';
 import { chromium, type Browser } from 'playwright-core';
 import { decodePng } from '../main/display/screenshot.js';
 import { ensureDemoGuest } from '../main/testing/guest.js';
-import { canvasImage, CHROMIUM, CHROMIUM_ARGS, describeDiff, root, sameImage, sleep, until } from './helpers/real-serve.js';
+import { canvasImage, CHROMIUM, CHROMIUM_ARGS, describeDiff, root, sameImage, sleep, typeKeys, until } from './helpers/real-serve.js';
+import { peakFrequency } from './helpers/sound-probe.js';
 
 const execFileP = promisify(execFile);
 const lib = mkdtempSync(join(tmpdir(), 'kju-serve-cli-'));
@@ -76,5 +80,23 @@ test('kju serve (real CLI and local backend): start the Demo VM from the page; t
   console.log(`# kju serve CLI: ${result.width}x${result.height} page == kju screenshot after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   assert.equal(await page.getByTestId('transport').getAttribute('data-transport'), 'map');
   assert.equal(await page.getByTestId('transport').textContent(), 'shared memory');
+
+  // Input and sound through the built serve: a command typed into the page (tty1's shell) plays a
+  // 1 kHz tone in the guest (intel-hda, the linux preset's), and the page's analyser peaks there.
+  const screen = page.getByTestId('screen');
+  await screen.click(); // also the user gesture that lets the AudioContext run
+  await typeKeys(page, 'tone-play -s 60 1000');
+  await page.keyboard.press('Enter');
+  const seen: string[] = [];
+  const peak = await until('the page\'s analyser to peak at 1000 Hz', async () => {
+    const p = await peakFrequency(page);
+    const state = await page.getByTestId('sound-state').textContent();
+    seen.push(p ? `${p.freq.toFixed(1)} Hz` : `silent (${state})`);
+    return p && Math.abs(p.freq - 1000) / 1000 <= 0.02 ? p : false;
+  }, 60_000, 200).catch((e: Error) => {
+    throw new Error(`${e.message}; last readings: ${seen.slice(-5).join('; ')}\nserve output:\n${out}`);
+  });
+  console.log(`# kju serve CLI: typed tone-play in the page; the page's analyser peaks at ${peak.freq.toFixed(1)} Hz`);
+  assert.doesNotMatch((await page.getByTestId('sound-state').textContent()) ?? '', /ended|failed/);
   assert.deepEqual(errors, []);
 });
