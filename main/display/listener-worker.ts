@@ -2,61 +2,50 @@
 // QEMU calls the listener synchronously (GetAll with a 25 s timeout, ScanoutMap with a 1 s one),
 // so this lives on its own event loop that only ever does this. It drains the socket at QEMU's
 // pace whatever the owner does: damage is merged here and posted one batch at a time.
-import { parentPort, workerData } from 'node:worker_threads';
+import { workerData } from 'node:worker_threads';
 import type { SurfaceInfo } from '../../common/contract.js';
 import { closeFd } from '../../native/index.js';
-import { PeerConnection, variant, type DbusMessage } from '../dbus/peer-connection.js';
+import type { DbusMessage } from '../dbus/peer-connection.js';
 import { DamageQueue } from './damage-queue.js';
 import { StatIndex, type ListenerWorkerData, type OwnerToWorker, type WorkerToOwner } from './listener-protocol.js';
+import { runListenerWorker } from './listener-worker-boot.js';
 import { SurfaceError, SurfaceStore } from './surface-store.js';
 
 const LISTENER_IFACE = 'org.qemu.Display1.Listener';
 const MAP_IFACE = 'org.qemu.Display1.Listener.Unix.Map';
-const PROPS_IFACE = 'org.freedesktop.DBus.Properties';
 
 const data = workerData as ListenerWorkerData;
-const port = parentPort!;
 const stats = new Float64Array(data.stats);
 const surfaces = new SurfaceStore();
 const damage = new DamageQueue(0, 0);
 let batchInFlight = false;
 let flushScheduled = false;
-let closed = false;
-
-const post = (m: WorkerToOwner) => port.postMessage(m);
 
 // QEMU's per-frame calls have a fixed layout: decoded from their bytes, not by the general unmarshaller.
 const FIXED_CALLS = new Map([['UpdateMap', 4], ['MouseSet', 3]]);
-const conn = new PeerConnection(data.fd, { name: `${data.name} listener`, ayView: true, fixedCalls: FIXED_CALLS });
-post({ t: 'handshake-started' });
-conn.ready.then(() => post({ t: 'connected' }), () => {});
-conn.on('close', (err) => shutdown(err?.message ?? 'listener connection closed'));
-conn.on('call', (m) => {
-  try {
-    handleCall(m);
-  } catch (err) {
-    const text = err instanceof Error ? err.message : String(err);
-    if (!(err instanceof SurfaceError)) console.error(`kju: ${data.name}: listener ${m.member} failed:`, err);
-    conn.replyError(m, 'org.qemu.Display1.Listener.Error.Failed', text);
-  }
-});
-
-port.on('message', (m: OwnerToWorker) => {
-  if (m.t === 'ack') {
-    batchInFlight = false;
-    scheduleFlush();
-  } else if (m.t === 'release-before') {
-    surfaces.releaseBefore(m.id);
-  } else if (m.t === 'close') {
-    shutdown('closed by its owner');
-  }
+const { conn, post, closed } = runListenerWorker<WorkerToOwner, OwnerToWorker>({
+  fd: data.fd,
+  name: `${data.name} listener`,
+  iface: LISTENER_IFACE,
+  interfaces: [MAP_IFACE],
+  errorName: 'org.qemu.Display1.Listener.Error.Failed',
+  fixedCalls: FIXED_CALLS,
+  handle: handleCall,
+  expected: (err) => err instanceof SurfaceError,
+  message(m) {
+    if (m.t === 'ack') {
+      batchInFlight = false;
+      scheduleFlush();
+    } else if (m.t === 'release-before') {
+      surfaces.releaseBefore(m.id);
+    }
+  },
+  closing: () => surfaces.releaseAll(),
 });
 
 function handleCall(m: DbusMessage): void {
   const body = m.body ?? [];
   stats[StatIndex.fixedCalls] = conn.fixedCallCount;
-  if (m.interface === PROPS_IFACE) return handleProperties(m);
-  if (m.interface === 'org.freedesktop.DBus.Peer' && m.member === 'Ping') return conn.reply(m);
   switch (m.member) {
     case 'ScanoutMap': {
       const fd = m.fds?.[0];
@@ -118,24 +107,11 @@ function handleCall(m: DbusMessage): void {
   }
 }
 
-function handleProperties(m: DbusMessage): void {
-  const [iface, prop] = (m.body ?? []) as string[];
-  const props: Record<string, [string, unknown]> = iface === LISTENER_IFACE ? { Interfaces: ['as', [MAP_IFACE]] } : {};
-  if (m.member === 'GetAll') {
-    conn.reply(m, 'a{sv}', [Object.entries(props).map(([k, [sig, v]]) => [k, variant(sig, v)])]);
-  } else if (m.member === 'Get' && prop && props[prop]) {
-    const [sig, v] = props[prop];
-    conn.reply(m, 'v', [variant(sig, v)]);
-  } else {
-    conn.replyError(m, 'org.freedesktop.DBus.Error.UnknownProperty', `no property ${iface}.${prop ?? ''}`);
-  }
-}
-
 function newSurface(info: SurfaceInfo, pixels: Uint8Array, reason?: string, memfd?: { fd: number; offset: number }): void {
   // The new surface is wholly damaged by definition: start its queue empty.
   damage.reset(info.width, info.height);
   damage.take();
-  if (closed) {
+  if (closed()) {
     if (memfd) closeFd(memfd.fd);
     return;
   }
@@ -172,18 +148,9 @@ function scheduleFlush(): void {
 function flush(): void {
   flushScheduled = false;
   const cur = surfaces.current;
-  if (batchInFlight || damage.isEmpty || !cur || closed) return;
+  if (batchInFlight || damage.isEmpty || !cur || closed()) return;
   lastFlushAt = performance.now();
   batchInFlight = true;
   stats[StatIndex.batches]++;
   post({ t: 'damage', surfaceId: cur.info.id, rects: damage.take(), receivedAt: oldestUpdateAt });
-}
-
-function shutdown(reason: string): void {
-  if (closed) return;
-  closed = true;
-  conn.close();
-  surfaces.releaseAll();
-  post({ t: 'closed', reason });
-  port.close();
 }
