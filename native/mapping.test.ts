@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
-import { closeSync, ftruncateSync, openSync, writeSync } from 'node:fs';
+import { closeSync, ftruncateSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -227,6 +229,62 @@ describe('Mapping.copyRects', () => {
       m.release();
     } finally {
       closeFd(fd);
+    }
+  });
+});
+
+// QEMU without memfd (Homebrew's on macOS) hands Unix.Map an unlinked temporary file instead: the
+// same calls must map it, shared and copied.
+describe('Mapping of a regular file (no memfd: an unlinked temporary file)', () => {
+  function unlinkedFile(size: number): number {
+    const dir = mkdtempSync(join(tmpdir(), 'kju-map-file-'));
+    const path = join(dir, 'surface');
+    const fd = openSync(path, 'w+', 0o600);
+    rmSync(dir, { recursive: true });
+    ftruncateSync(fd, size);
+    return fd;
+  }
+
+  it('maps it shared at an offset: file writes show up in the view and view writes in the file', () => {
+    const fd = unlinkedFile(3 * 4096);
+    try {
+      writeSync(fd, Buffer.from('left by QEMU'), 0, 12, 4096 + 100);
+      const m = Mapping.open(fd, 4096 + 100, 4096, { writable: true });
+      try {
+        assert.equal(m.mode, 'shared', m.reason);
+        assert.equal(Buffer.from(m.view.subarray(0, 12)).toString(), 'left by QEMU');
+        writeSync(fd, Buffer.from('next frame'), 0, 10, 4096 + 100);
+        assert.equal(Buffer.from(m.view.subarray(0, 10)).toString(), 'next frame');
+        m.view.set(Buffer.from('kju'), 20);
+        const back = Buffer.alloc(3);
+        readSync(fd, back, 0, 3, 4096 + 120);
+        assert.equal(back.toString(), 'kju');
+      } finally {
+        m.release();
+      }
+    } finally {
+      closeSync(fd);
+    }
+  });
+
+  it('copies its rects in copy mode and refuses a length past its end', () => {
+    const fd = unlinkedFile(4096);
+    try {
+      const pixels = Buffer.alloc(4096, 0);
+      for (let i = 0; i < 16 * 4; i++) pixels[i] = i + 1; // row 0, pixels 0..15
+      writeSync(fd, pixels, 0, 4096, 0);
+      const m = Mapping.open(fd, 0, 4096, { view: 'copy' });
+      try {
+        assert.equal(m.mode, 'copy');
+        m.copyRects(256, [{ x: 0, y: 0, w: 8, h: 1 }]);
+        assert.deepEqual([...m.view.subarray(0, 32)], [...pixels.subarray(0, 32)]);
+        assert.ok(m.view.subarray(32, 64).every((b) => b === 0), 'only the rect was copied');
+      } finally {
+        m.release();
+      }
+      assert.throws(() => Mapping.open(fd, 0, 8192), (e: unknown) => e instanceof NativeError && e.errnoName === 'ESHORTFILE');
+    } finally {
+      closeSync(fd);
     }
   });
 });
