@@ -5,6 +5,8 @@
 // unit tests: no *.integration.test.ts (they boot or run qemu-system) and nothing under e2e/
 // (Chromium), so it needs no qemu-system, no Chromium and no built guest (the library's tests do
 // run qemu-img, from qemu-utils, to make real disks).
+// `npm run test:electron` (--electron): builds the bundles, then runs only the Electron app's
+// `_electron` specs (e2e/electron-*.test.ts); they need an Electron binary and skip, saying so, without one.
 // Usage: npm test [-- <path filter> ...]   npm run test:unit [-- <path filter> ...]
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
@@ -13,8 +15,9 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const unitOnly = process.argv.includes('--unit');
-const filters = process.argv.slice(2).filter((a) => a !== '--unit');
-const label = unitOnly ? 'npm run test:unit' : 'npm test';
+const electronOnly = process.argv.includes('--electron');
+const filters = process.argv.slice(2).filter((a) => a !== '--unit' && a !== '--electron');
+const label = unitOnly ? 'npm run test:unit' : electronOnly ? 'npm run test:electron' : 'npm test';
 
 function run(cmd, args, step) {
   const started = Date.now();
@@ -28,8 +31,10 @@ function run(cmd, args, step) {
 
 if (!existsSync(join(root, 'native/build/Release/kju_native.node'))) run('npm', ['run', '--silent', 'build:native'], 'native addon build');
 run('node', ['scripts/build.mjs'], 'bundle build');
-run('node', ['scripts/typecheck.mjs'], 'type-check of every layer');
-run('node', ['scripts/check-layers.mjs'], 'layer check of every relative import');
+if (!electronOnly) {
+  run('node', ['scripts/typecheck.mjs'], 'type-check of every layer');
+  run('node', ['scripts/check-layers.mjs'], 'layer check of every relative import');
+}
 
 const skipDirs = new Set(['node_modules', '.git', 'app', 'build', 'dist', 'results']);
 function collect(dir, out) {
@@ -45,6 +50,7 @@ let files = collect(root, []).sort();
 // e2e last: they are the slowest and need everything else working.
 files = [...files.filter((f) => !f.startsWith('e2e/')), ...files.filter((f) => f.startsWith('e2e/'))];
 if (unitOnly) files = files.filter((f) => !f.startsWith('e2e/') && !/\.integration\.test\.tsx?$/.test(f));
+if (electronOnly) files = files.filter((f) => /^e2e\/electron-[^/]*\.test\.ts$/.test(f));
 if (filters.length) files = files.filter((f) => filters.some((x) => f.includes(x)));
 if (!files.length) {
   console.error(`${label}: no test files matched`);
