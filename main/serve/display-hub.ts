@@ -3,7 +3,7 @@
 // source or the others. All methods run on the Node event loop that owns the source.
 import type { WebSocket } from 'ws';
 import type { CursorShape, DisplayMessage } from '../../common/contract.js';
-import { FramePump } from '../display/frame-pump.js';
+import { ViewerEndpoint } from '../display/viewer-endpoint.js';
 import type { DisplaySource } from '../display/display-source.js';
 import { CloseCode, MAX_DISPLAY_MESSAGE, parseViewerMessage, type WireDisplayMessage } from './protocol.js';
 
@@ -100,17 +100,14 @@ function cursorMessage(c: CursorShape): WireDisplayMessage {
   return { t: 'cursor', cursor: { ...c, pixels: Buffer.from(c.pixels.buffer, c.pixels.byteOffset, c.pixels.byteLength).toString('base64') } };
 }
 
-/** One browser viewing a hub's source: a FramePump whose sink is this WebSocket. */
+/** One browser viewing a hub's source: a ViewerEndpoint whose transport is this WebSocket. */
 export class DisplayViewer {
-  private readonly pump: FramePump;
+  private readonly endpoint: ViewerEndpoint;
   /** messages waiting for room on the socket, at most one per kind (the newest wins) */
   private readonly pending = new Map<WireDisplayMessage['t'], WireDisplayMessage>();
   private retry: NodeJS.Timeout | null = null;
   private disposed = false;
   private lastFrameBytes = 0;
-  private inputsSent = 0;
-  private inputsDropped = 0;
-  private unshareClipboard: (() => void) | null = null;
 
   constructor(
     private readonly hub: DisplayHub,
@@ -118,17 +115,15 @@ export class DisplayViewer {
     private readonly limits: FlowLimits,
     private readonly events: HubEvents,
   ) {
-    this.pump = new FramePump(
-      hub.source,
-      {
-        message: (m) => (m.t === 'closed' ? this.endWith(m.reason) : this.send(m.t === 'cursor' ? cursorMessage(m.cursor) : m)),
-        frame: (packet) => {
-          this.lastFrameBytes = packet.byteLength;
-          this.ws.send(packet, { binary: true });
-        },
-        ready: () => this.socketHasRoom(),
+    this.endpoint = new ViewerEndpoint(hub.source, {
+      message: (m) => (m.t === 'closed' ? this.endWith(m.reason) : this.send(m.t === 'cursor' ? cursorMessage(m.cursor) : m)),
+      frame: (packet) => {
+        this.lastFrameBytes = packet.byteLength;
+        this.ws.send(packet, { binary: true });
       },
-    );
+      ready: () => this.socketHasRoom(),
+      log: (line) => this.events.log(`display viewer of ${this.hub.vmId}: ${line}`),
+    });
     ws.on('message', (data, isBinary) => {
       if (this.disposed) return;
       if (isBinary) return this.violation(CloseCode.unsupportedData, 'binary message from viewer');
@@ -138,11 +133,11 @@ export class DisplayViewer {
   }
 
   start(): void {
-    this.pump.start();
+    this.endpoint.start();
   }
 
   stats(): ViewerStats {
-    const p = this.pump.stats();
+    const p = this.endpoint.stats();
     return {
       vmId: this.hub.vmId,
       console: this.hub.console,
@@ -152,8 +147,8 @@ export class DisplayViewer {
       bufferedAmount: this.ws.bufferedAmount,
       framesSent: p.framesSent,
       bytesSent: p.bytesSent,
-      inputsSent: this.inputsSent,
-      inputsDropped: this.inputsDropped,
+      inputsSent: p.inputsSent,
+      inputsDropped: p.inputsDropped,
     };
   }
 
@@ -176,71 +171,17 @@ export class DisplayViewer {
 
   dispose(): void {
     this.disposed = true;
-    this.pump.dispose();
+    this.endpoint.dispose();
     if (this.retry) clearTimeout(this.retry);
     this.retry = null;
     this.pending.clear();
-    this.unshareClipboard?.();
-    this.unshareClipboard = null;
   }
 
   private received(text: string): void {
     // Only a clipboard message may exceed MAX_DISPLAY_MESSAGE (the socket's limit is MAX_CLIPBOARD_MESSAGE).
     if (text.length > MAX_DISPLAY_MESSAGE && !text.startsWith('{"t":"clipboard"')) return this.violation(CloseCode.tooBig, `message of ${text.length} bytes`);
-    const p = parseViewerMessage(text, this.hub.source.surface);
-    switch (p.kind) {
-      case 'ok':
-        if (p.value.t === 'pull') {
-          this.pump.pull();
-        } else if (p.value.t === 'refresh') {
-          this.pump.refresh();
-        } else if (p.value.t === 'clipboard-share') {
-          this.shareClipboard(p.value.on);
-        } else if (p.value.t === 'clipboard') {
-          this.toGuestClipboard(p.value.text);
-        } else {
-          this.inputsSent++;
-          this.pump.input(p.value.input);
-        }
-        return;
-      case 'drop':
-        this.inputsDropped++;
-        return;
-      case 'reply':
-      case 'fatal':
-        return this.violation(CloseCode.policyViolation, p.kind === 'fatal' ? p.why : 'unexpected message');
-    }
-  }
-
-  /** Off until the viewer asks: only then does the guest's clipboard reach this page, or the page's reach the guest. */
-  private shareClipboard(on: boolean): void {
-    const clipboard = this.hub.source.clipboard;
-    this.unshareClipboard?.();
-    this.unshareClipboard = null;
-    if (on && clipboard) {
-      const text = (t: string) => this.send({ t: 'clipboard', text: t });
-      const refused = (notice: string) => this.sendClipboardState(notice);
-      clipboard.on('text', text);
-      clipboard.on('refused', refused);
-      this.unshareClipboard = () => {
-        clipboard.off('text', text);
-        clipboard.off('refused', refused);
-      };
-    }
-    this.sendClipboardState(on && !clipboard ? "this VM does not share its clipboard (turn on 'Share clipboard' in its settings and restart it)" : undefined);
-  }
-
-  private toGuestClipboard(text: string): void {
-    const clipboard = this.hub.source.clipboard;
-    if (!clipboard || !this.unshareClipboard) return this.sendClipboardState('clipboard sharing is off for this viewer; the text was not sent to the guest');
-    clipboard.setHostText(text).catch((err: Error) => {
-      this.events.log(`display viewer of ${this.hub.vmId}: ${err.message}`);
-      this.sendClipboardState(err.message);
-    });
-  }
-
-  private sendClipboardState(notice?: string): void {
-    this.send({ t: 'clipboard-state', available: !!this.hub.source.clipboard, shared: !!this.unshareClipboard, ...(notice ? { notice } : {}) });
+    const why = this.endpoint.receive(parseViewerMessage(text, this.hub.source.surface));
+    if (why) this.violation(CloseCode.policyViolation, why);
   }
 
   private violation(code: number, why: string): void {
@@ -257,7 +198,7 @@ export class DisplayViewer {
       this.pending.delete(t);
       this.ws.send(JSON.stringify(m));
     }
-    this.pump.flush();
+    this.endpoint.flush();
   }
 
   /** false (and a retry scheduled) while the socket holds more than the soft limit. */

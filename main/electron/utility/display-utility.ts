@@ -1,8 +1,8 @@
 // Entry of one VM's display utility process (utilityProcess.fork, one per running VM with a window).
 // It attaches to the VM (QMP + the one D-Bus display connection) and owns it: it serves kju.sock
 // (the owner socket) for the CLI, and display streams on MessagePorts that main transfers in: per
-// port a FramePump (surface, cursor, input-mode, then one FramePacket per pull, merged damage
-// between pulls) and strict input checks. With zeroCopy, a surface-share server per console
+// port a ViewerEndpoint, the same one kju serve uses (surface, cursor, input-mode, then one FramePacket per pull, merged damage
+// between pulls; input; clipboard sharing once the viewer asks) behind the same strict checks. With zeroCopy, a surface-share server per console
 // (private socket in the VM's runtime dir, one token per stream) lends 'map' surfaces' memfds to the VM window's preload, and that
 // stream's frames carry rects only once the preload has acknowledged the surface. The listener
 // worker that QEMU calls synchronously lives in this process, never in main, so a stall or a crash here (SIGBUS on a shrunk memfd included) cannot take the app down.
@@ -12,7 +12,7 @@ import process from 'node:process';
 import type { MessagePortMain } from 'electron';
 import type { ViewerMessage } from '../../../common/contract.js';
 import type { DisplaySource } from '../../display/display-source.js';
-import { FramePump } from '../../display/frame-pump.js';
+import { ViewerEndpoint } from '../../display/viewer-endpoint.js';
 import { isShareable, SurfaceShareServer, type ShareTicket } from '../../display/surface-share.js';
 import { checkViewerMessage } from '../../backend/arg-checks.js';
 import { VmSession } from '../../session/vm-session.js';
@@ -34,7 +34,7 @@ let runtimeDir: string | null = null;
 /** zero-copy: one surface-share server per console, created on the first zeroCopy open */
 const shareServers = new Map<number, SurfaceShareServer>();
 const displays = new Map<number, Promise<DisplaySource>>();
-const pumps = new Set<FramePump>();
+const endpoints = new Set<ViewerEndpoint>();
 
 function send(m: UtilityToMain): void {
   parentPort.postMessage(m);
@@ -58,7 +58,7 @@ async function attach(target: DisplayTarget): Promise<void> {
     return send({ t: 'attach-failed', message: (err as Error).message });
   }
   session.once('exit', (_info, reason) => {
-    for (const p of pumps) p.dispose();
+    for (const p of endpoints) p.dispose();
     send({ t: 'vm-exited', reason });
     setTimeout(() => process.exit(0), 100);
   });
@@ -119,45 +119,37 @@ async function open(requestId: number, console: number, port: MessagePortMain | 
   const ticket = zeroCopy ? shareTicket(console, source) : null;
   // MessagePortMain.postMessage can only transfer ports: each FramePacket is copied once here (serialised into the message).
   // Zero-copy: a surface the viewer's preload has mapped and acknowledged goes as rects only.
-  const pump = new FramePump(
+  const endpoint = new ViewerEndpoint(
     source,
-    { message: (m) => port.postMessage(m), frame: (p) => port.postMessage(p) },
+    { message: (m) => port.postMessage(m), frame: (p) => port.postMessage(p), log: (line) => log(`display viewer: ${line}`) },
     { withPixels: ticket ? (s) => !(s.transport === 'map' && ticket.holds(s.id)) : undefined },
   );
   // The preload's client went away: its page may hold no pixels for what was sent rect-only.
-  ticket?.on('lost', () => pump.refresh());
-  pumps.add(pump);
+  ticket?.on('lost', () => endpoint.refresh());
+  endpoints.add(endpoint);
   const done = () => {
-    pump.dispose();
-    pumps.delete(pump);
+    endpoint.dispose();
+    endpoints.delete(endpoint);
     ticket?.revoke();
   };
   port.on('message', (e) => {
-    const m = e.data as ViewerMessage;
-    if (m && typeof m === 'object' && (m as { t?: unknown }).t === 'pull' && Object.keys(m).length === 1) return pump.pull();
-    // The same strict checks as kju serve, on the structured-clone value as it arrived.
-    const p = checkViewerMessage(m, source.surface);
-    if (p.kind === 'ok') {
-      if (p.value.t === 'input') return pump.input(p.value.input);
-      // the page lost its pixels (GL context): the next frame is the whole surface
-      if (p.value.t === 'refresh') return pump.refresh();
-      return pump.pull();
-    }
-    if (p.kind === 'drop') return;
-    log(`display viewer closed: ${p.kind === 'fatal' ? p.why : 'unexpected message'}`);
+    // The same strict checks as kju serve, on the structured-clone value as it arrived; the same endpoint acts on it.
+    const why = endpoint.receive(checkViewerMessage(e.data as ViewerMessage, source.surface));
+    if (!why) return;
+    log(`display viewer closed: ${why}`);
     port.postMessage({ t: 'closed', reason: 'the viewer sent a malformed message' });
     done();
     port.close();
   });
   port.on('close', done);
   port.start();
-  pump.start();
+  endpoint.start();
   const server = shareServers.get(console);
   send({ t: 'opened', requestId, ...(ticket && server ? { sharedSurfaces: { socketPath: server.path, token: ticket.token } } : {}) });
 }
 
 function detach(): void {
-  for (const p of pumps) p.dispose();
+  for (const p of endpoints) p.dispose();
   for (const s of shareServers.values()) s.close();
   session?.detach();
   process.exit(0);

@@ -1,0 +1,128 @@
+// What a VM window is given and may send, whatever carries it: `kju serve` (a WebSocket,
+// main/serve/display-hub.ts) and the Electron display utility (a MessagePort,
+// main/electron/utility/display-utility.ts) both drive one ViewerEndpoint per viewer. It pumps the
+// display stream (surface, cursor, input mode, frames on pull) into a sink, and acts on the
+// viewer's checked messages: pull, refresh, input, and clipboard sharing (off until the viewer asks;
+// only then does the guest's text reach it, or its text reach the guest). The transport keeps its
+// own flow control and decides what a violation costs (closing the viewer).
+import type { DisplayMessage, ViewerMessage } from '../../common/contract.js';
+import type { DisplaySource } from './display-source.js';
+import { FramePump, type FramePumpOptions, type FramePumpStats, type FrameSink } from './frame-pump.js';
+
+/** A viewer message after the transport's strict checks (main/backend/arg-checks.ts checkViewerMessage). */
+export type CheckedViewerMessage = { kind: 'ok'; value: ViewerMessage } | { kind: 'drop'; why: string } | { kind: 'fatal' | 'reply'; why?: string };
+
+export interface ViewerSink extends FrameSink {
+  /** one line for the log (not shown to the viewer) */
+  log(line: string): void;
+}
+
+export interface ViewerEndpointStats extends FramePumpStats {
+  inputsSent: number;
+  inputsDropped: number;
+}
+
+export class ViewerEndpoint {
+  private readonly pump: FramePump;
+  private unshareClipboard: (() => void) | null = null;
+  private inputsSent = 0;
+  private inputsDropped = 0;
+  private disposed = false;
+
+  constructor(
+    private readonly source: DisplaySource,
+    private readonly sink: ViewerSink,
+    opts: FramePumpOptions = {},
+  ) {
+    this.pump = new FramePump(source, sink, opts);
+  }
+
+  start(): void {
+    this.pump.start();
+  }
+
+  /** Lets the pump send a pulled frame it held while the sink was not ready. */
+  flush(): void {
+    this.pump.flush();
+  }
+
+  /** The next frame is the whole surface (e.g. the zero-copy mapping went away). */
+  refresh(): void {
+    this.pump.refresh();
+  }
+
+  stats(): ViewerEndpointStats {
+    return { ...this.pump.stats(), inputsSent: this.inputsSent, inputsDropped: this.inputsDropped };
+  }
+
+  /** Acts on one checked message; returns why the viewer must be closed, or null. */
+  receive(p: CheckedViewerMessage): string | null {
+    if (this.disposed) return null;
+    if (p.kind === 'drop') {
+      this.inputsDropped++;
+      return null;
+    }
+    if (p.kind !== 'ok') return p.kind === 'fatal' ? (p.why ?? 'malformed message') : 'unexpected message';
+    const m = p.value;
+    switch (m.t) {
+      case 'pull':
+        this.pump.pull();
+        return null;
+      case 'refresh':
+        this.pump.refresh();
+        return null;
+      case 'clipboard-share':
+        this.shareClipboard(m.on);
+        return null;
+      case 'clipboard':
+        this.toGuestClipboard(m.text);
+        return null;
+      case 'input':
+        this.inputsSent++;
+        this.pump.input(m.input);
+        return null;
+    }
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.pump.dispose();
+    this.unshareClipboard?.();
+    this.unshareClipboard = null;
+  }
+
+  private send(m: DisplayMessage): void {
+    if (!this.disposed) this.sink.message(m);
+  }
+
+  private shareClipboard(on: boolean): void {
+    const clipboard = this.source.clipboard;
+    this.unshareClipboard?.();
+    this.unshareClipboard = null;
+    if (on && clipboard) {
+      const text = (t: string) => this.send({ t: 'clipboard', text: t });
+      const refused = (notice: string) => this.sendClipboardState(notice);
+      clipboard.on('text', text);
+      clipboard.on('refused', refused);
+      this.unshareClipboard = () => {
+        clipboard.off('text', text);
+        clipboard.off('refused', refused);
+      };
+    }
+    this.sendClipboardState(on && !clipboard ? "this VM does not share its clipboard (turn on 'Share clipboard' in its settings and restart it)" : undefined);
+  }
+
+  private toGuestClipboard(text: string): void {
+    const clipboard = this.source.clipboard;
+    if (!clipboard || !this.unshareClipboard) return this.sendClipboardState('clipboard sharing is off for this viewer; the text was not sent to the guest');
+    clipboard.setHostText(text).catch((err: Error) => {
+      this.sink.log(err.message);
+      this.sendClipboardState(err.message);
+    });
+  }
+
+  private sendClipboardState(notice?: string): void {
+    this.send({ t: 'clipboard-state', available: !!this.source.clipboard, shared: !!this.unshareClipboard, ...(notice ? { notice } : {}) });
+  }
+}
