@@ -4,8 +4,11 @@
 // display stream (surface, cursor, input mode, frames on pull) into a sink, and acts on the
 // viewer's checked messages: pull, refresh, input, and clipboard sharing (off until the viewer asks;
 // only then does the guest's text reach it, or its text reach the guest). The transport keeps its
-// own flow control and decides what a violation costs (closing the viewer).
-import type { DisplayMessage, ViewerMessage } from '../../common/contract.js';
+// own flow control and decides what a violation costs (closing the viewer). relaySound is the
+// window's sound: the same for both transports too.
+import { encodeAudioPacket } from '../../common/audio-packet.js';
+import type { AudioMessage, DisplayMessage, ViewerMessage } from '../../common/contract.js';
+import type { AudioOut } from './audio-out.js';
 import type { DisplaySource } from './display-source.js';
 import { FramePump, type FramePumpOptions, type FramePumpStats, type FrameSink } from './frame-pump.js';
 
@@ -125,4 +128,53 @@ export class ViewerEndpoint {
   private sendClipboardState(notice?: string): void {
     this.send({ t: 'clipboard-state', available: !!this.source.clipboard, shared: !!this.unshareClipboard, ...(notice ? { notice } : {}) });
   }
+}
+
+/** What the sound relay needs of a VM's sound (AudioOut: one out-listener per viewer). */
+export type SoundSource = Pick<AudioOut, 'formats' | 'on' | 'close'>;
+
+export interface SoundSink {
+  message(m: AudioMessage): void;
+  /** an AudioPacket (common/audio-packet.ts); the sink owns it */
+  packet(p: ArrayBuffer): void;
+  /** bytes the transport still holds for the viewer (0 where it cannot tell) */
+  backlog(): number;
+  /** the sound ended (`reason` was just sent as a closed message) */
+  ended(reason: string): void;
+  log(line: string): void;
+}
+
+export interface SoundRelayStats {
+  sent: number;
+  dropped: number;
+}
+
+/** ~0.5 s of 48 kHz stereo float32 waiting for the viewer: past it, packets are dropped, not queued. */
+export const MAX_SOUND_BACKLOG = 384 * 1024;
+
+/**
+ * The sound half of a VM window: format and guest volume as messages, PCM as AudioPackets, pushed
+ * with a bound (when the viewer does not keep up the newest packets are dropped: late sound is
+ * worse than a gap). The caller closes `audio` when the viewer goes.
+ */
+export function relaySound(audio: SoundSource, sink: SoundSink): SoundRelayStats {
+  const stats: SoundRelayStats = { sent: 0, dropped: 0 };
+  for (const f of audio.formats.values()) sink.message({ t: 'format', rate: f.rate, channels: f.channels });
+  audio.on('format', (_s, f) => sink.message({ t: 'format', rate: f.rate, channels: f.channels }));
+  audio.on('volume', (_s, mute, volume) => sink.message({ t: 'guest-volume', mute, volume: Math.max(0, ...volume) / 255 }));
+  audio.on('pcm', (stream, samples, receivedAt) => {
+    const f = audio.formats.get(stream);
+    if (!f) return;
+    if (sink.backlog() > MAX_SOUND_BACKLOG) {
+      if (stats.dropped++ === 0) sink.log('audio: a viewer is not keeping up with the sound; dropping packets');
+      return;
+    }
+    stats.sent++;
+    sink.packet(encodeAudioPacket({ rate: f.rate, channels: f.channels, samples, receivedAt }));
+  });
+  audio.on('closed', (reason) => {
+    sink.message({ t: 'closed', reason });
+    sink.ended(reason);
+  });
+  return stats;
 }

@@ -1,6 +1,6 @@
 // ViewerEndpoint (main/display/viewer-endpoint.ts), with the checks both front ends apply, against a scripted source (SyntheticDisplay, and a scripted guest clipboard) over
 // the two transports the front ends use: a MessageChannel (as the Electron display utility's
-// MessagePort, structured-clone values) and a WebSocket (as kju serve, JSON text). The same
+// MessagePort, structured-clone values) and a WebSocket (as kju serve, JSON text); and the sound relay. The same
 // viewer script must see the same things on both.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,7 +12,10 @@ import { decodeFramePacket } from '../../common/frame-packet.js';
 import { checkViewerMessage } from '../backend/arg-checks.js';
 import type { GuestClipboard } from '../display/guest-clipboard.js';
 import { SyntheticDisplay, patternFor } from '../display/synthetic-display.js';
-import { ViewerEndpoint } from '../display/viewer-endpoint.js';
+import { decodeAudioPacket } from '../../common/audio-packet.js';
+import type { AudioMessage } from '../../common/contract.js';
+import type { PcmFormat } from '../display/pcm-format.js';
+import { MAX_SOUND_BACKLOG, relaySound, ViewerEndpoint, type SoundSource } from '../display/viewer-endpoint.js';
 
 /** The guest side of a shared clipboard, scripted: `guestCopies` is the guest grabbing text. */
 class ScriptedClipboard extends EventEmitter {
@@ -156,3 +159,46 @@ for (const [name, connect] of [
     }
   });
 }
+
+/** A VM's sound, scripted: the events AudioOut emits. */
+class ScriptedSound extends EventEmitter {
+  readonly formats = new Map<number, PcmFormat>();
+  closed = false;
+  close(): void {
+    this.closed = true;
+  }
+}
+
+test('sound over a MessageChannel: format, PCM as AudioPackets, guest volume, then closed; a viewer that lags loses packets, not time', async () => {
+  const audio = new ScriptedSound();
+  audio.formats.set(0, { rate: 48000, channels: 2 } as PcmFormat);
+  const { port1, port2 } = new MessageChannel();
+  let backlog = 0;
+  const ended: string[] = [];
+  const stats = relaySound(audio as unknown as SoundSource, {
+    message: (m) => port1.postMessage(m),
+    packet: (p) => port1.postMessage(p, [p]),
+    backlog: () => backlog,
+    ended: (reason) => ended.push(reason),
+    log: () => {},
+  });
+  const messages: AudioMessage[] = [];
+  const packets: ArrayBuffer[] = [];
+  port2.on('message', (m: unknown) => (m instanceof ArrayBuffer ? packets.push(m) : messages.push(m as AudioMessage)));
+  const samples = Float32Array.from({ length: 960 }, (_, i) => Math.sin(i / 10));
+  audio.emit('pcm', 0, samples, 1234.5);
+  audio.emit('volume', 0, false, [255, 128]);
+  backlog = MAX_SOUND_BACKLOG + 1;
+  audio.emit('pcm', 0, samples, 1240);
+  audio.emit('closed', 'the VM stopped');
+  await until('the closed message', () => messages.some((m) => m.t === 'closed'));
+  assert.deepEqual(messages, [{ t: 'format', rate: 48000, channels: 2 }, { t: 'guest-volume', mute: false, volume: 1 }, { t: 'closed', reason: 'the VM stopped' }]);
+  assert.equal(packets.length, 1);
+  const p = decodeAudioPacket(packets[0]!);
+  if (typeof p === 'string') assert.fail(p);
+  assert.deepEqual([p.rate, p.channels, p.receivedAt], [48000, 2, 1234.5]);
+  assert.deepEqual([...p.samples], [...samples]);
+  assert.deepEqual(stats, { sent: 1, dropped: 1 });
+  assert.deepEqual(ended, ['the VM stopped']);
+  port1.close();
+});
