@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Fails when a relative import crosses the layer table below (run by `npm test` after the type-check).
+// Fails when a relative import crosses the layer table below, or when files import each other in a
+// circle (any length, type-only imports included) (run by `npm test` after the type-check).
 // Usage: node scripts/check-layers.mjs [root]   (root defaults to this checkout; tests pass fixture trees)
 
 // Lower ranks know nothing of what uses them, so each can be tested and reused without the ranks above
@@ -144,6 +145,8 @@ function sourceFiles(root) {
 function checkLayers(root) {
   const violations = [];
   const files = sourceFiles(root);
+  /** file → the source files it imports (relative imports only) */
+  const edges = new Map();
   for (const file of files) {
     const from = classify(file);
     if (from.unknown) {
@@ -156,11 +159,81 @@ function checkLayers(root) {
       const target = posix.normalize(posix.join(posix.dirname(file), spec));
       const to = classify(target);
       if (INTEGRATION_TEST.test(file) && file.startsWith('main/') && target.startsWith('main/') && !to.unknown) continue;
+      const resolved = resolveSource(root, target);
+      if (resolved) (edges.get(file) ?? edges.set(file, new Set()).get(file)).add(resolved);
       const why = refusal(from, to, fromIsTest);
       if (why) violations.push(`${file}:${line}: ${from.name} may not import ${why.to} (${spec})${why.hint ? `: ${why.hint}` : ''}`);
     }
   }
-  return { violations, files: files.length };
+  return { violations, circles: circlesOf(files, edges), files: files.length };
+}
+
+/** The source file an import's target path names: `x.js` may be written for x.ts / x.tsx / x.mjs. */
+function resolveSource(root, target) {
+  const stem = target.replace(/\.(js|mjs|ts|tsx)$/, '');
+  for (const ext of ['.ts', '.tsx', '.js', '.mjs']) {
+    const f = stem + ext;
+    if (existsSync(join(root, f)) && statSync(join(root, f)).isFile()) return f;
+  }
+  return undefined;
+}
+
+/** Each import circle as the file list around it (one per strongly connected component, Tarjan). */
+function circlesOf(files, edges) {
+  const index = new Map();
+  const low = new Map();
+  const onStack = new Set();
+  const stack = [];
+  const circles = [];
+  let next = 0;
+  const visit = (v) => {
+    index.set(v, next);
+    low.set(v, next++);
+    stack.push(v);
+    onStack.add(v);
+    for (const w of edges.get(v) ?? []) {
+      if (!index.has(w)) {
+        visit(w);
+        low.set(v, Math.min(low.get(v), low.get(w)));
+      } else if (onStack.has(w)) low.set(v, Math.min(low.get(v), index.get(w)));
+    }
+    if (low.get(v) !== index.get(v)) return;
+    const component = [];
+    let w;
+    do {
+      w = stack.pop();
+      onStack.delete(w);
+      component.push(w);
+    } while (w !== v);
+    if (component.length > 1 || edges.get(v)?.has(v)) circles.push(pathAround(component, edges));
+  };
+  for (const f of files) if (!index.has(f)) visit(f);
+  return circles;
+}
+
+/** One concrete circle inside a strongly connected component, starting from its first file by name. */
+function pathAround(component, edges) {
+  const members = new Set(component);
+  const start = [...component].sort()[0];
+  // breadth-first from start back to start, inside the component
+  const prev = new Map();
+  const queue = [start];
+  while (queue.length) {
+    const v = queue.shift();
+    for (const w of [...(edges.get(v) ?? [])].sort()) {
+      if (!members.has(w)) continue;
+      if (w === start) {
+        const path = [start];
+        for (let u = v; u !== start; u = prev.get(u)) path.splice(1, 0, u);
+        return [...path, start];
+      }
+      if (!prev.has(w)) {
+        prev.set(w, v);
+        queue.push(w);
+      }
+    }
+  }
+  return [start, start];
 }
 
 const root = resolve(process.argv[2] ?? fileURLToPath(new URL('..', import.meta.url)));
@@ -168,11 +241,9 @@ if (!existsSync(root)) {
   console.error(`check-layers: ${root} does not exist; pass the repository root`);
   process.exit(2);
 }
-const { violations, files } = checkLayers(root);
+const { violations, circles, files } = checkLayers(root);
 for (const v of violations) console.log(v);
-console.log(
-  violations.length
-    ? `check-layers: ${violations.length} violation${violations.length === 1 ? '' : 's'} in ${files} files`
-    : `check-layers: no violations in ${files} files`,
-);
-process.exit(violations.length ? 1 : 0);
+for (const c of circles) console.log(`${c[0]}: import circle ${c.join(' → ')}: move what they share into a lower module`);
+const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
+console.log(`check-layers: ${violations.length ? plural(violations.length, 'violation') : 'no violations'}, ${plural(circles.length, 'circle')} in ${files} files`);
+process.exit(violations.length || circles.length ? 1 : 0);

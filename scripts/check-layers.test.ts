@@ -1,5 +1,5 @@
 // Runs scripts/check-layers.mjs on small source trees built in a temp dir: a tree that keeps the layer
-// table must pass, and each tree with one bad import must fail naming that file and line.
+// table must pass, and each tree with one bad import or one import circle must fail naming it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -84,7 +84,7 @@ test('a tree that keeps the layer table passes', () => {
   const r = runCheck({});
   assert.equal(r.stderr, '');
   assert.deepEqual(r.violations, []);
-  assert.match(r.summary, new RegExp(`^check-layers: no violations in ${Object.keys(goodTree).length} files$`));
+  assert.match(r.summary, new RegExp(`^check-layers: no violations, 0 circles in ${Object.keys(goodTree).length} files$`));
   assert.equal(r.status, 0);
 });
 
@@ -206,7 +206,42 @@ for (const { name, files, expect } of badImports) {
     const r = runCheck(files);
     assert.equal(r.stderr, '');
     assert.deepEqual(r.violations, expect);
-    assert.equal(r.summary, `check-layers: ${expect.length} violation${expect.length === 1 ? '' : 's'} in ${Object.keys({ ...goodTree, ...files }).length} files`);
+    assert.equal(r.summary, `check-layers: ${expect.length} violation${expect.length === 1 ? '' : 's'}, 0 circles in ${Object.keys({ ...goodTree, ...files }).length} files`);
+    assert.equal(r.status, 1);
+  });
+}
+
+const circles: { name: string; files: Record<string, string>; expect: string[] }[] = [
+  {
+    name: 'two files of one folder importing each other (a type-only import counts)',
+    files: {
+      'main/dbus/a.ts': "import type { B } from './b.js';\nexport type A = { b?: B };\n",
+      'main/dbus/b.ts': "import type { A } from './a.js';\nexport type B = { a?: A };\n",
+    },
+    expect: ['main/dbus/a.ts: import circle main/dbus/a.ts → main/dbus/b.ts → main/dbus/a.ts: move what they share into a lower module'],
+  },
+  {
+    name: 'a circle through three files and two folders of allowed imports',
+    files: {
+      'main/session/c1.ts': "import { c2 } from './c2.js';\nexport const c1 = 1;\n",
+      'main/session/c2.ts': "export const c2 = async () => (await import('../session/c3.js')).c3;\n",
+      'main/session/c3.ts': "import { c1 } from './c1.js';\nimport { y } from './y.js';\nexport const c3 = 1;\n",
+    },
+    expect: ['main/session/c1.ts: import circle main/session/c1.ts → main/session/c2.ts → main/session/c3.ts → main/session/c1.ts: move what they share into a lower module'],
+  },
+  {
+    name: 'a file importing itself',
+    files: { 'main/util/self.ts': "export { u } from './self.js';\n" },
+    expect: ['main/util/self.ts: import circle main/util/self.ts → main/util/self.ts: move what they share into a lower module'],
+  },
+];
+
+for (const { name, files, expect } of circles) {
+  test(`fails on an import circle: ${name}`, () => {
+    const r = runCheck(files);
+    assert.equal(r.stderr, '');
+    assert.deepEqual(r.violations, expect);
+    assert.equal(r.summary, `check-layers: no violations, ${expect.length} circle${expect.length === 1 ? '' : 's'} in ${Object.keys({ ...goodTree, ...files }).length} files`);
     assert.equal(r.status, 1);
   });
 }

@@ -2,7 +2,7 @@
 // handshake, hands the fixed-layout calls of a FixedCallSpec straight to `deliver` and passes all
 // other bytes through to dbus-native unchanged, keeping the order in which messages arrived.
 // Runs on the event loop of the thread that reads the stream (the listener worker for QEMU's calls).
-import type { DbusMessage, PeerStream } from './peer-connection.js';
+import type { DbusMessage, PeerStream } from './dbus-message.js';
 import { decodeFixedCall, framedLength, type FixedCallSpec } from './fixed-call.js';
 
 /** a message that went the general way and that dbus-native has not emitted yet */

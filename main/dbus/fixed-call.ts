@@ -1,7 +1,7 @@
 // Decodes the listener's fixed-layout method calls (UpdateMap(iiii), MouseSet(iii)) straight from
 // their bytes, without dbus-native's general unmarshaller: QEMU sends ~1000 UpdateMap a second and
 // the general path costs ~0.1 ms each. Pure functions; run on whichever thread reads the socket.
-import type { DbusMessage } from './peer-connection.js';
+import type { DbusMessage } from './dbus-message.js';
 
 /** member name → how many int32 arguments it carries (its signature is that many 'i') */
 export type FixedCallSpec = ReadonlyMap<string, number>;

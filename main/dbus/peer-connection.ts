@@ -4,10 +4,12 @@
 // Runs on the event loop of the thread that opened it; all callbacks fire there.
 import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
-import type { Duplex } from 'node:stream';
 import { FdSocket } from '../../native/index.js';
 import { KjuError, type KjuErrorOptions } from '../../common/errors.js';
+import type { DbusMessage, PeerStream } from './dbus-message.js';
 import type { FixedCallSpec } from './fixed-call.js';
+
+export type { DbusMessage, PeerStream };
 import { FixedCallTap } from './fixed-call-tap.js';
 
 const require = createRequire(import.meta.url);
@@ -27,20 +29,6 @@ interface RawConnection extends EventEmitter {
 
 export const MessageType = { methodCall: 1, methodReturn: 2, error: 3, signal: 4 } as const;
 const FLAG_NO_REPLY_EXPECTED = 1;
-
-export interface DbusMessage {
-  type: number;
-  serial: number;
-  flags?: number;
-  path?: string;
-  interface?: string;
-  member?: string;
-  signature?: string;
-  body?: unknown[];
-  fds?: number[];
-  replySerial?: number;
-  errorName?: string;
-}
 
 export class DbusCallError extends KjuError {
   override name = 'DbusCallError';
@@ -81,10 +69,6 @@ export interface PeerConnectionEvents {
   signal: [msg: DbusMessage];
   close: [err: Error | undefined];
 }
-
-/** The byte stream under a connection: an FdSocket, or a test's scripted stream. Received fds come
- *  in an 'fds' event emitted before the chunk whose bytes they arrived with. */
-export type PeerStream = Duplex & { writeWithFds(data: Uint8Array, fds: number[]): boolean };
 
 export const variant = (signature: string, value: unknown): unknown => new dbus.Variant(signature, value);
 /** a{sv} as dbus-native returns it (either value shape) → a plain object of plain values */

@@ -1,11 +1,10 @@
 // Starting QEMU for a VM (and re-attaching to one started earlier). QEMU runs detached in its own
 // process group so a VM can outlive kju; its stdout/stderr go to a per-VM log file.
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { KjuError, type KjuErrorOptions } from '../../common/errors.js';
 import { type Accelerator, buildArgv } from './build-argv.js';
 import { type QemuBinary, findQemu } from './find-qemu.js';
 import { type AcceleratorChoice, resolveAccelerator } from './accel-check.js';
@@ -13,14 +12,9 @@ import { prepareRuntimeDir, readRuntimeVmName, sanitizeVmName, type RuntimeDir, 
 import type { VmDescription } from './vm-description.js';
 import { isAlive, readPidFile, watchPidExit, writeLaunchStamp } from './pid-alive.js';
 import { startSwtpm, type SwtpmProcess } from './swtpm.js';
+import { QemuLaunchError, readLogTail, type QemuExit } from './launch-error.js';
 
-export interface QemuExit {
-  /** null when killed by a signal, or when unknown (re-attached process). */
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  /** The last lines QEMU wrote to its log in this run. */
-  logTail: string[];
-}
+export { QemuLaunchError, readLogTail, type QemuExit };
 
 export interface QemuProcess {
   readonly pid: number;
@@ -55,37 +49,11 @@ export interface LaunchOptions {
   sourceFile?: string;
 }
 
-export class QemuLaunchError extends KjuError {
-  override name = 'QemuLaunchError';
-  constructor(
-    message: string,
-    readonly exit?: QemuExit,
-    options?: KjuErrorOptions,
-  ) {
-    super('launch-failed', message, options);
-  }
-}
-
-const TAIL_LINES = 20;
 // sun_path is 108 bytes including the terminating NUL.
 const MAX_SOCKET_PATH = 107;
 
 export function defaultLogDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(env.XDG_STATE_HOME || join(homedir(), '.local', 'state'), 'kju', 'logs');
-}
-
-/** Last `n` lines of `file` from byte `from` on (the current run's part of an appended log). */
-export function readLogTail(file: string, from = 0, n = TAIL_LINES): string[] {
-  let text: string;
-  try {
-    const buf = readFileSync(file);
-    text = buf.subarray(Math.min(from, buf.length)).toString('utf8');
-  } catch {
-    return [];
-  }
-  const lines = text.split('\n').map((l) => l.replace(/\r$/, ''));
-  while (lines.length && lines[lines.length - 1] === '') lines.pop();
-  return lines.slice(-n);
 }
 
 function checkFiles(desc: VmDescription): void {

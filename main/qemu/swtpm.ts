@@ -6,7 +6,7 @@ import { accessSync, closeSync, constants, openSync, rmSync, statSync } from 'no
 import { delimiter, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KjuError, type KjuErrorOptions } from '../../common/errors.js';
-import { QemuLaunchError, readLogTail } from './launch.js';
+import { QemuLaunchError, readLogTail } from './launch-error.js';
 import type { RuntimeDir } from './runtime-dir.js';
 
 export class SwtpmMissingError extends KjuError {
