@@ -29,6 +29,28 @@ export function cliFailure(err: unknown): { text: string; exitCode: number } {
     const exitCode = err instanceof CliError ? err.exitCode : err.code === 'usage' ? EXIT_USAGE : STATE_CODES.includes(err.code) ? EXIT_STATE : EXIT_FAILED;
     return { text: `kju: ${failureText(err)}`, exitCode };
   }
+  const fsProblem = fileSystemProblem(err);
+  if (fsProblem) return { text: `kju: ${fsProblem}`, exitCode: EXIT_FAILED };
   // A bug: everything Node knows about it (stack, fields, cause) goes to stderr.
   return { text: `kju: internal error: ${inspect(err)}`, exitCode: EXIT_INTERNAL };
+}
+
+/** What the host's file system refused, for the path the user (or the library) gave: no bug. */
+const FILE_SYSTEM_REFUSALS: Record<string, string> = {
+  ENOENT: 'no such file or folder (check the path; a folder a file goes in must exist)',
+  ENOTDIR: 'a part of the path is a file, not a folder',
+  ENAMETOOLONG: 'the name is too long for the file system (255 bytes a name): choose a shorter one',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'the file system is read-only',
+  ENOSPC: 'the disk is full: free some space and try again',
+  EDQUOT: 'your disk quota is used up: free some space and try again',
+};
+
+/** One line for a Node file-system error that names its path; undefined for anything else. */
+function fileSystemProblem(err: unknown): string | undefined {
+  const e = err as NodeJS.ErrnoException | null;
+  if (!(e instanceof Error) || typeof e.code !== 'string' || typeof e.path !== 'string') return undefined;
+  const why = FILE_SYSTEM_REFUSALS[e.code];
+  return why && `${e.path}: ${why}`;
 }

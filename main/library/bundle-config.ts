@@ -67,10 +67,20 @@ export function vmNameKey(name: string): string {
   return name.normalize('NFC').toLowerCase();
 }
 
+/**
+ * A name is a folder name on disk (`<Name>.kju`, and `<Name> <time stamp>.kju` in the trash), and
+ * file systems hold 255 bytes a file name: the name may take 200 of them in UTF-8.
+ */
+export const MAX_NAME_BYTES = 200;
+
 export const vmNameSchema = z
   .string()
   .min(1, 'the name is empty')
   .max(64, 'the name is longer than 64 characters')
+  .superRefine((s, ctx) => {
+    const bytes = new TextEncoder().encode(s).length;
+    if (bytes > MAX_NAME_BYTES) ctx.addIssue({ code: 'custom', message: `the name takes ${bytes} bytes on disk and a bundle's folder name holds at most ${MAX_NAME_BYTES} (a letter outside ASCII takes 2 to 4 bytes); choose a shorter name` });
+  })
   .refine((s) => s === s.trim(), 'the name starts or ends with a space')
   .refine((s) => !s.startsWith('.'), 'the name starts with a dot')
   .superRefine((s, ctx) => {

@@ -107,6 +107,11 @@ export async function listHostUsb(): Promise<HostUsbDevice[]> {
   return listSysfsUsb();
 }
 
+/** Whether `spec` has the form of a device name: `vendor:product` (4+4 hex digits) or `bus-port` (1-2.3). */
+export function isUsbSpec(spec: string): boolean {
+  return /^[0-9a-f]{4}:[0-9a-f]{4}$/i.test(spec) || /^\d+-\d+(\.\d+)*$/.test(spec);
+}
+
 /** The device `spec` names: `vendor:product` (hex) or `bus-port` (1-2.3). Undefined when none matches. */
 export function findHostUsb(devices: readonly HostUsbDevice[], spec: string): HostUsbDevice | undefined {
   const vp = /^([0-9a-f]{4}):([0-9a-f]{4})$/i.exec(spec);

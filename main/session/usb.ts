@@ -3,7 +3,7 @@
 // which is how they are listed again. Runs on the Node loop of whoever holds QMP.
 import { KjuError, type KjuErrorCode, type KjuErrorOptions } from '../../common/errors.js';
 import { USB_CONTROLLER_ID } from '../qemu/build-argv.js';
-import { busPort, findHostUsb, listHostUsb, type HostUsbDevice, usbPermissionProblem } from '../qemu/host-usb.js';
+import { busPort, findHostUsb, isUsbSpec, listHostUsb, type HostUsbDevice, usbPermissionProblem } from '../qemu/host-usb.js';
 import { QmpError } from '../qmp/qmp-client.js';
 import type { QmpExecutor } from '../qmp/qmp-types.js';
 
@@ -69,6 +69,7 @@ export async function detachUsb(qmp: QmpExecutor, spec: string): Promise<{ remov
 /** The owner-socket `usb` method: the host device is looked up here, on the host that runs QEMU. */
 export async function runUsbOp(qmp: QmpExecutor, p: { op: 'list' } | { op: 'attach' | 'detach'; device: string }): Promise<{ attached: string[]; removed?: boolean }> {
   if (p.op === 'list') return { attached: await attachedUsb(qmp) };
+  if (!isUsbSpec(p.device)) throw new UsbError('usb-failed', `'${p.device}' is not a USB device: give vendor:product (4 hex digits each) or bus-port (e.g. 1-2.3); see kju usb list`);
   const isBusPort = /^\d+-[\d.]+$/.test(p.device);
   if (p.op === 'detach' && isBusPort) return detachUsb(qmp, p.device);
   const host = findHostUsb(await listHostUsb(), p.device);

@@ -1,7 +1,7 @@
 // kju usb list | attach <vm> <device> | detach <vm> <device>: host USB devices, handed to a running
 // VM (usb-host on its qemu-xhci controller). <device> is vendor:product (hex) or bus-port (1-2.3).
 import { CliError } from '../cli-error.js';
-import { busPort, listHostUsb } from '../../qemu/host-usb.js';
+import { busPort, isUsbSpec, listHostUsb } from '../../qemu/host-usb.js';
 import { parseCommandArgs, printJson } from './library-cli.js';
 import { onRunningVm } from './vm-cli.js';
 
@@ -30,6 +30,7 @@ export async function run(args: string[]): Promise<number> {
   }
   if ((op !== 'attach' && op !== 'detach') || extra.length) throw new CliError(USAGE, 2);
   if (!device) throw new CliError(`name the device (vendor:product or bus-port; see kju usb list)\n\n${USAGE}`, 2);
+  if (!isUsbSpec(device)) throw new CliError(`'${device}' is not a USB device: give vendor:product (4 hex digits each, e.g. 0781:5581) or bus-port (e.g. 1-2.3); see kju usb list`, 2);
   const r = await onRunningVm(vmArg, USAGE, (api) => api.usb({ op, device }));
   if (values.json) printJson(r);
   else console.log(op === 'attach' ? `attached ${device}` : r.removed === false ? `${device} was not attached (nothing changed)` : `detached ${device}`);
