@@ -60,6 +60,8 @@ export interface BootOptions {
   sound?: VmDescription['sound'];
   /** the vdagent clipboard channel (QEMU's qemu-vdagent on com.redhat.spice.0) */
   clipboard?: boolean;
+  /** host folders exported over virtio-9p (mount tags share0, share1, ...) */
+  shares?: VmDescription['shares'];
   machine?: 'q35' | 'pc';
   /** Appended to the guest's kernel command line. */
   appendExtra?: string;
@@ -107,6 +109,7 @@ export async function bootDemoGuest(opts: BootOptions = {}): Promise<BootedGuest
     tablet: opts.tablet ?? true,
     ...(opts.sound ? { sound: opts.sound } : {}),
     ...(opts.clipboard ? { clipboard: true } : {}),
+    ...(opts.shares ? { shares: opts.shares } : {}),
     extraArgs: opts.extraArgs,
   };
   killAllOnExit();
