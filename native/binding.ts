@@ -46,6 +46,7 @@ export interface Binding {
   memfdCreate(name: string, size: number): number;
   fileSize(fd: number): number;
   flockExclusive(fd: number): boolean;
+  userXattrSupported(path: string): boolean;
   readonly pageSize: number;
   readonly sharedViewSupported: boolean;
   FdSocketHandle: new (fd: number, onRead: ReadCallback, onWritable: () => void) => FdSocketHandle;

@@ -5,3 +5,4 @@ export { FdSocket, closeFd, connectUnix, socketpair } from './fd-socket.js';
 export { FdServer, listenUnix, type FdServerEvents } from './fd-server.js';
 export { Mapping, fileSize, memfdCreate, type Rect } from './mapping.js';
 export { FileLock } from './file-lock.js';
+export { userXattrSupported } from './xattr.js';

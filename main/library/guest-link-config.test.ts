@@ -30,7 +30,7 @@ test('create and edit keep shared folders and forwards in config.json and in the
   // named by the user at create: confirmed, so the VM may start
   assert.deepEqual(unconfirmedOutsidePaths(vm.dir, vm.config, readLibraryKey(lib.root)), []);
   const argv = buildArgv(bundleToVmDescription(vm), { runtimeDir: runtimeDirAt(join(tmp, 'run')), accel: 'tcg' });
-  assert.ok(argv.includes(`local,id=kju-fs1,path=${b},security_model=none,readonly=on`));
+  assert.ok(argv.includes(`local,id=kju-fs1,path=${b},security_model=mapped-xattr,readonly=on`));
   assert.ok(argv.includes('user,model=virtio-net-pci,hostfwd=tcp:127.0.0.1:8080-:80'));
   assert.ok(argv.includes('qemu-xhci,id=kju-xhci'));
 

@@ -129,13 +129,20 @@ test('share clipboard: the qemu-vdagent chardev on a virtio-serial port named co
 });
 
 test('shared folders: one fsdev and virtio-9p device each, tags share0.., readonly for :ro, commas escaped', () => {
-  const argv = buildArgv({ ...base, shares: [{ path: '/home/u/Shared', readOnly: false }, { path: '/srv/a,b', readOnly: true }] }, rt);
+  const shares = [{ path: '/home/u/Shared', readOnly: false }, { path: '/srv/a,b', readOnly: true }];
+  const argv = buildArgv({ ...base, shares }, rt);
+  // the guest's owners and modes are metadata (xattrs) unless the probe found no user xattrs
   assert.deepEqual(values(argv, '-fsdev'), [
-    'local,id=kju-fs0,path=/home/u/Shared,security_model=none',
-    'local,id=kju-fs1,path=/srv/a,,b,security_model=none,readonly=on',
+    'local,id=kju-fs0,path=/home/u/Shared,security_model=mapped-xattr',
+    'local,id=kju-fs1,path=/srv/a,,b,security_model=mapped-xattr,readonly=on',
   ]);
   const nineP = values(argv, '-device').filter((d) => d.startsWith('virtio-9p-pci'));
   assert.deepEqual(nineP, ['virtio-9p-pci,fsdev=kju-fs0,mount_tag=share0', 'virtio-9p-pci,fsdev=kju-fs1,mount_tag=share1']);
+  assert.deepEqual(values(buildArgv({ ...base, shares }, { ...rt, shareModels: ['mapped-file', 'mapped-xattr'] }), '-fsdev'), [
+    'local,id=kju-fs0,path=/home/u/Shared,security_model=mapped-file',
+    'local,id=kju-fs1,path=/srv/a,,b,security_model=mapped-xattr,readonly=on',
+  ]);
+  assert.ok(!argv.some((a) => /security_model=(none|passthrough)/.test(a)), argv.join(' '));
 });
 
 test('user network: the NIC model, and each port forward as a hostfwd rule on it', () => {

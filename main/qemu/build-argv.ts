@@ -1,7 +1,7 @@
 // VM description -> QEMU argv. Pure: every environment fact (accelerator, paths) comes in
 // `runtime`, so the whole mapping is unit-tested. The argv goes to spawn() directly, never a shell.
 import type { RuntimeDir } from './runtime-dir.js';
-import { hostfwdRule, shareTag } from './guest-links.js';
+import { hostfwdRule, shareTag, type ShareSecurityModel } from './guest-links.js';
 import type { SoundDevice, VmDescription } from './vm-description.js';
 
 /** The USB controller every library VM has (host devices are attached to it while the VM runs). */
@@ -13,6 +13,9 @@ export interface ArgvRuntime {
   /** Where qmp.sock, serial.sock and qemu.pid live (see runtime-dir.ts). */
   runtimeDir: RuntimeDir;
   accel: Accelerator;
+  /** How each share (by index) stores what the guest sets (share-model.ts probes the folder);
+   *  mapped-xattr when not given. Never `none`/`passthrough`: those make the guest's modes real. */
+  shareModels?: ShareSecurityModel[];
 }
 
 /** QEMU's option parser splits on ',' — a literal comma in a value is written ',,'. */
@@ -104,13 +107,16 @@ export function buildArgv(desc: VmDescription, runtime: ArgvRuntime): string[] {
   const cdBus = machine === 'q35' ? `,bus=ide.${q35IdePorts + sataCount}` : '';
   argv.push('-drive', `${cdFile}if=none,id=kju-cd0,media=cdrom,readonly=on`, '-device', `ide-cd,drive=kju-cd0,id=kju-cdrom${cdBus}`);
 
-  // security_model=none: runs as a non-root user on any host file system (mapped-xattr needs user
-  // xattrs, which tmpfs, NFS and exFAT may lack), and what the guest writes lands on the host as
-  // ordinary files of the user with their real modes; the guest's chown is ignored.
+  // The guest's owners, modes and special files are metadata, never real on the host: mapped-xattr
+  // keeps them in user.virtfs.* xattrs, mapped-file (file systems without user xattrs) in
+  // .virtfs_metadata files. A guest's chmod 4755, mknod or chown thus stays in the guest; host files
+  // are created 0600/0700 and owned by QEMU's user; a guest symlink is a plain file on the host.
+  // Files without that metadata (put there by the host) show their host owner and mode.
   (desc.shares ?? []).forEach((share, i) => {
     const id = `kju-fs${i}`;
+    const model = runtime.shareModels?.[i] ?? 'mapped-xattr';
     argv.push(
-      '-fsdev', `local,id=${id},path=${escapeOptionValue(share.path)},security_model=none${share.readOnly ? ',readonly=on' : ''}`,
+      '-fsdev', `local,id=${id},path=${escapeOptionValue(share.path)},security_model=${model}${share.readOnly ? ',readonly=on' : ''}`,
       '-device', `virtio-9p-pci,fsdev=${id},mount_tag=${shareTag(i)}`,
     );
   });

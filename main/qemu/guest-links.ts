@@ -18,6 +18,10 @@ export interface SharedFolder {
   readOnly: boolean;
 }
 
+/** How QEMU's 9p server stores the owners, modes and special files the guest sets: in user.*
+ *  xattrs, or (file systems without them) in .virtfs_metadata files beside them. */
+export type ShareSecurityModel = 'mapped-xattr' | 'mapped-file';
+
 export interface PortForward {
   proto: 'tcp' | 'udp';
   /** the host address QEMU listens on; 127.0.0.1 unless the user wrote another */

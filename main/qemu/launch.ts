@@ -12,6 +12,7 @@ import { prepareRuntimeDir, readRuntimeVmName, sanitizeVmName, type RuntimeDir, 
 import type { VmDescription } from './vm-description.js';
 import { isAlive, readPidFile, watchPidExit, writeLaunchStamp } from './pid-alive.js';
 import { startSwtpm, type SwtpmProcess } from './swtpm.js';
+import { shareSecurityModel } from './share-model.js';
 import { QemuLaunchError, readLogTail, type QemuExit } from './launch-error.js';
 
 export { QemuLaunchError, readLogTail, type QemuExit };
@@ -116,7 +117,14 @@ export async function launchQemu(desc: VmDescription, opts: LaunchOptions): Prom
   };
   writeFileSync(paths.vmJson, `${JSON.stringify({ ...desc, kjuRuntime: runtimeInfo }, null, 2)}\n`, { mode: 0o600 });
 
-  const argv = buildArgv(desc, { runtimeDir, accel: accelerator.accel });
+  const shareModels = (desc.shares ?? []).map((share, i) => {
+    try {
+      return shareSecurityModel(share.path);
+    } catch (err) {
+      throw new QemuLaunchError(`cannot start VM "${desc.name}": shares.${i}.path: ${(err as Error).message} (is the folder there and readable?)`, undefined, { cause: err });
+    }
+  });
+  const argv = buildArgv(desc, { runtimeDir, accel: accelerator.accel, shareModels });
   const logDir = opts.logDir ?? defaultLogDir(env);
   mkdirSync(logDir, { recursive: true, mode: 0o700 });
   const logFile = join(logDir, `${sanitizeVmName(desc.name)}.log`);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #ifdef __linux__
 #include <sys/mman.h>
+#include <sys/xattr.h>
 #endif
 
 #include <cstring>
@@ -121,6 +122,24 @@ Napi::Value FlockExclusive(const Napi::CallbackInfo& info) {
   ThrowErrno(info.Env(), errno, "flock");
 }
 
+// Whether the file system holding path keeps user.* extended attributes, decided by reading one
+// that does not exist (nothing is written, so it works on read-only folders too): ENODATA means
+// the file system has them (QEMU's 9p mapped-xattr can store the guest's owners and modes there),
+// EOPNOTSUPP means it has none (vfat, ramfs, some network file systems).
+Napi::Value UserXattrSupported(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsString()) ThrowType(env, "path must be a string");
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+#ifdef __linux__
+  ssize_t n = getxattr(path.c_str(), "user.kju.probe", nullptr, 0);
+  if (n >= 0 || errno == ENODATA || errno == ERANGE) return Napi::Boolean::New(env, true);
+  if (errno == EOPNOTSUPP) return Napi::Boolean::New(env, false);
+  ThrowErrno(env, errno, "getxattr", path);
+#else
+  ThrowErrno(env, ENOSYS, "getxattr", path);
+#endif
+}
+
 }  // namespace
 
 void InitMisc(Napi::Env env, Napi::Object exports) {
@@ -131,6 +150,7 @@ void InitMisc(Napi::Env env, Napi::Object exports) {
   exports.Set("memfdCreate", Napi::Function::New(env, MemfdCreate, "memfdCreate"));
   exports.Set("fileSize", Napi::Function::New(env, FileSize, "fileSize"));
   exports.Set("flockExclusive", Napi::Function::New(env, FlockExclusive, "flockExclusive"));
+  exports.Set("userXattrSupported", Napi::Function::New(env, UserXattrSupported, "userXattrSupported"));
   exports.Set("pageSize", Napi::Number::New(env, static_cast<double>(sysconf(_SC_PAGESIZE))));
 }
 
