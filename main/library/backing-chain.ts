@@ -11,6 +11,7 @@ export function filesReadBy(image: ChainImage): Array<{ what: string; path: stri
   const out: Array<{ what: string; path: string }> = [];
   if (image.backing) out.push({ what: 'the backing file', path: image.backing });
   if (image.dataFile) out.push({ what: 'the external data file', path: image.dataFile });
+  for (const extent of image.extents ?? []) out.push({ what: 'the extent', path: extent });
   return out;
 }
 

@@ -31,6 +31,7 @@ import { withLibraryLock } from './library-lock.js';
 import { checkedForwards, checkedShares } from './guest-link-config.js';
 import { resolveLibraryPath } from './library-location.js';
 import { isOwnerAlive, ownerStamp } from './owner-stamp.js';
+import { describeUntrusted, untrustedDiskFiles } from './disk-trust.js';
 import { readLibraryKey, unconfirmedOutsidePaths, withConfirmedPaths, type NamedPath } from './outside-paths.js';
 import { probeRunState } from './run-state.js';
 import { withVmLock } from './vm-lock.js';
@@ -159,6 +160,8 @@ export class Library {
       if (outside.length) {
         return { dir, name: config.name, config, problem: describeOutside(`VM "${config.name}"`, outside, `kju edit "${config.name}" --accept-outside PATH`), problemCode: 'outside-path' };
       }
+      const untrusted = await untrustedDiskFiles(dir, config, key);
+      if (untrusted.length) return { dir, name: config.name, config, problem: describeUntrusted(config.name, untrusted), problemCode: 'untrusted-backing' };
       return { dir, name: config.name, config };
     } catch (err) {
       const code = err instanceof LibraryError ? err.code : 'invalid-config';
@@ -184,7 +187,7 @@ export class Library {
       throw new LibraryError('not-found', `no VM named "${nameOrId}" in ${this.root}; "kju list" shows the VMs there`);
     }
     const entry = matches[0];
-    const tolerated = options.acceptingOutside && entry.problemCode === 'outside-path';
+    const tolerated = options.acceptingOutside && (entry.problemCode === 'outside-path' || entry.problemCode === 'untrusted-backing');
     if (entry.problem && !tolerated) throw new LibraryError(entry.problemCode ?? 'invalid-config', entry.problem, entry.dir);
     return { dir: entry.dir, config: entry.config! };
   }
@@ -273,7 +276,8 @@ export class Library {
       }
       if (typeof p === 'string') confirmed.push(resolve(p));
     }
-    const outside = unconfirmedOutsidePaths(vm.dir, vm.config, readLibraryKey(this.root)).map((n) => n.path);
+    const key = readLibraryKey(this.root);
+    const outside = [...unconfirmedOutsidePaths(vm.dir, vm.config, key).map((n) => n.path), ...(accept.length ? (await untrustedDiskFiles(vm.dir, vm.config, key)).map((f) => f.path) : [])];
     const stray = accept.find((p) => !outside.includes(p));
     if (stray) throw new LibraryError('invalid-argument', `VM "${vm.config.name}" names no unconfirmed outside path ${stray}; nothing to accept`, stray);
     // folders the user names for this VM are confirmed by naming them, as the files above

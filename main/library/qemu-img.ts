@@ -29,6 +29,8 @@ export interface ChainImage {
   backing?: string;
   /** qcow2 external data file: the guest's data lives in this file, not in the image */
   dataFile?: string;
+  /** vmdk extents: the files holding the data of a descriptor-style image (absolute) */
+  extents?: string[];
 }
 
 const SETPRIV = '/usr/bin/setpriv';
@@ -129,7 +131,7 @@ export async function imageInfo(path: string): Promise<ImageInfo> {
  */
 export async function imageChain(path: string): Promise<ChainImage[]> {
   const out = await runQemuImg(['info', '-U', '--backing-chain', '--output=json', path]);
-  type Raw = { filename: string; format: string; 'full-backing-filename'?: string; 'backing-filename'?: string; 'format-specific'?: { data?: { 'data-file'?: string } } };
+  type Raw = { filename: string; format: string; 'full-backing-filename'?: string; 'backing-filename'?: string; 'format-specific'?: { data?: { 'data-file'?: string; extents?: Array<{ filename?: string }> } } };
   const parsed = JSON.parse(out) as Raw | Raw[];
   return (Array.isArray(parsed) ? parsed : [parsed]).map((j) => {
     const image: ChainImage = { filename: j.filename, format: j.format };
@@ -137,6 +139,8 @@ export async function imageChain(path: string): Promise<ChainImage[]> {
     if (backing) image.backing = backing;
     const dataFile = j['format-specific']?.data?.['data-file'];
     if (dataFile) image.dataFile = resolve(dirname(j.filename), dataFile);
+    const extents = (j['format-specific']?.data?.extents ?? []).map((e) => e.filename).filter((f): f is string => !!f && f !== j.filename);
+    if (extents.length) image.extents = extents.map((f) => (f.startsWith('json:') ? f : resolve(dirname(j.filename), f)));
     return image;
   });
 }

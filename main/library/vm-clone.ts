@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { normalizeVmName, TPM_STATE_DIR, validateBundleConfig, type BundleConfig, type DiskConfig } from './bundle-config.js';
 import { BUNDLE_FILE_MODE, makeBundleSubdirs, resolveInBundle, writeBundleConfig, type BundleVm } from './bundle-files.js';
 import { checkBackingChain } from './backing-chain.js';
+import { withConfirmedPaths } from './outside-paths.js';
 import { withDiskFull } from './disk-full.js';
 import { LibraryError } from './library-error.js';
 import type { Library } from './library.js';
@@ -49,12 +50,14 @@ async function cloneLocked(library: Library, src: BundleVm, newName: string, o: 
   try {
     await makeBundleSubdirs(staging);
     const disks: DiskConfig[] = [];
+    const bases: string[] = [];
     const used = new Set<string>();
     for (const [i, disk] of src.config.disks.entries()) {
       const file = uniqueName(used, basename(disk.file));
       const from = resolveInBundle(src.dir, disk.file);
       if (o.linked) {
         const base = await freezeAsBase(src.dir, disk.file);
+        bases.push(base);
         await createOverlay(join(staging, file), base, 'qcow2');
         disks.push({ ...disk, file, format: 'qcow2' });
       } else {
@@ -75,7 +78,8 @@ async function cloneLocked(library: Library, src: BundleVm, newName: string, o: 
       createdAt: new Date().toISOString(),
       clonedFrom: { id: src.config.id, name: src.config.name, linked: !!o.linked },
     };
-    const config = validateBundleConfig(raw, `clone "${newName}"`);
+    // a linked clone reads its base in the source's bundle: kju made that link, so it is confirmed (disk-trust.ts)
+    const config = await withConfirmedPaths(validateBundleConfig(raw, `clone "${newName}"`), library.root, bases);
     await writeBundleConfig(staging, config);
     const dir = await library.commitBundle(staging, newName, async () => {
       const again = await library.get(src.config.id);

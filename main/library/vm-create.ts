@@ -162,7 +162,9 @@ export async function createVm(library: Library, options: CreateVmOptions): Prom
       createdAt: new Date().toISOString(),
     };
     // Every outside path here was given by the user for this VM: that is the confirmation.
-    const outsidePaths = [iso, kernel, initrd, existing?.mode === 'reference' ? existing.path : undefined, ...shares.map((s) => s.path)].filter((p): p is string => !!p);
+    // (a linked disk reads the named image and the backing files the user trusted: confirmed too)
+    const chainPaths = existing && existing.mode !== 'copy' ? [...(existing.mode === 'link' ? [existing.path] : []), ...(existing.trustedBacking ?? []).map((p) => resolve(p))] : [];
+    const outsidePaths = [iso, kernel, initrd, existing?.mode === 'reference' ? existing.path : undefined, ...chainPaths, ...shares.map((s) => s.path)].filter((p): p is string => !!p);
     const config = await withConfirmedPaths(validateBundleConfig(raw, `new VM "${o.name}"`), library.root, outsidePaths);
     await writeBundleConfig(staging, config);
     const dir = await library.commitBundle(staging, o.name);

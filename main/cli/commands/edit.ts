@@ -24,9 +24,11 @@ const USAGE = `usage: kju edit <vm> [options]
 ${GUEST_LINK_USAGE}
   --accept-outside PATH   confirm a file outside the bundle that the VM's config names (a bundle
                   copied in from elsewhere is blocked until you do; repeatable)
+  --trust-backing FILE    confirm a backing, data or extent file outside the bundle that one of
+                  its disks reads (shown by "kju list"; repeatable)
   --json          print the resulting config as JSON`;
 
-const OPTIONS = { ...HARDWARE_OPTIONS, eject: { type: 'boolean' }, 'accept-outside': { type: 'string', multiple: true } } as const;
+const OPTIONS = { ...HARDWARE_OPTIONS, eject: { type: 'boolean' }, 'accept-outside': { type: 'string', multiple: true }, 'trust-backing': { type: 'string', multiple: true } } as const;
 
 export async function run(args: string[]): Promise<number> {
   const { values: v, positionals } = parseCommandArgs(args, OPTIONS, USAGE);
@@ -34,7 +36,7 @@ export async function run(args: string[]): Promise<number> {
   if (positionals.length !== 1) throw new CliError(`kju edit takes one VM\n\n${USAGE}`, USAGE_EXIT);
   if (v.iso && v.eject) throw new CliError('--iso and --eject contradict each other', USAGE_EXIT);
   const changes: VmChanges = { ...hardwareValues(v), cdrom: v.eject ? null : v.iso };
-  const acceptOutside = v['accept-outside'] ?? [];
+  const acceptOutside = [...(v['accept-outside'] ?? []), ...(v['trust-backing'] ?? [])];
   if (Object.values(changes).every((x) => x === undefined) && !acceptOutside.length) throw new CliError(`nothing to change\n\n${USAGE}`, USAGE_EXIT);
   return withLibrary(async (library) => {
     const vm = await library.edit(positionals[0], changes, { acceptOutside });
