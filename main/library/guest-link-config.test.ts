@@ -67,3 +67,26 @@ test('a shared folder a copied-in config names on its own is an unconfirmed outs
   const forged = { ...vm.config, shares: [{ path: secret, readOnly: false }] };
   assert.deepEqual(unconfirmedOutsidePaths(vm.dir, forged, readLibraryKey(lib.root)), [{ role: 'shared folder 0 (share0)', path: secret }]);
 });
+
+test('a share may not be the library, lie inside it (a bundle) or contain it: refused at create and edit, and a hand-written one shows in list and blocks get until edited', async (t) => {
+  const { tmp, lib } = await setup(t);
+  const vm = await createVm(lib, { name: 'Host', preset: 'linux', diskSize: null, memoryMiB: 256, cpus: 1 });
+  const bad = [tmp, lib.root, vm.dir, join(vm.dir, 'disks')];
+  await mkdir(join(vm.dir, 'disks'), { recursive: true });
+  for (const path of bad) {
+    await assert.rejects(createVm(lib, { name: 'Evil', preset: 'linux', diskSize: null, memoryMiB: 256, cpus: 1, shares: [{ path, readOnly: false }] }), /the kju library .*share another folder/);
+    await assert.rejects(lib.edit('Host', { shares: [{ path, readOnly: true }] }), /the kju library/);
+  }
+  assert.equal((await lib.list()).some((e) => e.name === 'Evil'), false);
+  // a config written by hand (or by a guest) naming the library
+  const configPath = join(vm.dir, 'config.json');
+  const config = JSON.parse(await readFile(configPath, 'utf8'));
+  await writeFile(configPath, JSON.stringify({ ...config, shares: [{ path: lib.root, readOnly: false }] }));
+  const entry = (await lib.list()).find((e) => e.name === 'Host');
+  assert.match(entry?.problem ?? '', /contains the kju library|lies inside/);
+  await assert.rejects(lib.get('Host'), /the kju library/);
+  const elsewhere = join(tmp, 'elsewhere');
+  await mkdir(elsewhere);
+  await lib.edit('Host', { shares: [{ path: elsewhere, readOnly: false }] });
+  assert.equal((await lib.list()).find((e) => e.name === 'Host')?.problem, undefined);
+});

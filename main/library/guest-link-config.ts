@@ -1,13 +1,46 @@
 // Shared folders and port forwards as a VM's config keeps them: checked when the user gives them
 // (kju create/edit, the settings dialog), before anything is written. Sync stat calls, Node loop.
-import { statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { realpathSync, statSync } from 'node:fs';
+import { isAbsolute, relative, resolve } from 'node:path';
 import { checkForwardsDistinct, GuestLinkError } from '../qemu/guest-links.js';
 import type { ForwardConfig, ShareConfig } from './bundle-config.js';
 import { LibraryError } from './library-error.js';
 
-/** The folders with absolute paths; each must exist and be a directory (LibraryError otherwise). */
-export function checkedShares(shares: readonly ShareConfig[]): ShareConfig[] {
+function realOrResolved(p: string): string {
+  try {
+    return realpathSync(p);
+  } catch {
+    return resolve(p);
+  }
+}
+
+/** Whether `inner` is `outer` or lies below it (both real paths). */
+function within(outer: string, inner: string): boolean {
+  const rel = relative(outer, inner);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+}
+
+/**
+ * The first share that is the library, lies inside it (so inside a bundle), or contains it, as a
+ * one-line message; undefined when none does. A guest writing into such a share could plant a
+ * bundle (with disks naming host files) or rewrite its own config.
+ */
+export function shareOverlappingLibrary(shares: readonly ShareConfig[], libraryRoot: string): string | undefined {
+  const lib = realOrResolved(libraryRoot);
+  for (const [i, share] of shares.entries()) {
+    const path = realOrResolved(share.path);
+    if (within(path, lib) || within(lib, path)) {
+      return `shared folder ${share.path} (share${i}) ${within(lib, path) ? 'lies inside' : 'contains'} the kju library ${lib}: a guest could write bundles there; share another folder`;
+    }
+  }
+  return undefined;
+}
+
+/** The folders with absolute paths; each must exist, be a directory, and stay clear of the library
+ *  at `libraryRoot` (LibraryError otherwise). */
+export function checkedShares(shares: readonly ShareConfig[], libraryRoot: string): ShareConfig[] {
+  const overlap = shareOverlappingLibrary(shares, libraryRoot);
+  if (overlap) throw new LibraryError('invalid-argument', overlap);
   return shares.map((share, i) => {
     const path = resolve(share.path);
     let isDir: boolean;

@@ -28,7 +28,7 @@ import { checkBackingChain } from './backing-chain.js';
 import { withDiskFull } from './disk-full.js';
 import { LibraryError, type LibraryErrorCode } from './library-error.js';
 import { withLibraryLock } from './library-lock.js';
-import { checkedForwards, checkedShares } from './guest-link-config.js';
+import { checkedForwards, checkedShares, shareOverlappingLibrary } from './guest-link-config.js';
 import { resolveLibraryPath } from './library-location.js';
 import { isOwnerAlive, ownerStamp } from './owner-stamp.js';
 import { describeUntrusted, untrustedDiskFiles } from './disk-trust.js';
@@ -156,6 +156,8 @@ export class Library {
         throw err;
       });
       const config = parseBundleConfig(text, join(dir, CONFIG_FILE));
+      const overlap = shareOverlappingLibrary(config.shares ?? [], this.root);
+      if (overlap) return { dir, name: config.name, config, problem: `VM "${config.name}": ${overlap} (kju edit "${config.name}" --share DIR, or --no-share)`, problemCode: 'invalid-argument' };
       const outside = unconfirmedOutsidePaths(dir, config, key);
       if (outside.length) {
         return { dir, name: config.name, config, problem: describeOutside(`VM "${config.name}"`, outside, `kju edit "${config.name}" --accept-outside PATH`), problemCode: 'outside-path' };
@@ -179,7 +181,7 @@ export class Library {
    * (INVALID_CONFIG, NEWER_VERSION, DUPLICATE_NAME, DUPLICATE_ID). Missing disks are not checked
    * here (an edit may be the fix); `requireFiles` checks them.
    */
-  async get(nameOrId: string, options: { acceptingOutside?: boolean } = {}): Promise<BundleVm> {
+  async get(nameOrId: string, options: { acceptingOutside?: boolean; changingShares?: boolean } = {}): Promise<BundleVm> {
     const entries = await this.list();
     const byId = entries.filter((e) => e.config?.id === nameOrId);
     const matches = byId.length ? byId : entries.filter((e) => vmNameKey(e.name) === vmNameKey(nameOrId));
@@ -187,7 +189,10 @@ export class Library {
       throw new LibraryError('not-found', `no VM named "${nameOrId}" in ${this.root}; "kju list" shows the VMs there`);
     }
     const entry = matches[0];
-    const tolerated = options.acceptingOutside && (entry.problemCode === 'outside-path' || entry.problemCode === 'untrusted-backing');
+    // the way past a problem is an edit that fixes it: accepting outside files, or new shares for shares overlapping the library
+    const tolerated =
+      (options.acceptingOutside && (entry.problemCode === 'outside-path' || entry.problemCode === 'untrusted-backing')) ||
+      (options.changingShares && entry.problemCode === 'invalid-argument');
     if (entry.problem && !tolerated) throw new LibraryError(entry.problemCode ?? 'invalid-config', entry.problem, entry.dir);
     return { dir: entry.dir, config: entry.config! };
   }
@@ -231,7 +236,7 @@ export class Library {
    */
   async edit(nameOrId: string, changes: VmChanges, options: { acceptOutside?: string[] } = {}): Promise<BundleVm> {
     const accept = (options.acceptOutside ?? []).map((p) => resolve(p));
-    const vm = await this.get(nameOrId, { acceptingOutside: accept.length > 0 });
+    const vm = await this.get(nameOrId, { acceptingOutside: accept.length > 0, changingShares: changes.shares !== undefined });
     return withVmLock(vm, 'being edited', () => this.editLocked(vm, changes, accept));
   }
 
@@ -240,7 +245,7 @@ export class Library {
       throw new LibraryError('in-use', `VM "${vm.config.name}" is suspended to disk; resume it (kju resume) or discard its saved state (kju start --fresh) before changing it`, vm.dir);
     }
     const next: Record<string, unknown> = { ...vm.config };
-    const shares = changes.shares && checkedShares(changes.shares);
+    const shares = changes.shares && checkedShares(changes.shares, this.root);
     const forwards = changes.forwards && checkedForwards(changes.forwards);
     for (const [key, value] of Object.entries(changes)) {
       if (value === undefined) continue;

@@ -110,7 +110,7 @@ export async function createVm(library: Library, options: CreateVmOptions): Prom
   const iso = outside('ISO image', o.iso);
   const kernel = outside('kernel', o.kernel);
   const initrd = outside('initrd', o.initrd);
-  const shares = checkedShares(o.shares ?? []);
+  const shares = checkedShares(o.shares ?? [], library.root);
   const forwards = checkedForwards(o.forwards ?? []);
   const existing = o.existingDisk ? { ...o.existingDisk, path: outside('disk image', o.existingDisk.path)! } : undefined;
 
