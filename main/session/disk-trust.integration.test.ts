@@ -123,9 +123,9 @@ test('the session manager (what serve and the app call) refuses such a bundle be
   const decoy = join(tmp, 'decoy');
   await writeFile(decoy, 'DECOY'.padEnd(1 << 20, '\0'));
   const before = await fingerprint(decoy);
-  const { Library } = await import('./library.js');
-  const { createVm } = await import('./vm-create.js');
-  const { SessionManager } = await import('../session/session-manager.js');
+  const { Library } = await import('../library/library.js');
+  const { createVm } = await import('../library/vm-create.js');
+  const { SessionManager } = await import('./session-manager.js');
   const lib = new Library(library, { host: { cpus: 4, memoryMiB: 8192 } });
   const vm = await createVm(lib, { name: 'evil', preset: 'linux', memoryMiB: 64, cpus: 1, diskSize: '1M' });
   await rm(join(vm.dir, 'disk.qcow2'));
