@@ -58,3 +58,17 @@ test('destroy removes the focus listener', () => {
   share.destroy();
   assert.equal(focusCount(), 0);
 });
+
+test('text that did not arrive (a clipboard-state notice) is sent again on the next focus', async () => {
+  const { sent, share, focus } = setup();
+  share.setShared(true);
+  await tick();
+  share.onMessage({ t: 'clipboard-state', available: true, shared: true });
+  focus();
+  await tick();
+  assert.equal(sent.filter((m) => m.t === 'clipboard').length, 1, 'unchanged text once');
+  share.onMessage({ t: 'clipboard-state', available: true, shared: true, notice: 'QEMU refused the grab' });
+  focus();
+  await tick();
+  assert.deepEqual(sent.filter((m) => m.t === 'clipboard'), [{ t: 'clipboard', text: 'host text ✓' }, { t: 'clipboard', text: 'host text ✓' }]);
+});

@@ -48,6 +48,8 @@ export class ClipboardShare {
   /** Handles the display stream's clipboard messages; returns false for any other message. */
   onMessage(m: DisplayMessage): boolean {
     if (m.t === 'clipboard-state') {
+      // A refusal or failure means the last text did not arrive: the next focus sends it again.
+      if (m.notice || !m.shared) this.last = undefined;
       this.patch({ available: m.available && !!this.stream.sendClipboard && !!this.clipboard, shared: m.shared, notice: m.notice });
       return true;
     }
