@@ -335,7 +335,6 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
     if (!o.force) {
       stopped = await this.onVm(vm, async (api, r) => {
         if (r) r.ending = 'stop';
-        if ((await api.lifecycle({ op: 'query' })).state === 'paused') await api.lifecycle({ op: 'cont' }); // a paused guest cannot see the button
         const done = (await api.stop({ force: false, timeoutMs })).stopped;
         if (!done && r) r.ending = null;
         return done;

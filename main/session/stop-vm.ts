@@ -1,6 +1,7 @@
 // Stopping a running VM whoever owns it, for `kju stop` and the session manager: the ACPI power
-// button, or with `force` QMP quit, and when QEMU does not answer (hung, SIGSTOPped, its qmp.sock
-// held by another process) SIGKILL of the QEMU kju launched, checked by its pid file and launch
+// button (the owner's VmSession.stop resumes a paused guest first, for every front end), or with
+// `force` QMP quit, and when QEMU does not answer (hung, SIGSTOPped, its qmp.sock held by another
+// process) SIGKILL of the QEMU kju launched, checked by its pid file and launch
 // stamp (pid + start time), never by name. Runs on the Node loop of the calling process.
 import { isAlive, killVerified, readPidFile, verifiedPid } from '../qemu/pid-alive.js';
 import type { OwnerApi } from './owner-protocol.js';
@@ -14,13 +15,11 @@ export interface StopVmOptions {
   force?: boolean;
   /** ACPI only: how long the guest may take to power off */
   timeoutMs?: number;
-  /** runs on the reached API instead of a plain api.stop (the session manager's books) */
-  stop?: (api: OwnerApi) => Promise<{ stopped: boolean }>;
 }
 
 /** Resolves whether the VM stopped. Throws VmNotRunningError; without `force`, what reaching the VM throws. */
 export async function stopVm(vm: VmRef, o: StopVmOptions = {}): Promise<{ stopped: boolean }> {
-  const stop = o.stop ?? ((api: OwnerApi) => api.stop({ force: Boolean(o.force), timeoutMs: o.force ? FORCE_QUIT_WAIT_MS : (o.timeoutMs ?? 30_000) }));
+  const stop = (api: OwnerApi) => api.stop({ force: Boolean(o.force), timeoutMs: o.force ? FORCE_QUIT_WAIT_MS : (o.timeoutMs ?? 30_000) });
   if (!o.force) return withVm(vm, (api) => stop(api));
   let timer: NodeJS.Timeout | undefined;
   const quit = withVm(vm, (api) => stop(api)).then(

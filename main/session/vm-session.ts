@@ -226,8 +226,9 @@ export class VmSession extends EventEmitter<VmSessionEvents> {
   }
 
   /**
-   * force: QMP quit (like pulling the plug). Otherwise the ACPI power button, then waits up to
-   * `timeoutMs` for the guest to power off; returns false if it did not.
+   * force: QMP quit (like pulling the plug). Otherwise the ACPI power button (a paused guest is
+   * resumed first, or it could not see it), then waits up to `timeoutMs` for the guest to power
+   * off; returns false if it did not.
    */
   async stop(force: boolean, timeoutMs = 30_000): Promise<boolean> {
     if (this.exited) return true;
@@ -243,6 +244,8 @@ export class VmSession extends EventEmitter<VmSessionEvents> {
         const late = new Promise<false>((resolve) => (quitTimer = setTimeout(() => resolve(false), timeoutMs)));
         return await Promise.race([gone, late]).finally(() => clearTimeout(quitTimer));
       }
+      // a paused guest cannot see the button: every road to stop (CLI, app, owner socket) comes here
+      if ((await this.qmp.execute('query-status')).status === 'paused') await this.qmp.execute('cont');
       await this.qmp.execute('system_powerdown');
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));

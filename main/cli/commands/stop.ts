@@ -19,7 +19,8 @@ export async function run(args: string[]): Promise<number> {
   const r = vm.source.kind === 'library' ? await withVmLock(vm.source.bundle, 'stopping', () => stopVm(vm, { force, timeoutMs })) : await stopVm(vm, { force, timeoutMs });
   if (values.json) printJson(r);
   if (!r.stopped) {
-    throw new CliError(`the guest did not power off within ${timeoutMs / 1000} s (it may ignore the ACPI power button); use --force to stop it anyway`, 3);
+    // a timeout is a failure (exit 1), not "not running" (exit 3): the VM still runs
+    throw new CliError(`VM "${vm.name}" did not power off within ${timeoutMs / 1000} s (the guest may ignore the ACPI power button); it is still running: run "kju stop ${vm.name} --force" to pull the plug`, 1);
   }
   if (!values.json) console.log(`stopped`);
   return 0;
