@@ -142,6 +142,38 @@ export type VmSoundDevice = (typeof VM_SOUND_DEVICES)[number];
 export const EXISTING_DISK_MODES = ['copy', 'link', 'reference'] as const;
 export type ExistingDiskMode = (typeof EXISTING_DISK_MODES)[number];
 
+/** One OS variant of the catalogue (osinfo-db): `id` is its short id (debian11, win11, ubuntu22.04). */
+export interface OsCatalogueEntry {
+  id: string;
+  /** other short ids osinfo-db gives the same variant */
+  aliases?: string[];
+  name: string;
+  vendor: string;
+  version: string;
+  /** osinfo-db's family: linux, winnt, freebsd, msdos... */
+  family: string;
+  /** YYYY-MM-DD */
+  releaseDate?: string;
+  eolDate?: string;
+  /** osinfo-db's recommended resources (its minimum where it recommends none); absent where it says nothing */
+  recommended: { memoryMiB?: number; diskGiB?: number; cpus?: number };
+  /** the kju preset for its family */
+  preset: VmPreset;
+  /** it boots only with UEFI (Windows 11) */
+  uefiOnly?: boolean;
+  /** osinfo-db names a download URL for an install medium */
+  downloadable: boolean;
+  /** whether kju can install it without questions; `why` says what is missing when not */
+  unattended: { supported: boolean; why: string };
+}
+
+/** The catalogue and where it came from: `version` is osinfo-db's release (YYYYMMDD). */
+export interface OsCatalogue {
+  source: string;
+  version: string;
+  entries: OsCatalogueEntry[];
+}
+
 /** A preset and the hardware it gives a new VM unless the wizard changes it. */
 export interface PresetInfo {
   id: VmPreset;
@@ -251,6 +283,8 @@ export interface BackendApi {
   startVm: { args: { id: string }; value: VmSummary };
   stopVm: { args: { id: string; force?: boolean }; value: VmSummary };
   presets: { args: Record<string, never>; value: PresetInfo[] };
+  /** the OS catalogue (osinfo-db), filtered by `text` (id, alias or name contains it) */
+  osCatalogue: { args: { text?: string }; value: OsCatalogue };
   hostLimits: { args: Record<string, never>; value: HostLimits };
   createVm: { args: CreateVmArgs; value: VmSummary };
   /** refused (code 'in-use') while the VM runs or is suspended */
@@ -310,7 +344,7 @@ export const BACKEND_METHODS = [
   'listVms', 'startVm', 'stopVm', 'presets', 'hostLimits', 'createVm', 'editVm', 'cloneVm', 'deleteVm', 'pauseVm', 'resumeVm',
   'resetVm', 'powerButton', 'suspendVm', 'listSnapshots', 'snapshot', 'setCdrom', 'diagnostics',
   'listForwards', 'addForward', 'removeForward', 'listHostUsb', 'attachedUsb', 'attachUsb', 'detachUsb',
-  'thumbnail',
+  'thumbnail', 'osCatalogue',
 ] as const satisfies readonly BackendMethod[];
 type MissingMethods = Exclude<BackendMethod, (typeof BACKEND_METHODS)[number]>;
 const _allMethodsListed: MissingMethods extends never ? true : never = true;

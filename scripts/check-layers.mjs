@@ -11,7 +11,7 @@ const RANKS = [
   ['native'],
   ['util'],
   ['qmp', 'dbus', 'qemu', 'input'],
-  ['display', 'library'],
+  ['display', 'library', 'os'],
   ['session'],
   ['backend'],
   ['serve', 'cli', 'electron'],

@@ -32,6 +32,8 @@ else
   # g++/make/python3: node-gyp for the addon; busybox-static, cpio: the demo guest; chromium: tests and kju serve checks.
   # swtpm: the TPM 2.0 behind --tpm; mtools + dosfstools build the Secure Boot test's ESP image without root
   $SUDO apt-get install -y -qq ovmf swtpm swtpm-tools mtools dosfstools g++ make python3 busybox-static cpio zstd xz-utils chromium >/dev/null
+  # osinfo-db: the OS catalogue (kju os list); xorriso: the ISO detection tests build their ISOs with it
+  $SUDO apt-get install -y -qq osinfo-db xorriso >/dev/null
   node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
   if [ "$node_major" -lt 20 ]; then
     $SUDO apt-get install -y -qq nodejs npm >/dev/null || true

@@ -95,6 +95,7 @@ const argCheckers = {
   startVm: (a: Obj) => keysAre(a, ['id']) && isStr(a.id, 256),
   stopVm: (a: Obj) => keysAre(a, ['id'], ['force']) && isStr(a.id, 256) && isOptBool(a.force),
   presets: (a: Obj) => keysAre(a, []),
+  osCatalogue: (a: Obj) => keysAre(a, [], ['text']) && (a.text === undefined || isStr(a.text, 256)),
   hostLimits: (a: Obj) => keysAre(a, []),
   createVm: (a: Obj) =>
     keysAre(a, ['name', 'preset', 'memoryMiB', 'cpus', 'disk'], ['displayDevice', 'displays', 'clipboard', 'soundDevice', 'iso', 'kernel', 'initrd', 'append', 'shares', 'forwards', 'tpm', 'secureBoot', 'opId']) &&

@@ -18,6 +18,7 @@ import {
 } from '../../common/contract.js';
 import type { DisplayDevice, Preset, SoundDevice } from '../library/bundle-config.js';
 import { PRESET_DEFAULTS } from '../library/presets.js';
+import { loadCatalogue, searchCatalogue } from '../os/catalogue.js';
 import { cloneVm } from '../library/vm-clone.js';
 import { createVm, type ExistingDiskMode } from '../library/vm-create.js';
 import type { AudioOut } from '../display/audio-out.js';
@@ -185,6 +186,10 @@ export class LocalBackend implements Backend {
         const d = PRESET_DEFAULTS[p];
         return { id: p, label: PRESET_LABELS[p], memoryMiB: d.memoryMiB, cpus: d.cpus, displayDevice: d.display, soundDevice: d.sound, diskSize: d.diskSize, firmware: d.firmware, machine: d.machine, tpm: !!d.tpm, secureBoot: !!d.secureBoot };
       }),
+    osCatalogue: async ({ text }) => {
+      const catalogue = await loadCatalogue();
+      return { ...catalogue, entries: searchCatalogue(catalogue, text) };
+    },
     hostLimits: async () => ({ ...this.sessions.library.host }),
     createVm: (a) => this.createVm(a),
     editVm: ({ id, changes }) => this.editVm(id, changes),

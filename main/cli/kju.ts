@@ -14,6 +14,7 @@ const commands: Record<string, Command> = {
   forward: { summary: "add|remove|list a running VM's port forwards (tcp:HOSTPORT:GUESTPORT)", load: () => import('./commands/forward.js') },
   key: { summary: 'press key combinations in a VM (ctrl-alt-delete, ctrl-alt-f2...)', load: () => import('./commands/key.js') },
   list: { summary: 'list the VMs in the library', load: () => import('./commands/list.js') },
+  os: { summary: 'the OS catalogue (osinfo-db): kju os list [TEXT]', load: () => import('./commands/os.js') },
   pause: { summary: 'freeze a running VM (kju resume continues it)', load: () => import('./commands/pause.js') },
   reset: { summary: "press a running VM's reset button", load: () => import('./commands/reset.js') },
   resize: { summary: 'ask a running VM to take a screen size (kju resize <vm> 1280x800)', load: () => import('./commands/resize.js') },
