@@ -82,10 +82,6 @@ export class GuestClipboard extends EventEmitter<GuestClipboardEvents> {
       throw new ClipboardTooLargeError(`the host clipboard (${mib(bytes.length)}) is larger than kju's ${mib(CLIPBOARD_MAX_BYTES)} limit; it was not shared with the guest`);
     }
     this.hostText = bytes;
-    await this.grabHostText();
-  }
-
-  private async grabHostText(): Promise<void> {
     this.serial += 1;
     await this.link.call(CLIPBOARD_PATH, CLIPBOARD_IFACE, 'Grab', { signature: 'uuas', body: [SELECTION_CLIPBOARD, this.serial, [TEXT_MIME]] });
   }
@@ -111,11 +107,9 @@ export class GuestClipboard extends EventEmitter<GuestClipboardEvents> {
     const body = m.body ?? [];
     switch (m.member) {
       case 'Register':
-        // QEMU reset its serials (a new agent connected): start again from 0. A host text offered
-        // before the agent was there never reached it: offer it again, now that someone listens.
+        // QEMU reset its serials (a new agent connected): start again from 0.
         this.serial = 0;
         this.link.reply(m);
-        if (this.hostText) void this.grabHostText().catch((err: Error) => this.log(`clipboard: offering the host text again failed: ${err.message}`));
         return;
       case 'Grab': {
         const [selection, serial, mimes] = body as [unknown, unknown, unknown];
