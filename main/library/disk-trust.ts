@@ -10,7 +10,7 @@ import { resolveInBundle } from './bundle-files.js';
 import { filesReadBy } from './backing-chain.js';
 import { LibraryError } from './library-error.js';
 import { confirmationTag } from './outside-paths.js';
-import { imageChain } from './qemu-img.js';
+import { imageChain, qemuImgDidNotRun } from './qemu-img.js';
 
 export interface UntrustedFile {
   /** the bundle's disk whose chain names it */
@@ -53,6 +53,8 @@ export async function untrustedDiskFiles(dir: string, config: BundleConfig, key:
     try {
       chain = await imageChain(disk);
     } catch (err) {
+      // without qemu-img nothing can be checked: say that (install it), not that the disk is bad
+      if (qemuImgDidNotRun(err)) throw new LibraryError('qemu-img-failed', `cannot check the disks of VM "${config.name}": ${(err as Error).message}`, disk, { cause: err });
       out.push({ disk, what: 'an unreadable chain', path: (err as Error).message });
       continue;
     }

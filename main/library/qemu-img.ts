@@ -34,6 +34,13 @@ export interface ChainImage {
 }
 
 const SETPRIV = '/usr/bin/setpriv';
+const COULD_NOT_RUN = 'could not run qemu-img';
+
+/** Whether `err` says qemu-img itself could not run (not installed, not executable), as opposed to
+ *  qemu-img refusing an image. */
+export function qemuImgDidNotRun(err: unknown): boolean {
+  return err instanceof LibraryError && err.code === 'qemu-img-failed' && err.message.startsWith(COULD_NOT_RUN);
+}
 
 /**
  * qemu-img must not outlive kju (a kill -9 during a copy left it running for minutes): on Linux
@@ -61,14 +68,14 @@ function runQemuImg(args: string[], onStdout?: (chunk: string) => void): Promise
     child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
     child.on('error', (err: NodeJS.ErrnoException) => {
       const hint = err.code === 'ENOENT' ? ` (${exe} not found: install qemu-utils / qemu, or set KJU_QEMU_IMG)` : '';
-      reject(new LibraryError('qemu-img-failed', `could not run qemu-img${hint}: ${err.message}`, undefined, { cause: err }));
+      reject(new LibraryError('qemu-img-failed', `${COULD_NOT_RUN}${hint}: ${err.message}`, undefined, { cause: err }));
     });
     child.on('close', (code, signal) => {
       if (code === 0) return resolve(stdout);
       const why = stderr.trim().split('\n').pop() || `exit ${code ?? signal}`;
       if (/No space left on device/i.test(stderr)) return reject(diskFullError(`qemu-img ${args[0]} stopped (${why})`));
       if (command === SETPRIV && code === 127) {
-        return reject(new LibraryError('qemu-img-failed', `could not run qemu-img (${exe} not found: install qemu-utils / qemu, or set KJU_QEMU_IMG): ${why}`));
+        return reject(new LibraryError('qemu-img-failed', `${COULD_NOT_RUN} (${exe} not found: install qemu-utils / qemu, or set KJU_QEMU_IMG): ${why}`));
       }
       reject(new LibraryError('qemu-img-failed', `qemu-img ${args[0]} failed: ${why}`));
     });

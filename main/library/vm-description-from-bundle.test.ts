@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildArgv } from '../qemu/build-argv.js';
@@ -138,8 +139,15 @@ test('--tpm without swtpm is an error naming the package, and nothing is written
   );
   assert.deepEqual((await lib.list()).map((e) => e.name), []);
   const vm = await createVm(lib, { name: 'Later', preset: 'linux', diskSize: '64M', memoryMiB: 256, cpus: 1 });
+  // without qemu-img kju cannot check the disk's chain: the VM shows that, with the package to install
+  const noQemuImg = await withSwtpmEnv({ PATH: join(tmp, 'empty-bin') }, () => lib.list());
+  assert.match(noQemuImg.find((e) => e.name === 'Later')?.problem ?? '', /cannot check the disks of VM "Later".*install qemu-utils/);
+  // a PATH with qemu-img but no swtpm
+  const qemuImgOnly = join(tmp, 'qemu-img-only');
+  await mkdir(qemuImgOnly);
+  await symlink(execFileSync('sh', ['-c', 'command -v qemu-img'], { encoding: 'utf8' }).trim(), join(qemuImgOnly, 'qemu-img'));
   await assert.rejects(
-    withSwtpmEnv({ KJU_SWTPM: undefined, PATH: join(tmp, 'empty-bin') }, () => lib.edit('Later', { tpm: true })),
+    withSwtpmEnv({ KJU_SWTPM: undefined, PATH: qemuImgOnly }, () => lib.edit('Later', { tpm: true })),
     (err: Error & { code: string }) => err.code === 'no-swtpm',
   );
   assert.equal((await lib.get('Later')).config.tpm, undefined);

@@ -495,6 +495,8 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
       this.queueChanged();
     };
     note(display.surface?.transport);
+    // before any await: a first surface arriving meanwhile must not be missed
+    display.on('surface', (s) => note(s.transport));
     const vm = await this.library.get(r.id).catch(() => null);
     if (vm?.config.clipboard) {
       display.clipboard = await r.session.display.clipboard((line) => process.stderr.write(`kju: ${r.name}: ${line}\n`)).catch((err: Error) => {
@@ -502,7 +504,6 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
         return undefined;
       });
     }
-    display.on('surface', (s) => note(s.transport));
     return display;
   }
 
