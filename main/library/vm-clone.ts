@@ -12,7 +12,7 @@ import { withConfirmedPaths } from './outside-paths.js';
 import { withDiskFull } from './disk-full.js';
 import { LibraryError } from './library-error.js';
 import type { Library } from './library.js';
-import { convertImage, createOverlay } from './qemu-img.js';
+import { convertImage, createOverlay, imageChain } from './qemu-img.js';
 import { probeRunState } from './run-state.js';
 import { withVmLock } from './vm-lock.js';
 
@@ -57,7 +57,9 @@ async function cloneLocked(library: Library, src: BundleVm, newName: string, o: 
       const from = resolveInBundle(src.dir, disk.file);
       if (o.linked) {
         const base = await freezeAsBase(src.dir, disk.file);
-        bases.push(base);
+        // the base may itself sit on older bases (an earlier linked clone froze the source before):
+        // kju made every link of that chain, so each is confirmed, not only the newest
+        for (const image of await imageChain(base)) bases.push(image.filename);
         await createOverlay(join(staging, file), base, 'qcow2');
         disks.push({ ...disk, file, format: 'qcow2' });
       } else {

@@ -153,6 +153,9 @@ test('chains inside the bundle keep working: internal snapshot, overlay on a bas
   assert.equal(revert.code, 0, revert.stderr);
   const linked = kju(library, 'clone', 'a', 'c', '--linked');
   assert.equal(linked.code, 0, linked.stderr);
+  // a second linked clone: a's disk now sits on the first base, so the new base has a base of its own
+  const again = kju(library, 'clone', 'a', 'd', '--linked');
+  assert.equal(again.code, 0, again.stderr);
   const list = JSON.parse(kju(library, 'list', '--json').stdout) as Array<{ name: string; problem?: string }>;
-  assert.deepEqual(list.map((e) => [e.name, e.problem]).sort(), [['a', undefined], ['b', undefined], ['c', undefined]]);
+  assert.deepEqual(list.map((e) => [e.name, e.problem]).sort(), [['a', undefined], ['b', undefined], ['c', undefined], ['d', undefined]]);
 });
