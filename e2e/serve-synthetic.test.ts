@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { build } from 'esbuild';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
 import { WebSocket } from 'ws';
 import type { BackendArgs, BackendMethod, BackendValue, Result, VmSummary } from '../common/contract.js';
 import type { DisplaySource } from '../main/display/display-source.js';

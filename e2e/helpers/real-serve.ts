@@ -249,7 +249,6 @@ export function sameImage(a: RgbImage, b: RgbImage): boolean {
 export async function settledViews(rs: Pick<RealServe, 'guest' | 'display'>, page: Page, ms = 20_000, quietMs = 600): Promise<{ dump: RgbImage; canvas: RgbImage & { frames: number }; node: RgbImage; tries: number }> {
   const end = Date.now() + ms;
   let tries = 0;
-  let last = '';
   for (;;) {
     tries++;
     await rs.display.waitForQuiet(quietMs, Math.min(3000, Math.max(1000, end - Date.now()))).catch(() => {});
@@ -259,7 +258,7 @@ export async function settledViews(rs: Pick<RealServe, 'guest' | 'display'>, pag
     const node = nodeImage(rs.display);
     const canvas = await canvasImage(page);
     if (sameImage(first, dump) && sameImage(dump, node) && sameImage(dump, canvas)) return { dump, canvas, node, tries };
-    last = `screendump then and now: ${describeDiff(first, dump)}; screendump vs page canvas: ${describeDiff(dump, canvas)}; screendump vs kju display: ${describeDiff(dump, node)}`;
+    const last = `screendump then and now: ${describeDiff(first, dump)}; screendump vs page canvas: ${describeDiff(dump, canvas)}; screendump vs kju display: ${describeDiff(dump, node)}`;
     if (Date.now() > end) throw new Error(`the views did not converge within ${ms} ms (${tries} tries): ${last}`);
     await sleep(200);
   }

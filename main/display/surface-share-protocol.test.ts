@@ -131,7 +131,7 @@ test('lines over MAX_SHARE_LINE, non-JSON lines and malformed messages are proto
   // one byte at a time it fails as soon as the line is too long, before its newline
   const d = new ShareServerDecoder();
   assert.throws(() => {
-    for (let i = 0; i < long.length - 1; i++) [...d.push(long.subarray(i, i + 1))];
+    for (let i = 0; i < long.length - 1; i++) Array.from(d.push(long.subarray(i, i + 1)));
   }, ShareProtocolError);
   assert.throws(() => [...new ShareServerDecoder().push(Buffer.from('hello\n'))], (e: unknown) => e instanceof ShareProtocolError && /not JSON/.test(e.message));
   for (const bad of ['{"t":"token","token":"hello"}\n', `{"t":"token","token":"${token}","x":1}\n`, '{"t":"ack","id":"x"}\n', '{"t":"ack","id":-1}\n', '[1]\n']) {

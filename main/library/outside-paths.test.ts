@@ -59,7 +59,7 @@ test('a bundle dropped into the library naming outside files, or a symlink out o
   const { tmp, secret, lib, other } = await setup(t);
   const disk = join(tmp, 'mine.qcow2');
   execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', disk, '1M']);
-  const ref = await createVm(lib, { ...small, name: 'Ref', existingDisk: { path: disk, mode: 'reference' } });
+  await createVm(lib, { ...small, name: 'Ref', existingDisk: { path: disk, mode: 'reference' } });
   const dropped = await foreignBundle(other, 'Dropped', (c) => ({ ...c, kernel: secret }));
   await cp(dropped, join(lib.root, 'Dropped.kju'), { recursive: true });
   const linked = await foreignBundle(other, 'Linky', (c) => c);

@@ -104,7 +104,7 @@ export async function findQemu(env: NodeJS.ProcessEnv = process.env): Promise<Qe
   if (!sharedMemoryDisplay) {
     warnings.push(`QEMU ${shown} is older than 9.2: the screen is copied instead of shared (slower); ${INSTALL_HINT}`);
   }
-  let displays = '';
+  let displays: string;
   try {
     displays = (await execFileP(path, ['-display', 'help'], { timeout: 10_000 })).stdout;
   } catch (err) {

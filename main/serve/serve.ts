@@ -99,7 +99,6 @@ export async function startServe(opts: ServeOptions): Promise<ServeHandle> {
   const log = opts.log ?? ((line: string) => process.stderr.write(`kju serve: ${line}\n`));
   const limits: FlowLimits = { ...DEFAULT_FLOW_LIMITS, ...opts.flowLimits };
   const backend = opts.backend;
-  let port = 0;
 
   const stats = { upgradesRefused: 0, protocolViolations: 0 };
   const events = {
@@ -158,7 +157,7 @@ export async function startServe(opts: ServeOptions): Promise<ServeHandle> {
     );
     server.listen(opts.port ?? 0, host, () => ok());
   });
-  port = (server.address() as AddressInfo).port;
+  const port = (server.address() as AddressInfo).port;
   const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
   const origin = `http://${urlHost(shownHost)}:${port}`;
 

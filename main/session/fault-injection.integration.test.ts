@@ -251,7 +251,10 @@ describe('integration: kju killed at random points loses nothing', () => {
       assert.ok(i < 25, `10 kills of kju start within 25 tries (${kills} so far)`);
       const delay = Math.floor(random() * t.ms);
       const r = await killAfter(['start', 'sv'], delay);
-      if (r.killed) count('start'), kills++;
+      if (r.killed) {
+        count('start');
+        kills++;
+      }
       const listed = checkQemuTracked(`start killed after ${delay} ms`);
       const state = listed.find((v) => v.name === 'sv')!.state;
       const pids = qemuPids();

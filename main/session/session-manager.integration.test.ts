@@ -59,7 +59,7 @@ function runtimeDirOf(name: string): RuntimeDir {
   const vm = (JSON.parse(ok('list', '--json')) as { name: string; id: string; bundle: string }[]).find((v) => v.name === name)!;
   return libraryVmRuntimeDir({ dir: vm.bundle, config: { id: vm.id, name } }, join(runtime, 'kju'));
 }
-function sock(name: string, f: 'serial.sock'): string {
+function sock(name: string): string {
   return runtimeDirOf(name).serialSocket;
 }
 
@@ -98,7 +98,7 @@ describe('integration: VM lifecycle from the library', () => {
   test('suspend to disk, no kju process left, resume: the same guest session carries on', async () => {
     create('Beta', '--disk-size', '64M');
     ok('start', 'Beta');
-    let serial = await SerialConsole.connect(sock('Beta', 'serial.sock'));
+    let serial = await SerialConsole.connect(sock('Beta'));
     serial.write('\n');
     await serial.waitFor(/kju# /, 90_000);
     await serial.run('export KJU_MARK=before-suspend-42; echo tmpfs-mark > /tmp/mark');
@@ -127,7 +127,7 @@ describe('integration: VM lifecycle from the library', () => {
     assert.equal(r.how, 'restored from disk');
     assert.equal(state('Beta'), 'running');
     assert.ok(!existsSync(s.stateFile), 'the state file is gone after resume');
-    serial = await SerialConsole.connect(sock('Beta', 'serial.sock'));
+    serial = await SerialConsole.connect(sock('Beta'));
     serial.write('\n');
     assert.equal(await serial.run('echo $KJU_MARK; cat /tmp/mark'), 'before-suspend-42\ntmpfs-mark');
     const up2 = Number((await serial.run('cut -d" " -f1 /proc/uptime')).trim());
@@ -154,7 +154,7 @@ describe('integration: VM lifecycle from the library', () => {
     ok('snapshot', 'revert', 'Gamma', 'clean');
 
     ok('start', 'Gamma');
-    const serial = await SerialConsole.connect(sock('Gamma', 'serial.sock'));
+    const serial = await SerialConsole.connect(sock('Gamma'));
     serial.write('\n');
     await serial.waitFor(/kju# /, 90_000);
     await serial.run('echo one > /tmp/state');
@@ -219,7 +219,7 @@ setInterval(() => {}, 1000);`,
     assert.deepEqual(reattached.attached, ['Epsilon']);
     const vm = (await manager.list()).find((v) => v.name === 'Epsilon')!;
     assert.equal(vm.state, 'running');
-    const serial = await SerialConsole.connect(sock('Epsilon', 'serial.sock'));
+    const serial = await SerialConsole.connect(sock('Epsilon'));
     serial.write('\n');
     await serial.waitFor(/kju# /, 90_000);
     serial.close();

@@ -54,7 +54,7 @@ export class SerialConsole {
         });
         return new SerialConsole(socket);
       } catch (err) {
-        if (Date.now() > deadline) throw new Error(`cannot connect to the serial socket ${path}: ${(err as Error).message}`);
+        if (Date.now() > deadline) throw new Error(`cannot connect to the serial socket ${path}: ${(err as Error).message}`, { cause: err });
         await new Promise((r) => setTimeout(r, 50));
       }
     }

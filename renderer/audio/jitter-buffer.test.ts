@@ -6,7 +6,10 @@ const block = (frames: number) => [new Float32Array(frames), new Float32Array(fr
 /** stereo frames whose left sample is its index from `start`, right the negative */
 const ramp = (start: number, frames: number) => {
   const s = new Float32Array(frames * 2);
-  for (let i = 0; i < frames; i++) (s[i * 2] = start + i), (s[i * 2 + 1] = -(start + i));
+  for (let i = 0; i < frames; i++) {
+    s[i * 2] = start + i;
+    s[i * 2 + 1] = -(start + i);
+  }
   return s;
 };
 

@@ -56,7 +56,7 @@ export function formFromPreset(p: PresetInfo, host: HostLimits | null, name = ''
   };
 }
 
-const FORBIDDEN_NAME = /[/\\:*?"<>|\u0000-\u001f\u007f]/;
+const FORBIDDEN_NAME = /[/\\:*?"<>|\p{Cc}]/u;
 
 export function checkName(name: string, taken: readonly string[]): string | undefined {
   if (!name) return 'Give the VM a name.';

@@ -49,16 +49,17 @@ export function SharesField({ shares, onChange, disabled }: { shares: VmShare[];
  * once; otherwise it edits `forwards` for the dialog to save.
  */
 export function ForwardsTable({ vm, bridge, live, forwards, onChange }: { vm: VmSummary; bridge: KjuBridge; live: boolean; forwards: VmForward[]; onChange: (f: VmForward[]) => void }) {
-  const [rows, setRows] = useState<VmForward[]>(live ? [] : forwards);
+  const [liveRows, setRows] = useState<VmForward[]>([]);
+  const rows = live ? liveRows : forwards;
   const [draft, setDraft] = useState<ForwardDraft>(EMPTY_FORWARD);
   const [error, setError] = useState<string>();
   // a list that could not be read is a note, not an alert: the dialog's own failure stays the one alert
   const [listProblem, setListProblem] = useState<string>();
   const [working, setWorking] = useState(false);
   useEffect(() => {
-    if (!live) return setRows(forwards);
+    if (!live) return;
     void bridge.call('listForwards', { id: vm.id }).then((r) => (r.ok ? setRows(r.value) : setListProblem(r.message)));
-  }, [bridge, vm.id, live, forwards]);
+  }, [bridge, vm.id, live]);
   const apply = async (call: () => ReturnType<KjuBridge['call']>) => {
     setWorking(true);
     setError(undefined);
@@ -129,16 +130,11 @@ export function UsbMenu({ vm, bridge }: { vm: VmSummary; bridge: KjuBridge }) {
   const [working, setWorking] = useState(false);
   const running = vm.state === 'running' || vm.state === 'paused';
   const load = async () => {
-    setError(undefined);
     const [d, a] = await Promise.all([bridge.call('listHostUsb', {}), bridge.call('attachedUsb', { id: vm.id })]);
     if (d.ok) setDevices(d.value);
-    else setError(d.message);
     if (a.ok) setAttached(a.value);
-    else setError(a.message);
+    setError(!a.ok ? a.message : !d.ok ? d.message : undefined);
   };
-  useEffect(() => {
-    if (open) void load();
-  }, [open]); // eslint-disable-line react-hooks/exhaustive-deps
   const act = async (op: 'attachUsb' | 'detachUsb', device: string) => {
     setWorking(true);
     setError(undefined);
@@ -152,7 +148,10 @@ export function UsbMenu({ vm, bridge }: { vm: VmSummary; bridge: KjuBridge }) {
   };
   return (
     <div className="usb-menu">
-      <button type="button" aria-haspopup="true" aria-expanded={open} disabled={!running} title={running ? 'USB devices of this computer' : 'Start the VM to attach USB devices'} onClick={() => setOpen(!open)}>USB</button>
+      <button type="button" aria-haspopup="true" aria-expanded={open} disabled={!running} title={running ? 'USB devices of this computer' : 'Start the VM to attach USB devices'} onClick={() => {
+          if (!open) void load();
+          setOpen(!open);
+        }}>USB</button>
       {open && (
         <div className="usb-popover" role="menu" aria-label="USB devices">
           {devices === null ? (

@@ -27,9 +27,10 @@ export function VmView({ bridge, vmId }: { bridge: KjuBridge; vmId: string }) {
     useVmWindow.setState({ vmId, head: headFromHash(location.hash) });
   }, [vmId]);
 
+  const vmName = vm?.name;
   useEffect(() => {
-    document.title = vm ? `${vm.name} — kju` : 'kju';
-  }, [vm?.name]);
+    document.title = vmName ? `${vmName} — kju` : 'kju';
+  }, [vmName]);
 
   return (
     <div className="vm-view">
