@@ -6,43 +6,35 @@
 // scripts/build-output.test.ts.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { chromium, type Browser } from 'playwright-core';
 import { decodePng } from '../main/display/screenshot.js';
 import { ensureDemoGuest } from '../main/testing/guest.js';
-import { canvasImage, CHROMIUM, CHROMIUM_ARGS, describeDiff, root, sameImage, sleep, typeKeys, until } from './helpers/real-serve.js';
+import { builtKju, startBuiltServe, type BuiltServe } from './helpers/built-serve.js';
+import { canvasImage, CHROMIUM, CHROMIUM_ARGS, describeDiff, sameImage, sleep, typeKeys, until } from './helpers/real-serve.js';
 import { peakFrequency } from './helpers/sound-probe.js';
 
-const execFileP = promisify(execFile);
 const lib = mkdtempSync(join(tmpdir(), 'kju-serve-cli-'));
 const env = { ...process.env, KJU_LIBRARY: lib, KJU_ACCEL: 'tcg' };
-const kju = (...args: string[]) => execFileP(process.execPath, [join(root, 'bin/kju.mjs'), ...args], { env, timeout: 60_000 });
-let serve: ChildProcess | undefined;
+const kju = builtKju(env);
+let serve: BuiltServe | undefined;
 let browser: Browser | undefined;
 
 after(async () => {
   await browser?.close().catch(() => {});
   await kju('stop', 'Demo', '--force').catch(() => {});
-  if (serve && serve.exitCode === null) {
-    serve.kill('SIGTERM');
-    await Promise.race([new Promise((r) => serve!.once('exit', r)), sleep(5000)]);
-    if (serve.exitCode === null) serve.kill('SIGKILL');
-  }
+  await serve?.stop();
   rmSync(lib, { recursive: true, force: true });
 });
 
 test('kju serve (real CLI and local backend): start the Demo VM from the page; the page shows what kju screenshot shows', async () => {
   const g = await ensureDemoGuest();
   await kju('create', 'Demo', '--preset', 'linux', '--memory', '256', '--cpus', '1', '--display', 'virtio-vga', '--no-disk', '--kernel', g.kernel, '--initrd', g.initrd, '--append', g.append);
-  serve = spawn(process.execPath, [join(root, 'bin/kju.mjs'), 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  serve.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  serve.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const url = await until('kju serve to print its URL', () => /open (http:\/\/127\.0\.0\.1:\d+\/#token=[A-Za-z0-9_-]+)\s/.exec(out)?.[1], 20_000);
+  serve = await startBuiltServe(env);
+  const { url } = serve;
+  const out = serve.output;
 
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
@@ -75,7 +67,7 @@ test('kju serve (real CLI and local backend): start the Demo VM from the page; t
     last = `${describeDiff(b, canvas)}; lit ${lit}`;
     return lit && sameImage(a, b) && sameImage(b, canvas) ? b : false;
   }, 90_000, 500).catch((e: Error) => {
-    throw new Error(`${e.message}: ${last}\nserve output:\n${out}`);
+    throw new Error(`${e.message}: ${last}\nserve output:\n${out()}`);
   });
   console.log(`# kju serve CLI: ${result.width}x${result.height} page == kju screenshot after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   assert.equal(await page.getByTestId('transport').getAttribute('data-transport'), 'map');
@@ -94,7 +86,7 @@ test('kju serve (real CLI and local backend): start the Demo VM from the page; t
     seen.push(p ? `${p.freq.toFixed(1)} Hz` : `silent (${state})`);
     return p && Math.abs(p.freq - 1000) / 1000 <= 0.02 ? p : false;
   }, 60_000, 200).catch((e: Error) => {
-    throw new Error(`${e.message}; last readings: ${seen.slice(-5).join('; ')}\nserve output:\n${out}`);
+    throw new Error(`${e.message}; last readings: ${seen.slice(-5).join('; ')}\nserve output:\n${out()}`);
   });
   console.log(`# kju serve CLI: typed tone-play in the page; the page's analyser peaks at ${peak.freq.toFixed(1)} Hz`);
   assert.doesNotMatch((await page.getByTestId('sound-state').textContent()) ?? '', /ended|failed/);

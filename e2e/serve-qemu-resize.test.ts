@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { VIDEO_DEVICE_ID } from '../main/qemu/build-argv.js';
 import { decodePpm, type RgbImage } from '../main/display/screenshot.js';
-import { canvasImage, describeDiff, openVmPage, sameImage, screendump, sleep, startRealServe, until, type RealServe } from './helpers/real-serve.js';
+import { canvasImage, openVmPage, sameImage, screendump, sleep, startRealServe, until, type RealServe } from './helpers/real-serve.js';
+import { areaSize, fitDisplayArea, showHead } from './helpers/vm-page.js';
 
 const dumps = mkdtempSync(join(tmpdir(), 'kju-resize-e2e-'));
 after(() => rmSync(dumps, { recursive: true, force: true }));
@@ -20,13 +21,6 @@ async function headDump(rs: RealServe, head: number): Promise<RgbImage> {
   await rs.guest.qmp.execute('screendump', { filename: file, device: VIDEO_DEVICE_ID, head });
   return decodePpm(readFileSync(file));
 }
-
-/** The display area's size in device pixels, as the page measures it. */
-const areaSize = (page: Page) =>
-  page.evaluate(() => {
-    const el = document.querySelector('.vm-display') as HTMLElement;
-    return { width: Math.round(el.clientWidth * devicePixelRatio), height: Math.round(el.clientHeight * devicePixelRatio) };
-  });
 
 describe('serve + real guest: the guest follows the window; a second head', () => {
   let rs: RealServe;
@@ -44,14 +38,7 @@ describe('serve + real guest: the guest follows the window; a second head', () =
   test('a viewport whose display area is 1000x700 makes the guest 1000x700 within 5 s (kju, screendump and the page agree)', async () => {
     assert.equal(await page.getByTestId('window-size').getAttribute('data-mode'), 'resize', 'auto means resize on virtio-vga');
     // The toolbar and status bar take their share of the viewport: size it so the display area is 1000x700.
-    let viewport = { width: 1000, height: 700 };
-    for (let i = 0; i < 3; i++) {
-      await page.setViewportSize(viewport);
-      const area = await until('the page to lay out', async () => ((await areaSize(page)).width > 0 ? areaSize(page) : false));
-      if (area.width === 1000 && area.height === 700) break;
-      viewport = { width: viewport.width + 1000 - area.width, height: viewport.height + 700 - area.height };
-    }
-    assert.deepEqual(await areaSize(page), { width: 1000, height: 700 }, `viewport ${viewport.width}x${viewport.height}`);
+    const viewport = await fitDisplayArea(page, 1000, 700);
     const t0 = Date.now();
     await until('kju\'s display to be 1000x700', () => rs.display.surface?.width === 1000 && rs.display.surface?.height === 700, 5_000, 20);
     const ms = Date.now() - t0;
@@ -80,25 +67,11 @@ describe('serve + real guest: the guest follows the window; a second head', () =
   test('the Display switcher shows head 1, equal to screendump of head 1', async () => {
     assert.equal(await page.getByTestId('head').textContent(), 'display 1 of 2');
     const head0 = await canvasImage(page);
-    await page.getByTestId('head-setting').selectOption('1');
-    await until('the status bar to name display 2', async () => (await page.getByTestId('head').textContent()) === 'display 2 of 2');
-    let last = '';
-    await until('the page to show head 1 as screendump has it', async () => {
-      const c = await canvasImage(page).catch(() => null);
-      if (!c) return false;
-      const d = await headDump(rs, 1);
-      last = describeDiff(d, c);
-      return sameImage(c, d);
-    }, 15_000, 200).catch((e: Error) => assert.fail(`${e.message}: ${last}`));
-    const head1 = await canvasImage(page);
+    const head1 = await showHead(page, 1, 2, (h) => headDump(rs, h));
     assert.ok(!sameImage(head0, head1), 'head 1 looks different from head 0');
     // head 1 follows the window too, like head 0 did
     assert.deepEqual([head1.width, head1.height], Object.values(await areaSize(page)));
-    await page.getByTestId('head-setting').selectOption('0');
-    await until('the page to show head 0 again', async () => {
-      const c = await canvasImage(page).catch(() => null); // no surface for a moment while the display reopens
-      return !!c && sameImage(c, await headDump(rs, 0));
-    }, 15_000, 200);
+    await showHead(page, 0, 2, (h) => headDump(rs, h));
     assert.deepEqual(pageErrors, []);
   });
 });

@@ -19,6 +19,8 @@ export interface ImageInfo {
   virtualSize: number;
   /** as written in the image header: may be relative to the image's directory */
   backingFilename?: string;
+  /** names of the image's internal (qcow2) snapshots */
+  snapshots: string[];
 }
 
 /** One image of a backing chain, top first: what QEMU would read besides the image itself. */
@@ -128,8 +130,8 @@ export async function convertImage(
 /** `-U`: reads metadata even while a running VM holds the image's write lock. */
 export async function imageInfo(path: string): Promise<ImageInfo> {
   const out = await runQemuImg(['info', '-U', '--output=json', path]);
-  const j = JSON.parse(out) as { format: string; 'virtual-size': number; 'backing-filename'?: string };
-  return { format: j.format, virtualSize: j['virtual-size'], backingFilename: j['backing-filename'] };
+  const j = JSON.parse(out) as { format: string; 'virtual-size': number; 'backing-filename'?: string; snapshots?: Array<{ name: string }> };
+  return { format: j.format, virtualSize: j['virtual-size'], backingFilename: j['backing-filename'], snapshots: (j.snapshots ?? []).map((s) => s.name) };
 }
 
 /**

@@ -12,7 +12,7 @@ import { withConfirmedPaths } from './outside-paths.js';
 import { withDiskFull } from './disk-full.js';
 import { LibraryError } from './library-error.js';
 import type { Library } from './library.js';
-import { convertImage, createOverlay, imageChain } from './qemu-img.js';
+import { convertImage, createOverlay, imageChain, imageInfo } from './qemu-img.js';
 import { probeRunState } from './run-state.js';
 import { withVmLock } from './vm-lock.js';
 
@@ -45,6 +45,7 @@ async function cloneLocked(library: Library, src: BundleVm, newName: string, o: 
   for (const disk of src.config.disks) {
     await checkBackingChain(resolveInBundle(src.dir, disk.file), (p) => p.startsWith(libraryRoot + sep));
   }
+  if (o.linked) await refuseInternalSnapshots(src);
   await library.checkNewName(newName);
   const staging = library.stagingDir('cloning');
   try {
@@ -92,6 +93,23 @@ async function cloneLocked(library: Library, src: BundleVm, newName: string, o: 
     await rm(staging, { recursive: true, force: true });
     throw withDiskFull(err, `cloning VM "${src.config.name}" stopped, nothing was added`);
   }
+}
+
+/**
+ * A linked clone freezes the source's disk as the base and gives the source a fresh overlay: internal
+ * snapshots would stay in the read-only base, where the source can neither list nor revert them.
+ */
+async function refuseInternalSnapshots(src: BundleVm): Promise<void> {
+  const names = new Set<string>();
+  for (const disk of src.config.disks) for (const name of (await imageInfo(resolveInBundle(src.dir, disk.file))).snapshots) names.add(name);
+  if (!names.size) return;
+  const vm = src.config.name;
+  const list = [...names].map((n) => `"${n}"`).join(', ');
+  throw new LibraryError(
+    'invalid-argument',
+    `a linked clone of VM "${vm}" would hide its snapshots ${list} in the clone's read-only base; delete them first (kju snapshot delete ${vm} NAME) or make a full clone (without --linked)`,
+    src.dir,
+  );
 }
 
 /**

@@ -24,6 +24,7 @@ import { lockNoteHolderAlive, withVmLock, writeLockNote } from '../library/vm-lo
 import { lastScreenPath } from '../library/bundle-files.js';
 import { bundleToVmDescription } from '../library/vm-description-from-bundle.js';
 import { LifecycleError, type LifecycleParams, type LifecycleReply } from './lifecycle.js';
+import { explainShareBlocksMigration } from './share-blocks-migration.js';
 import type { OwnerApi } from './owner-protocol.js';
 import { peekRunState, probeRunState, RESPONSE_WAIT_MS, withVm } from './reach.js';
 import { adoptVm, reattachAll, reclaimVm, type AdoptResult, type ReattachReport } from './reattach.js';
@@ -385,7 +386,7 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
         reply = await api.lifecycle({ op: 'save-state', file: paths.partial });
       } catch (err) {
         rmSync(paths.partial, { force: true }); // a failed save (a full disk) must not keep filling it
-        throw err;
+        throw explainShareBlocksMigration(err, vm.config.name, 'suspended');
       }
       killPoint('suspend:saved');
       await recordSuspended(vm, reply.bytes ?? 0);
@@ -421,7 +422,9 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
     if (op === 'create' && has) throw new SnapshotError('exists', `VM "${vm.config.name}" already has a snapshot named "${name}"; delete it first or choose another name`);
     if (op !== 'create' && !has) throw new SnapshotError('not-found', `VM "${vm.config.name}" has no snapshot named "${name}"`);
     if (op !== 'delete') refuseSavingWithClipboard(vm, 'snapshotted live');
-    await this.lifecycle(vm.config.id, { op: `snapshot-${op}`, tag: name });
+    await this.lifecycle(vm.config.id, { op: `snapshot-${op}`, tag: name }).catch((err: unknown) => {
+      throw explainShareBlocksMigration(err, vm.config.name, op === 'revert' ? 'reverted to a snapshot live' : 'snapshotted live');
+    });
     return { live: true };
   }
 

@@ -6,7 +6,8 @@ import { parseCommandArgs, printJson, USAGE_EXIT, withLibrary } from './library-
 const USAGE = `usage: kju clone <vm> <new-name> [--linked] [--json]
 
   --linked   qcow2 overlays instead of full copies: fast and small, but the clone depends on the
-             source bundle, which then cannot be deleted before the clone`;
+             source bundle, which then cannot be deleted before the clone; refused while the
+             source's disks hold snapshots (they would end up in the read-only base)`;
 
 export async function run(args: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(args, { linked: { type: 'boolean' }, json: { type: 'boolean' } }, USAGE);
