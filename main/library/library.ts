@@ -12,15 +12,13 @@ import {
   bundleConfigSchema,
   describeIssues,
   parseBundleConfig,
-  normalizeVmName,
-  quoteVisibly,
   secureBootProblem,
   TPM_STATE_DIR,
   validateBundleConfig,
-  vmNameKey,
   vmNameSchema,
   type BundleConfig,
 } from './bundle-config.js';
+import { normalizeVmName, quoteVisibly, vmNameKey } from '../../common/vm-name.js';
 import { describeMissing, findMissingFiles, makeBundlePrivate, writeBundleConfig, type BundleVm } from './bundle-files.js';
 import { BUNDLE_DIR_MODE, STATES_DIR, isSuspended, resolveInBundle } from './bundle-files.js';
 import { removeStaleTemps } from './atomic-write.js';

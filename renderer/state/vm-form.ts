@@ -1,6 +1,7 @@
 // The New VM wizard's fields and their checks: pure, so they run under Node in unit tests and the
 // wizard shows the same messages inline before anything is sent. The backend checks again.
 import type { CreateVmArgs, ExistingDiskMode, HostLimits, PresetInfo, VmDisplayDevice, VmPreset } from '../../common/contract.js';
+import { normalizeVmName, vmNameKey, whyNotVmName } from '../../common/vm-name.js';
 
 export type DiskChoice = 'new' | 'existing' | 'none';
 
@@ -56,15 +57,13 @@ export function formFromPreset(p: PresetInfo, host: HostLimits | null, name = ''
   };
 }
 
-const FORBIDDEN_NAME = /[/\\:*?"<>|\u0000-\u001f\u007f]/;
-
+/** The CLI's and backend's one name rule (common/vm-name.ts), as a sentence, plus the names taken here. */
 export function checkName(name: string, taken: readonly string[]): string | undefined {
   if (!name) return 'Give the VM a name.';
-  if (name !== name.trim()) return 'The name starts or ends with a space.';
-  if (name.length > 64) return 'Use 64 characters or fewer.';
-  if (name.startsWith('.')) return 'The name cannot start with a dot.';
-  if (FORBIDDEN_NAME.test(name)) return 'The name cannot contain / \\ : * ? " < > |';
-  if (taken.some((t) => t.toLowerCase() === name.toLowerCase())) return `A VM named “${name}” already exists.`;
+  const stored = normalizeVmName(name);
+  const problem = whyNotVmName(stored);
+  if (problem) return `${problem[0].toUpperCase()}${problem.slice(1)}.`;
+  if (taken.some((t) => vmNameKey(t) === vmNameKey(stored))) return `A VM named “${name}” already exists.`;
   return undefined;
 }
 
