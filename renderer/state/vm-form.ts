@@ -1,6 +1,6 @@
 // The New VM wizard's fields and their checks: pure, so they run under Node in unit tests and the
 // wizard shows the same messages inline before anything is sent. The backend checks again.
-import type { CreateVmArgs, ExistingDiskMode, HostLimits, PresetInfo, VmDisplayDevice, VmPreset } from '../../common/contract.js';
+import type { CreateVmArgs, ExistingDiskMode, HostLimits, HostPathKind, PresetInfo, VmDisplayDevice, VmPreset } from '../../common/contract.js';
 import { normalizeVmName, vmNameKey, whyNotVmName } from '../../common/vm-name.js';
 
 export type DiskChoice = 'new' | 'existing' | 'none';
@@ -12,6 +12,8 @@ export interface VmForm {
   memoryMiB: string;
   cpus: string;
   displayDevice: VmDisplayDevice;
+  /** share the clipboard with the guest (off by default: such a VM cannot be suspended or snapshotted live) */
+  clipboard: boolean;
   disk: DiskChoice;
   diskSize: string;
   diskPath: string;
@@ -31,11 +33,24 @@ export type WizardStep = (typeof WIZARD_STEPS)[number];
 export const STEP_FIELDS: Record<WizardStep, (keyof VmForm)[]> = {
   name: ['name'],
   preset: ['preset'],
-  hardware: ['memoryMiB', 'cpus', 'displayDevice'],
+  hardware: ['memoryMiB', 'cpus', 'displayDevice', 'clipboard'],
   disk: ['disk', 'diskSize', 'diskPath', 'diskMode'],
   iso: ['iso', 'kernel', 'initrd', 'append'],
   summary: [],
 };
+
+/** The host paths a step names, and as what: Next asks the backend (checkHostPath) whether they exist and may be used. */
+export const STEP_PATHS: Partial<Record<WizardStep, [keyof VmForm, HostPathKind][]>> = {
+  disk: [['diskPath', 'disk']],
+  iso: [['iso', 'iso'], ['kernel', 'kernel'], ['initrd', 'initrd']],
+};
+
+/** The paths of `step` that are filled in and in use (an existing-disk path only when that is the choice). */
+export function pathsToCheck(form: VmForm, step: WizardStep): { field: keyof VmForm; path: string; kind: HostPathKind }[] {
+  return (STEP_PATHS[step] ?? [])
+    .filter(([field]) => !!form[field] && (field !== 'diskPath' || form.disk === 'existing'))
+    .map(([field, kind]) => ({ field, path: form[field] as string, kind }));
+}
 
 export function formFromPreset(p: PresetInfo, host: HostLimits | null, name = ''): VmForm {
   const memory = host ? Math.min(p.memoryMiB, host.memoryMiB) : p.memoryMiB;
@@ -46,6 +61,7 @@ export function formFromPreset(p: PresetInfo, host: HostLimits | null, name = ''
     memoryMiB: String(memory),
     cpus: String(cpus),
     displayDevice: p.displayDevice,
+    clipboard: false,
     disk: 'new',
     diskSize: p.diskSize,
     diskPath: '',
@@ -168,6 +184,7 @@ export function toCreateArgs(form: VmForm, opId?: string): CreateVmArgs {
           ? { kind: 'existing', path: form.diskPath, mode: form.diskMode }
           : { kind: 'none' },
   };
+  if (form.clipboard) args.clipboard = true;
   if (form.iso) args.iso = form.iso;
   if (form.kernel) args.kernel = form.kernel;
   if (form.initrd) args.initrd = form.initrd;
