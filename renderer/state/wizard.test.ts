@@ -141,3 +141,15 @@ test('actions offered per state', () => {
   assert.ok(actionsFor('suspended').resume && !actionsFor('suspended').start && !actionsFor('suspended').snapshots);
   assert.ok(actionsFor('crashed').start && actionsFor('crashed').edit);
 });
+
+test('reset asks first, with the VM window\'s question; no means no call', async () => {
+  const { resetAfterAsking, resetQuestion } = await import('./reset.js');
+  const { bridge, calls } = fakeBridge(() => ({ ok: true, value: { ...vm, state: 'running' } }));
+  const asked: string[] = [];
+  assert.equal(await resetAfterAsking(bridge, vm, (q) => (asked.push(q), false)), false);
+  assert.equal(calls.length, 0);
+  assert.equal(await resetAfterAsking(bridge, vm, (q) => (asked.push(q), true)), true);
+  assert.deepEqual(calls.map((c) => c.method), ['resetVm']);
+  assert.deepEqual(asked, [resetQuestion('New'), resetQuestion('New')]);
+  assert.match(asked[0], /^Reset New\? .*unsaved work in the guest is lost/);
+});
