@@ -71,6 +71,10 @@ export interface VmSummary {
   soundDevice?: VmSoundDevice;
   /** the VM shares its clipboard with the host (a vdagent channel; takes effect when it starts) */
   clipboard?: boolean;
+  /** direct kernel boot: absolute host paths of the kernel and initrd, and the kernel command line; absent when unset */
+  kernel?: string;
+  initrd?: string;
+  append?: string;
   /** host folders exported to the guest (mount tags share0, share1, ...); absent when none */
   shares?: VmShare[];
   /** the port forwards the VM starts with (config); a running VM's live ones come from listForwards */
@@ -242,6 +246,10 @@ export interface VmEdit {
   clipboard?: boolean;
   soundDevice?: VmSoundDevice;
   cdrom?: string | null;
+  /** direct kernel boot: host paths (the front end's path rules apply) and the command line; null removes */
+  kernel?: string | null;
+  initrd?: string | null;
+  append?: string | null;
   /** replaces the shared folders; [] removes them all */
   shares?: VmShare[];
   /** replaces the port forwards the VM starts with; [] removes them all */
@@ -251,6 +259,19 @@ export interface VmEdit {
   /** Secure Boot on (switches to UEFI with Microsoft's keys) or off */
   secureBoot?: boolean;
 }
+
+/** The fields of VmEdit, as a runtime list (a failure's `field` is one of them). */
+export const VM_EDIT_FIELDS = [
+  'memoryMiB', 'cpus', 'displayDevice', 'displays', 'clipboard', 'soundDevice', 'cdrom', 'kernel', 'initrd', 'append', 'shares', 'forwards', 'tpm', 'secureBoot',
+] as const satisfies readonly (keyof VmEdit)[];
+export type VmEditField = (typeof VM_EDIT_FIELDS)[number];
+type MissingEditFields = Exclude<keyof VmEdit, VmEditField>;
+const _allEditFieldsListed: MissingEditFields extends never ? true : never = true;
+void _allEditFieldsListed;
+
+/** What a front end may ask checkHostPath about: a file the VM boots or reads, or a shared folder. */
+export const HOST_PATH_KINDS = ['iso', 'disk', 'kernel', 'initrd', 'folder'] as const;
+export type HostPathKind = (typeof HOST_PATH_KINDS)[number];
 
 export interface SnapshotSummary {
   name: string;
@@ -269,9 +290,10 @@ export interface OperationProgress {
 
 /**
  * An expected failure as data. `code` is one of common/errors.ts's KJU_ERROR_CODES when kju's
- * backend made it; `message` says what went wrong, `hint` (when there is one) what to do next.
+ * backend made it; `message` says what went wrong, `hint` (when there is one) what to do next;
+ * `field` names the editVm change it is about, when it is about one (the dialog shows it there).
  */
-export type Failure = { ok: false; code: string; message: string; hint?: string };
+export type Failure = { ok: false; code: string; message: string; hint?: string; field?: VmEditField };
 export type Result<T> = { ok: true; value: T } | Failure;
 
 /**
@@ -286,6 +308,8 @@ export interface BackendApi {
   /** the OS catalogue (osinfo-db), filtered by `text` (id, alias or name contains it) */
   osCatalogue: { args: { text?: string }; value: OsCatalogue };
   hostLimits: { args: Record<string, never>; value: HostLimits };
+  /** whether a front end may use this host path as `kind` (the checks createVm/editVm/setCdrom apply); its real path */
+  checkHostPath: { args: { path: string; kind: HostPathKind }; value: { path: string } };
   createVm: { args: CreateVmArgs; value: VmSummary };
   /** refused (code 'in-use') while the VM runs or is suspended */
   editVm: { args: { id: string; changes: VmEdit }; value: VmSummary };
@@ -344,7 +368,7 @@ export const BACKEND_METHODS = [
   'listVms', 'startVm', 'stopVm', 'presets', 'hostLimits', 'createVm', 'editVm', 'cloneVm', 'deleteVm', 'pauseVm', 'resumeVm',
   'resetVm', 'powerButton', 'suspendVm', 'listSnapshots', 'snapshot', 'setCdrom', 'diagnostics',
   'listForwards', 'addForward', 'removeForward', 'listHostUsb', 'attachedUsb', 'attachUsb', 'detachUsb',
-  'thumbnail', 'osCatalogue',
+  'thumbnail', 'osCatalogue', 'checkHostPath',
 ] as const satisfies readonly BackendMethod[];
 type MissingMethods = Exclude<BackendMethod, (typeof BACKEND_METHODS)[number]>;
 const _allMethodsListed: MissingMethods extends never ? true : never = true;

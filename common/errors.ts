@@ -94,12 +94,16 @@ export interface KjuErrorOptions {
   /** what to do next, on its own line (e.g. the package to install) */
   hint?: string;
   cause?: unknown;
+  /** the setting the error is about (a config field such as `kernel`), when it is about one */
+  field?: string;
 }
 
 /** The base of every kju error: `message` says what went wrong, `hint` what to do next. */
 export class KjuError extends Error {
   override name = 'KjuError';
   readonly hint?: string;
+  /** the setting the error is about, when it is about one: a form shows the message beside it */
+  field?: string;
 
   constructor(
     readonly code: KjuErrorCode,
@@ -108,6 +112,7 @@ export class KjuError extends Error {
   ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     if (options.hint !== undefined) this.hint = options.hint;
+    if (options.field !== undefined) this.field = options.field;
   }
 }
 

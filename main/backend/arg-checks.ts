@@ -9,6 +9,8 @@ import {
   MAX_VM_DISPLAYS,
   VM_SOUND_DEVICES,
   VM_PRESETS,
+  VM_EDIT_FIELDS,
+  HOST_PATH_KINDS,
   type Failure,
   type BackendArgs,
   type BackendMethod,
@@ -73,7 +75,7 @@ const isOptList = (v: unknown, item: (x: unknown) => boolean) => v === undefined
 const isUsbDevice = (v: unknown) => typeof v === 'string' && /^([0-9a-fA-F]{4}:[0-9a-fA-F]{4}|\d{1,3}-\d{1,3}(\.\d{1,3}){0,6})$/.test(v);
 
 function isVmEdit(c: unknown): boolean {
-  if (!isObj(c) || !keysAre(c, [], ['memoryMiB', 'cpus', 'displayDevice', 'displays', 'clipboard', 'soundDevice', 'cdrom', 'shares', 'forwards', 'tpm', 'secureBoot'])) return false;
+  if (!isObj(c) || !keysAre(c, [], VM_EDIT_FIELDS)) return false;
   return (
     isOptList(c.shares, isShare) &&
     isOptList(c.forwards, isForward) &&
@@ -85,7 +87,10 @@ function isVmEdit(c: unknown): boolean {
     (c.soundDevice === undefined || isOneOf(c.soundDevice, VM_SOUND_DEVICES)) &&
     (c.tpm === undefined || typeof c.tpm === 'boolean') &&
     (c.secureBoot === undefined || typeof c.secureBoot === 'boolean') &&
-    (c.cdrom === undefined || c.cdrom === null || isStr(c.cdrom, MAX_PATH))
+    (c.cdrom === undefined || c.cdrom === null || isStr(c.cdrom, MAX_PATH)) &&
+    (c.kernel === undefined || c.kernel === null || isStr(c.kernel, MAX_PATH)) &&
+    (c.initrd === undefined || c.initrd === null || isStr(c.initrd, MAX_PATH)) &&
+    (c.append === undefined || c.append === null || (typeof c.append === 'string' && c.append.length <= MAX_PATH))
   );
 }
 
@@ -97,6 +102,7 @@ const argCheckers = {
   presets: (a: Obj) => keysAre(a, []),
   osCatalogue: (a: Obj) => keysAre(a, [], ['text']) && (a.text === undefined || isStr(a.text, 256)),
   hostLimits: (a: Obj) => keysAre(a, []),
+  checkHostPath: (a: Obj) => keysAre(a, ['path', 'kind']) && isStr(a.path, MAX_PATH) && isOneOf(a.kind, HOST_PATH_KINDS),
   createVm: (a: Obj) =>
     keysAre(a, ['name', 'preset', 'memoryMiB', 'cpus', 'disk'], ['displayDevice', 'displays', 'clipboard', 'soundDevice', 'iso', 'kernel', 'initrd', 'append', 'shares', 'forwards', 'tpm', 'secureBoot', 'opId']) &&
     isOptList(a.shares, isShare) &&

@@ -202,3 +202,45 @@ test('shared folders from a front end are confined folders; forwards and USB go 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('editVm: kernel, initrd and append set and removed, kernel paths confined; a refusal names its field, not config.json', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kju-backend-edit-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const { Library, toVmSummary } = await import('../library/library.js');
+  const { createVm } = await import('../library/vm-create.js');
+  const library = new Library(join(dir, 'library'), { host: { cpus: 4, memoryMiB: 8192 } });
+  await createVm(library, { name: 'K', preset: 'other', diskSize: null, memoryMiB: 64, cpus: 1, display: 'std' });
+  const sessions = { list: async () => (await library.list()).map(toVmSummary), listenerCount: () => 0, library } as unknown as SessionManager;
+  const backend = new LocalBackend(sessions, { allow: [dir] });
+  const kernel = join(dir, 'vmlinuz');
+  const initrd = join(dir, 'initrd.img');
+  writeFileSync(kernel, 'k');
+  writeFileSync(initrd, 'i');
+
+  const set = await backend.call('editVm', { id: 'K', changes: { kernel, initrd, append: 'console=ttyS0' } });
+  assert.ok(set.ok, JSON.stringify(set));
+  assert.deepEqual([set.value.kernel, set.value.initrd, set.value.append], [kernel, initrd, 'console=ttyS0'], 'the summary carries them');
+
+  const outside = await backend.call('editVm', { id: 'K', changes: { kernel: '/etc/passwd' } });
+  assert.deepEqual(!outside.ok && [outside.code, outside.field], ['path-not-allowed', 'kernel']);
+  const missing = await backend.call('editVm', { id: 'K', changes: { initrd: join(dir, 'gone.img') } });
+  assert.deepEqual(!missing.ok && [missing.code, missing.field], ['missing-file', 'initrd']);
+  assert.match(!missing.ok ? missing.message : '', /the initrd .*gone\.img does not exist/);
+  const heads = await backend.call('editVm', { id: 'K', changes: { displays: 2 } });
+  assert.deepEqual(!heads.ok && [heads.code, heads.field], ['invalid-argument', 'displays']);
+  assert.doesNotMatch(!heads.ok ? heads.message : '', /config\.json/, 'the file is fine; the change is refused');
+  const memory = await backend.call('editVm', { id: 'K', changes: { memoryMiB: 9000 } });
+  assert.deepEqual(!memory.ok && [memory.code, memory.field], ['host-limit', 'memoryMiB']);
+
+  const removed = await backend.call('editVm', { id: 'K', changes: { kernel: null, initrd: null, append: null } });
+  assert.ok(removed.ok, JSON.stringify(removed));
+  assert.deepEqual([removed.value.kernel, removed.value.initrd, removed.value.append], [undefined, undefined, undefined]);
+  const config = (await library.get('K')).config;
+  assert.ok(!('kernel' in config) && !('append' in config), 'the fields are gone from the config');
+
+  assert.deepEqual(await backend.call('checkHostPath', { path: kernel, kind: 'kernel' }), { ok: true, value: { path: kernel } });
+  const gone = await backend.call('checkHostPath', { path: join(dir, 'no.iso'), kind: 'iso' });
+  assert.equal(!gone.ok && gone.code, 'missing-file');
+  assert.match(!gone.ok ? gone.message : '', /^the ISO .*no\.iso does not exist$/);
+  assert.equal(await backend.call('checkHostPath', { path: '/etc/passwd', kind: 'iso' }).then((r) => !r.ok && r.code), 'path-not-allowed');
+});

@@ -4,7 +4,10 @@
 import { EventEmitter } from 'node:events';
 import { resolve } from 'node:path';
 import {
+  VM_EDIT_FIELDS,
   VM_PRESETS,
+  type HostPathKind,
+  type VmEditField,
   type CreateVmArgs,
   type BackendArgs,
   type BackendMethod,
@@ -31,6 +34,7 @@ import { HostPathPolicy } from './host-paths.js';
 import { runDiagnostics } from './diagnostics.js';
 import type { Backend, DisplayTarget } from './backend.js';
 import { attempt } from './failure.js';
+import { KjuError } from '../../common/errors.js';
 
 // The contract repeats the library's lists for the renderer; these fail to compile when they drift.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
@@ -41,6 +45,22 @@ const _modesMatch: Same<Extract<CreateVmArgs['disk'], { kind: 'existing' }>['mod
 void [_presetsMatch, _displayDevicesMatch, _soundDevicesMatch, _modesMatch];
 
 const PRESET_LABELS: Record<Preset, string> = { linux: 'Linux', windows: 'Windows', dos: 'DOS / FreeDOS', bsd: 'BSD', other: 'Other' };
+
+/** How a path check's message names each kind of path. */
+const HOST_PATH_NAMES: Record<HostPathKind, string> = { iso: 'the ISO', disk: 'the disk image', kernel: 'the kernel', initrd: 'the initrd', folder: 'the shared folder' };
+
+/** The config field an edit error names, as the contract's VmEdit field (config.json says `display` and `sound`). */
+const EDIT_FIELD_OF_CONFIG: Record<string, VmEditField | undefined> = { display: 'displayDevice', sound: 'soundDevice', ...Object.fromEntries(VM_EDIT_FIELDS.map((f) => [f, f])) };
+
+/** Runs `fn`; a kju error it throws is tagged with the edit field it is about (its own field, or `field`). */
+async function onEditField<T>(field: VmEditField | undefined, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof KjuError) err.field = (err.field !== undefined && Object.hasOwn(EDIT_FIELD_OF_CONFIG, err.field) ? EDIT_FIELD_OF_CONFIG[err.field] : undefined) ?? field;
+    throw err;
+  }
+}
 
 /** States in which a VM's hardware must not change under it. */
 const ACTIVE_STATES: readonly VmSummary['state'][] = ['running', 'paused', 'starting', 'shutting-down'];
@@ -154,11 +174,18 @@ export class LocalBackend implements Backend {
     if (ACTIVE_STATES.includes(state)) {
       throw new LibraryError('in-use', `VM "${vm.config.name}" is ${state}; shut it down before changing its hardware (the ISO can be changed while it runs)`, vm.dir);
     }
-    const cdrom = typeof changes.cdrom === 'string' ? await this.allowedPath(changes.cdrom, 'the ISO') : changes.cdrom;
-    const shares = await this.allowedShares(changes.shares);
-    // The library's config keeps the name `display` for the display device (config.json's field).
+    const path = (field: 'cdrom' | 'kernel' | 'initrd', what: string) => {
+      const p = changes[field];
+      return typeof p === 'string' ? onEditField(field, () => this.allowedPath(p, what)) : Promise.resolve(p);
+    };
+    const [cdrom, kernel, initrd] = [await path('cdrom', 'the ISO'), await path('kernel', 'the kernel'), await path('initrd', 'the initrd')];
+    const shares = await onEditField('shares', () => this.allowedShares(changes.shares));
+    // The library's config keeps the names `display` and `sound` for the devices (config.json's fields).
     const { displayDevice, soundDevice, ...rest } = changes;
-    await this.sessions.library.edit(vm.config.id, { ...rest, ...(cdrom === undefined ? {} : { cdrom }), ...(shares ? { shares } : {}), display: displayDevice, ...(soundDevice === undefined ? {} : { sound: soundDevice }) });
+    const paths = { ...(cdrom === undefined ? {} : { cdrom }), ...(kernel === undefined ? {} : { kernel }), ...(initrd === undefined ? {} : { initrd }) };
+    await onEditField(undefined, () =>
+      this.sessions.library.edit(vm.config.id, { ...rest, ...paths, ...(shares ? { shares } : {}), display: displayDevice, ...(soundDevice === undefined ? {} : { sound: soundDevice }) }),
+    );
     this.announce();
     return this.summary(vm.config.id);
   }
@@ -191,6 +218,7 @@ export class LocalBackend implements Backend {
       return { ...catalogue, entries: searchCatalogue(catalogue, text) };
     },
     hostLimits: async () => ({ ...this.sessions.library.host }),
+    checkHostPath: async ({ path, kind }) => ({ path: await this.pathPolicy.check(path, HOST_PATH_NAMES[kind], kind === 'folder' ? 'folder' : 'file') }),
     createVm: (a) => this.createVm(a),
     editVm: ({ id, changes }) => this.editVm(id, changes),
     cloneVm: async ({ id, name, linked, opId }) => {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { vmNameProblem } from './bundle-config.js';
+import { vmNameProblem } from '../../common/vm-name.js';
 import { Library } from './library.js';
 import { createVm } from './vm-create.js';
 

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { LibraryError } from './library-error.js';
 import { MAX_DISPLAYS } from '../qemu/vm-description.js';
+import { whyNotVmName } from '../../common/vm-name.js';
 
 export const BUNDLE_SCHEMA_VERSION = 1;
 export const CONFIG_FILE = 'config.json';
@@ -27,66 +28,11 @@ export type Nic = (typeof NICS)[number];
 export type DiskFormat = (typeof DISK_FORMATS)[number];
 export type DiskBus = (typeof DISK_BUSES)[number];
 
-/** Names become directory names, so they avoid characters no file system or shell likes. */
-const FORBIDDEN_NAME = /[/\\:*?"<>|]/;
-/** Windows device names, with or without an extension: a bundle named so cannot be copied there. */
-const RESERVED_NAME = /^(con|prn|aux|nul|com[1-9\u00b9\u00b2\u00b3]|lpt[1-9\u00b9\u00b2\u00b3])(\..*)?$/i;
-
-const codePoint = (c: string): string => `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
-
-/**
- * Why `s` cannot be a VM name beyond length and edges, or undefined. Names must show what they are:
- * no control characters, no invisible format characters (bidi overrides such as U+202E, which
- * make "\u202egnp.exe" read as "exe.png", zero-width spaces and joiners), no lone surrogates, NFC only.
- */
-export function vmNameProblem(s: string): string | undefined {
-  if (FORBIDDEN_NAME.test(s)) return 'the name contains one of / \\ : * ? " < > |';
-  const control = /\p{Cc}/u.exec(s);
-  if (control) return `the name contains the control character ${codePoint(control[0])}`;
-  const invisible = /\p{Cf}/u.exec(s);
-  if (invisible) return `the name contains the invisible formatting character ${codePoint(invisible[0])} (bidi override, zero-width or similar), which would hide what the name says`;
-  if (/\p{Cs}/u.test(s)) return 'the name contains a lone UTF-16 surrogate, which is not a character';
-  if (s !== s.normalize('NFC')) return 'the name is not in Unicode normal form NFC (kju stores names as NFC; retype it or let kju create it)';
-  if (RESERVED_NAME.test(s)) return `"${s}" is a reserved device name on Windows; the bundle could not be copied there`;
-  if (s.endsWith('.')) return 'the name ends with a dot';
-  return undefined;
-}
-
-/** `s` quoted with control, format and surrogate code units escaped (\u202e), safe to print in a message. */
-export function quoteVisibly(s: string): string {
-  return `"${s.replace(/[\p{Cc}\p{Cf}\p{Cs}]/gu, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}"`;
-}
-
-/** The form a typed name is stored and compared in: NFC (both Unicode forms of "é" are one name). */
-export function normalizeVmName(name: string): string {
-  return name.normalize('NFC');
-}
-
-/** Names are unique in a library without regard to case or Unicode form. */
-export function vmNameKey(name: string): string {
-  return name.normalize('NFC').toLowerCase();
-}
-
-/**
- * A name is a folder name on disk (`<Name>.kju`, and `<Name> <time stamp>.kju` in the trash), and
- * file systems hold 255 bytes a file name: the name may take 200 of them in UTF-8.
- */
-export const MAX_NAME_BYTES = 200;
-
-export const vmNameSchema = z
-  .string()
-  .min(1, 'the name is empty')
-  .max(64, 'the name is longer than 64 characters')
-  .superRefine((s, ctx) => {
-    const bytes = new TextEncoder().encode(s).length;
-    if (bytes > MAX_NAME_BYTES) ctx.addIssue({ code: 'custom', message: `the name takes ${bytes} bytes on disk and a bundle's folder name holds at most ${MAX_NAME_BYTES} (a letter outside ASCII takes 2 to 4 bytes); choose a shorter name` });
-  })
-  .refine((s) => s === s.trim(), 'the name starts or ends with a space')
-  .refine((s) => !s.startsWith('.'), 'the name starts with a dot')
-  .superRefine((s, ctx) => {
-    const problem = vmNameProblem(s);
-    if (problem) ctx.addIssue({ code: 'custom', message: problem });
-  });
+/** A VM name as common/vm-name.ts's one rule allows it (the CLI, the backend and the renderer share it). */
+export const vmNameSchema = z.string().superRefine((s, ctx) => {
+  const problem = whyNotVmName(s);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
 
 /** A path relative to the bundle directory, or absolute (an image kept outside the bundle). */
 const bundlePath = z.string().min(1, 'the path is empty');

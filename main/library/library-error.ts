@@ -31,7 +31,7 @@ export class LibraryError extends KjuError {
     message: string,
     /** the file or bundle the error is about, when there is one */
     readonly path?: string,
-    options?: { cause?: unknown; hint?: string },
+    options?: { cause?: unknown; hint?: string; field?: string },
   ) {
     super(code, message, options);
   }

@@ -12,21 +12,20 @@ import {
   bundleConfigSchema,
   describeIssues,
   parseBundleConfig,
-  normalizeVmName,
-  quoteVisibly,
   secureBootProblem,
   TPM_STATE_DIR,
   validateBundleConfig,
-  vmNameKey,
   vmNameSchema,
   type BundleConfig,
 } from './bundle-config.js';
+import { normalizeVmName, quoteVisibly, vmNameKey } from '../../common/vm-name.js';
 import { describeMissing, findMissingFiles, makeBundlePrivate, writeBundleConfig, type BundleVm } from './bundle-files.js';
 import { BUNDLE_DIR_MODE, STATES_DIR, isSuspended, resolveInBundle } from './bundle-files.js';
 import { removeStaleTemps } from './atomic-write.js';
 import { checkBackingChain } from './backing-chain.js';
 import { withDiskFull } from './disk-full.js';
 import { LibraryError, type LibraryErrorCode } from './library-error.js';
+import { KjuError } from '../../common/errors.js';
 import { withLibraryLock } from './library-lock.js';
 import { checkedForwards, checkedShares, shareOverlappingLibrary } from './guest-link-config.js';
 import { resolveLibraryPath } from './library-location.js';
@@ -69,10 +68,10 @@ export interface LibraryOptions {
   firmwareRoot?: string;
 }
 
-/** Hardware fields an edit may change; `cdrom: null` ejects. */
+/** Hardware fields an edit may change; `cdrom: null` ejects, a null kernel, initrd or append removes it. */
 export type VmChanges = Partial<
-  Pick<BundleConfig, 'memoryMiB' | 'cpus' | 'display' | 'displays' | 'nic' | 'machine' | 'tablet' | 'clipboard' | 'sound' | 'cdrom' | 'kernel' | 'initrd' | 'append' | 'notes' | 'shares' | 'forwards' | 'secureBoot' | 'tpm'>
->;
+  Pick<BundleConfig, 'memoryMiB' | 'cpus' | 'display' | 'displays' | 'nic' | 'machine' | 'tablet' | 'clipboard' | 'sound' | 'cdrom' | 'notes' | 'shares' | 'forwards' | 'secureBoot' | 'tpm'>
+> & { kernel?: string | null; initrd?: string | null; append?: string | null };
 
 export class Library {
   readonly host: HostLimits;
@@ -222,10 +221,10 @@ export class Library {
   /** Throws HOST_LIMIT when the host cannot give the VM that much. */
   checkHostLimits(memoryMiB: number, cpus: number): void {
     if (cpus > this.host.cpus) {
-      throw new LibraryError('host-limit', `${cpus} CPUs asked, but this host has ${this.host.cpus}; use ${this.host.cpus} or fewer`);
+      throw new LibraryError('host-limit', `${cpus} CPUs asked, but this host has ${this.host.cpus}; use ${this.host.cpus} or fewer`, undefined, { field: 'cpus' });
     }
     if (memoryMiB > this.host.memoryMiB) {
-      throw new LibraryError('host-limit', `${memoryMiB} MiB of memory asked, but this host has ${this.host.memoryMiB} MiB; use less`);
+      throw new LibraryError('host-limit', `${memoryMiB} MiB of memory asked, but this host has ${this.host.memoryMiB} MiB; use less`, undefined, { field: 'memoryMiB' });
     }
   }
 
@@ -256,7 +255,9 @@ export class Library {
         else delete next[key];
         continue;
       }
-      next[key] = (key === 'cdrom' || key === 'kernel' || key === 'initrd') && typeof value === 'string' ? resolve(value) : value;
+      // null removes an optional setting (kernel, initrd, append); cdrom keeps null, its "empty drive"
+      if (value === null && key !== 'cdrom') delete next[key];
+      else next[key] = (key === 'cdrom' || key === 'kernel' || key === 'initrd') && typeof value === 'string' ? resolve(value) : value;
     }
     // Secure Boot on: UEFI, and a fresh variable store with Microsoft's keys (the old one has none).
     const secureBootOn = changes.secureBoot === true && !vm.config.secureBoot;
@@ -264,20 +265,33 @@ export class Library {
       next.firmware = 'uefi';
       next.efiVars = 'efi-vars.fd';
     }
+    // Errors here are about the change, not the file: they name the setting (`field`), never config.json.
+    const refuse = (field: string | undefined, why: string) => new LibraryError('invalid-argument', `cannot change VM "${vm.config.name}": ${why}`, undefined, { field });
     const parsed = bundleConfigSchema.safeParse(next);
-    if (!parsed.success) throw new LibraryError('invalid-argument', `cannot change VM "${vm.config.name}": ${describeIssues(parsed.error)}`);
+    if (!parsed.success) throw refuse(String(parsed.error.issues[0].path[0] ?? ''), describeIssues(parsed.error));
+    if ((parsed.data.displays ?? 1) > 1 && parsed.data.display !== 'virtio-vga') {
+      throw refuse(changes.display !== undefined && changes.displays === undefined ? 'display' : 'displays', `displays: ${parsed.data.displays} heads need the display device virtio-vga (it is ${parsed.data.display})`);
+    }
     let config = validateBundleConfig(parsed.data, join(vm.dir, CONFIG_FILE));
     const sbProblem = secureBootProblem(config);
-    if (sbProblem) throw new LibraryError('invalid-argument', `cannot change VM "${vm.config.name}": ${sbProblem}`);
+    if (sbProblem) throw refuse(changes.kernel ? 'kernel' : 'secureBoot', sbProblem);
     const tpmOn = changes.tpm === true && !vm.config.tpm;
-    if (tpmOn) findSwtpm();
-    const secureFirmware = secureBootOn ? findUefiFirmware(this.options.firmwareRoot, { secureBoot: true }) : undefined;
+    const onField = <T>(field: string, fn: () => T): T => {
+      try {
+        return fn();
+      } catch (err) {
+        if (err instanceof KjuError && err.field === undefined) err.field = field;
+        throw err;
+      }
+    };
+    if (tpmOn) onField('tpm', () => findSwtpm());
+    const secureFirmware = secureBootOn ? onField('secureBoot', () => findUefiFirmware(this.options.firmwareRoot, { secureBoot: true })) : undefined;
     this.checkHostLimits(config.memoryMiB, config.cpus);
     const confirmed: string[] = [];
     for (const key of ['cdrom', 'kernel', 'initrd'] as const) {
       const p = changes[key];
       if (typeof p === 'string' && !existsSync(resolve(p))) {
-        throw new LibraryError('missing-file', `${key} ${resolve(p)} does not exist`, resolve(p));
+        throw new LibraryError('missing-file', `the ${key === 'cdrom' ? 'ISO' : key} ${resolve(p)} does not exist`, resolve(p), { field: key });
       }
       if (typeof p === 'string') confirmed.push(resolve(p));
     }
@@ -441,6 +455,9 @@ export function toVmSummary(entry: LibraryEntry): VmSummary {
   if (problem) summary.problem = problem;
   if (c.cdrom) summary.cdrom = resolveInBundle(entry.dir, c.cdrom);
   if (c.clipboard) summary.clipboard = true;
+  if (c.kernel) summary.kernel = resolveInBundle(entry.dir, c.kernel);
+  if (c.initrd) summary.initrd = resolveInBundle(entry.dir, c.initrd);
+  if (c.append) summary.append = c.append;
   if (c.shares?.length) summary.shares = c.shares.map((sh) => ({ ...sh }));
   if (c.forwards?.length) summary.forwards = c.forwards.map((f) => ({ ...f }));
   return summary;

@@ -6,7 +6,6 @@ import { join, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import {
   BUNDLE_SCHEMA_VERSION,
-  normalizeVmName,
   secureBootProblem,
   TPM_STATE_DIR,
   validateBundleConfig,
@@ -20,6 +19,7 @@ import {
   type ForwardConfig,
   type SoundDevice,
 } from './bundle-config.js';
+import { normalizeVmName } from '../../common/vm-name.js';
 import { makeBundleSubdirs, writeBundleConfig, type BundleVm } from './bundle-files.js';
 import { checkBackingChain } from './backing-chain.js';
 import { withDiskFull } from './disk-full.js';

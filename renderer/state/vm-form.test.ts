@@ -16,7 +16,7 @@ test('a preset fills the form, capped at what the host has', () => {
 
 test('names, memory, sizes and paths are checked with messages that say what to do', () => {
   assert.match(checkName('', [])!, /name/);
-  assert.match(checkName('a/b', [])!, /cannot contain/);
+  assert.match(checkName('a/b', [])!, /contains one of/);
   assert.match(checkName('Demo', ['demo'])!, /already exists/);
   assert.equal(checkName('Debian 12', ['Demo']), undefined);
   assert.match(checkMemory('4096', host)!, /1024 MiB/);
@@ -41,4 +41,12 @@ test('the form becomes createVm arguments', () => {
   });
   assert.deepEqual(toCreateArgs({ ...f, disk: 'existing', diskPath: '/d.img', diskMode: 'link', kernel: '', initrd: '', append: '' }).disk, { kind: 'existing', path: '/d.img', mode: 'link' });
   assert.deepEqual(toCreateArgs({ ...f, disk: 'none' }).disk, { kind: 'none' });
+});
+
+test('the wizard refuses names the CLI refuses (one rule, common/vm-name.ts): bidi and zero-width characters', () => {
+  assert.match(checkName('ab\u202ecd', [])!, /^The name contains the invisible formatting character U\+202E/);
+  assert.match(checkName('a\u200bb', [])!, /U\+200B/);
+  assert.match(checkName('con', [])!, /reserved device name/);
+  assert.match(checkName('Caf\u0065\u0301', ['CAF\u00c9'])!, /already exists/, 'Unicode forms and case are one name');
+  assert.equal(checkName('Caf\u0065\u0301', []), undefined, 'stored as NFC');
 });

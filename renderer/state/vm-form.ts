@@ -1,6 +1,7 @@
 // The New VM wizard's fields and their checks: pure, so they run under Node in unit tests and the
 // wizard shows the same messages inline before anything is sent. The backend checks again.
-import type { CreateVmArgs, ExistingDiskMode, HostLimits, PresetInfo, VmDisplayDevice, VmPreset } from '../../common/contract.js';
+import type { CreateVmArgs, ExistingDiskMode, HostLimits, HostPathKind, PresetInfo, VmDisplayDevice, VmPreset } from '../../common/contract.js';
+import { normalizeVmName, vmNameKey, whyNotVmName } from '../../common/vm-name.js';
 
 export type DiskChoice = 'new' | 'existing' | 'none';
 
@@ -11,6 +12,8 @@ export interface VmForm {
   memoryMiB: string;
   cpus: string;
   displayDevice: VmDisplayDevice;
+  /** share the clipboard with the guest (off by default: such a VM cannot be suspended or snapshotted live) */
+  clipboard: boolean;
   disk: DiskChoice;
   diskSize: string;
   diskPath: string;
@@ -30,11 +33,24 @@ export type WizardStep = (typeof WIZARD_STEPS)[number];
 export const STEP_FIELDS: Record<WizardStep, (keyof VmForm)[]> = {
   name: ['name'],
   preset: ['preset'],
-  hardware: ['memoryMiB', 'cpus', 'displayDevice'],
+  hardware: ['memoryMiB', 'cpus', 'displayDevice', 'clipboard'],
   disk: ['disk', 'diskSize', 'diskPath', 'diskMode'],
   iso: ['iso', 'kernel', 'initrd', 'append'],
   summary: [],
 };
+
+/** The host paths a step names, and as what: Next asks the backend (checkHostPath) whether they exist and may be used. */
+export const STEP_PATHS: Partial<Record<WizardStep, [keyof VmForm, HostPathKind][]>> = {
+  disk: [['diskPath', 'disk']],
+  iso: [['iso', 'iso'], ['kernel', 'kernel'], ['initrd', 'initrd']],
+};
+
+/** The paths of `step` that are filled in and in use (an existing-disk path only when that is the choice). */
+export function pathsToCheck(form: VmForm, step: WizardStep): { field: keyof VmForm; path: string; kind: HostPathKind }[] {
+  return (STEP_PATHS[step] ?? [])
+    .filter(([field]) => !!form[field] && (field !== 'diskPath' || form.disk === 'existing'))
+    .map(([field, kind]) => ({ field, path: form[field] as string, kind }));
+}
 
 export function formFromPreset(p: PresetInfo, host: HostLimits | null, name = ''): VmForm {
   const memory = host ? Math.min(p.memoryMiB, host.memoryMiB) : p.memoryMiB;
@@ -45,6 +61,7 @@ export function formFromPreset(p: PresetInfo, host: HostLimits | null, name = ''
     memoryMiB: String(memory),
     cpus: String(cpus),
     displayDevice: p.displayDevice,
+    clipboard: false,
     disk: 'new',
     diskSize: p.diskSize,
     diskPath: '',
@@ -56,15 +73,13 @@ export function formFromPreset(p: PresetInfo, host: HostLimits | null, name = ''
   };
 }
 
-const FORBIDDEN_NAME = /[/\\:*?"<>|\p{Cc}]/u;
-
+/** The CLI's and backend's one name rule (common/vm-name.ts), as a sentence, plus the names taken here. */
 export function checkName(name: string, taken: readonly string[]): string | undefined {
   if (!name) return 'Give the VM a name.';
-  if (name !== name.trim()) return 'The name starts or ends with a space.';
-  if (name.length > 64) return 'Use 64 characters or fewer.';
-  if (name.startsWith('.')) return 'The name cannot start with a dot.';
-  if (FORBIDDEN_NAME.test(name)) return 'The name cannot contain / \\ : * ? " < > |';
-  if (taken.some((t) => t.toLowerCase() === name.toLowerCase())) return `A VM named “${name}” already exists.`;
+  const stored = normalizeVmName(name);
+  const problem = whyNotVmName(stored);
+  if (problem) return `${problem[0].toUpperCase()}${problem.slice(1)}.`;
+  if (taken.some((t) => vmNameKey(t) === vmNameKey(stored))) return `A VM named “${name}” already exists.`;
   return undefined;
 }
 
@@ -169,6 +184,7 @@ export function toCreateArgs(form: VmForm, opId?: string): CreateVmArgs {
           ? { kind: 'existing', path: form.diskPath, mode: form.diskMode }
           : { kind: 'none' },
   };
+  if (form.clipboard) args.clipboard = true;
   if (form.iso) args.iso = form.iso;
   if (form.kernel) args.kernel = form.kernel;
   if (form.initrd) args.initrd = form.initrd;

@@ -33,19 +33,19 @@ test('wizard: steps check only their fields; memory above the host is refused in
   const w = useWizard.getState();
   await w.show(bridge, ['Demo']);
   assert.equal(useWizard.getState().form?.memoryMiB, '1024', 'capped at the host');
-  assert.equal(useWizard.getState().next(), false, 'an empty name stops at step 1');
+  assert.equal((await useWizard.getState().next(bridge)), false, 'an empty name stops at step 1');
   assert.match(useWizard.getState().errors.name!, /name/);
   useWizard.getState().setField('name', 'demo');
   assert.match(useWizard.getState().errors.name!, /already exists/, 're-checked while typing');
   useWizard.getState().setField('name', 'New');
   assert.equal(useWizard.getState().errors.name, undefined);
-  assert.ok(useWizard.getState().next());
+  assert.ok((await useWizard.getState().next(bridge)));
   useWizard.getState().choosePreset('dos');
   assert.equal(useWizard.getState().form?.name, 'New', 'the name survives a preset change');
   assert.equal(useWizard.getState().form?.memoryMiB, '64');
-  assert.ok(useWizard.getState().next());
+  assert.ok((await useWizard.getState().next(bridge)));
   useWizard.getState().setField('memoryMiB', '999999');
-  assert.equal(useWizard.getState().next(), false);
+  assert.equal((await useWizard.getState().next(bridge)), false);
   assert.match(useWizard.getState().errors.memoryMiB!, /1024 MiB/);
   assert.equal(useWizard.getState().step, 'hardware');
   // Jumping to the summary and pressing Create still refuses, back on the step with the problem.
@@ -83,6 +83,46 @@ test('wizard: create sends the form with an opId and follows its progress; a ref
   assert.match(sent[1].opId, /^create-/);
 });
 
+test('wizard: a bidi or zero-width name stops at the name step; a missing ISO or a refused disk stops at its step, asked of the backend', async () => {
+  const missing = new Set(['/home/u/gone.iso']);
+  const { bridge, calls } = fakeBridge((method, args) => {
+    if (method !== 'checkHostPath') return { ok: true, value: vm };
+    const { path } = args as { path: string };
+    if (missing.has(path)) return { ok: false, code: 'missing-file', message: `the ISO ${path} does not exist` };
+    if (path.startsWith('/etc/')) return { ok: false, code: 'path-not-allowed', message: `the disk image ${path} is not allowed: it is outside the folders kju may use`, hint: 'Use a file in your home folder.' };
+    return { ok: true, value: { path } };
+  });
+  await useWizard.getState().show(bridge, []);
+  useWizard.getState().setField('name', 'invoice\u202eexe.pdf');
+  assert.equal(await useWizard.getState().next(bridge), false);
+  assert.match(useWizard.getState().errors.name!, /invisible formatting character U\+202E/);
+  useWizard.getState().setField('name', 'a\u200bb');
+  assert.match(useWizard.getState().errors.name!, /U\+200B/, 're-checked while typing');
+  useWizard.getState().setField('name', 'Fine');
+  assert.ok(await useWizard.getState().next(bridge));
+  assert.ok(await useWizard.getState().next(bridge));
+  assert.ok(await useWizard.getState().next(bridge));
+  assert.equal(useWizard.getState().step, 'disk');
+  useWizard.getState().setField('disk', 'existing');
+  useWizard.getState().setField('diskPath', '/etc/shadow');
+  assert.equal(await useWizard.getState().next(bridge), false);
+  assert.match(useWizard.getState().errors.diskPath!, /^The disk image \/etc\/shadow is not allowed[^\n]*\nUse a file in your home folder\.$/);
+  useWizard.getState().setField('diskPath', '/home/u/disk.qcow2');
+  assert.equal(useWizard.getState().errors.diskPath, undefined, 'the error clears as the field changes');
+  assert.ok(await useWizard.getState().next(bridge));
+  useWizard.getState().setField('iso', '/home/u/gone.iso');
+  assert.equal(await useWizard.getState().next(bridge), false);
+  assert.equal(useWizard.getState().step, 'iso');
+  assert.match(useWizard.getState().errors.iso!, /^The ISO \/home\/u\/gone\.iso does not exist$/);
+  missing.clear();
+  assert.ok(await useWizard.getState().next(bridge));
+  assert.equal(useWizard.getState().step, 'summary');
+  assert.deepEqual(calls.filter((c) => c.method === 'checkHostPath').map((c) => c.args), [
+    { path: '/etc/shadow', kind: 'disk' }, { path: '/home/u/disk.qcow2', kind: 'disk' }, { path: '/home/u/gone.iso', kind: 'iso' }, { path: '/home/u/gone.iso', kind: 'iso' },
+  ]);
+  assert.ok(!calls.some((c) => c.method === 'createVm'));
+});
+
 test('library actions: failures are kept per VM with the backend message; summaries replace the row', async () => {
   const { bridge } = fakeBridge((method) => (method === 'editVm' ? { ok: false, code: 'in-use', message: 'VM "New" is running; shut it down' } : { ok: true, value: { ...vm, state: 'paused' } }));
   useLibrary.setState({ vms: [vm] });
@@ -100,4 +140,16 @@ test('actions offered per state', () => {
   assert.ok(actionsFor('paused').resume && !actionsFor('paused').pause);
   assert.ok(actionsFor('suspended').resume && !actionsFor('suspended').start && !actionsFor('suspended').snapshots);
   assert.ok(actionsFor('crashed').start && actionsFor('crashed').edit);
+});
+
+test('reset asks first, with the VM window\'s question; no means no call', async () => {
+  const { resetAfterAsking, resetQuestion } = await import('./reset.js');
+  const { bridge, calls } = fakeBridge(() => ({ ok: true, value: { ...vm, state: 'running' } }));
+  const asked: string[] = [];
+  assert.equal(await resetAfterAsking(bridge, vm, (q) => (asked.push(q), false)), false);
+  assert.equal(calls.length, 0);
+  assert.equal(await resetAfterAsking(bridge, vm, (q) => (asked.push(q), true)), true);
+  assert.deepEqual(calls.map((c) => c.method), ['resetVm']);
+  assert.deepEqual(asked, [resetQuestion('New'), resetQuestion('New')]);
+  assert.match(asked[0], /^Reset New\? .*unsaved work in the guest is lost/);
 });

@@ -3,7 +3,7 @@
 import { create } from 'zustand';
 import type { HostLimits, KjuBridge, PresetInfo, VmSummary } from '../../common/contract.js';
 import { failureText } from '../../common/errors.js';
-import { checkFields, checkForm, formFromPreset, STEP_FIELDS, toCreateArgs, WIZARD_STEPS, type FormErrors, type VmForm, type WizardStep } from './vm-form.js';
+import { checkFields, checkForm, formFromPreset, pathsToCheck, STEP_FIELDS, toCreateArgs, WIZARD_STEPS, type FormErrors, type VmForm, type WizardStep } from './vm-form.js';
 
 export interface WizardState {
   open: boolean;
@@ -15,6 +15,8 @@ export interface WizardState {
   /** names already in the library (the name check is inline) */
   taken: string[];
   creating: boolean;
+  /** Next is asking the backend about the step's paths */
+  checking: boolean;
   /** 0..100 while the disk is made; null before the first progress event */
   percent: number | null;
   /** the backend's message when create failed */
@@ -24,11 +26,14 @@ export interface WizardState {
   close(): void;
   setField<K extends keyof VmForm>(field: K, value: VmForm[K]): void;
   choosePreset(id: PresetInfo['id']): void;
-  next(): boolean;
+  /** Checks the step's fields, then asks the backend whether its paths exist and may be used; true when it moved on. */
+  next(bridge: KjuBridge): Promise<boolean>;
   back(): void;
   goTo(step: WizardStep): void;
   create(bridge: KjuBridge): Promise<VmSummary | null>;
 }
+
+const capitalized = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
 let opCounter = 0;
 const newOpId = () => `create-${Date.now().toString(36)}-${++opCounter}`;
@@ -42,6 +47,7 @@ export const useWizard = create<WizardState>()((set, get) => ({
   errors: {},
   taken: [],
   creating: false,
+  checking: false,
   percent: null,
 
   async show(bridge, taken) {
@@ -83,12 +89,29 @@ export const useWizard = create<WizardState>()((set, get) => ({
     set({ form: { ...fresh, iso: form.iso, kernel: form.kernel, initrd: form.initrd, append: form.append, diskPath: form.diskPath, diskMode: form.diskMode } });
   },
 
-  next() {
+  async next(bridge) {
     const { form, step, host, taken } = get();
-    if (!form) return false;
+    if (!form || get().checking) return false;
     const errors = checkFields(form, STEP_FIELDS[step], host, taken);
     set({ errors });
     if (Object.keys(errors).length) return false;
+    const paths = pathsToCheck(form, step);
+    if (paths.length) {
+      set({ checking: true });
+      try {
+        const replies = await Promise.all(paths.map((p) => bridge.call('checkHostPath', { path: p.path, kind: p.kind }).catch((e: Error) => ({ ok: false as const, code: 'internal', message: e.message }))));
+        // typed on while the backend answered: that text is checked on the next Next
+        if (get().form !== form || get().step !== step) return false;
+        const refused: FormErrors = {};
+        replies.forEach((r, k) => {
+          if (!r.ok) refused[paths[k].field] = capitalized(failureText(r));
+        });
+        set({ errors: refused });
+        if (Object.keys(refused).length) return false;
+      } finally {
+        set({ checking: false });
+      }
+    }
     const i = WIZARD_STEPS.indexOf(step);
     if (i < WIZARD_STEPS.length - 1) set({ step: WIZARD_STEPS[i + 1] });
     return true;

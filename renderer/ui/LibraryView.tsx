@@ -2,6 +2,7 @@ import { useState, type MouseEvent } from 'react';
 import type { KjuBridge, VmSummary } from '../../common/contract.js';
 import { actionsFor, useLibrary } from '../state/library.js';
 import { useDialogs } from '../state/dialogs.js';
+import { resetAfterAsking } from '../state/reset.js';
 import { acceleratorNotices, useDiagnostics } from '../state/diagnostics.js';
 import { useWizard } from '../state/wizard.js';
 import { StateBadge } from './StateBadge.js';
@@ -129,7 +130,7 @@ function MoreMenu({ vm, bridge, busy }: { vm: VmSummary; bridge: KjuBridge; busy
         <div className="menu" role="menu" aria-label={`Actions for ${vm.name}`}>
           {item('Shut Down', a.shutDown, () => void act(bridge, id, 'powerButton', { id }))}
           {item('Force Off…', a.forceOff, () => dialogs.open('force-off', id), true)}
-          {item('Reset', a.reset, () => void act(bridge, id, 'resetVm', { id }))}
+          {item('Reset', a.reset, () => void resetAfterAsking(bridge, vm))}
           {item('Suspend', a.suspend, () => void act(bridge, id, 'suspendVm', { id }))}
           <hr />
           {item('Edit…', true, () => dialogs.open('edit', id))}

@@ -19,6 +19,21 @@ export function Modal({ title, onClose, locked, children, wide }: { title: strin
   );
 }
 
+/**
+ * The VM's "Share clipboard" setting, as the wizard and the Edit dialog show it. The hint says the
+ * price the suspend refusal names: QEMU cannot migrate the clipboard channel.
+ */
+export function ClipboardSwitch({ id, checked, onChange, error }: { id: string; checked: boolean; onChange: (on: boolean) => void; error?: string }) {
+  return (
+    <div className={error ? 'field field-bad' : 'field'}>
+      <label className="check">
+        <input id={id} type="checkbox" checked={checked} onChange={(e) => onChange(e.target.checked)} /> Share clipboard
+      </label>
+      {error ? <p className="field-error" role="alert">{error}</p> : <p className="field-hint">Copy and paste between this computer and the guest (needs the guest agent). A VM that shares its clipboard cannot be suspended or snapshotted while it runs.</p>}
+    </div>
+  );
+}
+
 /** A labelled input with its inline error; `id` ties the label, the input and the message. */
 export function Field({ id, label, error, hint, children }: { id: string; label: string; error?: string; hint?: ReactNode; children: ReactNode }) {
   return (

@@ -2,7 +2,7 @@ import type { KjuBridge, VmDisplayDevice } from '../../common/contract.js';
 import { EXISTING_DISK_MODES, VM_DISPLAY_DEVICES } from '../../common/contract.js';
 import { useWizard } from '../state/wizard.js';
 import { WIZARD_STEPS, type DiskChoice, type VmForm } from '../state/vm-form.js';
-import { Field, Modal } from './Modal.js';
+import { ClipboardSwitch, Field, Modal } from './Modal.js';
 
 const STEP_TITLES = { name: 'Name', preset: 'Operating system', hardware: 'Memory and CPUs', disk: 'Disk', iso: 'Install media', summary: 'Summary' } as const;
 const MODE_LABELS = { copy: 'Copy into the VM (original untouched)', link: 'Link (original becomes read-only)', reference: 'Use in place (the VM writes to it)' } as const;
@@ -31,7 +31,7 @@ export function NewVmWizard({ bridge }: { bridge: KjuBridge }) {
           onSubmit={(e) => {
             e.preventDefault();
             if (last) void w.create(bridge);
-            else w.next();
+            else void w.next(bridge);
           }}
         >
           <StepBody form={form} />
@@ -46,7 +46,7 @@ export function NewVmWizard({ bridge }: { bridge: KjuBridge }) {
             <button type="button" onClick={w.close} disabled={w.creating}>Cancel</button>
             <span className="toolbar-spacer" />
             {stepNo > 1 && <button type="button" onClick={w.back} disabled={w.creating}>Back</button>}
-            <button type="submit" className="primary" disabled={w.creating}>{last ? 'Create' : 'Next'}</button>
+            <button type="submit" className="primary" disabled={w.creating || w.checking}>{last ? 'Create' : w.checking ? 'Checking…' : 'Next'}</button>
           </div>
         </form>
       )}
@@ -95,6 +95,7 @@ function StepBody({ form }: { form: VmForm }) {
               {VM_DISPLAY_DEVICES.map((d) => <option key={d} value={d}>{d}</option>)}
             </select>
           </Field>
+          <ClipboardSwitch id="vm-clipboard" checked={form.clipboard} onChange={(on) => setField('clipboard', on)} />
         </>
       );
     case 'disk':
@@ -149,6 +150,7 @@ function Summary({ form }: { form: VmForm }) {
     ['Memory', `${form.memoryMiB} MiB`, 'hardware'],
     ['CPUs', form.cpus, 'hardware'],
     ['Display device', form.displayDevice, 'hardware'],
+    ['Shared clipboard', form.clipboard ? 'On' : 'Off', 'hardware'],
     ['Disk', disk, 'disk'],
     ['ISO', form.iso || 'None', 'iso'],
   ];

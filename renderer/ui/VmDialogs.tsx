@@ -1,12 +1,13 @@
-import { useEffect, useState } from 'react';
-import type { KjuBridge, VmDisplayDevice, VmEdit, VmForward, VmShare, VmSoundDevice, VmSummary } from '../../common/contract.js';
+import { useEffect, useRef, useState } from 'react';
+import type { KjuBridge, VmDisplayDevice, VmEditField, VmSoundDevice, VmSummary } from '../../common/contract.js';
 import { MAX_VM_DISPLAYS, VM_DISPLAY_DEVICES, VM_SOUND_DEVICES } from '../../common/contract.js';
 import { useDialogs } from '../state/dialogs.js';
 import { actionsFor, useLibrary } from '../state/library.js';
 import { useSnapshots } from '../state/snapshots.js';
-import { checkCpus, checkMemory, checkName, checkPath } from '../state/vm-form.js';
+import { checkName } from '../state/vm-form.js';
+import { afterChange, changesOf, checkDraft, draftOf, errorsFromFailure, type EditDraft, type EditErrors } from '../state/vm-edit.js';
 import { ForwardsTable, SharesField } from './GuestLinks.js';
-import { Field, Modal } from './Modal.js';
+import { ClipboardSwitch, Field, Modal } from './Modal.js';
 
 /** The one open library dialog (edit, clone, delete, snapshots, force off), for its VM. */
 export function LibraryDialogs({ bridge }: { bridge: KjuBridge }) {
@@ -54,89 +55,127 @@ function useSubmit() {
   return { working, failure, submit };
 }
 
-function Buttons({ close, working, label, danger }: { close: () => void; working: boolean; label: string; danger?: boolean }) {
+/** Cancel and the submit button; `blocked` disables only the submit (nothing it could send would be taken). */
+function Buttons({ close, working, label, danger, blocked }: { close: () => void; working: boolean; label: string; danger?: boolean; blocked?: boolean }) {
   return (
     <div className="modal-buttons">
       <span className="toolbar-spacer" />
       <button type="button" onClick={close} disabled={working}>Cancel</button>
-      <button type="submit" className={danger ? 'danger-primary' : 'primary'} disabled={working}>{label}</button>
+      <button type="submit" className={danger ? 'danger-primary' : 'primary'} disabled={working || blocked}>{label}</button>
     </div>
   );
 }
 
+/** Where each field's input is, to scroll an error into view and focus it. */
+const EDIT_INPUT_IDS: Record<VmEditField, string> = {
+  memoryMiB: 'edit-memory', cpus: 'edit-cpus', displayDevice: 'edit-display-device', displays: 'edit-displays', soundDevice: 'edit-sound-device',
+  clipboard: 'edit-clipboard', cdrom: 'edit-iso', kernel: 'edit-kernel', initrd: 'edit-initrd', append: 'edit-append',
+  shares: 'edit-shares', forwards: 'edit-forwards', tpm: 'edit-tpm', secureBoot: 'edit-secure-boot',
+};
+
 function EditDialog({ vm, bridge, close }: DialogProps) {
-  const [memory, setMemory] = useState(String(vm.memoryMiB));
-  const [cpus, setCpus] = useState(String(vm.cpus));
-  const [displayDevice, setDisplayDevice] = useState<VmDisplayDevice>(vm.displayDevice as VmDisplayDevice);
-  const [displays, setDisplays] = useState(vm.displays ?? 1);
-  const [soundDevice, setSoundDevice] = useState<VmSoundDevice>(vm.soundDevice ?? 'none');
-  const [iso, setIso] = useState(vm.cdrom ?? '');
-  const [shares, setShares] = useState<VmShare[]>(vm.shares ?? []);
-  const [forwards, setForwards] = useState<VmForward[]>(vm.forwards ?? []);
-  const [tpm, setTpm] = useState(!!vm.tpm);
-  const [secureBoot, setSecureBoot] = useState(!!vm.secureBoot);
+  const [draft, setDraft] = useState<EditDraft>(() => draftOf(vm));
   const [host, setHost] = useState<{ cpus: number; memoryMiB: number } | null>(null);
-  const [errors, setErrors] = useState<Record<string, string | undefined>>({});
-  const { working, failure, submit } = useSubmit();
+  const [errors, setErrors] = useState<EditErrors>({});
+  const [working, setWorking] = useState(false);
+  const form = useRef<HTMLFormElement>(null);
+  // Hardware waits for a shutdown (editVm refuses while the VM is active); port forwards change live.
   const active = !actionsFor(vm.state).edit;
+  const live = vm.state === 'running' || vm.state === 'paused';
   useEffect(() => {
     void bridge.call('hostLimits', {}).then((r) => r.ok && setHost(r.value));
   }, [bridge]);
-  const onSubmit = () => {
-    const e = { memory: checkMemory(memory, host), cpus: checkCpus(cpus, host), iso: checkPath(iso, 'ISO image', false) };
-    setErrors(e);
-    if (e.memory || e.cpus || e.iso) return;
-    const changes: VmEdit = {};
-    if (Number(memory) !== vm.memoryMiB) changes.memoryMiB = Number(memory);
-    if (Number(cpus) !== vm.cpus) changes.cpus = Number(cpus);
-    if (displayDevice !== vm.displayDevice) changes.displayDevice = displayDevice;
-    if (displays !== (vm.displays ?? 1)) changes.displays = displays;
-    if (soundDevice !== (vm.soundDevice ?? 'none')) changes.soundDevice = soundDevice;
-    if (iso !== (vm.cdrom ?? '')) changes.cdrom = iso || null;
-    if (JSON.stringify(shares) !== JSON.stringify(vm.shares ?? [])) changes.shares = shares;
-    if (JSON.stringify(forwards) !== JSON.stringify(vm.forwards ?? [])) changes.forwards = forwards;
-    if (tpm !== !!vm.tpm) changes.tpm = tpm;
-    if (secureBoot !== !!vm.secureBoot) changes.secureBoot = secureBoot;
-    void submit(() => bridge.call('editVm', { id: vm.id, changes }), close);
+  // A new error is brought into view: the first one in the dialog, and its field gets the focus.
+  useEffect(() => {
+    const first = form.current?.querySelector('[role="alert"]');
+    if (!first) return;
+    first.scrollIntoView({ block: 'nearest' });
+    const field = (Object.keys(errors) as (keyof EditErrors)[]).find((k) => k !== 'top' && errors[k]);
+    if (field && field !== 'top') document.getElementById(EDIT_INPUT_IDS[field])?.focus({ preventScroll: true });
+  }, [errors]);
+  const set = <K extends keyof EditDraft>(key: K, value: EditDraft[K]) => {
+    setDraft((d) => ({ ...d, [key]: value }));
+    setErrors((e) => afterChange(e, key));
   };
+  const onSubmit = async () => {
+    const checked = checkDraft(draft, host);
+    setErrors(checked);
+    if (Object.keys(checked).length) return;
+    setWorking(true);
+    try {
+      const r = await bridge.call('editVm', { id: vm.id, changes: changesOf(vm, draft) });
+      if (r.ok) close();
+      else setErrors(errorsFromFailure(r));
+    } catch (e) {
+      setErrors({ top: (e as Error).message });
+    } finally {
+      setWorking(false);
+    }
+  };
+  const err = (field: VmEditField) => errors[field] && <p className="field-error" role="alert">{errors[field]}</p>;
   return (
     <Modal title={`Edit “${vm.name}”`} onClose={close} locked={working}>
-      <form noValidate onSubmit={(e) => (e.preventDefault(), onSubmit())}>
-        {active && <p className="hint">{vm.name} is {vm.state}: hardware changes need it shut down. The ISO can be changed from its window while it runs.</p>}
-        <Field id="edit-memory" label="Memory (MiB)" error={errors.memory} hint={host ? `This host has ${host.memoryMiB} MiB.` : undefined}>
-          <input id="edit-memory" inputMode="numeric" value={memory} onChange={(e) => setMemory(e.target.value)} />
-        </Field>
-        <Field id="edit-cpus" label="CPUs" error={errors.cpus}>
-          <input id="edit-cpus" inputMode="numeric" value={cpus} onChange={(e) => setCpus(e.target.value)} />
-        </Field>
-        <Field id="edit-display-device" label="Display device">
-          <select id="edit-display-device" value={displayDevice} onChange={(e) => setDisplayDevice(e.target.value as VmDisplayDevice)}>
-            {VM_DISPLAY_DEVICES.map((d) => <option key={d} value={d}>{d}</option>)}
-          </select>
-        </Field>
-        <Field id="edit-displays" label="Displays" hint={displays > 1 && displayDevice !== 'virtio-vga' ? 'Several displays need the virtio-vga display device.' : 'Heads (monitors); each shows in its own window or the Display switcher.'}>
-          <select id="edit-displays" value={displays} onChange={(e) => setDisplays(Number(e.target.value))}>
-            {Array.from({ length: MAX_VM_DISPLAYS }, (_, k) => <option key={k} value={k + 1}>{k + 1}</option>)}
-          </select>
-        </Field>
-        <Field id="edit-sound-device" label="Sound device" hint="The guest's sound plays in the VM window; none: no sound card.">
-          <select id="edit-sound-device" value={soundDevice} onChange={(e) => setSoundDevice(e.target.value as VmSoundDevice)}>
-            {VM_SOUND_DEVICES.map((d) => <option key={d} value={d}>{d}</option>)}
-          </select>
-        </Field>
-        <Field id="edit-iso" label="ISO image" error={errors.iso} hint="Empty: no disc.">
-          <input id="edit-iso" value={iso} placeholder="/path/to/image.iso" onChange={(e) => setIso(e.target.value)} />
-        </Field>
-        <SharesField shares={shares} onChange={setShares} disabled={active} />
-        <ForwardsTable vm={vm} bridge={bridge} live={vm.state === 'running' || vm.state === 'paused'} forwards={forwards} onChange={setForwards} />
-        <label className="check" title="A TPM 2.0 emulated by swtpm; its state stays in the VM. Windows 11 needs it.">
-          <input id="edit-tpm" type="checkbox" checked={tpm} onChange={(e) => setTpm(e.target.checked)} /> TPM 2.0
-        </label>
-        <label className="check" title="UEFI Secure Boot with Microsoft's keys: only signed boot loaders start. Turns on UEFI.">
-          <input id="edit-secure-boot" type="checkbox" checked={secureBoot} onChange={(e) => setSecureBoot(e.target.checked)} /> Secure Boot
-        </label>
-        {failure && <p className="error" role="alert">{failure}</p>}
-        <Buttons close={close} working={working} label="Save" />
+      <form ref={form} noValidate onSubmit={(e) => (e.preventDefault(), void onSubmit())}>
+        {active && <p className="notice-banner" role="note" data-testid="edit-locked">{vm.name} is {vm.state}: hardware can be changed once it is shut down{live ? '; port forwards change now' : ''}.</p>}
+        {errors.top && <p className="error" role="alert">{errors.top}</p>}
+        <fieldset className="edit-hardware" disabled={active}>
+          <Field id="edit-memory" label="Memory (MiB)" error={errors.memoryMiB} hint={host ? `This host has ${host.memoryMiB} MiB.` : undefined}>
+            <input id="edit-memory" inputMode="numeric" value={draft.memoryMiB} onChange={(e) => set('memoryMiB', e.target.value)} />
+          </Field>
+          <Field id="edit-cpus" label="CPUs" error={errors.cpus}>
+            <input id="edit-cpus" inputMode="numeric" value={draft.cpus} onChange={(e) => set('cpus', e.target.value)} />
+          </Field>
+          <Field id="edit-display-device" label="Display device" error={errors.displayDevice}>
+            <select id="edit-display-device" value={draft.displayDevice} onChange={(e) => set('displayDevice', e.target.value as VmDisplayDevice)}>
+              {VM_DISPLAY_DEVICES.map((d) => <option key={d} value={d}>{d}</option>)}
+            </select>
+          </Field>
+          <Field id="edit-displays" label="Displays" error={errors.displays} hint={draft.displays > 1 && draft.displayDevice !== 'virtio-vga' ? 'Several displays need the virtio-vga display device.' : 'Heads (monitors); each shows in its own window or the Display switcher.'}>
+            <select id="edit-displays" value={draft.displays} onChange={(e) => set('displays', Number(e.target.value))}>
+              {Array.from({ length: MAX_VM_DISPLAYS }, (_, k) => <option key={k} value={k + 1}>{k + 1}</option>)}
+            </select>
+          </Field>
+          <Field id="edit-sound-device" label="Sound device" error={errors.soundDevice} hint="The guest's sound plays in the VM window; none: no sound card.">
+            <select id="edit-sound-device" value={draft.soundDevice} onChange={(e) => set('soundDevice', e.target.value as VmSoundDevice)}>
+              {VM_SOUND_DEVICES.map((d) => <option key={d} value={d}>{d}</option>)}
+            </select>
+          </Field>
+          <ClipboardSwitch id="edit-clipboard" checked={draft.clipboard} error={errors.clipboard} onChange={(on) => set('clipboard', on)} />
+          <Field id="edit-iso" label="ISO image" error={errors.cdrom} hint={active ? 'While it runs, change the disc from its window.' : 'Empty: no disc.'}>
+            <input id="edit-iso" value={draft.cdrom} placeholder="/path/to/image.iso" onChange={(e) => set('cdrom', e.target.value)} />
+          </Field>
+          <details className="advanced" open={!!(draft.kernel || draft.initrd || draft.append || errors.kernel || errors.initrd || errors.append)}>
+            <summary>Boot a kernel directly</summary>
+            <Field id="edit-kernel" label="Kernel" error={errors.kernel} hint="Empty: boot from the disks and the ISO.">
+              <input id="edit-kernel" value={draft.kernel} placeholder="/path/to/vmlinuz" onChange={(e) => set('kernel', e.target.value)} />
+            </Field>
+            <Field id="edit-initrd" label="Initrd" error={errors.initrd}>
+              <input id="edit-initrd" value={draft.initrd} onChange={(e) => set('initrd', e.target.value)} />
+            </Field>
+            <Field id="edit-append" label="Kernel command line" error={errors.append}>
+              <input id="edit-append" value={draft.append} onChange={(e) => set('append', e.target.value)} />
+            </Field>
+          </details>
+        </fieldset>
+        <div id="edit-shares" tabIndex={-1}>
+          <SharesField shares={draft.shares} onChange={(v) => set('shares', v)} disabled={active} />
+          {err('shares')}
+        </div>
+        <div id="edit-forwards" tabIndex={-1}>
+          <ForwardsTable vm={vm} bridge={bridge} live={live} forwards={draft.forwards} onChange={(v) => set('forwards', v)} />
+          {err('forwards')}
+        </div>
+        <fieldset className="edit-hardware" disabled={active}>
+          <label className="check" title="A TPM 2.0 emulated by swtpm; its state stays in the VM. Windows 11 needs it.">
+            <input id="edit-tpm" type="checkbox" checked={draft.tpm} onChange={(e) => set('tpm', e.target.checked)} /> TPM 2.0
+          </label>
+          {err('tpm')}
+          <label className="check" title="UEFI Secure Boot with Microsoft's keys: only signed boot loaders start. Turns on UEFI.">
+            <input id="edit-secure-boot" type="checkbox" checked={draft.secureBoot} onChange={(e) => set('secureBoot', e.target.checked)} /> Secure Boot
+          </label>
+          {err('secureBoot')}
+        </fieldset>
+        <Buttons close={close} working={working} blocked={active} label="Save" />
       </form>
     </Modal>
   );
