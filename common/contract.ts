@@ -452,6 +452,12 @@ export interface DisplayStream {
   sendClipboard?(m: Extract<ViewerMessage, { t: 'clipboard' | 'clipboard-share' }>): void;
 }
 
+/** The host's clipboard as a VM window uses it: navigator.clipboard in the browser, Electron main's through the preload. */
+export interface TextClipboard {
+  readText(): Promise<string>;
+  writeText(text: string): Promise<void>;
+}
+
 /** Everything about a VM's sound except the samples (those travel as AudioPackets, common/audio-packet.ts). */
 export type AudioMessage =
   /** a playback stream opened: its rate and channel count */
@@ -462,7 +468,7 @@ export type AudioMessage =
   | { t: 'closed'; reason: string };
 
 /**
- * The guest's sound, as the renderer sees it (kju serve: a WebSocket). Push-based: QEMU's audio
+ * The guest's sound, as the renderer sees it (kju serve: a WebSocket; Electron: a MessagePort from the display utility). Push-based: QEMU's audio
  * clock sets the pace; the receiver's jitter buffer absorbs the network and drops what is late.
  */
 export interface AudioStream {
@@ -485,6 +491,8 @@ export interface KjuBridge {
    * cloneVm). Returns an unsubscribe function. Without it, callers just wait for the reply.
    */
   onProgress?(cb: (p: OperationProgress) => void): () => void;
-  /** Optional: the guest's sound (kju serve has it; the Electron window does not yet). */
+  /** Optional: the guest's sound (both front ends have it; test bridges may not). */
   openAudio?(vmId: string): Promise<Result<AudioStream>>;
+  /** Optional: the host's clipboard for VM windows (Electron: main's `clipboard`); without it the page's navigator.clipboard is used. */
+  clipboard?: TextClipboard;
 }

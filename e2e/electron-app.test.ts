@@ -20,6 +20,7 @@ import { decodePng, diffImages } from '../main/display/screenshot.js';
 import { listRuntimeDirs, readRuntimeVmName, runtimeBase, type RuntimeDir } from '../main/qemu/runtime-dir.js';
 import { callOwner } from '../main/session/owner-client.js';
 import { ensureDemoGuest } from '../main/testing/guest.js';
+import { peakFrequency } from './helpers/sound-probe.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const execFileP = promisify(execFile);
@@ -247,5 +248,45 @@ test('the quit dialog offers the three choices and Cancel keeps the app open', {
       await stopQemu(runtime, 'Asked');
     },
     async (env) => void (vmId = await createDemoVm(env, 'Asked')),
+  );
+});
+
+test("sound plays in the VM window: its analyser peaks at the guest tone's 1000 Hz (the same relay as kju serve's)", { skip: SKIP, timeout: 240_000 }, async () => {
+  let vmId = '';
+  await withApp(
+    async ({ app, page, runtime }) => {
+      const vmWindow = app.waitForEvent('window', { predicate: (p) => p.url().includes('#/vm/'), timeout: 60_000 });
+      const r = await startVm(page, vmId);
+      assert.ok(r.ok, r.message);
+      const vmPage = await vmWindow;
+      // ?test=1 shows the AudioPlayer's analyser to the test (e2e/helpers/sound-probe.ts); the reload reopens the display and the sound.
+      await vmPage.evaluate(() => {
+        location.hash = `${location.hash}?test=1`;
+        location.reload();
+      });
+      const canvas = vmPage.locator('canvas').first();
+      await canvas.waitFor({ timeout: 60_000 });
+      await new Promise((res) => setTimeout(res, 15_000)); // the demo guest's shell prompt on tty1 under TCG
+      await canvas.click(); // the first click lets the page start sound
+      for (const ch of 'tone-play -s 20 1000') {
+        await vmPage.keyboard.type(ch);
+        await new Promise((res) => setTimeout(res, 60));
+      }
+      await vmPage.keyboard.press('Enter');
+      const seen: string[] = [];
+      let heard = false;
+      for (let i = 0; i < 60 && !heard; i++) {
+        await new Promise((res) => setTimeout(res, 500));
+        const p = await peakFrequency(vmPage);
+        seen.push(p ? `${p.freq.toFixed(1)} Hz ${p.state}` : 'silent');
+        heard = !!p && Math.abs(p.freq - 1000) < 20;
+      }
+      assert.ok(heard, `no 1000 Hz peak; heard: ${seen.slice(-10).join(', ')}`);
+      await stopQemu(runtime, 'Demo');
+    },
+    async (env) => {
+      vmId = await createDemoVm(env, 'Demo');
+      await kju(env, 'edit', 'Demo', '--sound', 'intel-hda');
+    },
   );
 });

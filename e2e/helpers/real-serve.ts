@@ -14,6 +14,7 @@ import type { DisplaySource } from '../../main/display/display-source.js';
 import { decodePpm, diffImages, surfaceToRgb, type RgbImage } from '../../main/display/screenshot.js';
 import type { ServeBackend } from '../../main/backend/backend.js';
 import { AudioOut } from '../../main/display/audio-out.js';
+import type { GuestClipboard } from '../../main/display/guest-clipboard.js';
 import { startServe, type ServeHandle } from '../../main/serve/serve.js';
 import { VmSession } from '../../main/session/vm-session.js';
 import { bootDemoGuest, type BootedGuest, type BootOptions } from '../../main/testing/guest.js';
@@ -69,7 +70,7 @@ export async function until<T>(what: string, probe: () => Promise<T | false | nu
 export class GuestBackend implements ServeBackend {
   /** displays handed to serve so far (open or closed) */
   readonly handedOut: DbusDisplay[] = [];
-  /** attach the guest's clipboard to each display handed out (as a session does for a VM that shares it) */
+  /** the VM shares its clipboard (sharedClipboard gives the session's, as the session manager does) */
   shareClipboard = false;
   private readonly listeners = new Set<(vms: VmSummary[]) => void>();
 
@@ -89,9 +90,13 @@ export class GuestBackend implements ServeBackend {
     const id = consoles[consoleNo];
     if (id === undefined) return { ok: false, code: 'not-found', message: `VM ${vmId} has no graphic console ${consoleNo}` };
     const d = await this.session.display.openDisplay(id);
-    if (this.shareClipboard) d.clipboard = await this.session.display.clipboard((line) => console.log(`# ${line}`));
     this.handedOut.push(d);
     return { ok: true, value: d };
+  }
+
+  async sharedClipboard(vmId: string): Promise<Result<GuestClipboard | null>> {
+    if (vmId !== this.summary.id) return { ok: false, code: 'not-found', message: `no VM ${vmId}` };
+    return { ok: true, value: this.shareClipboard ? ((await this.session.sharedClipboard((line) => console.log(`# ${line}`))) ?? null) : null };
   }
 
   /** The guest's sound (a VM booted with BootOptions.sound); the caller (serve) closes it. */

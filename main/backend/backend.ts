@@ -7,6 +7,7 @@
 import type { BackendArgs, BackendMethod, BackendValue, OperationProgress, Result, VmSummary } from '../../common/contract.js';
 import type { AudioOut } from '../display/audio-out.js';
 import type { DisplaySource } from '../display/display-source.js';
+import type { GuestClipboard } from '../display/guest-clipboard.js';
 
 /** What a display utility needs to attach to a running QEMU itself (its QMP and D-Bus display). */
 export interface DisplayTarget {
@@ -16,6 +17,8 @@ export interface DisplayTarget {
   runtimeDir: string;
   /** QEMU's pid, polled by the utility to notice its exit */
   pid: number;
+  /** the VM's config shares its clipboard (the utility registers it with QEMU for its viewers) */
+  clipboard: boolean;
 }
 
 export interface Backend {
@@ -28,6 +31,8 @@ export interface Backend {
   openDisplay(vmId: string, console: number): Promise<Result<DisplaySource>>;
   /** Optional: the guest's sound out of VM `vmId` (a new out-listener the caller owns and closes). */
   openAudio?(vmId: string): Promise<Result<AudioOut>>;
+  /** Optional: the VM's clipboard (one per VM, shared by its viewers) when its config shares it; null when it does not. */
+  sharedClipboard?(vmId: string): Promise<Result<GuestClipboard | null>>;
   /** `cb` runs with the full list after any change; returns an unsubscribe function. */
   onVmsChanged(cb: (vms: VmSummary[]) => void): () => void;
   /** Optional: progress of long calls that carried an opId (createVm, cloneVm); returns an unsubscribe function. */
@@ -50,7 +55,7 @@ export interface Backend {
 }
 
 /** The part of the Backend that `kju serve` uses; what its tests and benches implement. */
-export type ServeBackend = Pick<Backend, 'call' | 'openDisplay' | 'openAudio' | 'onVmsChanged' | 'onProgress'>;
+export type ServeBackend = Pick<Backend, 'call' | 'openDisplay' | 'openAudio' | 'sharedClipboard' | 'onVmsChanged' | 'onProgress'>;
 
 /**
  * Stands in when the local backend cannot be opened: lists nothing and refuses everything with a

@@ -26,6 +26,7 @@ import { cloneVm } from '../library/vm-clone.js';
 import { createVm, type ExistingDiskMode } from '../library/vm-create.js';
 import type { AudioOut } from '../display/audio-out.js';
 import type { DisplaySource } from '../display/display-source.js';
+import type { GuestClipboard } from '../display/guest-clipboard.js';
 import { LibraryError } from '../library/library-error.js';
 import { SessionError, SessionManager, type SessionManagerOptions } from '../session/session-manager.js';
 import { listHostUsb } from '../qemu/host-usb.js';
@@ -289,6 +290,10 @@ export class LocalBackend implements Backend {
   onVmsChanged(cb: (vms: VmSummary[]) => void): () => void {
     this.sessions.on('changed', cb);
     return () => this.sessions.off('changed', cb);
+  }
+
+  sharedClipboard(vmId: string): Promise<Result<GuestClipboard | null>> {
+    return attempt(() => this.sessions.sharedClipboard(vmId), 'sharedClipboard');
   }
 
   releaseDisplay(vmId: string): Promise<Result<DisplayTarget>> {

@@ -2,7 +2,6 @@
 // pixels) and damage; input goes back over the control connection's Keyboard/Mouse interfaces.
 // Lives on the event loop of the thread that opened it (the Node main thread, or a utility process).
 import { fitUiInfo } from './ui-info.js';
-import type { GuestClipboard } from './guest-clipboard.js';
 import { EventEmitter } from 'node:events';
 import type { Worker } from 'node:worker_threads';
 import type { CursorShape, InputMessage } from '../../common/contract.js';
@@ -49,8 +48,6 @@ export interface SurfaceFd {
 }
 
 export class DbusDisplay extends EventEmitter<DisplaySourceEvents> implements DisplaySource {
-  /** set by the session when the VM shares its clipboard (DisplayConnection.clipboard) */
-  clipboard?: GuestClipboard;
   surface: Surface | null = null;
   cursor: CursorShape | null = null;
   absolute: boolean;

@@ -3,7 +3,6 @@
 // Implemented by the D-Bus display (real QEMU) and by SyntheticDisplay (scripted damage for tests
 // of consumers and for benchmarks; the real-QEMU tests stay the proof).
 import type { EventEmitter } from 'node:events';
-import type { GuestClipboard } from './guest-clipboard.js';
 import type { CursorShape, InputMessage, Rect, SurfaceInfo } from '../../common/contract.js';
 
 /** A surface plus its pixels. `pixels` is `stride * height` bytes, B,G,R,X per pixel. */
@@ -32,8 +31,6 @@ export interface DisplaySource extends EventEmitter<DisplaySourceEvents> {
   readonly absolute: boolean;
   /** keyboard modifier state as of the last 'input-mode' event (QEMU's Keyboard.Modifiers), for viewers that join later */
   readonly modifiers: number;
-  /** the guest's clipboard when the VM shares it (its config says so and QEMU took the registration) */
-  clipboard?: GuestClipboard;
   /** Fire-and-forget; errors are reported through 'closed' if the link died. */
   sendInput(input: InputMessage): void;
   close(): void;

@@ -1,7 +1,6 @@
 // A DisplaySource with scripted damage, for tests of consumers (kju serve, the utility process)
 // and for benchmarks. Pixels live in a SharedArrayBuffer like a mapped memfd would. Everything runs
 // on the Node event loop of the thread that created it; the real-QEMU tests stay the proof.
-import type { GuestClipboard } from './guest-clipboard.js';
 import { EventEmitter } from 'node:events';
 import { PIXMAN_X8R8G8B8, type CursorShape, type InputMessage, type Rect, type Transport } from '../../common/contract.js';
 import type { DisplaySource, DisplaySourceEvents, Surface } from './display-source.js';
@@ -37,8 +36,6 @@ export function patternFor(seed: number): PixelPattern {
 
 
 export class SyntheticDisplay extends EventEmitter<DisplaySourceEvents> implements DisplaySource {
-  /** tests may attach a GuestClipboard, as a session does for a VM that shares it */
-  clipboard?: GuestClipboard;
   private current: Surface | null = null;
   private words: Uint32Array | null = null;
   private nextSurfaceId = 1;

@@ -3,13 +3,15 @@
 // main/electron/utility/display-utility.ts) both drive one ViewerEndpoint per viewer. It pumps the
 // display stream (surface, cursor, input mode, frames on pull) into a sink, and acts on the
 // viewer's checked messages: pull, refresh, input, and clipboard sharing (off until the viewer asks;
-// only then does the guest's text reach it, or its text reach the guest). The transport keeps its
+// only then does the guest's text reach it, or its text reach the guest). The clipboard is the VM's
+// (VmSession.sharedClipboard: one per VM, not per head), handed in by whoever opened the endpoint. The transport keeps its
 // own flow control and decides what a violation costs (closing the viewer). relaySound is the
 // window's sound: the same for both transports too.
 import { encodeAudioPacket } from '../../common/audio-packet.js';
 import type { AudioMessage, DisplayMessage, ViewerMessage } from '../../common/contract.js';
 import type { AudioOut } from './audio-out.js';
 import type { DisplaySource } from './display-source.js';
+import type { GuestClipboard } from './guest-clipboard.js';
 import { FramePump, type FramePumpOptions, type FramePumpStats, type FrameSink } from './frame-pump.js';
 
 /** A viewer message after the transport's strict checks (main/backend/arg-checks.ts checkViewerMessage). */
@@ -20,6 +22,11 @@ export interface ViewerSink extends FrameSink {
   log(line: string): void;
 }
 
+export interface ViewerEndpointOptions extends FramePumpOptions {
+  /** the VM's clipboard when it shares it (absent: the viewer is told the VM does not) */
+  clipboard?: GuestClipboard;
+}
+
 export interface ViewerEndpointStats extends FramePumpStats {
   inputsSent: number;
   inputsDropped: number;
@@ -27,17 +34,19 @@ export interface ViewerEndpointStats extends FramePumpStats {
 
 export class ViewerEndpoint {
   private readonly pump: FramePump;
+  private readonly clipboard: GuestClipboard | undefined;
   private unshareClipboard: (() => void) | null = null;
   private inputsSent = 0;
   private inputsDropped = 0;
   private disposed = false;
 
   constructor(
-    private readonly source: DisplaySource,
+    source: DisplaySource,
     private readonly sink: ViewerSink,
-    opts: FramePumpOptions = {},
+    { clipboard, ...opts }: ViewerEndpointOptions = {},
   ) {
     this.pump = new FramePump(source, sink, opts);
+    this.clipboard = clipboard;
   }
 
   start(): void {
@@ -100,7 +109,7 @@ export class ViewerEndpoint {
   }
 
   private shareClipboard(on: boolean): void {
-    const clipboard = this.source.clipboard;
+    const clipboard = this.clipboard;
     this.unshareClipboard?.();
     this.unshareClipboard = null;
     if (on && clipboard) {
@@ -117,7 +126,7 @@ export class ViewerEndpoint {
   }
 
   private toGuestClipboard(text: string): void {
-    const clipboard = this.source.clipboard;
+    const clipboard = this.clipboard;
     if (!clipboard || !this.unshareClipboard) return this.sendClipboardState('clipboard sharing is off for this viewer; the text was not sent to the guest');
     clipboard.setHostText(text).catch((err: Error) => {
       this.sink.log(err.message);
@@ -126,7 +135,7 @@ export class ViewerEndpoint {
   }
 
   private sendClipboardState(notice?: string): void {
-    this.send({ t: 'clipboard-state', available: !!this.source.clipboard, shared: !!this.unshareClipboard, ...(notice ? { notice } : {}) });
+    this.send({ t: 'clipboard-state', available: !!this.clipboard, shared: !!this.unshareClipboard, ...(notice ? { notice } : {}) });
   }
 }
 

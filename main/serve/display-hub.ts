@@ -5,6 +5,7 @@ import type { WebSocket } from 'ws';
 import type { CursorShape, DisplayMessage } from '../../common/contract.js';
 import { ViewerEndpoint } from '../display/viewer-endpoint.js';
 import type { DisplaySource } from '../display/display-source.js';
+import type { GuestClipboard } from '../display/guest-clipboard.js';
 import { CloseCode, MAX_DISPLAY_MESSAGE, parseViewerMessage, type WireDisplayMessage } from './protocol.js';
 
 export interface FlowLimits {
@@ -50,6 +51,8 @@ export class DisplayHub {
     private readonly events: HubEvents,
     /** called once when the hub ends (last viewer left or the source closed) */
     private readonly onEnd: () => void,
+    /** the VM's clipboard when it shares it (one per VM: every head's viewers get the same) */
+    readonly clipboard?: GuestClipboard,
   ) {
     // Each viewer's FramePump follows the source itself; the hub only tracks what outlives viewers.
     const onClosed = (reason: string) => this.end(reason);
@@ -123,7 +126,7 @@ export class DisplayViewer {
       },
       ready: () => this.socketHasRoom(),
       log: (line) => this.events.log(`display viewer of ${this.hub.vmId}: ${line}`),
-    });
+    }, { clipboard: hub.clipboard });
     ws.on('message', (data, isBinary) => {
       if (this.disposed) return;
       if (isBinary) return this.violation(CloseCode.unsupportedData, 'binary message from viewer');

@@ -45,6 +45,11 @@ class TestBackend implements ServeBackend {
     if (method === 'startVm' && (args as BackendArgs<'startVm'>).id === 'boom') throw new Error('kaboom');
     return { ok: false, code: 'not-found', message: `no VM ${(args as { id: string }).id}` };
   }
+  /** the VM's clipboard, when a test shares one */
+  clipboard: GuestClipboard | null = null;
+  async sharedClipboard(): Promise<Result<GuestClipboard | null>> {
+    return { ok: true, value: this.clipboard };
+  }
   async openDisplay(vmId: string, console: number): Promise<Result<DisplaySource>> {
     if (vmId !== 'vm1' || console !== 0) return { ok: false, code: 'not-found', message: `no display ${vmId}:${console}` };
     this.opened++;
@@ -558,9 +563,9 @@ test('clipboard: nothing crosses until the viewer turns sharing on; then guest t
   const clipboard = await GuestClipboard.open(link, () => {});
   const guestGrab = () => link.emit('call', { type: 1, serial: 1, path: CLIPBOARD_PATH, interface: CLIPBOARD_IFACE, member: 'Grab', body: [0, 1, [TEXT_MIME]] });
   await withServe(async (serve, backend) => {
+    backend.clipboard = clipboard;
     const v = new Viewer(serve);
     await v.opened();
-    backend.displays.get('vm1:0')!.clipboard = clipboard;
     guestGrab();
     v.ws.send(JSON.stringify({ t: 'clipboard', text: 'unasked' }));
     await until('refusal', () => v.messages.some((m) => m.t === 'clipboard-state'));

@@ -6,6 +6,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { ServeBackend } from '../backend/backend.js';
 import { toFailure } from '../backend/failure.js';
+import type { GuestClipboard } from '../display/guest-clipboard.js';
 import { relayAudio } from './audio-relay.js';
 import type { SocketEvents } from './backend-sockets.js';
 import { DisplayHub, type FlowLimits, type ViewerStats } from './display-hub.js';
@@ -76,15 +77,16 @@ export class ViewerSockets {
     let p = this.hubs.get(key);
     if (!p) {
       p = this.backend.openDisplay(vmId, consoleNo).then(
-        (r) => {
+        async (r) => {
           if (!r.ok) {
             this.hubs.delete(key);
             return r.message;
           }
+          const clipboard = await this.clipboardOf(vmId);
           const hub = new DisplayHub(vmId, consoleNo, r.value, this.limits, this.events, () => {
             this.hubs.delete(key);
             this.openHubs.delete(hub);
-          });
+          }, clipboard);
           this.openHubs.add(hub);
           return hub;
         },
@@ -96,6 +98,13 @@ export class ViewerSockets {
       this.hubs.set(key, p);
     }
     return p;
+  }
+
+  /** The VM's clipboard for its viewers, when it shares it; a failure is logged and means none. */
+  private async clipboardOf(vmId: string): Promise<GuestClipboard | undefined> {
+    const r = await this.backend.sharedClipboard?.(vmId).catch((err: unknown) => toFailure(err, 'sharedClipboard', this.events.log));
+    if (r && !r.ok) this.events.log(`clipboard of ${vmId} not shared: ${r.message}`);
+    return (r?.ok && r.value) || undefined;
   }
 }
 

@@ -48,9 +48,9 @@ async function until<T>(what: string, probe: () => T | false | undefined, ms = 5
 }
 
 /** The Electron shape: a MessagePort pair, values cloned, the endpoint's checks on the value. */
-function overMessageChannel(source: SyntheticDisplay, closedWhy: string[]): { viewer: Viewer; endpoint: ViewerEndpoint } {
+function overMessageChannel(source: SyntheticDisplay, clipboard: GuestClipboard, closedWhy: string[]): { viewer: Viewer; endpoint: ViewerEndpoint } {
   const { port1, port2 } = new MessageChannel();
-  const endpoint = new ViewerEndpoint(source, { message: (m) => port1.postMessage(m), frame: (p) => port1.postMessage(p, [p]), log: () => {} });
+  const endpoint = new ViewerEndpoint(source, { message: (m) => port1.postMessage(m), frame: (p) => port1.postMessage(p, [p]), log: () => {} }, { clipboard });
   port1.on('message', (m: unknown) => {
     const why = endpoint.receive(checkViewerMessage(m, source.surface));
     if (why) closedWhy.push(why);
@@ -62,7 +62,7 @@ function overMessageChannel(source: SyntheticDisplay, closedWhy: string[]): { vi
 }
 
 /** The kju serve shape: a WebSocket, JSON text one way and binary frames the other. */
-async function overWebSocket(source: SyntheticDisplay, closedWhy: string[]): Promise<{ viewer: Viewer; endpoint: ViewerEndpoint }> {
+async function overWebSocket(source: SyntheticDisplay, clipboard: GuestClipboard, closedWhy: string[]): Promise<{ viewer: Viewer; endpoint: ViewerEndpoint }> {
   const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
   await new Promise<void>((r) => wss.once('listening', () => r()));
   const serverSide = new Promise<WebSocket>((r) => wss.once('connection', r));
@@ -85,7 +85,7 @@ async function overWebSocket(source: SyntheticDisplay, closedWhy: string[]): Pro
     message: (m) => ws.send(JSON.stringify(m.t === 'cursor' ? { ...m, cursor: { ...m.cursor, pixels: [] } } : m)),
     frame: (p) => ws.send(p, { binary: true }),
     log: () => {},
-  });
+  }, { clipboard });
   ws.on('message', (data) => {
     let value: unknown;
     try {
@@ -101,15 +101,14 @@ async function overWebSocket(source: SyntheticDisplay, closedWhy: string[]): Pro
 }
 
 for (const [name, connect] of [
-  ['MessageChannel', async (s: SyntheticDisplay, w: string[]) => overMessageChannel(s, w)],
+  ['MessageChannel', async (s: SyntheticDisplay, c: GuestClipboard, w: string[]) => overMessageChannel(s, c, w)],
   ['WebSocket', overWebSocket],
 ] as const) {
   test(`over a ${name}: the stream, input, a refused message, and clipboard sharing only once asked`, async () => {
     const source = new SyntheticDisplay({ width: 32, height: 16, rowPadding: 8 });
     const clipboard = new ScriptedClipboard();
-    source.clipboard = clipboard as unknown as GuestClipboard;
     const closedWhy: string[] = [];
-    const { viewer, endpoint } = await connect(source, closedWhy);
+    const { viewer, endpoint } = await connect(source, clipboard as unknown as GuestClipboard, closedWhy);
     try {
       await until('surface and input-mode', () => viewer.messages.some((m) => m.t === 'input-mode'));
       assert.equal(viewer.messages[0]?.t, 'surface');

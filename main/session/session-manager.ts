@@ -12,8 +12,8 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Transport, VmRunState, VmSummary } from '../../common/contract.js';
 import type { DisplaySource } from '../display/display-source.js';
-import { AudioOut } from '../display/audio-out.js';
-import { DbusCallError } from '../dbus/peer-connection.js';
+import type { AudioOut } from '../display/audio-out.js';
+import type { GuestClipboard } from '../display/guest-clipboard.js';
 import type { Accelerator } from '../qemu/build-argv.js';
 import { isAlive, killVerified, readPidFile } from '../qemu/pid-alive.js';
 import { killPoint } from '../util/kill-point.js';
@@ -474,13 +474,7 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
    * caller owns it and closes it. SessionError no-sound when the VM runs without a sound card.
    */
   async openAudio(idOrName: string): Promise<AudioOut> {
-    const r = await this.ownedVm(idOrName);
-    try {
-      return await AudioOut.open(r.session.display.control, r.name);
-    } catch (err) {
-      if (!(err instanceof DbusCallError)) throw err;
-      throw new SessionError('no-sound', `VM "${r.name}" has no sound card (${err.message}); give it one with "kju edit ${r.name} --sound intel-hda" and restart it`, { cause: err });
-    }
+    return (await this.ownedVm(idOrName)).session.openAudio();
   }
 
   async openDisplay(idOrName: string, console = 0): Promise<DisplaySource> {
@@ -500,14 +494,15 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
     note(display.surface?.transport);
     // before any await: a first surface arriving meanwhile must not be missed
     display.on('surface', (s) => note(s.transport));
-    const vm = await this.library.get(r.id).catch(() => null);
-    if (vm?.config.clipboard) {
-      display.clipboard = await r.session.display.clipboard((line) => process.stderr.write(`kju: ${r.name}: ${line}\n`)).catch((err: Error) => {
-        process.stderr.write(`kju: ${r.name}: clipboard not shared: QEMU refused the registration (${err.message})\n`);
-        return undefined;
-      });
-    }
     return display;
+  }
+
+  /** The clipboard of a VM this manager owns, when its config shares it (VmSession.sharedClipboard); null when not. */
+  async sharedClipboard(idOrName: string): Promise<GuestClipboard | null> {
+    const r = await this.ownedVm(idOrName);
+    const vm = await this.library.get(r.id).catch(() => null);
+    if (!vm?.config.clipboard) return null;
+    return (await r.session.sharedClipboard((line) => process.stderr.write(`kju: ${r.name}: ${line}\n`))) ?? null;
   }
 
   /**
@@ -534,10 +529,11 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
   }
 
   /** Lets go of QMP and the display of a VM so another process (a display utility) can own it. */
-  async release(idOrName: string): Promise<{ vmId: string; name: string; runtimeDir: string; pid: number }> {
+  async release(idOrName: string): Promise<{ vmId: string; name: string; runtimeDir: string; pid: number; clipboard: boolean }> {
     const r = await this.ownedVm(idOrName);
+    const clipboard = !!(await this.library.get(r.id).catch(() => null))?.config.clipboard;
     this.table.release(r);
-    return { vmId: r.id, name: r.name, runtimeDir: r.runtimeDir.dir, pid: r.pid };
+    return { vmId: r.id, name: r.name, runtimeDir: r.runtimeDir.dir, pid: r.pid, clipboard };
   }
 
   /** Owns a released VM again (its utility is gone). No-op when it stopped or someone else owns it. */

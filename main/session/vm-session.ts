@@ -10,6 +10,9 @@ import { QmpClient } from '../qmp/qmp-client.js';
 import type { QemuExit } from '../qemu/launch.js';
 import type { RuntimeDir } from '../qemu/runtime-dir.js';
 import type { DbusDisplay } from '../display/dbus-display.js';
+import { AudioOut } from '../display/audio-out.js';
+import type { GuestClipboard } from '../display/guest-clipboard.js';
+import { DbusCallError } from '../dbus/peer-connection.js';
 import { DisplayConnection } from '../display/display-connection.js';
 import { encodePng, surfaceToRgb } from '../display/screenshot.js';
 import { thumbnailPng } from '../display/thumbnail.js';
@@ -56,6 +59,7 @@ export class VmSession extends EventEmitter<VmSessionEvents> {
   /** displays of heads after the first, opened on demand (head k = the k-th graphic console) */
   private readonly heads = new Map<number, Promise<DbusDisplay>>();
   private ownerServer: OwnerServer | null = null;
+  private clipboardOpen: Promise<GuestClipboard | undefined> | null = null;
   private exitReason: string | null = null;
   private lastThumbnail: { at: number; png: Buffer; stale: boolean } | null = null;
   private thumbnailWatch = false;
@@ -128,6 +132,33 @@ export class VmSession extends EventEmitter<VmSessionEvents> {
       d.catch(() => this.heads.delete(head));
     }
     return d;
+  }
+
+  /**
+   * The VM's shared clipboard, one per VM (QEMU keeps one clipboard peer per control connection):
+   * registered on the first call, then the same for every viewer of every head. Only for a VM whose
+   * config shares it (the caller knows the config); undefined when QEMU refused the registration
+   * (said once through `log`).
+   */
+  sharedClipboard(log: (line: string) => void): Promise<GuestClipboard | undefined> {
+    this.clipboardOpen ??= this.display.clipboard(log).catch((err: Error) => {
+      log(`clipboard not shared: QEMU refused the registration (${err.message})`);
+      return undefined;
+    });
+    return this.clipboardOpen;
+  }
+
+  /**
+   * The guest's sound: a new out-listener (QEMU allows several), one per viewer; the caller owns it
+   * and closes it. SessionError no-sound when the VM runs without a sound card.
+   */
+  async openAudio(): Promise<AudioOut> {
+    try {
+      return await AudioOut.open(this.display.control, this.name);
+    } catch (err) {
+      if (!(err instanceof DbusCallError)) throw err;
+      throw new SessionError('no-sound', `VM "${this.name}" has no sound card (${err.message}); give it one with "kju edit ${this.name} --sound intel-hda" and restart it`, { cause: err });
+    }
   }
 
   /** PNG of head `head`'s current surface, written atomically to `path`. */

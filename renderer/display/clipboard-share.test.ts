@@ -7,8 +7,8 @@ import { ClipboardShare, type ClipboardShareState } from './clipboard-share.js';
 function setup() {
   const sent: ViewerMessage[] = [];
   const stream = { sendClipboard: (m: ViewerMessage) => sent.push(m) } as unknown as DisplayStream;
-  const page = { text: 'host text ✓', written: [] as string[] };
-  const clipboard = { readText: async () => page.text, writeText: async (t: string) => void page.written.push(t) };
+  const page = { text: 'host text ✓', written: [] as string[], reads: 0 };
+  const clipboard = { readText: async () => (page.reads++, page.text), writeText: async (t: string) => void page.written.push(t) };
   const focus = new Set<() => void>();
   const target = { addEventListener: (_: string, cb: () => void) => focus.add(cb), removeEventListener: (_: string, cb: () => void) => focus.delete(cb) };
   const states: ClipboardShareState[] = [];
@@ -22,6 +22,7 @@ test('off by default: focus reads nothing and guest text is not written to the p
   focus();
   await tick();
   assert.deepEqual(sent, []);
+  assert.equal(page.reads, 0, 'the host clipboard is not even read while sharing is off');
   assert.equal(share.onMessage({ t: 'clipboard', text: 'guest' }), true);
   assert.deepEqual(page.written, []);
 });

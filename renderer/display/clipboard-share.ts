@@ -1,7 +1,9 @@
 // Clipboard sharing of one viewer (renderer main thread): off until the user turns it on; then the
-// page's clipboard is read on window focus and sent to the guest when it changed, and guest text
-// is written to the page's clipboard. Uses the async Clipboard API (needs a focused, permitted page).
-import type { DisplayMessage, DisplayStream } from '../../common/contract.js';
+// host's clipboard is read on window focus and sent to the guest when it changed, and guest text
+// is written to the host's clipboard. The same for both front ends; only the clipboard differs: the
+// page's async Clipboard API in the browser (needs a focused, permitted page), Electron main's
+// `clipboard` through the preload (KjuBridge.clipboard).
+import type { DisplayMessage, DisplayStream, TextClipboard } from '../../common/contract.js';
 
 export interface ClipboardShareState {
   /** the VM shares its clipboard and this stream can carry it */
@@ -11,11 +13,7 @@ export interface ClipboardShareState {
   notice?: string;
 }
 
-/** What the share needs of navigator.clipboard (tests pass a fake). */
-export interface TextClipboard {
-  readText(): Promise<string>;
-  writeText(text: string): Promise<void>;
-}
+export type { TextClipboard };
 
 export class ClipboardShare {
   private state: ClipboardShareState;
@@ -67,14 +65,15 @@ export class ClipboardShare {
   }
 
   private async pushHostText(): Promise<void> {
-    if (!this.clipboard || !this.stream.sendClipboard) return;
+    // Off: the host's clipboard is not even read.
+    if (!this.clipboard || !this.stream.sendClipboard || !this.wanted) return;
     let text: string;
     try {
       text = await this.clipboard.readText();
     } catch (err) {
       return this.patch({ notice: `could not read the page's clipboard: ${(err as Error).message}` });
     }
-    if (!this.wanted) return;
+    if (!this.wanted) return; // turned off while reading
     if (text === '' || text === this.last) return;
     this.last = text;
     this.stream.sendClipboard({ t: 'clipboard', text });

@@ -3,7 +3,7 @@
 // uploaded (never held for an unrelated animation frame); only a window that stops presenting
 // (hidden, stalled) stops pulling, and the sender merges damage meanwhile. Main thread only.
 import { decodeFramePacket, FramePacketError } from '../../common/frame-packet.js';
-import type { DisplayMessage, DisplayStream, InputMessage, SurfaceInfo, Transport } from '../../common/contract.js';
+import type { DisplayMessage, DisplayStream, InputMessage, SurfaceInfo, TextClipboard, Transport } from '../../common/contract.js';
 import { Blitter, type BlitterOptions, type FrameStats } from './blitter.js';
 import { Canvas2dBlitter } from './canvas2d-blitter.js';
 import { chooseBlitter, webglRenderer, type BlitterChoice, type BlitterSetting, type DisplayBlitter } from './display-blitter.js';
@@ -46,6 +46,8 @@ export interface ViewerOptions {
   onState?: (s: ViewerState) => void;
   /** the grab hotkey fired or the grab changed otherwise */
   onGrabChange?: (grabbed: boolean) => void;
+  /** the host's clipboard (KjuBridge.clipboard); navigator.clipboard when absent */
+  clipboard?: TextClipboard;
   /** which blitter to use (default 'auto': WebGL2 on a GPU, Canvas 2D where WebGL is software) */
   blitter?: BlitterSetting;
   /** makes the blitter instead (tests pass one that records what it draws) */
@@ -110,7 +112,7 @@ export class Viewer {
     document.addEventListener('pointerlockchange', onLockChange);
     this.detach.push(() => document.removeEventListener('pointerlockchange', onLockChange));
     this.timer = setInterval(() => this.rollFigures(), 1000);
-    this.clipboardShare = new ClipboardShare(stream, typeof navigator !== 'undefined' ? navigator.clipboard : undefined, (c) => this.patch({ clipboard: c }));
+    this.clipboardShare = new ClipboardShare(stream, opts.clipboard ?? (typeof navigator !== 'undefined' ? navigator.clipboard : undefined), (c) => this.patch({ clipboard: c }));
     this.state = { ...this.state, clipboard: this.clipboardShare.current };
     stream.onMessage((m) => this.onMessage(m));
     stream.onFrame((buf) => this.onFrame(buf));

@@ -7,7 +7,7 @@ import { useVmWindow } from '../state/vm-window.js';
 import { useSettings } from '../state/settings.js';
 import { useLiveLibrary } from './useLiveLibrary.js';
 import { devicePixels, GuestResizer, guestSizeMode } from '../display/guest-size.js';
-import { headFromHash } from './route.js';
+import { headFromHash, playsSound } from './route.js';
 import { Toolbar } from './Toolbar.js';
 import { StatusBar } from './StatusBar.js';
 import { SoundControls } from './SoundControls.js';
@@ -39,7 +39,7 @@ export function VmView({ bridge, vmId }: { bridge: KjuBridge; vmId: string }) {
         {hasDisplay && !headKnown ? null : hasDisplay ? <DisplayCanvas key={`${blitter}:${head}`} bridge={bridge} vm={vm} head={head} onViewer={setViewer} /> : <NoDisplay bridge={bridge} vmId={vmId} />}
       </div>
       <StatusBar viewer={viewer} vm={vm}>
-        {hasDisplay && vm?.soundDevice && vm.soundDevice !== 'none' && <SoundControls bridge={bridge} vmId={vm.id} />}
+        {hasDisplay && vm?.soundDevice && vm.soundDevice !== 'none' && playsSound(location.hash) && <SoundControls bridge={bridge} vmId={vm.id} />}
       </StatusBar>
     </div>
   );
@@ -112,7 +112,7 @@ function DisplayCanvas({ bridge, vm, head, onViewer }: { bridge: KjuBridge; vm: 
         }
         if (!r.ok) return vmWindow.failed(r.message);
         try {
-          viewer = new Viewer({ canvas: canvasRef.current!, stream: r.value, blitter: useSettings.getState().blitter, onState: (s) => useVmWindow.getState().setViewer(s) });
+          viewer = new Viewer({ canvas: canvasRef.current!, stream: r.value, clipboard: bridge.clipboard, blitter: useSettings.getState().blitter, onState: (s) => useVmWindow.getState().setViewer(s) });
         } catch (e) {
           r.value.close();
           return vmWindow.failed((e as Error).message);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { headFromHash, libraryHref, parseHash, vmHref } from './route.js';
+import { headFromHash, playsSound, libraryHref, parseHash, vmHref } from './route.js';
 
 test('hash routes', () => {
   assert.deepEqual(parseHash(''), { name: 'library' });
@@ -23,4 +23,10 @@ test('a VM window shows the head its hash names', () => {
   assert.equal(headFromHash('#/vm/x?token=t&head=3'), 3);
   assert.equal(headFromHash('#/vm/x?head=one'), 0);
   assert.deepEqual(parseHash('#/vm/x?head=1'), { name: 'vm', id: 'x' });
+});
+
+test("only head 0's window plays the VM's sound (one window per head in the desktop app)", () => {
+  assert.equal(playsSound('#/vm/x'), true);
+  assert.equal(playsSound('#/vm/x?token=t'), true);
+  assert.equal(playsSound('#/vm/x?head=1'), false);
 });

@@ -29,6 +29,15 @@ export function headFromHash(hash: string): number {
   return m ? Number(m[1]) : 0;
 }
 
+/**
+ * Whether this VM window plays the VM's sound: only the window of head 0 (the desktop app opens one
+ * window per head, the others with `?head=k`), so a VM with several heads is heard once. The
+ * browser's Display switcher changes the store's head, not the hash: its one window keeps playing.
+ */
+export function playsSound(hash: string): boolean {
+  return headFromHash(hash) === 0;
+}
+
 export function libraryHref(currentHash = location.hash): string {
   const q = currentHash.indexOf('?');
   return `#/${q >= 0 ? currentHash.slice(q) : ''}`;

@@ -14,6 +14,14 @@ export const BACKEND_CHANNELS: ReadonlySet<string> = new Set(BACKEND_METHODS.map
 export const OPEN_DISPLAY = 'kju:open-display';
 /** main → renderer (webContents.postMessage with one transferred port) */
 export const DISPLAY_PORT = 'kju:display-port';
+/** renderer → main (invoke): asks for the VM's sound; answered by Result<OpenDisplayReply>, the port follows on AUDIO_PORT */
+export const OPEN_AUDIO = 'kju:open-audio';
+/** main → renderer (webContents.postMessage with one transferred port): AudioMessages and AudioPackets */
+export const AUDIO_PORT = 'kju:audio-port';
+/** renderer → main (invoke), VM windows only: the host clipboard's text; answered by Result<string> */
+export const CLIPBOARD_READ = 'kju:clipboard-read';
+/** renderer → main (invoke), VM windows only: the guest's text for the host clipboard (a string); answered by Result<null> */
+export const CLIPBOARD_WRITE = 'kju:clipboard-write';
 /** main → renderer: the display utility of a VM died; every stream of that VM ends with this reason */
 export const DISPLAY_LOST = 'kju:display-lost';
 /** main → renderer: the VM list changed */
@@ -45,6 +53,19 @@ export interface DisplayPortMessage {
   /** present when this stream sends rects without pixels for 'map' surfaces */
   sharedSurfaces?: SharedSurfaceOffer;
 }
+
+export interface OpenAudioArgs {
+  vmId: string;
+  requestId: number;
+}
+
+export interface AudioPortMessage {
+  requestId: number;
+  vmId: string;
+}
+
+export type ClipboardReadResult = Result<string>;
+export type ClipboardWriteResult = Result<null>;
 
 export interface DisplayLostMessage {
   vmId: string;

@@ -9,6 +9,8 @@ export type MainToUtility =
   | { t: 'attach'; target: DisplayTarget }
   /** serve console `console` on the transferred port (ports[0]); zeroCopy: the viewer may map 'map' surfaces itself */
   | { t: 'open'; requestId: number; console: number; zeroCopy: boolean }
+  /** relay the VM's sound on the transferred port (ports[0]): AudioMessages and AudioPackets, the same relay as kju serve's */
+  | { t: 'open-audio'; requestId: number }
   /** detach (QEMU keeps running) and exit */
   | { t: 'detach' };
 

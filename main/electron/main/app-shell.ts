@@ -1,13 +1,14 @@
 // The Electron shell wired to a backend: app:// protocol, windows, backend IPC, display brokering,
 // VM list pushes, the quit dialog and `.kju` file opening. main.ts chooses the backend and calls
 // startApp before app 'ready'. Everything runs on the Electron main process's event loop.
-import { app, dialog, ipcMain, protocol, type IpcMainInvokeEvent } from 'electron';
+import { app, BrowserWindow, clipboard, dialog, ipcMain, protocol, type IpcMainInvokeEvent } from 'electron';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Result } from '../../../common/contract.js';
 import type { Backend } from '../../backend/backend.js';
 import { APP_SCHEME, APP_SCHEME_PRIVILEGES, handleAppRequest } from './app-protocol.js';
-import { OPEN_DISPLAY, OP_PROGRESS, VMS_CHANGED } from '../ipc/channels.js';
+import { CLIPBOARD_READ, CLIPBOARD_WRITE, OPEN_AUDIO, OPEN_DISPLAY, OP_PROGRESS, VMS_CHANGED, type ClipboardReadResult, type ClipboardWriteResult } from '../ipc/channels.js';
+import { readHostClipboard, writeHostClipboard, type ClipboardRequester } from './host-clipboard.js';
 import { DisplayUtilities } from './display-utilities.js';
 import { forwardingHandlers, isTrustedSender, registerBackendHandlers, type BackendHandlerTable } from './ipc-handlers.js';
 import { bundlePathsFromArgv } from './launch-args.js';
@@ -37,6 +38,12 @@ function isOpenDisplayArgs(a: unknown): a is { vmId: string; console: number; re
     Number.isSafeInteger(o.requestId) &&
     (o.requestId as number) > 0
   );
+}
+
+function isOpenAudioArgs(a: unknown): a is { vmId: string; requestId: number } {
+  if (!a || typeof a !== 'object') return false;
+  const o = a as Record<string, unknown>;
+  return Object.keys(o).length === 2 && typeof o.vmId === 'string' && o.vmId.length >= 1 && o.vmId.length <= 256 && Number.isSafeInteger(o.requestId) && (o.requestId as number) > 0;
 }
 
 /** Must be called before app 'ready' (scheme registration). Quits at once if another kju runs. */
@@ -134,6 +141,23 @@ export function startApp(o: AppOptions): void {
         return toFailure(err, 'openDisplay');
       }
     });
+    ipcMain.handle(OPEN_AUDIO, async (event, args): Promise<Result<{ requestId: number }>> => {
+      if (!isTrustedSender(event)) return { ok: false, code: 'forbidden', message: `${OPEN_AUDIO} is only for kju's own pages` };
+      if (!isOpenAudioArgs(args)) return { ok: false, code: 'bad-args', message: 'openAudio needs {vmId, requestId}' };
+      try {
+        const r = await displays.openAudio(args.vmId, args.requestId, event.sender);
+        return r.ok ? { ok: true, value: { requestId: args.requestId } } : r;
+      } catch (err) {
+        return toFailure(err, 'openAudio');
+      }
+    });
+    // The host clipboard for VM windows (host-clipboard.ts decides who may and how much).
+    const requester = (event: IpcMainInvokeEvent): ClipboardRequester => ({
+      vmWindow: isTrustedSender(event) && windows.vmOfWebContents(event.sender) !== null,
+      focused: !!BrowserWindow.fromWebContents(event.sender)?.isFocused(),
+    });
+    ipcMain.handle(CLIPBOARD_READ, (event): Promise<ClipboardReadResult> => readHostClipboard(requester(event), clipboard));
+    ipcMain.handle(CLIPBOARD_WRITE, (event, text: unknown): Promise<ClipboardWriteResult> => writeHostClipboard(requester(event), text, clipboard));
     backend.onVmsChanged((vms) => {
       for (const w of windows.all()) w.webContents.send(VMS_CHANGED, vms);
     });

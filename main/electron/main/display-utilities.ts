@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Result } from '../../../common/contract.js';
 import type { Backend } from '../../backend/backend.js';
-import { DISPLAY_LOST, DISPLAY_PORT, type DisplayLostMessage, type DisplayPortMessage } from '../ipc/channels.js';
+import { AUDIO_PORT, DISPLAY_LOST, DISPLAY_PORT, type AudioPortMessage, type DisplayLostMessage, type DisplayPortMessage } from '../ipc/channels.js';
 import { RestartPolicy } from './restart-policy.js';
 import type { MainToUtility, UtilityToMain } from '../ipc/utility-protocol.js';
 
@@ -82,6 +82,28 @@ export class DisplayUtilities {
    * arrives on DISPLAY_PORT with `requestId`. `zeroCopy` asks for rect-only frames on 'map' surfaces.
    */
   async open(vmId: string, console: number, requestId: number, viewer: WebContents, zeroCopy: boolean): Promise<Result<null>> {
+    return this.openPort(vmId, requestId, viewer, { t: 'open', requestId, console, zeroCopy }, (r, port) => {
+      const msg: DisplayPortMessage = { requestId, vmId, console, ...(r.sharedSurfaces ? { sharedSurfaces: r.sharedSurfaces } : {}) };
+      viewer.postMessage(DISPLAY_PORT, msg, [port]);
+    });
+  }
+
+  /** Gives `viewer` the VM's sound (relaySound in the utility): on success the port arrives on AUDIO_PORT with `requestId`. */
+  async openAudio(vmId: string, requestId: number, viewer: WebContents): Promise<Result<null>> {
+    return this.openPort(vmId, requestId, viewer, { t: 'open-audio', requestId }, (_r, port) => {
+      const msg: AudioPortMessage = { requestId, vmId };
+      viewer.postMessage(AUDIO_PORT, msg, [port]);
+    });
+  }
+
+  /** One port pair: `ask` goes to the utility with one end; `deliver` hands the other to the viewer once the utility has opened it. */
+  private async openPort(
+    vmId: string,
+    requestId: number,
+    viewer: WebContents,
+    ask: Extract<MainToUtility, { t: 'open' | 'open-audio' }>,
+    deliver: (r: Extract<UtilityToMain, { t: 'opened' }>, port: Electron.MessagePortMain) => void,
+  ): Promise<Result<null>> {
     let vm = this.vms.get(vmId);
     if (!vm) {
       vm = new VmDisplayUtility(vmId);
@@ -93,7 +115,7 @@ export class DisplayUtilities {
     if (!ready.ok) return ready;
     const { port1, port2 } = new MessageChannelMain();
     const replied = vm.waitFor(`open:${requestId}`, OPEN_TIMEOUT_MS, { t: 'open-failed', requestId, code: 'timeout', message: 'the display did not open in time' });
-    vm.post({ t: 'open', requestId, console, zeroCopy }, [port1]);
+    vm.post(ask, [port1]);
     const r = await replied;
     if (r.t !== 'opened') {
       port2.close();
@@ -107,8 +129,7 @@ export class DisplayUtilities {
       vm.viewers.add(viewer);
       viewer.once('destroyed', () => vm.viewers.delete(viewer));
     }
-    const msg: DisplayPortMessage = { requestId, vmId, console, ...(r.sharedSurfaces ? { sharedSurfaces: r.sharedSurfaces } : {}) };
-    viewer.postMessage(DISPLAY_PORT, msg, [port2]);
+    deliver(r, port2);
     return { ok: true, value: null };
   }
 

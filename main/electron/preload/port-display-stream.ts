@@ -49,6 +49,11 @@ export class PortDisplayStream {
     this.post({ t: 'input', input });
   }
 
+  /** Clipboard sharing on/off and the host's text for the guest: the same viewer messages as kju serve's. */
+  sendClipboard(m: Extract<ViewerMessage, { t: 'clipboard' | 'clipboard-share' }>): void {
+    this.post(m.t === 'clipboard' ? { t: 'clipboard', text: String(m.text) } : { t: 'clipboard-share', on: !!m.on });
+  }
+
   /** The page lost its pixels (GL context): the utility's FramePump sends the whole surface next. */
   refresh(): void {
     this.post({ t: 'refresh' });
@@ -95,6 +100,7 @@ export class PortDisplayStream {
       pull: () => this.pull(),
       sendInput: (i) => this.sendInput(i),
       refresh: () => this.refresh(),
+      sendClipboard: (m) => this.sendClipboard(m),
       close: () => this.close(),
     };
   }

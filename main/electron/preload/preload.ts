@@ -2,7 +2,8 @@
 // in a zero-copy VM window (see shared-surfaces.ts), always with contextIsolation. It exposes one
 // object, `window.kju`, implementing KjuBridge: backend calls only on the channels derived from
 // BACKEND_METHODS (raw ipcRenderer is never exposed), display streams over a MessagePort that the
-// preload keeps, and VM list updates.
+// preload keeps, the VM's sound over another such port (the same relay as kju serve's), the host
+// clipboard through main (CLIPBOARD_READ/WRITE; main's host-clipboard.ts decides who may), and VM list updates.
 //
 // Copies on the pixel path (Electron): (1) the utility packs damaged rows into a FramePacket;
 // (2) MessagePortMain.postMessage can transfer only ports, so the packet is serialised into the
@@ -12,9 +13,17 @@
 // world of an isolated page) at the cost of the page talking to the utility unchecked by us.
 // Runs on the renderer's main thread, in the isolated world, before the page's scripts.
 import { contextBridge, ipcRenderer } from 'electron';
-import type { BackendArgs, BackendMethod, BackendValue, KjuBridge, OperationProgress, Result, VmSummary } from '../../../common/contract.js';
+import type { AudioStream, BackendArgs, BackendMethod, BackendValue, KjuBridge, OperationProgress, Result, TextClipboard, VmSummary } from '../../../common/contract.js';
 import {
   APP_ORIGIN,
+  AUDIO_PORT,
+  CLIPBOARD_READ,
+  CLIPBOARD_WRITE,
+  OPEN_AUDIO,
+  type AudioPortMessage,
+  type ClipboardReadResult,
+  type ClipboardWriteResult,
+  type OpenAudioArgs,
   DISPLAY_LOST,
   DISPLAY_PORT,
   BACKEND_CHANNELS,
@@ -29,6 +38,7 @@ import {
   type SharedSurfaceOffer,
 } from '../ipc/channels.js';
 import { PortDisplayStream, type PortLike } from './port-display-stream.js';
+import { PortAudioStream } from './port-audio-stream.js';
 
 type PendingOpen = { port?: MessagePort; message?: DisplayPortMessage; resolve?: (p: { port: MessagePort; message: DisplayPortMessage }) => void };
 
@@ -47,7 +57,52 @@ ipcRenderer.on(DISPLAY_PORT, (event, message: DisplayPortMessage) => {
 
 ipcRenderer.on(DISPLAY_LOST, (_event, m: DisplayLostMessage) => {
   for (const s of streams.get(m.vmId) ?? []) s.end(m.reason);
+  for (const s of audioStreams.get(m.vmId) ?? []) s.end(m.reason);
 });
+
+const pendingAudio = new Map<number, { port?: MessagePort; resolve?: (p: MessagePort) => void }>();
+const audioStreams = new Map<string, Set<PortAudioStream>>();
+
+ipcRenderer.on(AUDIO_PORT, (event, message: AudioPortMessage) => {
+  const port = event.ports[0];
+  const p = pendingAudio.get(message?.requestId);
+  if (!port) return;
+  if (!p) return port.close();
+  if (p.resolve) p.resolve(port);
+  else p.port = port;
+});
+
+async function openAudio(vmId: string): Promise<Result<AudioStream>> {
+  if (typeof vmId !== 'string') return { ok: false, code: 'bad-args', message: 'openAudio(vmId: string)' };
+  const requestId = nextRequestId++;
+  const pending: { port?: MessagePort; resolve?: (p: MessagePort) => void } = {};
+  pendingAudio.set(requestId, pending);
+  try {
+    const r = (await ipcRenderer.invoke(OPEN_AUDIO, { vmId, requestId } satisfies OpenAudioArgs)) as OpenDisplayResult;
+    if (!r.ok) return r;
+    const port = pending.port ?? (await new Promise<MessagePort>((resolve) => (pending.resolve = resolve)));
+    let set = audioStreams.get(vmId);
+    if (!set) audioStreams.set(vmId, (set = new Set()));
+    const stream = new PortAudioStream(adaptPort(port), () => set.delete(stream));
+    set.add(stream);
+    return { ok: true, value: stream.toBridgeObject() };
+  } finally {
+    pendingAudio.delete(requestId);
+  }
+}
+
+/** Main's clipboard: a refusal (not a VM window, not focused, too large) rejects with main's sentence. */
+const hostClipboard: TextClipboard = {
+  async readText() {
+    const r = (await ipcRenderer.invoke(CLIPBOARD_READ)) as ClipboardReadResult;
+    if (!r.ok) throw new Error(r.message);
+    return r.value;
+  },
+  async writeText(text: string) {
+    const r = (await ipcRenderer.invoke(CLIPBOARD_WRITE, String(text))) as ClipboardWriteResult;
+    if (!r.ok) throw new Error(r.message);
+  },
+};
 
 function portFor(requestId: number): Promise<{ port: MessagePort; message: DisplayPortMessage }> {
   const p = pendingOpens.get(requestId)!;
@@ -134,6 +189,8 @@ const bridge: KjuBridge = {
   openDisplay: openDisplay as KjuBridge['openDisplay'],
   onVmsChanged,
   onProgress,
+  openAudio,
+  clipboard: hostClipboard,
 };
 
 contextBridge.exposeInMainWorld('kju', bridge);

@@ -2,7 +2,8 @@
 // It attaches to the VM (QMP + the one D-Bus display connection) and owns it: it serves kju.sock
 // (the owner socket) for the CLI, and display streams on MessagePorts that main transfers in: per
 // port a ViewerEndpoint, the same one kju serve uses (surface, cursor, input-mode, then one FramePacket per pull, merged damage
-// between pulls; input; clipboard sharing once the viewer asks) behind the same strict checks. With zeroCopy, a surface-share server per console
+// between pulls; input; clipboard sharing once the viewer asks, with the VM's one clipboard from the session) behind the same strict checks;
+// and sound on its own port, relayed by the endpoint's relaySound as for kju serve. With zeroCopy, a surface-share server per console
 // (private socket in the VM's runtime dir, one token per stream) lends 'map' surfaces' memfds to the VM window's preload, and that
 // stream's frames carry rects only once the preload has acknowledged the surface. The listener
 // worker that QEMU calls synchronously lives in this process, never in main, so a stall or a crash here (SIGBUS on a shrunk memfd included) cannot take the app down.
@@ -12,7 +13,7 @@ import process from 'node:process';
 import type { MessagePortMain } from 'electron';
 import type { ViewerMessage } from '../../../common/contract.js';
 import type { DisplaySource } from '../../display/display-source.js';
-import { ViewerEndpoint } from '../../display/viewer-endpoint.js';
+import { relaySound, ViewerEndpoint } from '../../display/viewer-endpoint.js';
 import { isShareable, SurfaceShareServer, type ShareTicket } from '../../display/surface-share.js';
 import { checkViewerMessage } from '../../backend/arg-checks.js';
 import { VmSession } from '../../session/vm-session.js';
@@ -31,10 +32,14 @@ if (!parentPort) {
 const PID_POLL_MS = 1000;
 let session: VmSession | null = null;
 let runtimeDir: string | null = null;
+/** the VM's config shares its clipboard (DisplayTarget.clipboard) */
+let sharesClipboard = false;
 /** zero-copy: one surface-share server per console, created on the first zeroCopy open */
 const shareServers = new Map<number, SurfaceShareServer>();
 const displays = new Map<number, Promise<DisplaySource>>();
 const endpoints = new Set<ViewerEndpoint>();
+/** open sound relays, each ended by its function */
+const audios = new Set<() => void>();
 
 function send(m: UtilityToMain): void {
   parentPort.postMessage(m);
@@ -52,6 +57,7 @@ function pidExited(pid: number): Promise<QemuExit> {
 async function attach(target: DisplayTarget): Promise<void> {
   if (session) return send({ t: 'attached' });
   runtimeDir = target.runtimeDir;
+  sharesClipboard = target.clipboard;
   try {
     session = await VmSession.attach({ name: target.name, runtimeDir: runtimeDirAt(target.runtimeDir), pid: target.pid, exited: pidExited(target.pid) });
   } catch (err) {
@@ -116,13 +122,14 @@ async function open(requestId: number, console: number, port: MessagePortMain | 
     port.close();
     return send({ t: 'open-failed', requestId, code: 'no-display', message: (err as Error).message });
   }
+  const clipboard = sharesClipboard ? await session.sharedClipboard(log) : undefined;
   const ticket = zeroCopy ? shareTicket(console, source) : null;
   // MessagePortMain.postMessage can only transfer ports: each FramePacket is copied once here (serialised into the message).
   // Zero-copy: a surface the viewer's preload has mapped and acknowledged goes as rects only.
   const endpoint = new ViewerEndpoint(
     source,
     { message: (m) => port.postMessage(m), frame: (p) => port.postMessage(p), log: (line) => log(`display viewer: ${line}`) },
-    { withPixels: ticket ? (s) => !(s.transport === 'map' && ticket.holds(s.id)) : undefined },
+    { withPixels: ticket ? (s) => !(s.transport === 'map' && ticket.holds(s.id)) : undefined, clipboard },
   );
   // The preload's client went away: its page may hold no pixels for what was sent rect-only.
   ticket?.on('lost', () => endpoint.refresh());
@@ -148,7 +155,41 @@ async function open(requestId: number, console: number, port: MessagePortMain | 
   send({ t: 'opened', requestId, ...(ticket && server ? { sharedSurfaces: { socketPath: server.path, token: ticket.token } } : {}) });
 }
 
+/** The VM's sound on `port` (one out-listener per port, closed with it). The port carries no viewer messages. */
+async function openAudio(requestId: number, port: MessagePortMain | undefined): Promise<void> {
+  if (!port) return send({ t: 'open-failed', requestId, code: 'internal', message: 'open-audio without a port' });
+  if (!session) {
+    port.close();
+    return send({ t: 'open-failed', requestId, code: 'not-attached', message: 'the display utility is not attached to the VM' });
+  }
+  let audio: Awaited<ReturnType<VmSession['openAudio']>>;
+  try {
+    audio = await session.openAudio();
+  } catch (err) {
+    port.close();
+    return send({ t: 'open-failed', requestId, code: (err as { code?: string }).code ?? 'no-sound', message: (err as Error).message });
+  }
+  const end = () => {
+    audios.delete(end);
+    audio.close();
+    port.close();
+  };
+  audios.add(end);
+  // MessagePortMain.postMessage cannot transfer ArrayBuffers: each AudioPacket is copied into the message (about 4 KiB a packet).
+  relaySound(audio, {
+    message: (m) => port.postMessage(m),
+    packet: (p) => port.postMessage(p),
+    backlog: () => 0,
+    ended: () => setTimeout(end, 100),
+    log: (line) => log(`sound viewer: ${line}`),
+  });
+  port.on('close', end);
+  port.start();
+  send({ t: 'opened', requestId });
+}
+
 function detach(): void {
+  for (const end of [...audios]) end();
   for (const p of endpoints) p.dispose();
   for (const s of shareServers.values()) s.close();
   session?.detach();
@@ -162,6 +203,8 @@ parentPort.on('message', (e) => {
       return void attach(m.target);
     case 'open':
       return void open(m.requestId, m.console, e.ports[0], m.zeroCopy);
+    case 'open-audio':
+      return void openAudio(m.requestId, e.ports[0]);
     case 'detach':
       return detach();
   }
