@@ -25,7 +25,8 @@ import { lastScreenPath } from '../library/bundle-files.js';
 import { bundleToVmDescription } from '../library/vm-description-from-bundle.js';
 import { LifecycleError, type LifecycleParams, type LifecycleReply } from './lifecycle.js';
 import type { OwnerApi } from './owner-protocol.js';
-import { peekRunState, probeRunState, RESPONSE_WAIT_MS, withVm } from './reach.js';
+import { deriveListState, needsProbe, NOT_RESPONDING, type ListFacts } from './list-state.js';
+import { peekRunState, probeRunState, withVm } from './reach.js';
 import { adoptVm, reattachAll, reclaimVm, type AdoptResult, type ReattachReport } from './reattach.js';
 import { RunningVmTable, type RunningVm } from './running-vms.js';
 import { checkResumable, clearSuspended, isSuspended, readSuspended, recordSuspended, SavedStateError, statePaths } from './saved-state.js';
@@ -38,9 +39,9 @@ import type { VmSession } from './vm-session.js';
 
 /** States in which a QEMU runs for the VM (what it runs with is worth showing). */
 const ACTIVE: readonly VmRunState[] = ['starting', 'running', 'paused', 'shutting-down'];
+const isActive = (state: VmRunState): boolean => ACTIVE.includes(state);
 
-export { SessionError, type SessionErrorCode } from './session-errors.js';
-export type { ReattachReport } from './reattach.js';
+export { SessionError } from './session-errors.js';
 
 export interface SessionManagerOptions {
   library?: Library;
@@ -54,8 +55,6 @@ export interface SessionManagerOptions {
   /** open() only: how often an owning manager looks for VMs nobody owns (default 2000 ms; 0: never) */
   reattachEveryMs?: number;
 }
-
-const NOT_RESPONDING = `not responding: QEMU did not answer within ${RESPONSE_WAIT_MS / 1000} s ("kju stop --force" ends it)`;
 
 /** How often an owning manager opened with open() looks for VMs to adopt (e.g. from `kju start`). */
 const REATTACH_EVERY_MS = 2_000;
@@ -156,31 +155,26 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
     const out: VmSummary[] = [];
     for (const e of entries) {
       const s = toVmSummary(e);
-      const id = e.config?.id;
-      const r = id ? this.table.get(id) : undefined;
-      const crash = id ? this.table.crashOf(id) : undefined;
-      if (r) {
-        const probed = await probeRunState(r.runtimeDir);
-        s.state = probed === 'not-responding' ? r.state : r.session ? r.state : probed;
-        if (probed === 'not-responding') s.problem = NOT_RESPONDING;
-        if (r.transport) s.transport = r.transport;
-      } else if (crash) {
-        s.state = 'crashed';
-        s.problem = crash;
-      } else if (e.config && isSuspended(e.dir) && s.state === 'stopped') {
-        s.state = 'suspended';
-      } else if (e.config && s.state === 'running') {
-        const probed = await probeRunState(this.runtimeDirOf({ dir: e.dir, config: e.config }));
-        if (probed === 'not-responding') s.problem = NOT_RESPONDING;
-        else s.state = probed;
-      }
-      // a suspend interrupted after its record: QEMU is still there, paused; `start` finishes it
-      if (e.config && s.state === 'paused' && isSuspended(e.dir)) s.state = 'suspended';
-      // a resume killed before its state was loaded: QEMU waits for it forever; `start` ends that QEMU and resumes
-      if (e.config && s.state === 'starting' && isSuspended(e.dir) && !lockNoteHolderAlive({ dir: e.dir, config: e.config }, 'starting')) s.state = 'suspended';
-      if (e.config && ACTIVE.includes(s.state)) {
-        const info = readRuntimeVmInfo(r?.runtimeDir ?? this.runtimeDirOf({ dir: e.dir, config: e.config }));
-        if (info) Object.assign(s, info);
+      if (e.config) {
+        const vm = { dir: e.dir, config: e.config };
+        const r = this.table.get(e.config.id);
+        const suspended = isSuspended(e.dir);
+        const facts: ListFacts = {
+          listed: s.state,
+          owned: r && { state: r.state, held: r.session !== null },
+          crash: this.table.crashOf(e.config.id),
+          suspended,
+          resumerAlive: suspended && lockNoteHolderAlive(vm, 'starting'),
+        };
+        const rt = r?.runtimeDir ?? this.runtimeDirOf(vm);
+        const { state, problem } = deriveListState(facts, needsProbe(facts) ? await probeRunState(rt) : undefined);
+        s.state = state;
+        if (problem !== undefined) s.problem = problem;
+        if (r?.transport) s.transport = r.transport;
+        if (isActive(state)) {
+          const info = readRuntimeVmInfo(rt);
+          if (info) Object.assign(s, info);
+        }
       }
       out.push(s);
     }
@@ -247,7 +241,7 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
       return;
     }
     const r = this.table.get(vm.config.id);
-    if (r) r.ending = 'suspend';
+    if (r) this.table.markEnding(r, 'suspend');
     await stopVm({ name: vm.config.name, runtimeDir: rt }, { force: true });
     if (r) await r.exited;
   }
@@ -293,11 +287,11 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
         this.table.own(r, s);
       },
     }).catch((err: unknown) => {
-      if (r) r.ending = 'stop'; // killed by startVm: no crash
+      if (r) this.table.markEnding(r, 'stop'); // killed by startVm: no crash
       throw err;
     });
     if (stateFile) clearSuspended(vm.dir);
-    r!.state = (await session.ownerApi().lifecycle({ op: 'query' })).state;
+    this.table.setState(r!, (await session.ownerApi().lifecycle({ op: 'query' })).state);
     this.queueChanged();
     return { summary: await this.summaryOf(vm), logFile: qemu.logFile, resumed: Boolean(stateFile) };
   }
@@ -334,19 +328,19 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
     let stopped = false;
     if (!o.force) {
       stopped = await this.onVm(vm, async (api, r) => {
-        if (r) r.ending = 'stop';
+        if (r) this.table.markEnding(r, 'stop');
         const done = (await api.stop({ force: false, timeoutMs })).stopped;
-        if (!done && r) r.ending = null;
+        if (!done && r) this.table.clearEnding(r);
         return done;
       });
     }
     if (!stopped && (o.force || o.forceAfter)) {
       await this.adopt(vm);
       const r = this.table.get(vm.config.id);
-      if (r) r.ending = 'stop';
+      if (r) this.table.markEnding(r, 'stop');
       // QMP quit, else SIGKILL of the verified QEMU (hung, or its qmp.sock held by another process)
       stopped = (await stopVm({ name: vm.config.name, runtimeDir: this.runtimeDirOf(vm) }, { force: true })).stopped;
-      if (!stopped && r) r.ending = null;
+      if (!stopped && r) this.table.clearEnding(r);
     }
     await new Promise((res) => setImmediate(res));
     return { stopped, summary: await this.summaryOf(vm) };
@@ -390,7 +384,7 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
       killPoint('suspend:saved');
       await recordSuspended(vm, reply.bytes ?? 0);
       killPoint('suspend:recorded');
-      if (r) r.ending = 'suspend';
+      if (r) this.table.markEnding(r, 'suspend');
       const { stopped } = await api.stop({ force: true, timeoutMs: 15_000 }).catch(() => ({ stopped: false }));
       if (!stopped) await killVerified(rt.pidFile, rt.launchStamp);
       return reply.bytes ?? 0;
@@ -462,11 +456,6 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
   }
 
   /**
-   * A new display of console `console` (0 = first graphic console) of a VM this manager owns.
-   * Each call registers its own D-Bus listener (QEMU allows several per console and replays the
-   * current surface to each); the caller owns it and closes it.
-   */
-  /**
    * The guest's sound out of a VM this manager owns: a new out-listener (QEMU allows several); the
    * caller owns it and closes it. SessionError no-sound when the VM runs without a sound card.
    */
@@ -480,6 +469,11 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
     }
   }
 
+  /**
+   * A new display of console `console` (0 = first graphic console) of a VM this manager owns.
+   * Each call registers its own D-Bus listener (QEMU allows several per console and replays the
+   * current surface to each); the caller owns it and closes it.
+   */
   async openDisplay(idOrName: string, console = 0): Promise<DisplaySource> {
     this.refuseFileVm(idOrName, 'open its window in this kju');
     const r = await this.ownedVm(idOrName);
@@ -490,9 +484,7 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
     const display = await r.session.display.openDisplay(consoles[console]);
     // The list shows how the screen arrives (shared memory or copied) once a display has seen a surface.
     const note = (t: Transport | undefined) => {
-      if (!t || t === r.transport) return;
-      r.transport = t;
-      this.queueChanged();
+      if (t) this.table.noteTransport(r, t);
     };
     note(display.surface?.transport);
     // before any await: a first surface arriving meanwhile must not be missed
@@ -572,5 +564,3 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
     this.table.close();
   }
 }
-
-export { LibraryError };
