@@ -15,7 +15,7 @@ import type { DisplaySource } from '../display/display-source.js';
 import { AudioOut } from '../display/audio-out.js';
 import { DbusCallError } from '../dbus/peer-connection.js';
 import type { Accelerator } from '../qemu/build-argv.js';
-import { isAlive, killVerified, readPidFile } from '../qemu/pid-alive.js';
+import { isAlive, readPidFile } from '../qemu/pid-alive.js';
 import { killPoint } from '../util/kill-point.js';
 import { libraryVmRuntimeDir, readRuntimeVmInfo, type RuntimeDir } from '../qemu/runtime-dir.js';
 import { Library, toVmSummary, type BundleVm } from '../library/library.js';
@@ -23,13 +23,14 @@ import { LibraryError } from '../library/library-error.js';
 import { lockNoteHolderAlive, withVmLock, writeLockNote } from '../library/vm-lock.js';
 import { lastScreenPath } from '../library/bundle-files.js';
 import { bundleToVmDescription } from '../library/vm-description-from-bundle.js';
-import { LifecycleError, type LifecycleParams, type LifecycleReply } from './lifecycle.js';
+import type { LifecycleParams, LifecycleReply } from './lifecycle.js';
 import type { OwnerApi } from './owner-protocol.js';
 import { deriveListState, needsProbe, NOT_RESPONDING, type ListFacts } from './list-state.js';
-import { peekRunState, probeRunState, withVm } from './reach.js';
+import { probeRunState, withVm } from './reach.js';
 import { adoptVm, reattachAll, reclaimVm, type AdoptResult, type ReattachReport } from './reattach.js';
 import { RunningVmTable, type RunningVm } from './running-vms.js';
-import { checkResumable, clearSuspended, isSuspended, readSuspended, recordSuspended, SavedStateError, statePaths } from './saved-state.js';
+import { clearSuspended, isSuspended, statePaths } from './saved-state.js';
+import { dropStaleSavedState, recoverInterruptedSuspend, refuseSavingWithClipboard, resumeStateOf, suspendVm } from './suspend.js';
 import { SessionError } from './session-errors.js';
 import { listSnapshots, snapshotDisks, snapshotOffline, SnapshotError, type SnapshotInfo, checkSnapshotName } from './snapshots.js';
 import { isFileVmId, runningFileVms, type FileVm } from './file-vms.js';
@@ -58,17 +59,6 @@ export interface SessionManagerOptions {
 
 /** How often an owning manager opened with open() looks for VMs to adopt (e.g. from `kju start`). */
 const REATTACH_EVERY_MS = 2_000;
-
-/**
- * QEMU 10's vdagent chardev (the clipboard channel) blocks migration, so a VM sharing its clipboard
- * cannot be suspended or snapshotted live: say so before QEMU does, with the way out.
- */
-function refuseSavingWithClipboard(vm: BundleVm, what: string): void {
-  if (!vm.config.clipboard) return;
-  throw new LifecycleError('migration-failed', `VM "${vm.config.name}" shares its clipboard, and QEMU cannot save its clipboard channel: it cannot be ${what} while it runs that way`, {
-    hint: `turn clipboard sharing off (kju edit "${vm.config.name}" --no-clipboard) and restart the VM; or shut it down instead`,
-  });
-}
 
 export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }> {
   readonly library: Library;
@@ -229,24 +219,6 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
   }
 
   /**
-   * A suspend killed after its record was written leaves QEMU alive and paused next to a complete,
-   * checksummed state: finish it (quit QEMU) so the start below resumes from the state. A record
-   * beside a QEMU that runs again is stale (the guest carried on): it is dropped.
-   */
-  private async recoverInterruptedSuspend(vm: BundleVm): Promise<void> {
-    if (!readSuspended(vm.dir) || !this.isRunning(vm)) return;
-    const rt = this.runtimeDirOf(vm);
-    if ((await peekRunState(rt)) === 'running') {
-      clearSuspended(vm.dir);
-      return;
-    }
-    const r = this.table.get(vm.config.id);
-    if (r) this.table.markEnding(r, 'suspend');
-    await stopVm({ name: vm.config.name, runtimeDir: rt }, { force: true });
-    if (r) await r.exited;
-  }
-
-  /**
    * Starts a stopped VM, or resumes a suspended one from its saved state (`fresh` discards that
    * state and boots from the disks). Throws ALREADY_RUNNING, LibraryError (MISSING_FILE,
    * INVALID_CONFIG...), SavedStateError, QemuLaunchError. QEMU is detached: it outlives this process.
@@ -258,23 +230,10 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
   }
 
   private async startLocked(vm: BundleVm, o: { fresh?: boolean }): Promise<{ summary: VmSummary; logFile: string; resumed: boolean }> {
-    await this.recoverInterruptedSuspend(vm);
+    await recoverInterruptedSuspend(vm, this.runtimeDirOf(vm), this.isRunning(vm), this.table);
     if (this.isRunning(vm)) throw new SessionError('already-running', `VM "${vm.config.name}" is already running`);
     const desc = bundleToVmDescription(vm);
-    let record = readSuspended(vm.dir);
-    const partial = statePaths(vm.dir).partial;
-    if (!record && !o.fresh && existsSync(partial)) {
-      throw new SavedStateError(
-        'incomplete-state',
-        `VM "${vm.config.name}" has an unfinished saved state (${partial}): a suspend was interrupted and its QEMU is gone, so the state may be incomplete`,
-        { hint: `start it with "kju start ${vm.config.name} --fresh" to boot from its disks (the unfinished state is removed)` },
-      );
-    }
-    if (record && o.fresh) {
-      clearSuspended(vm.dir);
-      record = null;
-    }
-    const stateFile = record ? await checkResumable(vm, record) : undefined;
+    const stateFile = await resumeStateOf(vm, o.fresh ?? false);
     let r: RunningVm | undefined;
     if (stateFile) writeLockNote(vm, 'starting'); // a recovered QEMU's exit removed it: the list tells this resume from a killed one by it
     const { qemu, session } = await startVm(desc, {
@@ -303,9 +262,7 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
   /** Continues a paused VM. */
   async unpause(idOrName: string): Promise<LifecycleReply> {
     const reply = await this.lifecycle(idOrName, { op: 'cont' });
-    // the guest carries on: what an interrupted suspend had saved is stale now
-    const vm = await this.library.get(idOrName);
-    if (!readSuspended(vm.dir)) rmSync(statePaths(vm.dir).partial, { force: true });
+    dropStaleSavedState(await this.library.get(idOrName));
     return reply;
   }
 
@@ -371,24 +328,7 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
     const paths = statePaths(vm.dir);
     rmSync(paths.partial, { force: true });
     const rt = this.runtimeDirOf(vm);
-    // Every step leaves a running VM or a resumable one: the state is written and synced, then
-    // recorded (with its checksum), and only then does QEMU quit (recoverInterruptedSuspend).
-    const bytes = await this.onVm(vm, async (api, r) => {
-      let reply: LifecycleReply;
-      try {
-        reply = await api.lifecycle({ op: 'save-state', file: paths.partial });
-      } catch (err) {
-        rmSync(paths.partial, { force: true }); // a failed save (a full disk) must not keep filling it
-        throw err;
-      }
-      killPoint('suspend:saved');
-      await recordSuspended(vm, reply.bytes ?? 0);
-      killPoint('suspend:recorded');
-      if (r) this.table.markEnding(r, 'suspend');
-      const { stopped } = await api.stop({ force: true, timeoutMs: 15_000 }).catch(() => ({ stopped: false }));
-      if (!stopped) await killVerified(rt.pidFile, rt.launchStamp);
-      return reply.bytes ?? 0;
-    });
+    const bytes = await this.onVm(vm, (api, r) => suspendVm(vm, rt, api, r, this.table));
     killPoint('suspend:quit');
     await new Promise((res) => setImmediate(res));
     return { summary: await this.summaryOf(vm), bytes, stateFile: paths.state };
