@@ -1,8 +1,9 @@
 // The library's running VMs as one kju process sees them: the public operations (start, stop,
 // pause, suspend, snapshots, CD-ROM, displays) of the app, `kju serve` and the CLI's lifecycle
 // commands. Thin: the books are in running-vms.ts, the road to a VM is reach.ts (direct here, over
-// kju.sock to another owner, or attached for the call), taking over orphans is reattach.ts, and
-// starting is start-vm.ts. An owning manager (open(), or create({passive: false})) serves kju.sock
+// kju.sock to another owner, or attached for the call), taking over orphans is reattach.ts,
+// starting is start-vm.ts, suspend and resume are suspend.ts, and the state a list shows is
+// list-state.ts. An owning manager (open(), or create({passive: false})) serves kju.sock
 // for its VMs and adopts orphans on a timer and before operating on one; a passive one (CLI
 // commands) never takes a VM over. QEMU never belongs to it: closing leaves VMs running.
 // Everything runs on the Node event loop of its process.
