@@ -77,7 +77,7 @@ export async function reclaimVm(r: RunningVm, table: RunningVmTable): Promise<Ad
   }
   const session = await VmSession.attach({ name: r.name, runtimeDir: r.runtimeDir, pid: r.pid, exited: r.exited, qmp });
   table.own(r, session);
-  r.state = (await runLifecycleOp(session.qmp, { op: 'query' })).state;
+  table.setState(r, (await runLifecycleOp(session.qmp, { op: 'query' })).state);
   return 'attached';
 }
 

@@ -13,7 +13,10 @@ import type { OwnerServer } from './owner-server.js';
 import { ownVm } from './reach.js';
 import { describeExit, type VmSession } from './vm-session.js';
 
-export interface RunningVm {
+/** A VM's record; only the table changes it (its methods below). */
+export type RunningVm = Readonly<RunningVmRecord>;
+
+interface RunningVmRecord {
   readonly id: string;
   readonly name: string;
   readonly bundleDir: string;
@@ -39,7 +42,7 @@ export interface RunningVm {
 const EVENT_STATES: Partial<Record<string, VmRunState>> = { STOP: 'paused', RESUME: 'running', SUSPEND: 'paused', WAKEUP: 'running', SHUTDOWN: 'shutting-down' };
 
 export class RunningVmTable {
-  private readonly running = new Map<string, RunningVm>();
+  private readonly running = new Map<string, RunningVmRecord>();
   /** why a VM last ended badly (crash with log tail), until it is started again */
   private readonly crashed = new Map<string, string>();
 
@@ -64,7 +67,7 @@ export class RunningVmTable {
 
   /** Records a running QEMU of the library VM `vm`; forgets it (and cleans its runtime dir) when it exits. */
   add(vm: BundleVm, qemu: QemuProcess, state: VmRunState): RunningVm {
-    const r: RunningVm = {
+    const r: RunningVmRecord = {
       id: vm.config.id,
       name: vm.config.name,
       bundleDir: vm.dir,
@@ -86,8 +89,33 @@ export class RunningVmTable {
     return r;
   }
 
+  /** We asked `r`'s QEMU to end (suspend or stop): its exit is no crash. */
+  markEnding(r: RunningVm, why: 'suspend' | 'stop'): void {
+    (r as RunningVmRecord).ending = why;
+  }
+
+  /** The end we asked for did not happen (the guest did not power off in time). */
+  clearEnding(r: RunningVm): void {
+    (r as RunningVmRecord).ending = null;
+  }
+
+  /** The state QEMU answered for `r` (after a start or a re-attach). */
+  setState(r: RunningVm, state: VmRunState): void {
+    if (state === r.state) return;
+    (r as RunningVmRecord).state = state;
+    this.o.changed();
+  }
+
+  /** How `r`'s screen arrives, once a display opened here has seen a surface. */
+  noteTransport(r: RunningVm, transport: Transport): void {
+    if (transport === r.transport) return;
+    (r as RunningVmRecord).transport = transport;
+    this.o.changed();
+  }
+
   /** We now own `r` through `session`: its events update the state; reach.ts and kju.sock reach it. */
-  own(r: RunningVm, session: VmSession): void {
+  own(vm: RunningVm, session: VmSession): void {
+    const r = vm as RunningVmRecord;
     this.release(r);
     r.session = session;
     session.lastScreenFile = lastScreenPath(r.bundleDir);
@@ -114,7 +142,8 @@ export class RunningVmTable {
   }
 
   /** Lets go of `r`'s session and kju.sock (QEMU keeps running; `r` stays in the table). */
-  release(r: RunningVm): void {
+  release(vm: RunningVm): void {
+    const r = vm as RunningVmRecord;
     r.disown?.();
     r.disown = null;
     r.ownerServer?.close();
@@ -124,7 +153,7 @@ export class RunningVmTable {
   }
 
   /** The OwnerApi of a VM we own: the session's, with stops and lifecycle through the books. */
-  private ownerApi(r: RunningVm, session: VmSession): OwnerApi {
+  private ownerApi(r: RunningVmRecord, session: VmSession): OwnerApi {
     return {
       ...session.ownerApi(),
       stop: async ({ force, timeoutMs }) => {
@@ -145,7 +174,7 @@ export class RunningVmTable {
     };
   }
 
-  private onExit(r: RunningVm, exit: QemuExit): void {
+  private onExit(r: RunningVmRecord, exit: QemuExit): void {
     if (this.running.get(r.id) !== r) return;
     this.running.delete(r.id);
     this.release(r);

@@ -1,8 +1,9 @@
 // The library's running VMs as one kju process sees them: the public operations (start, stop,
 // pause, suspend, snapshots, CD-ROM, displays) of the app, `kju serve` and the CLI's lifecycle
 // commands. Thin: the books are in running-vms.ts, the road to a VM is reach.ts (direct here, over
-// kju.sock to another owner, or attached for the call), taking over orphans is reattach.ts, and
-// starting is start-vm.ts. An owning manager (open(), or create({passive: false})) serves kju.sock
+// kju.sock to another owner, or attached for the call), taking over orphans is reattach.ts,
+// starting is start-vm.ts, suspend and resume are suspend.ts, and the state a list shows is
+// list-state.ts. An owning manager (open(), or create({passive: false})) serves kju.sock
 // for its VMs and adopts orphans on a timer and before operating on one; a passive one (CLI
 // commands) never takes a VM over. QEMU never belongs to it: closing leaves VMs running.
 // Everything runs on the Node event loop of its process.
@@ -15,7 +16,7 @@ import type { DisplaySource } from '../display/display-source.js';
 import type { AudioOut } from '../display/audio-out.js';
 import type { GuestClipboard } from '../display/guest-clipboard.js';
 import type { Accelerator } from '../qemu/build-argv.js';
-import { isAlive, killVerified, readPidFile } from '../qemu/pid-alive.js';
+import { isAlive, readPidFile } from '../qemu/pid-alive.js';
 import { killPoint } from '../util/kill-point.js';
 import { libraryVmRuntimeDir, readRuntimeVmInfo, type RuntimeDir } from '../qemu/runtime-dir.js';
 import { Library, toVmSummary, type BundleVm } from '../library/library.js';
@@ -26,10 +27,12 @@ import { bundleToVmDescription } from '../library/vm-description-from-bundle.js'
 import { LifecycleError, type LifecycleParams, type LifecycleReply } from './lifecycle.js';
 import { explainShareBlocksMigration } from './share-blocks-migration.js';
 import type { OwnerApi } from './owner-protocol.js';
-import { peekRunState, probeRunState, RESPONSE_WAIT_MS, withVm } from './reach.js';
+import { deriveListState, needsProbe, NOT_RESPONDING, type ListFacts } from './list-state.js';
+import { probeRunState, withVm } from './reach.js';
 import { adoptVm, reattachAll, reclaimVm, type AdoptResult, type ReattachReport } from './reattach.js';
 import { RunningVmTable, type RunningVm } from './running-vms.js';
-import { checkResumable, clearSuspended, isSuspended, readSuspended, recordSuspended, SavedStateError, statePaths } from './saved-state.js';
+import { clearSuspended, isSuspended, statePaths } from './saved-state.js';
+import { dropStaleSavedState, recoverInterruptedSuspend, refuseSavingWithClipboard, resumeStateOf, suspendVm } from './suspend.js';
 import { SessionError } from './session-errors.js';
 import { listSnapshots, snapshotDisks, snapshotOffline, SnapshotError, type SnapshotInfo, checkSnapshotName } from './snapshots.js';
 import { isFileVmId, runningFileVms, type FileVm } from './file-vms.js';
@@ -39,9 +42,9 @@ import type { VmSession } from './vm-session.js';
 
 /** States in which a QEMU runs for the VM (what it runs with is worth showing). */
 const ACTIVE: readonly VmRunState[] = ['starting', 'running', 'paused', 'shutting-down'];
+const isActive = (state: VmRunState): boolean => ACTIVE.includes(state);
 
-export { SessionError, type SessionErrorCode } from './session-errors.js';
-export type { ReattachReport } from './reattach.js';
+export { SessionError } from './session-errors.js';
 
 export interface SessionManagerOptions {
   library?: Library;
@@ -56,21 +59,8 @@ export interface SessionManagerOptions {
   reattachEveryMs?: number;
 }
 
-const NOT_RESPONDING = `not responding: QEMU did not answer within ${RESPONSE_WAIT_MS / 1000} s ("kju stop --force" ends it)`;
-
 /** How often an owning manager opened with open() looks for VMs to adopt (e.g. from `kju start`). */
 const REATTACH_EVERY_MS = 2_000;
-
-/**
- * QEMU 10's vdagent chardev (the clipboard channel) blocks migration, so a VM sharing its clipboard
- * cannot be suspended or snapshotted live: say so before QEMU does, with the way out.
- */
-function refuseSavingWithClipboard(vm: BundleVm, what: string): void {
-  if (!vm.config.clipboard) return;
-  throw new LifecycleError('migration-failed', `VM "${vm.config.name}" shares its clipboard, and QEMU cannot save its clipboard channel: it cannot be ${what} while it runs that way`, {
-    hint: `turn clipboard sharing off (kju edit "${vm.config.name}" --no-clipboard) and restart the VM; or shut it down instead`,
-  });
-}
 
 export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }> {
   readonly library: Library;
@@ -157,31 +147,26 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
     const out: VmSummary[] = [];
     for (const e of entries) {
       const s = toVmSummary(e);
-      const id = e.config?.id;
-      const r = id ? this.table.get(id) : undefined;
-      const crash = id ? this.table.crashOf(id) : undefined;
-      if (r) {
-        const probed = await probeRunState(r.runtimeDir);
-        s.state = probed === 'not-responding' ? r.state : r.session ? r.state : probed;
-        if (probed === 'not-responding') s.problem = NOT_RESPONDING;
-        if (r.transport) s.transport = r.transport;
-      } else if (crash) {
-        s.state = 'crashed';
-        s.problem = crash;
-      } else if (e.config && isSuspended(e.dir) && s.state === 'stopped') {
-        s.state = 'suspended';
-      } else if (e.config && s.state === 'running') {
-        const probed = await probeRunState(this.runtimeDirOf({ dir: e.dir, config: e.config }));
-        if (probed === 'not-responding') s.problem = NOT_RESPONDING;
-        else s.state = probed;
-      }
-      // a suspend interrupted after its record: QEMU is still there, paused; `start` finishes it
-      if (e.config && s.state === 'paused' && isSuspended(e.dir)) s.state = 'suspended';
-      // a resume killed before its state was loaded: QEMU waits for it forever; `start` ends that QEMU and resumes
-      if (e.config && s.state === 'starting' && isSuspended(e.dir) && !lockNoteHolderAlive({ dir: e.dir, config: e.config }, 'starting')) s.state = 'suspended';
-      if (e.config && ACTIVE.includes(s.state)) {
-        const info = readRuntimeVmInfo(r?.runtimeDir ?? this.runtimeDirOf({ dir: e.dir, config: e.config }));
-        if (info) Object.assign(s, info);
+      if (e.config) {
+        const vm = { dir: e.dir, config: e.config };
+        const r = this.table.get(e.config.id);
+        const suspended = isSuspended(e.dir);
+        const facts: ListFacts = {
+          listed: s.state,
+          owned: r && { state: r.state, held: r.session !== null },
+          crash: this.table.crashOf(e.config.id),
+          suspended,
+          resumerAlive: suspended && lockNoteHolderAlive(vm, 'starting'),
+        };
+        const rt = r?.runtimeDir ?? this.runtimeDirOf(vm);
+        const { state, problem } = deriveListState(facts, needsProbe(facts) ? await probeRunState(rt) : undefined);
+        s.state = state;
+        if (problem !== undefined) s.problem = problem;
+        if (r?.transport) s.transport = r.transport;
+        if (isActive(state)) {
+          const info = readRuntimeVmInfo(rt);
+          if (info) Object.assign(s, info);
+        }
       }
       out.push(s);
     }
@@ -236,24 +221,6 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
   }
 
   /**
-   * A suspend killed after its record was written leaves QEMU alive and paused next to a complete,
-   * checksummed state: finish it (quit QEMU) so the start below resumes from the state. A record
-   * beside a QEMU that runs again is stale (the guest carried on): it is dropped.
-   */
-  private async recoverInterruptedSuspend(vm: BundleVm): Promise<void> {
-    if (!readSuspended(vm.dir) || !this.isRunning(vm)) return;
-    const rt = this.runtimeDirOf(vm);
-    if ((await peekRunState(rt)) === 'running') {
-      clearSuspended(vm.dir);
-      return;
-    }
-    const r = this.table.get(vm.config.id);
-    if (r) r.ending = 'suspend';
-    await stopVm({ name: vm.config.name, runtimeDir: rt }, { force: true });
-    if (r) await r.exited;
-  }
-
-  /**
    * Starts a stopped VM, or resumes a suspended one from its saved state (`fresh` discards that
    * state and boots from the disks). Throws ALREADY_RUNNING, LibraryError (MISSING_FILE,
    * INVALID_CONFIG...), SavedStateError, QemuLaunchError. QEMU is detached: it outlives this process.
@@ -265,23 +232,10 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
   }
 
   private async startLocked(vm: BundleVm, o: { fresh?: boolean }): Promise<{ summary: VmSummary; logFile: string; resumed: boolean }> {
-    await this.recoverInterruptedSuspend(vm);
+    await recoverInterruptedSuspend(vm, this.runtimeDirOf(vm), this.isRunning(vm), this.table);
     if (this.isRunning(vm)) throw new SessionError('already-running', `VM "${vm.config.name}" is already running`);
     const desc = bundleToVmDescription(vm);
-    let record = readSuspended(vm.dir);
-    const partial = statePaths(vm.dir).partial;
-    if (!record && !o.fresh && existsSync(partial)) {
-      throw new SavedStateError(
-        'incomplete-state',
-        `VM "${vm.config.name}" has an unfinished saved state (${partial}): a suspend was interrupted and its QEMU is gone, so the state may be incomplete`,
-        { hint: `start it with "kju start ${vm.config.name} --fresh" to boot from its disks (the unfinished state is removed)` },
-      );
-    }
-    if (record && o.fresh) {
-      clearSuspended(vm.dir);
-      record = null;
-    }
-    const stateFile = record ? await checkResumable(vm, record) : undefined;
+    const stateFile = await resumeStateOf(vm, o.fresh ?? false);
     let r: RunningVm | undefined;
     if (stateFile) writeLockNote(vm, 'starting'); // a recovered QEMU's exit removed it: the list tells this resume from a killed one by it
     const { qemu, session } = await startVm(desc, {
@@ -294,11 +248,11 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
         this.table.own(r, s);
       },
     }).catch((err: unknown) => {
-      if (r) r.ending = 'stop'; // killed by startVm: no crash
+      if (r) this.table.markEnding(r, 'stop'); // killed by startVm: no crash
       throw err;
     });
     if (stateFile) clearSuspended(vm.dir);
-    r!.state = (await session.ownerApi().lifecycle({ op: 'query' })).state;
+    this.table.setState(r!, (await session.ownerApi().lifecycle({ op: 'query' })).state);
     this.queueChanged();
     return { summary: await this.summaryOf(vm), logFile: qemu.logFile, resumed: Boolean(stateFile) };
   }
@@ -310,9 +264,7 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
   /** Continues a paused VM. */
   async unpause(idOrName: string): Promise<LifecycleReply> {
     const reply = await this.lifecycle(idOrName, { op: 'cont' });
-    // the guest carries on: what an interrupted suspend had saved is stale now
-    const vm = await this.library.get(idOrName);
-    if (!readSuspended(vm.dir)) rmSync(statePaths(vm.dir).partial, { force: true });
+    dropStaleSavedState(await this.library.get(idOrName));
     return reply;
   }
 
@@ -335,19 +287,19 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
     let stopped = false;
     if (!o.force) {
       stopped = await this.onVm(vm, async (api, r) => {
-        if (r) r.ending = 'stop';
+        if (r) this.table.markEnding(r, 'stop');
         const done = (await api.stop({ force: false, timeoutMs })).stopped;
-        if (!done && r) r.ending = null;
+        if (!done && r) this.table.clearEnding(r);
         return done;
       });
     }
     if (!stopped && (o.force || o.forceAfter)) {
       await this.adopt(vm);
       const r = this.table.get(vm.config.id);
-      if (r) r.ending = 'stop';
+      if (r) this.table.markEnding(r, 'stop');
       // QMP quit, else SIGKILL of the verified QEMU (hung, or its qmp.sock held by another process)
       stopped = (await stopVm({ name: vm.config.name, runtimeDir: this.runtimeDirOf(vm) }, { force: true })).stopped;
-      if (!stopped && r) r.ending = null;
+      if (!stopped && r) this.table.clearEnding(r);
     }
     await new Promise((res) => setImmediate(res));
     return { stopped, summary: await this.summaryOf(vm) };
@@ -378,24 +330,7 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
     const paths = statePaths(vm.dir);
     rmSync(paths.partial, { force: true });
     const rt = this.runtimeDirOf(vm);
-    // Every step leaves a running VM or a resumable one: the state is written and synced, then
-    // recorded (with its checksum), and only then does QEMU quit (recoverInterruptedSuspend).
-    const bytes = await this.onVm(vm, async (api, r) => {
-      let reply: LifecycleReply;
-      try {
-        reply = await api.lifecycle({ op: 'save-state', file: paths.partial });
-      } catch (err) {
-        rmSync(paths.partial, { force: true }); // a failed save (a full disk) must not keep filling it
-        throw explainShareBlocksMigration(err, vm.config.name, 'suspended');
-      }
-      killPoint('suspend:saved');
-      await recordSuspended(vm, reply.bytes ?? 0);
-      killPoint('suspend:recorded');
-      if (r) r.ending = 'suspend';
-      const { stopped } = await api.stop({ force: true, timeoutMs: 15_000 }).catch(() => ({ stopped: false }));
-      if (!stopped) await killVerified(rt.pidFile, rt.launchStamp);
-      return reply.bytes ?? 0;
-    });
+    const bytes = await this.onVm(vm, (api, r) => suspendVm(vm, rt, api, r, this.table));
     killPoint('suspend:quit');
     await new Promise((res) => setImmediate(res));
     return { summary: await this.summaryOf(vm), bytes, stateFile: paths.state };
@@ -465,11 +400,6 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
   }
 
   /**
-   * A new display of console `console` (0 = first graphic console) of a VM this manager owns.
-   * Each call registers its own D-Bus listener (QEMU allows several per console and replays the
-   * current surface to each); the caller owns it and closes it.
-   */
-  /**
    * The guest's sound out of a VM this manager owns: a new out-listener (QEMU allows several); the
    * caller owns it and closes it. SessionError no-sound when the VM runs without a sound card.
    */
@@ -477,6 +407,11 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
     return (await this.ownedVm(idOrName)).session.openAudio();
   }
 
+  /**
+   * A new display of console `console` (0 = first graphic console) of a VM this manager owns.
+   * Each call registers its own D-Bus listener (QEMU allows several per console and replays the
+   * current surface to each); the caller owns it and closes it.
+   */
   async openDisplay(idOrName: string, console = 0): Promise<DisplaySource> {
     this.refuseFileVm(idOrName, 'open its window in this kju');
     const r = await this.ownedVm(idOrName);
@@ -487,9 +422,7 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
     const display = await r.session.display.openDisplay(consoles[console]);
     // The list shows how the screen arrives (shared memory or copied) once a display has seen a surface.
     const note = (t: Transport | undefined) => {
-      if (!t || t === r.transport) return;
-      r.transport = t;
-      this.queueChanged();
+      if (t) this.table.noteTransport(r, t);
     };
     note(display.surface?.transport);
     // before any await: a first surface arriving meanwhile must not be missed
@@ -571,5 +504,3 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
     this.table.close();
   }
 }
-
-export { LibraryError };
