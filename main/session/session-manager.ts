@@ -17,10 +17,10 @@ import { DbusCallError } from '../dbus/peer-connection.js';
 import type { Accelerator } from '../qemu/build-argv.js';
 import { isAlive, killVerified, readPidFile } from '../qemu/pid-alive.js';
 import { killPoint } from '../util/kill-point.js';
-import { libraryVmRuntimeDir, readRuntimeVmInfo, type RuntimeDir } from '../qemu/runtime-dir.js';
+import { libraryVmRuntimeDir, readRuntimeVmInfo, removeRuntimeDir, type RuntimeDir } from '../qemu/runtime-dir.js';
 import { Library, toVmSummary, type BundleVm } from '../library/library.js';
 import { LibraryError } from '../library/library-error.js';
-import { lockNoteHolderAlive, withVmLock, writeLockNote } from '../library/vm-lock.js';
+import { lockNoteHolderAlive, VmBusyError, withVmLock, writeLockNote } from '../library/vm-lock.js';
 import { lastScreenPath } from '../library/bundle-files.js';
 import { bundleToVmDescription } from '../library/vm-description-from-bundle.js';
 import { LifecycleError, type LifecycleParams, type LifecycleReply } from './lifecycle.js';
@@ -32,6 +32,7 @@ import { checkResumable, clearSuspended, isSuspended, readSuspended, recordSuspe
 import { SessionError } from './session-errors.js';
 import { listSnapshots, snapshotDisks, snapshotOffline, SnapshotError, type SnapshotInfo, checkSnapshotName } from './snapshots.js';
 import { isFileVmId, runningFileVms, type FileVm } from './file-vms.js';
+import { stoppedOwnerProblem } from './owner-process.js';
 import { startVm } from './start-vm.js';
 import { stopVm } from './stop-vm.js';
 import type { VmSession } from './vm-session.js';
@@ -56,6 +57,11 @@ export interface SessionManagerOptions {
 }
 
 const NOT_RESPONDING = `not responding: QEMU did not answer within ${RESPONSE_WAIT_MS / 1000} s ("kju stop --force" ends it)`;
+
+/** Why the VM in `rt` did not answer: its owning kju process is stopped, else QEMU does not respond. */
+function notResponding(rt: RuntimeDir, name: string): string {
+  return stoppedOwnerProblem(rt, name) ?? NOT_RESPONDING;
+}
 
 /** How often an owning manager opened with open() looks for VMs to adopt (e.g. from `kju start`). */
 const REATTACH_EVERY_MS = 2_000;
@@ -162,7 +168,7 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
       if (r) {
         const probed = await probeRunState(r.runtimeDir);
         s.state = probed === 'not-responding' ? r.state : r.session ? r.state : probed;
-        if (probed === 'not-responding') s.problem = NOT_RESPONDING;
+        if (probed === 'not-responding') s.problem = notResponding(r.runtimeDir, r.name);
         if (r.transport) s.transport = r.transport;
       } else if (crash) {
         s.state = 'crashed';
@@ -170,8 +176,9 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
       } else if (e.config && isSuspended(e.dir) && s.state === 'stopped') {
         s.state = 'suspended';
       } else if (e.config && s.state === 'running') {
-        const probed = await probeRunState(this.runtimeDirOf({ dir: e.dir, config: e.config }));
-        if (probed === 'not-responding') s.problem = NOT_RESPONDING;
+        const rt = this.runtimeDirOf({ dir: e.dir, config: e.config });
+        const probed = await probeRunState(rt);
+        if (probed === 'not-responding') s.problem = notResponding(rt, e.config.name);
         else s.state = probed;
       }
       // a suspend interrupted after its record: QEMU is still there, paused; `start` finishes it
@@ -190,7 +197,7 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
 
   /** Running VMs started from a description file (`kju run path/vm.json`), not in the library. */
   private fileVms(): Promise<FileVm[]> {
-    return runningFileVms({ probe: (rt) => probeRunState(rt), notResponding: NOT_RESPONDING });
+    return runningFileVms({ probe: (rt) => probeRunState(rt), notResponding: (rt, name) => notResponding(rt, name) });
   }
 
   /** A file VM by its `file:` id; throws NOT_RUNNING when it is not running (any more). */
@@ -260,7 +267,13 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
   async start(idOrName: string, o: { fresh?: boolean } = {}): Promise<{ summary: VmSummary; logFile: string; resumed: boolean }> {
     if (isFileVmId(idOrName)) throw new SessionError('already-running', `the VM started from ${idOrName.slice('file:'.length)} is already running`);
     const vm = await this.library.get(idOrName);
-    return withVmLock(vm, 'starting', () => this.startLocked(vm, o));
+    return withVmLock(vm, 'starting', () => this.startLocked(vm, o)).catch((err: unknown) => {
+      // the loser of a start race ends as "already running" whether it came before or after the winner's launch
+      if (err instanceof VmBusyError && err.holder === 'starting') {
+        throw new SessionError('already-running', `VM "${vm.config.name}" is starting (another kju process is starting it)`, { cause: err });
+      }
+      throw err;
+    });
   }
 
   private async startLocked(vm: BundleVm, o: { fresh?: boolean }): Promise<{ summary: VmSummary; logFile: string; resumed: boolean }> {
@@ -287,6 +300,7 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
       runtimeDir: this.runtimeDirOf(vm),
       accel: this.accel,
       logDir: join(vm.dir, 'logs'),
+      bundleDir: vm.dir,
       stateFile,
       onAttached: (q, s) => {
         r = this.table.add(vm, q, stateFile ? 'starting' : 'running');
@@ -348,6 +362,8 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
       stopped = (await stopVm({ name: vm.config.name, runtimeDir: this.runtimeDirOf(vm) }, { force: true })).stopped;
       if (!stopped && r) r.ending = null;
     }
+    // what QEMU leaves (launch stamp, vm.json) goes now, not at the next scan
+    if (stopped) removeRuntimeDir(this.runtimeDirOf(vm));
     await new Promise((res) => setImmediate(res));
     return { stopped, summary: await this.summaryOf(vm) };
   }
@@ -396,6 +412,7 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
       return reply.bytes ?? 0;
     });
     killPoint('suspend:quit');
+    if (!isAlive(readPidFile(rt.pidFile))) removeRuntimeDir(rt);
     await new Promise((res) => setImmediate(res));
     return { summary: await this.summaryOf(vm), bytes, stateFile: paths.state };
   }
