@@ -3,8 +3,9 @@
 // land there), vmdk extents. A bundle can come from anywhere, so before QEMU or qemu-img opens a
 // bundle's disk, every file its chain names must be inside the bundle or confirmed by the user in
 // this library (the HMAC tags of outside-paths.ts, `kju edit NAME --trust-backing FILE`).
-import { existsSync, realpathSync } from 'node:fs';
-import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { isInside, realOrResolved } from '../util/path-containment.js';
 import type { BundleConfig } from './bundle-config.js';
 import { resolveInBundle } from './bundle-files.js';
 import { filesReadBy } from './backing-chain.js';
@@ -21,19 +22,6 @@ export interface UntrustedFile {
   path: string;
 }
 
-function real(p: string): string {
-  try {
-    return realpathSync(p);
-  } catch {
-    return resolve(p);
-  }
-}
-
-function inside(dir: string, p: string): boolean {
-  const rel = relative(dir, p);
-  return rel !== '' && !rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel);
-}
-
 /**
  * The files the chains of the bundle's disks name that are neither inside the bundle nor confirmed
  * under `key`; empty when all is well. A disk that is missing is skipped (it shows as missing); a
@@ -42,9 +30,9 @@ function inside(dir: string, p: string): boolean {
  */
 export async function untrustedDiskFiles(dir: string, config: BundleConfig, key: Buffer | undefined): Promise<UntrustedFile[]> {
   const tags = config.outsideConfirmed ?? {};
-  const realDir = real(dir);
-  const confirmed = (p: string): boolean => !!key && (tags[p] === confirmationTag(key, p) || tags[real(p)] === confirmationTag(key, real(p)));
-  const ok = (p: string): boolean => !p.startsWith('json:') && ((inside(dir, resolve(p)) && inside(realDir, real(p))) || confirmed(resolve(p)));
+  const realDir = realOrResolved(dir);
+  const confirmed = (p: string): boolean => !!key && (tags[p] === confirmationTag(key, p) || tags[realOrResolved(p)] === confirmationTag(key, realOrResolved(p)));
+  const ok = (p: string): boolean => !p.startsWith('json:') && ((isInside(dir, resolve(p)) && isInside(realDir, realOrResolved(p))) || confirmed(resolve(p)));
   const out: UntrustedFile[] = [];
   for (const d of config.disks) {
     const disk = resolveInBundle(dir, d.file);

@@ -1,24 +1,11 @@
 // Shared folders and port forwards as a VM's config keeps them: checked when the user gives them
 // (kju create/edit, the settings dialog), before anything is written. Sync stat calls, Node loop.
-import { realpathSync, statSync } from 'node:fs';
-import { isAbsolute, relative, resolve } from 'node:path';
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { isWithin, realOrResolved } from '../util/path-containment.js';
 import { checkForwardsDistinct, GuestLinkError } from '../qemu/guest-links.js';
 import type { ForwardConfig, ShareConfig } from './bundle-config.js';
 import { LibraryError } from './library-error.js';
-
-function realOrResolved(p: string): string {
-  try {
-    return realpathSync(p);
-  } catch {
-    return resolve(p);
-  }
-}
-
-/** Whether `inner` is `outer` or lies below it (both real paths). */
-function within(outer: string, inner: string): boolean {
-  const rel = relative(outer, inner);
-  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
-}
 
 /**
  * The first share that is the library, lies inside it (so inside a bundle), or contains it, as a
@@ -29,8 +16,8 @@ export function shareOverlappingLibrary(shares: readonly ShareConfig[], libraryR
   const lib = realOrResolved(libraryRoot);
   for (const [i, share] of shares.entries()) {
     const path = realOrResolved(share.path);
-    if (within(path, lib) || within(lib, path)) {
-      return `shared folder ${share.path} (share${i}) ${within(lib, path) ? 'lies inside' : 'contains'} the kju library ${lib}: a guest could write bundles there; share another folder`;
+    if (isWithin(path, lib) || isWithin(lib, path)) {
+      return `shared folder ${share.path} (share${i}) ${isWithin(lib, path) ? 'lies inside' : 'contains'} the kju library ${lib}: a guest could write bundles there; share another folder`;
     }
   }
   return undefined;

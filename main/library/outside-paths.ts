@@ -5,9 +5,10 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
-import { isAbsolute, join, relative, sep } from 'node:path';
+import { join } from 'node:path';
 import type { BundleConfig } from './bundle-config.js';
 import { resolveInBundle } from './bundle-files.js';
+import { isInside } from '../util/path-containment.js';
 
 export const LIBRARY_KEY_FILE = '.kju-key';
 
@@ -62,11 +63,6 @@ export function pathsNamedBy(dir: string, config: BundleConfig): NamedPath[] {
   return wanted.filter((w): w is [string, string] => !!w[1]).map(([role, p]) => ({ role, path: resolveInBundle(dir, p) }));
 }
 
-function inside(dir: string, path: string): boolean {
-  const rel = relative(dir, path);
-  return rel !== '' && !rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel);
-}
-
 /**
  * Paths the config names that lead outside the bundle (directly, or through a symlink inside it)
  * and carry no valid tag. Missing files are skipped: nothing to read, and they show as missing.
@@ -84,7 +80,7 @@ export function unconfirmedOutsidePaths(dir: string, config: BundleConfig, key: 
   for (const named of pathsNamedBy(dir, config)) {
     if (!existsSync(named.path)) continue;
     const real = realpathSync(named.path);
-    if (inside(dir, named.path) && inside(realDir, real)) continue;
+    if (isInside(dir, named.path) && isInside(realDir, real)) continue;
     if (key && tags[named.path] === confirmationTag(key, named.path)) continue;
     out.push(named);
   }

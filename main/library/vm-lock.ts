@@ -2,8 +2,9 @@
 // an flock on the bundle directory itself (nothing is written into the bundle) for as long as they run, in whichever kju process does it
 // (two requests of one `kju serve` exclude each other too: each takes its own open of the file).
 // The kernel drops the lock when the holder exits or is killed, so a crash never leaves a VM locked.
-// The holder notes what it does and its pid in the VM's runtime dir, for the loser's message. Node loop.
-import { readFileSync, writeFileSync } from 'node:fs';
+// The holder notes what it does and its pid in the VM's runtime dir, for the loser's message, and
+// removes the note when it lets go. Node loop.
+import { readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 
 import { libraryVmRuntimeDir, prepareRuntimeDir } from '../qemu/runtime-dir.js';
 import { isAlive } from '../qemu/pid-alive.js';
@@ -17,8 +18,11 @@ export type VmLockedOp = 'starting' | 'stopping' | 'suspending' | 'being edited'
 export class VmBusyError extends KjuError {
   override name = 'VmBusyError';
   declare readonly code: 'vm-busy';
-  constructor(message: string, options?: KjuErrorOptions) {
+  /** what the holder noted it does ('starting', ...), or 'busy' before it noted anything */
+  readonly holder: string;
+  constructor(message: string, options?: KjuErrorOptions & { holder?: string }) {
     super('vm-busy', message, options);
+    this.holder = options?.holder ?? 'busy';
   }
 }
 
@@ -34,7 +38,25 @@ export function lockVm(vm: { dir: string; config: { id: string; name: string } }
   const lock = FileLock.tryAcquire(vm.dir, { directory: true });
   if (!lock) throw busyError(vm, holderOp(vm) ?? 'busy');
   writeLockNote(vm, op);
-  return { release: () => lock.release() };
+  return {
+    release: () => {
+      removeLockNote(vm);
+      lock.release();
+    },
+  };
+}
+
+/** Removes this process's note (and the runtime dir when nothing else is in it): a released lock leaves nothing behind. */
+function removeLockNote(vm: { dir: string; config: { id: string; name: string } }): void {
+  const rt = libraryVmRuntimeDir(vm);
+  try {
+    const h = JSON.parse(readFileSync(rt.lockNote, 'utf8')) as { pid?: unknown };
+    if (h.pid !== process.pid) return;
+    rmSync(rt.lockNote, { force: true });
+    rmdirSync(rt.dir);
+  } catch {
+    // no note, someone else's, or the dir still holds a running VM's files
+  }
 }
 
 /** Notes what this process, holding the VM's lock, does (again, after a QEMU's exit removed the runtime dir's files). */
@@ -58,7 +80,7 @@ function holderOp(vm: { dir: string; config: { id: string; name: string } }): st
 }
 
 function busyError(vm: { config: { name: string } }, holder: string): VmBusyError {
-  return new VmBusyError(`VM "${vm.config.name}" is ${holder} (another kju process holds it)`, { hint: 'try again when that operation is done' });
+  return new VmBusyError(`VM "${vm.config.name}" is ${holder} (another kju process holds it)`, { hint: 'try again when that operation is done', holder });
 }
 
 /** Runs `fn` holding the VM's lock for `op` (VmBusyError when another holds it). */

@@ -65,6 +65,30 @@ export function parsePortForward(spec: string): PortForward {
   return { proto, hostAddr, hostPort: port(parts[parts.length - 2], 'host', spec), guestPort: port(parts[parts.length - 1], 'guest', spec) };
 }
 
+/** Which forward a removal means: protocol and host port, and the host address only when written. */
+export type ForwardKey = Pick<PortForward, 'proto' | 'hostPort'> & { hostAddr?: string };
+
+/** `tcp:8080`, `tcp:0.0.0.0:8080`, or a whole forward's spec (`tcp:8080:80`, `tcp:0.0.0.0:8080:80`) → its key. */
+export function parseForwardKey(spec: string): ForwardKey {
+  const parts = spec.split(':');
+  const proto = parts[0];
+  if ((proto !== 'tcp' && proto !== 'udp') || parts.length < 2 || parts.length > 4) {
+    throw new GuestLinkError('invalid-argument', `a forward to remove is PROTO:[HOSTADDR:]HOSTPORT[:GUESTPORT] with PROTO tcp or udp (e.g. tcp:8080); got "${spec}"`);
+  }
+  // tcp:A:B is ADDR:HOSTPORT when A is an address, else HOSTPORT:GUESTPORT
+  const hasAddr = parts.length === 4 || (parts.length === 3 && parts[1].includes('.'));
+  const hostAddr = hasAddr ? parts[1] : undefined;
+  if (hostAddr !== undefined && !IPV4.test(hostAddr)) throw new GuestLinkError('invalid-argument', `the host address in "${spec}" must be an IPv4 address such as 127.0.0.1 or 0.0.0.0`);
+  const hostPort = port(parts[hasAddr ? 2 : 1], 'host', spec);
+  if (parts.length === (hasAddr ? 4 : 3)) port(parts[parts.length - 1], 'guest', spec);
+  return { proto, hostPort, ...(hostAddr === undefined ? {} : { hostAddr }) };
+}
+
+/** Whether `f` is a forward `key` names (any address when the key has none). */
+export function forwardMatches(f: PortForward, key: ForwardKey): boolean {
+  return f.proto === key.proto && f.hostPort === key.hostPort && (key.hostAddr === undefined || f.hostAddr === key.hostAddr);
+}
+
 /** The spec a user writes for `f`: `tcp:127.0.0.1:8080:80`. */
 export function formatPortForward(f: PortForward): string {
   return `${f.proto}:${f.hostAddr}:${f.hostPort}:${f.guestPort}`;

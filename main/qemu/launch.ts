@@ -48,6 +48,8 @@ export interface LaunchOptions {
   env?: NodeJS.ProcessEnv;
   /** the description file of a VM started from one (`kju run path/vm.json`): kept in vm.json so lists find it */
   sourceFile?: string;
+  /** the bundle of a library VM: kept in vm.json so a command pointed at another library can name this one */
+  bundleDir?: string;
 }
 
 // sun_path is 108 bytes including the terminating NUL.
@@ -115,7 +117,8 @@ export async function launchQemu(desc: VmDescription, opts: LaunchOptions): Prom
     ...(accelerator.notice ? { acceleratorNotice: accelerator.notice } : {}),
     ...(opts.sourceFile ? { fromFile: resolve(opts.sourceFile) } : {}),
   };
-  writeFileSync(paths.vmJson, `${JSON.stringify({ ...desc, kjuRuntime: runtimeInfo }, null, 2)}\n`, { mode: 0o600 });
+  const bundle = opts.bundleDir ? { bundle: resolve(opts.bundleDir) } : {};
+  writeFileSync(paths.vmJson, `${JSON.stringify({ ...desc, kjuRuntime: { ...runtimeInfo, ...bundle } }, null, 2)}\n`, { mode: 0o600 });
 
   const shareModels = (desc.shares ?? []).map((share, i) => {
     try {

@@ -96,7 +96,6 @@ export function listRuntimeDirs(base = runtimeBase()): RuntimeDir[] {
   }
 }
 
-/** The VM name in a runtime dir's vm.json, or undefined when there is none (or it is unreadable). */
 /** How a running VM was launched, kept in its runtime dir's vm.json (`kjuRuntime`) by launchQemu. */
 export interface RuntimeVmInfo {
   accelerator: 'kvm' | 'hvf' | 'tcg';
@@ -121,6 +120,17 @@ export function readRuntimeVmInfo(rt: RuntimeDir): RuntimeVmInfo | undefined {
   }
 }
 
+/** The bundle of the library VM running in `rt` (vm.json's `kjuRuntime.bundle`); undefined for a file VM or an older kju's. */
+export function readRuntimeVmBundle(rt: RuntimeDir): string | undefined {
+  try {
+    const bundle = (JSON.parse(readFileSync(rt.vmJson, 'utf8')) as { kjuRuntime?: { bundle?: unknown } }).kjuRuntime?.bundle;
+    return typeof bundle === 'string' ? bundle : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The VM name in a runtime dir's vm.json, or undefined when there is none (or it is unreadable). */
 export function readRuntimeVmName(rt: RuntimeDir): string | undefined {
   try {
     const name = (JSON.parse(readFileSync(rt.vmJson, 'utf8')) as { name?: unknown }).name;

@@ -30,7 +30,8 @@ export interface FileVm {
 export async function runningFileVms(o: {
   base?: string;
   probe(rt: RuntimeDir): Promise<VmRunState | 'not-responding'>;
-  notResponding: string;
+  /** the problem of a VM that did not answer */
+  notResponding(rt: RuntimeDir, name: string): string;
 }): Promise<FileVm[]> {
   const out: FileVm[] = [];
   for (const rt of listRuntimeDirs(o.base ?? runtimeBase())) {
@@ -52,7 +53,7 @@ export async function runningFileVms(o: {
       cpus: typeof desc.cpus === 'number' ? desc.cpus : 0,
       ...info,
     };
-    if (probed === 'not-responding') summary.problem = o.notResponding;
+    if (probed === 'not-responding') summary.problem = o.notResponding(rt, summary.name);
     out.push({ summary, runtimeDir: rt });
   }
   return out.sort((a, b) => a.summary.name.localeCompare(b.summary.name));

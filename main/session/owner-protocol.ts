@@ -4,7 +4,7 @@
 // {id, method, params} → {id, ok: true, value} | {id, ok: false, code, message}.
 // OwnerApi is also what reach.ts hands out for a VM owned here or attached for one call.
 import { JsonLineDecoder } from '../util/json-lines.js';
-import type { PortForward } from '../qemu/guest-links.js';
+import type { ForwardKey, PortForward } from '../qemu/guest-links.js';
 import type { LifecycleParams, LifecycleReply } from './lifecycle.js';
 
 export interface OwnerMethods {
@@ -25,7 +25,7 @@ export interface OwnerMethods {
   stop: { params: { force: boolean; timeoutMs?: number }; value: { stopped: boolean } };
   lifecycle: { params: LifecycleParams; value: LifecycleReply };
   /** the user network's port forwards, changed live; every op answers with the forwards after it */
-  forward: { params: { op: 'list' } | { op: 'add'; forward: PortForward } | { op: 'remove'; forward: Pick<PortForward, 'proto' | 'hostAddr' | 'hostPort'> }; value: { forwards: PortForward[] } };
+  forward: { params: { op: 'list' } | { op: 'add'; forward: PortForward } | { op: 'remove'; forward: ForwardKey }; value: { forwards: PortForward[] } };
   /** host USB devices in the VM, by bus-port; `device` is vendor:product or bus-port of a host device */
   usb: { params: { op: 'list' } | { op: 'attach' | 'detach'; device: string }; value: { attached: string[]; removed?: boolean } };
 }

@@ -60,11 +60,14 @@ const CHECK: { [M in OwnerMethod]: (p: Record<string, unknown>) => Parameters<Ow
     if (op !== 'add' && op !== 'remove') throw bad(`forward: unknown op ${String(op)}`);
     const f = obj(forward);
     const portOk = (n: unknown) => typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= 65535;
-    if ((f.proto !== 'tcp' && f.proto !== 'udp') || typeof f.hostAddr !== 'string' || !/^\d{1,3}(\.\d{1,3}){3}$/.test(f.hostAddr) || !portOk(f.hostPort)) {
+    // a removal may leave out the address (any address on that port)
+    const addrOk = typeof f.hostAddr === 'string' ? /^\d{1,3}(\.\d{1,3}){3}$/.test(f.hostAddr) : op === 'remove' && f.hostAddr === undefined;
+    if ((f.proto !== 'tcp' && f.proto !== 'udp') || !addrOk || !portOk(f.hostPort)) {
       throw bad('forward: needs {proto: tcp|udp, hostAddr: IPv4, hostPort: 1..65535}');
     }
-    const base = { proto: f.proto as 'tcp' | 'udp', hostAddr: f.hostAddr, hostPort: f.hostPort as number };
-    if (op === 'remove') return { op, forward: base };
+    const key = { proto: f.proto as 'tcp' | 'udp', hostPort: f.hostPort as number };
+    if (op === 'remove') return { op, forward: typeof f.hostAddr === 'string' ? { ...key, hostAddr: f.hostAddr } : key };
+    const base = { ...key, hostAddr: f.hostAddr as string };
     if (!portOk(f.guestPort)) throw bad('forward add: guestPort must be 1..65535');
     return { op, forward: { ...base, guestPort: f.guestPort as number } };
   },

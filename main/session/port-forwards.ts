@@ -1,7 +1,7 @@
 // Port forwards of a running VM's user network, changed live. QEMU 10 has no QMP command for
 // hostfwd, so this goes through HMP (human-monitor-command), whose failures come back as text.
 // Runs on the Node loop of whoever holds QMP.
-import { checkPortsFree, formatPortForward, GuestLinkError, hostfwdRemoveRule, hostfwdRule, parseUsernetForwards, samePortForward, type PortForward } from '../qemu/guest-links.js';
+import { checkPortsFree, formatPortForward, forwardMatches, GuestLinkError, hostfwdRemoveRule, hostfwdRule, parseUsernetForwards, samePortForward, type ForwardKey, type PortForward } from '../qemu/guest-links.js';
 import type { QmpExecutor } from '../qmp/qmp-types.js';
 
 export async function listForwards(qmp: QmpExecutor): Promise<PortForward[]> {
@@ -19,8 +19,18 @@ export async function addForward(qmp: QmpExecutor, f: PortForward): Promise<Port
   return listForwards(qmp);
 }
 
-/** Removes the forward on `f`'s host address and port; removing one that is not there is an error naming it. */
-export async function removeForward(qmp: QmpExecutor, f: Pick<PortForward, 'proto' | 'hostAddr' | 'hostPort'>): Promise<PortForward[]> {
+/**
+ * Removes the forward on `key`'s protocol and host port (and address, when it has one); none, or
+ * several on different addresses without one given, is an error naming them.
+ */
+export async function removeForward(qmp: QmpExecutor, key: ForwardKey): Promise<PortForward[]> {
+  const where = `host ${key.proto} port ${key.hostPort}${key.hostAddr === undefined ? '' : ` on ${key.hostAddr}`}`;
+  const found = (await listForwards(qmp)).filter((g) => forwardMatches(g, key));
+  if (!found.length) throw new GuestLinkError('invalid-argument', `no forward of ${where} in this VM`);
+  if (found.length > 1) {
+    throw new GuestLinkError('invalid-argument', `${found.length} forwards of ${where} (${found.map(formatPortForward).join(', ')}): give the address too, e.g. ${key.proto}:${found[0].hostAddr}:${key.hostPort}`);
+  }
+  const f = found[0];
   const reply = await qmp.execute('human-monitor-command', { 'command-line': `hostfwd_remove ${hostfwdRemoveRule(f)}` });
   if (!/removed/.test(reply)) throw new GuestLinkError('invalid-argument', `no forward of host ${f.proto} port ${f.hostPort} on ${f.hostAddr} in this VM${reply.trim() ? ` (QEMU: ${reply.trim()})` : ''}`);
   return listForwards(qmp);

@@ -12,7 +12,8 @@ import { QmpClient } from '../qmp/qmp-client.js';
 import { runLifecycleOp } from './lifecycle.js';
 import { callOwner, ownerSocketApi } from './owner-client.js';
 import type { OwnerApi } from './owner-protocol.js';
-import { NoOwnerError, SessionError, VmNotRunningError } from './session-errors.js';
+import { stoppedOwnerProblem } from './owner-process.js';
+import { NoOwnerError, OwnerCallError, SessionError, VmNotRunningError } from './session-errors.js';
 import { VmSession } from './vm-session.js';
 
 /** A running VM as reach needs it: its name (for messages) and its runtime dir. */
@@ -57,7 +58,11 @@ export async function reachVm(vm: VmRef): Promise<ReachedVm> {
     await callOwner(vm.runtimeDir.ownerSocket, 'status', {}, 10_000);
     return { api: ownerSocketApi(vm.runtimeDir), via: 'owner', close: () => {} };
   } catch (err) {
-    if (!(err instanceof NoOwnerError)) throw err;
+    if (!(err instanceof NoOwnerError)) {
+      const stopped = err instanceof OwnerCallError && err.wireCode === 'ETIMEDOUT' ? stoppedOwnerProblem(vm.runtimeDir, vm.name) : undefined;
+      if (stopped) throw new SessionError('not-responding', stopped, { cause: err });
+      throw err;
+    }
   }
   const qemu = attachQemu(vm.runtimeDir);
   if (!qemu) throw new VmNotRunningError(`'${vm.name}' is not running (start it with: kju start ${vm.name}, or kju run <vm.json>)`);

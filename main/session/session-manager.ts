@@ -18,10 +18,10 @@ import type { GuestClipboard } from '../display/guest-clipboard.js';
 import type { Accelerator } from '../qemu/build-argv.js';
 import { isAlive, readPidFile } from '../qemu/pid-alive.js';
 import { killPoint } from '../util/kill-point.js';
-import { libraryVmRuntimeDir, readRuntimeVmInfo, type RuntimeDir } from '../qemu/runtime-dir.js';
+import { libraryVmRuntimeDir, readRuntimeVmInfo, removeRuntimeDir, type RuntimeDir } from '../qemu/runtime-dir.js';
 import { Library, toVmSummary, type BundleVm } from '../library/library.js';
 import { LibraryError } from '../library/library-error.js';
-import { lockNoteHolderAlive, withVmLock, writeLockNote } from '../library/vm-lock.js';
+import { lockNoteHolderAlive, VmBusyError, withVmLock, writeLockNote } from '../library/vm-lock.js';
 import { lastScreenPath } from '../library/bundle-files.js';
 import { bundleToVmDescription } from '../library/vm-description-from-bundle.js';
 import { LifecycleError, type LifecycleParams, type LifecycleReply } from './lifecycle.js';
@@ -36,6 +36,7 @@ import { dropStaleSavedState, recoverInterruptedSuspend, refuseSavingWithClipboa
 import { SessionError } from './session-errors.js';
 import { listSnapshots, snapshotDisks, snapshotOffline, SnapshotError, type SnapshotInfo, checkSnapshotName } from './snapshots.js';
 import { isFileVmId, runningFileVms, type FileVm } from './file-vms.js';
+import { stoppedOwnerProblem } from './owner-process.js';
 import { startVm } from './start-vm.js';
 import { stopVm } from './stop-vm.js';
 import type { VmSession } from './vm-session.js';
@@ -57,6 +58,11 @@ export interface SessionManagerOptions {
   passive?: boolean;
   /** open() only: how often an owning manager looks for VMs nobody owns (default 2000 ms; 0: never) */
   reattachEveryMs?: number;
+}
+
+/** Why the VM in `rt` did not answer: its owning kju process is stopped, else QEMU does not respond. */
+function notResponding(rt: RuntimeDir, name: string): string {
+  return stoppedOwnerProblem(rt, name) ?? NOT_RESPONDING;
 }
 
 /** How often an owning manager opened with open() looks for VMs to adopt (e.g. from `kju start`). */
@@ -161,7 +167,7 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
         const rt = r?.runtimeDir ?? this.runtimeDirOf(vm);
         const { state, problem } = deriveListState(facts, needsProbe(facts) ? await probeRunState(rt) : undefined);
         s.state = state;
-        if (problem !== undefined) s.problem = problem;
+        if (problem !== undefined) s.problem = problem === NOT_RESPONDING ? notResponding(rt, e.config.name) : problem;
         if (r?.transport) s.transport = r.transport;
         if (isActive(state)) {
           const info = readRuntimeVmInfo(rt);
@@ -176,7 +182,7 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
 
   /** Running VMs started from a description file (`kju run path/vm.json`), not in the library. */
   private fileVms(): Promise<FileVm[]> {
-    return runningFileVms({ probe: (rt) => probeRunState(rt), notResponding: NOT_RESPONDING });
+    return runningFileVms({ probe: (rt) => probeRunState(rt), notResponding: (rt, name) => notResponding(rt, name) });
   }
 
   /** A file VM by its `file:` id; throws NOT_RUNNING when it is not running (any more). */
@@ -228,7 +234,13 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
   async start(idOrName: string, o: { fresh?: boolean } = {}): Promise<{ summary: VmSummary; logFile: string; resumed: boolean }> {
     if (isFileVmId(idOrName)) throw new SessionError('already-running', `the VM started from ${idOrName.slice('file:'.length)} is already running`);
     const vm = await this.library.get(idOrName);
-    return withVmLock(vm, 'starting', () => this.startLocked(vm, o));
+    return withVmLock(vm, 'starting', () => this.startLocked(vm, o)).catch((err: unknown) => {
+      // the loser of a start race ends as "already running" whether it came before or after the winner's launch
+      if (err instanceof VmBusyError && err.holder === 'starting') {
+        throw new SessionError('already-running', `VM "${vm.config.name}" is starting (another kju process is starting it)`, { cause: err });
+      }
+      throw err;
+    });
   }
 
   private async startLocked(vm: BundleVm, o: { fresh?: boolean }): Promise<{ summary: VmSummary; logFile: string; resumed: boolean }> {
@@ -242,6 +254,7 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
       runtimeDir: this.runtimeDirOf(vm),
       accel: this.accel,
       logDir: join(vm.dir, 'logs'),
+      bundleDir: vm.dir,
       stateFile,
       onAttached: (q, s) => {
         r = this.table.add(vm, q, stateFile ? 'starting' : 'running');
@@ -301,6 +314,8 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
       stopped = (await stopVm({ name: vm.config.name, runtimeDir: this.runtimeDirOf(vm) }, { force: true })).stopped;
       if (!stopped && r) this.table.clearEnding(r);
     }
+    // what QEMU leaves (launch stamp, vm.json) goes now, not at the next scan
+    if (stopped) removeRuntimeDir(this.runtimeDirOf(vm));
     await new Promise((res) => setImmediate(res));
     return { stopped, summary: await this.summaryOf(vm) };
   }
@@ -332,6 +347,7 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
     const rt = this.runtimeDirOf(vm);
     const bytes = await this.onVm(vm, (api, r) => suspendVm(vm, rt, api, r, this.table));
     killPoint('suspend:quit');
+    if (!isAlive(readPidFile(rt.pidFile))) removeRuntimeDir(rt);
     await new Promise((res) => setImmediate(res));
     return { summary: await this.summaryOf(vm), bytes, stateFile: paths.state };
   }

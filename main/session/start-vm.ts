@@ -20,6 +20,8 @@ export interface StartVmOptions {
   logDir?: string;
   /** the description file of a VM started from one (not in the library) */
   sourceFile?: string;
+  /** the bundle of a library VM (launch.ts notes it in vm.json) */
+  bundleDir?: string;
   /** resume from this saved state (QEMU starts with `-incoming defer`, then loads it) */
   stateFile?: string;
   /** called once the session is attached, before a saved state is loaded (bookkeeping) */
@@ -31,7 +33,7 @@ export async function startVm(desc: VmDescription, o: StartVmOptions): Promise<{
   // a busy forwarded port is named here; QEMU's own failure would not say which port
   await checkPortsFree(desc.network?.forwards ?? []);
   const d = o.stateFile ? { ...desc, extraArgs: [...(desc.extraArgs ?? []), '-incoming', 'defer'] } : desc;
-  const qemu = await launchQemu(d, { accel: o.accel, qemu: o.qemu, runtimeDir: o.runtimeDir, logDir: o.logDir, sourceFile: o.sourceFile });
+  const qemu = await launchQemu(d, { accel: o.accel, qemu: o.qemu, runtimeDir: o.runtimeDir, logDir: o.logDir, sourceFile: o.sourceFile, bundleDir: o.bundleDir });
   qemu.unref();
   let session: VmSession;
   try {

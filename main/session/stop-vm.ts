@@ -4,6 +4,7 @@
 // process) SIGKILL of the QEMU kju launched, checked by its pid file and launch
 // stamp (pid + start time), never by name. Runs on the Node loop of the calling process.
 import { isAlive, killVerified, readPidFile, verifiedPid } from '../qemu/pid-alive.js';
+import { removeRuntimeDir } from '../qemu/runtime-dir.js';
 import type { OwnerApi } from './owner-protocol.js';
 import { withVm, type VmRef } from './reach.js';
 import { SessionError, VmNotRunningError } from './session-errors.js';
@@ -19,6 +20,13 @@ export interface StopVmOptions {
 
 /** Resolves whether the VM stopped. Throws VmNotRunningError; without `force`, what reaching the VM throws. */
 export async function stopVm(vm: VmRef, o: StopVmOptions = {}): Promise<{ stopped: boolean }> {
+  const r = await stopOrKill(vm, o);
+  // what QEMU leaves behind (launch stamp, vm.json, the lock note) goes now, not at the next scan
+  if (r.stopped && !isAlive(readPidFile(vm.runtimeDir.pidFile))) removeRuntimeDir(vm.runtimeDir);
+  return r;
+}
+
+async function stopOrKill(vm: VmRef, o: StopVmOptions): Promise<{ stopped: boolean }> {
   const stop = (api: OwnerApi) => api.stop({ force: Boolean(o.force), timeoutMs: o.force ? FORCE_QUIT_WAIT_MS : (o.timeoutMs ?? 30_000) });
   if (!o.force) return withVm(vm, (api) => stop(api));
   let timer: NodeJS.Timeout | undefined;

@@ -47,3 +47,21 @@ test('a description file, a library VM, and a running file VM by name', async ()
   rmSync(rt.pidFile);
   await assert.rejects(locateVm('File Demo'), VmNotFoundError, 'a dead one is not found');
 });
+
+test("a running VM of another library is not reached by name: the error names that library", async () => {
+  const other = join(dir, 'other-library');
+  const rt = prepareRuntimeDir(libraryVmRuntimeDir({ dir: join(other, 'Elsewhere.kju'), config: { id: 'other-id', name: 'Elsewhere' } }));
+  // as this kju's launch leaves a library VM's runtime dir while QEMU runs
+  writeFileSync(rt.vmJson, JSON.stringify({ name: 'Elsewhere', memoryMiB: 64, cpus: 1, kjuRuntime: { accelerator: 'tcg', bundle: join(other, 'Elsewhere.kju') } }));
+  writeFileSync(rt.pidFile, `${process.pid}\n`);
+  try {
+    await assert.rejects(locateVm('Elsewhere'), (e: unknown) => {
+      assert.ok(e instanceof VmNotFoundError, String(e));
+      assert.match(e.message, new RegExp(`a running VM 'Elsewhere' belongs to the library ${other}`));
+      assert.match(e.hint ?? '', new RegExp(`KJU_LIBRARY=${other} kju`));
+      return true;
+    });
+  } finally {
+    rmSync(rt.dir, { recursive: true, force: true });
+  }
+});

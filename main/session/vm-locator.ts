@@ -5,7 +5,7 @@ import { KjuError, type KjuErrorOptions } from '../../common/errors.js';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseVmDescription, type VmDescription } from '../qemu/vm-description.js';
-import { fileVmRuntimeDir, libraryVmRuntimeDir, listRuntimeDirs, readRuntimeVmName, type RuntimeDir } from '../qemu/runtime-dir.js';
+import { fileVmRuntimeDir, libraryVmRuntimeDir, listRuntimeDirs, readRuntimeVmBundle, readRuntimeVmName, type RuntimeDir } from '../qemu/runtime-dir.js';
 import { isAlive, readPidFile } from '../qemu/pid-alive.js';
 import { Library, type BundleVm } from '../library/library.js';
 import { bundleToVmDescription } from '../library/vm-description-from-bundle.js';
@@ -52,16 +52,35 @@ export async function locateVm(arg: string): Promise<LocatedVm> {
   try {
     bundle = await library.get(arg);
   } catch (err) {
-    // Not in the library: maybe a VM started from a description file that is running now.
+    // Not in the library: maybe a VM started from a description file that is running now. A VM of
+    // another library is not reached by name: the command is pointed at this library.
     const running = runningByName(arg);
-    if (running) return { name: readRuntimeVmName(running) ?? arg, runtimeDir: running, source: { kind: 'runtime' } };
+    if (running && !running.bundle) return { name: readRuntimeVmName(running.rt) ?? arg, runtimeDir: running.rt, source: { kind: 'runtime' } };
+    if (running) {
+      const elsewhere = dirname(running.bundle!);
+      throw new VmNotFoundError(`${(err as Error).message}; a running VM '${readRuntimeVmName(running.rt) ?? arg}' belongs to the library ${elsewhere}`, {
+        hint: `point kju at that library to reach it: KJU_LIBRARY=${elsewhere} kju ...`,
+      });
+    }
     throw new VmNotFoundError(`${(err as Error).message} (and no running VM is called '${arg}')`);
   }
   return { name: bundle.config.name, runtimeDir: libraryVmRuntimeDir(bundle), description: bundleToVmDescription(bundle), source: { kind: 'library', bundle } };
 }
 
-/** The runtime dir of a live QEMU whose vm.json is named `name` (exact name first, then any case). */
-function runningByName(name: string): RuntimeDir | undefined {
-  const live = listRuntimeDirs().filter((rt) => isAlive(readPidFile(rt.pidFile)));
-  return live.find((rt) => readRuntimeVmName(rt) === name) ?? live.find((rt) => readRuntimeVmName(rt)?.toLowerCase() === name.toLowerCase());
+interface RunningByName {
+  rt: RuntimeDir;
+  /** a library VM's bundle (in some library); none for a VM started from a description file */
+  bundle?: string;
+}
+
+/**
+ * A live QEMU whose vm.json is named `name` (exact name first, then any case), a file VM before a
+ * library VM (which lies in another library when the caller's has no such name).
+ */
+function runningByName(name: string): RunningByName | undefined {
+  const live = listRuntimeDirs()
+    .filter((rt) => isAlive(readPidFile(rt.pidFile)))
+    .map((rt) => ({ rt, bundle: readRuntimeVmBundle(rt) }))
+    .sort((a, b) => Number(Boolean(a.bundle)) - Number(Boolean(b.bundle)));
+  return live.find((r) => readRuntimeVmName(r.rt) === name) ?? live.find((r) => readRuntimeVmName(r.rt)?.toLowerCase() === name.toLowerCase());
 }

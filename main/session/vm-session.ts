@@ -180,7 +180,7 @@ export class VmSession extends EventEmitter<VmSessionEvents> {
   async resize(width: number, height: number, head = 0, timeoutMs = 5_000): Promise<OwnerMethods['resize']['value']> {
     const fit = fitUiInfo(width, height);
     if ('refused' in fit) throw new OwnerRequestError('EINVAL', fit.refused);
-    if (fit.clamped) console.error(`kju: '${this.name}' head ${head}: ${fit.clamped}`);
+    // the reply's `clamped` is the one report of it: the caller says it (a log line here would repeat it)
     const d = await this.headDisplay(head);
     await d.inputCall({ t: 'uiInfo', width: fit.width, height: fit.height });
     const taken = () => d.surface !== null && d.surface.width === fit.width && d.surface.height === fit.height;

@@ -3,7 +3,7 @@
 import { parseCommandArgs } from './library-cli.js';
 import { locate } from './vm-cli.js';
 import { KjuError } from '../../../common/errors.js';
-import { CliError } from '../cli-error.js';
+import { CliError, EXIT_STATE } from '../cli-error.js';
 import { findQemu } from '../../qemu/find-qemu.js';
 import { resolveAccelerator } from '../../qemu/accel-check.js';
 import type { QemuExit } from '../../qemu/launch.js';
@@ -20,7 +20,7 @@ export async function run(args: string[]): Promise<number> {
   if (values.help) return console.log(USAGE), 0;
   if (positionals.length !== 1) throw new CliError(`${positionals.length ? `unexpected argument '${positionals[1]}'` : 'name a VM'}\n\n${USAGE}`, 2);
   const vm = await locate(positionals[0], USAGE);
-  if (!vm.description || isAlive(readPidFile(vm.runtimeDir.pidFile))) throw new CliError(`'${vm.name}' is already running (kju stop ${vm.name} stops it)`);
+  if (!vm.description || isAlive(readPidFile(vm.runtimeDir.pidFile))) throw new CliError(`'${vm.name}' is already running (kju stop ${vm.name} stops it)`, EXIT_STATE);
   const description = vm.description;
   const qemuBin = await findQemu();
   for (const w of qemuBin.warnings ?? []) console.error(`kju: ${w}`);
