@@ -13,6 +13,7 @@ import type { VmDescription } from './vm-description.js';
 import { isAlive, readPidFile, watchPidExit, writeLaunchStamp } from './pid-alive.js';
 import { startSwtpm, type SwtpmProcess } from './swtpm.js';
 import { shareSecurityModel } from './share-model.js';
+import { resolveQemuUser } from './qemu-user.js';
 import { QemuLaunchError, readLogTail, type QemuExit } from './launch-error.js';
 
 export { QemuLaunchError, readLogTail, type QemuExit };
@@ -95,6 +96,7 @@ function formatExit(e: QemuExit): string {
 export async function launchQemu(desc: VmDescription, opts: LaunchOptions): Promise<QemuProcess> {
   const env = opts.env ?? process.env;
   checkFiles(desc);
+  const qemuUser = resolveQemuUser(env);
   const qemuBin = typeof opts.qemu === 'string' ? undefined : (opts.qemu ?? (await findQemu(env)));
   const qemu = typeof opts.qemu === 'string' ? opts.qemu : qemuBin!.path;
   const accelerator: AcceleratorChoice = opts.accel ? { accel: opts.accel, source: 'given' } : await resolveAccelerator({ env, qemu: qemuBin });
@@ -145,7 +147,7 @@ export async function launchQemu(desc: VmDescription, opts: LaunchOptions): Prom
   let child;
   try {
     // swtpm first: QEMU connects to its control socket at startup. Its log is the VM's log.
-    if (desc.tpmStateDir) swtpm = await startSwtpm(desc.tpmStateDir, runtimeDir, logFile, env);
+    if (desc.tpmStateDir) swtpm = await startSwtpm(desc.tpmStateDir, runtimeDir, logFile, env, qemuUser);
     child = spawn(qemu, argv, { detached: true, stdio: ['ignore', logFd, logFd], env });
   } finally {
     closeSync(logFd);

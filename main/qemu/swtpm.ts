@@ -1,13 +1,19 @@
 // swtpm, the TPM 2.0 emulator behind QEMU's `-tpmdev emulator`: found on PATH, started before QEMU
 // on the VM's private runtime dir, and gone with QEMU (`--terminate`: it exits when QEMU's control
 // connection closes, whether QEMU quit, crashed or was killed). Runs on the Node loop that launches QEMU.
+// When kju is root, swtpm runs as the unprivileged QEMU user (qemu-user.ts): kju opens what swtpm
+// would open by path in root's 0700 dirs (the control socket, the log) and hands it over as fds;
+// the state dir is swtpm's working dir (no path through the bundle's 0700 parents) and owned by
+// that user, as libvirt chowns swtpm's state for its user.
 import { spawn } from 'node:child_process';
-import { accessSync, closeSync, constants, openSync, rmSync, statSync } from 'node:fs';
+import { accessSync, chownSync, closeSync, constants, openSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KjuError, type KjuErrorOptions } from '../../common/errors.js';
 import { QemuLaunchError, readLogTail } from './launch-error.js';
 import type { RuntimeDir } from './runtime-dir.js';
+import type { QemuUser } from './qemu-user.js';
+import { closeFd, listenUnix } from '../../native/index.js';
 
 export class SwtpmMissingError extends KjuError {
   override name = 'SwtpmMissingError';
@@ -34,16 +40,27 @@ export function findSwtpm(env: NodeJS.ProcessEnv = process.env): string {
   throw new SwtpmMissingError(`a TPM needs swtpm, which is not on PATH: ${INSTALL_HINT}, or turn the TPM off (--no-tpm)`);
 }
 
-/** The swtpm command line for a TPM 2.0 whose state is in `stateDir`, controlled over the runtime dir's socket. */
-export function swtpmArgs(stateDir: string, rt: RuntimeDir, logFile: string): string[] {
+/**
+ * The swtpm command line for a TPM 2.0 whose state is in its working dir, controlled over the
+ * listening socket at fd 3 (the runtime dir's swtpm.sock, bound by kju), logging to fd 1.
+ */
+export function swtpmArgs(user?: QemuUser): string[] {
   return [
     'socket', '--tpm2',
-    '--tpmstate', `dir=${stateDir},mode=0600`,
-    '--ctrl', `type=unixio,path=${rt.tpmSocket},mode=0600`,
-    '--pid', `file=${rt.swtpmPidFile}`,
-    '--log', `file=${logFile},level=1`,
+    '--tpmstate', 'dir=.,mode=0600',
+    '--ctrl', 'type=unixio,fd=3',
+    '--log', 'fd=1,level=1',
     '--terminate',
+    ...(user ? ['--runas', user.name] : []),
   ];
+}
+
+/** Gives the TPM state dir and its files to `user` (swtpm writes them after dropping root). */
+function chownStateDir(stateDir: string, user: QemuUser): void {
+  chownSync(stateDir, user.uid, user.gid);
+  for (const e of readdirSync(stateDir, { withFileTypes: true })) {
+    if (e.isFile()) chownSync(`${stateDir}/${e.name}`, user.uid, user.gid);
+  }
 }
 
 export interface SwtpmProcess {
@@ -64,7 +81,7 @@ function isSocket(path: string): boolean {
  * Starts swtpm detached (it lives as long as the VM, not as long as this process) and resolves once
  * its control socket exists. Throws SwtpmMissingError, or KjuError launch-failed with swtpm's log tail.
  */
-export async function startSwtpm(stateDir: string, rt: RuntimeDir, logFile: string, env: NodeJS.ProcessEnv = process.env, timeoutMs = 10_000): Promise<SwtpmProcess> {
+export async function startSwtpm(stateDir: string, rt: RuntimeDir, logFile: string, env: NodeJS.ProcessEnv = process.env, user?: QemuUser, timeoutMs = 10_000): Promise<SwtpmProcess> {
   const bin = findSwtpm(env);
   for (const p of [rt.tpmSocket, rt.swtpmPidFile]) rmSync(p, { force: true });
   let from = 0;
@@ -73,18 +90,23 @@ export async function startSwtpm(stateDir: string, rt: RuntimeDir, logFile: stri
   } catch {
     // no log yet
   }
+  if (user) chownStateDir(stateDir, user);
   const out = openSync(logFile, 'a', 0o600);
+  let ctrl: number | undefined;
   let child;
   try {
-    child = spawn(bin, swtpmArgs(stateDir, rt, logFile), { detached: true, stdio: ['ignore', out, out], env });
+    ctrl = listenUnix(rt.tpmSocket, 1);
+    child = spawn(bin, swtpmArgs(user), { cwd: stateDir, detached: true, stdio: ['ignore', out, out, ctrl], env });
   } finally {
     closeSync(out);
+    if (ctrl !== undefined) closeFd(ctrl);
   }
   let exited: string | undefined;
   child.once('exit', (code, signal) => (exited = signal ? `killed by ${signal}` : `exit status ${code}`));
   child.once('error', (err) => (exited = err.message));
   child.unref();
   const pid = child.pid ?? -1;
+  if (pid > 0) writeFileSync(rt.swtpmPidFile, `${pid}\n`, { mode: 0o600 });
   const proc: SwtpmProcess = {
     pid,
     kill() {

@@ -3,7 +3,7 @@
 // across suspend to disk and resume and comes back with a snapshot revert, and swtpm never outlives QEMU.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -33,10 +33,24 @@ function runtimeDirOf(name: string): RuntimeDir {
   const vm = (JSON.parse(ok('list', '--json')) as { name: string; id: string; bundle: string }[]).find((v) => v.name === name)!;
   return libraryVmRuntimeDir({ dir: vm.bundle, config: { id: vm.id, name } }, join(runtime, 'kju'));
 }
-/** pids of processes of `program` (its path starts the command line) that name this test's scratch dir */
+/** pids of processes of `program` (its path starts the command line) of this test: QEMU names the
+ *  scratch dir on its command line, swtpm (whose command line names no path) works in the bundle's tpm dir */
 function pidsOf(program: 'qemu-system' | 'swtpm'): number[] {
-  const r = spawnSync('pgrep', ['-f', `^(\\S*/)?${program}\\S* .*${scratch}`], { encoding: 'utf8' });
-  return r.stdout.split('\n').filter(Boolean).map(Number);
+  const pattern = program === 'swtpm' ? `^(\\S*/)?swtpm ` : `^(\\S*/)?${program}\\S* .*${scratch}`;
+  const r = spawnSync('pgrep', ['-f', pattern], { encoding: 'utf8' });
+  const pids = r.stdout.split('\n').filter(Boolean).map(Number);
+  if (program !== 'swtpm') return pids;
+  return pids.filter((pid) => {
+    try {
+      return readlinkSync(`/proc/${pid}/cwd`).startsWith(scratch);
+    } catch {
+      return false; // gone meanwhile
+    }
+  });
+}
+/** the real uid of a process, from /proc/<pid>/status */
+function uidOf(pid: number): number {
+  return Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
 }
 async function gone(program: 'qemu-system' | 'swtpm', ms = 10_000): Promise<boolean> {
   const deadline = Date.now() + ms;
@@ -80,6 +94,7 @@ describe('integration: TPM 2.0 (swtpm)', () => {
     assert.equal(created.config.tpm, true);
     ok('start', 'Tpm');
     assert.equal(pidsOf('swtpm').length, 1, 'one swtpm runs beside QEMU');
+    if (process.geteuid?.() === 0) assert.notEqual(uidOf(pidsOf('swtpm')[0]), 0, 'kju runs as root: swtpm runs as the unprivileged QEMU user');
     const rt = runtimeDirOf('Tpm');
     assert.ok(existsSync(rt.tpmSocket), 'swtpm socket is in the private runtime dir');
 
