@@ -6,6 +6,7 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { openVmPage, startRealServe, until, type RealServe } from './helpers/real-serve.js';
+import { openMoreMenu } from './helpers/chromium.js';
 
 const octal = (text: string) => [...Buffer.from(text, 'utf8')].map((b) => `\\${b.toString(8).padStart(3, '0')}`).join('');
 
@@ -35,6 +36,7 @@ describe('serve + real guest: the page shares its clipboard with the guest', () 
   });
 
   test('off by default; turned on, the page clipboard arrives in the guest byte-exact', async () => {
+    await openMoreMenu(page);
     assert.equal(await page.getByTestId('clipboard-state').textContent(), 'Clipboard: off');
     const text = 'Grüße aus Chromium, 世界 ✓';
     await page.evaluate((t) => navigator.clipboard.writeText(t), text);

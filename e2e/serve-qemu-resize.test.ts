@@ -11,6 +11,7 @@ import type { Page } from 'playwright-core';
 import { VIDEO_DEVICE_ID } from '../main/qemu/build-argv.js';
 import { decodePpm, type RgbImage } from '../main/display/screenshot.js';
 import { canvasImage, describeDiff, openVmPage, sameImage, screendump, sleep, startRealServe, until, type RealServe } from './helpers/real-serve.js';
+import { openMoreMenu } from './helpers/chromium.js';
 
 const dumps = mkdtempSync(join(tmpdir(), 'kju-resize-e2e-'));
 after(() => rmSync(dumps, { recursive: true, force: true }));
@@ -68,19 +69,19 @@ describe('serve + real guest: the guest follows the window; a second head', () =
   });
 
   test('Scale keeps the guest size when the window changes', async () => {
-    await page.getByTestId('guest-size-setting').selectOption('scale');
+    await (await openMoreMenu(page)).getByTestId('guest-size-setting').selectOption('scale');
     await page.setViewportSize({ width: 1200, height: 850 });
     await sleep(1500);
     assert.deepEqual([rs.display.surface?.width, rs.display.surface?.height], [1000, 700]);
     assert.match((await page.getByTestId('window-size').textContent()) ?? '', /· scaled$/);
-    await page.getByTestId('guest-size-setting').selectOption('auto');
+    await (await openMoreMenu(page)).getByTestId('guest-size-setting').selectOption('auto');
     await until('the guest to follow again', () => rs.display.surface?.width !== 1000, 5_000);
   });
 
   test('the Display switcher shows head 1, equal to screendump of head 1', async () => {
     assert.equal(await page.getByTestId('head').textContent(), 'display 1 of 2');
     const head0 = await canvasImage(page);
-    await page.getByTestId('head-setting').selectOption('1');
+    await (await openMoreMenu(page)).getByTestId('head-setting').selectOption('1');
     await until('the status bar to name display 2', async () => (await page.getByTestId('head').textContent()) === 'display 2 of 2');
     let last = '';
     await until('the page to show head 1 as screendump has it', async () => {
@@ -94,7 +95,7 @@ describe('serve + real guest: the guest follows the window; a second head', () =
     assert.ok(!sameImage(head0, head1), 'head 1 looks different from head 0');
     // head 1 follows the window too, like head 0 did
     assert.deepEqual([head1.width, head1.height], Object.values(await areaSize(page)));
-    await page.getByTestId('head-setting').selectOption('0');
+    await (await openMoreMenu(page)).getByTestId('head-setting').selectOption('0');
     await until('the page to show head 0 again', async () => {
       const c = await canvasImage(page).catch(() => null); // no surface for a moment while the display reopens
       return !!c && sameImage(c, await headDump(rs, 0));
