@@ -21,6 +21,7 @@ import { listRuntimeDirs, readRuntimeVmName, runtimeBase, type RuntimeDir } from
 import { callOwner } from '../main/session/owner-client.js';
 import { ensureDemoGuest } from '../main/testing/guest.js';
 import { peakFrequency } from './helpers/sound-probe.js';
+import { openMoreMenu } from './helpers/chromium.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const execFileP = promisify(execFile);
@@ -118,7 +119,7 @@ for (const zeroCopy of [false, true]) test(`zero-copy ${zeroCopy ? 'on' : 'off'}
       const canvas = vmPage.locator('canvas').first();
       await canvas.waitFor({ timeout: 60_000 });
       // This spec sizes the window to the guest; the guest must not chase the window back.
-      await vmPage.getByTestId('guest-size-setting').selectOption('scale');
+      await (await openMoreMenu(vmPage)).getByTestId('guest-size-setting').selectOption('scale');
       // The demo guest prints a shell prompt on tty1 after ~8 s under TCG; wait until the screen is still.
       const sock = vmRuntimeDir(runtime, 'Demo').ownerSocket;
       let diff = { differing: -1 } as ReturnType<typeof diffImages>;
@@ -178,7 +179,7 @@ test('a VM with displays: 2 opens one window per head; head 1 shows what kju scr
       const [w0, w1] = await Promise.all([head0, head1]);
       assert.equal(await w0.getByTestId('head').textContent({ timeout: 60_000 }), 'display 1 of 2');
       assert.equal(await w1.getByTestId('head').textContent({ timeout: 60_000 }), 'display 2 of 2');
-      await w1.getByTestId('guest-size-setting').selectOption('scale');
+      await (await openMoreMenu(w1)).getByTestId('guest-size-setting').selectOption('scale');
       const sock = vmRuntimeDir(runtime, 'Heads').ownerSocket;
       const shot = join(runtime, 'head1.png');
       const canvas = w1.locator('canvas').first();

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium, serveDir } from './helpers/chromium.js';
+import { launchChromium, openMoreMenu, serveDir } from './helpers/chromium.js';
 import type { DisplayMessage, InputMessage, VmSummary } from '../common/contract.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -329,7 +329,7 @@ test('settings of a running VM: folders locked, forwards listed, added and remov
 
 test('VM window: the USB menu lists the host devices and attaches/detaches them', async () => {
   await page.goto(`${base}#/vm/deb`);
-  await page.getByRole('button', { name: 'USB' }).click();
+  await (await openMoreMenu(page)).getByRole('button', { name: 'USB' }).click();
   const menu = page.getByRole('menu', { name: 'USB devices' });
   await menu.locator('li[data-usb]').first().waitFor();
   assert.deepEqual(await menu.locator('li[data-usb]').allInnerTexts(), ['046d:c52b Logitech USB Receiver\n1-2\nAttach', '0781:5581 Ultra\n2-1.4\nAttach']);

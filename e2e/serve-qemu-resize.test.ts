@@ -55,12 +55,12 @@ describe('serve + real guest: the guest follows the window; a second head', () =
   });
 
   test('Scale keeps the guest size when the window changes', async () => {
-    await page.getByTestId('guest-size-setting').selectOption('scale');
+    await (await openMoreMenu(page)).getByTestId('guest-size-setting').selectOption('scale');
     await page.setViewportSize({ width: 1200, height: 850 });
     await sleep(1500);
     assert.deepEqual([rs.display.surface?.width, rs.display.surface?.height], [1000, 700]);
     assert.match((await page.getByTestId('window-size').textContent()) ?? '', /· scaled$/);
-    await page.getByTestId('guest-size-setting').selectOption('auto');
+    await (await openMoreMenu(page)).getByTestId('guest-size-setting').selectOption('auto');
     await until('the guest to follow again', () => rs.display.surface?.width !== 1000, 5_000);
   });
 

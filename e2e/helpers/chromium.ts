@@ -30,3 +30,12 @@ export async function serveDir(dir: string, headers: OutgoingHttpHeaders = {}): 
   const addr = server.address();
   return { server, base: `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/` };
 }
+
+/** Opens the VM window's More menu (view settings, clipboard, USB, fullscreen) unless it is open; returns it. */
+export async function openMoreMenu(page: import('playwright-core').Page): Promise<import('playwright-core').Locator> {
+  const more = page.getByRole('button', { name: 'More', exact: true });
+  if ((await more.getAttribute('aria-expanded')) !== 'true') await more.click();
+  const menu = page.getByRole('dialog', { name: 'More controls' });
+  await menu.waitFor();
+  return menu;
+}

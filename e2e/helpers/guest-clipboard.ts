@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import type { SerialConsole } from '../../main/testing/serial-console.js';
 import { until } from './real-serve.js';
+import { openMoreMenu } from './chromium.js';
 
 /** `text` as printf octal escapes, so any UTF-8 passes through the serial shell byte-exact. */
 export const octal = (text: string) => [...Buffer.from(text, 'utf8')].map((b) => `\\${b.toString(8).padStart(3, '0')}`).join('');
@@ -42,6 +43,7 @@ export async function guestAgentOutputHex(serial: Pick<SerialConsole, 'run'>, ru
  * off before): the page's clipboard holds `text` first, the guest agent asks, the user clicks.
  */
 export async function pageClipboardReachesGuest(page: Page, serial: Pick<SerialConsole, 'run'>, agent: (args: string) => Promise<GuestAgentRun>, text: string): Promise<void> {
+  await openMoreMenu(page); // "Share clipboard" and its state sit in the VM window's More menu
   assert.equal(await page.getByTestId('clipboard-state').textContent(), 'Clipboard: off');
   await page.evaluate((t) => navigator.clipboard.writeText(t), text);
   const a = await agent('get');

@@ -4,6 +4,7 @@
 import type { Page } from 'playwright-core';
 import type { RgbImage } from '../../main/display/screenshot.js';
 import { canvasImage, describeDiff, sameImage, until } from './real-serve.js';
+import { openMoreMenu } from './chromium.js';
 
 /** The display area's size in device pixels, as the page measures it. */
 export const areaSize = (page: Page) =>
@@ -33,7 +34,7 @@ export async function fitDisplayArea(page: Page, width: number, height: number):
  * names it and the page's canvas equals `reference(head)` (QEMU's or kju's picture of that head).
  */
 export async function showHead(page: Page, head: number, count: number, reference: (head: number) => Promise<RgbImage>): Promise<RgbImage & { frames: number }> {
-  await page.getByTestId('head-setting').selectOption(String(head));
+  await (await openMoreMenu(page)).getByTestId('head-setting').selectOption(String(head)); // the Display switcher sits in the More menu
   await until(`the status bar to name display ${head + 1}`, async () => (await page.getByTestId('head').textContent()) === `display ${head + 1} of ${count}`);
   let last = '';
   return until(`the page to show head ${head} as ${reference.name || 'the reference'} has it`, async () => {

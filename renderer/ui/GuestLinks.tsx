@@ -1,7 +1,8 @@
 // The VM settings' shared folders and port-forward table, and the VM window's USB menu (issue 10).
 // Forwards of a running VM change live (addForward/removeForward); a stopped VM's are saved with
 // the dialog. Renderer main thread.
-import { useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { useDismiss } from './useDismiss.js';
 import type { HostUsbDevice, KjuBridge, VmForward, VmShare, VmSummary } from '../../common/contract.js';
 import { checkSharePath, EMPTY_FORWARD, forwardFromDraft, forwardLabel, shareMountLine, usbBusPort, usbLabel, type ForwardDraft } from '../state/guest-links.js';
 
@@ -129,6 +130,8 @@ export function UsbMenu({ vm, bridge }: { vm: VmSummary; bridge: KjuBridge }) {
   const [error, setError] = useState<string>();
   const [working, setWorking] = useState(false);
   const running = vm.state === 'running' || vm.state === 'paused';
+  const area = useRef<HTMLDivElement>(null);
+  useDismiss(open, area, useCallback(() => setOpen(false), []));
   const load = async () => {
     const [d, a] = await Promise.all([bridge.call('listHostUsb', {}), bridge.call('attachedUsb', { id: vm.id })]);
     if (d.ok) setDevices(d.value);
@@ -147,7 +150,7 @@ export function UsbMenu({ vm, bridge }: { vm: VmSummary; bridge: KjuBridge }) {
     }
   };
   return (
-    <div className="usb-menu">
+    <div className="usb-menu" ref={area}>
       <button type="button" aria-haspopup="true" aria-expanded={open} disabled={!running} title={running ? 'USB devices of this computer' : 'Start the VM to attach USB devices'} onClick={() => {
           if (!open) void load();
           setOpen(!open);

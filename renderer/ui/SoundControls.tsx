@@ -47,14 +47,14 @@ export function SoundControls({ bridge, vmId }: { bridge: KjuBridge; vmId: strin
     player?.setMuteWhenHidden(muteWhenHidden);
   }, [player, soundVolume, soundMuted, muteWhenHidden]);
 
-  if (problem) return <span data-testid="sound-state" title={problem}>sound: off</span>;
+  if (problem) return <span className="sound-state" data-testid="sound-state" title={problem}>sound: off</span>;
   return (
     <span className="sound-controls">
-      <button type="button" data-testid="sound-mute" aria-pressed={soundMuted} title={soundMuted ? 'Unmute the guest' : 'Mute the guest'} onClick={() => setSound({ soundMuted: !soundMuted })}>
-        {soundMuted ? '🔇' : '🔊'}
+      <button type="button" className="icon-button" data-testid="sound-mute" aria-label="Mute the guest" aria-pressed={soundMuted} title={soundMuted ? 'Unmute the guest' : 'Mute the guest'} onClick={() => setSound({ soundMuted: !soundMuted })}>
+        <SpeakerIcon muted={soundMuted} />
       </button>
       <input type="range" aria-label="Guest volume" min={0} max={100} value={Math.round(soundVolume * 100)} onChange={(e) => setSound({ soundVolume: Number(e.target.value) / 100 })} />
-      <label title="Silence the guest while this window is hidden or minimised">
+      <label className="sound-hidden" data-testid="mute-when-hidden" title="Silence the guest while this window is hidden or minimised">
         <input type="checkbox" checked={muteWhenHidden} onChange={(e) => setSound({ muteWhenHidden: e.target.checked })} /> mute when hidden
       </label>
       <SoundState player={player} />
@@ -70,11 +70,22 @@ function SoundState({ player }: { player: AudioPlayer | null }) {
     return player.subscribe((s) => {
       if (ref.current) {
         ref.current.textContent = soundText(s);
+        ref.current.title = soundText(s);
         ref.current.dataset.state = s.state;
       }
     });
   }, [player]);
-  return <span ref={ref} data-testid="sound-state">sound: —</span>;
+  return <span ref={ref} className="sound-state" data-testid="sound-state">sound: —</span>;
+}
+
+/** A speaker, crossed out when muted: drawn, so it shows without an emoji font. */
+function SpeakerIcon({ muted }: { muted: boolean }) {
+  return (
+    <svg width="14" height="14" viewBox="0 0 16 16" aria-hidden="true" fill="none" stroke="currentColor" strokeWidth="1.5" strokeLinejoin="round">
+      <path d="M2 6h3l4-3v10l-4-3H2z" fill="currentColor" />
+      {muted ? <path d="M11 6l4 4M15 6l-4 4" /> : <path d="M11 5.5a3.5 3.5 0 0 1 0 5M12.5 3.5a6 6 0 0 1 0 9" />}
+    </svg>
+  );
 }
 
 export function soundText(s: AudioStatus): string {

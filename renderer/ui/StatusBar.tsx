@@ -32,21 +32,21 @@ export function StatusBar({ viewer, vm, children }: { viewer: Viewer | null; vm?
       {notice && <p className="status-notice" role="status" data-testid="accel-notice">⚠ {notice}</p>}
       <footer className="statusbar">
         <span data-testid="vm-state">{vm?.state ?? '—'}</span>
-        {accelerator && <span data-testid="accelerator" title="the accelerator this VM runs on">{ACCELERATOR_LABELS[accelerator] ?? accelerator}</span>}
+        {accelerator && <span data-testid="accelerator" className="sb-drop-2" title="the accelerator this VM runs on">{ACCELERATOR_LABELS[accelerator] ?? accelerator}</span>}
         <span data-testid="resolution">{surface ? `${surface.width}×${surface.height}` : '—'}</span>
-        <span data-testid="window-size" data-mode={sizeMode} title={sizeMode === 'resize' ? 'guest size follows the window' : 'the guest keeps its size; the window scales it'}>
+        <span data-testid="window-size" className="sb-shrink sb-drop-2" data-mode={sizeMode} title={sizeMode === 'resize' ? 'guest size follows the window' : 'the guest keeps its size; the window scales it'}>
           {`window ${windowSize ? `${windowSize.width}×${windowSize.height}` : '—'} · ${sizeMode === 'resize' ? (surface && windowSize && (surface.width !== windowSize.width || surface.height !== windowSize.height) ? 'guest ≠ window' : 'guest = window') : 'scaled'}`}
         </span>
         {heads > 1 && <span data-testid="head">{`display ${head + 1} of ${heads}`}</span>}
-        <span data-testid="transport" data-transport={transport ?? ''} title={transport ? TRANSPORT_TITLES[transport] : 'display transport: not known yet'}>
+        <span data-testid="transport" className="sb-drop-1" data-transport={transport ?? ''} title={transport ? TRANSPORT_TITLES[transport] : 'display transport: not known yet'}>
           {transport ? TRANSPORT_LABELS[transport] : '—'}
         </span>
-        <span>{absolute ? 'tablet' : 'relative mouse'}</span>
-        <span data-testid="blitter" className="statusbar-blitter" title={blitter?.reason}>{blitter?.reason ?? '—'}</span>
+        <span className="sb-drop-1">{absolute ? 'tablet' : 'relative mouse'}</span>
+        <span data-testid="blitter" className="statusbar-blitter sb-drop-1" title={blitter?.reason}>{blitter?.reason ?? '—'}</span>
         <LiveFigures viewer={viewer} />
         {children}
         <span className="toolbar-spacer" />
-        <span data-testid="grab-state">{grabbed ? 'Grabbed — press Ctrl+Alt to release' : 'Not grabbed'}</span>
+        <span data-testid="grab-state" className="sb-shrink">{grabbed ? 'Grabbed — press Ctrl+Alt to release' : 'Not grabbed'}</span>
       </footer>
     </>
   );
@@ -66,5 +66,5 @@ function LiveFigures({ viewer }: { viewer: Viewer | null }) {
       ref.current.textContent = `${f.fps} fps · ${lat}`;
     });
   }, [viewer]);
-  return <span ref={ref} data-testid="figures">— fps</span>;
+  return <span ref={ref} className="sb-drop-2" data-testid="figures">— fps</span>;
 }

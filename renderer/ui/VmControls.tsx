@@ -1,4 +1,5 @@
-import { useState } from 'react';
+import { useCallback, useRef, useState } from 'react';
+import { useDismiss } from './useDismiss.js';
 import type { KjuBridge, VmSummary } from '../../common/contract.js';
 import { actionsFor, useLibrary } from '../state/library.js';
 import { checkPath } from '../state/vm-form.js';
@@ -28,6 +29,8 @@ function CdromControl({ bridge, vm, busy }: { bridge: KjuBridge; vm: VmSummary; 
   const [path, setPath] = useState('');
   const [error, setError] = useState<string>();
   const { act } = useLibrary.getState();
+  const area = useRef<HTMLSpanElement>(null);
+  useDismiss(open, area, useCallback(() => setOpen(false), []));
   const attach = async () => {
     const e = checkPath(path, 'ISO image', true);
     setError(e);
@@ -39,8 +42,8 @@ function CdromControl({ bridge, vm, busy }: { bridge: KjuBridge; vm: VmSummary; 
   };
   const name = vm.cdrom ? vm.cdrom.slice(vm.cdrom.lastIndexOf('/') + 1) : null;
   return (
-    <span className="menu-anchor">
-      <button aria-haspopup="dialog" aria-expanded={open} onClick={() => setOpen(!open)} title={vm.cdrom ?? 'The CD-ROM drive is empty'}>
+    <span className="menu-anchor" ref={area}>
+      <button className="cd-button" aria-haspopup="dialog" aria-expanded={open} onClick={() => setOpen(!open)} title={vm.cdrom ?? 'The CD-ROM drive is empty'}>
         {name ? `CD: ${name}` : 'CD: empty'}
       </button>
       {open && (
