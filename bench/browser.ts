@@ -163,7 +163,10 @@ export async function bundlePage(page: string, body: string): Promise<string> {
   });
   // A stylesheet file, not inline: serve's CSP allows only 'self' styles.
   writeFileSync(join(dir, 'index.css'), 'html,body{margin:0;height:100%;background:#000}canvas{display:block}#screen{width:100%;height:100%}\n');
-  writeFileSync(join(dir, 'index.html'), `<!doctype html><meta charset="utf-8"><title>loading</title><link rel="stylesheet" href="index.css"><link rel="icon" href="data:,">${body}<script type="module" src="index.js"></script>`);
+  writeFileSync(
+    join(dir, 'index.html'),
+    `<!doctype html><meta charset="utf-8"><title>loading</title><link rel="stylesheet" href="index.css"><link rel="icon" href="data:,">${body}<script type="module" src="index.js"></script>`,
+  );
   return dir;
 }
 

@@ -10,7 +10,13 @@ const args = process.argv.slice(2);
 const fi = args.indexOf('--frames');
 const frames = fi >= 0 ? Number(args[fi + 1]) : NaN;
 const inputs = args.filter((a, i) => !a.startsWith('--') && !(fi >= 0 && i === fi + 1));
-const files = inputs.flatMap((p) => (statSync(p).isDirectory() ? readdirSync(p).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(p, f)) : [p]));
+const files = inputs.flatMap((p) =>
+  statSync(p).isDirectory()
+    ? readdirSync(p)
+        .filter((f) => f.endsWith('.cpuprofile'))
+        .map((f) => join(p, f))
+    : [p],
+);
 for (const file of files) {
   const prof = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   const total = (prof.endTime - prof.startTime) / 1000;

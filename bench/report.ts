@@ -157,7 +157,9 @@ export function targets(rs: ScenarioResult[], memcpy: MemcpyResult[], synth: Syn
       detail:
         `${f(perFrame, 2)} ms per guest full frame (${f(sh.cpuPct.node)}% of one core ÷ ${f(sh.guestFramesPerSec)} guest frames/s; ${f(sh.cpuMsPerFrame.node, 2)} ms per packet at ${f(sh.deliveredPerSec)} packets/s vs ${f(sh.emittedPerSec)} UpdateMap/s)` +
         ` vs memcpy ${f(ref.bestMs, 2)} ms = ${f(x, 1)}× (target 1.5×${x > 1.5 ? `, ${f(x / 1.5, 1)}× over` : ''})` +
-        (sh.share ? `; share client socket ${sh.share.clientBytes} B and ${sh.share.fds} fds in the window, ${sh.share.framesWithPixels} packets with pixels, view == display bytes: ${sh.share.viewMatches ? 'yes' : 'NO'}` : ''),
+        (sh.share
+          ? `; share client socket ${sh.share.clientBytes} B and ${sh.share.fds} fds in the window, ${sh.share.framesWithPixels} packets with pixels, view == display bytes: ${sh.share.viewMatches ? 'yes' : 'NO'}`
+          : ''),
     });
   }
   for (const path of ['kju-map', 'kju-copy'] as const) {
@@ -187,7 +189,17 @@ const pct = (sec: number | undefined, r: { seconds: number }) => (sec === undefi
 /** Chromium per process type and the orchestrator, % of one core over each window. */
 export function processTable(results: ScenarioResult[]): string {
   const head = ['path', 'workload', 'res', 'renderer%', 'gpu%', 'browser+net%', 'other%', 'serving node%', 'orchestrator%'];
-  const rows = results.map((r) => [r.path, r.workload, r.resolution, pct(r.cpu.renderer, r), pct(r.cpu.gpu, r), pct(r.cpu.browserNet, r), pct(r.cpu.other, r), pct(r.cpu.node, r), pct(r.cpu.bench, r)]);
+  const rows = results.map((r) => [
+    r.path,
+    r.workload,
+    r.resolution,
+    pct(r.cpu.renderer, r),
+    pct(r.cpu.gpu, r),
+    pct(r.cpu.browserNet, r),
+    pct(r.cpu.other, r),
+    pct(r.cpu.node, r),
+    pct(r.cpu.bench, r),
+  ]);
   return pad([head, ...rows]);
 }
 
@@ -233,7 +245,8 @@ export function compareTable(before: Comparable[], after: Comparable[]): string 
   return rows.length ? pad([head, ...rows]) : '(no scenario in common)';
 }
 
-const STAGE_NOTES = 'batch = listener worker read the oldest update → batch on the Node thread; pump → packet left the FramePump; transport → page received it; upload → end of its upload; present → end of the next draw; total = worker read → present';
+const STAGE_NOTES =
+  'batch = listener worker read the oldest update → batch on the Node thread; pump → packet left the FramePump; transport → page received it; upload → end of its upload; present → end of the next draw; total = worker read → present';
 
 /** Latency by stage, median / p99 ms, one row per kju browser scenario with moving pixels. */
 export function stageTable(results: ScenarioResult[]): string {

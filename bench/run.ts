@@ -40,8 +40,7 @@ interface RigPlan {
 function plan(quick: boolean): RigPlan[] {
   const on = (paths: PathName[], workloads: Workload[]) => workloads.flatMap((workload) => paths.map((path) => ({ path, workload })));
   // kju-map once per blitter (the page's ?blitter=), so both show side by side in one run
-  const bothBlitters = (workloads: Workload[]) =>
-    workloads.flatMap((workload) => (['webgl', 'canvas2d'] as const).map((blitter) => ({ path: 'kju-map' as PathName, workload, blitter })));
+  const bothBlitters = (workloads: Workload[]) => workloads.flatMap((workload) => (['webgl', 'canvas2d'] as const).map((blitter) => ({ path: 'kju-map' as PathName, workload, blitter })));
   if (quick) {
     return [
       { device: 'virtio-vga', width: 1024, height: 768, runs: [...bothBlitters(['fullscreen']), ...on(['kju-map-shared', 'novnc', 'none'], ['fullscreen']), ...on(['kju-map', 'novnc'], ['still'])] },
@@ -59,7 +58,9 @@ function plan(quick: boolean): RigPlan[] {
 
 function version(cmd: string, args: string[]): string {
   try {
-    return execFileSync(cmd, args, { encoding: 'utf8', timeout: 20_000, stdio: ['ignore', 'pipe', 'ignore'] }).split('\n')[0].trim();
+    return execFileSync(cmd, args, { encoding: 'utf8', timeout: 20_000, stdio: ['ignore', 'pipe', 'ignore'] })
+      .split('\n')[0]
+      .trim();
   } catch {
     return 'unknown';
   }
@@ -186,7 +187,9 @@ async function main(): Promise<void> {
   out.push(
     `warm-up: each serving child first serves one throw-away kju window (Chromium on the bench page, typing workload, ${warmUpMs / 1000} s after its first frame, not measured), so no scenario carries the child's start-up; every scenario then waits ${run.warmupMs / 1000} s after its first frame before its window`,
   );
-  out.push('kju-map-shared = Node side only of the Electron zero-copy window (page side needs Electron): own display + share server + share client mapping the memfd + rect-only FramePump pulled on setImmediate; no serve, no browser ("–")');
+  out.push(
+    'kju-map-shared = Node side only of the Electron zero-copy window (page side needs Electron): own display + share server + share client mapping the memfd + rect-only FramePump pulled on setImmediate; no serve, no browser ("–")',
+  );
   out.push('');
   out.push(table(results));
   out.push('');
@@ -206,9 +209,15 @@ async function main(): Promise<void> {
       ? `library page, still VM, live thumbnails: Node ${pct(libraryIdle.nodePct)}% + Chromium ${pct(libraryIdle.browserPct)}% of one core (QEMU ${pct(libraryIdle.qemuPct)}%) vs idle floor Node ${pct(floor.nodePct)}% + Chromium ${pct(floor.browserPct)}%`
       : 'library page: not measured (see notes)',
   );
-  out.push(`idle floor (idle serving child, bench page without a viewer, ${floor.seconds.toFixed(1)} s): Node ${floor.nodePct.toFixed(2)}%, Chromium ${floor.browserPct.toFixed(2)}% of one core (orchestrator ${floor.benchPct.toFixed(2)}%)`);
-  if (sound) out.push(`sound, steady 1 kHz tone for ${sound.seconds} s (kju reads QEMU's Write → the page's AudioWorklet plays it; target median ≤ 60 ms, no underruns): ${sound.chunks} chunks, median ${sound.medianMs.toFixed(1)} ms, p99 ${sound.p99Ms.toFixed(1)} ms, ${sound.underruns} underruns`);
-  if (synthetic) out.push(`synthetic 256×256 rects through serve → Viewer: ${synthetic.samples} rects, damage-to-texture median ${synthetic.medianMs.toFixed(2)} ms, p99 ${synthetic.p99Ms.toFixed(2)} ms`);
+  out.push(
+    `idle floor (idle serving child, bench page without a viewer, ${floor.seconds.toFixed(1)} s): Node ${floor.nodePct.toFixed(2)}%, Chromium ${floor.browserPct.toFixed(2)}% of one core (orchestrator ${floor.benchPct.toFixed(2)}%)`,
+  );
+  if (sound)
+    out.push(
+      `sound, steady 1 kHz tone for ${sound.seconds} s (kju reads QEMU's Write → the page's AudioWorklet plays it; target median ≤ 60 ms, no underruns): ${sound.chunks} chunks, median ${sound.medianMs.toFixed(1)} ms, p99 ${sound.p99Ms.toFixed(1)} ms, ${sound.underruns} underruns`,
+    );
+  if (synthetic)
+    out.push(`synthetic 256×256 rects through serve → Viewer: ${synthetic.samples} rects, damage-to-texture median ${synthetic.medianMs.toFixed(2)} ms, p99 ${synthetic.p99Ms.toFixed(2)} ms`);
   out.push('');
   out.push('ratios (same run):');
   out.push(ratios(results));
@@ -224,7 +233,8 @@ async function main(): Promise<void> {
   if (profileDir) {
     out.push('');
     out.push(`serving-child CPU profiles (--cpu-prof): ${profileDir}`);
-    for (const pr of profiles) out.push(`  ${pr.rig}: ${pr.framesSentTotal} packets, ${pr.updatesTotal} D-Bus updates over its life (node --import tsx bench/prof-summary.ts <dir> --frames ${pr.framesSentTotal})`);
+    for (const pr of profiles)
+      out.push(`  ${pr.rig}: ${pr.framesSentTotal} packets, ${pr.updatesTotal} D-Bus updates over its life (node --import tsx bench/prof-summary.ts <dir> --frames ${pr.framesSentTotal})`);
   }
   const notes = results.flatMap((r) => r.notes.map((n) => `${r.path} ${r.workload} ${r.resolution}: ${n}`));
   if (notes.length || log.length) {

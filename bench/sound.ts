@@ -67,10 +67,11 @@ export async function runSoundLatency(seconds: number, log: string[]): Promise<S
     await page.getByTestId('screen').click(); // a user gesture lets the AudioContext start
     const warmupS = 3;
     const tone = guest.serial.run(`tone-play -s ${seconds + warmupS + 2} 1000 2>&1`, { timeoutMs: (seconds + 60) * 1000 });
-    const read = () => page.evaluate(() => {
-      const a = (globalThis as unknown as { __kjuAudio: SoundProbe }).__kjuAudio;
-      return { n: a.latencies.length, underruns: a.status.underruns, state: a.status.state };
-    });
+    const read = () =>
+      page.evaluate(() => {
+        const a = (globalThis as unknown as { __kjuAudio: SoundProbe }).__kjuAudio;
+        return { n: a.latencies.length, underruns: a.status.underruns, state: a.status.state };
+      });
     await page.waitForTimeout(warmupS * 1000);
     const start = await read();
     await page.waitForTimeout(seconds * 1000);

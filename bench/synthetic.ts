@@ -23,7 +23,8 @@ export async function runSyntheticLatency(siteDir: string, durationMs: number, l
     const page = await openChromium(pageUrl(serving.url, 'synthetic'), log);
     try {
       await page.waitFor('the first frame', (r) => (r as KjuReport).total > 0 || (r as KjuReport).errors?.length > 0, 20_000);
-      if (!(page.reports as KjuReport[]).some((r) => r.total > 0)) throw new Error(`the bench page could not open the synthetic display: ${(page.reports as KjuReport[]).flatMap((r) => r.errors).join('; ')}`);
+      if (!(page.reports as KjuReport[]).some((r) => r.total > 0))
+        throw new Error(`the bench page could not open the synthetic display: ${(page.reports as KjuReport[]).flatMap((r) => r.errors).join('; ')}`);
       await sleep(500);
       const markA = await serving.mark();
       // 30 rects/s, spaced so each usually travels alone (latency, not throughput).

@@ -22,7 +22,15 @@ test('wallOffset finds the offset of a fine clock from a whole-ms clock', () => 
   const wall = () => sys() + 0.25;
   const off = wallOffset(wall, dateNow, 5);
   assert.ok(Math.abs(off - 0.25) < 0.01, `offset ${off}`);
-  assert.throws(() => wallOffset(() => 0, () => 5, 1), /did not advance/);
+  assert.throws(
+    () =>
+      wallOffset(
+        () => 0,
+        () => 5,
+        1,
+      ),
+    /did not advance/,
+  );
 });
 
 test('chromiumKind sorts Chromium processes by their command line', () => {

@@ -22,8 +22,8 @@ function shade(x, y) {
   const d = Math.hypot(x - 0.47, y - 0.47);
   const ring = Math.abs(d - 0.25) < 0.055;
   // the Q's tail, a slanted bar toward the lower right
-  const t = ((x - 0.6) + (y - 0.6)) / 2;
-  const off = Math.abs((x - 0.6) - (y - 0.6)) / Math.SQRT2;
+  const t = (x - 0.6 + (y - 0.6)) / 2;
+  const off = Math.abs(x - 0.6 - (y - 0.6)) / Math.SQRT2;
   const tail = t > -0.02 && t < 0.14 && off < 0.05;
   // play wedge inside the ring
   const inWedge = x > 0.39 && x < 0.6 && Math.abs(y - 0.47) < (0.6 - x) * 0.62;
@@ -37,11 +37,17 @@ function render(size) {
   const ss = 4; // 4x4 supersampling for smooth edges
   for (let py = 0; py < size; py++) {
     for (let px = 0; px < size; px++) {
-      let r = 0, g = 0, b = 0, a = 0;
+      let r = 0,
+        g = 0,
+        b = 0,
+        a = 0;
       for (let sy = 0; sy < ss; sy++) {
         for (let sx = 0; sx < ss; sx++) {
           const [cr, cg, cb, ca] = shade((px + (sx + 0.5) / ss) / size, (py + (sy + 0.5) / ss) / size);
-          r += cr * ca; g += cg * ca; b += cb * ca; a += ca;
+          r += cr * ca;
+          g += cg * ca;
+          b += cb * ca;
+          a += ca;
         }
       }
       const i = (py * size + px) * 4;

@@ -38,14 +38,7 @@ export interface CursorShape {
   pixels: Uint8Array;
 }
 
-export type VmRunState =
-  | 'stopped'
-  | 'starting'
-  | 'running'
-  | 'paused'
-  | 'suspended'
-  | 'shutting-down'
-  | 'crashed';
+export type VmRunState = 'stopped' | 'starting' | 'running' | 'paused' | 'suspended' | 'shutting-down' | 'crashed';
 
 export interface VmSummary {
   id: string;
@@ -262,7 +255,20 @@ export interface VmEdit {
 
 /** The fields of VmEdit, as a runtime list (a failure's `field` is one of them). */
 export const VM_EDIT_FIELDS = [
-  'memoryMiB', 'cpus', 'displayDevice', 'displays', 'clipboard', 'soundDevice', 'cdrom', 'kernel', 'initrd', 'append', 'shares', 'forwards', 'tpm', 'secureBoot',
+  'memoryMiB',
+  'cpus',
+  'displayDevice',
+  'displays',
+  'clipboard',
+  'soundDevice',
+  'cdrom',
+  'kernel',
+  'initrd',
+  'append',
+  'shares',
+  'forwards',
+  'tpm',
+  'secureBoot',
 ] as const satisfies readonly (keyof VmEdit)[];
 export type VmEditField = (typeof VM_EDIT_FIELDS)[number];
 type MissingEditFields = Exclude<keyof VmEdit, VmEditField>;
@@ -365,10 +371,34 @@ export type BackendValue<M extends BackendMethod> = BackendApi[M]['value'];
 
 /** Runtime list tied to BackendApi so the preload and serve can allow-list channel names. */
 export const BACKEND_METHODS = [
-  'listVms', 'startVm', 'stopVm', 'presets', 'hostLimits', 'createVm', 'editVm', 'cloneVm', 'deleteVm', 'pauseVm', 'resumeVm',
-  'resetVm', 'powerButton', 'suspendVm', 'listSnapshots', 'snapshot', 'setCdrom', 'diagnostics',
-  'listForwards', 'addForward', 'removeForward', 'listHostUsb', 'attachedUsb', 'attachUsb', 'detachUsb',
-  'thumbnail', 'osCatalogue', 'checkHostPath',
+  'listVms',
+  'startVm',
+  'stopVm',
+  'presets',
+  'hostLimits',
+  'createVm',
+  'editVm',
+  'cloneVm',
+  'deleteVm',
+  'pauseVm',
+  'resumeVm',
+  'resetVm',
+  'powerButton',
+  'suspendVm',
+  'listSnapshots',
+  'snapshot',
+  'setCdrom',
+  'diagnostics',
+  'listForwards',
+  'addForward',
+  'removeForward',
+  'listHostUsb',
+  'attachedUsb',
+  'attachUsb',
+  'detachUsb',
+  'thumbnail',
+  'osCatalogue',
+  'checkHostPath',
 ] as const satisfies readonly BackendMethod[];
 type MissingMethods = Exclude<BackendMethod, (typeof BACKEND_METHODS)[number]>;
 const _allMethodsListed: MissingMethods extends never ? true : never = true;

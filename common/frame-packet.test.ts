@@ -7,7 +7,10 @@ const stride = 40; // padded rows
 const pixels = new Uint8Array(stride * surface.height).map((_, i) => i & 0xff);
 
 test('rects with pixels round-trip, rows packed tightly from a padded surface', () => {
-  const rects = [{ x: 1, y: 1, w: 2, h: 2 }, { x: 7, y: 3, w: 1, h: 1 }];
+  const rects = [
+    { x: 1, y: 1, w: 2, h: 2 },
+    { x: 7, y: 3, w: 1, h: 1 },
+  ];
   const buf = encodeFramePacket(9, rects, { pixels, stride });
   assert.equal(buf.byteLength, framePacketSize(rects, true));
   const f = decodeFramePacket(buf, surface);
@@ -38,7 +41,14 @@ test('malformed packets are errors, never out-of-bounds reads', () => {
     ['rect outside the surface', bad((w) => (w[4] = 7))],
     ['zero-sized rect', bad((w) => (w[6] = 0))],
     ['truncated pixels', bad(() => {}, good.byteLength - 4)],
-    ['trailing bytes', (() => { const b = new Uint8Array(good.byteLength + 4); b.set(new Uint8Array(good)); return b.buffer; })()],
+    [
+      'trailing bytes',
+      (() => {
+        const b = new Uint8Array(good.byteLength + 4);
+        b.set(new Uint8Array(good));
+        return b.buffer;
+      })(),
+    ],
   ];
   for (const [what, buf] of cases) assert.throws(() => decodeFramePacket(buf, surface), FramePacketError, what);
 });

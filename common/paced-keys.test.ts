@@ -20,12 +20,16 @@ test('each event waits until send has settled, and the pause really passes', asy
   const log: string[] = [];
   let inFlight = 0;
   const started = performance.now();
-  await sendPacedKeys(chordEvents([0x1e, 0x30]), async (e) => {
-    assert.equal(inFlight++, 0, 'one event at a time');
-    await new Promise((r) => setTimeout(r, 2));
-    log.push(show(e));
-    inFlight--;
-  }, { paceMs: 5 });
+  await sendPacedKeys(
+    chordEvents([0x1e, 0x30]),
+    async (e) => {
+      assert.equal(inFlight++, 0, 'one event at a time');
+      await new Promise((r) => setTimeout(r, 2));
+      log.push(show(e));
+      inFlight--;
+    },
+    { paceMs: 5 },
+  );
   assert.deepEqual(log, ['+1e', '+30', '-30', '-1e']);
   assert.ok(performance.now() - started >= 3 * 5 + 4 * 2 - 1, 'three pauses and four sends took their time');
 });
@@ -36,10 +40,14 @@ test('paceMs 0 sends back to back; a failing send stops the sequence', async () 
   assert.deepEqual(sent, ['+1', '+2', '-2', '-1']);
   sent.length = 0;
   await assert.rejects(
-    sendPacedKeys(chordEvents([1, 2]), async (e) => {
-      if (e.qnum === 2) throw new Error('QEMU went away');
-      sent.push(show(e));
-    }, { paceMs: 0 }),
+    sendPacedKeys(
+      chordEvents([1, 2]),
+      async (e) => {
+        if (e.qnum === 2) throw new Error('QEMU went away');
+        sent.push(show(e));
+      },
+      { paceMs: 0 },
+    ),
     /QEMU went away/,
   );
   assert.deepEqual(sent, ['+1']);

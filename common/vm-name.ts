@@ -51,7 +51,8 @@ export function whyNotVmName(s: string): string | undefined {
   if (!s) return 'the name is empty';
   if (s.length > MAX_NAME_LENGTH) return `the name is longer than ${MAX_NAME_LENGTH} characters`;
   const bytes = utf8Length(s);
-  if (bytes > MAX_NAME_BYTES) return `the name takes ${bytes} bytes on disk and a bundle's folder name holds at most ${MAX_NAME_BYTES} (a letter outside ASCII takes 2 to 4 bytes); choose a shorter name`;
+  if (bytes > MAX_NAME_BYTES)
+    return `the name takes ${bytes} bytes on disk and a bundle's folder name holds at most ${MAX_NAME_BYTES} (a letter outside ASCII takes 2 to 4 bytes); choose a shorter name`;
   if (s !== s.trim()) return 'the name starts or ends with a space';
   if (s.startsWith('.')) return 'the name starts with a dot';
   return vmNameProblem(s);

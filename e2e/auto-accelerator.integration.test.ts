@@ -26,7 +26,14 @@ mkdirSync(runtime, { mode: 0o700 });
 // The demo guest comes from the usual cache (KJU_CACHE as given); the accelerator check gets its own.
 const checkCache = join(tmp, 'cache');
 delete process.env.KJU_ACCEL;
-const cliEnv: NodeJS.ProcessEnv = { ...process.env, KJU_CACHE: checkCache, XDG_CACHE_HOME: checkCache, XDG_RUNTIME_DIR: runtime, XDG_STATE_HOME: join(tmp, 'state'), KJU_LIBRARY: join(tmp, 'cli-library') };
+const cliEnv: NodeJS.ProcessEnv = {
+  ...process.env,
+  KJU_CACHE: checkCache,
+  XDG_CACHE_HOME: checkCache,
+  XDG_RUNTIME_DIR: runtime,
+  XDG_STATE_HOME: join(tmp, 'state'),
+  KJU_LIBRARY: join(tmp, 'cli-library'),
+};
 delete cliEnv.KJU_ACCEL;
 
 let runProc: ChildProcess | undefined;
@@ -56,7 +63,16 @@ function expectation(): { accel: 'kvm' | 'hvf' | 'tcg'; notice?: string; record?
 
 async function shellOf(serialSocket: string): Promise<SerialConsole> {
   const s = await SerialConsole.connect(serialSocket);
-  await until('the guest shell', () => s.run('true', { timeoutMs: 3_000 }).then(() => true, () => false), 180_000, 500);
+  await until(
+    'the guest shell',
+    () =>
+      s.run('true', { timeoutMs: 3_000 }).then(
+        () => true,
+        () => false,
+      ),
+    180_000,
+    500,
+  );
   return s;
 }
 
@@ -68,10 +84,15 @@ test('kju run with the automatic accelerator reaches the shell, and says so when
   runProc = spawn(process.execPath, [join(root, 'bin/kju.mjs'), 'run', vmJson], { env: cliEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   runProc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   runProc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  await until('kju run to start QEMU', () => {
-    if (runProc!.exitCode !== null) throw new Error(`kju run exited: ${out}`);
-    return /started \(QEMU pid \d+\)/.test(out);
-  }, 120_000, 100);
+  await until(
+    'kju run to start QEMU',
+    () => {
+      if (runProc!.exitCode !== null) throw new Error(`kju run exited: ${out}`);
+      return /started \(QEMU pid \d+\)/.test(out);
+    },
+    120_000,
+    100,
+  );
   const rt = fileVmRuntimeDir(vmJson, 'auto-cli', join(runtime, 'kju'));
   serial = await shellOf(rt.serialSocket);
   assert.equal(await serial.run('echo $((6*7))'), '42');
@@ -99,7 +120,15 @@ test('the app’s Start through kju serve with the automatic accelerator reaches
   backend = await createLocalBackend({ allow: [dirname(g.kernel), dirname(g.initrd)] });
   serve = await startServe({ backend, staticDir: join(root, 'app/out/renderer'), log: () => {} });
   const created = await backend.call('createVm', {
-    name: 'Auto', preset: 'linux', memoryMiB: 256, cpus: 1, displayDevice: 'virtio-vga', disk: { kind: 'none' }, kernel: g.kernel, initrd: g.initrd, append: g.append,
+    name: 'Auto',
+    preset: 'linux',
+    memoryMiB: 256,
+    cpus: 1,
+    displayDevice: 'virtio-vga',
+    disk: { kind: 'none' },
+    kernel: g.kernel,
+    initrd: g.initrd,
+    append: g.append,
   });
   assert.ok(created.ok, JSON.stringify(created));
   const vm = await backend.sessions.library.get('Auto');

@@ -53,7 +53,10 @@ test('Diagnostics in the library window lists the backend’s doctor lines, in o
       fix: e.querySelector('.diag-fix code')?.textContent ?? undefined,
     })),
   );
-  assert.deepEqual(shown.map((l) => l.id), expected.map((l) => l.id));
+  assert.deepEqual(
+    shown.map((l) => l.id),
+    expected.map((l) => l.id),
+  );
   for (const [i, want] of expected.entries()) {
     const got = shown[i]!;
     assert.equal(got.status, want.status, want.id);

@@ -69,7 +69,8 @@ async function createDemoVm(env: NodeJS.ProcessEnv, name: string): Promise<strin
 }
 
 const listVms = (page: Page) => page.evaluate(async () => (window as unknown as { kju: { call(m: string, a: object): Promise<{ ok: boolean; value?: VmSummary[] }> } }).kju.call('listVms', {}));
-const startVm = (page: Page, id: string) => page.evaluate(async (vmId) => (window as unknown as { kju: { call(m: string, a: object): Promise<{ ok: boolean; message?: string }> } }).kju.call('startVm', { id: vmId }), id);
+const startVm = (page: Page, id: string) =>
+  page.evaluate(async (vmId) => (window as unknown as { kju: { call(m: string, a: object): Promise<{ ok: boolean; message?: string }> } }).kju.call('startVm', { id: vmId }), id);
 
 /** The VM's runtime dir: the one whose vm.json names it (dirs are keyed by library and VM id). */
 function vmRuntimeDir(runtimeRoot: string, name: string): RuntimeDir {
@@ -107,66 +108,71 @@ test('the library window opens, is isolated, and lists a VM created with the CLI
   );
 });
 
-for (const zeroCopy of [false, true]) test(`zero-copy ${zeroCopy ? 'on' : 'off'}: starting the demo VM opens a VM window whose canvas shows the guest; typing reaches the guest; closing it leaves QEMU running`, { skip: SKIP, timeout: 240_000 }, async () => {
-  let vmId = '';
-  await withApp(
-    async ({ app, page, runtime }) => {
-      const vmWindow = app.waitForEvent('window', { predicate: (p) => p.url().includes('#/vm/'), timeout: 60_000 });
-      const r = await startVm(page, vmId);
-      assert.ok(r.ok, r.message);
-      const vmPage = await vmWindow;
-      assert.match(vmPage.url(), new RegExp(`#/vm/${vmId}$`));
-      const canvas = vmPage.locator('canvas').first();
-      await canvas.waitFor({ timeout: 60_000 });
-      // This spec sizes the window to the guest; the guest must not chase the window back.
-      await (await openMoreMenu(vmPage)).getByTestId('guest-size-setting').selectOption('scale');
-      // The demo guest prints a shell prompt on tty1 after ~8 s under TCG; wait until the screen is still.
-      const sock = vmRuntimeDir(runtime, 'Demo').ownerSocket;
-      let diff = { differing: -1 } as ReturnType<typeof diffImages>;
-      const shot = join(runtime, 'guest.png');
-      for (let i = 0; i < 30; i++) {
-        await new Promise((res) => setTimeout(res, 2000));
-        const s = await callOwner(sock, 'screenshot', { path: shot });
-        // Show the guest 1:1 so the element screenshot is the surface, pixel for pixel.
-        await vmPage.setViewportSize({ width: s.width, height: s.height }).catch(() => {});
-        const png = await canvas.screenshot({ animations: 'disabled', scale: 'css' });
-        diff = diffImages(decodePng(png), decodePng(readFileSync(shot)));
-        if (diff.differing === 0) break;
-      }
-      // Tolerance: the screen may change between the two captures (cursor blink), nothing more.
-      assert.ok(diff.differing >= 0 && diff.differing < 200, `canvas and guest differ in ${diff.differing} pixels, first ${JSON.stringify(diff.first)}`);
+for (const zeroCopy of [false, true])
+  test(
+    `zero-copy ${zeroCopy ? 'on' : 'off'}: starting the demo VM opens a VM window whose canvas shows the guest; typing reaches the guest; closing it leaves QEMU running`,
+    { skip: SKIP, timeout: 240_000 },
+    async () => {
+      let vmId = '';
+      await withApp(
+        async ({ app, page, runtime }) => {
+          const vmWindow = app.waitForEvent('window', { predicate: (p) => p.url().includes('#/vm/'), timeout: 60_000 });
+          const r = await startVm(page, vmId);
+          assert.ok(r.ok, r.message);
+          const vmPage = await vmWindow;
+          assert.match(vmPage.url(), new RegExp(`#/vm/${vmId}$`));
+          const canvas = vmPage.locator('canvas').first();
+          await canvas.waitFor({ timeout: 60_000 });
+          // This spec sizes the window to the guest; the guest must not chase the window back.
+          await (await openMoreMenu(vmPage)).getByTestId('guest-size-setting').selectOption('scale');
+          // The demo guest prints a shell prompt on tty1 after ~8 s under TCG; wait until the screen is still.
+          const sock = vmRuntimeDir(runtime, 'Demo').ownerSocket;
+          let diff = { differing: -1 } as ReturnType<typeof diffImages>;
+          const shot = join(runtime, 'guest.png');
+          for (let i = 0; i < 30; i++) {
+            await new Promise((res) => setTimeout(res, 2000));
+            const s = await callOwner(sock, 'screenshot', { path: shot });
+            // Show the guest 1:1 so the element screenshot is the surface, pixel for pixel.
+            await vmPage.setViewportSize({ width: s.width, height: s.height }).catch(() => {});
+            const png = await canvas.screenshot({ animations: 'disabled', scale: 'css' });
+            diff = diffImages(decodePng(png), decodePng(readFileSync(shot)));
+            if (diff.differing === 0) break;
+          }
+          // Tolerance: the screen may change between the two captures (cursor blink), nothing more.
+          assert.ok(diff.differing >= 0 && diff.differing < 200, `canvas and guest differ in ${diff.differing} pixels, first ${JSON.stringify(diff.first)}`);
 
-      // Typing in the window reaches the guest: tty1 echoes it, so kju screenshot changes, and the
-      // canvas follows. Keys are paced (the guest's PS/2 queue is 16 bytes under TCG).
-      const before = decodePng(readFileSync(shot));
-      await canvas.click();
-      for (const key of ['KeyE', 'KeyC', 'KeyH', 'KeyO', 'Space', 'KeyK', 'KeyJ', 'KeyU']) {
-        await vmPage.keyboard.press(key);
-        await new Promise((res) => setTimeout(res, 60));
-      }
-      let typed = { differing: -1 } as ReturnType<typeof diffImages>;
-      for (let i = 0; i < 30 && typed.differing !== 0; i++) {
-        await new Promise((res) => setTimeout(res, 1000));
-        await callOwner(sock, 'screenshot', { path: shot });
-        const after = decodePng(readFileSync(shot));
-        if (diffImages(before, after).differing === 0) continue;
-        typed = diffImages(decodePng(await canvas.screenshot({ animations: 'disabled', scale: 'css' })), after);
-      }
-      assert.ok(typed.differing >= 0 && typed.differing < 200, `after typing, the canvas and the guest differ in ${typed.differing} pixels (-1: the guest screen never changed)`);
+          // Typing in the window reaches the guest: tty1 echoes it, so kju screenshot changes, and the
+          // canvas follows. Keys are paced (the guest's PS/2 queue is 16 bytes under TCG).
+          const before = decodePng(readFileSync(shot));
+          await canvas.click();
+          for (const key of ['KeyE', 'KeyC', 'KeyH', 'KeyO', 'Space', 'KeyK', 'KeyJ', 'KeyU']) {
+            await vmPage.keyboard.press(key);
+            await new Promise((res) => setTimeout(res, 60));
+          }
+          let typed = { differing: -1 } as ReturnType<typeof diffImages>;
+          for (let i = 0; i < 30 && typed.differing !== 0; i++) {
+            await new Promise((res) => setTimeout(res, 1000));
+            await callOwner(sock, 'screenshot', { path: shot });
+            const after = decodePng(readFileSync(shot));
+            if (diffImages(before, after).differing === 0) continue;
+            typed = diffImages(decodePng(await canvas.screenshot({ animations: 'disabled', scale: 'css' })), after);
+          }
+          assert.ok(typed.differing >= 0 && typed.differing < 200, `after typing, the canvas and the guest differ in ${typed.differing} pixels (-1: the guest screen never changed)`);
 
-      await vmPage.close();
-      await new Promise((res) => setTimeout(res, 2000));
-      assert.ok(qemuAlive(runtime, 'Demo'), 'QEMU stopped when its window closed');
-      const listed = await listVms(page);
-      assert.equal(listed.value?.find((v) => v.id === vmId)?.state, 'running');
-      await stopQemu(runtime, 'Demo');
-    },
-    async (env) => {
-      env.KJU_ZERO_COPY = zeroCopy ? '1' : '0';
-      vmId = await createDemoVm(env, 'Demo');
+          await vmPage.close();
+          await new Promise((res) => setTimeout(res, 2000));
+          assert.ok(qemuAlive(runtime, 'Demo'), 'QEMU stopped when its window closed');
+          const listed = await listVms(page);
+          assert.equal(listed.value?.find((v) => v.id === vmId)?.state, 'running');
+          await stopQemu(runtime, 'Demo');
+        },
+        async (env) => {
+          env.KJU_ZERO_COPY = zeroCopy ? '1' : '0';
+          vmId = await createDemoVm(env, 'Demo');
+        },
+      );
     },
   );
-});
 
 test('a VM with displays: 2 opens one window per head; head 1 shows what kju screenshot --head 1 sees', { skip: SKIP, timeout: 240_000 }, async () => {
   let vmId = '';
@@ -197,7 +203,27 @@ test('a VM with displays: 2 opens one window per head; head 1 shows what kju scr
     },
     async (env) => {
       const g = await ensureDemoGuest();
-      const out = await kju(env, 'create', 'Heads', '--no-disk', '--kernel', g.kernel, '--initrd', g.initrd, '--append', `${g.append} kju.modeset=all`, '--display', 'virtio-vga', '--displays', '2', '--nic', 'none', '--memory', '256', '--json');
+      const out = await kju(
+        env,
+        'create',
+        'Heads',
+        '--no-disk',
+        '--kernel',
+        g.kernel,
+        '--initrd',
+        g.initrd,
+        '--append',
+        `${g.append} kju.modeset=all`,
+        '--display',
+        'virtio-vga',
+        '--displays',
+        '2',
+        '--nic',
+        'none',
+        '--memory',
+        '256',
+        '--json',
+      );
       vmId = (JSON.parse(out) as { id: string }).id;
     },
   );

@@ -114,7 +114,10 @@ test('library dialogs: wizard checks at each step, Edit has clipboard and kernel
   await edit.getByLabel('Kernel', { exact: true }).fill(join(tmp, 'vmlinuz-gone'));
   await edit.getByLabel('Share clipboard').uncheck();
   await edit.getByRole('button', { name: 'Save' }).click();
-  const kernelError = edit.locator('.field-bad').filter({ has: page.locator('#edit-kernel') }).getByRole('alert');
+  const kernelError = edit
+    .locator('.field-bad')
+    .filter({ has: page.locator('#edit-kernel') })
+    .getByRole('alert');
   await kernelError.waitFor();
   assert.match(await kernelError.innerText(), /the kernel .*vmlinuz-gone does not exist/);
   assert.doesNotMatch(await edit.innerText(), /config\.json/);
@@ -126,7 +129,10 @@ test('library dialogs: wizard checks at each step, Edit has clipboard and kernel
   await edit.getByLabel('Display device').selectOption('std');
   await edit.getByLabel('Displays').selectOption('2');
   await edit.getByRole('button', { name: 'Save' }).click();
-  const headsError = edit.locator('.field-bad').filter({ has: page.locator('#edit-displays') }).getByRole('alert');
+  const headsError = edit
+    .locator('.field-bad')
+    .filter({ has: page.locator('#edit-displays') })
+    .getByRole('alert');
   await headsError.waitFor();
   assert.match(await headsError.innerText(), /displays: 2 heads need the display device virtio-vga/);
   assert.doesNotMatch(await headsError.innerText(), /config\.json/);

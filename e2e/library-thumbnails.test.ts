@@ -45,7 +45,15 @@ test('a running VM’s thumbnail turns the colour the guest paints, and after st
   backend = await createLocalBackend({ accel: 'tcg', allow: [dirname(g.kernel), dirname(g.initrd)] });
   serve = await startServe({ backend, staticDir: join(root, 'app/out/renderer'), log: () => {} });
   const created = await backend.call('createVm', {
-    name: 'Thumb', preset: 'linux', memoryMiB: 256, cpus: 1, displayDevice: 'virtio-vga', disk: { kind: 'none' }, kernel: g.kernel, initrd: g.initrd, append: g.append,
+    name: 'Thumb',
+    preset: 'linux',
+    memoryMiB: 256,
+    cpus: 1,
+    displayDevice: 'virtio-vga',
+    disk: { kind: 'none' },
+    kernel: g.kernel,
+    initrd: g.initrd,
+    append: g.append,
   });
   assert.ok(created.ok, JSON.stringify(created));
   const vm = await backend.sessions.library.get('Thumb');
@@ -61,11 +69,25 @@ test('a running VM’s thumbnail turns the colour the guest paints, and after st
   const started = await backend.call('startVm', { id: vm.config.id });
   assert.ok(started.ok, JSON.stringify(started));
   serial = await SerialConsole.connect(libraryVmRuntimeDir(vm).serialSocket);
-  await until('the guest shell', () => serial!.run('true', { timeoutMs: 3_000 }).then(() => true, () => false), 120_000, 500);
-  const before = await until('a live thumbnail', async () => {
-    const t = await thumbnailOf(page, 'Thumb');
-    return t.live === 'true' && t.img;
-  }, 60_000, 200);
+  await until(
+    'the guest shell',
+    () =>
+      serial!.run('true', { timeoutMs: 3_000 }).then(
+        () => true,
+        () => false,
+      ),
+    120_000,
+    500,
+  );
+  const before = await until(
+    'a live thumbnail',
+    async () => {
+      const t = await thumbnailOf(page, 'Thumb');
+      return t.live === 'true' && t.img;
+    },
+    60_000,
+    200,
+  );
   assert.ok(!isRed(before), 'the console is not red before the paint');
 
   await paintFramebufferRed(serial);

@@ -44,7 +44,9 @@ function adaptPort(port: MessagePort): PortLike {
  * joined the contract (the page's refresh reached nobody).
  */
 async function lossAndRestore(o: { streamRefresh: boolean }): Promise<LossRestoreResult> {
-  const w = 40, h = 24, stride = w * 4;
+  const w = 40,
+    h = 24,
+    stride = w * 4;
   const px = makeSurface(w, h, 9, stride);
   const surface: SurfaceInfo = { id: 1, width: w, height: h, stride, format: 0x20020888, transport: 'copy' };
   const { port1: pagePort, port2: senderPort } = new MessageChannel();

@@ -23,7 +23,9 @@ let page: Page;
 let base: string;
 
 declare global {
-  interface Window { kju: BlitterPageApi }
+  interface Window {
+    kju: BlitterPageApi;
+  }
 }
 
 before(async () => {
@@ -49,65 +51,83 @@ test('the page is cross-origin isolated and has WebGL2', async () => {
   assert.deepEqual(r, { coi: true, gl: true });
 });
 
-for (const kind of BLITTERS) test(`full surface from a FramePacket: exact RGB, BGRX swizzled, alpha forced to 255 (${kind})`, async () => {
-  const diff = await page.evaluate((kind) => {
-    const k = window.kju;
-    const b = new k.blitters[kind](k.makeCanvas());
-    const w = 97, h = 61;
-    b.setSurface(w, h);
-    const px = k.makeSurface(w, h, 1);
-    const rects = [{ x: 0, y: 0, w, h }];
-    const f = k.decodeFramePacket(k.encodeFramePacket(1, rects, { pixels: px, stride: w * 4 }), { width: w, height: h });
-    b.uploadPacked(f.rects, f.pixels!);
-    const got = b.readPixels();
-    const raw = Array.from(got.slice(0, 4));
-    const d = k.firstDifference(got, k.expectedRgba(px, w, h, w * 4), w);
-    b.destroy();
-    return { d, raw, src: Array.from(px.slice(0, 4)) };
-  }, kind);
-  assert.equal(diff.d, undefined);
-  assert.deepEqual(diff.raw, [diff.src[2], diff.src[1], diff.src[0], 255]);
-});
+for (const kind of BLITTERS)
+  test(`full surface from a FramePacket: exact RGB, BGRX swizzled, alpha forced to 255 (${kind})`, async () => {
+    const diff = await page.evaluate((kind) => {
+      const k = window.kju;
+      const b = new k.blitters[kind](k.makeCanvas());
+      const w = 97,
+        h = 61;
+      b.setSurface(w, h);
+      const px = k.makeSurface(w, h, 1);
+      const rects = [{ x: 0, y: 0, w, h }];
+      const f = k.decodeFramePacket(k.encodeFramePacket(1, rects, { pixels: px, stride: w * 4 }), { width: w, height: h });
+      b.uploadPacked(f.rects, f.pixels!);
+      const got = b.readPixels();
+      const raw = Array.from(got.slice(0, 4));
+      const d = k.firstDifference(got, k.expectedRgba(px, w, h, w * 4), w);
+      b.destroy();
+      return { d, raw, src: Array.from(px.slice(0, 4)) };
+    }, kind);
+    assert.equal(diff.d, undefined);
+    assert.deepEqual(diff.raw, [diff.src[2], diff.src[1], diff.src[0], 255]);
+  });
 
-for (const kind of BLITTERS) test(`several damage rects from FramePackets land exactly, the rest stays (${kind})`, async () => {
-  const d = await page.evaluate((kind) => {
-    const k = window.kju;
-    const b = new k.blitters[kind](k.makeCanvas());
-    const w = 64, h = 48, stride = w * 4;
-    b.setSurface(w, h);
-    const px = k.makeSurface(w, h, 2);
-    const all = [{ x: 0, y: 0, w, h }];
-    let f = k.decodeFramePacket(k.encodeFramePacket(1, all, { pixels: px, stride }), { width: w, height: h });
-    b.uploadPacked(f.rects, f.pixels!);
-    const rects = [{ x: 0, y: 0, w: 1, h: 1 }, { x: 10, y: 5, w: 7, h: 9 }, { x: 63, y: 47, w: 1, h: 1 }, { x: 20, y: 20, w: 30, h: 3 }, { x: 0, y: 40, w: 64, h: 2 }];
-    k.paintRects(px, stride, rects, 77);
-    f = k.decodeFramePacket(k.encodeFramePacket(1, rects, { pixels: px, stride }), { width: w, height: h });
-    b.uploadPacked(f.rects, f.pixels!);
-    const out = k.firstDifference(b.readPixels(), k.expectedRgba(px, w, h, stride), w);
-    b.destroy();
-    return out;
-  }, kind);
-  assert.equal(d, undefined);
-});
+for (const kind of BLITTERS)
+  test(`several damage rects from FramePackets land exactly, the rest stays (${kind})`, async () => {
+    const d = await page.evaluate((kind) => {
+      const k = window.kju;
+      const b = new k.blitters[kind](k.makeCanvas());
+      const w = 64,
+        h = 48,
+        stride = w * 4;
+      b.setSurface(w, h);
+      const px = k.makeSurface(w, h, 2);
+      const all = [{ x: 0, y: 0, w, h }];
+      let f = k.decodeFramePacket(k.encodeFramePacket(1, all, { pixels: px, stride }), { width: w, height: h });
+      b.uploadPacked(f.rects, f.pixels!);
+      const rects = [
+        { x: 0, y: 0, w: 1, h: 1 },
+        { x: 10, y: 5, w: 7, h: 9 },
+        { x: 63, y: 47, w: 1, h: 1 },
+        { x: 20, y: 20, w: 30, h: 3 },
+        { x: 0, y: 40, w: 64, h: 2 },
+      ];
+      k.paintRects(px, stride, rects, 77);
+      f = k.decodeFramePacket(k.encodeFramePacket(1, rects, { pixels: px, stride }), { width: w, height: h });
+      b.uploadPacked(f.rects, f.pixels!);
+      const out = k.firstDifference(b.readPixels(), k.expectedRgba(px, w, h, stride), w);
+      b.destroy();
+      return out;
+    }, kind);
+    assert.equal(d, undefined);
+  });
 
-for (const kind of BLITTERS) test(`SharedArrayBuffer surface with a padded stride: damage read in place (${kind})`, async () => {
-  const r = await page.evaluate((kind) => {
-    const k = window.kju;
-    const b = new k.blitters[kind](k.makeCanvas());
-    const w = 50, h = 40, stride = w * 4 + 64;
-    b.setSurface(w, h);
-    const px = k.makeSurface(w, h, 3, stride, true);
-    b.uploadFromSurface([{ x: 0, y: 0, w, h }], px, stride);
-    const first = k.firstDifference(b.readPixels(), k.expectedRgba(px, w, h, stride), w);
-    const rects = [{ x: 5, y: 6, w: 11, h: 13 }, { x: 49, y: 0, w: 1, h: 40 }, { x: 0, y: 39, w: 50, h: 1 }];
-    k.paintRects(px, stride, rects, 9);
-    b.uploadFromSurface(rects, px, stride);
-    const second = k.firstDifference(b.readPixels(), k.expectedRgba(px, w, h, stride), w);
-    b.destroy();
-    return { shared: px.buffer instanceof SharedArrayBuffer, first, second };
-  }, kind);
-  assert.deepEqual(r, { shared: true, first: undefined, second: undefined });
-});
+for (const kind of BLITTERS)
+  test(`SharedArrayBuffer surface with a padded stride: damage read in place (${kind})`, async () => {
+    const r = await page.evaluate((kind) => {
+      const k = window.kju;
+      const b = new k.blitters[kind](k.makeCanvas());
+      const w = 50,
+        h = 40,
+        stride = w * 4 + 64;
+      b.setSurface(w, h);
+      const px = k.makeSurface(w, h, 3, stride, true);
+      b.uploadFromSurface([{ x: 0, y: 0, w, h }], px, stride);
+      const first = k.firstDifference(b.readPixels(), k.expectedRgba(px, w, h, stride), w);
+      const rects = [
+        { x: 5, y: 6, w: 11, h: 13 },
+        { x: 49, y: 0, w: 1, h: 40 },
+        { x: 0, y: 39, w: 50, h: 1 },
+      ];
+      k.paintRects(px, stride, rects, 9);
+      b.uploadFromSurface(rects, px, stride);
+      const second = k.firstDifference(b.readPixels(), k.expectedRgba(px, w, h, stride), w);
+      b.destroy();
+      return { shared: px.buffer instanceof SharedArrayBuffer, first, second };
+    }, kind);
+    assert.deepEqual(r, { shared: true, first: undefined, second: undefined });
+  });
 
 test('Canvas 2D at 1:1 puts only the damaged rects onto the visible canvas; scaled, it stays exact', async () => {
   const r = await page.evaluate(async () => {
@@ -115,7 +135,9 @@ test('Canvas 2D at 1:1 puts only the damaged rects onto the visible canvas; scal
     const canvas = k.makeCanvas(200, 150);
     const b = new k.blitters.canvas2d(canvas);
     b.setScaling('one-to-one', false);
-    const w = 120, h = 90, stride = w * 4;
+    const w = 120,
+      h = 90,
+      stride = w * 4;
     b.setSurface(w, h);
     const px = k.makeSurface(w, h, 1);
     b.uploadPacked([{ x: 0, y: 0, w, h }], [px]);
@@ -125,7 +147,10 @@ test('Canvas 2D at 1:1 puts only the damaged rects onto the visible canvas; scal
     // A marker painted on the visible canvas outside the next damage must survive the next draw.
     ctx.fillStyle = 'rgb(255,0,0)';
     ctx.fillRect(p.x + 100, p.y + 80, 4, 4);
-    const rects = [{ x: 3, y: 4, w: 20, h: 10 }, { x: 60, y: 50, w: 7, h: 30 }];
+    const rects = [
+      { x: 3, y: 4, w: 20, h: 10 },
+      { x: 60, y: 50, w: 7, h: 30 },
+    ];
     k.paintRects(px, stride, rects, 7);
     b.uploadFromSurface(rects, px, stride);
     await new Promise((res) => requestAnimationFrame(res));
@@ -154,64 +179,69 @@ test('Canvas 2D at 1:1 puts only the damaged rects onto the visible canvas; scal
   assert.notEqual(r.place.fit?.w, 120, 'fit scales the surface, so the offscreen path ran');
 });
 
-for (const kind of BLITTERS) test(`surface size storm: 100 size changes in a row, final state exact (${kind})`, async () => {
-  const d = await page.evaluate(async (kind) => {
-    const k = window.kju;
-    const b = new k.blitters[kind](k.makeCanvas());
-    let last: { px: Uint8Array; w: number; h: number } | undefined;
-    for (let i = 0; i < 100; i++) {
-      const w = 16 + ((i * 37) % 300), h = 9 + ((i * 53) % 200);
-      b.setSurface(w, h);
-      const px = k.makeSurface(w, h, i);
-      b.uploadPacked([{ x: 0, y: 0, w, h }], [px]);
-      if (i % 10 === 0) await new Promise((r) => requestAnimationFrame(r));
-      last = { px, w, h };
-    }
-    const { px, w, h } = last!;
-    const out = { size: b.surfaceSize(), d: k.firstDifference(b.readPixels(), k.expectedRgba(px, w, h, w * 4), w) };
-    b.destroy();
-    return out;
-  }, kind);
-  assert.equal(d.d, undefined);
-  assert.deepEqual(d.size, { width: 16 + ((99 * 37) % 300), height: 9 + ((99 * 53) % 200) });
-});
+for (const kind of BLITTERS)
+  test(`surface size storm: 100 size changes in a row, final state exact (${kind})`, async () => {
+    const d = await page.evaluate(async (kind) => {
+      const k = window.kju;
+      const b = new k.blitters[kind](k.makeCanvas());
+      let last: { px: Uint8Array; w: number; h: number } | undefined;
+      for (let i = 0; i < 100; i++) {
+        const w = 16 + ((i * 37) % 300),
+          h = 9 + ((i * 53) % 200);
+        b.setSurface(w, h);
+        const px = k.makeSurface(w, h, i);
+        b.uploadPacked([{ x: 0, y: 0, w, h }], [px]);
+        if (i % 10 === 0) await new Promise((r) => requestAnimationFrame(r));
+        last = { px, w, h };
+      }
+      const { px, w, h } = last!;
+      const out = { size: b.surfaceSize(), d: k.firstDifference(b.readPixels(), k.expectedRgba(px, w, h, w * 4), w) };
+      b.destroy();
+      return out;
+    }, kind);
+    assert.equal(d.d, undefined);
+    assert.deepEqual(d.size, { width: 16 + ((99 * 37) % 300), height: 9 + ((99 * 53) % 200) });
+  });
 
-for (const kind of BLITTERS) test(`viewer: malformed packets are dropped, each still pulls, the next good one draws (${kind})`, async () => {
-  const r = await page.evaluate(async (kind) => {
-    const k = window.kju;
-    const fake = k.makeFakeStream();
-    const v = new k.Viewer({ canvas: k.makeCanvas(), stream: fake.stream, blitter: kind });
-    const w = 32, h = 24, stride = w * 4;
-    fake.message({ t: 'surface', surface: { id: 5, width: w, height: h, stride, format: 0x20020888, transport: 'copy' } });
-    const px = k.makeSurface(w, h, 4);
-    const good = k.encodeFramePacket(5, [{ x: 0, y: 0, w, h }], { pixels: px, stride });
-    const badMagic = good.slice(0);
-    new Uint32Array(badMagic)[0] = 0xdeadbeef;
-    const outside = k.encodeFramePacket(5, [{ x: 30, y: 0, w: 4, h: 1 }]);
-    const truncated = good.slice(0, good.byteLength - 8);
-    const trailing = new Uint8Array(good.byteLength + 4);
-    trailing.set(new Uint8Array(good));
-    const tooManyRects = good.slice(0, 16);
-    new Uint32Array(tooManyRects)[2] = 1e6;
-    const pullsBefore = fake.log.pulls;
-    for (const bad of [badMagic, outside, truncated, trailing.buffer, tooManyRects, new ArrayBuffer(3)]) {
-      fake.frame(bad);
-      await new Promise((res) => requestAnimationFrame(res));
-    }
-    const stale = k.encodeFramePacket(4, [{ x: 0, y: 0, w, h }], { pixels: new Uint8Array(w * h * 4), stride });
-    fake.frame(stale);
-    fake.frame(good);
-    const d = k.firstDifference(v.blitter.readPixels(), k.expectedRgba(px, w, h, stride), w);
-    const out = { d, bad: v.getState().badPackets, pulls: fake.log.pulls - pullsBefore };
-    v.destroy();
-    return { ...out, closed: fake.log.closed, kind: v.getState().blitter?.kind };
-  }, kind);
-  assert.equal(r.d, undefined);
-  assert.equal(r.bad, 6);
-  assert.ok(r.pulls >= 7, `pulled ${r.pulls} times for 8 packets (one pull after each, held only after 8 batches without a present)`);
-  assert.equal(r.closed, true);
-  assert.equal(r.kind, kind);
-});
+for (const kind of BLITTERS)
+  test(`viewer: malformed packets are dropped, each still pulls, the next good one draws (${kind})`, async () => {
+    const r = await page.evaluate(async (kind) => {
+      const k = window.kju;
+      const fake = k.makeFakeStream();
+      const v = new k.Viewer({ canvas: k.makeCanvas(), stream: fake.stream, blitter: kind });
+      const w = 32,
+        h = 24,
+        stride = w * 4;
+      fake.message({ t: 'surface', surface: { id: 5, width: w, height: h, stride, format: 0x20020888, transport: 'copy' } });
+      const px = k.makeSurface(w, h, 4);
+      const good = k.encodeFramePacket(5, [{ x: 0, y: 0, w, h }], { pixels: px, stride });
+      const badMagic = good.slice(0);
+      new Uint32Array(badMagic)[0] = 0xdeadbeef;
+      const outside = k.encodeFramePacket(5, [{ x: 30, y: 0, w: 4, h: 1 }]);
+      const truncated = good.slice(0, good.byteLength - 8);
+      const trailing = new Uint8Array(good.byteLength + 4);
+      trailing.set(new Uint8Array(good));
+      const tooManyRects = good.slice(0, 16);
+      new Uint32Array(tooManyRects)[2] = 1e6;
+      const pullsBefore = fake.log.pulls;
+      for (const bad of [badMagic, outside, truncated, trailing.buffer, tooManyRects, new ArrayBuffer(3)]) {
+        fake.frame(bad);
+        await new Promise((res) => requestAnimationFrame(res));
+      }
+      const stale = k.encodeFramePacket(4, [{ x: 0, y: 0, w, h }], { pixels: new Uint8Array(w * h * 4), stride });
+      fake.frame(stale);
+      fake.frame(good);
+      const d = k.firstDifference(v.blitter.readPixels(), k.expectedRgba(px, w, h, stride), w);
+      const out = { d, bad: v.getState().badPackets, pulls: fake.log.pulls - pullsBefore };
+      v.destroy();
+      return { ...out, closed: fake.log.closed, kind: v.getState().blitter?.kind };
+    }, kind);
+    assert.equal(r.d, undefined);
+    assert.equal(r.bad, 6);
+    assert.ok(r.pulls >= 7, `pulled ${r.pulls} times for 8 packets (one pull after each, held only after 8 batches without a present)`);
+    assert.equal(r.closed, true);
+    assert.equal(r.kind, kind);
+  });
 
 test('context loss and restore: resources come back and the viewer asks for a refresh', async () => {
   const r = await page.evaluate(async () => {
@@ -219,7 +249,9 @@ test('context loss and restore: resources come back and the viewer asks for a re
     const fake = k.makeFakeStream();
     const canvas = k.makeCanvas();
     const v = new k.Viewer({ canvas, stream: fake.stream, blitter: 'webgl' }); // context loss is a GL matter
-    const w = 20, h = 10, stride = w * 4;
+    const w = 20,
+      h = 10,
+      stride = w * 4;
     fake.message({ t: 'surface', surface: { id: 1, width: w, height: h, stride, format: 0x20020888, transport: 'copy' } });
     const ext = (canvas.getContext('webgl2') as WebGL2RenderingContext).getExtension('WEBGL_lose_context');
     if (!ext) return { skipped: true };

@@ -23,7 +23,9 @@ interface UiProbe {
   display: { auto(on: boolean): void; send(m: DisplayMessage): void; paint(): void };
 }
 declare global {
-  interface Window { kjuUi: UiProbe }
+  interface Window {
+    kjuUi: UiProbe;
+  }
 }
 
 let dir: string;
@@ -33,20 +35,37 @@ let page: Page;
 let base: string;
 const shots = process.env.KJU_SCREENSHOTS;
 /** Saves a PNG to look at when KJU_SCREENSHOTS names a directory. */
-const shot = async (name: string) => { if (shots) await page.screenshot({ path: join(shots, `${name}.png`) }); };
+const shot = async (name: string) => {
+  if (shots) await page.screenshot({ path: join(shots, `${name}.png`) });
+};
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'kju-ui-'));
-  await build({ entryPoints: { ui: join(root, 'renderer/testing/ui-page.tsx') }, outdir: dir, bundle: true, format: 'esm', platform: 'browser', target: 'chrome120', jsx: 'automatic', loader: { '.css': 'css' }, logLevel: 'warning' });
+  await build({
+    entryPoints: { ui: join(root, 'renderer/testing/ui-page.tsx') },
+    outdir: dir,
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'chrome120',
+    jsx: 'automatic',
+    loader: { '.css': 'css' },
+    logLevel: 'warning',
+  });
   // Same CSP as renderer/index.html: the UI must work under it.
   const csp = readFileSync(join(root, 'renderer/index.html'), 'utf8').match(/http-equiv="Content-Security-Policy" content="([^"]+)"/)?.[1];
   assert.ok(csp, 'index.html carries a CSP');
-  writeFileSync(join(dir, 'index.html'), `<!doctype html><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="${csp}"><link rel="stylesheet" href="ui.css"><div id="root"></div><script type="module" src="ui.js"></script>`);
+  writeFileSync(
+    join(dir, 'index.html'),
+    `<!doctype html><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="${csp}"><link rel="stylesheet" href="ui.css"><div id="root"></div><script type="module" src="ui.js"></script>`,
+  );
   ({ server, base } = await serveDir(dir));
   browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 900, height: 640 } });
   page.on('pageerror', (e) => console.error('page error:', e.message));
-  page.on('console', (m) => { if (m.type() === 'error' && !m.text().includes('404')) console.error('console:', m.text()); });
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !m.text().includes('404')) console.error('console:', m.text());
+  });
 });
 
 after(async () => {
@@ -79,15 +98,20 @@ test('library view lists the VMs from the bridge, with state badges and actions'
   // Each row asks for its thumbnail (VmThumbnail); apart from those, the list and the Start.
   assert.deepEqual([...new Set(all.filter((c) => c.method === 'thumbnail').map((c) => (c.args as { id: string }).id))].sort(), ['deb', 'win']);
   const calls = all.filter((c) => c.method !== 'thumbnail');
-  assert.deepEqual(calls.map((c) => c.method), ['listVms', 'startVm']);
+  assert.deepEqual(
+    calls.map((c) => c.method),
+    ['listVms', 'startVm'],
+  );
   assert.deepEqual(calls[1].args, { id: 'win' });
 });
 
 test('library view follows onVmsChanged', async () => {
-  await page.evaluate(() => window.kjuUi.pushVms([
-    { id: 'deb', name: 'Debian 12', state: 'paused', displayDevice: 'virtio-vga', memoryMiB: 2048, cpus: 2 },
-    { id: 'new', name: 'Alpine', state: 'running', displayDevice: 'std', memoryMiB: 512, cpus: 1 },
-  ]));
+  await page.evaluate(() =>
+    window.kjuUi.pushVms([
+      { id: 'deb', name: 'Debian 12', state: 'paused', displayDevice: 'virtio-vga', memoryMiB: 2048, cpus: 2 },
+      { id: 'new', name: 'Alpine', state: 'running', displayDevice: 'std', memoryMiB: 512, cpus: 1 },
+    ]),
+  );
   await page.locator('.vm-row[data-vm-id="new"]').waitFor();
   assert.equal(await page.locator('.vm-row').count(), 2);
   assert.match(await page.locator('.vm-row[data-vm-id="deb"] .badge').innerText(), /Paused/);
@@ -106,9 +130,12 @@ test('VM view: key events on the canvas become QEMU key numbers; Ctrl+Alt toggle
   await page.keyboard.press('Enter');
   const keys = async () => (await page.evaluate(() => window.kjuUi.inputs)).slice(since).filter((m) => m.t === 'key');
   assert.deepEqual(await keys(), [
-    { t: 'key', down: true, qnum: 0x1e }, { t: 'key', down: false, qnum: 0x1e },
-    { t: 'key', down: true, qnum: 0xc8 }, { t: 'key', down: false, qnum: 0xc8 },
-    { t: 'key', down: true, qnum: 0x1c }, { t: 'key', down: false, qnum: 0x1c },
+    { t: 'key', down: true, qnum: 0x1e },
+    { t: 'key', down: false, qnum: 0x1e },
+    { t: 'key', down: true, qnum: 0xc8 },
+    { t: 'key', down: false, qnum: 0xc8 },
+    { t: 'key', down: true, qnum: 0x1c },
+    { t: 'key', down: false, qnum: 0x1c },
   ]);
 
   assert.equal(await page.getByTestId('grab-state').innerText(), 'Not grabbed');
@@ -132,7 +159,10 @@ test('VM view: key events on the canvas become QEMU key numbers; Ctrl+Alt toggle
   await page.keyboard.up('Control');
   assert.equal(await page.getByTestId('grab-state').innerText(), 'Not grabbed');
   const tail = (await keys()).slice(-6);
-  assert.deepEqual(tail.map((m) => (m as { qnum: number }).qnum), [0x1d, 0x38, 0xd3, 0xd3, 0x38, 0x1d]);
+  assert.deepEqual(
+    tail.map((m) => (m as { qnum: number }).qnum),
+    [0x1d, 0x38, 0xd3, 0xd3, 0x38, 0x1d],
+  );
 });
 
 test('VM view: the key-combination menu sends a paced Ctrl+Alt+Del', async () => {
@@ -142,8 +172,12 @@ test('VM view: the key-combination menu sends a paced Ctrl+Alt+Del', async () =>
   // only the keys: the window may also send its size to the guest (uiInfo) at any time meanwhile
   const sent = (await page.evaluate(() => window.kjuUi.inputs)).slice(since).filter((m) => m.t === 'key');
   assert.deepEqual(sent, [
-    { t: 'key', down: true, qnum: 0x1d }, { t: 'key', down: true, qnum: 0x38 }, { t: 'key', down: true, qnum: 0xd3 },
-    { t: 'key', down: false, qnum: 0xd3 }, { t: 'key', down: false, qnum: 0x38 }, { t: 'key', down: false, qnum: 0x1d },
+    { t: 'key', down: true, qnum: 0x1d },
+    { t: 'key', down: true, qnum: 0x38 },
+    { t: 'key', down: true, qnum: 0xd3 },
+    { t: 'key', down: false, qnum: 0xd3 },
+    { t: 'key', down: false, qnum: 0x38 },
+    { t: 'key', down: false, qnum: 0x1d },
   ]);
 });
 
@@ -155,7 +189,13 @@ test('VM view: a click in absolute mode sends the guest position and button', as
   await page.mouse.click(box.x + box.width / 2 + k / 2, box.y + box.height / 2 + k / 2);
   const sent = (await page.evaluate(() => window.kjuUi.inputs)).slice(since);
   assert.deepEqual(sent.filter((m) => m.t === 'abs').at(-1), { t: 'abs', x: 32, y: 24 });
-  assert.deepEqual(sent.filter((m) => m.t === 'button'), [{ t: 'button', down: true, button: 0 }, { t: 'button', down: false, button: 0 }]);
+  assert.deepEqual(
+    sent.filter((m) => m.t === 'button'),
+    [
+      { t: 'button', down: true, button: 0 },
+      { t: 'button', down: false, button: 0 },
+    ],
+  );
 });
 
 const NOTICE = 'KVM is present but does not run guests here (nested virtualization?); using software emulation, which is slower';
@@ -193,7 +233,14 @@ test('library: Diagnostics lists the backend’s lines with their status and fix
   const calls = (await page.evaluate(() => window.kjuUi.calls)).slice(before).filter((c) => c.method !== 'thumbnail');
   assert.deepEqual(calls, [{ method: 'diagnostics', args: {} }]);
   const lines = await dialog.locator('.diagnostic').evaluateAll((els) => els.map((e) => [e.getAttribute('data-diagnostic'), e.getAttribute('data-status'), (e as HTMLElement).innerText]));
-  assert.deepEqual(lines.map((l) => [l[0], l[1]]), [['qemu', 'OK'], ['accelerator', 'WARN'], ['uefi', 'FAIL']]);
+  assert.deepEqual(
+    lines.map((l) => [l[0], l[1]]),
+    [
+      ['qemu', 'OK'],
+      ['accelerator', 'WARN'],
+      ['uefi', 'FAIL'],
+    ],
+  );
   assert.match(lines[2][2]!, /FAIL[\s\S]*UEFI firmware[\s\S]*no OVMF[\s\S]*Fix: sudo apt install ovmf/);
   await shot('diagnostics');
   await dialog.getByRole('button', { name: 'Close' }).click();

@@ -60,8 +60,15 @@ test('no token: refused; garbage viewers of the real display are closed; the pag
     garbageViewer(JSON.stringify({ t: 'input', input: { t: 'key', qnum: 'x', down: true } })),
     garbageViewer(`{"t":"pull","pad":"${'x'.repeat(8192)}"}`),
   ]);
-  assert.deepEqual(results.map((r) => r.firstMessage), ['surface', 'surface', 'surface', 'surface'], 'each garbage client was first a viewer of the real display');
-  assert.deepEqual(results.map((r) => r.code), [1008, 1003, 1008, 1009]);
+  assert.deepEqual(
+    results.map((r) => r.firstMessage),
+    ['surface', 'surface', 'surface', 'surface'],
+    'each garbage client was first a viewer of the real display',
+  );
+  assert.deepEqual(
+    results.map((r) => r.code),
+    [1008, 1003, 1008, 1009],
+  );
   assert.equal(rs.serve.stats().protocolViolations, violations0 + 4);
   await until('only the page to remain a viewer', () => rs.serve.stats().displayViewers === 1, 5000);
 

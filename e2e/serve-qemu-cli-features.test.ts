@@ -43,8 +43,31 @@ describe('kju serve from the built CLI: resize, heads, clipboard and thumbnails 
 
   before(async () => {
     const g = await ensureDemoGuest();
-    const created = await kju('create', 'Duo', '--preset', 'linux', '--memory', '256', '--cpus', '1', '--display', 'virtio-vga', '--displays', '2', '--clipboard', '--sound', 'none',
-      '--no-disk', '--kernel', g.kernel, '--initrd', g.initrd, '--append', `${g.append} kju.modeset=all`, '--json');
+    const created = await kju(
+      'create',
+      'Duo',
+      '--preset',
+      'linux',
+      '--memory',
+      '256',
+      '--cpus',
+      '1',
+      '--display',
+      'virtio-vga',
+      '--displays',
+      '2',
+      '--clipboard',
+      '--sound',
+      'none',
+      '--no-disk',
+      '--kernel',
+      g.kernel,
+      '--initrd',
+      g.initrd,
+      '--append',
+      `${g.append} kju.modeset=all`,
+      '--json',
+    );
     const { bundle, config } = JSON.parse(created.stdout) as { bundle: string; config: { id: string } };
     serve = await startBuiltServe(s.env);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
@@ -59,7 +82,16 @@ describe('kju serve from the built CLI: resize, heads, clipboard and thumbnails 
     await vm.getByRole('button', { name: 'Start' }).click({ timeout: 20_000 });
     await vm.waitForFunction(() => !!window.__kju?.surfaceSize(), undefined, { timeout: 60_000 });
     serial = await SerialConsole.connect(libraryVmRuntimeDir({ dir: bundle, config: { id: config.id, name: 'Duo' } }, join(s.runtime, 'kju')).serialSocket);
-    await until('the guest shell', () => serial.run('true', { timeoutMs: 3_000 }).then(() => true, () => false), 120_000, 500);
+    await until(
+      'the guest shell',
+      () =>
+        serial.run('true', { timeoutMs: 3_000 }).then(
+          () => true,
+          () => false,
+        ),
+      120_000,
+      500,
+    );
     console.log(`# booted from the page in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   });
 
@@ -72,17 +104,22 @@ describe('kju serve from the built CLI: resize, heads, clipboard and thumbnails 
     console.log(`# whole file ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   });
 
-  test('resize: the guest takes the display area\'s 1000x700 (kju screenshot and the page agree)', async () => {
+  test("resize: the guest takes the display area's 1000x700 (kju screenshot and the page agree)", async () => {
     await vm.bringToFront();
     assert.equal(await vm.getByTestId('window-size').getAttribute('data-mode'), 'resize', 'auto means resize on virtio-vga');
     await fitDisplayArea(vm, 1000, 700);
     let last = '';
-    await until('the guest, kju screenshot and the page at 1000x700', async () => {
-      const shot = await kjuScreenshot(0);
-      const canvas = await canvasImage(vm);
-      last = describeDiff(shot, canvas);
-      return shot.width === 1000 && shot.height === 700 && sameImage(shot, canvas);
-    }, 20_000, 300).catch((e: Error) => assert.fail(`${e.message}: ${last}\nserve output:\n${serve.output()}`));
+    await until(
+      'the guest, kju screenshot and the page at 1000x700',
+      async () => {
+        const shot = await kjuScreenshot(0);
+        const canvas = await canvasImage(vm);
+        last = describeDiff(shot, canvas);
+        return shot.width === 1000 && shot.height === 700 && sameImage(shot, canvas);
+      },
+      20_000,
+      300,
+    ).catch((e: Error) => assert.fail(`${e.message}: ${last}\nserve output:\n${serve.output()}`));
     assert.equal(await vm.getByTestId('resolution').textContent(), '1000×700');
   });
 
@@ -94,25 +131,30 @@ describe('kju serve from the built CLI: resize, heads, clipboard and thumbnails 
     await showHead(vm, 0, 2, kjuScreenshot);
   });
 
-  test('clipboard: the page\'s text reaches the guest once shared, and the guest\'s text the page', async () => {
+  test("clipboard: the page's text reaches the guest once shared, and the guest's text the page", async () => {
     await vm.bringToFront(); // the clipboard API answers the focused page only
     const agent = guestClipboardAgent(serial);
     await pageClipboardReachesGuest(vm, serial, agent, 'Grüße aus der CLI, 世界 ✓');
     await guestTextReachesPage(vm, agent, 'vom Gast über kju serve ✓');
   });
 
-  test('thumbnails: the library row shows the guest\'s screen, live and after kju stop', async () => {
+  test("thumbnails: the library row shows the guest's screen, live and after kju stop", async () => {
     await library.bringToFront();
     // the screen is still (kju-modeset's pattern on head 0): the row's thumbnail is kju's thumbnail of kju screenshot
     let shot = await kjuScreenshot(0);
     let last = '';
-    await until('the live thumbnail to show the screen kju screenshot has', async () => {
-      const t = await thumbnailOf(library, 'Duo');
-      shot = await kjuScreenshot(0);
-      const want = expectedThumbnail(shot);
-      last = t.img ? `${t.live}: ${describeDiff(want, t.img)}` : t.live;
-      return t.live === 'true' && sameImage(t.img!, want);
-    }, 60_000, 300).catch((e: Error) => assert.fail(`${e.message}: ${last}`));
+    await until(
+      'the live thumbnail to show the screen kju screenshot has',
+      async () => {
+        const t = await thumbnailOf(library, 'Duo');
+        shot = await kjuScreenshot(0);
+        const want = expectedThumbnail(shot);
+        last = t.img ? `${t.live}: ${describeDiff(want, t.img)}` : t.live;
+        return t.live === 'true' && sameImage(t.img!, want);
+      },
+      60_000,
+      300,
+    ).catch((e: Error) => assert.fail(`${e.message}: ${last}`));
     await kju('stop', 'Duo', '--force');
     const saved = await savedThumbnail(library, 'Duo');
     assert.ok(sameImage(saved, expectedThumbnail(shot)), `the stopped VM's row shows the last screen: ${describeDiff(expectedThumbnail(shot), saved)}`);

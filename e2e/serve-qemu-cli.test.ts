@@ -55,18 +55,23 @@ test('kju serve (real CLI and local backend): start the Demo VM from the page; t
   const shot = join(lib, 'shot.png');
   const t0 = Date.now();
   let last = '';
-  const result = await until('the page to equal kju screenshot on a still, booted screen', async () => {
-    await kju('screenshot', 'Demo', shot);
-    const a = decodePng(readFileSync(shot));
-    await sleep(700);
-    await kju('screenshot', 'Demo', shot);
-    const b = decodePng(readFileSync(shot));
-    const canvas = await canvasImage(page);
-    // Booted: the virtio-gpu driver has replaced the BIOS text mode (720x400) with its 1280x800 fbcon.
-    const lit = b.width >= 1024 && b.rgb.some((v) => v !== 0);
-    last = `${describeDiff(b, canvas)}; lit ${lit}`;
-    return lit && sameImage(a, b) && sameImage(b, canvas) ? b : false;
-  }, 90_000, 500).catch((e: Error) => {
+  const result = await until(
+    'the page to equal kju screenshot on a still, booted screen',
+    async () => {
+      await kju('screenshot', 'Demo', shot);
+      const a = decodePng(readFileSync(shot));
+      await sleep(700);
+      await kju('screenshot', 'Demo', shot);
+      const b = decodePng(readFileSync(shot));
+      const canvas = await canvasImage(page);
+      // Booted: the virtio-gpu driver has replaced the BIOS text mode (720x400) with its 1280x800 fbcon.
+      const lit = b.width >= 1024 && b.rgb.some((v) => v !== 0);
+      last = `${describeDiff(b, canvas)}; lit ${lit}`;
+      return lit && sameImage(a, b) && sameImage(b, canvas) ? b : false;
+    },
+    90_000,
+    500,
+  ).catch((e: Error) => {
     throw new Error(`${e.message}: ${last}\nserve output:\n${out()}`);
   });
   console.log(`# kju serve CLI: ${result.width}x${result.height} page == kju screenshot after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
@@ -80,12 +85,17 @@ test('kju serve (real CLI and local backend): start the Demo VM from the page; t
   await typeKeys(page, 'tone-play -s 60 1000');
   await page.keyboard.press('Enter');
   const seen: string[] = [];
-  const peak = await until('the page\'s analyser to peak at 1000 Hz', async () => {
-    const p = await peakFrequency(page);
-    const state = await page.getByTestId('sound-state').textContent();
-    seen.push(p ? `${p.freq.toFixed(1)} Hz` : `silent (${state})`);
-    return p && Math.abs(p.freq - 1000) / 1000 <= 0.02 ? p : false;
-  }, 60_000, 200).catch((e: Error) => {
+  const peak = await until(
+    "the page's analyser to peak at 1000 Hz",
+    async () => {
+      const p = await peakFrequency(page);
+      const state = await page.getByTestId('sound-state').textContent();
+      seen.push(p ? `${p.freq.toFixed(1)} Hz` : `silent (${state})`);
+      return p && Math.abs(p.freq - 1000) / 1000 <= 0.02 ? p : false;
+    },
+    60_000,
+    200,
+  ).catch((e: Error) => {
     throw new Error(`${e.message}; last readings: ${seen.slice(-5).join('; ')}\nserve output:\n${out()}`);
   });
   console.log(`# kju serve CLI: typed tone-play in the page; the page's analyser peaks at ${peak.freq.toFixed(1)} Hz`);

@@ -59,7 +59,9 @@ for (const mode of MODES) {
       const changedRows = countChangedRows(before.dump.rgb, after.dump.rgb, after.dump.width);
       assert.ok(changedRows > 16, `only ${changedRows} pixel rows changed`);
       const fps = (f1.frames - f0.frames) / seconds;
-      console.log(`# ${mode.displayDevice}: typed 2 lines in ${seconds.toFixed(1)} s; the page drew ${f1.frames - f0.frames} frames (${fps.toFixed(1)}/s), last damage-to-texture latency ${f1.latencyMs.toFixed(2)} ms; ${changedRows} pixel rows changed`);
+      console.log(
+        `# ${mode.displayDevice}: typed 2 lines in ${seconds.toFixed(1)} s; the page drew ${f1.frames - f0.frames} frames (${fps.toFixed(1)}/s), last damage-to-texture latency ${f1.latencyMs.toFixed(2)} ms; ${changedRows} pixel rows changed`,
+      );
       assert.deepEqual(pageErrors, []);
     });
 
@@ -70,10 +72,15 @@ for (const mode of MODES) {
       const before = await canvasImage(page);
       const t0 = Date.now();
       await typeKeys(page, 'x');
-      const changed = await until('the page to change after one key', async () => {
-        const now = await canvasImage(page);
-        return sameImage(now, before) ? false : now;
-      }, 10_000, 10);
+      const changed = await until(
+        'the page to change after one key',
+        async () => {
+          const now = await canvasImage(page);
+          return sameImage(now, before) ? false : now;
+        },
+        10_000,
+        10,
+      );
       const ms = Date.now() - t0;
       const { dump } = await settledViews(rs, page);
       await page.keyboard.press('Backspace');

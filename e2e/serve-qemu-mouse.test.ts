@@ -8,7 +8,12 @@ import type { Page } from 'playwright-core';
 import { placeSurface } from '../renderer/display/scaling.js';
 import { openVmPage, sleep, startRealServe, until, type RealServe } from './helpers/real-serve.js';
 
-const EV_KEY = 1, EV_ABS = 3, ABS_X = 0, ABS_Y = 1, BTN_LEFT = 0x110, ABS_MAX = 0x7fff;
+const EV_KEY = 1,
+  EV_ABS = 3,
+  ABS_X = 0,
+  ABS_Y = 1,
+  BTN_LEFT = 0x110,
+  ABS_MAX = 0x7fff;
 
 let rs: RealServe;
 const pageErrors: string[] = [];
@@ -20,7 +25,11 @@ after(async () => {
   await rs?.stop();
 });
 
-interface InputEvent { type: number; code: number; value: number }
+interface InputEvent {
+  type: number;
+  code: number;
+  value: number;
+}
 
 function parseEvents(hex: string): InputEvent[] {
   const buf = Buffer.from(hex.replace(/[^0-9a-f]/g, ''), 'hex');
@@ -39,10 +48,14 @@ async function findTablet(): Promise<string> {
   // QEMU's own word that the tablet is the current, absolute mouse. (kju's long-lived primary
   // display can miss the IsAbsolute change when it races with the display's registration; the
   // page's display is opened after this point and reads the property fresh.)
-  await until('QEMU to use the tablet as its absolute mouse', async () => {
-    const mice = (await rs.guest.qmp.execute('query-mice')) as Array<{ name: string; current: boolean; absolute: boolean }>;
-    return mice.some((m) => m.current && m.absolute);
-  }, 20_000);
+  await until(
+    'QEMU to use the tablet as its absolute mouse',
+    async () => {
+      const mice = (await rs.guest.qmp.execute('query-mice')) as Array<{ name: string; current: boolean; absolute: boolean }>;
+      return mice.some((m) => m.current && m.absolute);
+    },
+    20_000,
+  );
   return node;
 }
 
@@ -60,7 +73,8 @@ async function clickAndCheck(viewport: { width: number; height: number }): Promi
   await sleep(300);
 
   const surface = rs.display.surface!;
-  const W = surface.width, H = surface.height;
+  const W = surface.width,
+    H = surface.height;
   const box = await page.getByTestId('screen').evaluate((c: HTMLCanvasElement) => {
     const r = c.getBoundingClientRect();
     return { left: r.left, top: r.top, width: c.clientWidth, height: c.clientHeight, dpr: window.devicePixelRatio };
@@ -96,7 +110,8 @@ async function clickAndCheck(viewport: { width: number; height: number }): Promi
   const hex = await serial.run('od -An -v -tx1 /tmp/ev');
   const events = parseEvents(hex);
 
-  let ax = -1, ay = -1;
+  let ax = -1,
+    ay = -1;
   const presses: Array<{ x: number; y: number }> = [];
   let releases = 0;
   for (const e of events) {
@@ -113,12 +128,15 @@ async function clickAndCheck(viewport: { width: number; height: number }): Promi
   presses.forEach((p, i) => {
     assert.ok(p.x >= 0 && p.x <= ABS_MAX && p.y >= 0 && p.y <= ABS_MAX, `press ${i} has no position (${p.x}, ${p.y})`);
     // QEMU scales console pixels to the tablet range as x * 0x7fff / width.
-    const gx = (p.x * W) / ABS_MAX, gy = (p.y * H) / ABS_MAX;
+    const gx = (p.x * W) / ABS_MAX,
+      gy = (p.y * H) / ABS_MAX;
     const t = expected[i];
     report.push(`(${t.x},${t.y}) -> abs (${p.x},${p.y}) = px (${gx.toFixed(2)},${gy.toFixed(2)})`);
     assert.ok(Math.abs(gx - t.x) <= 1 && Math.abs(gy - t.y) <= 1, `click ${i} at guest pixel (${t.x},${t.y}) arrived as (${gx.toFixed(2)},${gy.toFixed(2)})`);
   });
-  console.log(`# viewport ${viewport.width}x${viewport.height}: surface ${W}x${H} drawn at ${place.w}x${place.h}+${place.x}+${place.y} in a ${box.width}x${box.height} canvas (${scale.toFixed(3)} CSS px per guest px); ${report.join('; ')}`);
+  console.log(
+    `# viewport ${viewport.width}x${viewport.height}: surface ${W}x${H} drawn at ${place.w}x${place.h}+${place.x}+${place.y} in a ${box.width}x${box.height} canvas (${scale.toFixed(3)} CSS px per guest px); ${report.join('; ')}`,
+  );
   assert.deepEqual(pageErrors, []);
   await page.close();
 }

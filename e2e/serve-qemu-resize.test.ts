@@ -12,6 +12,7 @@ import { VIDEO_DEVICE_ID } from '../main/qemu/build-argv.js';
 import { decodePpm, type RgbImage } from '../main/display/screenshot.js';
 import { canvasImage, openVmPage, sameImage, screendump, sleep, startRealServe, until, type RealServe } from './helpers/real-serve.js';
 import { areaSize, fitDisplayArea, showHead } from './helpers/vm-page.js';
+import { openMoreMenu } from './helpers/chromium.js';
 
 const dumps = mkdtempSync(join(tmpdir(), 'kju-resize-e2e-'));
 after(() => rmSync(dumps, { recursive: true, force: true }));
@@ -40,14 +41,18 @@ describe('serve + real guest: the guest follows the window; a second head', () =
     // The toolbar and status bar take their share of the viewport: size it so the display area is 1000x700.
     const viewport = await fitDisplayArea(page, 1000, 700);
     const t0 = Date.now();
-    await until('kju\'s display to be 1000x700', () => rs.display.surface?.width === 1000 && rs.display.surface?.height === 700, 5_000, 20);
+    await until("kju's display to be 1000x700", () => rs.display.surface?.width === 1000 && rs.display.surface?.height === 700, 5_000, 20);
     const ms = Date.now() - t0;
     const dump = await screendump(rs.guest.qmp);
     assert.deepEqual([dump.width, dump.height], [1000, 700]);
-    const canvas = await until('the page to show the 1000x700 surface', async () => {
-      const c = await canvasImage(page);
-      return c.width === 1000 && c.height === 700 && sameImage(c, await screendump(rs.guest.qmp)) ? c : false;
-    }, 10_000);
+    const canvas = await until(
+      'the page to show the 1000x700 surface',
+      async () => {
+        const c = await canvasImage(page);
+        return c.width === 1000 && c.height === 700 && sameImage(c, await screendump(rs.guest.qmp)) ? c : false;
+      },
+      10_000,
+    );
     assert.equal(await page.getByTestId('resolution').textContent(), '1000×700');
     assert.match((await page.getByTestId('window-size').textContent()) ?? '', /window 1000×700 · guest = window/);
     console.log(`# viewport ${viewport.width}x${viewport.height} (display area 1000x700): guest took it ${ms} ms after the layout (debounce 300 ms); ${canvas.frames} frames drawn`);

@@ -27,13 +27,18 @@ test('the page plays the guest tone: its analyser peaks at 1000 Hz, then at 440 
   const near = (f: number, want: number) => Math.abs(f - want) / want <= 0.02;
   const seen: string[] = [];
   const watch = (want: number) =>
-    until(`the page's analyser to peak at ${want} Hz`, async () => {
-      await page.getByTestId('screen').click();
-      const p = await peakFrequency(page);
-      seen.push(p ? `${p.freq.toFixed(1)} Hz ${p.state}` : `silent: ${await page.getByTestId('sound-state').getAttribute('data-state')} ${await page.getByTestId('sound-state').textContent()}`);
-      return p && near(p.freq, want) ? p : false;
-    }, 30_000, 100).catch((err: Error) => {
-      throw new Error(`${err.message}; the last readings: ${seen.slice(-6).join("; ")}; page errors: ${pageErrors.join(" | ")}; serve log: ${rs.log.slice(-5).join(" | ")}`);
+    until(
+      `the page's analyser to peak at ${want} Hz`,
+      async () => {
+        await page.getByTestId('screen').click();
+        const p = await peakFrequency(page);
+        seen.push(p ? `${p.freq.toFixed(1)} Hz ${p.state}` : `silent: ${await page.getByTestId('sound-state').getAttribute('data-state')} ${await page.getByTestId('sound-state').textContent()}`);
+        return p && near(p.freq, want) ? p : false;
+      },
+      30_000,
+      100,
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}; the last readings: ${seen.slice(-6).join('; ')}; page errors: ${pageErrors.join(' | ')}; serve log: ${rs.log.slice(-5).join(' | ')}`);
     });
   const first = await watch(1000);
   const second = await watch(440);
@@ -42,7 +47,9 @@ test('the page plays the guest tone: its analyser peaks at 1000 Hz, then at 440 
   const stats = await page.evaluate(() => ({ latencies: window.__kjuAudio!.latencies.slice(), status: window.__kjuAudio!.status }));
   const sorted = stats.latencies.sort((a: number, b: number) => a - b);
   const q = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
-  console.log(`# page peaks: ${first.freq.toFixed(1)} Hz, then ${second.freq.toFixed(1)} Hz; PCM latency (kju read → worklet played) median ${q(0.5)} ms, p99 ${q(0.99)} ms over ${sorted.length} chunks; ${stats.status.underruns} underruns`);
+  console.log(
+    `# page peaks: ${first.freq.toFixed(1)} Hz, then ${second.freq.toFixed(1)} Hz; PCM latency (kju read → worklet played) median ${q(0.5)} ms, p99 ${q(0.99)} ms over ${sorted.length} chunks; ${stats.status.underruns} underruns`,
+  );
   assert.match((await page.getByTestId('sound-state').textContent()) ?? '', /^sound: /);
   assert.deepEqual(pageErrors, []);
 });

@@ -44,7 +44,8 @@ test(`${SWITCHES} VBE mode switches at ${RATE}/s: display and page end on the fi
   const qemuPid = rs.guest.qemu.pid;
   const qemuRss0 = vmRssKiB(qemuPid);
   const selfRss0 = process.memoryUsage().rss;
-  let qemuPeak = qemuRss0, selfPeak = selfRss0;
+  let qemuPeak = qemuRss0,
+    selfPeak = selfRss0;
   const sampler = setInterval(() => {
     qemuPeak = Math.max(qemuPeak, vmRssKiB(qemuPid));
     selfPeak = Math.max(selfPeak, process.memoryUsage().rss);
@@ -67,7 +68,14 @@ test(`${SWITCHES} VBE mode switches at ${RATE}/s: display and page end on the fi
   assert.equal(end.dump.height, FINAL.height);
   assert.equal(await page.getByTestId('resolution').textContent(), `${FINAL.width}×${FINAL.height}`);
   // The pixels are the guest's own pattern, not just "whatever QEMU has".
-  for (const [x, y] of [[0, 0], [255, 255], [256, 1], [799, 599], [400, 300], [123, 456]]) {
+  for (const [x, y] of [
+    [0, 0],
+    [255, 255],
+    [256, 1],
+    [799, 599],
+    [400, 300],
+    [123, 456],
+  ]) {
     const o = (y * FINAL.width + x) * 3;
     assert.deepEqual([...end.canvas.rgb.subarray(o, o + 3)], patternAt(x, y), `page pixel ${x},${y}`);
   }

@@ -107,7 +107,13 @@ test('the rebuilt surface equals the source after scripted damage', async () => 
   assert.equal(await page.evaluate(() => window.kjuTest.open('v', 'vm1', true)), 'ok');
   await until('first full frame', () => matchesSource(page, 'v'));
   for (let i = 0; i < 20; i++) {
-    display.paint([{ x: (i * 37) % 300, y: (i * 23) % 180, w: 20, h: 20 }, { x: 0, y: i, w: 320, h: 1 }], (x, y) => (0xff000000 | (x * 1000 + y * 7 + i)) >>> 0);
+    display.paint(
+      [
+        { x: (i * 37) % 300, y: (i * 23) % 180, w: 20, h: 20 },
+        { x: 0, y: i, w: 320, h: 1 },
+      ],
+      (x, y) => (0xff000000 | (x * 1000 + y * 7 + i)) >>> 0,
+    );
     await new Promise((r) => setTimeout(r, 5));
   }
   await until('damage converged', () => matchesSource(page, 'v'));
@@ -336,5 +342,8 @@ test('closing the source tells the viewer; the last viewer leaving closes the so
   assert.equal(serve.stats().openDisplays, 0);
   await page.close();
   assert.ok(opened >= 2);
-  assert.deepEqual(log.filter((l) => l.startsWith('pageerror')), []);
+  assert.deepEqual(
+    log.filter((l) => l.startsWith('pageerror')),
+    [],
+  );
 });

@@ -17,11 +17,24 @@ let browser: Browser;
 let page: Page;
 
 before(async () => {
-  const out = await build({ entryPoints: [`${root}renderer/display/shared-views.ts`], bundle: true, format: 'iife', globalName: 'sharedViews', platform: 'browser', target: 'chrome120', write: false, logLevel: 'warning' });
+  const out = await build({
+    entryPoints: [`${root}renderer/display/shared-views.ts`],
+    bundle: true,
+    format: 'iife',
+    globalName: 'sharedViews',
+    platform: 'browser',
+    target: 'chrome120',
+    write: false,
+    logLevel: 'warning',
+  });
   const js = out.outputFiles[0].text;
   server = createServer((req, res) => {
     const isJs = req.url === '/sv.js';
-    res.writeHead(isJs || req.url === '/' ? 200 : 404, { 'content-type': isJs ? 'text/javascript' : 'text/html', 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' });
+    res.writeHead(isJs || req.url === '/' ? 200 : 404, {
+      'content-type': isJs ? 'text/javascript' : 'text/html',
+      'cross-origin-opener-policy': 'same-origin',
+      'cross-origin-embedder-policy': 'require-corp',
+    });
     res.end(isJs ? js : '<!doctype html><script src="/sv.js"></script>');
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

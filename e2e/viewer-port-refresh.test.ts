@@ -21,7 +21,9 @@ let browser: Browser;
 let page: Page;
 
 declare global {
-  interface Window { portRefresh: PortRefreshPageApi }
+  interface Window {
+    portRefresh: PortRefreshPageApi;
+  }
 }
 
 before(async () => {

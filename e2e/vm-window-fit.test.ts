@@ -20,8 +20,18 @@ import { launchChromium } from './helpers/chromium.js';
 
 const RENDERER_DIR = join(fileURLToPath(new URL('..', import.meta.url)), 'app/out/renderer');
 const vm: VmSummary = {
-  id: 'fit', name: 'Debian 12 workstation (testing)', state: 'running', displayDevice: 'virtio-vga', displays: 2, memoryMiB: 2048, cpus: 2,
-  cdrom: '/home/someone/Downloads/debian-12.8.0-amd64-DVD-1-with-a-long-name.iso', accelerator: 'tcg', transport: 'map', soundDevice: 'intel-hda', clipboard: true,
+  id: 'fit',
+  name: 'Debian 12 workstation (testing)',
+  state: 'running',
+  displayDevice: 'virtio-vga',
+  displays: 2,
+  memoryMiB: 2048,
+  cpus: 2,
+  cdrom: '/home/someone/Downloads/debian-12.8.0-amd64-DVD-1-with-a-long-name.iso',
+  accelerator: 'tcg',
+  transport: 'map',
+  soundDevice: 'intel-hda',
+  clipboard: true,
 };
 const SOUND_FAILURE = "openAudio failed: Cannot find module '/home/someone/kju/app/out/audio-listener-worker.js'";
 
@@ -56,7 +66,13 @@ after(async () => {
   await serve?.close();
 });
 
-interface Box { what: string; left: number; top: number; right: number; bottom: number }
+interface Box {
+  what: string;
+  left: number;
+  top: number;
+  right: number;
+  bottom: number;
+}
 
 /** Every visible control and status item (and the page's scroll size) whose box leaves the viewport. */
 function outside(page: Page, scope = 'body'): Promise<Box[]> {
@@ -68,7 +84,14 @@ function outside(page: Page, scope = 'body'): Promise<Box[]> {
       const style = getComputedStyle(e);
       if (r.width === 0 && r.height === 0) continue; // not rendered (display: none, or dropped)
       if (style.visibility === 'hidden') continue;
-      if (r.left < 0 || r.top < 0 || r.right > innerWidth + 0.5 || r.bottom > innerHeight + 0.5) out.push({ what: `${e.tagName.toLowerCase()}${e.getAttribute('data-testid') ? `[data-testid=${e.getAttribute('data-testid')}]` : ''} "${(e.getAttribute('aria-label') ?? (e as HTMLElement).innerText ?? '').trim().slice(0, 40)}"`, left: r.left, top: r.top, right: r.right, bottom: r.bottom });
+      if (r.left < 0 || r.top < 0 || r.right > innerWidth + 0.5 || r.bottom > innerHeight + 0.5)
+        out.push({
+          what: `${e.tagName.toLowerCase()}${e.getAttribute('data-testid') ? `[data-testid=${e.getAttribute('data-testid')}]` : ''} "${(e.getAttribute('aria-label') ?? (e as HTMLElement).innerText ?? '').trim().slice(0, 40)}"`,
+          left: r.left,
+          top: r.top,
+          right: r.right,
+          bottom: r.bottom,
+        });
     }
     const root = document.documentElement;
     if (root.scrollWidth > innerWidth || root.scrollHeight > innerHeight) out.push({ what: 'page scroll size', left: 0, top: 0, right: root.scrollWidth, bottom: root.scrollHeight });
@@ -82,7 +105,7 @@ function statusLine(page: Page): Promise<{ height: number; rows: number; tallest
     const bar = document.querySelector('.statusbar')!;
     const tops = new Set<number>();
     let tallest = 0;
-    for (const e of Array.from(bar.querySelectorAll("*"))) {
+    for (const e of Array.from(bar.querySelectorAll('*'))) {
       const r = e.getBoundingClientRect();
       if (r.width === 0 || r.height === 0) continue;
       tallest = Math.max(tallest, r.height);
@@ -105,7 +128,10 @@ async function openVmWindow(width: number, height: number): Promise<Page> {
   return page;
 }
 
-for (const [width, height] of [[1280, 800], [1024, 768]] as const) {
+for (const [width, height] of [
+  [1280, 800],
+  [1024, 768],
+] as const) {
   describe(`the VM window at ${width}×${height}`, () => {
     let page: Page;
     before(async () => (page = await openVmWindow(width, height)));
@@ -145,7 +171,8 @@ for (const [width, height] of [[1280, 800], [1024, 768]] as const) {
       await more.click();
       const menu = page.getByRole('dialog', { name: 'More controls' });
       await menu.waitFor();
-      for (const id of ['head-setting', 'guest-size-setting', 'blitter-setting', 'scale-setting', 'clipboard-share', 'clipboard-state']) assert.ok(await menu.getByTestId(id).isVisible(), `${id} in the menu`);
+      for (const id of ['head-setting', 'guest-size-setting', 'blitter-setting', 'scale-setting', 'clipboard-share', 'clipboard-state'])
+        assert.ok(await menu.getByTestId(id).isVisible(), `${id} in the menu`);
       assert.ok(await menu.getByRole('button', { name: 'USB' }).isVisible());
       assert.ok(await menu.getByRole('button', { name: 'Fullscreen' }).isVisible());
       assert.deepEqual(await outside(page), []);

@@ -51,14 +51,7 @@ export interface Binding {
   readonly sharedViewSupported: boolean;
   FdSocketHandle: new (fd: number, onRead: ReadCallback, onWritable: () => void) => FdSocketHandle;
   FdServerHandle: new (fd: number, onAccept: (err: NativeError | null, fd: number | undefined) => void) => FdServerHandle;
-  MappingHandle: new (
-    fd: number,
-    offset: number,
-    length: number,
-    writable: boolean,
-    target: Uint8Array | undefined,
-    copyReason: string | undefined,
-  ) => MappingHandle;
+  MappingHandle: new (fd: number, offset: number, length: number, writable: boolean, target: Uint8Array | undefined, copyReason: string | undefined) => MappingHandle;
 }
 
 // A CJS bundle (the Electron preload) has no import.meta.url; fall back to its __filename.
@@ -67,9 +60,7 @@ const here: string = import.meta.url ?? pathToFileURL(__filename).href;
 /** Paths tried, in order: next to the bundle (app/out/), the node-gyp output beside this file,
  *  then the same with app.asar -> app.asar.unpacked (Electron cannot dlopen from inside an asar). */
 function candidatePaths(): string[] {
-  const direct = [new URL('./kju_native.node', here), new URL('./build/Release/kju_native.node', here)].map((u) =>
-    fileURLToPath(u),
-  );
+  const direct = [new URL('./kju_native.node', here), new URL('./build/Release/kju_native.node', here)].map((u) => fileURLToPath(u));
   const asar = `${sep}app.asar${sep}`;
   const unpacked = direct.filter((p) => p.includes(asar)).map((p) => p.replace(asar, `${sep}app.asar.unpacked${sep}`));
   return [...direct, ...unpacked];
@@ -93,7 +84,5 @@ export function binding(): Binding {
       failures.push(`  ${path}: ${(e as Error).message.split('\n')[0]}`);
     }
   }
-  throw new Error(
-    `kju: cannot load the native addon kju_native.node (build it with \`npm run build:native\`). Tried:\n${failures.join('\n')}`,
-  );
+  throw new Error(`kju: cannot load the native addon kju_native.node (build it with \`npm run build:native\`). Tried:\n${failures.join('\n')}`);
 }

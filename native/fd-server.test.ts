@@ -51,7 +51,10 @@ describe('FdServer', () => {
       s.on('data', (c: Buffer) => s.write(`<${c.toString()}>`));
     });
     const replies = await Promise.all(Array.from({ length: 100 }, (_, i) => echoOnce(path, String(i))));
-    assert.deepEqual(replies, Array.from({ length: 100 }, (_, i) => `<${i}>`));
+    assert.deepEqual(
+      replies,
+      Array.from({ length: 100 }, (_, i) => `<${i}>`),
+    );
     assert.equal(accepted.length, 100);
     for (const s of accepted) s.destroy();
     server.close();
@@ -78,8 +81,7 @@ describe('FdServer', () => {
   });
 
   it('a closed server leaves nothing on the loop (the process exits); an open one keeps it alive', () => {
-    const run = (mode: string, timeout: number) =>
-      spawnSync(process.execPath, ['--import', 'tsx', child, mode, mkdtempSync(join(dir, 'c-'))], { cwd: repo, timeout, encoding: 'utf8' });
+    const run = (mode: string, timeout: number) => spawnSync(process.execPath, ['--import', 'tsx', child, mode, mkdtempSync(join(dir, 'c-'))], { cwd: repo, timeout, encoding: 'utf8' });
     const closed = run('close', 20_000);
     assert.equal(closed.status, 0, closed.stderr);
     const open = run('open', 4000);

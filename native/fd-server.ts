@@ -127,7 +127,8 @@ export class FdServer extends EventEmitter<FdServerEvents> {
       this.emit('acceptError', e as NativeError);
       return;
     }
-    if (this.listenerCount('connection') === 0) socket.destroy(); // nobody to own it
+    if (this.listenerCount('connection') === 0)
+      socket.destroy(); // nobody to own it
     else this.emit('connection', socket);
   }
 }

@@ -82,7 +82,11 @@ describe('FdSocket', () => {
     fdEvents.forEach((ev, k) => {
       const i = indices[k]!;
       const names = ev.fds.map((fd) => fdTarget(fd));
-      assert.deepEqual(names, withFds.get(i)!.map((n) => `/memfd:${n} (deleted)`), `fds of message ${i}`);
+      assert.deepEqual(
+        names,
+        withFds.get(i)!.map((n) => `/memfd:${n} (deleted)`),
+        `fds of message ${i}`,
+      );
       assert.ok(ev.start <= starts[i]! && starts[i]! < ev.end, `message ${i} starts inside the chunk its fds came with`);
       rx.closeFds(ev.fds);
       for (const fd of ev.fds) assert.equal(fdTarget(fd), null);
@@ -139,7 +143,10 @@ describe('FdSocket', () => {
     s.destroy();
     await closed(s);
     assert.notEqual(fdTarget(c), cTarget, 'fd still open after destroy');
-    assert.equal(s.write(Buffer.from('x'), () => {}), false);
+    assert.equal(
+      s.write(Buffer.from('x'), () => {}),
+      false,
+    );
     closeFd(d);
   });
 

@@ -36,8 +36,7 @@ describe('Mapping.open size check', () => {
       ] as const) {
         assert.throws(
           () => Mapping.open(fd, offset, length),
-          (e: unknown) =>
-            e instanceof NativeError && e.errnoName === 'ESHORTFILE' && e.syscall === 'fstat' && /only 4096/.test(e.message),
+          (e: unknown) => e instanceof NativeError && e.errnoName === 'ESHORTFILE' && e.syscall === 'fstat' && /only 4096/.test(e.message),
         );
       }
       // exactly long enough is fine
@@ -113,7 +112,10 @@ describe('Mapping shared view', () => {
       assert.equal(mapsOf(name).length, 1, 'mapped while open');
       m.release();
       assert.deepEqual(mapsOf(name), [], '/proc/self/maps still lists the memfd');
-      assert.ok(m.view.every((b) => b === 0), 'view must read zeros after release');
+      assert.ok(
+        m.view.every((b) => b === 0),
+        'view must read zeros after release',
+      );
       // the SAB interior is ordinary memory again: writable without touching the file
       m.view[10] = 99;
       const f = fileBytes(fd);
@@ -150,7 +152,9 @@ describe('Mapping finalizer', () => {
 });
 
 describe('Mapping.copyRects', () => {
-  const W = 64, H = 32, stride = W * 4 + 16; // padded rows
+  const W = 64,
+    H = 32,
+    stride = W * 4 + 16; // padded rows
   const size = stride * H;
   const pattern = new Uint8Array(size).map((_, i) => ((i * 13) % 251) + 1); // never zero
 
@@ -219,7 +223,10 @@ describe('Mapping.copyRects', () => {
       ];
       for (const b of bad) {
         assert.throws(() => m.copyRects(stride, [ok, b]), RangeError, JSON.stringify(b));
-        assert.ok(m.view.every((v) => v === 0), `nothing copied for ${JSON.stringify(b)}`);
+        assert.ok(
+          m.view.every((v) => v === 0),
+          `nothing copied for ${JSON.stringify(b)}`,
+        );
       }
       assert.throws(() => m.copyRects(stride, [{ x: -1, y: 0, w: 1, h: 1 }]), RangeError);
       assert.throws(() => m.copyRects(stride, new Uint32Array([1, 2, 3])), RangeError);
@@ -278,11 +285,17 @@ describe('Mapping of a regular file (no memfd: an unlinked temporary file)', () 
         assert.equal(m.mode, 'copy');
         m.copyRects(256, [{ x: 0, y: 0, w: 8, h: 1 }]);
         assert.deepEqual([...m.view.subarray(0, 32)], [...pixels.subarray(0, 32)]);
-        assert.ok(m.view.subarray(32, 64).every((b) => b === 0), 'only the rect was copied');
+        assert.ok(
+          m.view.subarray(32, 64).every((b) => b === 0),
+          'only the rect was copied',
+        );
       } finally {
         m.release();
       }
-      assert.throws(() => Mapping.open(fd, 0, 8192), (e: unknown) => e instanceof NativeError && e.errnoName === 'ESHORTFILE');
+      assert.throws(
+        () => Mapping.open(fd, 0, 8192),
+        (e: unknown) => e instanceof NativeError && e.errnoName === 'ESHORTFILE',
+      );
     } finally {
       closeSync(fd);
     }

@@ -68,12 +68,7 @@ export class Mapping {
    * read-write. Shared mode is tried unless view: 'copy'; if it cannot be done, copy mode is used
    * and `reason` says why.
    */
-  static open(
-    fd: number,
-    offset: number,
-    length: number,
-    opts: { writable?: boolean; view?: 'shared' | 'copy' } = {},
-  ): Mapping {
+  static open(fd: number, offset: number, length: number, opts: { writable?: boolean; view?: 'shared' | 'copy' } = {}): Mapping {
     for (const [k, v] of [
       ['fd', fd],
       ['offset', offset],

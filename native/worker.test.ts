@@ -39,7 +39,10 @@ it('works in a worker_thread, and terminating the worker restores its mapping an
   await worker.terminate();
   await exited;
   assert.deepEqual(mapsOf(name), [], 'the cleanup hook unmapped the memfd');
-  assert.ok(view.every((b) => b === 0), 'the SAB interior is anonymous memory again');
+  assert.ok(
+    view.every((b) => b === 0),
+    'the SAB interior is anonymous memory again',
+  );
   assert.ok(fileBytes(memfd).subarray(offset).equals(Buffer.from(pattern)), 'the file still holds its data');
   await ended; // the worker's socket end was closed by the cleanup hook
   assert.notEqual(fdTarget(theirs), theirsTarget);

@@ -7,7 +7,6 @@ import { after, describe, it } from 'node:test';
 
 import { NativeError, userXattrSupported } from './index.js';
 
-
 const dir = mkdtempSync(join(tmpdir(), 'kju-xattr-'));
 const ramfs = join(dir, 'ramfs');
 mkdirSync(ramfs);
@@ -46,6 +45,9 @@ describe('userXattrSupported', () => {
   });
 
   it('throws a NativeError naming the path for a missing folder', () => {
-    assert.throws(() => userXattrSupported(join(dir, 'missing')), (e: unknown) => e instanceof NativeError && /ENOENT.*missing/.test(e.message));
+    assert.throws(
+      () => userXattrSupported(join(dir, 'missing')),
+      (e: unknown) => e instanceof NativeError && /ENOENT.*missing/.test(e.message),
+    );
   });
 });

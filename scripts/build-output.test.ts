@@ -32,12 +32,17 @@ function sources(dir: string, acc: string[] = []): string[] {
   return acc;
 }
 
-interface Need { file: string; from: string }
+interface Need {
+  file: string;
+  from: string;
+}
 
 /** What the code asks for at run time, as paths inside app/out. */
 function runtimeNeeds(): Need[] {
   const needs: Need[] = [];
-  const add = (file: string, from: string) => { if (!SOURCE_ONLY.has(file)) needs.push({ file, from }); };
+  const add = (file: string, from: string) => {
+    if (!SOURCE_ONLY.has(file)) needs.push({ file, from });
+  };
   const consts = new Map<string, string>();
   const files = ['main', 'native', 'renderer', 'common'].flatMap((d) => sources(join(root, d)));
   for (const f of files) for (const m of readFileSync(f, 'utf8').matchAll(/const ([A-Z_]+) = '([^'/]+)'/g)) consts.set(m[1]!, m[2]!);
@@ -69,7 +74,10 @@ test('the bundle build puts every worker, asset and native module the code loads
   const needs = runtimeNeeds();
   // The derivation itself must find what is known to be loaded, or it has stopped seeing anything.
   for (const known of ['listener-worker.js', 'audio-listener-worker.js', 'kju_native.node', 'display-utility.js', 'preload.cjs', 'renderer/pcm-worklet.js'])
-    assert.ok(needs.some((n) => n.file === known), `the source scan no longer finds ${known}: update this test's patterns`);
+    assert.ok(
+      needs.some((n) => n.file === known),
+      `the source scan no longer finds ${known}: update this test's patterns`,
+    );
   const missing = needs.filter((n) => !existsSync(join(out, n.file))).map((n) => `${n.file} (loaded by ${n.from})`);
   assert.deepEqual(missing, [], 'scripts/build.mjs does not put these into app/out: add them');
 });

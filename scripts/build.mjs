@@ -20,11 +20,14 @@ const nodeEntries = {
   'display-utility': 'main/electron/utility/display-utility.ts',
   'electron-main': 'main/electron/main/main.ts',
 };
-const present = (m) => Object.fromEntries(Object.entries(m).filter(([name, src]) => {
-  if (existsSync(join(root, src))) return true;
-  console.log(`build: skipping ${name} (${src} not written yet)`);
-  return false;
-}));
+const present = (m) =>
+  Object.fromEntries(
+    Object.entries(m).filter(([name, src]) => {
+      if (existsSync(join(root, src))) return true;
+      console.log(`build: skipping ${name} (${src} not written yet)`);
+      return false;
+    }),
+  );
 
 const common = { bundle: true, sourcemap: true, logLevel: 'warning', absWorkingDir: root };
 await build({
@@ -55,7 +58,16 @@ if (existsSync(join(root, 'main/electron/preload/preload.ts'))) {
   });
 }
 if (existsSync(join(root, 'renderer/index.tsx'))) {
-  await build({ ...common, entryPoints: { index: 'renderer/index.tsx', 'pcm-worklet': 'renderer/audio/pcm-worklet-processor.ts' }, outdir: join(out, 'renderer'), platform: 'browser', target: 'chrome120', format: 'esm', jsx: 'automatic', loader: { '.css': 'css' } });
+  await build({
+    ...common,
+    entryPoints: { index: 'renderer/index.tsx', 'pcm-worklet': 'renderer/audio/pcm-worklet-processor.ts' },
+    outdir: join(out, 'renderer'),
+    platform: 'browser',
+    target: 'chrome120',
+    format: 'esm',
+    jsx: 'automatic',
+    loader: { '.css': 'css' },
+  });
   copyFileSync(join(root, 'renderer/index.html'), join(out, 'renderer/index.html'));
 }
 const addon = join(root, 'native/build/Release/kju_native.node');

@@ -6,16 +6,7 @@
 // Lower ranks know nothing of what uses them, so each can be tested and reused without the ranks above
 // it: a file may import its own folder and strictly lower ranks, never a sibling of the same rank.
 // `common` and `native` are top-level folders; every other name is a folder under `main/`.
-const RANKS = [
-  ['common'],
-  ['native'],
-  ['util'],
-  ['qmp', 'dbus', 'qemu', 'input'],
-  ['display', 'library', 'os'],
-  ['session'],
-  ['backend'],
-  ['serve', 'cli', 'electron'],
-];
+const RANKS = [['common'], ['native'], ['util'], ['qmp', 'dbus', 'qemu', 'input'], ['display', 'library', 'os'], ['session'], ['backend'], ['serve', 'cli', 'electron']];
 // Same-rank imports that are allowed anyway, as [from, to].
 const SIBLING_EXCEPTIONS = [['cli', 'serve']]; // the `kju serve` command starts the server
 // main/electron/<part>/: the parts run in different processes (Electron main, utility, preload);
@@ -91,9 +82,7 @@ function refusal(from, to, fromIsTest) {
   if (from.layer === 'testing') return undefined; // to is common, native or a main/ folder here
   if (to.layer === 'testing') return { to: toName };
   if (from.layer === to.layer) {
-    return from.part && to.part && ELECTRON_PARTS_APART[from.part]?.includes(to.part)
-      ? { to: toName, hint: 'they run in different processes' }
-      : undefined;
+    return from.part && to.part && ELECTRON_PARTS_APART[from.part]?.includes(to.part) ? { to: toName, hint: 'they run in different processes' } : undefined;
   }
   if (rankOf.get(to.layer) < rankOf.get(from.layer)) return undefined;
   if (SIBLING_EXCEPTIONS.some(([f, t]) => f === from.layer && t === to.layer)) return undefined;

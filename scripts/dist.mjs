@@ -23,8 +23,14 @@ if (!existsSync(electronDist)) {
   // electron's own postinstall downloads the binary; it fails offline or when install scripts are off.
   const r = spawnSync(process.execPath, [join(root, 'node_modules/electron/install.js')], { cwd: root, stdio: 'pipe', encoding: 'utf8' });
   if (r.status !== 0 || !existsSync(electronDist)) {
-    const why = (r.stderr || '').split('\n').find((l) => /error|ENOTFOUND|EAI_AGAIN|ECONN|status/i.test(l))?.trim() ?? `exit ${r.status}`;
-    fail(`the Electron binary is missing (node_modules/electron/dist) and could not be downloaded (${why}); set ELECTRON_MIRROR or copy an Electron ${JSON.parse(readFileSync(electronPkg, 'utf8')).version} build there`);
+    const why =
+      (r.stderr || '')
+        .split('\n')
+        .find((l) => /error|ENOTFOUND|EAI_AGAIN|ECONN|status/i.test(l))
+        ?.trim() ?? `exit ${r.status}`;
+    fail(
+      `the Electron binary is missing (node_modules/electron/dist) and could not be downloaded (${why}); set ELECTRON_MIRROR or copy an Electron ${JSON.parse(readFileSync(electronPkg, 'utf8')).version} build there`,
+    );
   }
 }
 

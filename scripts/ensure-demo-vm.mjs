@@ -33,7 +33,25 @@ if (demo) {
   console.log('setup: the library already has the Demo VM');
   process.exit(0);
 }
-const r = kju(['create', 'Demo', '--preset', 'linux', '--memory', '256', '--cpus', '1', '--display', 'virtio-vga', '--no-disk', '--kernel', guest.kernel, '--initrd', guest.initrd, '--append', guest.append]);
+const r = kju([
+  'create',
+  'Demo',
+  '--preset',
+  'linux',
+  '--memory',
+  '256',
+  '--cpus',
+  '1',
+  '--display',
+  'virtio-vga',
+  '--no-disk',
+  '--kernel',
+  guest.kernel,
+  '--initrd',
+  guest.initrd,
+  '--append',
+  guest.append,
+]);
 if (r.status !== 0) {
   console.error(`setup: could not create the Demo VM: ${r.stderr.trim()}`);
   process.exit(1);

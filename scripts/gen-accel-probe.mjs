@@ -48,8 +48,15 @@ export const PROBE_RESET_VECTOR_HEX = '${reset.toString('hex')}';
 const outPath = join(root, outRel);
 if (process.argv.includes('--check')) {
   let current = '';
-  try { current = readFileSync(outPath, 'utf8'); } catch { /* missing counts as stale */ }
-  if (current !== out) { console.error(`${outRel} is stale: run node scripts/gen-accel-probe.mjs`); process.exit(1); }
+  try {
+    current = readFileSync(outPath, 'utf8');
+  } catch {
+    /* missing counts as stale */
+  }
+  if (current !== out) {
+    console.error(`${outRel} is stale: run node scripts/gen-accel-probe.mjs`);
+    process.exit(1);
+  }
   console.log(`${outRel} is up to date (${code.length} bytes of code)`);
 } else {
   writeFileSync(outPath, out);

@@ -15,7 +15,11 @@ const outRel = 'common/keymap.generated.ts';
 
 const text = readFileSync(join(root, sourceRel), 'utf8');
 const pkg = JSON.parse(readFileSync(join(root, 'node_modules/@novnc/novnc/package.json'), 'utf8'));
-const checksumLine = text.split('\n').find((l) => /checksum/i.test(l))?.replace(/^\s*\*\s*/, '').trim();
+const checksumLine = text
+  .split('\n')
+  .find((l) => /checksum/i.test(l))
+  ?.replace(/^\s*\*\s*/, '')
+  .trim();
 if (!checksumLine) throw new Error(`${sourceRel}: no checksum line in its header`);
 
 // Parse the data lines rather than importing: the format is one `"Code": 0xNN,` entry per line.
@@ -58,8 +62,15 @@ ${rows.map(([name, q, at]) => `  ${name}: ${hex(q, 2)}, // atset1 ${hex(at, 2)}`
 const outPath = join(root, outRel);
 if (process.argv.includes('--check')) {
   let current = '';
-  try { current = readFileSync(outPath, 'utf8'); } catch { /* missing counts as stale */ }
-  if (current !== out) { console.error(`${outRel} is stale: run node scripts/gen-keymap.mjs`); process.exit(1); }
+  try {
+    current = readFileSync(outPath, 'utf8');
+  } catch {
+    /* missing counts as stale */
+  }
+  if (current !== out) {
+    console.error(`${outRel} is stale: run node scripts/gen-keymap.mjs`);
+    process.exit(1);
+  }
   console.log(`${outRel} is up to date (${rows.length} keys)`);
 } else {
   writeFileSync(outPath, out);

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm test` (the full run): builds what the tests load (addon, bundles), type-checks every layer,
-// checks imports against the layer table (scripts/check-layers.mjs), then runs every *.test.ts(x)
+// checks imports against the layer table (scripts/check-layers.mjs), lints and checks the format (scripts/lint.mjs), then runs every *.test.ts(x)
 // with Node's test runner, one file at a time (the QEMU tests share 2 cores under TCG). `npm run test:unit` (--unit): the same builds and type-check, then only the
 // unit tests: no *.integration.test.ts (they boot or run qemu-system) and nothing under e2e/
 // (Chromium), so it needs no qemu-system, no Chromium and no built guest (the library's tests do
@@ -34,6 +34,7 @@ run('node', ['scripts/build.mjs'], 'bundle build');
 if (!electronOnly) {
   run('node', ['scripts/typecheck.mjs'], 'type-check of every layer');
   run('node', ['scripts/check-layers.mjs'], 'layer check of every relative import');
+  run('node', ['scripts/lint.mjs'], 'lint and format check');
 }
 
 const skipDirs = new Set(['node_modules', '.git', 'app', 'build', 'dist', 'results']);

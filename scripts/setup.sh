@@ -34,6 +34,10 @@ else
   $SUDO apt-get install -y -qq ovmf swtpm swtpm-tools mtools dosfstools g++ make python3 busybox-static cpio zstd xz-utils chromium >/dev/null
   # osinfo-db: the OS catalogue (kju os list); xorriso: the ISO detection tests build their ISOs with it
   $SUDO apt-get install -y -qq osinfo-db xorriso >/dev/null
+  # when kju runs as root, swtpm runs as this unprivileged system user (KJU_QEMU_USER names another)
+  if [ "$(id -u)" = 0 ] && ! getent passwd "${KJU_QEMU_USER:-kju-qemu}" >/dev/null; then
+    useradd --system --no-create-home --shell /usr/sbin/nologin "${KJU_QEMU_USER:-kju-qemu}"
+  fi
   node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
   if [ "$node_major" -lt 20 ]; then
     $SUDO apt-get install -y -qq nodejs npm >/dev/null || true

@@ -10,6 +10,9 @@ let failed = 0;
 for (const p of projects) {
   if (!existsSync(new URL(`../${p}`, import.meta.url))) continue;
   const r = spawnSync('npx', ['tsc', '-p', p], { cwd: root, stdio: 'inherit' });
-  if (r.status !== 0) { failed++; console.error(`typecheck: ${p} has errors`); }
+  if (r.status !== 0) {
+    failed++;
+    console.error(`typecheck: ${p} has errors`);
+  }
 }
 process.exit(failed ? 1 : 0);

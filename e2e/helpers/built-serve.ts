@@ -43,6 +43,6 @@ export async function startBuiltServe(env: NodeJS.ProcessEnv): Promise<BuiltServ
     return { proc, url, pageUrl: (route) => `${origin}/#${route}?test=1&token=${token}`, output: () => out, stop };
   } catch (err) {
     await stop();
-    throw new Error(`${(err as Error).message}\nkju serve output:\n${out}`);
+    throw new Error(`${(err as Error).message}\nkju serve output:\n${out}`, { cause: err });
   }
 }

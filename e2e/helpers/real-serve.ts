@@ -27,7 +27,9 @@ interface KjuTestProbe {
   frameStats(): { frames: number; latencyMs: number };
 }
 declare global {
-  interface Window { __kju?: KjuTestProbe }
+  interface Window {
+    __kju?: KjuTestProbe;
+  }
 }
 
 export const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -154,7 +156,17 @@ export async function startRealServe(boot: BootOptions): Promise<RealServe> {
     });
     const display = await session.primaryDisplay();
     await display.waitForSurface(30_000);
-    const backend = new GuestBackend(session, { id: VM_ID, name: 'Demo', state: 'running', displayDevice: guest.desc.display ?? 'virtio-vga', memoryMiB: guest.desc.memoryMiB, cpus: guest.desc.cpus, soundDevice: guest.desc.sound ?? 'none', ...(guest.desc.clipboard ? { clipboard: true } : {}), ...(guest.desc.displays ? { displays: guest.desc.displays } : {}) });
+    const backend = new GuestBackend(session, {
+      id: VM_ID,
+      name: 'Demo',
+      state: 'running',
+      displayDevice: guest.desc.display ?? 'virtio-vga',
+      memoryMiB: guest.desc.memoryMiB,
+      cpus: guest.desc.cpus,
+      soundDevice: guest.desc.sound ?? 'none',
+      ...(guest.desc.clipboard ? { clipboard: true } : {}),
+      ...(guest.desc.displays ? { displays: guest.desc.displays } : {}),
+    });
     backend.shareClipboard = !!boot.clipboard;
     const log: string[] = [];
     serve = await startServe({ backend, host: '127.0.0.1', staticDir: RENDERER_DIR, log: (l) => log.push(l) });
@@ -251,7 +263,12 @@ export function sameImage(a: RgbImage, b: RgbImage): boolean {
  * and two screendumps `quietMs` apart being equal. The page may lag the display by a frame or
  * two, so the comparison is retried until `ms`.
  */
-export async function settledViews(rs: Pick<RealServe, 'guest' | 'display'>, page: Page, ms = 20_000, quietMs = 600): Promise<{ dump: RgbImage; canvas: RgbImage & { frames: number }; node: RgbImage; tries: number }> {
+export async function settledViews(
+  rs: Pick<RealServe, 'guest' | 'display'>,
+  page: Page,
+  ms = 20_000,
+  quietMs = 600,
+): Promise<{ dump: RgbImage; canvas: RgbImage & { frames: number }; node: RgbImage; tries: number }> {
   const end = Date.now() + ms;
   let tries = 0;
   for (;;) {
@@ -270,7 +287,7 @@ export async function settledViews(rs: Pick<RealServe, 'guest' | 'display'>, pag
 }
 
 // US-layout characters -> KeyboardEvent.code, and whether Shift is needed.
-const SHIFTED: Record<string, string> = { '>': 'Period', '<': 'Comma', '_': 'Minus', '|': 'Backslash', '"': 'Quote', ':': 'Semicolon', '&': 'Digit7', '$': 'Digit4', '!': 'Digit1', '+': 'Equal' };
+const SHIFTED: Record<string, string> = { '>': 'Period', '<': 'Comma', _: 'Minus', '|': 'Backslash', '"': 'Quote', ':': 'Semicolon', '&': 'Digit7', $: 'Digit4', '!': 'Digit1', '+': 'Equal' };
 const PLAIN: Record<string, string> = { ' ': 'Space', '-': 'Minus', '.': 'Period', ',': 'Comma', '/': 'Slash', '=': 'Equal', ';': 'Semicolon', "'": 'Quote', '\n': 'Enter' };
 
 function codeFor(ch: string): { code: string; shift: boolean } {

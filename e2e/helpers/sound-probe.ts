@@ -9,7 +9,9 @@ interface SoundProbe {
   status: { state: string; underruns: number };
 }
 declare global {
-  interface Window { __kjuAudio?: SoundProbe }
+  interface Window {
+    __kjuAudio?: SoundProbe;
+  }
 }
 
 /** The analyser's loudest frequency (parabolic interpolation between bins), or null in silence. */

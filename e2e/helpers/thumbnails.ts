@@ -22,15 +22,19 @@ export const pixel = (img: RgbImage, fx: number, fy: number) => {
 
 // Red dominates every sampled box; a box average may take in a few darker pixels (fbcon's rows of the
 // guest's own console), so not exactly 255,0,0 everywhere. The console before the paint is grey/black.
-export const isRed = (img: RgbImage | null) => !!img && [0.1, 0.5, 0.9].every((f) => {
-  const [r, g, b] = pixel(img, f, f);
-  return r >= 180 && g <= 40 && b <= 40;
-});
+export const isRed = (img: RgbImage | null) =>
+  !!img &&
+  [0.1, 0.5, 0.9].every((f) => {
+    const [r, g, b] = pixel(img, f, f);
+    return r >= 180 && g <= 40 && b <= 40;
+  });
 
 /** Fills the guest's /dev/fb0 with red (32 bpp, B,G,R,X), fbcon's cursor blink off so nothing paints over it. */
 export async function paintFramebufferRed(serial: Pick<SerialConsole, 'run'>): Promise<void> {
   // One 4096-byte run of red pixels, written until the framebuffer is full.
-  await serial.run('echo 0 > /sys/class/graphics/fbcon/cursor_blink; printf "\\000\\000\\377\\000" > /tmp/px; for i in 1 2 3 4 5 6 7 8 9 10; do cat /tmp/px /tmp/px > /tmp/px2; mv /tmp/px2 /tmp/px; done');
+  await serial.run(
+    'echo 0 > /sys/class/graphics/fbcon/cursor_blink; printf "\\000\\000\\377\\000" > /tmp/px; for i in 1 2 3 4 5 6 7 8 9 10; do cat /tmp/px /tmp/px > /tmp/px2; mv /tmp/px2 /tmp/px; done',
+  );
   if ((await serial.run('wc -c < /tmp/px')) !== '4096') throw new Error('the guest did not make its 4096-byte red run');
   const [fbW, fbH] = (await serial.run('cat /sys/class/graphics/fb0/virtual_size')).split(',').map(Number);
   if ((await serial.run('cat /sys/class/graphics/fb0/bits_per_pixel')) !== '32') throw new Error('fb0 is not 32 bpp');
@@ -42,11 +46,16 @@ export async function paintFramebufferRed(serial: Pick<SerialConsole, 'run'>): P
 /** Waits until the row's live thumbnail is red; the timeout names the last thumbnail's pixels. */
 export async function liveThumbnailTurnsRed(page: Page, vmName: string): Promise<RgbImage> {
   let seen: RgbImage | null = null;
-  return until('the live thumbnail to turn red', async () => {
-    const t = await thumbnailOf(page, vmName);
-    seen = t.img;
-    return t.live === 'true' && isRed(t.img) && t.img;
-  }, 30_000, 200).catch((err: Error) => {
+  return until(
+    'the live thumbnail to turn red',
+    async () => {
+      const t = await thumbnailOf(page, vmName);
+      seen = t.img;
+      return t.live === 'true' && isRed(t.img) && t.img;
+    },
+    30_000,
+    200,
+  ).catch((err: Error) => {
     const s = seen as RgbImage | null;
     throw new Error(`${err.message}; last thumbnail ${s ? `${s.width}x${s.height}, at 10%/50%/90%: ${[0.1, 0.5, 0.9].map((f) => pixel(s, f, f).join(','))}` : 'none'}`);
   });
@@ -54,10 +63,15 @@ export async function liveThumbnailTurnsRed(page: Page, vmName: string): Promise
 
 /** Waits until the row shows the screen saved in the bundle (the VM stopped); returns it. */
 export function savedThumbnail(page: Page, vmName: string): Promise<RgbImage> {
-  return until('the row to show the saved screen', async () => {
-    const t = await thumbnailOf(page, vmName);
-    return t.live === 'false' && t.img;
-  }, 30_000, 200);
+  return until(
+    'the row to show the saved screen',
+    async () => {
+      const t = await thumbnailOf(page, vmName);
+      return t.live === 'false' && t.img;
+    },
+    30_000,
+    200,
+  );
 }
 
 /** What kju's thumbnail of a screen showing `img` is (main/display/thumbnail.ts), to compare a row's thumbnail with. */

@@ -37,13 +37,18 @@ export async function showHead(page: Page, head: number, count: number, referenc
   await (await openMoreMenu(page)).getByTestId('head-setting').selectOption(String(head)); // the Display switcher sits in the More menu
   await until(`the status bar to name display ${head + 1}`, async () => (await page.getByTestId('head').textContent()) === `display ${head + 1} of ${count}`);
   let last = '';
-  return until(`the page to show head ${head} as ${reference.name || 'the reference'} has it`, async () => {
-    const c = await canvasImage(page).catch(() => null); // no surface for a moment while the display reopens
-    if (!c) return false;
-    const d = await reference(head);
-    last = describeDiff(d, c);
-    return sameImage(c, d) && c;
-  }, 15_000, 200).catch((e: Error) => {
+  return until(
+    `the page to show head ${head} as ${reference.name || 'the reference'} has it`,
+    async () => {
+      const c = await canvasImage(page).catch(() => null); // no surface for a moment while the display reopens
+      if (!c) return false;
+      const d = await reference(head);
+      last = describeDiff(d, c);
+      return sameImage(c, d) && c;
+    },
+    15_000,
+    200,
+  ).catch((e: Error) => {
     throw new Error(`${e.message}: ${last}`);
   });
 }

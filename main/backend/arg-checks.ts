@@ -104,7 +104,11 @@ const argCheckers = {
   hostLimits: (a: Obj) => keysAre(a, []),
   checkHostPath: (a: Obj) => keysAre(a, ['path', 'kind']) && isStr(a.path, MAX_PATH) && isOneOf(a.kind, HOST_PATH_KINDS),
   createVm: (a: Obj) =>
-    keysAre(a, ['name', 'preset', 'memoryMiB', 'cpus', 'disk'], ['displayDevice', 'displays', 'clipboard', 'soundDevice', 'iso', 'kernel', 'initrd', 'append', 'shares', 'forwards', 'tpm', 'secureBoot', 'opId']) &&
+    keysAre(
+      a,
+      ['name', 'preset', 'memoryMiB', 'cpus', 'disk'],
+      ['displayDevice', 'displays', 'clipboard', 'soundDevice', 'iso', 'kernel', 'initrd', 'append', 'shares', 'forwards', 'tpm', 'secureBoot', 'opId'],
+    ) &&
     isOptList(a.shares, isShare) &&
     isOptList(a.forwards, isForward) &&
     isStr(a.name, MAX_NAME) &&

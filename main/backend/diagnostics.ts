@@ -41,9 +41,7 @@ async function qemuLines(env: NodeJS.ProcessEnv, platform: NodeJS.Platform, rech
     const notFound = (err as Error).name === 'QemuNotFoundError';
     return {
       lines: [
-        notFound
-          ? { id: 'qemu', status: 'FAIL', summary: message(err).replace(`; ${QEMU_INSTALL_HINT}`, ''), fix: QEMU_INSTALL_HINT }
-          : { id: 'qemu', status: 'FAIL', summary: message(err) },
+        notFound ? { id: 'qemu', status: 'FAIL', summary: message(err).replace(`; ${QEMU_INSTALL_HINT}`, ''), fix: QEMU_INSTALL_HINT } : { id: 'qemu', status: 'FAIL', summary: message(err) },
         { id: 'display', status: 'FAIL', summary: 'not checked: no usable QEMU' },
         { id: 'accelerator', status: 'FAIL', summary: 'not checked: no usable QEMU' },
       ],

@@ -47,13 +47,26 @@ test('files of this user under an allowed root pass, as their real path', async 
 });
 
 test('system files, devices, sockets, FIFOs, folders and links out of the roots are refused', async () => {
-  for (const p of ['/etc/shadow', '/etc/passwd', '/dev/zero', '/dev/null', join(outside, 'secret'), join(allowed, 'innocent.iso'), join(allowed, 'dir-link', 'secret'), join(allowed, 'fifo.iso'), join(allowed, 'sock.iso'), allowed, 'debian.iso', `${allowed}/../elsewhere/secret`]) {
+  for (const p of [
+    '/etc/shadow',
+    '/etc/passwd',
+    '/dev/zero',
+    '/dev/null',
+    join(outside, 'secret'),
+    join(allowed, 'innocent.iso'),
+    join(allowed, 'dir-link', 'secret'),
+    join(allowed, 'fifo.iso'),
+    join(allowed, 'sock.iso'),
+    allowed,
+    'debian.iso',
+    `${allowed}/../elsewhere/secret`,
+  ]) {
     assert.equal(await refusal(p), 'path-not-allowed', p);
   }
   assert.equal(await refusal(join(allowed, 'missing.iso')), 'missing-file');
 });
 
-test('a device or another user\'s file inside an allowed root is still refused', async () => {
+test("a device or another user's file inside an allowed root is still refused", async () => {
   const wide = new HostPathPolicy(['/dev', '/etc']);
   await assert.rejects(wide.check('/dev/zero', 'the disk'), /device, socket or pipe/);
   if (process.getuid?.() !== 0) await assert.rejects(wide.check('/etc/passwd', 'the ISO'), /another user/);

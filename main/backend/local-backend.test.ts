@@ -119,7 +119,10 @@ test('diagnostics: the doctor lines through call(), each id once in kju doctor o
     const r = await backend.call('diagnostics', {});
     assert.equal(r.ok, true);
     const lines = r.ok ? r.value : [];
-    assert.deepEqual(lines.map((l) => l.id), ['qemu', 'display', 'accelerator', 'uefi', 'swtpm', 'electron', 'library', 'runtime-dir']);
+    assert.deepEqual(
+      lines.map((l) => l.id),
+      ['qemu', 'display', 'accelerator', 'uefi', 'swtpm', 'electron', 'library', 'runtime-dir'],
+    );
     for (const l of lines) assert.ok(['OK', 'WARN', 'FAIL'].includes(l.status) && l.summary.length > 0, JSON.stringify(l));
     const accel = lines.find((l) => l.id === 'accelerator')!;
     assert.equal(accel.status, 'OK');
@@ -132,7 +135,7 @@ test('diagnostics: the doctor lines through call(), each id once in kju doctor o
   assert.equal((await call('diagnostics', { recheck: true })).code, 'bad-args');
 });
 
-test('editVm hands the display device to the library as config.json\'s `display`; presets carry it as displayDevice', async () => {
+test("editVm hands the display device to the library as config.json's `display`; presets carry it as displayDevice", async () => {
   const edits: unknown[] = [];
   const sessions = {
     list: async () => [vm],
@@ -144,7 +147,16 @@ test('editVm hands the display device to the library as config.json\'s `display`
   assert.deepEqual(edits, [{ cpus: 2, display: 'qxl' }]);
   const presets = await backend.call('presets', {});
   assert.ok(presets.ok);
-  assert.deepEqual(presets.value.map((p) => [p.id, p.displayDevice]), [['linux', 'virtio-vga'], ['windows', 'std'], ['dos', 'std'], ['bsd', 'virtio-vga'], ['other', 'std']]);
+  assert.deepEqual(
+    presets.value.map((p) => [p.id, p.displayDevice]),
+    [
+      ['linux', 'virtio-vga'],
+      ['windows', 'std'],
+      ['dos', 'std'],
+      ['bsd', 'virtio-vga'],
+      ['other', 'std'],
+    ],
+  );
 });
 
 test('shared folders from a front end are confined folders; forwards and USB go to the running VM through the session manager', async () => {
@@ -166,7 +178,8 @@ test('shared folders from a front end are confined folders; forwards and USB go 
       },
       forward: async (id: string, p: { op: string }) => (touched.push(`forward ${id} ${JSON.stringify(p)}`), { forwards: p.op === 'remove' ? [] : [fwd] }),
       usb: async (id: string, p: { op: string; device?: string }) => (
-        touched.push(`usb ${id} ${JSON.stringify(p)}`), p.op === 'detach' ? { attached: [], removed: false } : { attached: p.op === 'attach' ? ['1-2'] : [] }
+        touched.push(`usb ${id} ${JSON.stringify(p)}`),
+        p.op === 'detach' ? { attached: [], removed: false } : { attached: p.op === 'attach' ? ['1-2'] : [] }
       ),
     } as unknown as SessionManager;
     const backend = new LocalBackend(sessions);

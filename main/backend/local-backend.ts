@@ -121,7 +121,10 @@ export class LocalBackend implements Backend {
   /** Library changes that the manager does not see (create, edit, clone, delete) still reach every window. */
   private announce(): void {
     if (this.sessions.listenerCount('changed') === 0) return;
-    this.sessions.list().then((vms) => this.sessions.emit('changed', vms), () => {});
+    this.sessions.list().then(
+      (vms) => this.sessions.emit('changed', vms),
+      () => {},
+    );
   }
 
   private async state(id: string): Promise<VmSummary['state']> {
@@ -212,7 +215,19 @@ export class LocalBackend implements Backend {
     presets: async () =>
       VM_PRESETS.map((p): PresetInfo => {
         const d = PRESET_DEFAULTS[p];
-        return { id: p, label: PRESET_LABELS[p], memoryMiB: d.memoryMiB, cpus: d.cpus, displayDevice: d.display, soundDevice: d.sound, diskSize: d.diskSize, firmware: d.firmware, machine: d.machine, tpm: !!d.tpm, secureBoot: !!d.secureBoot };
+        return {
+          id: p,
+          label: PRESET_LABELS[p],
+          memoryMiB: d.memoryMiB,
+          cpus: d.cpus,
+          displayDevice: d.display,
+          soundDevice: d.sound,
+          diskSize: d.diskSize,
+          firmware: d.firmware,
+          machine: d.machine,
+          tpm: !!d.tpm,
+          secureBoot: !!d.secureBoot,
+        };
       }),
     osCatalogue: async ({ text }) => {
       const catalogue = await loadCatalogue();

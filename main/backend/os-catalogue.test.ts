@@ -12,7 +12,10 @@ test('the backend answers osCatalogue with the filtered list and refuses bad arg
       const backend = new LocalBackend({ library: { host: { cpus: 1, memoryMiB: 1024 } } } as unknown as SessionManager);
       const r = await backend.call('osCatalogue', { text: 'tux' });
       assert.ok(r.ok);
-      assert.deepEqual(r.value.entries.map((e) => e.id), ['tux2', 'tux1']);
+      assert.deepEqual(
+        r.value.entries.map((e) => e.id),
+        ['tux2', 'tux1'],
+      );
       assert.equal(r.value.version, '20240101');
       const bad = await (backend.call as (m: string, a: unknown) => Promise<{ ok: boolean; code?: string }>)('osCatalogue', { text: 5 });
       assert.equal(bad.code, 'bad-args');
@@ -21,4 +24,3 @@ test('the backend answers osCatalogue with the filtered list and refuses bad arg
     rmSync(dir, { recursive: true, force: true });
   }
 });
-

@@ -167,7 +167,10 @@ test('not-running and already-running exit 3; usage exits 2 (codes, whatever the
 test('a plain Error is a bug: internal with its message in the Result (stack logged), 70 with the stack in the CLI', () => {
   const bug = new TypeError("Cannot read properties of undefined (reading 'id')");
   let logged = '';
-  assert.deepEqual(toFailure(bug, 'startVm', (t) => (logged += t)), { ok: false, code: 'internal', message: `startVm failed: ${bug.message}` });
+  assert.deepEqual(
+    toFailure(bug, 'startVm', (t) => (logged += t)),
+    { ok: false, code: 'internal', message: `startVm failed: ${bug.message}` },
+  );
   assert.match(logged, /internal error in startVm: TypeError: Cannot read properties/);
   assert.match(logged, /^\s+at /m);
   assert.deepEqual(toFailure('just a string', undefined, noLog), { ok: false, code: 'internal', message: 'just a string' });

@@ -11,7 +11,10 @@ const require = createRequire(import.meta.url);
 const dbusMessage = require('dbus-native/lib/message.js') as { unmarshall(b: Buffer, opts?: object): Record<string, unknown> };
 const marshall = require('dbus-native/lib/marshall.js') as (signature: string, data: unknown[]) => Buffer;
 
-const SPEC = new Map([['UpdateMap', 4], ['MouseSet', 3]]);
+const SPEC = new Map([
+  ['UpdateMap', 4],
+  ['MouseSet', 3],
+]);
 const OPTS = { ayBuffer: 'view', returnBigInt: false }; // the listener connection's decoder options
 const general = (b: Buffer) => dbusMessage.unmarshall(b, OPTS);
 
@@ -72,7 +75,10 @@ function randomCall(): Parameters<typeof encodeCall>[0] {
   const member = pick(['UpdateMap', 'MouseSet', 'UpdateMap', 'Scanout', 'Disable']);
   const count = member === 'UpdateMap' ? 4 : member === 'MouseSet' ? 3 : random(3);
   const sig = 'i'.repeat(count);
-  const fields: [number, string, unknown][] = [[1, 'o', pick(['/org/qemu/Display1/Listener', '/', '/a/b_c'])], [3, 's', member]];
+  const fields: [number, string, unknown][] = [
+    [1, 'o', pick(['/org/qemu/Display1/Listener', '/', '/a/b_c'])],
+    [3, 's', member],
+  ];
   if (random(4)) fields.push([2, 's', pick(IFACES)]);
   if (sig) fields.push([8, 'g', sig]);
   if (!random(5)) fields.push([6, 's', ':1.' + random(100)]);
@@ -100,22 +106,91 @@ test('every valid fixed-layout call decodes exactly as dbus-native decodes it, i
 
 test('QEMU’s UpdateMap as it arrives (160 bytes, NO_REPLY_EXPECTED) is recognised', () => {
   const call = {
-    member: 'UpdateMap', sig: 'iiii', body: [0, 0, 1024, 768], serial: 42, flags: 1, big: false,
-    fields: [[1, 'o', '/org/qemu/Display1/Listener'], [2, 's', 'org.qemu.Display1.Listener.Unix.Map'], [3, 's', 'UpdateMap'], [8, 'g', 'iiii']] as [number, string, unknown][],
+    member: 'UpdateMap',
+    sig: 'iiii',
+    body: [0, 0, 1024, 768],
+    serial: 42,
+    flags: 1,
+    big: false,
+    fields: [
+      [1, 'o', '/org/qemu/Display1/Listener'],
+      [2, 's', 'org.qemu.Display1.Listener.Unix.Map'],
+      [3, 's', 'UpdateMap'],
+      [8, 'g', 'iiii'],
+    ] as [number, string, unknown][],
   };
   const bytes = encodeCall(call);
   assert.equal(bytes.length, 160);
-  assert.deepEqual(decodeFixedCall(bytes, SPEC), { serial: 42, type: 1, flags: 1, path: '/org/qemu/Display1/Listener', interface: 'org.qemu.Display1.Listener.Unix.Map', member: 'UpdateMap', signature: 'iiii', body: [0, 0, 1024, 768] });
+  assert.deepEqual(decodeFixedCall(bytes, SPEC), {
+    serial: 42,
+    type: 1,
+    flags: 1,
+    path: '/org/qemu/Display1/Listener',
+    interface: 'org.qemu.Display1.Listener.Unix.Map',
+    member: 'UpdateMap',
+    signature: 'iiii',
+    body: [0, 0, 1024, 768],
+  });
 });
 
 test('calls that are not fixed-layout ones go to the general decoder', () => {
   const base = { serial: 7, flags: 0, big: false };
   const cases: Parameters<typeof encodeCall>[0][] = [
-    { ...base, member: 'UpdateMap', sig: 'iiiu', body: [1, 2, 3, 4], fields: [[1, 'o', '/'], [3, 's', 'UpdateMap'], [8, 'g', 'iiiu']] },
-    { ...base, member: 'UpdateMap', sig: 'iii', body: [1, 2, 3], fields: [[1, 'o', '/'], [3, 's', 'UpdateMap'], [8, 'g', 'iii']] },
-    { ...base, member: 'UpdateMap', sig: 'iiii', body: [1, 2, 3, 4], fields: [[1, 'o', '/'], [3, 's', 'UpdateMap'], [8, 'g', 'iiii'], [9, 'u', 0]] }, // UNIX_FDS
-    { ...base, member: 'UpdateMap', sig: 'iiii', body: [1, 2, 3, 4], fields: [[1, 's', '/'], [3, 's', 'UpdateMap'], [8, 'g', 'iiii']] }, // path typed 's'
-    { ...base, member: 'UpdateMap', sig: 'iiii', body: [1, 2, 3, 4], fields: [[1, 'o', '/'], [8, 'g', 'iiii']] }, // no member
+    {
+      ...base,
+      member: 'UpdateMap',
+      sig: 'iiiu',
+      body: [1, 2, 3, 4],
+      fields: [
+        [1, 'o', '/'],
+        [3, 's', 'UpdateMap'],
+        [8, 'g', 'iiiu'],
+      ],
+    },
+    {
+      ...base,
+      member: 'UpdateMap',
+      sig: 'iii',
+      body: [1, 2, 3],
+      fields: [
+        [1, 'o', '/'],
+        [3, 's', 'UpdateMap'],
+        [8, 'g', 'iii'],
+      ],
+    },
+    {
+      ...base,
+      member: 'UpdateMap',
+      sig: 'iiii',
+      body: [1, 2, 3, 4],
+      fields: [
+        [1, 'o', '/'],
+        [3, 's', 'UpdateMap'],
+        [8, 'g', 'iiii'],
+        [9, 'u', 0],
+      ],
+    }, // UNIX_FDS
+    {
+      ...base,
+      member: 'UpdateMap',
+      sig: 'iiii',
+      body: [1, 2, 3, 4],
+      fields: [
+        [1, 's', '/'],
+        [3, 's', 'UpdateMap'],
+        [8, 'g', 'iiii'],
+      ],
+    }, // path typed 's'
+    {
+      ...base,
+      member: 'UpdateMap',
+      sig: 'iiii',
+      body: [1, 2, 3, 4],
+      fields: [
+        [1, 'o', '/'],
+        [8, 'g', 'iiii'],
+      ],
+    }, // no member
   ];
   for (const c of cases) {
     const bytes = encodeCall(c);
@@ -123,7 +198,17 @@ test('calls that are not fixed-layout ones go to the general decoder', () => {
     assert.equal(decodeFixedCall(bytes, SPEC), null, JSON.stringify(c.fields));
   }
   // a method return, and a signal, with an UpdateMap-shaped body
-  const call = encodeCall({ ...base, member: 'UpdateMap', sig: 'iiii', body: [1, 2, 3, 4], fields: [[1, 'o', '/'], [3, 's', 'UpdateMap'], [8, 'g', 'iiii']] });
+  const call = encodeCall({
+    ...base,
+    member: 'UpdateMap',
+    sig: 'iiii',
+    body: [1, 2, 3, 4],
+    fields: [
+      [1, 'o', '/'],
+      [3, 's', 'UpdateMap'],
+      [8, 'g', 'iiii'],
+    ],
+  });
   for (const type of [2, 4]) {
     const other = Buffer.from(call);
     other[1] = type;
@@ -182,7 +267,19 @@ test('truncated, bit-flipped and garbage messages: never a different answer, nev
 });
 
 test('framedLength frames by the fixed header, refuses what cannot be framed', () => {
-  const bytes = encodeCall({ member: 'UpdateMap', sig: 'iiii', body: [1, 2, 3, 4], serial: 1, flags: 1, big: false, fields: [[1, 'o', '/'], [3, 's', 'UpdateMap'], [8, 'g', 'iiii']] });
+  const bytes = encodeCall({
+    member: 'UpdateMap',
+    sig: 'iiii',
+    body: [1, 2, 3, 4],
+    serial: 1,
+    flags: 1,
+    big: false,
+    fields: [
+      [1, 'o', '/'],
+      [3, 's', 'UpdateMap'],
+      [8, 'g', 'iiii'],
+    ],
+  });
   const two = Buffer.concat([bytes, bytes]);
   assert.equal(framedLength(two, 0, 1 << 20), bytes.length);
   assert.equal(framedLength(two, bytes.length, 1 << 20), bytes.length);

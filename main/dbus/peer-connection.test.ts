@@ -60,19 +60,36 @@ const MAP_IFACE = 'org.qemu.Display1.Listener.Unix.Map';
 const serverMessages: Record<string, unknown>[] = [
   { type: MessageType.methodReturn, serial: 1, replySerial: 1 },
   {
-    type: MessageType.methodCall, serial: 2, path: LISTENER, interface: MAP_IFACE, member: 'ScanoutMap',
-    signature: 'huuuuu', body: [0, 0, 1280, 800, 5120, 0x20020888], fds: [FD_SURFACE_A],
+    type: MessageType.methodCall,
+    serial: 2,
+    path: LISTENER,
+    interface: MAP_IFACE,
+    member: 'ScanoutMap',
+    signature: 'huuuuu',
+    body: [0, 0, 1280, 800, 5120, 0x20020888],
+    fds: [FD_SURFACE_A],
   },
   { type: MessageType.methodCall, serial: 3, flags: 1, path: LISTENER, interface: MAP_IFACE, member: 'UpdateMap', signature: 'iiii', body: [10, 20, 30, 40] },
   { type: MessageType.methodReturn, serial: 4, replySerial: 2, signature: 'au', body: [[0, 1]] },
   {
-    type: MessageType.methodCall, serial: 5, path: LISTENER, interface: MAP_IFACE, member: 'ScanoutMap',
-    signature: 'huuuuu', body: [0, 4096, 800, 600, 3200, 0x20020888], fds: [FD_SURFACE_B],
+    type: MessageType.methodCall,
+    serial: 5,
+    path: LISTENER,
+    interface: MAP_IFACE,
+    member: 'ScanoutMap',
+    signature: 'huuuuu',
+    body: [0, 4096, 800, 600, 3200, 0x20020888],
+    fds: [FD_SURFACE_B],
   },
   { type: MessageType.error, serial: 6, replySerial: 3, errorName: 'org.qemu.Display1.Error.Unsupported', signature: 's', body: ['SetUIInfo is not supported'] },
   {
-    type: MessageType.signal, serial: 7, path: CONSOLE, interface: 'org.freedesktop.DBus.Properties', member: 'PropertiesChanged',
-    signature: 'sa{sv}as', body: ['org.qemu.Display1.Console', [['Width', ['u', 1024]]], []],
+    type: MessageType.signal,
+    serial: 7,
+    path: CONSOLE,
+    interface: 'org.freedesktop.DBus.Properties',
+    member: 'PropertiesChanged',
+    signature: 'sa{sv}as',
+    body: ['org.qemu.Display1.Console', [['Width', ['u', 1024]]], []],
   },
 ];
 const sasl = Buffer.from('OK 0123456789abcdef0123456789abcdef\r\nAGREE_UNIX_FD\r\n');
@@ -106,8 +123,14 @@ interface Outcome {
 
 /** Both ways to read QEMU's calls: dbus-native's general unmarshaller alone, and with the fast path
  *  for fixed-layout calls (UpdateMap here) in front of it. Every exchange test runs on both. */
-const FIXED_CALLS = new Map([['UpdateMap', 4], ['MouseSet', 3]]);
-const readers = [{ name: 'general decoder', fixedCalls: undefined }, { name: 'fixed-call fast path', fixedCalls: FIXED_CALLS }];
+const FIXED_CALLS = new Map([
+  ['UpdateMap', 4],
+  ['MouseSet', 3],
+]);
+const readers = [
+  { name: 'general decoder', fixedCalls: undefined },
+  { name: 'fixed-call fast path', fixedCalls: FIXED_CALLS },
+];
 
 async function runExchange(chunks: Chunk[], fixedCalls?: typeof FIXED_CALLS): Promise<Outcome> {
   const stream = new ScriptedStream();
@@ -182,42 +205,49 @@ const expected: Outcome = {
   handshake: `\0AUTH EXTERNAL ${uidHex}\r\nNEGOTIATE_UNIX_FD\r\nBEGIN\r\n`,
 };
 
-for (const { name, fixedCalls } of readers) test(`the whole exchange in one chunk decodes to the calls, replies, signal and fds QEMU sent (${name})`, async () => {
-  assert.deepEqual(await runExchange(chunksAt([]), fixedCalls), expected);
-});
+for (const { name, fixedCalls } of readers)
+  test(`the whole exchange in one chunk decodes to the calls, replies, signal and fds QEMU sent (${name})`, async () => {
+    assert.deepEqual(await runExchange(chunksAt([]), fixedCalls), expected);
+  });
 
-for (const { name, fixedCalls } of readers) test(`one byte at a time, fds with the first byte of their message (${name})`, async () => {
-  const all = Array.from({ length: exchange.length }, (_, i) => i);
-  assert.deepEqual(await runExchange(chunksAt(all), fixedCalls), expected);
-});
+for (const { name, fixedCalls } of readers)
+  test(`one byte at a time, fds with the first byte of their message (${name})`, async () => {
+    const all = Array.from({ length: exchange.length }, (_, i) => i);
+    assert.deepEqual(await runExchange(chunksAt(all), fixedCalls), expected);
+  });
 
-for (const { name, fixedCalls } of readers) test(`split in two at every byte boundary (${name})`, async () => {
-  for (let cut = 1; cut < exchange.length; cut++) {
-    assert.deepEqual(await runExchange(chunksAt([cut]), fixedCalls), expected, `split at byte ${cut} of ${exchange.length}`);
-  }
-});
+for (const { name, fixedCalls } of readers)
+  test(`split in two at every byte boundary (${name})`, async () => {
+    for (let cut = 1; cut < exchange.length; cut++) {
+      assert.deepEqual(await runExchange(chunksAt([cut]), fixedCalls), expected, `split at byte ${cut} of ${exchange.length}`);
+    }
+  });
 
-for (const { name, fixedCalls } of readers) test(`random splits, fds on any chunk that holds a byte of their message (${name})`, async () => {
-  let seed = 0x6b6a75;
-  const random = (n: number): number => {
-    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-    return seed % n;
-  };
-  for (let run = 0; run < 60; run++) {
-    const cuts = Array.from({ length: 1 + random(40) }, () => random(exchange.length));
-    const fdByte = new Map<number, number>();
-    const chunks = chunksAt(cuts, (span) => {
-      if (!fdByte.has(span.start)) fdByte.set(span.start, span.start + random(span.end - span.start));
-      return fdByte.get(span.start)!;
-    });
-    assert.deepEqual(await runExchange(chunks, fixedCalls), expected, `run ${run}: cuts ${[...new Set(cuts)].sort((a, b) => a - b).join(',')}`);
-  }
-});
+for (const { name, fixedCalls } of readers)
+  test(`random splits, fds on any chunk that holds a byte of their message (${name})`, async () => {
+    let seed = 0x6b6a75;
+    const random = (n: number): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed % n;
+    };
+    for (let run = 0; run < 60; run++) {
+      const cuts = Array.from({ length: 1 + random(40) }, () => random(exchange.length));
+      const fdByte = new Map<number, number>();
+      const chunks = chunksAt(cuts, (span) => {
+        if (!fdByte.has(span.start)) fdByte.set(span.start, span.start + random(span.end - span.start));
+        return fdByte.get(span.start)!;
+      });
+      assert.deepEqual(await runExchange(chunks, fixedCalls), expected, `run ${run}: cuts ${[...new Set(cuts)].sort((a, b) => a - b).join(',')}`);
+    }
+  });
 
 test('a stream that closes in the middle of a message rejects every pending call', async () => {
   const stream = new ScriptedStream();
   const conn = new PeerConnection(stream, { name: 'scripted' });
-  const pending = [conn.call(CONSOLE, 'org.qemu.Display1.Console', 'RegisterListener', { signature: 'h', body: [0], fds: [FD_LISTENER] }), conn.call('/org/qemu/Display1/VM', 'org.qemu.Display1.VM', 'ConsoleIDs')];
+  const pending = [
+    conn.call(CONSOLE, 'org.qemu.Display1.Console', 'RegisterListener', { signature: 'h', body: [0], fds: [FD_LISTENER] }),
+    conn.call('/org/qemu/Display1/VM', 'org.qemu.Display1.VM', 'ConsoleIDs'),
+  ];
   const half = spans[0]!.start + 8;
   await stream.deliver(chunksAt(Array.from({ length: half + 1 }, (_, i) => i)).slice(0, half));
   await conn.ready;

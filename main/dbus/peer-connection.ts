@@ -95,13 +95,14 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
     const stream = typeof socket === 'number' ? new FdSocket(socket) : socket;
     const maxMessageSize = 256 * 1024 * 1024;
     // Fixed-layout calls skip dbus-native's unmarshaller; they arrive as 'call' events all the same.
-    if (opts.fixedCalls) this.tap = new FixedCallTap(stream, opts.fixedCalls, maxMessageSize, (m) => {
-      try {
-        this.dispatch(m);
-      } catch (err) {
-        console.error(`kju: ${opts.name}: error in a D-Bus handler:`, err); // as for 'handlerError' below
-      }
-    });
+    if (opts.fixedCalls)
+      this.tap = new FixedCallTap(stream, opts.fixedCalls, maxMessageSize, (m) => {
+        try {
+          this.dispatch(m);
+        } catch (err) {
+          console.error(`kju: ${opts.name}: error in a D-Bus handler:`, err); // as for 'handlerError' below
+        }
+      });
     this.raw = dbus.createConnection({
       stream,
       direct: true,
@@ -149,10 +150,13 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
     return new Promise((resolve, reject) => {
       const what = `${iface}.${member} on ${path}`;
       const timeoutMs = opts.timeoutMs ?? 25_000;
-      const timer = timeoutMs > 0 ? setTimeout(() => {
-        this.pending.delete(serial);
-        reject(new DbusCallError('org.freedesktop.DBus.Error.Timeout', `${what} got no reply in ${timeoutMs} ms`));
-      }, timeoutMs) : undefined;
+      const timer =
+        timeoutMs > 0
+          ? setTimeout(() => {
+              this.pending.delete(serial);
+              reject(new DbusCallError('org.freedesktop.DBus.Error.Timeout', `${what} got no reply in ${timeoutMs} ms`));
+            }, timeoutMs)
+          : undefined;
       this.pending.set(serial, { resolve, reject, timer, what });
       try {
         this.raw.message(msg);

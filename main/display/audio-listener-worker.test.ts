@@ -53,5 +53,8 @@ test('absurd Init is refused with a log line and its Writes dropped; a good stre
   assert.equal(pcm.stream, 9);
   assert.deepEqual([...pcm.samples], [0, 0.5, -0.5, 32767 / 32768, 1 / 32768, 2 / 32768], 'three whole frames as float32, the half frame dropped');
   assert.ok(Math.abs(pcm.receivedAt - Date.now()) < 10_000);
-  assert.deepEqual(posts.find((p) => p.t === 'volume'), { t: 'volume', stream: 9, mute: true, volume: [255, 128] });
+  assert.deepEqual(
+    posts.find((p) => p.t === 'volume'),
+    { t: 'volume', stream: 9, mute: true, volume: [255, 128] },
+  );
 });

@@ -4,10 +4,8 @@ import type { Rect } from '../../common/contract.js';
 import { DamageQueue } from './damage-queue.js';
 import { seededRandom } from '../../common/seeded-random.js';
 
-
 function paint(bitmap: Uint8Array, width: number, height: number, r: Rect): void {
-  for (let y = Math.max(0, r.y); y < Math.min(height, r.y + r.h); y++)
-    for (let x = Math.max(0, r.x); x < Math.min(width, r.x + r.w); x++) bitmap[y * width + x] = 1;
+  for (let y = Math.max(0, r.y); y < Math.min(height, r.y + r.h); y++) for (let x = Math.max(0, r.x); x < Math.min(width, r.x + r.w); x++) bitmap[y * width + x] = 1;
 }
 
 function randomRect(rnd: () => number, width: number, height: number, maxSide: number): Rect {
@@ -65,7 +63,11 @@ test('a contained rect is absorbed, and a containing one absorbs', () => {
 
 test('a full-surface rect absorbs everything and later damage is ignored', () => {
   const q = new DamageQueue(64, 48);
-  q.add([{ x: 1, y: 1, w: 2, h: 2 }, { x: -5, y: -5, w: 200, h: 200 }, { x: 3, y: 3, w: 1, h: 1 }]);
+  q.add([
+    { x: 1, y: 1, w: 2, h: 2 },
+    { x: -5, y: -5, w: 200, h: 200 },
+    { x: 3, y: 3, w: 1, h: 1 },
+  ]);
   assert.ok(q.isFull);
   assert.equal(q.size, 1);
   assert.deepEqual(q.take(), [{ x: 0, y: 0, w: 64, h: 48 }]);

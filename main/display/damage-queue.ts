@@ -76,7 +76,7 @@ export class DamageQueue {
     if (r.w === this.width && r.h === this.height) return this.markFull();
     let cur = r;
     // Merge with neighbours while that costs no extra area; repeat because a merged rect can reach new ones.
-    for (let changed = true; changed; ) {
+    for (let changed = true; changed;) {
       changed = false;
       for (let i = 0; i < this.rects.length; i++) {
         const e = this.rects[i];

@@ -209,7 +209,8 @@ export class DbusDisplay extends EventEmitter<DisplaySourceEvents> implements Di
         return call(MOUSE_IFACE, input.down ? 'Press' : 'Release', 'u', [input.button]);
       case 'abs': {
         const s = this.surface;
-        const w = s?.width ?? this.props.width, h = s?.height ?? this.props.height;
+        const w = s?.width ?? this.props.width,
+          h = s?.height ?? this.props.height;
         if (!this.absolute) return Promise.resolve(null);
         const x = Math.max(0, Math.min(w - 1, Math.round(input.x)));
         const y = Math.max(0, Math.min(h - 1, Math.round(input.y)));

@@ -30,7 +30,10 @@ test('start sends surface, cursor and input-mode, and no frame before a pull', (
   d.setInputMode(true, 4); // before the pump exists: it must read the source's state, not the event
   const r = recorder();
   new FramePump(d, r.sink).start();
-  assert.deepEqual(r.messages.map((m) => m.t), ['surface', 'cursor', 'input-mode']);
+  assert.deepEqual(
+    r.messages.map((m) => m.t),
+    ['surface', 'cursor', 'input-mode'],
+  );
   assert.deepEqual(r.messages[2], { t: 'input-mode', absolute: true, modifiers: 4 });
   assert.equal(r.frames.length, 0);
 });

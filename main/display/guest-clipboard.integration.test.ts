@@ -39,10 +39,14 @@ describe('integration: clipboard with a guest vdagent', () => {
     await guest.serial.run(`( ( ${stdin}kju-vdagent -t 120 ${args} >${out} 2>/tmp/${id}.log; echo $? >/tmp/${id}.rc ) & )`);
     await poll(`agent ${id} ready`, async () => ((await guest.serial.run(`cat /tmp/${id}.log`)).includes('kju-vdagent: ready') ? true : undefined));
     const done = () =>
-      poll(`agent ${id} to exit`, async () => {
-        const rc = await guest.serial.run(`cat /tmp/${id}.rc 2>/dev/null || true`);
-        return rc.trim() === '' ? undefined : Number(rc.trim());
-      }, 130_000);
+      poll(
+        `agent ${id} to exit`,
+        async () => {
+          const rc = await guest.serial.run(`cat /tmp/${id}.rc 2>/dev/null || true`);
+          return rc.trim() === '' ? undefined : Number(rc.trim());
+        },
+        130_000,
+      );
     return { out, done };
   }
 
@@ -97,7 +101,10 @@ describe('integration: clipboard with a guest vdagent', () => {
     console.log(`# 10 MiB from the guest: refused after ${Date.now() - started} ms: ${reason}`);
     assert.match(reason, /larger than kju's 1\.0 MiB limit|reading the guest's clipboard failed/);
     assert.deepEqual(texts, [], 'nothing of the 10 MiB reached the host');
-    assert.ok(logLines.some((l) => l.includes(reason)), 'the refusal is logged');
+    assert.ok(
+      logLines.some((l) => l.includes(reason)),
+      'the refusal is logged',
+    );
     await agent.done();
   });
 
@@ -106,7 +113,10 @@ describe('integration: clipboard with a guest vdagent', () => {
     const agent = await startAgent('garbage');
     const reason = await Promise.race([refused, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no refusal within 30 s')), 30_000))]);
     assert.match(reason, /not valid UTF-8/);
-    assert.ok(logLines.some((l) => l.includes('not valid UTF-8')), 'kju logged the refusal');
+    assert.ok(
+      logLines.some((l) => l.includes('not valid UTF-8')),
+      'kju logged the refusal',
+    );
     assert.equal(await agent.done(), 0);
     assert.match(await guest.serial.run(`cat /tmp/a${runs}.log`), /garbage sent/);
     // QEMU's vdagent drops the malformed chunk with its own log line; it never reaches kju.

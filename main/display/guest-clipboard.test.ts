@@ -74,7 +74,7 @@ test('open registers with QEMU; host text is grabbed with a rising serial and se
   assert.deepEqual(qemu.calls.filter((c) => c.member === 'Grab').at(-1)!.body, [0, 1, [TEXT_MIME]]);
 });
 
-test("a guest grab offering text is fetched and emitted; other selections and other types are not", async () => {
+test('a guest grab offering text is fetched and emitted; other selections and other types are not', async () => {
   const { qemu, texts } = await open();
   qemu.guestData = [TEXT_MIME, Buffer.from('from the guest: ñ\0')];
   const g = qemu.deliver('Grab', [0, 1, ['UTF8_STRING', TEXT_MIME]]);
@@ -124,7 +124,10 @@ test('guest data that is too large, not UTF-8, of another MIME type or a grab wi
   assert.match(refused[2], /application\/x-evil/);
   assert.match(refused[3], /10000 MIME types/);
   assert.match(refused[4], /without a MIME type list/);
-  assert.deepEqual(log, refused.map((r) => `clipboard: ${r}`));
+  assert.deepEqual(
+    log,
+    refused.map((r) => `clipboard: ${r}`),
+  );
   qemu.guestData = [TEXT_MIME, Buffer.from('fine')];
   qemu.deliver('Grab', [0, 6, [TEXT_MIME]]);
   await tick();

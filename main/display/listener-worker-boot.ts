@@ -50,7 +50,10 @@ export function runListenerWorker<Out extends { t: string }, Owner extends { t: 
     port.close();
   };
   post({ t: 'handshake-started' });
-  conn.ready.then(() => post({ t: 'connected' }), () => {});
+  conn.ready.then(
+    () => post({ t: 'connected' }),
+    () => {},
+  );
   conn.on('close', (err) => shutdown(err?.message ?? `${spec.name} connection closed`));
   conn.on('call', (m) => {
     try {

@@ -22,7 +22,10 @@ let batchInFlight = false;
 let flushScheduled = false;
 
 // QEMU's per-frame calls have a fixed layout: decoded from their bytes, not by the general unmarshaller.
-const FIXED_CALLS = new Map([['UpdateMap', 4], ['MouseSet', 3]]);
+const FIXED_CALLS = new Map([
+  ['UpdateMap', 4],
+  ['MouseSet', 3],
+]);
 const { conn, post, closed } = runListenerWorker<WorkerToOwner, OwnerToWorker>({
   fd: data.fd,
   name: `${data.name} listener`,

@@ -61,7 +61,8 @@ export function decodePpm(buf: Buffer): RgbImage {
   pos++; // the single whitespace byte after maxval
   const [magic, w, h, max] = fields;
   if (magic !== 'P6' || max !== '255') throw new Error(`unsupported PPM (${magic}, maxval ${max})`);
-  const width = Number(w), height = Number(h);
+  const width = Number(w),
+    height = Number(h);
   const rgb = buf.subarray(pos, pos + width * height * 3);
   if (rgb.length !== width * height * 3) throw new Error('PPM pixel data is truncated');
   return { width, height, rgb: Buffer.from(rgb) };

@@ -28,7 +28,11 @@ const lineSpans = serverLines.map((l, i) => {
 });
 
 const token = 'ab'.repeat(32);
-const clientMessages: ShareClientMessage[] = [{ t: 'token', token }, { t: 'ack', id: 1 }, { t: 'ack', id: 3 }];
+const clientMessages: ShareClientMessage[] = [
+  { t: 'token', token },
+  { t: 'ack', id: 1 },
+  { t: 'ack', id: 3 },
+];
 const clientBytes = Buffer.concat(clientMessages.map(encodeLine));
 
 function seededRandom(seed: number): (n: number) => number {
@@ -69,7 +73,12 @@ function decodeServer(chunks: { start: number; bytes: Buffer }[], fds: number[],
 }
 
 function expectedServer(fds: number[]): ReceivedServerMessage[] {
-  return [{ ...surfaceA, fd: fds[0]! }, { t: 'unshared', id: 2 }, { ...surfaceB, fd: fds[1]! }, { t: 'refused', reason: 'revoked – bye' }];
+  return [
+    { ...surfaceA, fd: fds[0]! },
+    { t: 'unshared', id: 2 },
+    { ...surfaceB, fd: fds[1]! },
+    { t: 'refused', reason: 'revoked – bye' },
+  ];
 }
 
 function checkMemfds(out: ReceivedServerMessage[]): void {
@@ -127,13 +136,19 @@ test('a surface notice whose fd has not arrived by the end of its line is a prot
 
 test('lines over MAX_SHARE_LINE, non-JSON lines and malformed messages are protocol errors', () => {
   const long = Buffer.from(`{"t":"refused","reason":"${'x'.repeat(MAX_SHARE_LINE)}"}\n`);
-  assert.throws(() => [...new ShareServerDecoder().push(long)], (e: unknown) => e instanceof ShareProtocolError && /longer than 1024/.test(e.message));
+  assert.throws(
+    () => [...new ShareServerDecoder().push(long)],
+    (e: unknown) => e instanceof ShareProtocolError && /longer than 1024/.test(e.message),
+  );
   // one byte at a time it fails as soon as the line is too long, before its newline
   const d = new ShareServerDecoder();
   assert.throws(() => {
     for (let i = 0; i < long.length - 1; i++) Array.from(d.push(long.subarray(i, i + 1)));
   }, ShareProtocolError);
-  assert.throws(() => [...new ShareServerDecoder().push(Buffer.from('hello\n'))], (e: unknown) => e instanceof ShareProtocolError && /not JSON/.test(e.message));
+  assert.throws(
+    () => [...new ShareServerDecoder().push(Buffer.from('hello\n'))],
+    (e: unknown) => e instanceof ShareProtocolError && /not JSON/.test(e.message),
+  );
   for (const bad of ['{"t":"token","token":"hello"}\n', `{"t":"token","token":"${token}","x":1}\n`, '{"t":"ack","id":"x"}\n', '{"t":"ack","id":-1}\n', '[1]\n']) {
     assert.throws(() => [...new ShareClientDecoder().push(Buffer.from(bad))], ShareProtocolError, bad);
   }

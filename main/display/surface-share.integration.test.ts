@@ -67,7 +67,11 @@ describe('integration: surface share (zero-copy without Electron) on virtio-vga'
     // every switch after the connection reached the client, in order, as a memfd or as 'unshared'
     const announced = seen.filter((e) => e.kind !== 'released').map((e) => e.id);
     assert.deepEqual(announced.slice(-sourceSwitches.length), sourceSwitches);
-    for (const id of shared.slice(0, -1)) assert.ok(seen.some((e) => e.kind === 'released' && e.id === id), `surface ${id} released after the switch`);
+    for (const id of shared.slice(0, -1))
+      assert.ok(
+        seen.some((e) => e.kind === 'released' && e.id === id),
+        `surface ${id} released after the switch`,
+      );
     assert.equal(client.mappedCount, 1);
     assert.equal(server.stats().fdsSent, shared.length);
   });
@@ -109,7 +113,9 @@ describe('integration: surface share (zero-copy without Electron) on virtio-vga'
       assert.equal(d.pixels, undefined, 'frame without pixels');
       assert.ok(f.byteLength < 4096, `frame of ${f.byteLength} bytes`);
     }
-    console.log(`# ${frames.length} rect-only frames (${frames.map((f) => f.byteLength).join(', ')} bytes); share socket totals: sent ${after.bytesSent} B, received ${after.bytesReceived} B, ${after.fdsSent} fds`);
+    console.log(
+      `# ${frames.length} rect-only frames (${frames.map((f) => f.byteLength).join(', ')} bytes); share socket totals: sent ${after.bytesSent} B, received ${after.bytesReceived} B, ${after.fdsSent} fds`,
+    );
     pump.dispose();
   });
 
@@ -119,7 +125,10 @@ describe('integration: surface share (zero-copy without Electron) on virtio-vga'
     const released = once(client, 'released');
     client.close();
     assert.deepEqual(await released, [s.id]);
-    assert.ok(oldView.subarray(0, 4096).every((b) => b === 0), 'a released view reads zeros (anonymous memory again)');
+    assert.ok(
+      oldView.subarray(0, 4096).every((b) => b === 0),
+      'a released view reads zeros (anonymous memory again)',
+    );
     await until('the server noticing', () => server.stats().clients === 0 && !ticket.holds(s.id));
     const fds = server.stats().fdsSent;
     client = new SurfaceShareClient(server.path, ticket.token, { keepOld: 0 });

@@ -34,7 +34,6 @@ export function patternFor(seed: number): PixelPattern {
   return (x, y) => (((x * 7 + s) & 0xff) | (((y * 13 + s * 3) & 0xff) << 8) | ((((x ^ y) + s * 11) & 0xff) << 16) | 0xff000000) >>> 0;
 }
 
-
 export class SyntheticDisplay extends EventEmitter<DisplaySourceEvents> implements DisplaySource {
   private current: Surface | null = null;
   private words: Uint32Array | null = null;
@@ -137,17 +136,20 @@ export class SyntheticDisplay extends EventEmitter<DisplaySourceEvents> implemen
     const perTick = opts.rectsPerTick ?? 4;
     const maxSide = opts.maxSide ?? 32;
     let tick = 0;
-    const timer = setInterval(() => {
-      const s = this.current;
-      if (!s) return;
-      const rects: Rect[] = [];
-      for (let i = 0; i < perTick; i++) {
-        const w = 1 + Math.floor(rnd() * Math.min(maxSide, s.width));
-        const h = 1 + Math.floor(rnd() * Math.min(maxSide, s.height));
-        rects.push({ x: Math.floor(rnd() * (s.width - w + 1)), y: Math.floor(rnd() * (s.height - h + 1)), w, h });
-      }
-      this.paint(rects, patternFor(++tick * 7919));
-    }, Math.max(1, Math.round(1000 / opts.rate)));
+    const timer = setInterval(
+      () => {
+        const s = this.current;
+        if (!s) return;
+        const rects: Rect[] = [];
+        for (let i = 0; i < perTick; i++) {
+          const w = 1 + Math.floor(rnd() * Math.min(maxSide, s.width));
+          const h = 1 + Math.floor(rnd() * Math.min(maxSide, s.height));
+          rects.push({ x: Math.floor(rnd() * (s.width - w + 1)), y: Math.floor(rnd() * (s.height - h + 1)), w, h });
+        }
+        this.paint(rects, patternFor(++tick * 7919));
+      },
+      Math.max(1, Math.round(1000 / opts.rate)),
+    );
     this.timers.add(timer);
     return () => {
       clearInterval(timer);

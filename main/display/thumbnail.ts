@@ -20,7 +20,9 @@ export function scaleSurface(s: Pick<Surface, 'width' | 'height' | 'stride' | 'p
     for (let x = 0; x < width; x++) {
       const x0 = Math.floor((x * s.width) / width);
       const x1 = Math.max(x0 + 1, Math.floor(((x + 1) * s.width) / width));
-      let r = 0, g = 0, b = 0;
+      let r = 0,
+        g = 0,
+        b = 0;
       for (let sy = y0; sy < y1; sy++) {
         let i = sy * s.stride + x0 * 4;
         for (let sx = x0; sx < x1; sx++, i += 4) {

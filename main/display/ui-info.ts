@@ -14,7 +14,8 @@ export function fitUiInfo(width: number, height: number): UiInfoSize {
     return { refused: `guest size ${width}x${height} refused: width and height must be at least 1 pixel` };
   }
   const fit = (v: number) => Math.min(MAX_GUEST_SIZE, Math.max(MIN_GUEST_SIZE, Math.round(v)));
-  const w = fit(width), h = fit(height);
+  const w = fit(width),
+    h = fit(height);
   const clamped = w !== width || h !== height ? `guest size ${width}x${height} clamped to ${w}x${h} (kju asks for ${MIN_GUEST_SIZE}..${MAX_GUEST_SIZE} pixels a side)` : null;
   return { width: w, height: h, clamped };
 }

@@ -11,7 +11,10 @@ test('text maps to US-layout strokes with shift where needed', () => {
 });
 
 test('untypeable characters are a clear error naming them', () => {
-  assert.throws(() => textToStrokes('ok é'), (e: Error) => e instanceof KeyNameError && /"é" at position 3/.test(e.message));
+  assert.throws(
+    () => textToStrokes('ok é'),
+    (e: Error) => e instanceof KeyNameError && /"é" at position 3/.test(e.message),
+  );
 });
 
 test('chords: modifiers, extended keys and function keys', () => {

@@ -33,9 +33,17 @@ for (let i = 0; i < 26; i++) {
 '1234567890'.split('').forEach((d) => (US[d] = [`Digit${d}`, false]));
 ')!@#$%^&*('.split('').forEach((c, i) => (US[c] = [`Digit${i}`, true]));
 const punct: [string, string, string][] = [
-  ['Minus', '-', '_'], ['Equal', '=', '+'], ['BracketLeft', '[', '{'], ['BracketRight', ']', '}'],
-  ['Backslash', '\\', '|'], ['Semicolon', ';', ':'], ['Quote', "'", '"'], ['Backquote', '`', '~'],
-  ['Comma', ',', '<'], ['Period', '.', '>'], ['Slash', '/', '?'],
+  ['Minus', '-', '_'],
+  ['Equal', '=', '+'],
+  ['BracketLeft', '[', '{'],
+  ['BracketRight', ']', '}'],
+  ['Backslash', '\\', '|'],
+  ['Semicolon', ';', ':'],
+  ['Quote', "'", '"'],
+  ['Backquote', '`', '~'],
+  ['Comma', ',', '<'],
+  ['Period', '.', '>'],
+  ['Slash', '/', '?'],
 ];
 for (const [code, plain, shifted] of punct) {
   US[plain] = [code, false];
@@ -57,11 +65,43 @@ export function textToStrokes(text: string): KeyStroke[] {
 }
 
 const ALIASES: Record<string, string> = {
-  ctrl: 'ControlLeft', control: 'ControlLeft', alt: 'AltLeft', shift: 'ShiftLeft', meta: 'MetaLeft', super: 'MetaLeft', win: 'MetaLeft',
-  altgr: 'AltRight', del: 'Delete', delete: 'Delete', esc: 'Escape', escape: 'Escape', enter: 'Enter', ret: 'Enter', return: 'Enter',
-  tab: 'Tab', space: 'Space', backspace: 'Backspace', bs: 'Backspace', up: 'ArrowUp', down: 'ArrowDown', left: 'ArrowLeft', right: 'ArrowRight',
-  home: 'Home', end: 'End', pgup: 'PageUp', pageup: 'PageUp', pgdn: 'PageDown', pagedown: 'PageDown', ins: 'Insert', insert: 'Insert',
-  print: 'PrintScreen', printscreen: 'PrintScreen', sysrq: 'PrintScreen', pause: 'Pause', menu: 'ContextMenu', capslock: 'CapsLock',
+  ctrl: 'ControlLeft',
+  control: 'ControlLeft',
+  alt: 'AltLeft',
+  shift: 'ShiftLeft',
+  meta: 'MetaLeft',
+  super: 'MetaLeft',
+  win: 'MetaLeft',
+  altgr: 'AltRight',
+  del: 'Delete',
+  delete: 'Delete',
+  esc: 'Escape',
+  escape: 'Escape',
+  enter: 'Enter',
+  ret: 'Enter',
+  return: 'Enter',
+  tab: 'Tab',
+  space: 'Space',
+  backspace: 'Backspace',
+  bs: 'Backspace',
+  up: 'ArrowUp',
+  down: 'ArrowDown',
+  left: 'ArrowLeft',
+  right: 'ArrowRight',
+  home: 'Home',
+  end: 'End',
+  pgup: 'PageUp',
+  pageup: 'PageUp',
+  pgdn: 'PageDown',
+  pagedown: 'PageDown',
+  ins: 'Insert',
+  insert: 'Insert',
+  print: 'PrintScreen',
+  printscreen: 'PrintScreen',
+  sysrq: 'PrintScreen',
+  pause: 'Pause',
+  menu: 'ContextMenu',
+  capslock: 'CapsLock',
 };
 
 // KeyboardEvent.code names in any case: "minus", "Minus", "numpadenter", "BracketLeft"...
@@ -88,5 +128,9 @@ export function parseChord(spec: string): KeyStroke {
 /** Sends strokes' events one at a time, waiting for QEMU to take each and pausing `paceMs` between
  *  events (common/paced-keys.ts). */
 export function sendStrokes(strokes: KeyStroke[], press: (qnum: number, down: boolean) => Promise<unknown>, paceMs = KEY_PACE_MS): Promise<void> {
-  return sendPacedKeys(strokes.flatMap((s) => chordEvents(s.qnums)), (e) => press(e.qnum, e.down), { paceMs });
+  return sendPacedKeys(
+    strokes.flatMap((s) => chordEvents(s.qnums)),
+    (e) => press(e.qnum, e.down),
+    { paceMs },
+  );
 }

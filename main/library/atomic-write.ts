@@ -18,11 +18,7 @@ export interface AtomicWriteOptions {
  * touches the disk, so a serializer that throws leaves the old file and its backup untouched.
  * Runs on the Node loop; resolves once the new content and the rename are on disk.
  */
-export async function writeFileAtomic(
-  path: string,
-  data: string | Uint8Array | (() => string | Uint8Array),
-  options: AtomicWriteOptions = {},
-): Promise<void> {
+export async function writeFileAtomic(path: string, data: string | Uint8Array | (() => string | Uint8Array), options: AtomicWriteOptions = {}): Promise<void> {
   const bytes = typeof data === 'function' ? data() : data;
   const dir = dirname(path);
   const tmp = join(dir, `.${basename(path)}${tempSuffix()}`);

@@ -85,6 +85,10 @@ test('a full clone will not copy a disk whose backing file points outside the li
   // a header rewritten behind kju's back (e.g. a bundle from elsewhere): now backed by a host file
   execFileSync('qemu-img', ['rebase', '-u', '-f', 'qcow2', '-b', secret, '-F', 'raw', join(vm.dir, 'disk.qcow2')]);
   await assert.rejects(cloneVm(lib, 'Src', 'Copy'), (err: Error & { code: string }) => err.code === 'untrusted-backing' && err.message.includes(secret));
-  assert.deepEqual((await readdir(lib.root)).filter((n) => !n.startsWith('.kju-')), ['Src.kju'], 'no clone, no staging left');
+  assert.deepEqual(
+    (await readdir(lib.root)).filter((n) => !n.startsWith('.kju-')),
+    ['Src.kju'],
+    'no clone, no staging left',
+  );
   assert.ok(tmp);
 });

@@ -31,7 +31,13 @@ function canonical(path: string): string {
  */
 export async function checkBackingChain(path: string, trusted: readonly string[] | ((canonicalPath: string) => boolean)): Promise<ChainImage[]> {
   const chain = await imageChain(path);
-  const allowed = typeof trusted === 'function' ? trusted : ((set) => (p: string) => set.has(p))(new Set(trusted.map(canonical)));
+  const allowed =
+    typeof trusted === 'function'
+      ? trusted
+      : (
+          (set) => (p: string) =>
+            set.has(p)
+        )(new Set(trusted.map(canonical)));
   for (const image of chain) {
     for (const { what, path: other } of filesReadBy(image)) {
       if (!other.startsWith('json:') && allowed(canonical(other))) continue;

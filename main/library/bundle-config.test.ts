@@ -35,7 +35,10 @@ test('create stores names as NFC, so both Unicode forms of one name are one name
   const small = { preset: 'other' as const, diskSize: null, memoryMiB: 64, cpus: 1 };
   const vm = await createVm(lib, { ...small, name: 'Caf\u0065\u0301' });
   assert.equal(vm.config.name, 'Caf\u00e9');
-  assert.deepEqual((await readdir(lib.root)).filter((n) => !n.startsWith('.')), ['Caf\u00e9.kju']);
+  assert.deepEqual(
+    (await readdir(lib.root)).filter((n) => !n.startsWith('.')),
+    ['Caf\u00e9.kju'],
+  );
   await assert.rejects(createVm(lib, { ...small, name: 'CAF\u00c9' }), (err: Error & { code: string }) => err.code === 'name-taken');
   assert.equal((await lib.get('cafe\u0301')).config.id, vm.config.id, 'lookup by the other form finds it');
   await assert.rejects(createVm(lib, { ...small, name: '\u202egnp.exe' }), (err: Error & { code: string; message: string }) => {

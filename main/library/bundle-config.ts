@@ -70,7 +70,11 @@ export const bundleConfigSchema = z.looseObject({
   tpm: z.boolean().optional(),
   /** Hyper-V enlightenments (with KVM) for Windows guests */
   hyperv: z.boolean().optional(),
-  memoryMiB: z.number().int().min(16, 'at least 16 MiB').max(16 * 1024 * 1024),
+  memoryMiB: z
+    .number()
+    .int()
+    .min(16, 'at least 16 MiB')
+    .max(16 * 1024 * 1024),
   cpus: z.number().int().min(1).max(1024),
   /** the display device; config.json keeps the name `display` (a file format users rely on) */
   display: z.enum(DISPLAY_DEVICES),
@@ -115,9 +119,7 @@ export function secureBootProblem(c: Pick<BundleConfig, 'secureBoot' | 'firmware
 
 /** "memoryMiB: at least 16 MiB; disks.0.bus: Invalid option: ..." */
 export function describeIssues(error: z.ZodError): string {
-  return error.issues
-    .map((issue) => `${issue.path.length ? issue.path.join('.') : '(top level)'}: ${issue.message}`)
-    .join('; ');
+  return error.issues.map((issue) => `${issue.path.length ? issue.path.join('.') : '(top level)'}: ${issue.message}`).join('; ');
 }
 
 /**
@@ -146,11 +148,7 @@ export function validateBundleConfig(raw: unknown, where: string): BundleConfig 
     throw new LibraryError('invalid-config', `${where}: "kju" must be a schema version number, found ${JSON.stringify(version)}`, where);
   }
   if (version > BUNDLE_SCHEMA_VERSION) {
-    throw new LibraryError(
-      'newer-version',
-      `${where} was made by a newer kju: version ${version}, this kju reads up to ${BUNDLE_SCHEMA_VERSION}. Update kju to open this VM.`,
-      where,
-    );
+    throw new LibraryError('newer-version', `${where} was made by a newer kju: version ${version}, this kju reads up to ${BUNDLE_SCHEMA_VERSION}. Update kju to open this VM.`, where);
   }
   const parsed = bundleConfigSchema.safeParse(raw);
   if (!parsed.success) {

@@ -5,7 +5,10 @@ import { LibraryError } from './library-error.js';
 import { withDiskFull } from './disk-full.js';
 
 test('a real ENOSPC (a write to /dev/full) becomes DISK_FULL with what stopped; other errors pass through', async () => {
-  const enospc = await writeFile('/dev/full', 'x').then(() => undefined, (err: unknown) => err);
+  const enospc = await writeFile('/dev/full', 'x').then(
+    () => undefined,
+    (err: unknown) => err,
+  );
   assert.equal((enospc as NodeJS.ErrnoException).code, 'ENOSPC');
   const mapped = withDiskFull(enospc, 'creating VM "A" stopped, nothing was added');
   assert.ok(mapped instanceof LibraryError);

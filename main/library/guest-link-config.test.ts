@@ -23,9 +23,23 @@ test('create and edit keep shared folders and forwards in config.json and in the
   await mkdir(a);
   await mkdir(b);
   const forward = { proto: 'tcp' as const, hostAddr: '127.0.0.1', hostPort: 8080, guestPort: 80 };
-  const vm = await createVm(lib, { name: 'Links', preset: 'linux', diskSize: null, memoryMiB: 256, cpus: 1, shares: [{ path: a, readOnly: false }, { path: b, readOnly: true }], forwards: [forward] });
+  const vm = await createVm(lib, {
+    name: 'Links',
+    preset: 'linux',
+    diskSize: null,
+    memoryMiB: 256,
+    cpus: 1,
+    shares: [
+      { path: a, readOnly: false },
+      { path: b, readOnly: true },
+    ],
+    forwards: [forward],
+  });
   const onDisk = JSON.parse(await readFile(join(vm.dir, 'config.json'), 'utf8'));
-  assert.deepEqual(onDisk.shares, [{ path: a, readOnly: false }, { path: b, readOnly: true }]);
+  assert.deepEqual(onDisk.shares, [
+    { path: a, readOnly: false },
+    { path: b, readOnly: true },
+  ]);
   assert.deepEqual(onDisk.forwards, [forward]);
   // named by the user at create: confirmed, so the VM may start
   assert.deepEqual(unconfirmedOutsidePaths(vm.dir, vm.config, readLibraryKey(lib.root)), []);
@@ -55,7 +69,15 @@ test('a shared folder that is missing or a file is refused, and nothing is writt
   assert.deepEqual(await lib.list(), []);
   const vm = await createVm(lib, { name: 'B', preset: 'linux', diskSize: null, memoryMiB: 256, cpus: 1 });
   await assert.rejects(lib.edit('B', { shares: [{ path: file, readOnly: true }] }), /is not a folder/);
-  await assert.rejects(lib.edit('B', { forwards: [{ proto: 'tcp', hostAddr: '127.0.0.1', hostPort: 1, guestPort: 2 }, { proto: 'tcp', hostAddr: '0.0.0.0', hostPort: 1, guestPort: 3 }] }), /two forwards take host tcp port 1/);
+  await assert.rejects(
+    lib.edit('B', {
+      forwards: [
+        { proto: 'tcp', hostAddr: '127.0.0.1', hostPort: 1, guestPort: 2 },
+        { proto: 'tcp', hostAddr: '0.0.0.0', hostPort: 1, guestPort: 3 },
+      ],
+    }),
+    /two forwards take host tcp port 1/,
+  );
   assert.equal(JSON.parse(await readFile(join(vm.dir, 'config.json'), 'utf8')).shares, undefined);
 });
 
@@ -77,7 +99,10 @@ test('a share may not be the library, lie inside it (a bundle) or contain it: re
     await assert.rejects(createVm(lib, { name: 'Evil', preset: 'linux', diskSize: null, memoryMiB: 256, cpus: 1, shares: [{ path, readOnly: false }] }), /the kju library .*share another folder/);
     await assert.rejects(lib.edit('Host', { shares: [{ path, readOnly: true }] }), /the kju library/);
   }
-  assert.equal((await lib.list()).some((e) => e.name === 'Evil'), false);
+  assert.equal(
+    (await lib.list()).some((e) => e.name === 'Evil'),
+    false,
+  );
   // a config written by hand (or by a guest) naming the library
   const configPath = join(vm.dir, 'config.json');
   const config = JSON.parse(await readFile(configPath, 'utf8'));

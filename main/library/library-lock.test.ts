@@ -26,7 +26,10 @@ const small = { preset: 'other' as const, diskSize: null, memoryMiB: 64, cpus: 1
 test('10 racing pairs of case1/CASE1 and of one same name: exactly one of each pair wins, the loser gets NAME_TAKEN', async (t) => {
   const lib = await tempLibrary(t);
   for (let i = 0; i < 10; i++) {
-    for (const [a, b] of [[`case${i}`, `CASE${i}`], [`same${i}`, `same${i}`]]) {
+    for (const [a, b] of [
+      [`case${i}`, `CASE${i}`],
+      [`same${i}`, `same${i}`],
+    ]) {
       const results = await Promise.allSettled([createVm(lib, { ...small, name: a }), createVm(lib, { ...small, name: b })]);
       assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1, `${a} & ${b}`);
       const lost = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
@@ -35,8 +38,16 @@ test('10 racing pairs of case1/CASE1 and of one same name: exactly one of each p
   }
   const entries = await lib.list();
   assert.equal(entries.length, 20);
-  assert.deepEqual(entries.filter((e) => e.problem), [], 'no two bundles block each other');
-  assert.deepEqual((await readdir(lib.root)).filter((n) => n.startsWith('.') && n !== '.kju-key'), [], 'no staging dir or lock left');
+  assert.deepEqual(
+    entries.filter((e) => e.problem),
+    [],
+    'no two bundles block each other',
+  );
+  assert.deepEqual(
+    (await readdir(lib.root)).filter((n) => n.startsWith('.') && n !== '.kju-key'),
+    [],
+    'no staging dir or lock left',
+  );
 });
 
 // Across processes the lock file is what serialises; process start-up jitter makes the race rare
@@ -73,11 +84,14 @@ test('a lock whose holder is dead is broken; a live holder makes the taker wait,
   const start = (await import('./owner-stamp.js')).processStartTime(live.pid!);
   await writeFile(lock, `${live.pid}-${start}`);
   const t0 = Date.now();
-  await assert.rejects(withLibraryLock(lib.root, async () => 'never', 300), (err: Error & { code: string }) => {
-    assert.equal(err.code, 'busy');
-    assert.match(err.message, new RegExp(`another kju \\(pid ${live.pid}\\) is changing the library`));
-    return true;
-  });
+  await assert.rejects(
+    withLibraryLock(lib.root, async () => 'never', 300),
+    (err: Error & { code: string }) => {
+      assert.equal(err.code, 'busy');
+      assert.match(err.message, new RegExp(`another kju \\(pid ${live.pid}\\) is changing the library`));
+      return true;
+    },
+  );
   assert.ok(Date.now() - t0 >= 300);
   assert.notEqual(ownerStamp(), `${live.pid}-${start}`);
 });

@@ -133,7 +133,7 @@ test('an edit killed mid-write keeps the old config; the next listing removes it
   const [entry] = await lib.list();
   assert.equal(entry.problem, undefined);
   assert.equal(await readFile(join(vm.dir, 'config.json'), 'utf8'), before);
-  assert.deepEqual(await temps(), [], 'the listing removed the dead writers\' temp files');
+  assert.deepEqual(await temps(), [], "the listing removed the dead writers' temp files");
 });
 
 test('listing reports broken, newer, duplicate and missing-disk bundles without throwing', async (t) => {
@@ -162,7 +162,10 @@ test('listing reports broken, newer, duplicate and missing-disk bundles without 
   assert.equal(byDir['Ref.kju'].problem, undefined, 'a missing disk does not block editing');
   const summaries = await lib.summaries();
   assert.match(summaries.find((s) => s.name === 'Ref')!.problem!, new RegExp(`missing disk 1 ${outside}`));
-  assert.throws(() => lib.requireFiles(ref), (err: Error & { code: string }) => err.code === 'missing-file' && err.message.includes(outside));
+  assert.throws(
+    () => lib.requireFiles(ref),
+    (err: Error & { code: string }) => err.code === 'missing-file' && err.message.includes(outside),
+  );
   await assert.rejects(lib.get('Good'), /two VMs are named/);
   await assert.rejects(lib.get('Junk'), /not valid JSON/);
   await assert.rejects(lib.get('Nobody'), /no VM named "Nobody"/);

@@ -102,11 +102,17 @@ export class Library {
     const bundles = names.filter((n) => n.endsWith(BUNDLE_SUFFIX) && !n.startsWith('.'));
     const key = readLibraryKey(this.root);
     const entries = await Promise.all(bundles.map((n) => this.readEntry(join(this.root, n), key)));
-    markDuplicates(entries, (e) => vmNameKey(e.name), 'duplicate-name', (e, others) =>
-      `two VMs are named "${e.name}" (${others.map((o) => basename(o.dir)).join(' and ')}); names must be unique: rename or delete one of the bundles`,
+    markDuplicates(
+      entries,
+      (e) => vmNameKey(e.name),
+      'duplicate-name',
+      (e, others) => `two VMs are named "${e.name}" (${others.map((o) => basename(o.dir)).join(' and ')}); names must be unique: rename or delete one of the bundles`,
     );
-    markDuplicates(entries.filter((e) => e.config), (e) => e.config!.id, 'duplicate-id', (e, others) =>
-      `bundles ${others.map((o) => basename(o.dir)).join(' and ')} share the id ${e.config!.id} (a copied bundle?); import the copy with "kju clone" instead`,
+    markDuplicates(
+      entries.filter((e) => e.config),
+      (e) => e.config!.id,
+      'duplicate-id',
+      (e, others) => `bundles ${others.map((o) => basename(o.dir)).join(' and ')} share the id ${e.config!.id} (a copied bundle?); import the copy with "kju clone" instead`,
     );
     return entries.sort((a, b) => a.name.localeCompare(b.name));
   }
@@ -190,8 +196,7 @@ export class Library {
     const entry = matches[0];
     // the way past a problem is an edit that fixes it: accepting outside files, or new shares for shares overlapping the library
     const tolerated =
-      (options.acceptingOutside && (entry.problemCode === 'outside-path' || entry.problemCode === 'untrusted-backing')) ||
-      (options.changingShares && entry.problemCode === 'invalid-argument');
+      (options.acceptingOutside && (entry.problemCode === 'outside-path' || entry.problemCode === 'untrusted-backing')) || (options.changingShares && entry.problemCode === 'invalid-argument');
     if (entry.problem && !tolerated) throw new LibraryError(entry.problemCode ?? 'invalid-config', entry.problem, entry.dir);
     return { dir: entry.dir, config: entry.config! };
   }
@@ -209,9 +214,7 @@ export class Library {
     if (!parsed.success) throw new LibraryError('invalid-name', `${quoteVisibly(typed)} cannot be a VM name: ${parsed.error.issues[0].message}`);
     const taken = (await this.list()).find((e) => vmNameKey(e.name) === vmNameKey(name));
     const dir = join(this.root, `${name}${BUNDLE_SUFFIX}`);
-    const dirTaken = (await readdir(this.root).catch(() => [] as string[])).some(
-      (n) => vmNameKey(n) === vmNameKey(`${name}${BUNDLE_SUFFIX}`),
-    );
+    const dirTaken = (await readdir(this.root).catch(() => [] as string[])).some((n) => vmNameKey(n) === vmNameKey(`${name}${BUNDLE_SUFFIX}`));
     if (taken || dirTaken) {
       throw new LibraryError('name-taken', `a VM named "${taken?.name ?? name}" already exists in ${this.root}; choose another name`, taken?.dir ?? dir);
     }
@@ -270,7 +273,10 @@ export class Library {
     const parsed = bundleConfigSchema.safeParse(next);
     if (!parsed.success) throw refuse(String(parsed.error.issues[0].path[0] ?? ''), describeIssues(parsed.error));
     if ((parsed.data.displays ?? 1) > 1 && parsed.data.display !== 'virtio-vga') {
-      throw refuse(changes.display !== undefined && changes.displays === undefined ? 'display' : 'displays', `displays: ${parsed.data.displays} heads need the display device virtio-vga (it is ${parsed.data.display})`);
+      throw refuse(
+        changes.display !== undefined && changes.displays === undefined ? 'display' : 'displays',
+        `displays: ${parsed.data.displays} heads need the display device virtio-vga (it is ${parsed.data.display})`,
+      );
     }
     let config = validateBundleConfig(parsed.data, join(vm.dir, CONFIG_FILE));
     const sbProblem = secureBootProblem(config);
@@ -330,11 +336,7 @@ export class Library {
       }
       const dependents = (await this.list()).filter((e) => e.config?.clonedFrom?.linked && e.config.clonedFrom.id === vm.config.id);
       if (dependents.length) {
-        throw new LibraryError(
-          'in-use',
-          `linked clones ${dependents.map((e) => `"${e.name}"`).join(', ')} read their disks from VM "${vm.config.name}"; delete them first`,
-          vm.dir,
-        );
+        throw new LibraryError('in-use', `linked clones ${dependents.map((e) => `"${e.name}"`).join(', ')} read their disks from VM "${vm.config.name}"; delete them first`, vm.dir);
       }
       if (options.permanent) {
         // out of sight at once; the slow removal runs after the lock (a kill leaves a stale .deleting-*)
@@ -362,9 +364,12 @@ export class Library {
    */
   async importBundle(path: string, options: { acceptOutside?: string[] } = {}): Promise<BundleVm> {
     const src = resolve(path);
-    let config = parseBundleConfig(await readFile(join(src, CONFIG_FILE), 'utf8').catch((err: Error) => {
-      throw new LibraryError('not-found', `${src} is not a kju bundle (${err.message})`, src);
-    }), join(src, CONFIG_FILE));
+    let config = parseBundleConfig(
+      await readFile(join(src, CONFIG_FILE), 'utf8').catch((err: Error) => {
+        throw new LibraryError('not-found', `${src} is not a kju bundle (${err.message})`, src);
+      }),
+      join(src, CONFIG_FILE),
+    );
     this.requireFiles({ dir: src, config });
     const sameId = (await this.list()).find((e) => e.config?.id === config.id);
     if (sameId) throw new LibraryError('duplicate-id', `VM "${sameId.name}" in the library already has this bundle's id ${config.id}; it is already imported`, sameId.dir);
@@ -388,7 +393,11 @@ export class Library {
         const file = resolveInBundle(staging, disk.file);
         if (existsSync(file)) await checkBackingChain(file, (p) => p.startsWith(stagedRoot + sep) || accept.has(p));
       }
-      config = await withConfirmedPaths({ ...config, outsideConfirmed: {} }, this.root, outside.map((n) => n.path));
+      config = await withConfirmedPaths(
+        { ...config, outsideConfirmed: {} },
+        this.root,
+        outside.map((n) => n.path),
+      );
       if (!Object.keys(config.outsideConfirmed ?? {}).length) delete config.outsideConfirmed;
       await writeBundleConfig(staging, config);
       const dir = await this.commitBundle(staging, config.name, async () => {
@@ -422,12 +431,7 @@ function describeOutside(what: string, outside: NamedPath[], howToAccept: string
   return `${what} names ${list} outside its bundle, not confirmed in this library (a bundle made elsewhere can name any host file); if you trust ${outside.length > 1 ? 'them' : 'it'}: ${howToAccept}`;
 }
 
-function markDuplicates(
-  entries: LibraryEntry[],
-  key: (e: LibraryEntry) => string,
-  code: LibraryErrorCode,
-  message: (e: LibraryEntry, group: LibraryEntry[]) => string,
-): void {
+function markDuplicates(entries: LibraryEntry[], key: (e: LibraryEntry) => string, code: LibraryErrorCode, message: (e: LibraryEntry, group: LibraryEntry[]) => string): void {
   const groups = new Map<string, LibraryEntry[]>();
   for (const e of entries) groups.set(key(e), [...(groups.get(key(e)) ?? []), e]);
   for (const group of groups.values()) {
@@ -448,7 +452,15 @@ export function toVmSummary(entry: LibraryEntry): VmSummary {
   const c = entry.config;
   const missing = findMissingFiles({ dir: entry.dir, config: c });
   const problem = entry.problem ?? (missing.length ? describeMissing(c.name, missing) : undefined);
-  const summary: VmSummary = { id: c.id, name: c.name, state: probeRunState({ dir: entry.dir, config: c }), displayDevice: c.display, soundDevice: c.sound ?? 'none', memoryMiB: c.memoryMiB, cpus: c.cpus };
+  const summary: VmSummary = {
+    id: c.id,
+    name: c.name,
+    state: probeRunState({ dir: entry.dir, config: c }),
+    displayDevice: c.display,
+    soundDevice: c.sound ?? 'none',
+    memoryMiB: c.memoryMiB,
+    cpus: c.cpus,
+  };
   if (c.displays !== undefined && c.displays > 1) summary.displays = c.displays;
   if (c.tpm) summary.tpm = true;
   if (c.secureBoot) summary.secureBoot = true;

@@ -39,7 +39,10 @@ test('importing a bundle whose disk path leads outside it is refused, naming the
   });
   assert.equal(existsSync(lib.root) ? (await readdir(lib.root)).filter((n) => !n.startsWith('.kju-')).length : 0, 0, 'nothing imported');
   const imported = await lib.importBundle(bundle, { acceptOutside: [secret] });
-  assert.deepEqual((await lib.list()).map((e) => [e.name, e.problem]), [['Evil', undefined]]);
+  assert.deepEqual(
+    (await lib.list()).map((e) => [e.name, e.problem]),
+    [['Evil', undefined]],
+  );
   assert.equal(imported.config.disks[0].file, secret);
 });
 
@@ -48,7 +51,11 @@ test('confirmations made in another library do not count here, an ISO path inclu
   const iso = join(tmp, 'boot.iso');
   await writeFile(iso, 'iso');
   const made = await createVm(other, { ...small, name: 'Iso', diskSize: null, iso });
-  assert.deepEqual((await other.list()).map((e) => e.problem), [undefined], 'the ISO the user gave is confirmed where it was given');
+  assert.deepEqual(
+    (await other.list()).map((e) => e.problem),
+    [undefined],
+    'the ISO the user gave is confirmed where it was given',
+  );
   await assert.rejects(lib.importBundle(made.dir), (err: Error & { code: string }) => err.code === 'outside-path' && err.message.includes(`cdrom ${iso}`));
   // the same tags pasted onto another path do not confirm it either
   const forged = await foreignBundle(other, 'Forged', (c) => ({ ...c, cdrom: secret, outsideConfirmed: { [secret]: Object.values(made.config.outsideConfirmed!)[0] } }));
@@ -88,5 +95,8 @@ test('importing a bundle whose own disk has a backing file outside it is refused
   const vm = await createVm(other, { ...small, name: 'Backed', diskSize: '1M' });
   execFileSync('qemu-img', ['rebase', '-u', '-f', 'qcow2', '-b', secret, '-F', 'raw', join(vm.dir, 'disk.qcow2')]);
   await assert.rejects(lib.importBundle(vm.dir), (err: Error & { code: string }) => err.code === 'untrusted-backing' && err.message.includes(secret));
-  assert.deepEqual((await readdir(lib.root)).filter((n) => !n.startsWith('.kju-')), []);
+  assert.deepEqual(
+    (await readdir(lib.root)).filter((n) => !n.startsWith('.kju-')),
+    [],
+  );
 });

@@ -21,12 +21,36 @@ export interface PresetDefaults {
 }
 
 export const PRESET_DEFAULTS: Record<Preset, PresetDefaults> = {
-  linux: { machine: 'q35', firmware: 'bios', display: 'virtio-vga', nic: 'virtio-net', diskBus: 'virtio', tablet: true, sound: 'intel-hda', clipboard: false, memoryMiB: 2048, cpus: 2, diskSize: '20G' },
+  linux: {
+    machine: 'q35',
+    firmware: 'bios',
+    display: 'virtio-vga',
+    nic: 'virtio-net',
+    diskBus: 'virtio',
+    tablet: true,
+    sound: 'intel-hda',
+    clipboard: false,
+    memoryMiB: 2048,
+    cpus: 2,
+    diskSize: '20G',
+  },
   // Windows 11 refuses to install without UEFI Secure Boot and a TPM 2.0; it has no inbox virtio
   // drivers, so SATA + e1000e + std VGA (its basic display driver) + Intel HD Audio install as-is.
   windows: {
-    machine: 'q35', firmware: 'uefi', display: 'std', nic: 'e1000e', diskBus: 'sata', tablet: true, memoryMiB: 4096, cpus: 2, diskSize: '64G',
-    sound: 'intel-hda', clipboard: false, secureBoot: true, tpm: true, hyperv: true,
+    machine: 'q35',
+    firmware: 'uefi',
+    display: 'std',
+    nic: 'e1000e',
+    diskBus: 'sata',
+    tablet: true,
+    memoryMiB: 4096,
+    cpus: 2,
+    diskSize: '64G',
+    sound: 'intel-hda',
+    clipboard: false,
+    secureBoot: true,
+    tpm: true,
+    hyperv: true,
   },
   // FreeDOS/MS-DOS: i440FX, IDE, a packet driver exists for the RTL8139; no USB tablet driver; DOS games speak SB16.
   dos: { machine: 'pc', firmware: 'bios', display: 'std', nic: 'rtl8139', diskBus: 'ide', tablet: false, sound: 'sb16', clipboard: false, memoryMiB: 64, cpus: 1, diskSize: '512M' },

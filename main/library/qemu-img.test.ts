@@ -55,7 +55,11 @@ test('kill -9 during create --disk-mode copy: qemu-img dies with kju, the half-b
 
   const lib = new Library(library);
   assert.deepEqual(await lib.list(), []);
-  assert.deepEqual((await readdir(library)).filter((n) => n.startsWith('.creating-')), [], 'stale staging dir removed');
+  assert.deepEqual(
+    (await readdir(library)).filter((n) => n.startsWith('.creating-')),
+    [],
+    'stale staging dir removed',
+  );
 });
 
 test('a staging dir of a live process is left alone by the listing', async (t) => {

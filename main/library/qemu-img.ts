@@ -105,13 +105,7 @@ export function parseProgress(chunk: string): number[] {
  * Full copy of an image (flattening any backing chain) with `qemu-img convert -p`.
  * `onProgress` gets 0..100 on the Node loop, at most once per distinct value.
  */
-export async function convertImage(
-  src: string,
-  srcFormat: string,
-  dst: string,
-  dstFormat: string,
-  onProgress?: (percent: number) => void,
-): Promise<void> {
+export async function convertImage(src: string, srcFormat: string, dst: string, dstFormat: string, onProgress?: (percent: number) => void): Promise<void> {
   let last = -1;
   let pending = '';
   await runQemuImg(['convert', '-p', '-f', srcFormat, '-O', dstFormat, src, dst], (chunk) => {
@@ -140,7 +134,13 @@ export async function imageInfo(path: string): Promise<ImageInfo> {
  */
 export async function imageChain(path: string): Promise<ChainImage[]> {
   const out = await runQemuImg(['info', '-U', '--backing-chain', '--output=json', path]);
-  type Raw = { filename: string; format: string; 'full-backing-filename'?: string; 'backing-filename'?: string; 'format-specific'?: { data?: { 'data-file'?: string; extents?: Array<{ filename?: string }> } } };
+  type Raw = {
+    filename: string;
+    format: string;
+    'full-backing-filename'?: string;
+    'backing-filename'?: string;
+    'format-specific'?: { data?: { 'data-file'?: string; extents?: Array<{ filename?: string }> } };
+  };
   const parsed = JSON.parse(out) as Raw | Raw[];
   return (Array.isArray(parsed) ? parsed : [parsed]).map((j) => {
     const image: ChainImage = { filename: j.filename, format: j.format };

@@ -185,7 +185,12 @@ async function attachExisting(
   const chain = await checkBackingChain(path, trustedBacking);
   const info = chain[0];
   if (chain.length > 1 && mode === 'copy') {
-    onNotice?.(`${path} reads from ${chain.slice(1).map((c) => c.filename).join(', ')}: the copy holds the flattened result of the whole chain`);
+    onNotice?.(
+      `${path} reads from ${chain
+        .slice(1)
+        .map((c) => c.filename)
+        .join(', ')}: the copy holds the flattened result of the whole chain`,
+    );
   }
   if (mode === 'reference') {
     if (info.format !== 'qcow2' && info.format !== 'raw') {

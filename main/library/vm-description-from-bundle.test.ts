@@ -41,11 +41,14 @@ test('a missing disk is a clear error naming the path', async (t) => {
   const { lib } = await tempLibrary(t);
   const vm = await createVm(lib, { name: 'Gone', preset: 'linux', diskSize: '64M', memoryMiB: 256, cpus: 1 });
   await rm(join(vm.dir, 'disk.qcow2'));
-  assert.throws(() => bundleToVmDescription(vm), (err: Error & { code: string }) => {
-    assert.equal(err.code, 'missing-file');
-    assert.match(err.message, new RegExp(`VM "Gone" cannot start: missing disk 1 ${join(vm.dir, 'disk.qcow2')}`));
-    return true;
-  });
+  assert.throws(
+    () => bundleToVmDescription(vm),
+    (err: Error & { code: string }) => {
+      assert.equal(err.code, 'missing-file');
+      assert.match(err.message, new RegExp(`VM "Gone" cannot start: missing disk 1 ${join(vm.dir, 'disk.qcow2')}`));
+      return true;
+    },
+  );
 });
 
 test('run-state hook: a live pid in the launcher runtime dir means running; delete is refused', async (t) => {
@@ -106,7 +109,11 @@ test('the Windows 11 preset: q35 + SMM, Secure Boot firmware with MS keys, TPM 2
   assert.deepEqual(after('-vga'), ['std']);
   assert.ok(after('-device').includes('usb-tablet,bus=kju-xhci.0'));
   assert.equal(vm.config.sound, 'intel-hda');
-  assert.deepEqual(after('-device').filter((d) => /^(ich9-)?intel-hda\b/.test(d)), ['intel-hda,id=kju-hda'], 'one HDA controller');
+  assert.deepEqual(
+    after('-device').filter((d) => /^(ich9-)?intel-hda\b/.test(d)),
+    ['intel-hda,id=kju-hda'],
+    'one HDA controller',
+  );
   assert.ok(after('-device').includes('hda-duplex,bus=kju-hda.0,audiodev=kju-snd0'));
   assert.deepEqual(after('-audiodev'), ['dbus,id=kju-snd0']);
   assert.ok(after('-device').includes('tpm-crb,tpmdev=kju-tpm0'));
@@ -137,7 +144,10 @@ test('--tpm without swtpm is an error naming the package, and nothing is written
       return true;
     },
   );
-  assert.deepEqual((await lib.list()).map((e) => e.name), []);
+  assert.deepEqual(
+    (await lib.list()).map((e) => e.name),
+    [],
+  );
   const vm = await createVm(lib, { name: 'Later', preset: 'linux', diskSize: '64M', memoryMiB: 256, cpus: 1 });
   // without qemu-img kju cannot check the disk's chain: the VM shows that, with the package to install
   const noQemuImg = await withSwtpmEnv({ PATH: join(tmp, 'empty-bin') }, () => lib.list());
@@ -165,7 +175,10 @@ test('Secure Boot with direct kernel boot is refused up front, saying why', asyn
   });
   await createVm(lib, { name: 'K', preset: 'linux', diskSize: null, memoryMiB: 256, cpus: 1, kernel });
   await assert.rejects(lib.edit('K', { secureBoot: true }), /Secure Boot cannot check a kernel booted directly/);
-  assert.deepEqual((await lib.list()).map((e) => e.name), ['K']);
+  assert.deepEqual(
+    (await lib.list()).map((e) => e.name),
+    ['K'],
+  );
 });
 
 test('edit --secure-boot turns on UEFI with an MS-keys variable store; --tpm adds the state dir; a clone gets its own copies', async (t) => {

@@ -11,23 +11,27 @@ const run = promisify(execFile);
 const SYSTEM_DB = '/usr/share/osinfo';
 const KJU = join(import.meta.dirname, '..', 'cli', 'kju.ts');
 
-test('the system osinfo-db: Windows 11 is UEFI-only on the windows preset with its resources; the version is the VERSION file', { skip: !existsSync(join(SYSTEM_DB, 'os')) && 'osinfo-db is not installed (scripts/setup.sh installs it)' }, async () => {
-  await withDb(SYSTEM_DB, async () => {
-    const catalogue = await loadCatalogue();
-    assert.equal(catalogue.version, readFileSync(join(SYSTEM_DB, 'VERSION'), 'utf8').trim());
-    assert.ok(catalogue.entries.length > 200, `only ${catalogue.entries.length} entries`);
-    const win11 = catalogue.entries.find((e) => e.id === 'win11');
-    assert.ok(win11);
-    assert.equal(win11.preset, 'windows');
-    assert.equal(win11.uefiOnly, true);
-    assert.deepEqual(win11.recommended, { memoryMiB: 4096, diskGiB: 64, cpus: 2 });
-    const fedora = searchCatalogue(catalogue, 'fedora').find((e) => /kickstart/.test(e.unattended.why));
-    assert.ok(fedora, 'some Fedora names its kickstart script');
-    assert.equal(fedora.unattended.supported, false);
-    assert.equal(catalogue.entries.find((e) => e.id === 'win95')?.preset, 'dos');
-    assert.equal(catalogue.entries.find((e) => e.id === 'freebsd13.0')?.preset, 'bsd');
-  });
-});
+test(
+  'the system osinfo-db: Windows 11 is UEFI-only on the windows preset with its resources; the version is the VERSION file',
+  { skip: !existsSync(join(SYSTEM_DB, 'os')) && 'osinfo-db is not installed (scripts/setup.sh installs it)' },
+  async () => {
+    await withDb(SYSTEM_DB, async () => {
+      const catalogue = await loadCatalogue();
+      assert.equal(catalogue.version, readFileSync(join(SYSTEM_DB, 'VERSION'), 'utf8').trim());
+      assert.ok(catalogue.entries.length > 200, `only ${catalogue.entries.length} entries`);
+      const win11 = catalogue.entries.find((e) => e.id === 'win11');
+      assert.ok(win11);
+      assert.equal(win11.preset, 'windows');
+      assert.equal(win11.uefiOnly, true);
+      assert.deepEqual(win11.recommended, { memoryMiB: 4096, diskGiB: 64, cpus: 2 });
+      const fedora = searchCatalogue(catalogue, 'fedora').find((e) => /kickstart/.test(e.unattended.why));
+      assert.ok(fedora, 'some Fedora names its kickstart script');
+      assert.equal(fedora.unattended.supported, false);
+      assert.equal(catalogue.entries.find((e) => e.id === 'win95')?.preset, 'dos');
+      assert.equal(catalogue.entries.find((e) => e.id === 'freebsd13.0')?.preset, 'bsd');
+    });
+  },
+);
 
 test('a variant inherits resources and install scripts through derives-from; aliases and names are searchable', async () => {
   const dir = fakeDb({ 'example.org/tux-1.xml': PARENT, 'example.org/tux-2.xml': CHILD });
@@ -35,7 +39,10 @@ test('a variant inherits resources and install scripts through derives-from; ali
     await withDb(dir, async () => {
       const c = await loadCatalogue();
       assert.equal(c.version, '20240101');
-      assert.deepEqual(c.entries.map((e) => e.id), ['tux2', 'tux1', 'xwin11']); // newest first, undated last
+      assert.deepEqual(
+        c.entries.map((e) => e.id),
+        ['tux2', 'tux1', 'xwin11'],
+      ); // newest first, undated last
       const [tux2, tux1, win] = c.entries;
       assert.deepEqual(tux2.recommended, { memoryMiB: 2048, diskGiB: 20, cpus: 2 });
       assert.deepEqual(tux2.aliases, ['tux-two']);
@@ -48,8 +55,14 @@ test('a variant inherits resources and install scripts through derives-from; ali
       assert.equal(win.preset, 'windows');
       assert.equal(win.uefiOnly, true);
       assert.match(win.unattended.why, /no install script/);
-      assert.deepEqual(searchCatalogue(c, 'TUX-TW').map((e) => e.id), ['tux2']);
-      assert.deepEqual(searchCatalogue(c, 'eleven').map((e) => e.id), ['xwin11']);
+      assert.deepEqual(
+        searchCatalogue(c, 'TUX-TW').map((e) => e.id),
+        ['tux2'],
+      );
+      assert.deepEqual(
+        searchCatalogue(c, 'eleven').map((e) => e.id),
+        ['xwin11'],
+      );
     });
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -86,9 +99,15 @@ test('kju os list prints the database date and the matching rows; no match exits
     const plain = (await run(process.execPath, ['--import', 'tsx', KJU, 'os', 'list'], { env })).stdout;
     assert.doesNotMatch(plain, /^tux1\s/m);
     assert.match((await run(process.execPath, ['--import', 'tsx', KJU, 'os', 'list', '--all'], { env })).stdout, /^tux1\s/m);
-    await assert.rejects(run(process.execPath, ['--import', 'tsx', KJU, 'os', 'list', 'plan9'], { env }), (e: { code: number; stdout: string }) => e.code === 1 && /no OS matches "plan9"/.test(e.stdout));
+    await assert.rejects(
+      run(process.execPath, ['--import', 'tsx', KJU, 'os', 'list', 'plan9'], { env }),
+      (e: { code: number; stdout: string }) => e.code === 1 && /no OS matches "plan9"/.test(e.stdout),
+    );
     const missing = join(dir, 'nowhere');
-    await assert.rejects(run(process.execPath, ['--import', 'tsx', KJU, 'os', 'list'], { env: { ...env, KJU_OSINFO_DIR: missing } }), (e: { code: number; stderr: string }) => e.code !== 0 && /no osinfo-db found .*apt-get install osinfo-db/s.test(e.stderr));
+    await assert.rejects(
+      run(process.execPath, ['--import', 'tsx', KJU, 'os', 'list'], { env: { ...env, KJU_OSINFO_DIR: missing } }),
+      (e: { code: number; stderr: string }) => e.code !== 0 && /no osinfo-db found .*apt-get install osinfo-db/s.test(e.stderr),
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -39,7 +39,9 @@ async function findDir(): Promise<string> {
   for (const d of dirs) {
     if ((await stat(join(d, 'os')).catch(() => null))?.isDirectory()) return d;
   }
-  throw new KjuError('missing-file', `no osinfo-db found (looked in ${dirs.join(', ')})`, { hint: 'install it: apt-get install osinfo-db (Debian/Ubuntu), dnf install osinfo-db (Fedora), or set KJU_OSINFO_DIR' });
+  throw new KjuError('missing-file', `no osinfo-db found (looked in ${dirs.join(', ')})`, {
+    hint: 'install it: apt-get install osinfo-db (Debian/Ubuntu), dnf install osinfo-db (Fedora), or set KJU_OSINFO_DIR',
+  });
 }
 
 const num = (v: unknown): number | undefined => {
@@ -156,13 +158,22 @@ async function readCatalogue(): Promise<OsCatalogue> {
   const osDir = join(dir, 'os');
   let total = 0;
   const raws: RawOs[] = [];
-  for (const vendor of (await readdir(osDir, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name).sort()) {
+  for (const vendor of (await readdir(osDir, { withFileTypes: true }))
+    .filter((d) => d.isDirectory())
+    .map((d) => d.name)
+    .sort()) {
     for (const file of (await readdir(join(osDir, vendor))).filter((f) => f.endsWith('.xml')).sort()) {
       const path = join(osDir, vendor, file);
       const size = (await stat(path)).size;
-      if (size > MAX_OSINFO_FILE_BYTES) throw new KjuError('invalid-config', `${path}: refused: ${size} bytes, over the ${MAX_OSINFO_FILE_BYTES}-byte limit for one osinfo-db file`, { hint: 'reinstall osinfo-db (apt-get install --reinstall osinfo-db) or point KJU_OSINFO_DIR elsewhere' });
+      if (size > MAX_OSINFO_FILE_BYTES)
+        throw new KjuError('invalid-config', `${path}: refused: ${size} bytes, over the ${MAX_OSINFO_FILE_BYTES}-byte limit for one osinfo-db file`, {
+          hint: 'reinstall osinfo-db (apt-get install --reinstall osinfo-db) or point KJU_OSINFO_DIR elsewhere',
+        });
       total += size;
-      if (total > MAX_TOTAL_BYTES) throw new KjuError('invalid-config', `${osDir}: refused: more than ${MAX_TOTAL_BYTES} bytes of XML`, { hint: 'reinstall osinfo-db (apt-get install --reinstall osinfo-db) or point KJU_OSINFO_DIR elsewhere' });
+      if (total > MAX_TOTAL_BYTES)
+        throw new KjuError('invalid-config', `${osDir}: refused: more than ${MAX_TOTAL_BYTES} bytes of XML`, {
+          hint: 'reinstall osinfo-db (apt-get install --reinstall osinfo-db) or point KJU_OSINFO_DIR elsewhere',
+        });
       const doc = parseOsinfoXml(await readFile(path, 'utf8'), path);
       const root = doc.libosinfo as Record<string, unknown> | undefined;
       for (const os of (root?.os as Record<string, unknown>[] | undefined) ?? []) {

@@ -70,4 +70,3 @@ export const CHILD = `<?xml version="1.0"?>
     <firmware arch="x86_64" type="bios" supported="false"/>
   </os>
 </libosinfo>`;
-

@@ -8,7 +8,26 @@ import { KjuError } from '../../common/errors.js';
 export const MAX_OSINFO_FILE_BYTES = 4 * 1024 * 1024;
 
 /** Elements that can repeat in osinfo-db and so are always arrays here. */
-const REPEATING = new Set(['os', 'short-id', 'name', 'media', 'iso', 'volume-id', 'publisher-id', 'system-id', 'application-id', 'resources', 'variant', 'url', 'script', 'install-script', 'firmware', 'derives-from', 'tree', 'image']);
+const REPEATING = new Set([
+  'os',
+  'short-id',
+  'name',
+  'media',
+  'iso',
+  'volume-id',
+  'publisher-id',
+  'system-id',
+  'application-id',
+  'resources',
+  'variant',
+  'url',
+  'script',
+  'install-script',
+  'firmware',
+  'derives-from',
+  'tree',
+  'image',
+]);
 
 const parser = new XMLParser({
   ignoreAttributes: false,
@@ -25,7 +44,10 @@ const parser = new XMLParser({
 
 /** Parses `text` (already size-checked by the caller through `readCapped`); `where` names the file in errors. */
 export function parseOsinfoXml(text: string, where: string): Record<string, unknown> {
-  if (/<!DOCTYPE|<!ENTITY/i.test(text)) throw new KjuError('invalid-config', `${where}: refused: it declares a DOCTYPE or entities, which osinfo-db files never do`, { hint: 'reinstall osinfo-db (apt-get install --reinstall osinfo-db)' });
+  if (/<!DOCTYPE|<!ENTITY/i.test(text))
+    throw new KjuError('invalid-config', `${where}: refused: it declares a DOCTYPE or entities, which osinfo-db files never do`, {
+      hint: 'reinstall osinfo-db (apt-get install --reinstall osinfo-db)',
+    });
   try {
     return parser.parse(text) as Record<string, unknown>;
   } catch (err) {

@@ -51,7 +51,10 @@ test('the image: 64 KiB, the reset vector jumps to the code at offset 0, which s
   const target = (0xfff3 + (image[0xfff1]! | (image[0xfff2]! << 8))) & 0xffff;
   assert.equal(target, 0);
   assert.equal(image[0], 0xfa);
-  assert.ok(image.subarray(0x400, 0xfff0).every((b) => b === 0), 'code fits in the first KiB');
+  assert.ok(
+    image.subarray(0x400, 0xfff0).every((b) => b === 0),
+    'code fits in the first KiB',
+  );
 });
 
 test('the probe runs with the accelerator arguments of a launch (-cpu host off TCG)', () => {

@@ -64,14 +64,24 @@ export function probeImage(): Uint8Array {
 /** QEMU arguments for the probe; the accelerator's own arguments are the ones launches use. */
 export function probeArgv(imagePath: string, accel: Accelerator): string[] {
   return [
-    '-nodefaults', '-no-user-config', '-no-reboot',
-    '-machine', 'q35',
+    '-nodefaults',
+    '-no-user-config',
+    '-no-reboot',
+    '-machine',
+    'q35',
     ...acceleratorArgs(accel),
-    '-m', '16M', '-smp', '1',
-    '-display', 'none',
-    '-bios', imagePath,
-    '-device', 'isa-debug-exit',
-    '-serial', 'stdio',
+    '-m',
+    '16M',
+    '-smp',
+    '1',
+    '-display',
+    'none',
+    '-bios',
+    imagePath,
+    '-device',
+    'isa-debug-exit',
+    '-serial',
+    'stdio',
   ];
 }
 

@@ -56,8 +56,14 @@ test('display devices', () => {
 });
 
 test('displays: N heads are virtio-vga max_outputs=N; one head is the plain device', () => {
-  assert.deepEqual(values(buildArgv({ ...base, displays: 2, tablet: false }, rt), '-device').filter((d) => !d.startsWith('ide-cd,')), ['virtio-vga,id=kju-video,max_outputs=2']);
-  assert.deepEqual(values(buildArgv({ ...base, displays: 1, tablet: false }, rt), '-device').filter((d) => !d.startsWith('ide-cd,')), ['virtio-vga']);
+  assert.deepEqual(
+    values(buildArgv({ ...base, displays: 2, tablet: false }, rt), '-device').filter((d) => !d.startsWith('ide-cd,')),
+    ['virtio-vga,id=kju-video,max_outputs=2'],
+  );
+  assert.deepEqual(
+    values(buildArgv({ ...base, displays: 1, tablet: false }, rt), '-device').filter((d) => !d.startsWith('ide-cd,')),
+    ['virtio-vga'],
+  );
 });
 
 test('KVM and HVF use the host CPU model', () => {
@@ -83,11 +89,7 @@ test('disks on virtio, ide and sata; formats; cdrom', () => {
     {
       ...base,
       tablet: false,
-      disks: [
-        { path: '/vms/a.qcow2' },
-        { path: '/vms/b.img', format: 'raw', bus: 'ide' },
-        { path: '/vms/c,d.qcow2', bus: 'sata' },
-      ],
+      disks: [{ path: '/vms/a.qcow2' }, { path: '/vms/b.img', format: 'raw', bus: 'ide' }, { path: '/vms/c,d.qcow2', bus: 'sata' }],
       cdrom: '/isos/x.iso',
     },
     rt,
@@ -104,7 +106,15 @@ test('disks on virtio, ide and sata; formats; cdrom', () => {
 
 test('sata on pc adds an AHCI controller once', () => {
   const argv = buildArgv(
-    { ...base, machine: 'pc', tablet: false, disks: [{ path: '/a', bus: 'sata' }, { path: '/b', bus: 'sata' }] },
+    {
+      ...base,
+      machine: 'pc',
+      tablet: false,
+      disks: [
+        { path: '/a', bus: 'sata' },
+        { path: '/b', bus: 'sata' },
+      ],
+    },
     rt,
   );
   assert.deepEqual(values(argv, '-device').slice(1), ['ahci,id=kju-ahci', 'ide-hd,drive=kju-disk0,bus=kju-ahci.0', 'ide-hd,drive=kju-disk1,bus=kju-ahci.1', 'ide-cd,drive=kju-cd0,id=kju-cdrom']);
@@ -129,13 +139,13 @@ test('share clipboard: the qemu-vdagent chardev on a virtio-serial port named co
 });
 
 test('shared folders: one fsdev and virtio-9p device each, tags share0.., readonly for :ro, commas escaped', () => {
-  const shares = [{ path: '/home/u/Shared', readOnly: false }, { path: '/srv/a,b', readOnly: true }];
+  const shares = [
+    { path: '/home/u/Shared', readOnly: false },
+    { path: '/srv/a,b', readOnly: true },
+  ];
   const argv = buildArgv({ ...base, shares }, rt);
   // the guest's owners and modes are metadata (xattrs) unless the probe found no user xattrs
-  assert.deepEqual(values(argv, '-fsdev'), [
-    'local,id=kju-fs0,path=/home/u/Shared,security_model=mapped-xattr',
-    'local,id=kju-fs1,path=/srv/a,,b,security_model=mapped-xattr,readonly=on',
-  ]);
+  assert.deepEqual(values(argv, '-fsdev'), ['local,id=kju-fs0,path=/home/u/Shared,security_model=mapped-xattr', 'local,id=kju-fs1,path=/srv/a,,b,security_model=mapped-xattr,readonly=on']);
   const nineP = values(argv, '-device').filter((d) => d.startsWith('virtio-9p-pci'));
   assert.deepEqual(nineP, ['virtio-9p-pci,fsdev=kju-fs0,mount_tag=share0', 'virtio-9p-pci,fsdev=kju-fs1,mount_tag=share1']);
   assert.deepEqual(values(buildArgv({ ...base, shares }, { ...rt, shareModels: ['mapped-file', 'mapped-xattr'] }), '-fsdev'), [
@@ -159,8 +169,14 @@ test('user network: the NIC model, and each port forward as a hostfwd rule on it
 });
 
 test('usb: a qemu-xhci controller without a tablet; with a tablet, one controller only', () => {
-  assert.deepEqual(values(buildArgv({ ...base, tablet: false, usb: true }, rt), '-device').filter((d) => d.includes('xhci') || d.includes('usb')), ['qemu-xhci,id=kju-xhci']);
-  assert.deepEqual(values(buildArgv({ ...base, usb: true }, rt), '-device').filter((d) => d.includes('xhci') || d.includes('usb')), ['qemu-xhci,id=kju-xhci', 'usb-tablet,bus=kju-xhci.0']);
+  assert.deepEqual(
+    values(buildArgv({ ...base, tablet: false, usb: true }, rt), '-device').filter((d) => d.includes('xhci') || d.includes('usb')),
+    ['qemu-xhci,id=kju-xhci'],
+  );
+  assert.deepEqual(
+    values(buildArgv({ ...base, usb: true }, rt), '-device').filter((d) => d.includes('xhci') || d.includes('usb')),
+    ['qemu-xhci,id=kju-xhci', 'usb-tablet,bus=kju-xhci.0'],
+  );
 });
 
 test('a TPM is swtpm behind the runtime dir socket: CRB on q35, TIS on pc', () => {

@@ -40,12 +40,14 @@ export function buildArgv(desc: VmDescription, runtime: ArgvRuntime): string[] {
   const paths = runtime.runtimeDir;
   const machine = desc.machine ?? 'q35';
   const argv: string[] = [
-    '-name', escapeOptionValue(desc.name),
+    '-name',
+    escapeOptionValue(desc.name),
     '-no-user-config',
     // -nodefaults drops the default NIC, serial, parallel, monitor and VGA; the VGA is added back below.
     '-nodefaults',
     // Secure Boot firmware keeps its variables safe from the OS only with SMM and secure pflash.
-    '-machine', desc.secureBoot ? `${machine},smm=on` : machine,
+    '-machine',
+    desc.secureBoot ? `${machine},smm=on` : machine,
     ...acceleratorArgs(runtime.accel, { hyperv: desc.hyperv }),
   ];
   if (desc.secureBoot) argv.push('-global', 'driver=cfi.pflash01,property=secure,value=on');
@@ -68,9 +70,12 @@ export function buildArgv(desc: VmDescription, runtime: ArgvRuntime): string[] {
     // swtpm (started by launch.ts) listens on the control socket; CRB is the TPM 2.0 interface q35's
     // ACPI describes, pc gets the TIS one.
     argv.push(
-      '-chardev', `socket,id=kju-chrtpm,path=${escapeOptionValue(paths.tpmSocket)}`,
-      '-tpmdev', 'emulator,id=kju-tpm0,chardev=kju-chrtpm',
-      '-device', `${machine === 'pc' ? 'tpm-tis' : 'tpm-crb'},tpmdev=kju-tpm0`,
+      '-chardev',
+      `socket,id=kju-chrtpm,path=${escapeOptionValue(paths.tpmSocket)}`,
+      '-tpmdev',
+      'emulator,id=kju-tpm0,chardev=kju-chrtpm',
+      '-device',
+      `${machine === 'pc' ? 'tpm-tis' : 'tpm-crb'},tpmdev=kju-tpm0`,
     );
   }
 
@@ -116,8 +121,10 @@ export function buildArgv(desc: VmDescription, runtime: ArgvRuntime): string[] {
     const id = `kju-fs${i}`;
     const model = runtime.shareModels?.[i] ?? 'mapped-xattr';
     argv.push(
-      '-fsdev', `local,id=${id},path=${escapeOptionValue(share.path)},security_model=${model}${share.readOnly ? ',readonly=on' : ''}`,
-      '-device', `virtio-9p-pci,fsdev=${id},mount_tag=${shareTag(i)}`,
+      '-fsdev',
+      `local,id=${id},path=${escapeOptionValue(share.path)},security_model=${model}${share.readOnly ? ',readonly=on' : ''}`,
+      '-device',
+      `virtio-9p-pci,fsdev=${id},mount_tag=${shareTag(i)}`,
     );
   });
   if (desc.network) {
@@ -130,11 +137,7 @@ export function buildArgv(desc: VmDescription, runtime: ArgvRuntime): string[] {
   if (desc.initrd) argv.push('-initrd', desc.initrd);
   if (desc.append !== undefined) argv.push('-append', desc.append);
 
-  argv.push(
-    '-qmp', `unix:${escapeOptionValue(paths.qmpSocket)},server=on,wait=off`,
-    '-serial', `unix:${escapeOptionValue(paths.serialSocket)},server=on,wait=off`,
-    '-pidfile', paths.pidFile,
-  );
+  argv.push('-qmp', `unix:${escapeOptionValue(paths.qmpSocket)},server=on,wait=off`, '-serial', `unix:${escapeOptionValue(paths.serialSocket)},server=on,wait=off`, '-pidfile', paths.pidFile);
   argv.push(...(desc.extraArgs ?? []));
   return argv;
 }
@@ -166,9 +169,12 @@ function displayArgs(display: NonNullable<VmDescription['display']>, heads: numb
  */
 export function clipboardArgs(): string[] {
   return [
-    '-chardev', 'qemu-vdagent,id=kju-vdagent,name=vdagent,clipboard=on',
-    '-device', 'virtio-serial-pci,id=kju-vdagent-serial',
-    '-device', 'virtserialport,bus=kju-vdagent-serial.0,chardev=kju-vdagent,name=com.redhat.spice.0',
+    '-chardev',
+    'qemu-vdagent,id=kju-vdagent,name=vdagent,clipboard=on',
+    '-device',
+    'virtio-serial-pci,id=kju-vdagent-serial',
+    '-device',
+    'virtserialport,bus=kju-vdagent-serial.0,chardev=kju-vdagent,name=com.redhat.spice.0',
   ];
 }
 

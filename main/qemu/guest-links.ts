@@ -134,7 +134,13 @@ export async function checkPortsFree(forwards: readonly PortForward[]): Promise<
 
 async function bindProbe(f: PortForward): Promise<string | undefined> {
   const explain = (code: string | undefined): string =>
-    code === 'EADDRINUSE' ? 'already in use' : code === 'EACCES' ? 'not allowed for this user (ports below 1024 need privileges)' : code === 'EADDRNOTAVAIL' ? 'on an address this host does not have' : `not usable (${code})`;
+    code === 'EADDRINUSE'
+      ? 'already in use'
+      : code === 'EACCES'
+        ? 'not allowed for this user (ports below 1024 need privileges)'
+        : code === 'EADDRNOTAVAIL'
+          ? 'on an address this host does not have'
+          : `not usable (${code})`;
   if (f.proto === 'tcp') {
     return new Promise((resolve) => {
       const server = createServer();

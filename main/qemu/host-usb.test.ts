@@ -69,6 +69,9 @@ test('a device node this user cannot open: the message names the node, its mode 
   const d = { vendorId: '046d', productId: 'c52b', bus: 1, port: '2', devnum: 4 };
   const problem = usbPermissionProblem(d, dev, () => false);
   assert.match(problem ?? '', new RegExp(`${join(dev, '001', '004')} is mode 0644, owner uid \\d+, group .*needs read and write permission`));
-  assert.equal(usbPermissionProblem(d, dev, () => true), undefined);
+  assert.equal(
+    usbPermissionProblem(d, dev, () => true),
+    undefined,
+  );
   assert.match(usbPermissionProblem({ ...d, devnum: 9 }, dev, () => false) ?? '', /does not exist \(was the device unplugged\?\)/);
 });

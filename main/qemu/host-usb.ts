@@ -99,9 +99,7 @@ export function parseIoregUsb(text: string): HostUsbDevice[] {
 export async function listHostUsb(): Promise<HostUsbDevice[]> {
   if (process.platform === 'darwin') {
     const { execFile } = await import('node:child_process');
-    const text = await new Promise<string>((resolve, reject) =>
-      execFile('ioreg', ['-p', 'IOUSB', '-l', '-w0'], { maxBuffer: 16 << 20 }, (err, stdout) => (err ? reject(err) : resolve(stdout))),
-    );
+    const text = await new Promise<string>((resolve, reject) => execFile('ioreg', ['-p', 'IOUSB', '-l', '-w0'], { maxBuffer: 16 << 20 }, (err, stdout) => (err ? reject(err) : resolve(stdout))));
     return parseIoregUsb(text);
   }
   return listSysfsUsb();
@@ -149,7 +147,9 @@ function canReadWrite(path: string): boolean {
 
 function groupName(gid: number): string {
   try {
-    const line = readFileSync('/etc/group', 'utf8').split('\n').find((l) => l.split(':')[2] === String(gid));
+    const line = readFileSync('/etc/group', 'utf8')
+      .split('\n')
+      .find((l) => l.split(':')[2] === String(gid));
     return line ? `"${line.split(':')[0]}" (gid ${gid})` : `gid ${gid}`;
   } catch {
     return `gid ${gid}`;

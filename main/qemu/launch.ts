@@ -82,8 +82,6 @@ function isSocket(path: string): boolean {
   }
 }
 
-
-
 function formatExit(e: QemuExit): string {
   return e.signal ? `killed by ${e.signal}` : `exit status ${e.code}`;
 }
@@ -96,7 +94,7 @@ function formatExit(e: QemuExit): string {
 export async function launchQemu(desc: VmDescription, opts: LaunchOptions): Promise<QemuProcess> {
   const env = opts.env ?? process.env;
   checkFiles(desc);
-  const qemuUser = resolveQemuUser(env);
+  const qemuUser = desc.tpmStateDir ? resolveQemuUser(env) : undefined; // swtpm drops to it; QEMU itself does not yet
   const qemuBin = typeof opts.qemu === 'string' ? undefined : (opts.qemu ?? (await findQemu(env)));
   const qemu = typeof opts.qemu === 'string' ? opts.qemu : qemuBin!.path;
   const accelerator: AcceleratorChoice = opts.accel ? { accel: opts.accel, source: 'given' } : await resolveAccelerator({ env, qemu: qemuBin });
@@ -200,18 +198,12 @@ export async function launchQemu(desc: VmDescription, opts: LaunchOptions): Prom
   const deadline = Date.now() + timeoutMs;
   while (!isSocket(paths.qmpSocket)) {
     if (exitInfo) {
-      throw new QemuLaunchError(
-        `QEMU for VM "${desc.name}" exited during startup (${formatExit(exitInfo)}). Last lines of ${logFile}:\n${exitInfo.logTail.join('\n')}`,
-        exitInfo,
-      );
+      throw new QemuLaunchError(`QEMU for VM "${desc.name}" exited during startup (${formatExit(exitInfo)}). Last lines of ${logFile}:\n${exitInfo.logTail.join('\n')}`, exitInfo);
     }
     if (Date.now() > deadline) {
       proc.kill('SIGKILL');
       const e = await exited;
-      throw new QemuLaunchError(
-        `QEMU for VM "${desc.name}" did not create its QMP socket within ${timeoutMs} ms; killed it. Last lines of ${logFile}:\n${e.logTail.join('\n')}`,
-        e,
-      );
+      throw new QemuLaunchError(`QEMU for VM "${desc.name}" did not create its QMP socket within ${timeoutMs} ms; killed it. Last lines of ${logFile}:\n${e.logTail.join('\n')}`, e);
     }
     await Promise.race([sleep(25), exited]);
   }

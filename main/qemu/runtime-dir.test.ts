@@ -3,7 +3,18 @@ import { chmodSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { RuntimeDirError, ensurePrivateDir, fileVmRuntimeDir, libraryVmRuntimeDir, listRuntimeDirs, prepareRuntimeDir, readRuntimeVmName, runtimeBase, runtimeDirAt, sanitizeVmName } from './runtime-dir.js';
+import {
+  RuntimeDirError,
+  ensurePrivateDir,
+  fileVmRuntimeDir,
+  libraryVmRuntimeDir,
+  listRuntimeDirs,
+  prepareRuntimeDir,
+  readRuntimeVmName,
+  runtimeBase,
+  runtimeDirAt,
+  sanitizeVmName,
+} from './runtime-dir.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kju-rtdir-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -35,9 +46,15 @@ test('prepareRuntimeDir creates base and VM dir 0700, and fixes a loose mode', (
 
 test('a symlink or a file in the way is refused', () => {
   writeFileSync(join(dir, 'file'), '');
-  assert.throws(() => ensurePrivateDir(join(dir, 'file')), (e: unknown) => e instanceof Error);
+  assert.throws(
+    () => ensurePrivateDir(join(dir, 'file')),
+    (e: unknown) => e instanceof Error,
+  );
   symlinkSync(dir, join(dir, 'link'));
-  assert.throws(() => ensurePrivateDir(join(dir, 'link')), (e: unknown) => e instanceof RuntimeDirError && /symlink/.test(e.message));
+  assert.throws(
+    () => ensurePrivateDir(join(dir, 'link')),
+    (e: unknown) => e instanceof RuntimeDirError && /symlink/.test(e.message),
+  );
 });
 
 const ID1 = '6f1c3a52-58a4-4b8e-9d0e-2f4f5d6a7b8c';
@@ -45,7 +62,18 @@ const ID2 = '0b7e1e2a-1c55-4a4f-8a77-3f0a5c1b9d21';
 const vm = (name: string, id: string, library = '/home/u/.local/share/kju/library') => ({ dir: join(library, `${name}.kju`), config: { id, name } });
 
 test('runtimeDirAt: every file kju and QEMU keep in a runtime dir', () => {
-  assert.deepEqual(runtimeDirAt('/r'), { dir: '/r', qmpSocket: '/r/qmp.sock', serialSocket: '/r/serial.sock', pidFile: '/r/qemu.pid', launchStamp: '/r/qemu.launch', lockNote: '/r/lock-op.json', vmJson: '/r/vm.json', ownerSocket: '/r/kju.sock', tpmSocket: '/r/swtpm.sock', swtpmPidFile: '/r/swtpm.pid' });
+  assert.deepEqual(runtimeDirAt('/r'), {
+    dir: '/r',
+    qmpSocket: '/r/qmp.sock',
+    serialSocket: '/r/serial.sock',
+    pidFile: '/r/qemu.pid',
+    launchStamp: '/r/qemu.launch',
+    lockNote: '/r/lock-op.json',
+    vmJson: '/r/vm.json',
+    ownerSocket: '/r/kju.sock',
+    tpmSocket: '/r/swtpm.sock',
+    swtpmPidFile: '/r/swtpm.pid',
+  });
 });
 
 test('names that sanitize alike get different runtime dirs ("My VM"/"My-VM", Тест/Работа)', () => {
@@ -91,6 +119,9 @@ test('listRuntimeDirs and readRuntimeVmName: a scan finds a file VM by the name 
   prepareRuntimeDir(libraryVmRuntimeDir(vm('Empty', ID1), base));
   const found = listRuntimeDirs(base);
   assert.equal(found.length, 2);
-  assert.deepEqual(found.filter((r) => readRuntimeVmName(r) === 'demo'), [rt]);
+  assert.deepEqual(
+    found.filter((r) => readRuntimeVmName(r) === 'demo'),
+    [rt],
+  );
   assert.deepEqual(listRuntimeDirs(join(dir, 'missing')), []);
 });

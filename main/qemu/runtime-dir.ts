@@ -16,7 +16,11 @@ export class RuntimeDirError extends KjuError {
 
 /** A file-name-safe form of a VM name: [A-Za-z0-9._-], never empty, never "." or "..". */
 export function sanitizeVmName(name: string): string {
-  let s = name.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[-.]+|-+$/g, '');
+  let s = name
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .replace(/[^A-Za-z0-9._-]+/g, '-')
+    .replace(/^[-.]+|-+$/g, '');
   if (!s) s = 'vm';
   return s.slice(0, 64);
 }
@@ -70,7 +74,10 @@ export function runtimeDirAt(dir: string): RuntimeDir {
 const PREFIX_CHARS = 12;
 function keyedDir(name: string, identity: string, base: string): RuntimeDir {
   const hash = createHash('sha256').update(identity).digest('hex').slice(0, 12);
-  const prefix = sanitizeVmName(name).slice(0, PREFIX_CHARS).replace(/[-.]+$/, '') || 'vm';
+  const prefix =
+    sanitizeVmName(name)
+      .slice(0, PREFIX_CHARS)
+      .replace(/[-.]+$/, '') || 'vm';
   return runtimeDirAt(join(base, `${prefix}-${hash}`));
 }
 
@@ -90,7 +97,9 @@ export function fileVmRuntimeDir(file: string, name: string, base = runtimeBase(
 /** Every runtime dir under `base` (existing or left over), whatever made it. */
 export function listRuntimeDirs(base = runtimeBase()): RuntimeDir[] {
   try {
-    return readdirSync(base, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => runtimeDirAt(join(base, d.name)));
+    return readdirSync(base, { withFileTypes: true })
+      .filter((d) => d.isDirectory())
+      .map((d) => runtimeDirAt(join(base, d.name)));
   } catch {
     return [];
   }

@@ -9,7 +9,10 @@ test('a share gets mapped-xattr where its file system keeps user xattrs, mapped-
   const dir = mkdtempSync(join(tmpdir(), 'kju-share-model-'));
   try {
     assert.equal(shareSecurityModel(dir), 'mapped-xattr', 'the temp dir (ext4, or tmpfs >= 6.6) keeps user xattrs');
-    assert.equal(shareSecurityModel(dir, () => false), 'mapped-file');
+    assert.equal(
+      shareSecurityModel(dir, () => false),
+      'mapped-file',
+    );
     assert.throws(() => shareSecurityModel(join(dir, 'missing')), /ENOENT/);
   } finally {
     rmSync(dir, { recursive: true, force: true });

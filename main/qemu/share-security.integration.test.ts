@@ -120,7 +120,10 @@ describe('integration: what the guest root user writes into a shared folder is n
       // on the host: nothing setuid/setgid, no device node, no symlink, no foreign owner
       const owners = new Set([process.getuid!(), qemuUid(guest.qemu.pid)]);
       const entries = walk(s.host);
-      assert.ok(entries.some((e) => e.path === join(s.host, 'suid')), 'the files the guest made are on the host');
+      assert.ok(
+        entries.some((e) => e.path === join(s.host, 'suid')),
+        'the files the guest made are on the host',
+      );
       for (const { path, st } of entries) {
         const what = `${path}: mode ${st.mode.toString(8)} uid ${st.uid} gid ${st.gid}`;
         assert.equal(st.mode & 0o6000, 0, `setuid/setgid on the host: ${what}`);

@@ -45,14 +45,7 @@ export function findSwtpm(env: NodeJS.ProcessEnv = process.env): string {
  * listening socket at fd 3 (the runtime dir's swtpm.sock, bound by kju), logging to fd 1.
  */
 export function swtpmArgs(user?: QemuUser): string[] {
-  return [
-    'socket', '--tpm2',
-    '--tpmstate', 'dir=.,mode=0600',
-    '--ctrl', 'type=unixio,fd=3',
-    '--log', 'fd=1,level=1',
-    '--terminate',
-    ...(user ? ['--runas', user.name] : []),
-  ];
+  return ['socket', '--tpm2', '--tpmstate', 'dir=.,mode=0600', '--ctrl', 'type=unixio,fd=3', '--log', 'fd=1,level=1', '--terminate', ...(user ? ['--runas', user.name] : [])];
 }
 
 /** Gives the TPM state dir and its files to `user` (swtpm writes them after dropping root). */

@@ -36,7 +36,11 @@ const vmDescriptionSchema = z.strictObject({
     .min(1, 'must not be empty')
     .max(64, 'must be at most 64 characters')
     .refine((s) => !/\p{Cc}/u.test(s), 'must not contain control characters'),
-  memoryMiB: z.number().int('must be a whole number').min(16, 'must be at least 16').max(1024 * 1024, 'is too large'),
+  memoryMiB: z
+    .number()
+    .int('must be a whole number')
+    .min(16, 'must be at least 16')
+    .max(1024 * 1024, 'is too large'),
   cpus: z.number().int('must be a whole number').min(1, 'must be at least 1').max(256, 'must be at most 256'),
   /** the display device; a vm.json keeps the name `display` (a file format users rely on) */
   display: z.enum(DISPLAY_DEVICES).optional(),

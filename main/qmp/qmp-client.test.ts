@@ -5,11 +5,7 @@ import { FakeFdQmpStream, FakeQmpStream, QMP_GREETING, QMP_TRANSCRIPT, seededRan
 import type { QmpEvent } from './qmp-types.js';
 
 /** A fake QEMU: greets, answers qmp_capabilities, and answers other commands via `reply`. */
-function fakeQemu(
-  reply: (cmd: { execute: string; id: string; arguments?: unknown }) => string | undefined,
-  stream: FakeQmpStream = new FakeQmpStream(),
-  splitEvery = 0,
-): FakeQmpStream {
+function fakeQemu(reply: (cmd: { execute: string; id: string; arguments?: unknown }) => string | undefined, stream: FakeQmpStream = new FakeQmpStream(), splitEvery = 0): FakeQmpStream {
   stream.onCommand = (cmd) => {
     const text = cmd.execute === 'qmp_capabilities' ? `{"return": {}, "id": ${JSON.stringify(cmd.id)}}\r\n` : reply(cmd);
     if (text) setImmediate(() => stream.deliver(text, splitEvery));
@@ -50,9 +46,7 @@ test('greeting, capabilities, typed reply, error and event from a transcript fed
     return true;
   });
   assert.equal((await name).name, 'démo ✓ 🖥');
-  assert.deepEqual(events, [
-    { event: 'RESET', data: { guest: true, reason: 'guest-reset' }, timestamp: { seconds: 1763884000, microseconds: 123456 } },
-  ]);
+  assert.deepEqual(events, [{ event: 'RESET', data: { guest: true, reason: 'guest-reset' }, timestamp: { seconds: 1763884000, microseconds: 123456 } }]);
   client.close();
 });
 
@@ -72,9 +66,7 @@ test('random splits: every reply matches its command by id', async () => {
     }
   };
   const client = await QmpClient.open(stream);
-  const results = await Promise.all(
-    Array.from({ length: 50 }, (_, i) => client.execute<{ echo: { n: number; s: string } }>('echo', { n: i, s: 'ü'.repeat(i) })),
-  );
+  const results = await Promise.all(Array.from({ length: 50 }, (_, i) => client.execute<{ echo: { n: number; s: string } }>('echo', { n: i, s: 'ü'.repeat(i) })));
   results.forEach((r, i) => assert.deepEqual(r.echo, { n: i, s: 'ü'.repeat(i) }));
   client.close();
 });

@@ -128,10 +128,7 @@ export class QmpClient extends EventEmitter<QmpClientEvents> implements QmpExecu
           await client.execute('qmp_capabilities');
         })(),
         new Promise<never>((_, reject) => {
-          timer = setTimeout(
-            () => reject(new QmpTimeoutError(`no QMP greeting within ${timeoutMs} ms (is this a QMP socket? is QEMU stuck?)`)),
-            timeoutMs,
-          );
+          timer = setTimeout(() => reject(new QmpTimeoutError(`no QMP greeting within ${timeoutMs} ms (is this a QMP socket? is QEMU stuck?)`)), timeoutMs);
         }),
       ]);
     } catch (err) {
@@ -167,11 +164,7 @@ export class QmpClient extends EventEmitter<QmpClientEvents> implements QmpExecu
   executeWithFd<T = unknown>(command: AnyCommand, args: Record<string, unknown> | undefined, fd: number): Promise<T>;
   executeWithFd(command: string, args: Record<string, unknown> | undefined, fd: number): Promise<unknown> {
     if (!this.stream.writeWithFds) {
-      return Promise.reject(
-        new QmpFdPassingError(
-          `QMP ${command}: this connection cannot pass file descriptors (it is not the native addon's FdSocket; build it with \`npm run build:native\`)`,
-        ),
-      );
+      return Promise.reject(new QmpFdPassingError(`QMP ${command}: this connection cannot pass file descriptors (it is not the native addon's FdSocket; build it with \`npm run build:native\`)`));
     }
     return this.send(command, args, fd);
   }
@@ -253,10 +246,12 @@ export class QmpClient extends EventEmitter<QmpClientEvents> implements QmpExecu
         if (!this.pending.delete(id)) return;
         reject(new QmpTimeoutError(`QMP ${command}: no reply within ${this.commandTimeoutMs} ms (QEMU is not responding)`));
       }, this.commandTimeoutMs);
-      const done = <A extends unknown[]>(f: (...a: A) => void) => (...a: A) => {
-        clearTimeout(timer);
-        f(...a);
-      };
+      const done =
+        <A extends unknown[]>(f: (...a: A) => void) =>
+        (...a: A) => {
+          clearTimeout(timer);
+          f(...a);
+        };
       this.pending.set(id, { command, resolve: done(resolve), reject: done(reject) });
       try {
         if (fd === undefined) this.stream.write(bytes);

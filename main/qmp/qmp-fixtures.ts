@@ -3,8 +3,7 @@ import { EventEmitter } from 'node:events';
 import type { QmpStream } from './qmp-client.js';
 export { seededRandom } from '../../common/seeded-random.js';
 
-export const QMP_GREETING =
-  '{"QMP": {"version": {"qemu": {"micro": 2, "minor": 0, "major": 10}, "package": "Debian 1:10.0.2+ds-2+deb13u1~bpo12+1"}, "capabilities": ["oob"]}}\r\n';
+export const QMP_GREETING = '{"QMP": {"version": {"qemu": {"micro": 2, "minor": 0, "major": 10}, "package": "Debian 1:10.0.2+ds-2+deb13u1~bpo12+1"}, "capabilities": ["oob"]}}\r\n';
 
 /** What QEMU sends for: greeting, qmp_capabilities (kju-1), query-status (kju-2), an event, a
  *  failing command (kju-3), query-name (kju-4) with non-ASCII text. */
@@ -15,7 +14,6 @@ export const QMP_TRANSCRIPT =
   '{"timestamp": {"seconds": 1763884000, "microseconds": 123456}, "event": "RESET", "data": {"guest": true, "reason": "guest-reset"}}\r\n' +
   '{"id": "kju-3", "error": {"class": "CommandNotFound", "desc": "The command bogus has not been found"}}\r\n' +
   '{"return": {"name": "démo ✓ 🖥"}, "id": "kju-4"}\r\n';
-
 
 /** An in-memory QmpStream: records what the client writes; the test pushes bytes back. */
 export class FakeQmpStream extends EventEmitter implements QmpStream {

@@ -16,9 +16,22 @@ export interface QmpEvent<D = Record<string, unknown>> {
 }
 
 export type QmpRunState =
-  | 'debug' | 'inmigrate' | 'internal-error' | 'io-error' | 'paused' | 'postmigrate'
-  | 'prelaunch' | 'finish-migrate' | 'restore-vm' | 'running' | 'save-vm' | 'shutdown'
-  | 'suspended' | 'watchdog' | 'guest-panicked' | 'colo';
+  | 'debug'
+  | 'inmigrate'
+  | 'internal-error'
+  | 'io-error'
+  | 'paused'
+  | 'postmigrate'
+  | 'prelaunch'
+  | 'finish-migrate'
+  | 'restore-vm'
+  | 'running'
+  | 'save-vm'
+  | 'shutdown'
+  | 'suspended'
+  | 'watchdog'
+  | 'guest-panicked'
+  | 'colo';
 
 type NoArgs = Record<string, never> | undefined;
 type Empty = Record<string, never>;
@@ -31,7 +44,22 @@ export interface QmpMigrationChannel {
 
 /** `MigrationInfo` (migration.json), the fields kju reads. */
 export interface QmpMigrationInfo {
-  status?: 'none' | 'setup' | 'cancelling' | 'cancelled' | 'active' | 'postcopy-active' | 'postcopy-paused' | 'postcopy-recover-setup' | 'postcopy-recover' | 'completed' | 'failed' | 'colo' | 'pre-switchover' | 'device' | 'wait-unplug';
+  status?:
+    | 'none'
+    | 'setup'
+    | 'cancelling'
+    | 'cancelled'
+    | 'active'
+    | 'postcopy-active'
+    | 'postcopy-paused'
+    | 'postcopy-recover-setup'
+    | 'postcopy-recover'
+    | 'completed'
+    | 'failed'
+    | 'colo'
+    | 'pre-switchover'
+    | 'device'
+    | 'wait-unplug';
   'error-desc'?: string;
   ram?: { transferred: number; total: number; remaining: number };
 }

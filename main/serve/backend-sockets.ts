@@ -21,10 +21,7 @@ export class BackendSockets {
     private readonly backend: ServeBackend,
     private readonly events: SocketEvents,
   ) {
-    this.unsubscribe = [
-      backend.onVmsChanged((vms) => this.push({ t: 'vms', vms })),
-      backend.onProgress?.((p) => this.push({ t: 'progress', opId: p.opId, percent: p.percent })) ?? (() => {}),
-    ];
+    this.unsubscribe = [backend.onVmsChanged((vms) => this.push({ t: 'vms', vms })), backend.onProgress?.((p) => this.push({ t: 'progress', opId: p.opId, percent: p.percent })) ?? (() => {})];
   }
 
   get size(): number {

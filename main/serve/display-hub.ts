@@ -118,15 +118,19 @@ export class DisplayViewer {
     private readonly limits: FlowLimits,
     private readonly events: HubEvents,
   ) {
-    this.endpoint = new ViewerEndpoint(hub.source, {
-      message: (m) => (m.t === 'closed' ? this.endWith(m.reason) : this.send(m.t === 'cursor' ? cursorMessage(m.cursor) : m)),
-      frame: (packet) => {
-        this.lastFrameBytes = packet.byteLength;
-        this.ws.send(packet, { binary: true });
+    this.endpoint = new ViewerEndpoint(
+      hub.source,
+      {
+        message: (m) => (m.t === 'closed' ? this.endWith(m.reason) : this.send(m.t === 'cursor' ? cursorMessage(m.cursor) : m)),
+        frame: (packet) => {
+          this.lastFrameBytes = packet.byteLength;
+          this.ws.send(packet, { binary: true });
+        },
+        ready: () => this.socketHasRoom(),
+        log: (line) => this.events.log(`display viewer of ${this.hub.vmId}: ${line}`),
       },
-      ready: () => this.socketHasRoom(),
-      log: (line) => this.events.log(`display viewer of ${this.hub.vmId}: ${line}`),
-    }, { clipboard: hub.clipboard });
+      { clipboard: hub.clipboard },
+    );
     ws.on('message', (data, isBinary) => {
       if (this.disposed) return;
       if (isBinary) return this.violation(CloseCode.unsupportedData, 'binary message from viewer');

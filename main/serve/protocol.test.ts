@@ -33,7 +33,16 @@ test('backend requests: ok, error replies for unknown methods and bad args, fata
   }
   assert.equal(parseBackendRequest('{"id":4,"method":"toString","args":{}}').kind, 'reply');
   assert.equal(parseBackendRequest('{"id":4,"method":"__proto__","args":{}}').kind, 'reply');
-  for (const text of ['nope', '[]', '{"method":"listVms"}', '{"id":-1,"method":"listVms"}', '{"id":1.5,"method":"listVms"}', `{"id":"${'x'.repeat(65)}","method":"listVms"}`, '{"id":1,"method":7}', '{"id":1,"method":"listVms","x":1}']) {
+  for (const text of [
+    'nope',
+    '[]',
+    '{"method":"listVms"}',
+    '{"id":-1,"method":"listVms"}',
+    '{"id":1.5,"method":"listVms"}',
+    `{"id":"${'x'.repeat(65)}","method":"listVms"}`,
+    '{"id":1,"method":7}',
+    '{"id":1,"method":"listVms","x":1}',
+  ]) {
     assert.equal(parseBackendRequest(text).kind, 'fatal', text);
   }
 });

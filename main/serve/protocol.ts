@@ -72,14 +72,9 @@ export const CloseCode = {
 export type RequestId = number | string;
 export type BackendRequest = { [M in BackendMethod]: { id: RequestId; method: M; args: BackendArgs<M> } }[BackendMethod];
 /** A DisplayMessage as it travels as JSON: cursor pixels as base64. */
-export type WireDisplayMessage =
-  | Exclude<DisplayMessage, { t: 'cursor' }>
-  | { t: 'cursor'; cursor: Omit<CursorShape, 'pixels'> & { pixels: string } };
+export type WireDisplayMessage = Exclude<DisplayMessage, { t: 'cursor' }> | { t: 'cursor'; cursor: Omit<CursorShape, 'pixels'> & { pixels: string } };
 
-export type BackendServerMessage =
-  | { id: RequestId; result: Result<unknown> }
-  | { t: 'vms'; vms: VmSummary[] }
-  | { t: 'progress'; opId: string; percent: number };
+export type BackendServerMessage = { id: RequestId; result: Result<unknown> } | { t: 'vms'; vms: VmSummary[] } | { t: 'progress'; opId: string; percent: number };
 
 /** A parse outcome: use it, answer it with an error Result, drop it quietly, or close the client. */
 export type Parsed<T> = Checked<T> | { kind: 'reply'; id: RequestId; result: Result<never> };

@@ -142,7 +142,12 @@ async function withServe(fn: (serve: ServeHandle, backend: TestBackend, log: str
   }
 }
 
-function get(serve: ServeHandle, path: string, headers: Record<string, string> = {}, method = 'GET'): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+function get(
+  serve: ServeHandle,
+  path: string,
+  headers: Record<string, string> = {},
+  method = 'GET',
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
   return new Promise((ok, fail) => {
     const req = request({ host: '127.0.0.1', port: serve.port, path, method, headers }, (res) => {
       let body = '';
@@ -301,7 +306,10 @@ test('display: surface, input-mode, then no frame until pulled; frames rebuild t
     const d = backend.displays.get('vm1:0')!;
     d.setCursor({ width: 2, height: 1, hotX: 0, hotY: 0, pixels: new Uint8Array(8).fill(7) });
     await until('cursor', () => v.messages.some((m) => m.t === 'cursor'));
-    assert.deepEqual(v.messages.slice(0, 2).map((m) => m.t), ['surface', 'input-mode']);
+    assert.deepEqual(
+      v.messages.slice(0, 2).map((m) => m.t),
+      ['surface', 'input-mode'],
+    );
     assert.equal(v.surface?.stride, 64 * 4 + 8, 'the surface message carries the source stride');
     await new Promise((r) => setTimeout(r, 50));
     assert.equal(v.frames, 0);
@@ -480,7 +488,10 @@ test('a backend client that floods requests and never reads is closed (1008); se
       throw new Error(`${e.message}: ${JSON.stringify(serve.stats())} ${log.join('; ')} rs=${ws.readyState} buf=${ws.bufferedAmount}`);
     });
     peak = Math.max(peak, process.memoryUsage().rss);
-    assert.ok(log.some((l) => /backend client closed: not reading its replies/.test(l)), log.join('\n'));
+    assert.ok(
+      log.some((l) => /backend client closed: not reading its replies/.test(l)),
+      log.join('\n'),
+    );
     const grewMiB = (peak - rss0) / 2 ** 20;
     assert.ok(grewMiB < 60, `rss grew ${grewMiB.toFixed(1)} MiB`);
     socket.resume();
@@ -506,7 +517,10 @@ test('a backend client with too many calls in flight is closed (1008)', async ()
     assert.equal(serve.stats().backendClients, 1, 'up to 200 calls in flight are fine');
     for (let i = 0; i < 100; i++) ws.send(JSON.stringify({ id: 200 + i, method: 'listVms', args: {} }));
     assert.equal(await closed, 1008);
-    assert.ok(log.some((l) => /backend client closed: more than 256 calls in flight/.test(l)), log.join('\n'));
+    assert.ok(
+      log.some((l) => /backend client closed: more than 256 calls in flight/.test(l)),
+      log.join('\n'),
+    );
   } finally {
     await serve.close();
   }
@@ -569,14 +583,21 @@ test('clipboard: nothing crosses until the viewer turns sharing on; then guest t
     guestGrab();
     v.ws.send(JSON.stringify({ t: 'clipboard', text: 'unasked' }));
     await until('refusal', () => v.messages.some((m) => m.t === 'clipboard-state'));
-    assert.deepEqual(v.messages.filter((m) => m.t === 'clipboard'), [], 'no guest text before sharing is on');
+    assert.deepEqual(
+      v.messages.filter((m) => m.t === 'clipboard'),
+      [],
+      'no guest text before sharing is on',
+    );
     assert.match((v.messages.find((m) => m.t === 'clipboard-state') as { notice: string }).notice, /sharing is off/);
     assert.equal(calls.filter((c) => c.member === 'Grab').length, 0, 'nothing reached the guest');
     v.ws.send(JSON.stringify({ t: 'clipboard-share', on: true }));
     await until('shared', () => v.messages.some((m) => m.t === 'clipboard-state' && m.shared));
     guestGrab();
     await until('guest text', () => v.messages.some((m) => m.t === 'clipboard'));
-    assert.deepEqual(v.messages.filter((m) => m.t === 'clipboard'), [{ t: 'clipboard', text: 'vom Gast: äöü' }]);
+    assert.deepEqual(
+      v.messages.filter((m) => m.t === 'clipboard'),
+      [{ t: 'clipboard', text: 'vom Gast: äöü' }],
+    );
     v.ws.send(JSON.stringify({ t: 'clipboard', text: 'vom Host: 日本語' }));
     await until('grab', () => calls.some((c) => c.member === 'Grab'));
     // 5 MiB fits the socket (6 MiB) but not the clipboard limit; a browser checks 10 MiB itself before sending

@@ -84,10 +84,7 @@ function urlHost(host: string): string {
 function refuseUpgrade(socket: Duplex, status: number, text: string): void {
   const body = `${text}\n`;
   socket.on('error', () => {});
-  socket.end(
-    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\n` +
-      `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-  );
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\n` + `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
 }
 
 export async function startServe(opts: ServeOptions): Promise<ServeHandle> {
@@ -153,7 +150,9 @@ export async function startServe(opts: ServeOptions): Promise<ServeHandle> {
 
   await new Promise<void>((ok, fail) => {
     server.once('error', (err: NodeJS.ErrnoException) =>
-      fail(new ServeError(err.code === 'EADDRINUSE' ? `port ${opts.port} on ${host} is in use: pick another with --port` : `cannot listen on ${host}:${opts.port ?? 0}: ${err.message}`, { cause: err })),
+      fail(
+        new ServeError(err.code === 'EADDRINUSE' ? `port ${opts.port} on ${host} is in use: pick another with --port` : `cannot listen on ${host}:${opts.port ?? 0}: ${err.message}`, { cause: err }),
+      ),
     );
     server.listen(opts.port ?? 0, host, () => ok());
   });

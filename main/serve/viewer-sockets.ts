@@ -83,10 +83,18 @@ export class ViewerSockets {
             return r.message;
           }
           const clipboard = await this.clipboardOf(vmId);
-          const hub = new DisplayHub(vmId, consoleNo, r.value, this.limits, this.events, () => {
-            this.hubs.delete(key);
-            this.openHubs.delete(hub);
-          }, clipboard);
+          const hub = new DisplayHub(
+            vmId,
+            consoleNo,
+            r.value,
+            this.limits,
+            this.events,
+            () => {
+              this.hubs.delete(key);
+              this.openHubs.delete(hub);
+            },
+            clipboard,
+          );
           this.openHubs.add(hub);
           return hub;
         },

@@ -81,11 +81,15 @@ async function overWebSocket(source: SyntheticDisplay, clipboard: GuestClipboard
   client.on('message', (data, isBinary) => (isBinary ? viewer.frames.push(data as ArrayBuffer) : viewer.messages.push(JSON.parse(data.toString()) as DisplayMessage)));
   const ws = await serverSide;
   await new Promise<void>((r) => (client.readyState === client.OPEN ? r() : client.once('open', () => r())));
-  const endpoint = new ViewerEndpoint(source, {
-    message: (m) => ws.send(JSON.stringify(m.t === 'cursor' ? { ...m, cursor: { ...m.cursor, pixels: [] } } : m)),
-    frame: (p) => ws.send(p, { binary: true }),
-    log: () => {},
-  }, { clipboard });
+  const endpoint = new ViewerEndpoint(
+    source,
+    {
+      message: (m) => ws.send(JSON.stringify(m.t === 'cursor' ? { ...m, cursor: { ...m.cursor, pixels: [] } } : m)),
+      frame: (p) => ws.send(p, { binary: true }),
+      log: () => {},
+    },
+    { clipboard },
+  );
   ws.on('message', (data) => {
     let value: unknown;
     try {
@@ -191,7 +195,11 @@ test('sound over a MessageChannel: format, PCM as AudioPackets, guest volume, th
   audio.emit('pcm', 0, samples, 1240);
   audio.emit('closed', 'the VM stopped');
   await until('the closed message', () => messages.some((m) => m.t === 'closed'));
-  assert.deepEqual(messages, [{ t: 'format', rate: 48000, channels: 2 }, { t: 'guest-volume', mute: false, volume: 1 }, { t: 'closed', reason: 'the VM stopped' }]);
+  assert.deepEqual(messages, [
+    { t: 'format', rate: 48000, channels: 2 },
+    { t: 'guest-volume', mute: false, volume: 1 },
+    { t: 'closed', reason: 'the VM stopped' },
+  ]);
   assert.equal(packets.length, 1);
   const p = decodeAudioPacket(packets[0]!);
   if (typeof p === 'string') assert.fail(p);

@@ -25,7 +25,9 @@ function qemuImg(...args: string[]): void {
 
 async function fingerprint(path: string): Promise<string> {
   const s = await stat(path);
-  return `${createHash('sha256').update(await readFile(path)).digest('hex')} ${s.mtimeMs} ${s.size}`;
+  return `${createHash('sha256')
+    .update(await readFile(path))
+    .digest('hex')} ${s.mtimeMs} ${s.size}`;
 }
 
 /** Processes that hold `path` open (any process: /proc/PID/fd). */
@@ -93,7 +95,12 @@ for (const c of CASES) {
     assert.ok(entry?.problem?.includes(c.named(decoy)), JSON.stringify(list));
     assert.match(entry!.problem!, /not confirmed in this library/);
 
-    for (const args of [['start', 'evil'], ['snapshot', 'revert', 'evil', 'snap'], ['clone', 'evil', 'copy'], ['clone', 'evil', 'link', '--linked']]) {
+    for (const args of [
+      ['start', 'evil'],
+      ['snapshot', 'revert', 'evil', 'snap'],
+      ['clone', 'evil', 'copy'],
+      ['clone', 'evil', 'link', '--linked'],
+    ]) {
       const r = kju(library, ...args);
       assert.equal(r.code, 1, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
       assert.ok(r.stderr.includes(c.named(decoy)), r.stderr);
@@ -159,5 +166,10 @@ test('chains inside the bundle keep working: internal snapshot, overlay on a bas
   const again = kju(library, 'clone', 'a', 'd', '--linked');
   assert.equal(again.code, 0, again.stderr);
   const list = JSON.parse(kju(library, 'list', '--json').stdout) as Array<{ name: string; problem?: string }>;
-  assert.deepEqual(list.map((e) => [e.name, e.problem]).sort(), [['a', undefined], ['b', undefined], ['c', undefined], ['d', undefined]]);
+  assert.deepEqual(list.map((e) => [e.name, e.problem]).sort(), [
+    ['a', undefined],
+    ['b', undefined],
+    ['c', undefined],
+    ['d', undefined],
+  ]);
 });

@@ -72,11 +72,19 @@ function kjuList(): Listed[] {
 }
 function qemuPids(): number[] {
   const r = spawnSync('pgrep', ['-f', `qemu-system.*${runtime}`], { encoding: 'utf8' });
-  return r.stdout.split('\n').filter(Boolean).map(Number).filter((p) => isAlive(p));
+  return r.stdout
+    .split('\n')
+    .filter(Boolean)
+    .map(Number)
+    .filter((p) => isAlive(p));
 }
 function qemuImgPids(): number[] {
   const r = spawnSync('pgrep', ['-f', `qemu-img.*${scratch}`], { encoding: 'utf8' });
-  return r.stdout.split('\n').filter(Boolean).map(Number).filter((p) => isAlive(p));
+  return r.stdout
+    .split('\n')
+    .filter(Boolean)
+    .map(Number)
+    .filter((p) => isAlive(p));
 }
 /** Files a kill may leave behind that must be gone once the library was listed again. */
 function strays(): string[] {
@@ -109,7 +117,11 @@ async function checkLibrary(must: Set<string>, maybe: string | undefined, op: st
     assert.equal(e.problem, undefined, `${op}: ${e.name} has a problem after the kill: ${e.problem}`);
   }
   for (const n of must) if (!names.has(n)) figures.lost++;
-  assert.deepEqual([...must].filter((n) => !names.has(n)), [], `${op}: every VM that was there is listed`);
+  assert.deepEqual(
+    [...must].filter((n) => !names.has(n)),
+    [],
+    `${op}: every VM that was there is listed`,
+  );
   const extra = [...names].filter((n) => !must.has(n) && n !== maybe);
   figures.halfMade += extra.length;
   assert.deepEqual(extra, [], `${op}: no VM appears that nobody made`);
@@ -226,9 +238,19 @@ describe('integration: kju killed at random points loses nothing', () => {
       if (op === 'delete') must.delete(maybe!);
       const names = await checkLibrary(must, maybe, `${op} killed after ${delay} ms (${args.join(' ')})`);
       if (maybe && names.has(maybe)) must.add(maybe);
-      if (r.killed) count(`${op}:${op === 'edit' ? (readFileSync(join(libraryRoot, `${args[1]}.kju`, 'config.json'), 'utf8') === before ? 'old' : 'new') : names.has(maybe!) ? 'present' : 'absent'}`, figures.outcomes);
+      if (r.killed)
+        count(
+          `${op}:${op === 'edit' ? (readFileSync(join(libraryRoot, `${args[1]}.kju`, 'config.json'), 'utf8') === before ? 'old' : 'new') : names.has(maybe!) ? 'present' : 'absent'}`,
+          figures.outcomes,
+        );
       // the list the user sees agrees (every tenth kill: a CLI run is the slow part here)
-      if (attempts % 10 === 0) assert.deepEqual(kjuList().map((v) => v.name).sort(), [...must].sort());
+      if (attempts % 10 === 0)
+        assert.deepEqual(
+          kjuList()
+            .map((v) => v.name)
+            .sort(),
+          [...must].sort(),
+        );
       // the library stays small: most created VMs are deleted again in later rounds
       if (must.size > 8) {
         const extra = [...must].find((n) => n !== 'base')!;
@@ -236,7 +258,13 @@ describe('integration: kju killed at random points loses nothing', () => {
         must.delete(extra);
       }
     }
-    assert.deepEqual(kjuList().map((v) => v.name).sort(), [...must].sort(), 'kju list shows every VM at the end');
+    assert.deepEqual(
+      kjuList()
+        .map((v) => v.name)
+        .sort(),
+      [...must].sort(),
+      'kju list shows every VM at the end',
+    );
     // every surviving VM still works as a VM: an edit that completes
     for (const n of must) ok('edit', n, '--notes', 'after the kills');
   });

@@ -23,9 +23,10 @@ test('runningFileVms lists live VMs started from a file, skips library VMs and d
     fakeRuntimeDir(base, 'dead-file', { ...desc, name: 'Dead', kjuRuntime: { accelerator: 'tcg', fromFile: '/y/vm.json' } }, 2 ** 22 + 12345);
     const probed: string[] = [];
     const vms = await runningFileVms({ base, notResponding: () => 'nr', probe: async (rt) => (probed.push(rt.dir), 'paused') });
-    assert.deepEqual(vms.map((v) => v.summary), [
-      { id: 'file:/x/vm.json', name: 'From File', state: 'paused', displayDevice: 'std', memoryMiB: 256, cpus: 2, accelerator: 'tcg', acceleratorNotice: 'slow', fromFile: '/x/vm.json' },
-    ]);
+    assert.deepEqual(
+      vms.map((v) => v.summary),
+      [{ id: 'file:/x/vm.json', name: 'From File', state: 'paused', displayDevice: 'std', memoryMiB: 256, cpus: 2, accelerator: 'tcg', acceleratorNotice: 'slow', fromFile: '/x/vm.json' }],
+    );
     assert.equal(vms[0].runtimeDir.dir, join(base, 'from-file-1'));
     assert.deepEqual(probed, [join(base, 'from-file-1')]);
 

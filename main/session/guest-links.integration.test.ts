@@ -35,7 +35,10 @@ test('port forwards live, and USB attach/detach bookkeeping, on one running QEMU
   assert.deepEqual(await listForwards(qmp), [{ proto: 'tcp', hostAddr: '127.0.0.1', hostPort: p1, guestPort: 80 }]);
   const p2 = await freePort();
   const added = await addForward(qmp, { proto: 'tcp', hostAddr: '127.0.0.1', hostPort: p2, guestPort: 8080 });
-  assert.ok(added.some((f) => f.hostPort === p2 && f.guestPort === 8080), JSON.stringify(added));
+  assert.ok(
+    added.some((f) => f.hostPort === p2 && f.guestPort === 8080),
+    JSON.stringify(added),
+  );
   // QEMU really listens there now, on 127.0.0.1
   await new Promise<void>((resolve, reject) => {
     const probe = createServer();

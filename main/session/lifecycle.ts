@@ -9,20 +9,19 @@ import type { VmRunState } from '../../common/contract.js';
 import type { QmpExecutor, QmpMigrationChannel, QmpMigrationInfo } from '../qmp/qmp-types.js';
 import { ejectCdrom, insertCdrom } from './media.js';
 
-export type LifecycleOp =
-  | 'query'
-  | 'pause'
-  | 'cont'
-  | 'reset'
-  | 'powerdown'
-  | 'save-state'
-  | 'snapshot-create'
-  | 'snapshot-revert'
-  | 'snapshot-delete'
-  | 'cdrom-insert'
-  | 'cdrom-eject';
+export type LifecycleOp = 'query' | 'pause' | 'cont' | 'reset' | 'powerdown' | 'save-state' | 'snapshot-create' | 'snapshot-revert' | 'snapshot-delete' | 'cdrom-insert' | 'cdrom-eject';
 export const LIFECYCLE_OPS = [
-  'query', 'pause', 'cont', 'reset', 'powerdown', 'save-state', 'snapshot-create', 'snapshot-revert', 'snapshot-delete', 'cdrom-insert', 'cdrom-eject',
+  'query',
+  'pause',
+  'cont',
+  'reset',
+  'powerdown',
+  'save-state',
+  'snapshot-create',
+  'snapshot-revert',
+  'snapshot-delete',
+  'cdrom-insert',
+  'cdrom-eject',
 ] as const satisfies readonly LifecycleOp[];
 
 export interface LifecycleParams {
@@ -147,7 +146,10 @@ async function snapshotNodes(qmp: QmpExecutor): Promise<string[]> {
     else if (!/pflash/.test(b.device)) raw.push(`${ins.file} (${ins.drv})`);
   }
   if (raw.length) {
-    throw new LifecycleError('snapshot-failed', `snapshots need qcow2 disks, and ${raw.join(', ')} is not; convert it with "qemu-img convert -O qcow2 <old> <new>.qcow2" and point the VM at the new file`);
+    throw new LifecycleError(
+      'snapshot-failed',
+      `snapshots need qcow2 disks, and ${raw.join(', ')} is not; convert it with "qemu-img convert -O qcow2 <old> <new>.qcow2" and point the VM at the new file`,
+    );
   }
   if (!nodes.length) throw new LifecycleError('snapshot-failed', 'this VM has no writable qcow2 disk to hold a snapshot');
   return nodes;

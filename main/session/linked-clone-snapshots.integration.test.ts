@@ -22,7 +22,11 @@ test('a linked clone of a VM with an internal snapshot is refused and the snapsh
   assert.match(message, /kju snapshot delete src/);
   assert.match(message, /full clone/);
   assert.match(s.ok('snapshot', 'list', 'src'), /before-upgrade/);
-  assert.deepEqual(readdirSync(join(s.library, 'src.kju')).filter((f) => f.includes('.base-')), [], 'no base was frozen');
+  assert.deepEqual(
+    readdirSync(join(s.library, 'src.kju')).filter((f) => f.includes('.base-')),
+    [],
+    'no base was frozen',
+  );
   assert.ok(!existsSync(join(s.library, 'twin.kju')));
   // the fixes the message names both work
   s.ok('clone', 'src', 'full');

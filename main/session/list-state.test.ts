@@ -12,7 +12,7 @@ test('a stopped VM stays stopped without asking QEMU; with a suspend record it i
   assert.deepEqual(deriveListState(suspended), { state: 'suspended' });
 });
 
-test('a VM in our table: our state while we hold it, QEMU\'s while released, ours with a problem when QEMU hangs', () => {
+test("a VM in our table: our state while we hold it, QEMU's while released, ours with a problem when QEMU hangs", () => {
   const held = { ...base, listed: 'running' as const, owned: { state: 'paused' as const, held: true } };
   assert.equal(needsProbe(held), true);
   assert.deepEqual(deriveListState(held, 'running'), { state: 'paused' });

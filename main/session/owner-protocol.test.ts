@@ -54,7 +54,13 @@ for (const [kind, msgs, make] of [
     for (let i = 0; i <= all.length; i++) {
       assert.deepEqual(feed(make(), [all.subarray(0, i), all.subarray(i)]), msgs, `split at byte ${i}`);
     }
-    assert.deepEqual(feed(make(), [...all].map((b) => Uint8Array.of(b))), msgs);
+    assert.deepEqual(
+      feed(
+        make(),
+        [...all].map((b) => Uint8Array.of(b)),
+      ),
+      msgs,
+    );
   });
 
   test(`${kind}: 300 random splits`, () => {
@@ -62,7 +68,7 @@ for (const [kind, msgs, make] of [
     const rnd = random(kind.length);
     for (let n = 0; n < 300; n++) {
       const chunks: Uint8Array[] = [];
-      for (let at = 0; at < all.length; ) {
+      for (let at = 0; at < all.length;) {
         const len = 1 + Math.floor(rnd() * 40);
         chunks.push(all.subarray(at, at + len));
         at += len;
@@ -106,7 +112,14 @@ test('answer(): unknown methods and bad parameters are refused before the API se
 test('answer(): resize and screenshot take a head; sizes and heads that are not numbers are refused', async () => {
   const calls: string[] = [];
   const api = fakeApi(calls);
-  for (const params of [{ width: 0, height: 10 }, { width: 10 }, { width: '10', height: 10 }, { width: 10.5, height: 10 }, { width: 10, height: 10, head: -1 }, { width: 10, height: 10, head: 'one' }]) {
+  for (const params of [
+    { width: 0, height: 10 },
+    { width: 10 },
+    { width: '10', height: 10 },
+    { width: 10.5, height: 10 },
+    { width: 10, height: 10, head: -1 },
+    { width: 10, height: 10, head: 'one' },
+  ]) {
     const r = await answer(api, { id: 1, method: 'resize', params });
     assert.equal(r.ok, false, JSON.stringify(params));
   }
@@ -142,9 +155,7 @@ function fakeApi(calls: string[] = []): OwnerApi {
   return {
     status: async () => ({ name: 'fake', pid: 1, ownerPid: process.pid, surface: null }),
     screenshot: async ({ path, head }) => (calls.push(`screenshot ${path} ${head}`), { path, width: 1, height: 1, head: head ?? 0 }),
-    resize: async ({ width, height, head }) => (
-      calls.push(`resize ${width}x${height} ${head}`), { head: head ?? 0, requested: { width, height }, clamped: null, surface: { width, height } }
-    ),
+    resize: async ({ width, height, head }) => (calls.push(`resize ${width}x${height} ${head}`), { head: head ?? 0, requested: { width, height }, clamped: null, surface: { width, height } }),
     type: async ({ text }) => (calls.push(`type ${text}`), { keys: text.length }),
     key: async ({ chord }) => (calls.push(`key ${chord}`), { keys: 1 }),
     stop: async ({ force }) => (calls.push(`stop ${force}`), { stopped: true }),

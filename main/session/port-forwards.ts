@@ -1,7 +1,18 @@
 // Port forwards of a running VM's user network, changed live. QEMU 10 has no QMP command for
 // hostfwd, so this goes through HMP (human-monitor-command), whose failures come back as text.
 // Runs on the Node loop of whoever holds QMP.
-import { checkPortsFree, formatPortForward, forwardMatches, GuestLinkError, hostfwdRemoveRule, hostfwdRule, parseUsernetForwards, samePortForward, type ForwardKey, type PortForward } from '../qemu/guest-links.js';
+import {
+  checkPortsFree,
+  formatPortForward,
+  forwardMatches,
+  GuestLinkError,
+  hostfwdRemoveRule,
+  hostfwdRule,
+  parseUsernetForwards,
+  samePortForward,
+  type ForwardKey,
+  type PortForward,
+} from '../qemu/guest-links.js';
 import type { QmpExecutor } from '../qmp/qmp-types.js';
 
 export async function listForwards(qmp: QmpExecutor): Promise<PortForward[]> {
@@ -28,11 +39,15 @@ export async function removeForward(qmp: QmpExecutor, key: ForwardKey): Promise<
   const found = (await listForwards(qmp)).filter((g) => forwardMatches(g, key));
   if (!found.length) throw new GuestLinkError('invalid-argument', `no forward of ${where} in this VM`);
   if (found.length > 1) {
-    throw new GuestLinkError('invalid-argument', `${found.length} forwards of ${where} (${found.map(formatPortForward).join(', ')}): give the address too, e.g. ${key.proto}:${found[0].hostAddr}:${key.hostPort}`);
+    throw new GuestLinkError(
+      'invalid-argument',
+      `${found.length} forwards of ${where} (${found.map(formatPortForward).join(', ')}): give the address too, e.g. ${key.proto}:${found[0].hostAddr}:${key.hostPort}`,
+    );
   }
   const f = found[0];
   const reply = await qmp.execute('human-monitor-command', { 'command-line': `hostfwd_remove ${hostfwdRemoveRule(f)}` });
-  if (!/removed/.test(reply)) throw new GuestLinkError('invalid-argument', `no forward of host ${f.proto} port ${f.hostPort} on ${f.hostAddr} in this VM${reply.trim() ? ` (QEMU: ${reply.trim()})` : ''}`);
+  if (!/removed/.test(reply))
+    throw new GuestLinkError('invalid-argument', `no forward of host ${f.proto} port ${f.hostPort} on ${f.hostAddr} in this VM${reply.trim() ? ` (QEMU: ${reply.trim()})` : ''}`);
   return listForwards(qmp);
 }
 

@@ -36,7 +36,11 @@ test('a record naming a state outside states/ (or another name) is broken: never
   const good = JSON.parse(readFileSync(p.record, 'utf8')) as Record<string, unknown>;
   for (const stateFile of ['../../../etc/passwd', '/etc/passwd', 'other.state']) {
     writeFileSync(p.record, JSON.stringify({ ...good, stateFile }));
-    assert.throws(() => readSuspended(vm.dir), (e: unknown) => e instanceof SavedStateError && e.code === 'broken-record', stateFile);
+    assert.throws(
+      () => readSuspended(vm.dir),
+      (e: unknown) => e instanceof SavedStateError && e.code === 'broken-record',
+      stateFile,
+    );
   }
   writeFileSync(p.record, JSON.stringify({ ...good, sha256: 'not-a-hash' }));
   assert.throws(() => readSuspended(vm.dir), /sha256/);

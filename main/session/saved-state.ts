@@ -41,7 +41,6 @@ export class SavedStateError extends KjuError {
   }
 }
 
-
 /** The record, or null when the VM is not suspended. Throws BROKEN_RECORD for a record it cannot read. */
 export function readSuspended(bundleDir: string): SuspendedRecord | null {
   const { record } = statePaths(bundleDir);
@@ -115,7 +114,10 @@ export async function checkResumable(vm: BundleVm, record: SuspendedRecord): Pro
     throw new SavedStateError('missing-state', `VM "${vm.config.name}" is marked suspended but ${state} is gone; start it with --fresh to boot it from its disks`);
   }
   if (record.sha256 !== undefined && (await fileSha256(state)) !== record.sha256) {
-    throw new SavedStateError('state-corrupt', `VM "${vm.config.name}" was suspended, but its saved state ${state} does not match the checksum taken at suspend (it changed or is damaged); start it with --fresh to boot it from its disks`);
+    throw new SavedStateError(
+      'state-corrupt',
+      `VM "${vm.config.name}" was suspended, but its saved state ${state} does not match the checksum taken at suspend (it changed or is damaged); start it with --fresh to boot it from its disks`,
+    );
   }
   const now = diskStamps(vm);
   const changed = record.disks.filter((d) => {

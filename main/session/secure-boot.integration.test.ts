@@ -85,9 +85,7 @@ describe('integration: Secure Boot and the Windows 11 preset', () => {
 
   test('Debian signed shim → GRUB → kernel boots with the SecureBoot EFI variable = 1', async () => {
     const esp = join(scratch, 'signed-esp.img');
-    const grubCfg = Buffer.from(
-      `set timeout=0\nset default=0\nsearch --file --set=root /kju-vmlinuz\nmenuentry kju {\n  linux /kju-vmlinuz ${guest.append}\n  initrd /kju-initrd.img\n}\n`,
-    );
+    const grubCfg = Buffer.from(`set timeout=0\nset default=0\nsearch --file --set=root /kju-vmlinuz\nmenuentry kju {\n  linux /kju-vmlinuz ${guest.append}\n  initrd /kju-initrd.img\n}\n`);
     buildEsp(esp, {
       'EFI/BOOT/BOOTX64.EFI': readFileSync(chain.shim),
       'EFI/BOOT/grubx64.efi': readFileSync(chain.grub),

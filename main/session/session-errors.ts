@@ -26,7 +26,11 @@ export class NoOwnerError extends KjuError {
  */
 export class OwnerCallError extends KjuError {
   override name = 'OwnerCallError';
-  constructor(readonly wireCode: string, message: string, options?: KjuErrorOptions) {
+  constructor(
+    readonly wireCode: string,
+    message: string,
+    options?: KjuErrorOptions,
+  ) {
     super(isKjuErrorCode(wireCode) ? wireCode : 'owner-call-failed', message, options);
   }
 }
@@ -34,7 +38,10 @@ export class OwnerCallError extends KjuError {
 /** A kju.sock request the owner refuses before running it; `wireCode` goes back on the wire. */
 export class OwnerRequestError extends KjuError {
   override name = 'OwnerRequestError';
-  constructor(readonly wireCode: string, message: string) {
+  constructor(
+    readonly wireCode: string,
+    message: string,
+  ) {
     super('bad-args', message);
   }
 }

@@ -55,7 +55,11 @@ function listed(name: string): { state: string; problem?: string } {
 }
 function qemuPids(): number[] {
   const r = spawnSync('pgrep', ['-f', `qemu-system.*${runtime}`], { encoding: 'utf8' });
-  return r.stdout.split('\n').filter(Boolean).map(Number).filter((p) => isAlive(p));
+  return r.stdout
+    .split('\n')
+    .filter(Boolean)
+    .map(Number)
+    .filter((p) => isAlive(p));
 }
 async function runtimeDirOf(name: string): Promise<RuntimeDir> {
   return libraryVmRuntimeDir(await Library.open().get(name), join(runtime, 'kju'));
@@ -127,7 +131,7 @@ describe('integration: starts that cannot race, stops that cannot hang', () => {
     console.log(`hung QEMU: stop --force took ${took} ms`);
   });
 
-  test("kju stop --force ends a QEMU whose qmp.sock another process holds", async () => {
+  test('kju stop --force ends a QEMU whose qmp.sock another process holds', async () => {
     create('held');
     ok('start', 'held');
     const rt = await runtimeDirOf('held');

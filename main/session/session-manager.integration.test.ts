@@ -65,7 +65,26 @@ function sock(name: string): string {
 
 let guest: DemoGuest;
 function create(name: string, ...extra: string[]): string {
-  const out = ok('create', name, '--memory', '256', '--cpus', '1', '--nic', 'none', '--display', 'virtio-vga', '--kernel', guest.kernel, '--initrd', guest.initrd, '--append', guest.append, '--json', ...extra);
+  const out = ok(
+    'create',
+    name,
+    '--memory',
+    '256',
+    '--cpus',
+    '1',
+    '--nic',
+    'none',
+    '--display',
+    'virtio-vga',
+    '--kernel',
+    guest.kernel,
+    '--initrd',
+    guest.initrd,
+    '--append',
+    guest.append,
+    '--json',
+    ...extra,
+  );
   return (JSON.parse(out) as { bundle: string }).bundle;
 }
 
@@ -148,7 +167,10 @@ describe('integration: VM lifecycle from the library', () => {
   test('snapshots: offline and live create/list/revert/delete on qcow2; raw disks are refused', async () => {
     const bundle = create('Gamma', '--disk-size', '64M');
     ok('snapshot', 'create', 'Gamma', 'clean');
-    assert.deepEqual(JSON.parse(ok('snapshot', 'list', 'Gamma', '--json')).map((s: { name: string; vmStateBytes: number }) => [s.name, s.vmStateBytes]), [['clean', 0]]);
+    assert.deepEqual(
+      JSON.parse(ok('snapshot', 'list', 'Gamma', '--json')).map((s: { name: string; vmStateBytes: number }) => [s.name, s.vmStateBytes]),
+      [['clean', 0]],
+    );
     assert.match(kju('snapshot', 'create', 'Gamma', 'clean').stderr, /already has a snapshot/);
     assert.match(kju('snapshot', 'revert', 'Gamma', 'nope').stderr, /no snapshot named "nope"/);
     ok('snapshot', 'revert', 'Gamma', 'clean');
@@ -164,7 +186,10 @@ describe('integration: VM lifecycle from the library', () => {
     serial.write('\n');
     assert.equal(await serial.run('cat /tmp/state'), 'one', 'memory came back with the live snapshot');
     const list = JSON.parse(ok('snapshot', 'list', 'Gamma', '--json')) as { name: string; vmStateBytes: number }[];
-    assert.deepEqual(list.map((s) => s.name), ['clean', 'live-one']);
+    assert.deepEqual(
+      list.map((s) => s.name),
+      ['clean', 'live-one'],
+    );
     assert.ok(list[1].vmStateBytes > 0);
     ok('snapshot', 'delete', 'Gamma', 'live-one');
     serial.close();
@@ -255,7 +280,9 @@ setInterval(() => {}, 1000);`,
     const { SessionManager } = await import('./session-manager.js');
     // this process owns the VMs and serves their kju.sock: CLI calls must not block its loop
     const okAsync = async (...args: string[]): Promise<string> => {
-      const r = await execFileP(process.execPath, ['--import', 'tsx', join(repo, 'main/cli/kju.ts'), ...args], { cwd: repo, env, encoding: 'utf8', timeout: 180_000 }).catch((e: { code?: number; stderr?: string }) => assert.fail(`kju ${args.join(' ')}: ${e.code} ${e.stderr}`));
+      const r = await execFileP(process.execPath, ['--import', 'tsx', join(repo, 'main/cli/kju.ts'), ...args], { cwd: repo, env, encoding: 'utf8', timeout: 180_000 }).catch(
+        (e: { code?: number; stderr?: string }) => assert.fail(`kju ${args.join(' ')}: ${e.code} ${e.stderr}`),
+      );
       return r.stdout;
     };
     const stateAsync = async (name: string) => (JSON.parse(await okAsync('list', '--json')) as { name: string; state: string }[]).find((v) => v.name === name)!.state;
@@ -267,7 +294,10 @@ setInterval(() => {}, 1000);`,
     const rt = { a: runtimeDirOf('Тест'), b: runtimeDirOf('Работа') };
     assert.notEqual(rt.a.dir, rt.b.dir);
     const ids = Object.fromEntries((await manager.list()).map((v) => [v.name, v.id]));
-    assert.deepEqual((await manager.list()).filter((v) => v.name === 'Тест' || v.name === 'Работа').map((v) => v.state), ['running', 'running']);
+    assert.deepEqual(
+      (await manager.list()).filter((v) => v.name === 'Тест' || v.name === 'Работа').map((v) => v.state),
+      ['running', 'running'],
+    );
     assert.equal(manager.sessionOf(ids['Тест']), undefined, 'list() took no VM over');
     assert.equal(manager.sessionOf(ids['Работа']), undefined, 'list() took no VM over');
     assert.deepEqual((await manager.reattach()).attached.sort(), ['Работа', 'Тест']);
@@ -280,7 +310,10 @@ setInterval(() => {}, 1000);`,
       await s.run(`echo side-${k} > /tmp/who`);
     }
     // kju type, over the kju.sock this process now serves for each, lands in the right guest
-    for (const [name, k] of [['Тест', 'a'], ['Работа', 'b']] as const) {
+    for (const [name, k] of [
+      ['Тест', 'a'],
+      ['Работа', 'b'],
+    ] as const) {
       const seen = serial[k].waitFor(new RegExp(`typed-into-side-${k}`), 30_000);
       await okAsync('type', name, 'echo typed-into-$(cat /tmp/who) > /dev/ttyS0\n');
       await seen;
@@ -330,19 +363,31 @@ setInterval(() => {}, 1000);`,
       bundles[name] = [dir, re];
     };
     mk('Corrupt', (d) => writeFileSync(join(d, 'config.json'), '{ "kju": 1, "name": '), /not valid JSON/);
-    mk('Future', (d) => {
-      const c = JSON.parse(readFileSync(join(d, 'config.json'), 'utf8'));
-      writeFileSync(join(d, 'config.json'), JSON.stringify({ ...c, kju: 99 }));
-    }, /newer kju: version 99/);
+    mk(
+      'Future',
+      (d) => {
+        const c = JSON.parse(readFileSync(join(d, 'config.json'), 'utf8'));
+        writeFileSync(join(d, 'config.json'), JSON.stringify({ ...c, kju: 99 }));
+      },
+      /newer kju: version 99/,
+    );
     const gone = join(scratch, 'gone.qcow2');
-    mk('Outside', (d) => {
-      const c = JSON.parse(readFileSync(join(d, 'config.json'), 'utf8'));
-      writeFileSync(join(d, 'config.json'), JSON.stringify({ ...c, disks: [{ file: gone, format: 'qcow2', bus: 'virtio' }] }));
-    }, /missing disk 1 .*gone\.qcow2/);
-    mk('Nodisk', (d) => {
-      const c = JSON.parse(readFileSync(join(d, 'config.json'), 'utf8'));
-      writeFileSync(join(d, 'config.json'), JSON.stringify({ ...c, disks: [{ file: 'disk.qcow2', format: 'qcow2', bus: 'virtio' }] }));
-    }, /missing disk 1 .*Nodisk\.kju\/disk\.qcow2/);
+    mk(
+      'Outside',
+      (d) => {
+        const c = JSON.parse(readFileSync(join(d, 'config.json'), 'utf8'));
+        writeFileSync(join(d, 'config.json'), JSON.stringify({ ...c, disks: [{ file: gone, format: 'qcow2', bus: 'virtio' }] }));
+      },
+      /missing disk 1 .*gone\.qcow2/,
+    );
+    mk(
+      'Nodisk',
+      (d) => {
+        const c = JSON.parse(readFileSync(join(d, 'config.json'), 'utf8'));
+        writeFileSync(join(d, 'config.json'), JSON.stringify({ ...c, disks: [{ file: 'disk.qcow2', format: 'qcow2', bus: 'virtio' }] }));
+      },
+      /missing disk 1 .*Nodisk\.kju\/disk\.qcow2/,
+    );
     const twin = create('Twin', '--no-disk');
     execFileSync('cp', ['-r', twin, join(library, 'Twin2.kju')]);
     const c2 = JSON.parse(readFileSync(join(library, 'Twin2.kju', 'config.json'), 'utf8'));

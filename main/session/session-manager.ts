@@ -24,7 +24,7 @@ import { LibraryError } from '../library/library-error.js';
 import { lockNoteHolderAlive, VmBusyError, withVmLock, writeLockNote } from '../library/vm-lock.js';
 import { lastScreenPath } from '../library/bundle-files.js';
 import { bundleToVmDescription } from '../library/vm-description-from-bundle.js';
-import { LifecycleError, type LifecycleParams, type LifecycleReply } from './lifecycle.js';
+import type { LifecycleParams, LifecycleReply } from './lifecycle.js';
 import { explainShareBlocksMigration } from './share-blocks-migration.js';
 import type { OwnerApi } from './owner-protocol.js';
 import { deriveListState, needsProbe, NOT_RESPONDING, type ListFacts } from './list-state.js';
@@ -140,7 +140,10 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
     this.changeQueued = true;
     setImmediate(() => {
       this.changeQueued = false;
-      this.list().then((vms) => this.emit('changed', vms), () => {});
+      this.list().then(
+        (vms) => this.emit('changed', vms),
+        () => {},
+      );
     });
   }
 
@@ -501,14 +504,28 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
   /** Quit choice "suspend all": returns the failures, one line each. */
   async suspendAll(): Promise<string[]> {
     const ids = this.activeIds();
-    const results = await Promise.all(ids.map((id) => this.suspend(id).then(() => null, (err: Error) => `${this.table.get(id)?.name ?? id}: ${err.message}`)));
+    const results = await Promise.all(
+      ids.map((id) =>
+        this.suspend(id).then(
+          () => null,
+          (err: Error) => `${this.table.get(id)?.name ?? id}: ${err.message}`,
+        ),
+      ),
+    );
     return results.filter((x): x is string => x !== null);
   }
 
   /** Quit choice "shut down all": ACPI to every VM at once; names the VMs that did not stop in time. */
   async shutdownAll(timeoutMs: number): Promise<{ notStopped: string[] }> {
     const vms = this.table.values();
-    const results = await Promise.all(vms.map((r) => this.stop(r.id, { timeoutMs }).then((x) => x.stopped, () => false)));
+    const results = await Promise.all(
+      vms.map((r) =>
+        this.stop(r.id, { timeoutMs }).then(
+          (x) => x.stopped,
+          () => false,
+        ),
+      ),
+    );
     return { notStopped: vms.filter((_, i) => !results[i]).map((r) => r.name) };
   }
 

@@ -35,9 +35,33 @@ describe('integration: a mounted shared folder and suspend / live snapshots', { 
   before(async () => {
     const guest = await ensureDemoGuest();
     mkdirSync(shared);
-    const out = s.ok('create', 'Sharer', '--memory', '256', '--cpus', '1', '--nic', 'none', '--display', 'virtio-vga', '--disk-size', '16M',
-      '--kernel', guest.kernel, '--initrd', guest.initrd, '--append', guest.append, '--share', shared, '--json');
-    ({ bundle, config: { id } } = JSON.parse(out) as { bundle: string; config: { id: string } });
+    const out = s.ok(
+      'create',
+      'Sharer',
+      '--memory',
+      '256',
+      '--cpus',
+      '1',
+      '--nic',
+      'none',
+      '--display',
+      'virtio-vga',
+      '--disk-size',
+      '16M',
+      '--kernel',
+      guest.kernel,
+      '--initrd',
+      guest.initrd,
+      '--append',
+      guest.append,
+      '--share',
+      shared,
+      '--json',
+    );
+    ({
+      bundle,
+      config: { id },
+    } = JSON.parse(out) as { bundle: string; config: { id: string } });
     s.ok('start', 'Sharer');
     serial = await SerialConsole.connect(libraryVmRuntimeDir({ dir: bundle, config: { id, name: 'Sharer' } }, join(s.runtime, 'kju')).serialSocket);
     await serial.waitFor(/kju# /, 90_000);

@@ -29,21 +29,40 @@ test('whileRefused retries a refused connect until the socket listens, and gives
   boundNotListening(path);
   await assert.rejects(dial(), /ECONNREFUSED/);
   let tries = 0;
-  await assert.rejects(whileRefused(() => (tries++, dial()), () => false), /ECONNREFUSED/, 'QEMU gone: no retry');
+  await assert.rejects(
+    whileRefused(
+      () => (tries++, dial()),
+      () => false,
+    ),
+    /ECONNREFUSED/,
+    'QEMU gone: no retry',
+  );
   assert.equal(tries, 1);
   // the socket listens 200 ms later: the retries get through
   setTimeout(() => (rmSync(path, { force: true }), server.listen(path)), 200);
   tries = 0;
   const t0 = Date.now();
-  await whileRefused(() => (tries++, dial()), () => true);
+  await whileRefused(
+    () => (tries++, dial()),
+    () => true,
+  );
   assert.ok(tries > 1 && Date.now() - t0 >= 150, `retried ${tries} times over ${Date.now() - t0} ms`);
   // other errors are not retried
   tries = 0;
-  await assert.rejects(whileRefused(async () => (tries++, Promise.reject(new Error('boom'))), () => true), /boom/);
+  await assert.rejects(
+    whileRefused(
+      async () => (tries++, Promise.reject(new Error('boom'))),
+      () => true,
+    ),
+    /boom/,
+  );
   assert.equal(tries, 1);
   // nor is a refusal past the deadline
   rmSync(path, { force: true });
   server.close();
   boundNotListening(path);
-  await assert.rejects(whileRefused(dial, () => true, 100), /ECONNREFUSED/);
+  await assert.rejects(
+    whileRefused(dial, () => true, 100),
+    /ECONNREFUSED/,
+  );
 });

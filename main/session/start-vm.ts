@@ -37,7 +37,10 @@ export async function startVm(desc: VmDescription, o: StartVmOptions): Promise<{
   qemu.unref();
   let session: VmSession;
   try {
-    const qmp = await whileRefused(() => QmpClient.connect(qemu.runtimeDir.qmpSocket), () => qemu.running);
+    const qmp = await whileRefused(
+      () => QmpClient.connect(qemu.runtimeDir.qmpSocket),
+      () => qemu.running,
+    );
     session = await VmSession.attach({ name: desc.name, runtimeDir: qemu.runtimeDir, pid: qemu.pid, exited: qemu.exited, qmp });
   } catch (err) {
     qemu.kill('SIGKILL');

@@ -51,11 +51,9 @@ export async function resumeStateOf(vm: BundleVm, fresh: boolean): Promise<strin
   let record = readSuspended(vm.dir);
   const partial = statePaths(vm.dir).partial;
   if (!record && !fresh && existsSync(partial)) {
-    throw new SavedStateError(
-      'incomplete-state',
-      `VM "${vm.config.name}" has an unfinished saved state (${partial}): a suspend was interrupted and its QEMU is gone, so the state may be incomplete`,
-      { hint: `start it with "kju start ${vm.config.name} --fresh" to boot from its disks (the unfinished state is removed)` },
-    );
+    throw new SavedStateError('incomplete-state', `VM "${vm.config.name}" has an unfinished saved state (${partial}): a suspend was interrupted and its QEMU is gone, so the state may be incomplete`, {
+      hint: `start it with "kju start ${vm.config.name} --fresh" to boot from its disks (the unfinished state is removed)`,
+    });
   }
   if (record && fresh) {
     clearSuspended(vm.dir);

@@ -67,10 +67,40 @@ async function gone(program: 'qemu-system' | 'swtpm', ms = 10_000): Promise<bool
  */
 function pcrExtendCommand(): string {
   const body = [
-    0x80, 0x02, 0, 0, 0, 65, 0, 0, 0x01, 0x82, // TPM_ST_SESSIONS, size 65, TPM_CC_PCR_Extend
-    0, 0, 0, 16, // PCR 16 (the debug PCR)
-    0, 0, 0, 9, 0x40, 0, 0, 9, 0, 0, 0, 0, 0, // auth area: TPM_RS_PW, no nonce, no attributes, empty password
-    0, 0, 0, 1, 0, 0x0b, ...new Array(32).fill(0x5a), // one digest, TPM_ALG_SHA256
+    0x80,
+    0x02,
+    0,
+    0,
+    0,
+    65,
+    0,
+    0,
+    0x01,
+    0x82, // TPM_ST_SESSIONS, size 65, TPM_CC_PCR_Extend
+    0,
+    0,
+    0,
+    16, // PCR 16 (the debug PCR)
+    0,
+    0,
+    0,
+    9,
+    0x40,
+    0,
+    0,
+    9,
+    0,
+    0,
+    0,
+    0,
+    0, // auth area: TPM_RS_PW, no nonce, no attributes, empty password
+    0,
+    0,
+    0,
+    1,
+    0,
+    0x0b,
+    ...new Array(32).fill(0x5a), // one digest, TPM_ALG_SHA256
   ];
   assert.equal(body.length, 65);
   return body.map((b) => `\\${b.toString(8).padStart(3, '0')}`).join('');
@@ -110,7 +140,10 @@ describe('integration: TPM 2.0 (swtpm)', () => {
     assert.notEqual(extended, zero, 'the extend changed PCR 16');
     serial.close();
     // the state swtpm keeps in the bundle
-    assert.ok(readdirSync(join(created.bundle, 'tpm')).some((f) => f.startsWith('tpm2-')), 'swtpm wrote its state into the bundle');
+    assert.ok(
+      readdirSync(join(created.bundle, 'tpm')).some((f) => f.startsWith('tpm2-')),
+      'swtpm wrote its state into the bundle',
+    );
 
     ok('suspend', 'Tpm');
     assert.ok(await gone('qemu-system'), 'QEMU quit on suspend');

@@ -24,7 +24,10 @@ export function usbDeviceId(d: Pick<HostUsbDevice, 'bus' | 'port'>): string {
 /** The bus-port of each kju USB device in the VM. */
 export async function attachedUsb(qmp: QmpExecutor): Promise<string[]> {
   const children = await qmp.execute('qom-list', { path: '/machine/peripheral' });
-  return children.filter((c) => c.name.startsWith(ID_PREFIX)).map((c) => c.name.slice(ID_PREFIX.length).replaceAll('_', '.')).sort();
+  return children
+    .filter((c) => c.name.startsWith(ID_PREFIX))
+    .map((c) => c.name.slice(ID_PREFIX.length).replaceAll('_', '.'))
+    .sort();
 }
 
 /**
@@ -44,7 +47,11 @@ export async function addUsbDevice(qmp: QmpExecutor, id: string, props: { driver
     await qmp.execute('device_add', { ...props, id, bus: `${USB_CONTROLLER_ID}.0` });
   } catch (err) {
     if (!(err instanceof QmpError)) throw err;
-    const why = /Bus .* not found/i.test(err.desc) ? 'this VM has no kju USB controller (it was started before kju added one; restart it)' : /Duplicate ID/i.test(err.desc) ? 'it is already attached' : err.desc;
+    const why = /Bus .* not found/i.test(err.desc)
+      ? 'this VM has no kju USB controller (it was started before kju added one; restart it)'
+      : /Duplicate ID/i.test(err.desc)
+        ? 'it is already attached'
+        : err.desc;
     throw new UsbError('usb-failed', `QEMU could not attach the USB device: ${why}`, { cause: err });
   }
 }

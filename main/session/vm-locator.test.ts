@@ -48,7 +48,7 @@ test('a description file, a library VM, and a running file VM by name', async ()
   await assert.rejects(locateVm('File Demo'), VmNotFoundError, 'a dead one is not found');
 });
 
-test("a running VM of another library is not reached by name: the error names that library", async () => {
+test('a running VM of another library is not reached by name: the error names that library', async () => {
   const other = join(dir, 'other-library');
   const rt = prepareRuntimeDir(libraryVmRuntimeDir({ dir: join(other, 'Elsewhere.kju'), config: { id: 'other-id', name: 'Elsewhere' } }));
   // as this kju's launch leaves a library VM's runtime dir while QEMU runs

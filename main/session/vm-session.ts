@@ -77,8 +77,7 @@ export class VmSession extends EventEmitter<VmSessionEvents> {
     super();
     qmp.on('event', (e: { event: string; data?: unknown }) => this.emit('qmp-event', e.event, e.data));
     // A socket closing is usually QEMU dying: say how it died, if it did within a moment.
-    display.explainLoss = (detail) =>
-      Promise.race([exited.then((info) => describeExit(name, info)), new Promise<string>((r) => setTimeout(() => r(detail), 3000).unref())]);
+    display.explainLoss = (detail) => Promise.race([exited.then((info) => describeExit(name, info)), new Promise<string>((r) => setTimeout(() => r(detail), 3000).unref())]);
     exited.then((info) => {
       this.exitReason = describeExit(name, info);
       this.display.close(this.exitReason);

@@ -15,10 +15,7 @@ test('integration: virtio-vga guest: framebuffer, shells on tty1 and ttyS0 with 
   assert.deepEqual(ttys.split('\n'), ['1025', '1088']);
 
   // The tablet may enumerate after the prompt under TCG: poll for it.
-  await g.serial.run(
-    'i=0; until grep -q "USB Tablet" /proc/bus/input/devices; do i=$((i+1)); [ $i -gt 100 ] && exit 1; sleep 0.2; done',
-    { timeoutMs: 40_000 },
-  );
+  await g.serial.run('i=0; until grep -q "USB Tablet" /proc/bus/input/devices; do i=$((i+1)); [ $i -gt 100 ] && exit 1; sleep 0.2; done', { timeoutMs: 40_000 });
 
   // Typing on the framebuffer console reaches the tty1 shell (paced: the PS/2 queue is short).
   for (const key of ['t', 'o', 'u', 'c', 'h', 'spc', 'slash', 't', 'm', 'p', 'slash', 'k', 'ret']) {

@@ -4,7 +4,9 @@ import { JsonLineDecoder, JsonLinesError } from './json-lines.js';
 import { QMP_TRANSCRIPT, seededRandom } from '../qmp/qmp-fixtures.js';
 
 const transcript = Buffer.from(QMP_TRANSCRIPT, 'utf8');
-const expected = QMP_TRANSCRIPT.split('\r\n').filter(Boolean).map((l) => JSON.parse(l) as unknown);
+const expected = QMP_TRANSCRIPT.split('\r\n')
+  .filter(Boolean)
+  .map((l) => JSON.parse(l) as unknown);
 
 test('whole transcript in one chunk', () => {
   const d = new JsonLineDecoder();
@@ -51,19 +53,28 @@ test('an unfinished line is held until its newline', () => {
 
 test('a line that is not JSON is a JsonLinesError', () => {
   const d = new JsonLineDecoder();
-  assert.throws(() => d.push(Buffer.from('hello\r\n')), (e: unknown) => e instanceof JsonLinesError && /not JSON: hello/.test(e.message));
+  assert.throws(
+    () => d.push(Buffer.from('hello\r\n')),
+    (e: unknown) => e instanceof JsonLinesError && /not JSON: hello/.test(e.message),
+  );
 });
 
 test('a line longer than maxLine is refused, across chunks too', () => {
   const d = new JsonLineDecoder(16);
   assert.deepEqual(d.push('{"a":1}\n'), [{ a: 1 }]);
   d.push('{"b":"0123');
-  assert.throws(() => d.push('456789"'), (e: unknown) => e instanceof JsonLinesError && /longer than 16/.test(e.message));
+  assert.throws(
+    () => d.push('456789"'),
+    (e: unknown) => e instanceof JsonLinesError && /longer than 16/.test(e.message),
+  );
 });
 
 test('a complete line longer than maxLine is refused even when it arrives in one chunk', () => {
   assert.deepEqual(new JsonLineDecoder(16).push('{"a":"0123456"}\n'), [{ a: '0123456' }]);
-  assert.throws(() => new JsonLineDecoder(16).push('{"b":"012345678"}\n'), (e: unknown) => e instanceof JsonLinesError && /longer than 16/.test(e.message));
+  assert.throws(
+    () => new JsonLineDecoder(16).push('{"b":"012345678"}\n'),
+    (e: unknown) => e instanceof JsonLinesError && /longer than 16/.test(e.message),
+  );
 });
 
 test('string chunks decode like bytes', () => {

@@ -35,7 +35,13 @@ class KjuPcmProcessor extends AudioWorkletProcessor {
     this.count += first.length;
     if (currentFrame >= this.nextReport) {
       this.nextReport = currentFrame + sampleRate / 10;
-      const report: WorkletReport = { underruns: this.jb.underruns, droppedFrames: this.jb.droppedFrames, queuedFrames: this.jb.queuedFrames, latenciesMs: this.latencies, level: Math.sqrt(this.sumSquares / Math.max(1, this.count)) };
+      const report: WorkletReport = {
+        underruns: this.jb.underruns,
+        droppedFrames: this.jb.droppedFrames,
+        queuedFrames: this.jb.queuedFrames,
+        latenciesMs: this.latencies,
+        level: Math.sqrt(this.sumSquares / Math.max(1, this.count)),
+      };
       this.port.postMessage(report);
       this.latencies = [];
       this.sumSquares = 0;

@@ -51,7 +51,10 @@ export class Blitter {
   private readonly fit: CanvasFit;
   private readonly bg: [number, number, number];
 
-  constructor(private readonly canvas: HTMLCanvasElement, private readonly opts: BlitterOptions = {}) {
+  constructor(
+    private readonly canvas: HTMLCanvasElement,
+    private readonly opts: BlitterOptions = {},
+  ) {
     const gl = canvas.getContext('webgl2', {
       alpha: false,
       antialias: false,

@@ -42,7 +42,10 @@ export class CanvasFit {
   private rafId = 0;
 
   /** Starts watching the canvas's size; the owner calls resize() once it is ready for backingSizeSet. */
-  constructor(private readonly canvas: HTMLCanvasElement, private readonly hooks: CanvasFitHooks) {
+  constructor(
+    private readonly canvas: HTMLCanvasElement,
+    private readonly hooks: CanvasFitHooks,
+  ) {
     if (typeof ResizeObserver !== 'undefined') {
       this.resizeObserver = new ResizeObserver((entries) => this.onResize(entries));
       try {
@@ -140,9 +143,7 @@ export class CanvasFit {
   }
 
   private updatePlacement(): void {
-    this.place = this.surface
-      ? placeSurface(this.mode, this.integer, { width: this.canvas.width, height: this.canvas.height }, this.surface)
-      : undefined;
+    this.place = this.surface ? placeSurface(this.mode, this.integer, { width: this.canvas.width, height: this.canvas.height }, this.surface) : undefined;
   }
 
   private readonly frame = (now: number): void => {

@@ -37,7 +37,10 @@ export class Canvas2dBlitter implements DisplayBlitter {
   private readonly fit: CanvasFit;
   private readonly bg: string;
 
-  constructor(private readonly canvas: HTMLCanvasElement, opts: BlitterOptions = {}) {
+  constructor(
+    private readonly canvas: HTMLCanvasElement,
+    opts: BlitterOptions = {},
+  ) {
     const ctx = canvas.getContext('2d', { alpha: false });
     if (!ctx) throw new BlitterError('Canvas 2D is not available in this window');
     this.ctx = ctx;
@@ -201,7 +204,10 @@ export class Canvas2dBlitter implements DisplayBlitter {
       return;
     }
     // Too many: fold them all into their bounding box (kept as the only entry).
-    let x0 = r.x, y0 = r.y, x1 = r.x + r.w, y1 = r.y + r.h;
+    let x0 = r.x,
+      y0 = r.y,
+      x1 = r.x + r.w,
+      y1 = r.y + r.h;
     for (const q of d) {
       x0 = Math.min(x0, q.x);
       y0 = Math.min(y0, q.y);

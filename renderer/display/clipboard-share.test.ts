@@ -31,7 +31,10 @@ test('on: the page clipboard is sent on share and on focus when changed; guest t
   const { sent, page, share, states, focus } = setup();
   share.setShared(true);
   await tick();
-  assert.deepEqual(sent, [{ t: 'clipboard-share', on: true }, { t: 'clipboard', text: 'host text ✓' }]);
+  assert.deepEqual(sent, [
+    { t: 'clipboard-share', on: true },
+    { t: 'clipboard', text: 'host text ✓' },
+  ]);
   share.onMessage({ t: 'clipboard-state', available: true, shared: true });
   assert.deepEqual(states.at(-1), { available: true, shared: true });
   focus();
@@ -71,5 +74,11 @@ test('text that did not arrive (a clipboard-state notice) is sent again on the n
   share.onMessage({ t: 'clipboard-state', available: true, shared: true, notice: 'QEMU refused the grab' });
   focus();
   await tick();
-  assert.deepEqual(sent.filter((m) => m.t === 'clipboard'), [{ t: 'clipboard', text: 'host text ✓' }, { t: 'clipboard', text: 'host text ✓' }]);
+  assert.deepEqual(
+    sent.filter((m) => m.t === 'clipboard'),
+    [
+      { t: 'clipboard', text: 'host text ✓' },
+      { t: 'clipboard', text: 'host text ✓' },
+    ],
+  );
 });

@@ -55,7 +55,5 @@ export function chooseBlitter(setting: BlitterSetting, renderer: string | undefi
   if (setting === 'canvas2d') return { kind: 'canvas2d', reason: 'Canvas 2D: set in the settings' };
   if (renderer === undefined) return { kind: 'canvas2d', reason: 'Canvas 2D: WebGL2 is not available' };
   if (setting === 'webgl') return { kind: 'webgl', reason: `WebGL2: set in the settings (${renderer})` };
-  return SOFTWARE_GL.test(renderer)
-    ? { kind: 'canvas2d', reason: `Canvas 2D: WebGL is software here (${renderer})` }
-    : { kind: 'webgl', reason: `WebGL2: GPU ${renderer}` };
+  return SOFTWARE_GL.test(renderer) ? { kind: 'canvas2d', reason: `Canvas 2D: WebGL is software here (${renderer})` } : { kind: 'webgl', reason: `WebGL2: GPU ${renderer}` };
 }

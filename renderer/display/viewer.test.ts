@@ -157,7 +157,12 @@ function rig() {
 }
 
 const surface = (id: number, width: number, height: number, transport: SurfaceInfo['transport'] = 'copy'): SurfaceInfo => ({
-  id, width, height, stride: width * 4 + 64, format: 0x20020888, transport,
+  id,
+  width,
+  height,
+  stride: width * 4 + 64,
+  format: 0x20020888,
+  transport,
 });
 
 /** A surface's bytes with a different value at every position. */
@@ -183,7 +188,11 @@ test('pulls once at start and then only after each batch is uploaded; surface sw
   assert.deepEqual(viewer.getState().surface, { width: 64, height: 48, transport: 'copy' });
 
   const bytes = surfaceBytes(a);
-  const rects = [{ x: 0, y: 0, w: 64, h: 1 }, { x: 5, y: 7, w: 3, h: 4 }, { x: 63, y: 47, w: 1, h: 1 }];
+  const rects = [
+    { x: 0, y: 0, w: 64, h: 1 },
+    { x: 5, y: 7, w: 3, h: 4 },
+    { x: 63, y: 47, w: 1, h: 1 },
+  ];
   stream.frame(encodeFramePacket(a.id, rects, { pixels: bytes, stride: a.stride }));
   assert.deepEqual(take(), [{ e: 'packed', rects, pixels: rects.map((r) => rectPixels(bytes, a.stride, r)) }, { e: 'pull' }]);
 
@@ -212,18 +221,34 @@ test('pulls again right after every upload, never waiting for an animation frame
   // stops pulling once MAX_UNPRESENTED_BATCHES uploads wait for a present (hidden or stalled window).
   for (let i = 1; i < MAX_UNPRESENTED_BATCHES; i++) {
     stream.frame(packet());
-    assert.deepEqual(take().map((e) => e.e), ['packed', 'pull'], `batch ${i} of one animation frame pulls at once`);
+    assert.deepEqual(
+      take().map((e) => e.e),
+      ['packed', 'pull'],
+      `batch ${i} of one animation frame pulls at once`,
+    );
   }
   stream.frame(packet());
-  assert.deepEqual(take().map((e) => e.e), ['packed'], `no pull after ${MAX_UNPRESENTED_BATCHES} batches without a present`);
+  assert.deepEqual(
+    take().map((e) => e.e),
+    ['packed'],
+    `no pull after ${MAX_UNPRESENTED_BATCHES} batches without a present`,
+  );
   runAnimationFrame();
   assert.deepEqual(take(), [], 'an animation frame of its own does not release it: the present does');
   blitter.present();
-  assert.deepEqual(take().map((e) => e.e), ['pull'], 'the held pull goes out at the present');
+  assert.deepEqual(
+    take().map((e) => e.e),
+    ['pull'],
+    'the held pull goes out at the present',
+  );
   blitter.present();
   assert.deepEqual(take(), [], 'nothing pulled without a batch');
   stream.frame(packet());
-  assert.deepEqual(take().map((e) => e.e), ['packed', 'pull'], 'the count starts again after a present');
+  assert.deepEqual(
+    take().map((e) => e.e),
+    ['packed', 'pull'],
+    'the count starts again after a present',
+  );
 });
 
 test('dropped and stale packets do not count as waiting for a present', (t) => {
@@ -239,7 +264,10 @@ test('dropped and stale packets do not count as waiting for a present', (t) => {
     stream.frame(encodeFramePacket(7, [{ x: 0, y: 0, w: 1, h: 1 }], { pixels: surfaceBytes(a), stride: a.stride })); // stale surface id
     stream.frame(new ArrayBuffer(3)); // malformed
   }
-  assert.deepEqual(take().map((e) => e.e), Array(MAX_UNPRESENTED_BATCHES * 4).fill('pull'));
+  assert.deepEqual(
+    take().map((e) => e.e),
+    Array(MAX_UNPRESENTED_BATCHES * 4).fill('pull'),
+  );
 });
 
 test('rect-only frames are uploaded from the stream’s surface view', (t) => {
@@ -269,7 +297,10 @@ test('a bad packet is counted and dropped, the stream keeps being pulled and the
   take();
   const bytes = surfaceBytes(a);
   stream.frame(encodeFramePacket(a.id, [{ x: 0, y: 0, w: 8, h: 8 }], { pixels: bytes, stride: a.stride }));
-  assert.deepEqual(take().map((e) => e.e), ['packed', 'pull']);
+  assert.deepEqual(
+    take().map((e) => e.e),
+    ['packed', 'pull'],
+  );
 });
 
 test('keys and buttons go to the stream; a closed stream releases held keys, stops pulling and forwarding', (t) => {
@@ -296,7 +327,11 @@ test('keys and buttons go to the stream; a closed stream releases held keys, sto
   assert.equal(states.at(-1)?.closed, 'the VM stopped');
   runAnimationFrame();
   stream.frame(encodeFramePacket(a.id, [{ x: 0, y: 0, w: 1, h: 1 }], { pixels: surfaceBytes(a), stride: a.stride })); // in flight before the close
-  assert.deepEqual(take().map((e) => e.e), ['packed'], 'drawn, but no pull after closed');
+  assert.deepEqual(
+    take().map((e) => e.e),
+    ['packed'],
+    'drawn, but no pull after closed',
+  );
   canvas.dispatchEvent(key('keydown', 'KeyB'));
   assert.deepEqual(stream.inputs, [], 'no input to a closed stream');
 });

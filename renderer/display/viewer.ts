@@ -96,7 +96,9 @@ export class Viewer {
       this.state = { ...this.state, blitter: choice };
     }
     this.cursor = new CursorOverlay(canvas);
-    const send = (input: InputMessage) => { if (!this.state.closed) stream.sendInput(input); };
+    const send = (input: InputMessage) => {
+      if (!this.state.closed) stream.sendInput(input);
+    };
     this.keyboard = new KeyboardState(send, () => this.setGrab(!this.state.grabbed));
     this.mouse = new MouseState(send, {
       surface: () => this.blitter.surfaceSize(),
@@ -151,7 +153,9 @@ export class Viewer {
   sendCombo(id: string): Promise<void> {
     const combo = KEY_COMBOS.find((c) => c.id === id);
     if (!combo) return Promise.reject(new Error(`no key combo ${id}`));
-    return sendCombo(combo, (m) => { if (!this.state.closed) this.opts.stream.sendInput(m); });
+    return sendCombo(combo, (m) => {
+      if (!this.state.closed) this.opts.stream.sendInput(m);
+    });
   }
 
   getState(): ViewerState {

@@ -43,11 +43,6 @@ export function comboMessages(combo: KeyCombo): InputMessage[] {
  * Sends a combo with a pause before each event after the first. Runs on the renderer's event loop;
  * resolves once the last release has been handed to `send`.
  */
-export function sendCombo(
-  combo: KeyCombo,
-  send: (m: InputMessage) => void,
-  sleep?: (ms: number) => Promise<void>,
-  paceMs = KEY_PACE_MS,
-): Promise<void> {
+export function sendCombo(combo: KeyCombo, send: (m: InputMessage) => void, sleep?: (ms: number) => Promise<void>, paceMs = KEY_PACE_MS): Promise<void> {
   return sendPacedKeys(chordEvents(comboQnums(combo)), (e) => send({ t: 'key', down: e.down, qnum: e.qnum }), { paceMs, sleep });
 }

@@ -7,7 +7,10 @@ import { comboMessages, KEY_COMBOS, sendCombo } from './combos.js';
 function rig() {
   const sent: InputMessage[] = [];
   let hotkeys = 0;
-  const kb = new KeyboardState((m) => sent.push(m), () => hotkeys++);
+  const kb = new KeyboardState(
+    (m) => sent.push(m),
+    () => hotkeys++,
+  );
   return { kb, sent, hotkeys: () => hotkeys };
 }
 const key = (down: boolean, qnum: number): InputMessage => ({ t: 'key', down, qnum });
@@ -116,7 +119,10 @@ test('combos: presses in order, releases in reverse', () => {
   const sysrq = KEY_COMBOS.find((c) => c.id === 'sysrq')!;
   assert.deepEqual(comboMessages(sysrq), [key(true, 0x38), key(true, 0xb7), key(false, 0xb7), key(false, 0x38)]);
   const f7 = KEY_COMBOS.find((c) => c.id === 'ctrl-alt-f7')!;
-  assert.deepEqual(comboMessages(f7).map((m) => (m as { qnum: number }).qnum), [0x1d, 0x38, 0x41, 0x41, 0x38, 0x1d]);
+  assert.deepEqual(
+    comboMessages(f7).map((m) => (m as { qnum: number }).qnum),
+    [0x1d, 0x38, 0x41, 0x41, 0x38, 0x1d],
+  );
   assert.deepEqual(comboMessages(KEY_COMBOS.find((c) => c.id === 'alt-tab')!)[1], key(true, 0x0f));
   assert.equal(KEY_COMBOS.filter((c) => c.id.startsWith('ctrl-alt-f')).length, 12);
   for (const c of KEY_COMBOS) assert.doesNotThrow(() => comboMessages(c), c.id);
@@ -125,6 +131,13 @@ test('combos: presses in order, releases in reverse', () => {
 test('combos are paced: one pause between consecutive events', async () => {
   const log: string[] = [];
   const combo = KEY_COMBOS.find((c) => c.id === 'print-screen')!;
-  await sendCombo(combo, (m) => log.push(`send ${JSON.stringify(m)}`), async (ms) => { log.push(`sleep ${ms}`); }, 30);
+  await sendCombo(
+    combo,
+    (m) => log.push(`send ${JSON.stringify(m)}`),
+    async (ms) => {
+      log.push(`sleep ${ms}`);
+    },
+    30,
+  );
   assert.deepEqual(log, [`send ${JSON.stringify(key(true, 0xb7))}`, 'sleep 30', `send ${JSON.stringify(key(false, 0xb7))}`]);
 });

@@ -117,7 +117,10 @@ export function attachKeyboard(target: HTMLElement, state: KeyboardState): () =>
   const onFullscreen = () => {
     const api = keyboardLockApi();
     if (!api) return;
-    if (document.fullscreenElement) api.lock().catch(() => { /* not allowed here: keys stay partly the host's */ });
+    if (document.fullscreenElement)
+      api.lock().catch(() => {
+        /* not allowed here: keys stay partly the host's */
+      });
     else api.unlock();
   };
   target.addEventListener('keydown', onDown);

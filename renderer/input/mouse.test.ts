@@ -47,7 +47,9 @@ function rig(opts: { absolute: boolean; locked?: boolean; dpr?: number }) {
     devicePixelRatio: () => dpr,
     absolute: () => opts.absolute,
     locked: () => !!opts.locked,
-    requestGrab: () => { grabs++; },
+    requestGrab: () => {
+      grabs++;
+    },
   };
   return { m: new MouseState((x) => sent.push(x), view), sent, grabs: () => grabs };
 }
@@ -59,7 +61,11 @@ test('absolute: CSS position through the scaling to guest pixels, clamped, dedup
   m.move(0.2, 50.2, 0, 0); // same guest pixel
   m.move(400, 350, 0, 0);
   m.move(-20, 900, 0, 0);
-  assert.deepEqual(sent, [{ t: 'abs', x: 0, y: 0 }, { t: 'abs', x: 400, y: 300 }, { t: 'abs', x: 0, y: 599 }]);
+  assert.deepEqual(sent, [
+    { t: 'abs', x: 0, y: 0 },
+    { t: 'abs', x: 400, y: 300 },
+    { t: 'abs', x: 0, y: 599 },
+  ]);
 });
 
 test('absolute: buttons and wheel go to the guest, stray releases do not', () => {
@@ -89,5 +95,9 @@ test('relative and locked: motion scaled to guest pixels; releaseAll lets go of 
   m.move(0, 0, 10, -4); // fit 800x700 box for an 800x600 surface: scale 1
   m.button(3, true);
   m.releaseAll();
-  assert.deepEqual(sent, [{ t: 'rel', dx: 10, dy: -4 }, { t: 'button', down: true, button: 5 }, { t: 'button', down: false, button: 5 }]);
+  assert.deepEqual(sent, [
+    { t: 'rel', dx: 10, dy: -4 },
+    { t: 'button', down: true, button: 5 },
+    { t: 'button', down: false, button: 5 },
+  ]);
 });

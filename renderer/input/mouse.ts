@@ -6,12 +6,18 @@ import { boxToGuest, type Placement, type Size } from '../display/scaling.js';
 /** DOM MouseEvent.button -> QEMU button: 0 left, 1 middle, 2 right, 3 back -> side, 4 forward -> extra. */
 export function qemuButton(domButton: number): MouseButton | undefined {
   switch (domButton) {
-    case 0: return MouseButtons.left;
-    case 1: return MouseButtons.middle;
-    case 2: return MouseButtons.right;
-    case 3: return MouseButtons.side;
-    case 4: return MouseButtons.extra;
-    default: return undefined;
+    case 0:
+      return MouseButtons.left;
+    case 1:
+      return MouseButtons.middle;
+    case 2:
+      return MouseButtons.right;
+    case 3:
+      return MouseButtons.side;
+    case 4:
+      return MouseButtons.extra;
+    default:
+      return undefined;
   }
 }
 
@@ -96,7 +102,10 @@ export class MouseState {
   readonly wheel = new WheelAccumulator();
   readonly rel = new RelativeMotion();
 
-  constructor(private readonly send: (m: InputMessage) => void, private readonly view: MouseView) {}
+  constructor(
+    private readonly send: (m: InputMessage) => void,
+    private readonly view: MouseView,
+  ) {}
 
   /** `cssX/cssY` relative to the element; returns the guest position sent (absolute mode) */
   move(cssX: number, cssY: number, movementX: number, movementY: number): { x: number; y: number } | undefined {

@@ -39,6 +39,17 @@ export const useSettings = create<SettingsState>()(
       setBlitter: (b) => set({ blitter: BLITTER_SETTINGS.includes(b) ? b : 'auto' }),
       setGuestSize: (g) => set({ guestSize: GUEST_SIZE_SETTINGS.includes(g) ? g : 'auto' }),
     }),
-    { name: 'kju.settings', partialize: (s) => ({ scaleMode: s.scaleMode, integerScale: s.integerScale, blitter: s.blitter, guestSize: s.guestSize, soundVolume: s.soundVolume, soundMuted: s.soundMuted, muteWhenHidden: s.muteWhenHidden }) },
+    {
+      name: 'kju.settings',
+      partialize: (s) => ({
+        scaleMode: s.scaleMode,
+        integerScale: s.integerScale,
+        blitter: s.blitter,
+        guestSize: s.guestSize,
+        soundVolume: s.soundVolume,
+        soundMuted: s.soundMuted,
+        muteWhenHidden: s.muteWhenHidden,
+      }),
+    },
   ),
 );

@@ -6,10 +6,19 @@ import { pollThumbnail, type VisibilitySource } from './thumbnail-poller.js';
 class FakeDoc implements VisibilitySource {
   visibilityState: DocumentVisibilityState = 'visible';
   private fns = new Set<() => void>();
-  addEventListener(_t: 'visibilitychange', fn: () => void) { this.fns.add(fn); }
-  removeEventListener(_t: 'visibilitychange', fn: () => void) { this.fns.delete(fn); }
-  set(v: DocumentVisibilityState) { this.visibilityState = v; for (const f of this.fns) f(); }
-  get listeners() { return this.fns.size; }
+  addEventListener(_t: 'visibilitychange', fn: () => void) {
+    this.fns.add(fn);
+  }
+  removeEventListener(_t: 'visibilitychange', fn: () => void) {
+    this.fns.delete(fn);
+  }
+  set(v: DocumentVisibilityState) {
+    this.visibilityState = v;
+    for (const f of this.fns) f();
+  }
+  get listeners() {
+    return this.fns.size;
+  }
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -22,7 +31,11 @@ test('a running VM is asked about every period while visible, not at all while h
   await sleep(110);
   const visibleAsks = asks;
   assert.ok(visibleAsks >= 4 && visibleAsks <= 7, `about one ask per 20 ms: ${visibleAsks}`);
-  assert.deepEqual(shown.map((t) => t?.png), ['frame1', 'frame2', 'frame3'], 'an unchanged thumbnail is not shown again');
+  assert.deepEqual(
+    shown.map((t) => t?.png),
+    ['frame1', 'frame2', 'frame3'],
+    'an unchanged thumbnail is not shown again',
+  );
   doc.set('hidden');
   await sleep(15);
   const atHide = asks;

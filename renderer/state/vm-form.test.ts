@@ -37,7 +37,16 @@ test('names, memory, sizes and paths are checked with messages that say what to 
 test('the form becomes createVm arguments', () => {
   const f = { ...formFromPreset(linux, host, 'X'), memoryMiB: '256', cpus: '1', diskSize: '64m', kernel: '/k', initrd: '/i', append: 'quiet' };
   assert.deepEqual(toCreateArgs(f, 'op1'), {
-    name: 'X', preset: 'linux', memoryMiB: 256, cpus: 1, displayDevice: 'virtio-vga', disk: { kind: 'new', size: '64M' }, kernel: '/k', initrd: '/i', append: 'quiet', opId: 'op1',
+    name: 'X',
+    preset: 'linux',
+    memoryMiB: 256,
+    cpus: 1,
+    displayDevice: 'virtio-vga',
+    disk: { kind: 'new', size: '64M' },
+    kernel: '/k',
+    initrd: '/i',
+    append: 'quiet',
+    opId: 'op1',
   });
   assert.deepEqual(toCreateArgs({ ...f, disk: 'existing', diskPath: '/d.img', diskMode: 'link', kernel: '', initrd: '', append: '' }).disk, { kind: 'existing', path: '/d.img', mode: 'link' });
   assert.deepEqual(toCreateArgs({ ...f, disk: 'none' }).disk, { kind: 'none' });

@@ -42,14 +42,16 @@ export const STEP_FIELDS: Record<WizardStep, (keyof VmForm)[]> = {
 /** The host paths a step names, and as what: Next asks the backend (checkHostPath) whether they exist and may be used. */
 export const STEP_PATHS: Partial<Record<WizardStep, [keyof VmForm, HostPathKind][]>> = {
   disk: [['diskPath', 'disk']],
-  iso: [['iso', 'iso'], ['kernel', 'kernel'], ['initrd', 'initrd']],
+  iso: [
+    ['iso', 'iso'],
+    ['kernel', 'kernel'],
+    ['initrd', 'initrd'],
+  ],
 };
 
 /** The paths of `step` that are filled in and in use (an existing-disk path only when that is the choice). */
 export function pathsToCheck(form: VmForm, step: WizardStep): { field: keyof VmForm; path: string; kind: HostPathKind }[] {
-  return (STEP_PATHS[step] ?? [])
-    .filter(([field]) => !!form[field] && (field !== 'diskPath' || form.disk === 'existing'))
-    .map(([field, kind]) => ({ field, path: form[field] as string, kind }));
+  return (STEP_PATHS[step] ?? []).filter(([field]) => !!form[field] && (field !== 'diskPath' || form.disk === 'existing')).map(([field, kind]) => ({ field, path: form[field] as string, kind }));
 }
 
 export function formFromPreset(p: PresetInfo, host: HostLimits | null, name = ''): VmForm {
@@ -177,12 +179,7 @@ export function toCreateArgs(form: VmForm, opId?: string): CreateVmArgs {
     memoryMiB: parseWhole(form.memoryMiB),
     cpus: parseWhole(form.cpus),
     displayDevice: form.displayDevice,
-    disk:
-      form.disk === 'new'
-        ? { kind: 'new', size: normalizeDiskSize(form.diskSize) }
-        : form.disk === 'existing'
-          ? { kind: 'existing', path: form.diskPath, mode: form.diskMode }
-          : { kind: 'none' },
+    disk: form.disk === 'new' ? { kind: 'new', size: normalizeDiskSize(form.diskSize) } : form.disk === 'existing' ? { kind: 'existing', path: form.diskPath, mode: form.diskMode } : { kind: 'none' },
   };
   if (form.clipboard) args.clipboard = true;
   if (form.iso) args.iso = form.iso;

@@ -33,19 +33,19 @@ test('wizard: steps check only their fields; memory above the host is refused in
   const w = useWizard.getState();
   await w.show(bridge, ['Demo']);
   assert.equal(useWizard.getState().form?.memoryMiB, '1024', 'capped at the host');
-  assert.equal((await useWizard.getState().next(bridge)), false, 'an empty name stops at step 1');
+  assert.equal(await useWizard.getState().next(bridge), false, 'an empty name stops at step 1');
   assert.match(useWizard.getState().errors.name!, /name/);
   useWizard.getState().setField('name', 'demo');
   assert.match(useWizard.getState().errors.name!, /already exists/, 're-checked while typing');
   useWizard.getState().setField('name', 'New');
   assert.equal(useWizard.getState().errors.name, undefined);
-  assert.ok((await useWizard.getState().next(bridge)));
+  assert.ok(await useWizard.getState().next(bridge));
   useWizard.getState().choosePreset('dos');
   assert.equal(useWizard.getState().form?.name, 'New', 'the name survives a preset change');
   assert.equal(useWizard.getState().form?.memoryMiB, '64');
-  assert.ok((await useWizard.getState().next(bridge)));
+  assert.ok(await useWizard.getState().next(bridge));
   useWizard.getState().setField('memoryMiB', '999999');
-  assert.equal((await useWizard.getState().next(bridge)), false);
+  assert.equal(await useWizard.getState().next(bridge), false);
   assert.match(useWizard.getState().errors.memoryMiB!, /1024 MiB/);
   assert.equal(useWizard.getState().step, 'hardware');
   // Jumping to the summary and pressing Create still refuses, back on the step with the problem.
@@ -89,7 +89,8 @@ test('wizard: a bidi or zero-width name stops at the name step; a missing ISO or
     if (method !== 'checkHostPath') return { ok: true, value: vm };
     const { path } = args as { path: string };
     if (missing.has(path)) return { ok: false, code: 'missing-file', message: `the ISO ${path} does not exist` };
-    if (path.startsWith('/etc/')) return { ok: false, code: 'path-not-allowed', message: `the disk image ${path} is not allowed: it is outside the folders kju may use`, hint: 'Use a file in your home folder.' };
+    if (path.startsWith('/etc/'))
+      return { ok: false, code: 'path-not-allowed', message: `the disk image ${path} is not allowed: it is outside the folders kju may use`, hint: 'Use a file in your home folder.' };
     return { ok: true, value: { path } };
   });
   await useWizard.getState().show(bridge, []);
@@ -117,9 +118,15 @@ test('wizard: a bidi or zero-width name stops at the name step; a missing ISO or
   missing.clear();
   assert.ok(await useWizard.getState().next(bridge));
   assert.equal(useWizard.getState().step, 'summary');
-  assert.deepEqual(calls.filter((c) => c.method === 'checkHostPath').map((c) => c.args), [
-    { path: '/etc/shadow', kind: 'disk' }, { path: '/home/u/disk.qcow2', kind: 'disk' }, { path: '/home/u/gone.iso', kind: 'iso' }, { path: '/home/u/gone.iso', kind: 'iso' },
-  ]);
+  assert.deepEqual(
+    calls.filter((c) => c.method === 'checkHostPath').map((c) => c.args),
+    [
+      { path: '/etc/shadow', kind: 'disk' },
+      { path: '/home/u/disk.qcow2', kind: 'disk' },
+      { path: '/home/u/gone.iso', kind: 'iso' },
+      { path: '/home/u/gone.iso', kind: 'iso' },
+    ],
+  );
   assert.ok(!calls.some((c) => c.method === 'createVm'));
 });
 
@@ -142,14 +149,17 @@ test('actions offered per state', () => {
   assert.ok(actionsFor('crashed').start && actionsFor('crashed').edit);
 });
 
-test('reset asks first, with the VM window\'s question; no means no call', async () => {
+test("reset asks first, with the VM window's question; no means no call", async () => {
   const { resetAfterAsking, resetQuestion } = await import('./reset.js');
   const { bridge, calls } = fakeBridge(() => ({ ok: true, value: { ...vm, state: 'running' } }));
   const asked: string[] = [];
   assert.equal(await resetAfterAsking(bridge, vm, (q) => (asked.push(q), false)), false);
   assert.equal(calls.length, 0);
   assert.equal(await resetAfterAsking(bridge, vm, (q) => (asked.push(q), true)), true);
-  assert.deepEqual(calls.map((c) => c.method), ['resetVm']);
+  assert.deepEqual(
+    calls.map((c) => c.method),
+    ['resetVm'],
+  );
   assert.deepEqual(asked, [resetQuestion('New'), resetQuestion('New')]);
   assert.match(asked[0], /^Reset New\? .*unsaved work in the guest is lost/);
 });

@@ -99,7 +99,9 @@ export const useWizard = create<WizardState>()((set, get) => ({
     if (paths.length) {
       set({ checking: true });
       try {
-        const replies = await Promise.all(paths.map((p) => bridge.call('checkHostPath', { path: p.path, kind: p.kind }).catch((e: Error) => ({ ok: false as const, code: 'internal', message: e.message }))));
+        const replies = await Promise.all(
+          paths.map((p) => bridge.call('checkHostPath', { path: p.path, kind: p.kind }).catch((e: Error) => ({ ok: false as const, code: 'internal', message: e.message }))),
+        );
         // typed on while the backend answered: that text is checked on the next Next
         if (get().form !== form || get().step !== step) return false;
         const refused: FormErrors = {};

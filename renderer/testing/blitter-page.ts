@@ -76,12 +76,24 @@ export function makeFakeStream() {
   let onFrame: (b: ArrayBuffer) => void = () => {};
   const log = { pulls: 0, inputs: [] as InputMessage[], refreshes: 0, closed: false };
   const stream: DisplayStream = {
-    onMessage: (cb) => { onMsg = cb; },
-    onFrame: (cb) => { onFrame = cb; },
-    pull: () => { log.pulls++; },
-    sendInput: (i) => { log.inputs.push(i); },
-    close: () => { log.closed = true; },
-    refresh: () => { log.refreshes++; },
+    onMessage: (cb) => {
+      onMsg = cb;
+    },
+    onFrame: (cb) => {
+      onFrame = cb;
+    },
+    pull: () => {
+      log.pulls++;
+    },
+    sendInput: (i) => {
+      log.inputs.push(i);
+    },
+    close: () => {
+      log.closed = true;
+    },
+    refresh: () => {
+      log.refreshes++;
+    },
   };
   return { stream, log, message: (m: DisplayMessage) => onMsg(m), frame: (b: ArrayBuffer) => onFrame(b) };
 }
@@ -117,7 +129,24 @@ export function glRendererName(): string {
 
 /** every blitter, by kind: the exact-pixel tests run on each */
 const blitters = { webgl: Blitter, canvas2d: Canvas2dBlitter };
-const api = { Blitter, blitters, chooseBlitter, webglRenderer, Viewer, encodeFramePacket, decodeFramePacket, makeSurface, paintRects, expectedRgba, firstDifference, makeCanvas, makeFakeStream, within, timeUpload, glRendererName };
+const api = {
+  Blitter,
+  blitters,
+  chooseBlitter,
+  webglRenderer,
+  Viewer,
+  encodeFramePacket,
+  decodeFramePacket,
+  makeSurface,
+  paintRects,
+  expectedRgba,
+  firstDifference,
+  makeCanvas,
+  makeFakeStream,
+  within,
+  timeUpload,
+  glRendererName,
+};
 export type BlitterPageApi = typeof api;
 (window as unknown as { kju: BlitterPageApi }).kju = api;
 document.title = 'ready';

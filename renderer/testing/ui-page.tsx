@@ -29,7 +29,8 @@ const hostUsb: HostUsbDevice[] = [
   { vendorId: '0781', productId: '5581', bus: 2, port: '1.4', product: 'Ultra' },
 ];
 const attached: string[] = [];
-const sameForward = (a: Pick<VmForward, 'proto' | 'hostAddr' | 'hostPort'>, b: Pick<VmForward, 'proto' | 'hostAddr' | 'hostPort'>) => a.proto === b.proto && a.hostAddr === b.hostAddr && a.hostPort === b.hostPort;
+const sameForward = (a: Pick<VmForward, 'proto' | 'hostAddr' | 'hostPort'>, b: Pick<VmForward, 'proto' | 'hostAddr' | 'hostPort'>) =>
+  a.proto === b.proto && a.hostAddr === b.hostAddr && a.hostPort === b.hostPort;
 
 /** The guest-link methods (issue 10), or undefined for any other method. */
 function guestLinks(method: string, args: unknown): { ok: true; value: unknown } | { ok: false; code: string; message: string } | undefined {
@@ -42,7 +43,10 @@ function guestLinks(method: string, args: unknown): { ok: true; value: unknown }
       liveForwards.push(a.forward!);
       return { ok: true, value: [...liveForwards] };
     case 'removeForward':
-      liveForwards.splice(liveForwards.findIndex((f) => sameForward(f, a.forward!)), 1);
+      liveForwards.splice(
+        liveForwards.findIndex((f) => sameForward(f, a.forward!)),
+        1,
+      );
       return { ok: true, value: [...liveForwards] };
     case 'listHostUsb':
       return { ok: true, value: hostUsb };
@@ -92,10 +96,18 @@ const bridge: KjuBridge = {
     let onMsg: (m: DisplayMessage) => void = () => {};
     let onFrame: (b: ArrayBuffer) => void = () => {};
     const stream: DisplayStream = {
-      onMessage: (cb) => { onMsg = cb; },
-      onFrame: (cb) => { onFrame = cb; },
-      pull: () => { pulls++; },
-      sendInput: (i) => { inputs.push(i); },
+      onMessage: (cb) => {
+        onMsg = cb;
+      },
+      onFrame: (cb) => {
+        onFrame = cb;
+      },
+      pull: () => {
+        pulls++;
+      },
+      sendInput: (i) => {
+        inputs.push(i);
+      },
       refresh: () => {},
       close: () => {},
     };
@@ -109,14 +121,18 @@ const bridge: KjuBridge = {
   calls,
   inputs,
   pulls: () => pulls,
-  pushVms: (next: VmSummary[]) => { for (const cb of listeners) cb(next); },
+  pushVms: (next: VmSummary[]) => {
+    for (const cb of listeners) cb(next);
+  },
   /** what listVms answers from now on, pushed too (a window that loads later sees it) */
   setVms: (next: VmSummary[]) => {
     vms.splice(0, vms.length, ...next);
     for (const cb of listeners) cb(next);
   },
   display: {
-    auto: (on: boolean) => { autoSurface = on; },
+    auto: (on: boolean) => {
+      autoSurface = on;
+    },
     send: (m: DisplayMessage) => display?.msg(m),
     paint,
   },

@@ -20,7 +20,11 @@ export function DiagnosticsDialog({ bridge }: { bridge: KjuBridge }) {
   return (
     <Modal title="Diagnostics" onClose={close} wide>
       {loading && <p className="hint">Checking this host… (the first accelerator check boots a tiny guest and takes a few seconds)</p>}
-      {error && <p className="error" role="alert">{error}</p>}
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
       {!loading && lines && (
         <ul className="diagnostics" aria-label="Diagnostics">
           {lines.map((l) => (
@@ -28,14 +32,22 @@ export function DiagnosticsDialog({ bridge }: { bridge: KjuBridge }) {
               <span className={`diag-status diag-${l.status.toLowerCase()}`}>{l.status}</span>
               <span className="diag-label">{LABELS[l.id] ?? l.id}</span>
               <span className="diag-summary">{l.summary}</span>
-              {l.fix && <span className="diag-fix">Fix: <code>{l.fix}</code></span>}
+              {l.fix && (
+                <span className="diag-fix">
+                  Fix: <code>{l.fix}</code>
+                </span>
+              )}
             </li>
           ))}
         </ul>
       )}
       <div className="modal-buttons">
-        <button disabled={loading} onClick={() => void show(bridge)}>Check again</button>
-        <button className="primary" onClick={close}>Close</button>
+        <button disabled={loading} onClick={() => void show(bridge)}>
+          Check again
+        </button>
+        <button className="primary" onClick={close}>
+          Close
+        </button>
       </div>
     </Modal>
   );

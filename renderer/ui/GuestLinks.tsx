@@ -26,21 +26,49 @@ export function SharesField({ shares, onChange, disabled }: { shares: VmShare[];
         <ul className="share-list">
           {shares.map((s, i) => (
             <li key={s.path} data-share={s.path}>
-              <code className="share-path" title={shareMountLine(i)}>share{i}: {s.path}</code>
+              <code className="share-path" title={shareMountLine(i)}>
+                share{i}: {s.path}
+              </code>
               <label className="check">
-                <input type="checkbox" aria-label={`Read-only ${s.path}`} disabled={disabled} checked={s.readOnly} onChange={(e) => onChange(shares.map((x, j) => (j === i ? { ...x, readOnly: e.target.checked } : x)))} /> Read-only
+                <input
+                  type="checkbox"
+                  aria-label={`Read-only ${s.path}`}
+                  disabled={disabled}
+                  checked={s.readOnly}
+                  onChange={(e) => onChange(shares.map((x, j) => (j === i ? { ...x, readOnly: e.target.checked } : x)))}
+                />{' '}
+                Read-only
               </label>
-              <button type="button" aria-label={`Remove folder ${s.path}`} disabled={disabled} onClick={() => onChange(shares.filter((_, j) => j !== i))}>Remove</button>
+              <button type="button" aria-label={`Remove folder ${s.path}`} disabled={disabled} onClick={() => onChange(shares.filter((_, j) => j !== i))}>
+                Remove
+              </button>
             </li>
           ))}
         </ul>
       )}
       <div className="inline-form">
-        <input aria-label="Folder to share" placeholder="/path/to/folder" value={path} disabled={disabled} onChange={(e) => setPath(e.target.value)} onKeyDown={(e) => e.key === 'Enter' && (e.preventDefault(), add())} />
-        <button type="button" disabled={disabled} onClick={add}>Add Folder</button>
+        <input
+          aria-label="Folder to share"
+          placeholder="/path/to/folder"
+          value={path}
+          disabled={disabled}
+          onChange={(e) => setPath(e.target.value)}
+          onKeyDown={(e) => e.key === 'Enter' && (e.preventDefault(), add())}
+        />
+        <button type="button" disabled={disabled} onClick={add}>
+          Add Folder
+        </button>
       </div>
-      {error && <p className="error" role="alert">{error}</p>}
-      {shares.length > 0 && <p className="hint">In the guest: <code>{shareMountLine(0)}</code></p>}
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
+      {shares.length > 0 && (
+        <p className="hint">
+          In the guest: <code>{shareMountLine(0)}</code>
+        </p>
+      )}
     </fieldset>
   );
 }
@@ -93,13 +121,26 @@ export function ForwardsTable({ vm, bridge, live, forwards, onChange }: { vm: Vm
       <p className="hint">{live ? 'The VM is running: changes apply now, until it stops.' : 'Host ports reach these guest ports when the VM starts.'}</p>
       <table className="forward-table">
         <thead>
-          <tr><th>Protocol</th><th>Host address</th><th>Host port</th><th>Guest port</th><th /></tr>
+          <tr>
+            <th>Protocol</th>
+            <th>Host address</th>
+            <th>Host port</th>
+            <th>Guest port</th>
+            <th />
+          </tr>
         </thead>
         <tbody>
           {rows.map((f) => (
             <tr key={`${f.proto}:${f.hostAddr}:${f.hostPort}`} data-forward={forwardLabel(f)}>
-              <td>{f.proto}</td><td>{f.hostAddr}</td><td>{f.hostPort}</td><td>{f.guestPort}</td>
-              <td><button type="button" aria-label={`Remove forward ${forwardLabel(f)}`} disabled={working} onClick={() => remove(f)}>Remove</button></td>
+              <td>{f.proto}</td>
+              <td>{f.hostAddr}</td>
+              <td>{f.hostPort}</td>
+              <td>{f.guestPort}</td>
+              <td>
+                <button type="button" aria-label={`Remove forward ${forwardLabel(f)}`} disabled={working} onClick={() => remove(f)}>
+                  Remove
+                </button>
+              </td>
             </tr>
           ))}
           <tr className="forward-draft">
@@ -109,15 +150,33 @@ export function ForwardsTable({ vm, bridge, live, forwards, onChange }: { vm: Vm
                 <option value="udp">udp</option>
               </select>
             </td>
-            <td><input aria-label="Forward host address" value={draft.hostAddr} onChange={(e) => setDraft({ ...draft, hostAddr: e.target.value })} /></td>
-            <td><input aria-label="Forward host port" inputMode="numeric" value={draft.hostPort} onChange={(e) => setDraft({ ...draft, hostPort: e.target.value })} /></td>
-            <td><input aria-label="Forward guest port" inputMode="numeric" value={draft.guestPort} onChange={(e) => setDraft({ ...draft, guestPort: e.target.value })} /></td>
-            <td><button type="button" disabled={working} onClick={() => void add()}>Add</button></td>
+            <td>
+              <input aria-label="Forward host address" value={draft.hostAddr} onChange={(e) => setDraft({ ...draft, hostAddr: e.target.value })} />
+            </td>
+            <td>
+              <input aria-label="Forward host port" inputMode="numeric" value={draft.hostPort} onChange={(e) => setDraft({ ...draft, hostPort: e.target.value })} />
+            </td>
+            <td>
+              <input aria-label="Forward guest port" inputMode="numeric" value={draft.guestPort} onChange={(e) => setDraft({ ...draft, guestPort: e.target.value })} />
+            </td>
+            <td>
+              <button type="button" disabled={working} onClick={() => void add()}>
+                Add
+              </button>
+            </td>
           </tr>
         </tbody>
       </table>
-      {listProblem && <p className="hint" role="status">The running forwards could not be read: {listProblem}</p>}
-      {error && <p className="error" role="alert">{error}</p>}
+      {listProblem && (
+        <p className="hint" role="status">
+          The running forwards could not be read: {listProblem}
+        </p>
+      )}
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
     </fieldset>
   );
 }
@@ -131,7 +190,11 @@ export function UsbMenu({ vm, bridge }: { vm: VmSummary; bridge: KjuBridge }) {
   const [working, setWorking] = useState(false);
   const running = vm.state === 'running' || vm.state === 'paused';
   const area = useRef<HTMLDivElement>(null);
-  useDismiss(open, area, useCallback(() => setOpen(false), []));
+  useDismiss(
+    open,
+    area,
+    useCallback(() => setOpen(false), []),
+  );
   const load = async () => {
     const [d, a] = await Promise.all([bridge.call('listHostUsb', {}), bridge.call('attachedUsb', { id: vm.id })]);
     if (d.ok) setDevices(d.value);
@@ -151,10 +214,19 @@ export function UsbMenu({ vm, bridge }: { vm: VmSummary; bridge: KjuBridge }) {
   };
   return (
     <div className="usb-menu" ref={area}>
-      <button type="button" aria-haspopup="true" aria-expanded={open} disabled={!running} title={running ? 'USB devices of this computer' : 'Start the VM to attach USB devices'} onClick={() => {
+      <button
+        type="button"
+        aria-haspopup="true"
+        aria-expanded={open}
+        disabled={!running}
+        title={running ? 'USB devices of this computer' : 'Start the VM to attach USB devices'}
+        onClick={() => {
           if (!open) void load();
           setOpen(!open);
-        }}>USB</button>
+        }}
+      >
+        USB
+      </button>
       {open && (
         <div className="usb-popover" role="menu" aria-label="USB devices">
           {devices === null ? (
@@ -170,13 +242,19 @@ export function UsbMenu({ vm, bridge }: { vm: VmSummary; bridge: KjuBridge }) {
                   <li key={id} data-usb={id}>
                     <span className="usb-name">{usbLabel(d)}</span>
                     <span className="vm-meta">{id}</span>
-                    <button type="button" role="menuitem" disabled={working} onClick={() => void act(on ? 'detachUsb' : 'attachUsb', id)}>{on ? 'Detach' : 'Attach'}</button>
+                    <button type="button" role="menuitem" disabled={working} onClick={() => void act(on ? 'detachUsb' : 'attachUsb', id)}>
+                      {on ? 'Detach' : 'Attach'}
+                    </button>
                   </li>
                 );
               })}
             </ul>
           )}
-          {error && <p className="error" role="alert">{error}</p>}
+          {error && (
+            <p className="error" role="alert">
+              {error}
+            </p>
+          )}
         </div>
       )}
     </div>

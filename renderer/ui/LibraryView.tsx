@@ -21,23 +21,39 @@ export function LibraryView({ bridge }: { bridge: KjuBridge }) {
   const error = useLibrary((s) => s.error);
   const diagnosticLines = useDiagnostics((s) => s.lines);
   const notices = acceleratorNotices(vms, diagnosticLines);
-  const newVm = () => void useWizard.getState().show(bridge, useLibrary.getState().vms.map((v) => v.name));
+  const newVm = () =>
+    void useWizard.getState().show(
+      bridge,
+      useLibrary.getState().vms.map((v) => v.name),
+    );
   return (
     <main className="library">
       <header className="library-header">
         <h1>Virtual Machines</h1>
         <div className="library-tools">
           <button onClick={() => void useDiagnostics.getState().show(bridge)}>Diagnostics</button>
-          <button className="primary" onClick={newVm}>New VM…</button>
+          <button className="primary" onClick={newVm}>
+            New VM…
+          </button>
         </div>
       </header>
-      {notices.map((n) => <p key={n} className="notice-banner" role="status" data-testid="accel-banner">⚠ {n}</p>)}
-      {error && <p className="error" role="alert">{error}</p>}
+      {notices.map((n) => (
+        <p key={n} className="notice-banner" role="status" data-testid="accel-banner">
+          ⚠ {n}
+        </p>
+      ))}
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
       {!loaded && <p className="hint">Loading…</p>}
       {loaded && vms.length === 0 && !error && <p className="hint">No virtual machines yet. Click “New VM…” to make one.</p>}
       {vms.length > 0 && (
         <ul className="vm-list">
-          {vms.map((vm) => <VmRow key={vm.id} vm={vm} bridge={bridge} />)}
+          {vms.map((vm) => (
+            <VmRow key={vm.id} vm={vm} bridge={bridge} />
+          ))}
         </ul>
       )}
       <NewVmWizard bridge={bridge} />
@@ -69,32 +85,81 @@ function VmRow({ vm, bridge }: { vm: VmSummary; bridge: KjuBridge }) {
       <div className="vm-main">
         <span className="vm-name">{vm.name}</span>
         <StateBadge state={vm.state} />
-        {vm.fromFile && <span className="vm-from-file" data-testid="vm-from-file" title={`started with "kju run ${vm.fromFile}"; that kju owns it`}>not in library</span>}
+        {vm.fromFile && (
+          <span className="vm-from-file" data-testid="vm-from-file" title={`started with "kju run ${vm.fromFile}"; that kju owns it`}>
+            not in library
+          </span>
+        )}
         <span className="vm-meta">
           {vm.cpus} CPU · {vm.memoryMiB} MiB · {vm.displayDevice}
-          {vm.cdrom && <> · ISO <span className="vm-path" title={vm.cdrom}>{basename(vm.cdrom)}</span></>}
-          {live && vm.accelerator && <> · <span className="vm-accel" title="the accelerator this VM runs on">{ACCELERATOR_LABELS[vm.accelerator]}</span></>}
-          {live && vm.transport && <> · <span className="vm-transport" title="how the guest screen reaches kju">{TRANSPORT_LABELS[vm.transport]}</span></>}
+          {vm.cdrom && (
+            <>
+              {' '}
+              · ISO{' '}
+              <span className="vm-path" title={vm.cdrom}>
+                {basename(vm.cdrom)}
+              </span>
+            </>
+          )}
+          {live && vm.accelerator && (
+            <>
+              {' '}
+              ·{' '}
+              <span className="vm-accel" title="the accelerator this VM runs on">
+                {ACCELERATOR_LABELS[vm.accelerator]}
+              </span>
+            </>
+          )}
+          {live && vm.transport && (
+            <>
+              {' '}
+              ·{' '}
+              <span className="vm-transport" title="how the guest screen reaches kju">
+                {TRANSPORT_LABELS[vm.transport]}
+              </span>
+            </>
+          )}
         </span>
         {vm.problem && <Problem state={vm.state} text={vm.problem} />}
         {rowError && (
           <p className="vm-row-error" role="alert">
-            {rowError} <button className="link" onClick={() => useLibrary.getState().clearRowError(id)}>Dismiss</button>
+            {rowError}{' '}
+            <button className="link" onClick={() => useLibrary.getState().clearRowError(id)}>
+              Dismiss
+            </button>
           </p>
         )}
       </div>
       {vm.fromFile ? (
         <div className="vm-actions">
-          <button disabled={busy} onClick={() => void useLibrary.getState().stop(bridge, id)}>Stop</button>
+          <button disabled={busy} onClick={() => void useLibrary.getState().stop(bridge, id)}>
+            Stop
+          </button>
         </div>
       ) : (
-      <div className="vm-actions">
-        {a.start && <button disabled={busy} onClick={() => void start(bridge, id)}>Start</button>}
-        {a.resume && <button disabled={busy} onClick={() => void act(bridge, id, 'resumeVm', { id })}>{vm.state === 'paused' ? 'Continue' : 'Resume'}</button>}
-        {a.pause && <button disabled={busy} onClick={() => void act(bridge, id, 'pauseVm', { id })}>Pause</button>}
-        {a.open && <button className="primary" onClick={() => openWindow(id)}>Open</button>}
-        <MoreMenu vm={vm} bridge={bridge} busy={busy} />
-      </div>
+        <div className="vm-actions">
+          {a.start && (
+            <button disabled={busy} onClick={() => void start(bridge, id)}>
+              Start
+            </button>
+          )}
+          {a.resume && (
+            <button disabled={busy} onClick={() => void act(bridge, id, 'resumeVm', { id })}>
+              {vm.state === 'paused' ? 'Continue' : 'Resume'}
+            </button>
+          )}
+          {a.pause && (
+            <button disabled={busy} onClick={() => void act(bridge, id, 'pauseVm', { id })}>
+              Pause
+            </button>
+          )}
+          {a.open && (
+            <button className="primary" onClick={() => openWindow(id)}>
+              Open
+            </button>
+          )}
+          <MoreMenu vm={vm} bridge={bridge} busy={busy} />
+        </div>
       )}
     </li>
   );
@@ -103,7 +168,12 @@ function VmRow({ vm, bridge }: { vm: VmSummary; bridge: KjuBridge }) {
 /** The crash log tail can be long: one line shown, the rest under a disclosure. */
 function Problem({ state, text }: { state: VmSummary['state']; text: string }) {
   const [first, ...rest] = text.split('\n');
-  if (!rest.length) return <span className="vm-problem" title={text}>{text}</span>;
+  if (!rest.length)
+    return (
+      <span className="vm-problem" title={text}>
+        {text}
+      </span>
+    );
   return (
     <details className="vm-problem-details">
       <summary className="vm-problem">{state === 'crashed' ? `Crashed: ${first}` : first}</summary>
@@ -119,13 +189,23 @@ function MoreMenu({ vm, bridge, busy }: { vm: VmSummary; bridge: KjuBridge; busy
   const a = actionsFor(vm.state);
   const id = vm.id;
   const item = (label: string, enabled: boolean, run: () => void, danger = false) => (
-    <button role="menuitem" className={danger ? 'danger' : undefined} disabled={!enabled || busy} onClick={() => { setOpen(false); run(); }}>
+    <button
+      role="menuitem"
+      className={danger ? 'danger' : undefined}
+      disabled={!enabled || busy}
+      onClick={() => {
+        setOpen(false);
+        run();
+      }}
+    >
       {label}
     </button>
   );
   return (
     <div className="menu-anchor" onBlur={(e) => !e.currentTarget.contains(e.relatedTarget as Node) && setOpen(false)}>
-      <button aria-haspopup="menu" aria-expanded={open} aria-label={`More actions for ${vm.name}`} onClick={() => setOpen(!open)}>•••</button>
+      <button aria-haspopup="menu" aria-expanded={open} aria-label={`More actions for ${vm.name}`} onClick={() => setOpen(!open)}>
+        •••
+      </button>
       {open && (
         <div className="menu" role="menu" aria-label={`Actions for ${vm.name}`}>
           {item('Shut Down', a.shutDown, () => void act(bridge, id, 'powerButton', { id }))}

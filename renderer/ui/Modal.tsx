@@ -29,7 +29,13 @@ export function ClipboardSwitch({ id, checked, onChange, error }: { id: string; 
       <label className="check">
         <input id={id} type="checkbox" checked={checked} onChange={(e) => onChange(e.target.checked)} /> Share clipboard
       </label>
-      {error ? <p className="field-error" role="alert">{error}</p> : <p className="field-hint">Copy and paste between this computer and the guest (needs the guest agent). A VM that shares its clipboard cannot be suspended or snapshotted while it runs.</p>}
+      {error ? (
+        <p className="field-error" role="alert">
+          {error}
+        </p>
+      ) : (
+        <p className="field-hint">Copy and paste between this computer and the guest (needs the guest agent). A VM that shares its clipboard cannot be suspended or snapshotted while it runs.</p>
+      )}
     </div>
   );
 }
@@ -40,7 +46,13 @@ export function Field({ id, label, error, hint, children }: { id: string; label:
     <div className={error ? 'field field-bad' : 'field'}>
       <label htmlFor={id}>{label}</label>
       {children}
-      {error ? <p className="field-error" id={`${id}-error`} role="alert">{error}</p> : hint ? <p className="field-hint">{hint}</p> : null}
+      {error ? (
+        <p className="field-error" id={`${id}-error`} role="alert">
+          {error}
+        </p>
+      ) : hint ? (
+        <p className="field-hint">{hint}</p>
+      ) : null}
     </div>
   );
 }

@@ -18,7 +18,9 @@ export function NewVmWizard({ bridge }: { bridge: KjuBridge }) {
     <Modal title="New Virtual Machine" onClose={w.close} locked={w.creating} wide>
       <ol className="wizard-steps" aria-label="Steps">
         {WIZARD_STEPS.map((s) => (
-          <li key={s} className={s === w.step ? 'current' : ''}>{STEP_TITLES[s]}</li>
+          <li key={s} className={s === w.step ? 'current' : ''}>
+            {STEP_TITLES[s]}
+          </li>
         ))}
       </ol>
       {!form ? (
@@ -41,12 +43,24 @@ export function NewVmWizard({ bridge }: { bridge: KjuBridge }) {
               <span className="progress-text">{w.percent === null ? 'Creating…' : `Creating… ${w.percent}%`}</span>
             </div>
           )}
-          {w.failure && <p className="error" role="alert">{w.failure}</p>}
+          {w.failure && (
+            <p className="error" role="alert">
+              {w.failure}
+            </p>
+          )}
           <div className="modal-buttons">
-            <button type="button" onClick={w.close} disabled={w.creating}>Cancel</button>
+            <button type="button" onClick={w.close} disabled={w.creating}>
+              Cancel
+            </button>
             <span className="toolbar-spacer" />
-            {stepNo > 1 && <button type="button" onClick={w.back} disabled={w.creating}>Back</button>}
-            <button type="submit" className="primary" disabled={w.creating || w.checking}>{last ? 'Create' : w.checking ? 'Checking…' : 'Next'}</button>
+            {stepNo > 1 && (
+              <button type="button" onClick={w.back} disabled={w.creating}>
+                Back
+              </button>
+            )}
+            <button type="submit" className="primary" disabled={w.creating || w.checking}>
+              {last ? 'Create' : w.checking ? 'Checking…' : 'Next'}
+            </button>
           </div>
         </form>
       )}
@@ -80,7 +94,11 @@ function StepBody({ form }: { form: VmForm }) {
             <label key={p.id} className={form.preset === p.id ? 'preset chosen' : 'preset'}>
               <input type="radio" name="preset" value={p.id} checked={form.preset === p.id} onChange={() => choosePreset(p.id)} />
               <span className="preset-name">{p.label}</span>
-              <span className="preset-defaults">{p.memoryMiB} MiB · {p.cpus} CPU · {p.displayDevice} · {p.diskSize} disk · {p.firmware.toUpperCase()}{p.secureBoot ? ' · Secure Boot' : ''}{p.tpm ? ' · TPM 2.0' : ''}</span>
+              <span className="preset-defaults">
+                {p.memoryMiB} MiB · {p.cpus} CPU · {p.displayDevice} · {p.diskSize} disk · {p.firmware.toUpperCase()}
+                {p.secureBoot ? ' · Secure Boot' : ''}
+                {p.tpm ? ' · TPM 2.0' : ''}
+              </span>
             </label>
           ))}
         </fieldset>
@@ -92,7 +110,11 @@ function StepBody({ form }: { form: VmForm }) {
           {text('cpus', 'CPUs', { inputMode: 'numeric', hint: host ? `This host has ${host.cpus} CPUs.` : undefined })}
           <Field id="vm-display-device" label="Display device">
             <select id="vm-display-device" value={form.displayDevice} onChange={(e) => setField('displayDevice', e.target.value as VmDisplayDevice)}>
-              {VM_DISPLAY_DEVICES.map((d) => <option key={d} value={d}>{d}</option>)}
+              {VM_DISPLAY_DEVICES.map((d) => (
+                <option key={d} value={d}>
+                  {d}
+                </option>
+              ))}
             </select>
           </Field>
           <ClipboardSwitch id="vm-clipboard" checked={form.clipboard} onChange={(on) => setField('clipboard', on)} />
@@ -116,7 +138,11 @@ function StepBody({ form }: { form: VmForm }) {
               {text('diskPath', 'Image path on the host', { placeholder: '/home/me/images/disk.qcow2' })}
               <Field id="vm-diskMode" label="How to use it">
                 <select id="vm-diskMode" value={form.diskMode} onChange={(e) => setField('diskMode', e.target.value as VmForm['diskMode'])}>
-                  {EXISTING_DISK_MODES.map((m) => <option key={m} value={m}>{MODE_LABELS[m]}</option>)}
+                  {EXISTING_DISK_MODES.map((m) => (
+                    <option key={m} value={m}>
+                      {MODE_LABELS[m]}
+                    </option>
+                  ))}
                 </select>
               </Field>
             </>
@@ -126,7 +152,11 @@ function StepBody({ form }: { form: VmForm }) {
     case 'iso':
       return (
         <>
-          {text('iso', 'ISO image (optional)', { placeholder: '/home/me/Downloads/installer.iso', autoFocus: true, hint: 'Type the path on the machine running kju. It can also be attached later, even while the VM runs.' })}
+          {text('iso', 'ISO image (optional)', {
+            placeholder: '/home/me/Downloads/installer.iso',
+            autoFocus: true,
+            hint: 'Type the path on the machine running kju. It can also be attached later, even while the VM runs.',
+          })}
           <details className="advanced" open={!!(form.kernel || form.initrd || form.append || errors.kernel || errors.initrd)}>
             <summary>Advanced: boot a kernel directly</summary>
             {text('kernel', 'Kernel')}
@@ -161,7 +191,9 @@ function Summary({ form }: { form: VmForm }) {
         <div key={k} className="summary-row">
           <dt>{k}</dt>
           <dd>{v}</dd>
-          <button type="button" className="link" onClick={() => goTo(step)} aria-label={`Change ${k}`}>Change</button>
+          <button type="button" className="link" onClick={() => goTo(step)} aria-label={`Change ${k}`}>
+            Change
+          </button>
         </div>
       ))}
     </dl>

@@ -6,7 +6,9 @@ import { AudioPlayer, type AudioStatus } from '../audio/audio-player.js';
 import { useSettings } from '../state/settings.js';
 
 declare global {
-  interface Window { __kjuAudio?: AudioPlayer }
+  interface Window {
+    __kjuAudio?: AudioPlayer;
+  }
 }
 
 export function SoundControls({ bridge, vmId }: { bridge: KjuBridge; vmId: string }) {
@@ -47,10 +49,23 @@ export function SoundControls({ bridge, vmId }: { bridge: KjuBridge; vmId: strin
     player?.setMuteWhenHidden(muteWhenHidden);
   }, [player, soundVolume, soundMuted, muteWhenHidden]);
 
-  if (problem) return <span className="sound-state" data-testid="sound-state" title={problem}>sound: off</span>;
+  if (problem)
+    return (
+      <span className="sound-state" data-testid="sound-state" title={problem}>
+        sound: off
+      </span>
+    );
   return (
     <span className="sound-controls">
-      <button type="button" className="icon-button" data-testid="sound-mute" aria-label="Mute the guest" aria-pressed={soundMuted} title={soundMuted ? 'Unmute the guest' : 'Mute the guest'} onClick={() => setSound({ soundMuted: !soundMuted })}>
+      <button
+        type="button"
+        className="icon-button"
+        data-testid="sound-mute"
+        aria-label="Mute the guest"
+        aria-pressed={soundMuted}
+        title={soundMuted ? 'Unmute the guest' : 'Mute the guest'}
+        onClick={() => setSound({ soundMuted: !soundMuted })}
+      >
         <SpeakerIcon muted={soundMuted} />
       </button>
       <input type="range" aria-label="Guest volume" min={0} max={100} value={Math.round(soundVolume * 100)} onChange={(e) => setSound({ soundVolume: Number(e.target.value) / 100 })} />
@@ -75,7 +90,11 @@ function SoundState({ player }: { player: AudioPlayer | null }) {
       }
     });
   }, [player]);
-  return <span ref={ref} className="sound-state" data-testid="sound-state">sound: —</span>;
+  return (
+    <span ref={ref} className="sound-state" data-testid="sound-state">
+      sound: —
+    </span>
+  );
 }
 
 /** A speaker, crossed out when muted: drawn, so it shows without an emoji font. */

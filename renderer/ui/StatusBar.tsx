@@ -19,7 +19,10 @@ export function StatusBar({ viewer, vm, children }: { viewer: Viewer | null; vm?
   const blitter = useVmWindow((s) => s.viewer.blitter);
   const head = useVmWindow((s) => s.head);
   const windowSize = useVmWindow((s) => s.windowSize);
-  const sizeMode = guestSizeMode(useSettings((s) => s.guestSize), vm?.displayDevice);
+  const sizeMode = guestSizeMode(
+    useSettings((s) => s.guestSize),
+    vm?.displayDevice,
+  );
   const heads = vm?.displays ?? 1;
   const running = vm?.state === 'running' || vm?.state === 'paused';
   const surface = running ? lastSurface : undefined; // a stopped VM's last surface is history
@@ -29,12 +32,25 @@ export function StatusBar({ viewer, vm, children }: { viewer: Viewer | null; vm?
   const notice = vm?.state === 'stopped' ? undefined : vm?.acceleratorNotice;
   return (
     <>
-      {notice && <p className="status-notice" role="status" data-testid="accel-notice">⚠ {notice}</p>}
+      {notice && (
+        <p className="status-notice" role="status" data-testid="accel-notice">
+          ⚠ {notice}
+        </p>
+      )}
       <footer className="statusbar">
         <span data-testid="vm-state">{vm?.state ?? '—'}</span>
-        {accelerator && <span data-testid="accelerator" className="sb-drop-2" title="the accelerator this VM runs on">{ACCELERATOR_LABELS[accelerator] ?? accelerator}</span>}
+        {accelerator && (
+          <span data-testid="accelerator" className="sb-drop-2" title="the accelerator this VM runs on">
+            {ACCELERATOR_LABELS[accelerator] ?? accelerator}
+          </span>
+        )}
         <span data-testid="resolution">{surface ? `${surface.width}×${surface.height}` : '—'}</span>
-        <span data-testid="window-size" className="sb-shrink sb-drop-2" data-mode={sizeMode} title={sizeMode === 'resize' ? 'guest size follows the window' : 'the guest keeps its size; the window scales it'}>
+        <span
+          data-testid="window-size"
+          className="sb-shrink sb-drop-2"
+          data-mode={sizeMode}
+          title={sizeMode === 'resize' ? 'guest size follows the window' : 'the guest keeps its size; the window scales it'}
+        >
           {`window ${windowSize ? `${windowSize.width}×${windowSize.height}` : '—'} · ${sizeMode === 'resize' ? (surface && windowSize && (surface.width !== windowSize.width || surface.height !== windowSize.height) ? 'guest ≠ window' : 'guest = window') : 'scaled'}`}
         </span>
         {heads > 1 && <span data-testid="head">{`display ${head + 1} of ${heads}`}</span>}
@@ -42,11 +58,15 @@ export function StatusBar({ viewer, vm, children }: { viewer: Viewer | null; vm?
           {transport ? TRANSPORT_LABELS[transport] : '—'}
         </span>
         <span className="sb-drop-1">{absolute ? 'tablet' : 'relative mouse'}</span>
-        <span data-testid="blitter" className="statusbar-blitter sb-drop-1" title={blitter?.reason}>{blitter?.reason ?? '—'}</span>
+        <span data-testid="blitter" className="statusbar-blitter sb-drop-1" title={blitter?.reason}>
+          {blitter?.reason ?? '—'}
+        </span>
         <LiveFigures viewer={viewer} />
         {children}
         <span className="toolbar-spacer" />
-        <span data-testid="grab-state" className="sb-shrink">{grabbed ? 'Grabbed — press Ctrl+Alt to release' : 'Not grabbed'}</span>
+        <span data-testid="grab-state" className="sb-shrink">
+          {grabbed ? 'Grabbed — press Ctrl+Alt to release' : 'Not grabbed'}
+        </span>
       </footer>
     </>
   );
@@ -66,5 +86,9 @@ function LiveFigures({ viewer }: { viewer: Viewer | null }) {
       ref.current.textContent = `${f.fps} fps · ${lat}`;
     });
   }, [viewer]);
-  return <span ref={ref} className="sb-drop-2" data-testid="figures">— fps</span>;
+  return (
+    <span ref={ref} className="sb-drop-2" data-testid="figures">
+      — fps
+    </span>
+  );
 }

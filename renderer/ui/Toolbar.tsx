@@ -47,8 +47,12 @@ export function Toolbar({ viewer, vmName, fullscreenTarget, bridge, vm }: Props)
 
   return (
     <div className="toolbar" role="toolbar">
-      <a className="toolbar-back" href={libraryHref()} title="Library">‹</a>
-      <span className="toolbar-title" title={vmName}>{vmName}</span>
+      <a className="toolbar-back" href={libraryHref()} title="Library">
+        ‹
+      </a>
+      <span className="toolbar-title" title={vmName}>
+        {vmName}
+      </span>
       {vm && <VmControls bridge={bridge} vm={vm} />}
       <select
         className="combo-menu"
@@ -61,9 +65,17 @@ export function Toolbar({ viewer, vmName, fullscreenTarget, bridge, vm }: Props)
         }}
       >
         <option value="">Send keys…</option>
-        {KEY_COMBOS.map((c) => <option key={c.id} value={c.id}>{c.label}</option>)}
+        {KEY_COMBOS.map((c) => (
+          <option key={c.id} value={c.id}>
+            {c.label}
+          </option>
+        ))}
       </select>
-      {rowError && <span className="toolbar-error" role="alert" title={rowError}>{rowError}</span>}
+      {rowError && (
+        <span className="toolbar-error" role="alert" title={rowError}>
+          {rowError}
+        </span>
+      )}
       <span className="toolbar-spacer" />
       <span className="grab-hint" data-testid="grab-hint">
         {grabbed ? 'Press Ctrl+Alt to release' : absolute ? '' : 'Click the screen to capture the mouse'}
@@ -73,7 +85,11 @@ export function Toolbar({ viewer, vmName, fullscreenTarget, bridge, vm }: Props)
           <label className="toolbar-field" title="This VM has several displays (heads); this window shows one">
             Display
             <select data-testid="head-setting" value={head} onChange={(e) => useVmWindow.getState().setHead(Number(e.target.value))}>
-              {Array.from({ length: heads }, (_, k) => <option key={k} value={k}>{k + 1} of {heads}</option>)}
+              {Array.from({ length: heads }, (_, k) => (
+                <option key={k} value={k}>
+                  {k + 1} of {heads}
+                </option>
+              ))}
             </select>
           </label>
         )}
@@ -83,13 +99,21 @@ export function Toolbar({ viewer, vmName, fullscreenTarget, bridge, vm }: Props)
         >
           Guest size
           <select data-testid="guest-size-setting" value={guestSize} onChange={(e) => useSettings.getState().setGuestSize(e.target.value as GuestSizeSetting)}>
-            {GUEST_SIZE_SETTINGS.map((g) => <option key={g} value={g}>{GUEST_SIZE_LABELS[g]}</option>)}
+            {GUEST_SIZE_SETTINGS.map((g) => (
+              <option key={g} value={g}>
+                {GUEST_SIZE_LABELS[g]}
+              </option>
+            ))}
           </select>
         </label>
         <label className="toolbar-field">
           Scale
           <select data-testid="scale-setting" value={scaleMode} onChange={(e) => useSettings.getState().setScaleMode(e.target.value as ScaleMode)}>
-            {SCALE_MODES.map((m) => <option key={m} value={m}>{SCALE_LABELS[m]}</option>)}
+            {SCALE_MODES.map((m) => (
+              <option key={m} value={m}>
+                {SCALE_LABELS[m]}
+              </option>
+            ))}
           </select>
         </label>
         <label className="toolbar-field" title="Whole-number scaling in Fit mode: sharp pixels">
@@ -99,13 +123,22 @@ export function Toolbar({ viewer, vmName, fullscreenTarget, bridge, vm }: Props)
         <label className="toolbar-field" title="Auto: WebGL2 on a GPU, Canvas 2D where WebGL is software. A change reopens the display.">
           Draw
           <select data-testid="blitter-setting" value={blitter} onChange={(e) => useSettings.getState().setBlitter(e.target.value as BlitterSetting)}>
-            {BLITTER_SETTINGS.map((b) => <option key={b} value={b}>{BLITTER_LABELS[b]}</option>)}
+            {BLITTER_SETTINGS.map((b) => (
+              <option key={b} value={b}>
+                {BLITTER_LABELS[b]}
+              </option>
+            ))}
           </select>
         </label>
         <hr />
         <label
           className="toolbar-field"
-          title={clipboard?.notice ?? (clipboard?.available ? "Share this page's clipboard with the guest: read when the window gets focus, guest text written to it" : "This VM does not share its clipboard (or this window cannot carry it)")}
+          title={
+            clipboard?.notice ??
+            (clipboard?.available
+              ? "Share this page's clipboard with the guest: read when the window gets focus, guest text written to it"
+              : 'This VM does not share its clipboard (or this window cannot carry it)')
+          }
         >
           <input
             type="checkbox"
@@ -115,10 +148,14 @@ export function Toolbar({ viewer, vmName, fullscreenTarget, bridge, vm }: Props)
             onChange={(e) => viewer?.setClipboardShared(e.target.checked)}
           />
           Share clipboard
-          <span className="more-state" data-testid="clipboard-state">Clipboard: {clipboard?.shared ? 'on' : 'off'}</span>
+          <span className="more-state" data-testid="clipboard-state">
+            Clipboard: {clipboard?.shared ? 'on' : 'off'}
+          </span>
         </label>
         {vm && <UsbMenu bridge={bridge} vm={vm} />}
-        <button type="button" onClick={fullscreen} title="Fullscreen">Fullscreen</button>
+        <button type="button" onClick={fullscreen} title="Fullscreen">
+          Fullscreen
+        </button>
       </MoreMenu>
     </div>
   );
@@ -132,8 +169,14 @@ function MoreMenu({ children }: { children: ReactNode }) {
   useDismiss(open, area, close);
   return (
     <span className="menu-anchor" ref={area}>
-      <button type="button" aria-haspopup="dialog" aria-expanded={open} onClick={() => setOpen(!open)}>More</button>
-      {open && <div className="menu more-menu" role="dialog" aria-label="More controls">{children}</div>}
+      <button type="button" aria-haspopup="dialog" aria-expanded={open} onClick={() => setOpen(!open)}>
+        More
+      </button>
+      {open && (
+        <div className="menu more-menu" role="dialog" aria-label="More controls">
+          {children}
+        </div>
+      )}
     </span>
   );
 }

@@ -60,17 +60,32 @@ function Buttons({ close, working, label, danger, blocked }: { close: () => void
   return (
     <div className="modal-buttons">
       <span className="toolbar-spacer" />
-      <button type="button" onClick={close} disabled={working}>Cancel</button>
-      <button type="submit" className={danger ? 'danger-primary' : 'primary'} disabled={working || blocked}>{label}</button>
+      <button type="button" onClick={close} disabled={working}>
+        Cancel
+      </button>
+      <button type="submit" className={danger ? 'danger-primary' : 'primary'} disabled={working || blocked}>
+        {label}
+      </button>
     </div>
   );
 }
 
 /** Where each field's input is, to scroll an error into view and focus it. */
 const EDIT_INPUT_IDS: Record<VmEditField, string> = {
-  memoryMiB: 'edit-memory', cpus: 'edit-cpus', displayDevice: 'edit-display-device', displays: 'edit-displays', soundDevice: 'edit-sound-device',
-  clipboard: 'edit-clipboard', cdrom: 'edit-iso', kernel: 'edit-kernel', initrd: 'edit-initrd', append: 'edit-append',
-  shares: 'edit-shares', forwards: 'edit-forwards', tpm: 'edit-tpm', secureBoot: 'edit-secure-boot',
+  memoryMiB: 'edit-memory',
+  cpus: 'edit-cpus',
+  displayDevice: 'edit-display-device',
+  displays: 'edit-displays',
+  soundDevice: 'edit-sound-device',
+  clipboard: 'edit-clipboard',
+  cdrom: 'edit-iso',
+  kernel: 'edit-kernel',
+  initrd: 'edit-initrd',
+  append: 'edit-append',
+  shares: 'edit-shares',
+  forwards: 'edit-forwards',
+  tpm: 'edit-tpm',
+  secureBoot: 'edit-secure-boot',
 };
 
 function EditDialog({ vm, bridge, close }: DialogProps) {
@@ -112,12 +127,25 @@ function EditDialog({ vm, bridge, close }: DialogProps) {
       setWorking(false);
     }
   };
-  const err = (field: VmEditField) => errors[field] && <p className="field-error" role="alert">{errors[field]}</p>;
+  const err = (field: VmEditField) =>
+    errors[field] && (
+      <p className="field-error" role="alert">
+        {errors[field]}
+      </p>
+    );
   return (
     <Modal title={`Edit “${vm.name}”`} onClose={close} locked={working}>
       <form ref={form} noValidate onSubmit={(e) => (e.preventDefault(), void onSubmit())}>
-        {active && <p className="notice-banner" role="note" data-testid="edit-locked">{vm.name} is {vm.state}: hardware can be changed once it is shut down{live ? '; port forwards change now' : ''}.</p>}
-        {errors.top && <p className="error" role="alert">{errors.top}</p>}
+        {active && (
+          <p className="notice-banner" role="note" data-testid="edit-locked">
+            {vm.name} is {vm.state}: hardware can be changed once it is shut down{live ? '; port forwards change now' : ''}.
+          </p>
+        )}
+        {errors.top && (
+          <p className="error" role="alert">
+            {errors.top}
+          </p>
+        )}
         <fieldset className="edit-hardware" disabled={active}>
           <Field id="edit-memory" label="Memory (MiB)" error={errors.memoryMiB} hint={host ? `This host has ${host.memoryMiB} MiB.` : undefined}>
             <input id="edit-memory" inputMode="numeric" value={draft.memoryMiB} onChange={(e) => set('memoryMiB', e.target.value)} />
@@ -127,17 +155,38 @@ function EditDialog({ vm, bridge, close }: DialogProps) {
           </Field>
           <Field id="edit-display-device" label="Display device" error={errors.displayDevice}>
             <select id="edit-display-device" value={draft.displayDevice} onChange={(e) => set('displayDevice', e.target.value as VmDisplayDevice)}>
-              {VM_DISPLAY_DEVICES.map((d) => <option key={d} value={d}>{d}</option>)}
+              {VM_DISPLAY_DEVICES.map((d) => (
+                <option key={d} value={d}>
+                  {d}
+                </option>
+              ))}
             </select>
           </Field>
-          <Field id="edit-displays" label="Displays" error={errors.displays} hint={draft.displays > 1 && draft.displayDevice !== 'virtio-vga' ? 'Several displays need the virtio-vga display device.' : 'Heads (monitors); each shows in its own window or the Display switcher.'}>
+          <Field
+            id="edit-displays"
+            label="Displays"
+            error={errors.displays}
+            hint={
+              draft.displays > 1 && draft.displayDevice !== 'virtio-vga'
+                ? 'Several displays need the virtio-vga display device.'
+                : 'Heads (monitors); each shows in its own window or the Display switcher.'
+            }
+          >
             <select id="edit-displays" value={draft.displays} onChange={(e) => set('displays', Number(e.target.value))}>
-              {Array.from({ length: MAX_VM_DISPLAYS }, (_, k) => <option key={k} value={k + 1}>{k + 1}</option>)}
+              {Array.from({ length: MAX_VM_DISPLAYS }, (_, k) => (
+                <option key={k} value={k + 1}>
+                  {k + 1}
+                </option>
+              ))}
             </select>
           </Field>
           <Field id="edit-sound-device" label="Sound device" error={errors.soundDevice} hint="The guest's sound plays in the VM window; none: no sound card.">
             <select id="edit-sound-device" value={draft.soundDevice} onChange={(e) => set('soundDevice', e.target.value as VmSoundDevice)}>
-              {VM_SOUND_DEVICES.map((d) => <option key={d} value={d}>{d}</option>)}
+              {VM_SOUND_DEVICES.map((d) => (
+                <option key={d} value={d}>
+                  {d}
+                </option>
+              ))}
             </select>
           </Field>
           <ClipboardSwitch id="edit-clipboard" checked={draft.clipboard} error={errors.clipboard} onChange={(on) => set('clipboard', on)} />
@@ -188,7 +237,10 @@ function CloneDialog({ vm, bridge, close }: DialogProps) {
   const [percent, setPercent] = useState<number | null>(null);
   const { working, failure, submit } = useSubmit();
   const onSubmit = () => {
-    const e = checkName(name, useLibrary.getState().vms.map((v) => v.name));
+    const e = checkName(
+      name,
+      useLibrary.getState().vms.map((v) => v.name),
+    );
     setError(e);
     if (e) return;
     const opId = `clone-${Date.now().toString(36)}`;
@@ -202,8 +254,12 @@ function CloneDialog({ vm, bridge, close }: DialogProps) {
           <input id="clone-name" autoFocus value={name} onChange={(e) => setName(e.target.value)} />
         </Field>
         <fieldset className="choice-column">
-          <label><input type="radio" name="clone-kind" checked={linked} onChange={() => setLinked(true)} /> Linked clone — instant, shares {vm.name}’s disk as a read-only base</label>
-          <label><input type="radio" name="clone-kind" checked={!linked} onChange={() => setLinked(false)} /> Full copy — independent, copies every disk</label>
+          <label>
+            <input type="radio" name="clone-kind" checked={linked} onChange={() => setLinked(true)} /> Linked clone — instant, shares {vm.name}’s disk as a read-only base
+          </label>
+          <label>
+            <input type="radio" name="clone-kind" checked={!linked} onChange={() => setLinked(false)} /> Full copy — independent, copies every disk
+          </label>
         </fieldset>
         {working && !linked && (
           <div className="progress" role="progressbar" aria-label="Cloning" aria-valuenow={percent ?? undefined}>
@@ -211,7 +267,11 @@ function CloneDialog({ vm, bridge, close }: DialogProps) {
             <span className="progress-text">Copying… {percent ?? 0}%</span>
           </div>
         )}
-        {failure && <p className="error" role="alert">{failure}</p>}
+        {failure && (
+          <p className="error" role="alert">
+            {failure}
+          </p>
+        )}
         <Buttons close={close} working={working} label="Clone" />
       </form>
     </Modal>
@@ -226,7 +286,9 @@ function DeleteDialog({ vm, bridge, close }: DialogProps) {
   return (
     <Modal title={`Delete “${vm.name}”?`} onClose={close} locked={working}>
       <form noValidate onSubmit={(e) => (e.preventDefault(), confirmed && void submit(() => bridge.call('deleteVm', { id: vm.id, permanent }), close))}>
-        <p>The VM moves to the library’s <code>.Trash</code> folder, from where it can be restored by moving it back.</p>
+        <p>
+          The VM moves to the library’s <code>.Trash</code> folder, from where it can be restored by moving it back.
+        </p>
         <label className="check">
           <input type="checkbox" checked={permanent} onChange={(e) => setPermanent(e.target.checked)} /> Delete permanently, with its disks
         </label>
@@ -235,11 +297,19 @@ function DeleteDialog({ vm, bridge, close }: DialogProps) {
             <input id="delete-confirm" value={typed} onChange={(e) => setTyped(e.target.value)} />
           </Field>
         )}
-        {failure && <p className="error" role="alert">{failure}</p>}
+        {failure && (
+          <p className="error" role="alert">
+            {failure}
+          </p>
+        )}
         <div className="modal-buttons">
           <span className="toolbar-spacer" />
-          <button type="button" onClick={close} disabled={working}>Cancel</button>
-          <button type="submit" className="danger-primary" disabled={working || !confirmed}>{permanent ? 'Delete Permanently' : 'Move to Trash'}</button>
+          <button type="button" onClick={close} disabled={working}>
+            Cancel
+          </button>
+          <button type="submit" className="danger-primary" disabled={working || !confirmed}>
+            {permanent ? 'Delete Permanently' : 'Move to Trash'}
+          </button>
         </div>
       </form>
     </Modal>
@@ -266,9 +336,15 @@ function SnapshotsDialog({ vm, bridge, close }: DialogProps) {
           {s.list.map((x) => (
             <li key={x.name} data-snapshot={x.name}>
               <span className="snapshot-name">{x.name}</span>
-              <span className="vm-meta">{new Date(x.date).toLocaleString()} · {x.vmStateBytes ? 'with memory' : 'disk only'}</span>
-              <button disabled={s.working} onClick={() => setReverting(x.name)}>Revert…</button>
-              <button disabled={s.working} onClick={() => void s.run(bridge, 'delete', x.name)}>Delete</button>
+              <span className="vm-meta">
+                {new Date(x.date).toLocaleString()} · {x.vmStateBytes ? 'with memory' : 'disk only'}
+              </span>
+              <button disabled={s.working} onClick={() => setReverting(x.name)}>
+                Revert…
+              </button>
+              <button disabled={s.working} onClick={() => void s.run(bridge, 'delete', x.name)}>
+                Delete
+              </button>
             </li>
           ))}
         </ul>
@@ -277,33 +353,79 @@ function SnapshotsDialog({ vm, bridge, close }: DialogProps) {
         <div className="inline-confirm" role="alertdialog" aria-label="Confirm revert">
           <span>Revert to “{reverting}”? Everything since that snapshot is lost.</span>
           <button onClick={() => setReverting(null)}>Cancel</button>
-          <button className="danger-primary" onClick={() => void s.run(bridge, 'revert', reverting).then(() => setReverting(null))}>Revert</button>
+          <button className="danger-primary" onClick={() => void s.run(bridge, 'revert', reverting).then(() => setReverting(null))}>
+            Revert
+          </button>
         </div>
       )}
-      <form className="inline-form" noValidate onSubmit={(e) => { e.preventDefault(); if (name.trim()) void s.run(bridge, 'create', name.trim()).then((ok) => ok && setName('')); }}>
+      <form
+        className="inline-form"
+        noValidate
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (name.trim()) void s.run(bridge, 'create', name.trim()).then((ok) => ok && setName(''));
+        }}
+      >
         <input aria-label="New snapshot name" placeholder="Snapshot name" value={name} onChange={(e) => setName(e.target.value)} />
-        <button type="submit" disabled={s.working || !name.trim()}>Take Snapshot</button>
+        <button type="submit" disabled={s.working || !name.trim()}>
+          Take Snapshot
+        </button>
       </form>
       {s.working && <p className="hint">Working…</p>}
-      {s.note && <p className="hint" role="status">{s.note}</p>}
-      {s.error && <p className="error" role="alert">{s.error}</p>}
+      {s.note && (
+        <p className="hint" role="status">
+          {s.note}
+        </p>
+      )}
+      {s.error && (
+        <p className="error" role="alert">
+          {s.error}
+        </p>
+      )}
       <div className="modal-buttons">
         <span className="toolbar-spacer" />
-        <button onClick={close} disabled={s.working}>Done</button>
+        <button onClick={close} disabled={s.working}>
+          Done
+        </button>
       </div>
     </Modal>
   );
 }
 
-function Confirm({ title, confirm, danger, close, onConfirm, children }: { title: string; confirm: string; danger?: boolean; close: () => void; onConfirm: () => Promise<unknown>; children: React.ReactNode }) {
+function Confirm({
+  title,
+  confirm,
+  danger,
+  close,
+  onConfirm,
+  children,
+}: {
+  title: string;
+  confirm: string;
+  danger?: boolean;
+  close: () => void;
+  onConfirm: () => Promise<unknown>;
+  children: React.ReactNode;
+}) {
   const [working, setWorking] = useState(false);
   return (
     <Modal title={title} onClose={close} locked={working}>
       <p>{children}</p>
       <div className="modal-buttons">
         <span className="toolbar-spacer" />
-        <button onClick={close} disabled={working}>Cancel</button>
-        <button className={danger ? 'danger-primary' : 'primary'} disabled={working} onClick={() => { setWorking(true); void onConfirm().finally(close); }}>{confirm}</button>
+        <button onClick={close} disabled={working}>
+          Cancel
+        </button>
+        <button
+          className={danger ? 'danger-primary' : 'primary'}
+          disabled={working}
+          onClick={() => {
+            setWorking(true);
+            void onConfirm().finally(close);
+          }}
+        >
+          {confirm}
+        </button>
       </div>
     </Modal>
   );

@@ -36,7 +36,11 @@ export function VmView({ bridge, vmId }: { bridge: KjuBridge; vmId: string }) {
     <div className="vm-view">
       <Toolbar viewer={viewer} vmName={vm?.name ?? vmId} fullscreenTarget={displayRef} bridge={bridge} vm={vm} />
       <div className="vm-display" ref={displayRef}>
-        {hasDisplay && !headKnown ? null : hasDisplay ? <DisplayCanvas key={`${blitter}:${head}`} bridge={bridge} vm={vm} head={head} onViewer={setViewer} /> : <NoDisplay bridge={bridge} vmId={vmId} />}
+        {hasDisplay && !headKnown ? null : hasDisplay ? (
+          <DisplayCanvas key={`${blitter}:${head}`} bridge={bridge} vm={vm} head={head} onViewer={setViewer} />
+        ) : (
+          <NoDisplay bridge={bridge} vmId={vmId} />
+        )}
       </div>
       <StatusBar viewer={viewer} vm={vm}>
         {hasDisplay && vm?.soundDevice && vm.soundDevice !== 'none' && playsSound(location.hash) && <SoundControls bridge={bridge} vmId={vm.id} />}
@@ -56,10 +60,14 @@ function NoDisplay({ bridge, vmId }: { bridge: KjuBridge; vmId: string }) {
     <OverlayView overlay={overlay} cover={false}>
       {vm.problem && vm.problem.includes('\n') && <pre className="log-tail">{vm.problem}</pre>}
       {(vm.state === 'stopped' || vm.state === 'crashed') && (
-        <button className="primary" disabled={busy} onClick={() => void useLibrary.getState().start(bridge, vmId)}>Start</button>
+        <button className="primary" disabled={busy} onClick={() => void useLibrary.getState().start(bridge, vmId)}>
+          Start
+        </button>
       )}
       {vm.state === 'suspended' && (
-        <button className="primary" disabled={busy} onClick={() => void useLibrary.getState().act(bridge, vmId, 'resumeVm', { id: vmId })}>Resume</button>
+        <button className="primary" disabled={busy} onClick={() => void useLibrary.getState().act(bridge, vmId, 'resumeVm', { id: vmId })}>
+          Resume
+        </button>
       )}
     </OverlayView>
   );
@@ -112,7 +120,13 @@ function DisplayCanvas({ bridge, vm, head, onViewer }: { bridge: KjuBridge; vm: 
         }
         if (!r.ok) return vmWindow.failed(r.message);
         try {
-          viewer = new Viewer({ canvas: canvasRef.current!, stream: r.value, clipboard: bridge.clipboard, blitter: useSettings.getState().blitter, onState: (s) => useVmWindow.getState().setViewer(s) });
+          viewer = new Viewer({
+            canvas: canvasRef.current!,
+            stream: r.value,
+            clipboard: bridge.clipboard,
+            blitter: useSettings.getState().blitter,
+            onState: (s) => useVmWindow.getState().setViewer(s),
+          });
         } catch (e) {
           r.value.close();
           return vmWindow.failed((e as Error).message);
@@ -164,7 +178,9 @@ export interface KjuTestProbe {
   frameStats(): { frames: number; latencyMs: number };
 }
 declare global {
-  interface Window { __kju?: KjuTestProbe }
+  interface Window {
+    __kju?: KjuTestProbe;
+  }
 }
 
 /** Registers `window.__kju` only when the hash asks for it (`#/vm/<id>?test=1`); returns its removal. */

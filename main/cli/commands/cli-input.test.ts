@@ -38,7 +38,10 @@ test('kju create with a name of 63 cats (64 characters, 252 bytes) says names ar
   const r = kju(['create', '🐱'.repeat(63), '--no-disk', '--memory', '64', '--cpus', '1']);
   oneLineError(r, 1, /cannot be a VM name: the name takes 252 bytes on disk and a bundle's folder name holds at most 200/);
   const left = await readdir(env.KJU_LIBRARY).catch(() => [] as string[]);
-  assert.deepEqual(left.filter((n) => n.endsWith('.kju')), []);
+  assert.deepEqual(
+    left.filter((n) => n.endsWith('.kju')),
+    [],
+  );
   // 50 cats (200 bytes) is still a name
   assert.equal(kju(['create', '🐱'.repeat(50), '--no-disk', '--memory', '64', '--cpus', '1']).code, 0);
 });

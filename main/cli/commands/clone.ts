@@ -11,7 +11,7 @@ const USAGE = `usage: kju clone <vm> <new-name> [--linked] [--json]
 
 export async function run(args: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(args, { linked: { type: 'boolean' }, json: { type: 'boolean' } }, USAGE);
-  if (values.help) return console.log(USAGE), 0;
+  if (values.help) return (console.log(USAGE), 0);
   if (positionals.length !== 2) throw new CliError(`kju clone takes a VM and a new name\n\n${USAGE}`, USAGE_EXIT);
   const showProgress = process.stderr.isTTY && !values.json && !values.linked;
   return withLibrary(async (library) => {

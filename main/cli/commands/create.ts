@@ -48,7 +48,7 @@ const OPTIONS = {
 
 export async function run(args: string[]): Promise<number> {
   const { values: v, positionals } = parseCommandArgs(args, OPTIONS, USAGE);
-  if (v.help) return console.log(USAGE), 0;
+  if (v.help) return (console.log(USAGE), 0);
   if (positionals.length !== 1) throw new CliError(`kju create takes one VM name\n\n${USAGE}`, USAGE_EXIT);
   const preset = presetFromName(v.preset ?? 'linux');
   if (!preset) throw new CliError(`--preset must be one of ${Object.keys(PRESET_DEFAULTS).join(', ')}; got "${v.preset}"`, USAGE_EXIT);

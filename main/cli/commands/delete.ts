@@ -8,7 +8,7 @@ Moves the VM's bundle to .Trash/ inside the library; --permanent removes it and 
 
 export async function run(args: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(args, { permanent: { type: 'boolean' }, json: { type: 'boolean' } }, USAGE);
-  if (values.help) return console.log(USAGE), 0;
+  if (values.help) return (console.log(USAGE), 0);
   if (positionals.length !== 1) throw new CliError(`kju delete takes one VM\n\n${USAGE}`, USAGE_EXIT);
   return withLibrary(async (library) => {
     const { dir, config } = await library.get(positionals[0]);

@@ -23,14 +23,12 @@ const LABELS: Record<Diagnostic['id'], string> = {
 };
 
 export function formatDiagnostics(lines: Diagnostic[]): string {
-  return lines
-    .map((d) => `${d.status.padEnd(5)} ${LABELS[d.id].padEnd(12)} ${d.summary}${d.fix ? `\n${' '.repeat(19)}fix: ${d.fix}` : ''}`)
-    .join('\n');
+  return lines.map((d) => `${d.status.padEnd(5)} ${LABELS[d.id].padEnd(12)} ${d.summary}${d.fix ? `\n${' '.repeat(19)}fix: ${d.fix}` : ''}`).join('\n');
 }
 
 export async function run(args: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(args, { json: { type: 'boolean' }, recheck: { type: 'boolean' } }, USAGE);
-  if (values.help) return console.log(USAGE), 0;
+  if (values.help) return (console.log(USAGE), 0);
   if (positionals.length) throw new CliError(`kju doctor: unexpected argument "${positionals[0]}"\n\n${USAGE}`, USAGE_EXIT);
   const lines = await runDiagnostics({ recheck: Boolean(values.recheck) });
   const ok = !lines.some((d) => d.status === 'FAIL');

@@ -32,7 +32,7 @@ const OPTIONS = { ...HARDWARE_OPTIONS, eject: { type: 'boolean' }, 'accept-outsi
 
 export async function run(args: string[]): Promise<number> {
   const { values: v, positionals } = parseCommandArgs(args, OPTIONS, USAGE);
-  if (v.help) return console.log(USAGE), 0;
+  if (v.help) return (console.log(USAGE), 0);
   if (positionals.length !== 1) throw new CliError(`kju edit takes one VM\n\n${USAGE}`, USAGE_EXIT);
   if (v.iso && v.eject) throw new CliError('--iso and --eject contradict each other', USAGE_EXIT);
   const changes: VmChanges = { ...hardwareValues(v), cdrom: v.eject ? null : v.iso };

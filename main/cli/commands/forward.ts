@@ -12,7 +12,7 @@ Changes the running VM only; kju edit --forward sets the forwards a VM starts wi
 
 export async function run(args: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(args, { json: { type: 'boolean' } }, USAGE);
-  if (values.help) return console.log(USAGE), 0;
+  if (values.help) return (console.log(USAGE), 0);
   const [op, vmArg, spec, ...extra] = positionals;
   if (extra.length || !['list', 'add', 'remove'].includes(op ?? '')) throw new CliError(USAGE, 2);
   if (op !== 'list' && !spec) throw new CliError(`give the forward, e.g. tcp:8080:80\n\n${USAGE}`, 2);
@@ -28,9 +28,7 @@ export async function run(args: string[]): Promise<number> {
       throw err;
     }
   }
-  const r = await onRunningVm(vmArg, USAGE, (api) =>
-    api.forward(op === 'list' ? { op: 'list' } : op === 'add' ? { op: 'add', forward: forward! } : { op: 'remove', forward: key! }),
-  );
+  const r = await onRunningVm(vmArg, USAGE, (api) => api.forward(op === 'list' ? { op: 'list' } : op === 'add' ? { op: 'add', forward: forward! } : { op: 'remove', forward: key! }));
   if (values.json) printJson(r.forwards);
   else if (op === 'list') for (const f of r.forwards) console.log(formatPortForward(f));
   else if (op === 'add') console.log(`added ${formatPortForward(forward!)}`);

@@ -8,7 +8,7 @@ const USAGE = 'usage: kju key <vm> <chord> [<chord>...] [--json]   e.g. ctrl-alt
 
 export async function run(args: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(args, { json: { type: 'boolean' } }, USAGE);
-  if (values.help) return console.log(USAGE), 0;
+  if (values.help) return (console.log(USAGE), 0);
   const [vmArg, ...chords] = positionals;
   if (!chords.length) throw new CliError(`name a key combination\n\n${USAGE}`, 2);
   chords.forEach(parseChord);

@@ -36,7 +36,10 @@ async function snapshot(dir: string): Promise<Record<string, string>> {
       if ((await stat(p)).isDirectory()) {
         out[`${relative(dir, p)}/`] = 'dir';
         await walk(p);
-      } else out[relative(dir, p)] = createHash('sha256').update(await readFile(p)).digest('hex');
+      } else
+        out[relative(dir, p)] = createHash('sha256')
+          .update(await readFile(p))
+          .digest('hex');
     }
   }
   await walk(dir);
@@ -73,10 +76,7 @@ test('kju edit, clone and delete', async (t) => {
   await writeFile(iso, 'not really an iso');
   const edit = kju(library, 'edit', 'deb', '--memory', '1G', '--display', 'std', '--iso', iso, '--json');
   assert.equal(edit.code, 0, edit.stderr);
-  assert.deepEqual(
-    (({ memoryMiB, display, cdrom }) => ({ memoryMiB, display, cdrom }))(JSON.parse(edit.stdout).config),
-    { memoryMiB: 1024, display: 'std', cdrom: iso },
-  );
+  assert.deepEqual((({ memoryMiB, display, cdrom }) => ({ memoryMiB, display, cdrom }))(JSON.parse(edit.stdout).config), { memoryMiB: 1024, display: 'std', cdrom: iso });
   assert.equal(kju(library, 'clone', 'Deb', 'Copy').code, 0);
   assert.equal(kju(library, 'clone', 'Deb', 'Thin', '--linked').code, 0);
   const refused = kju(library, 'delete', 'Deb');
@@ -86,7 +86,10 @@ test('kju edit, clone and delete', async (t) => {
   const del = kju(library, 'delete', 'Deb', '--json');
   assert.equal(del.code, 0, del.stderr);
   assert.match(JSON.parse(del.stdout).trashedTo, /\/\.Trash\/Deb .*\.kju$/);
-  assert.deepEqual(JSON.parse(kju(library, 'list', '--json').stdout).map((v: { name: string }) => v.name), ['Copy']);
+  assert.deepEqual(
+    JSON.parse(kju(library, 'list', '--json').stdout).map((v: { name: string }) => v.name),
+    ['Copy'],
+  );
 });
 
 test('kju create/edit --displays: the heads land in config.json and the list; more than 1 needs virtio-vga', async (t) => {
@@ -200,7 +203,10 @@ test('a full disk during create is a clear error, not an internal one, and leave
   assert.equal(r.status, 1, r.stderr);
   assert.match(r.stderr, /kju: the disk holding the library is full: qemu-img convert stopped \(.*No space left on device\); free some space and try again/);
   assert.doesNotMatch(r.stderr, /internal error/);
-  assert.deepEqual((await readdir(library)).filter((n) => !n.startsWith('.kju-')), []);
+  assert.deepEqual(
+    (await readdir(library)).filter((n) => !n.startsWith('.kju-')),
+    [],
+  );
 });
 
 test('bundles are private: 0700 directories and 0600 files, for create, copy and clone', async (t) => {
@@ -223,8 +229,14 @@ test('bundles are private: 0700 directories and 0600 files, for create, copy and
   await walk(library);
   const open = modes.filter((m) => !/ (700|600|400)$/.test(m));
   assert.deepEqual(open, [], 'nothing readable by group or others');
-  assert.ok(modes.some((m) => /^New\.kju\/config\.json 600$/.test(m)), modes.join('\n'));
-  assert.ok(modes.some((m) => /^New\.kju\/disk\.base-\d+\.qcow2 400$/.test(m)), 'the frozen base stays read-only');
+  assert.ok(
+    modes.some((m) => /^New\.kju\/config\.json 600$/.test(m)),
+    modes.join('\n'),
+  );
+  assert.ok(
+    modes.some((m) => /^New\.kju\/disk\.base-\d+\.qcow2 400$/.test(m)),
+    'the frozen base stays read-only',
+  );
 });
 
 test('kju create/edit --sound: the preset default, a chosen card, none, and a clear usage error', async (t) => {

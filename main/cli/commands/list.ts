@@ -3,12 +3,13 @@
 import { withLibrary, parseCommandArgs, printJson } from './library-cli.js';
 import { SessionManager } from '../../session/session-manager.js';
 
-const USAGE = 'usage: kju list [--json]\n\nLists the VMs in the library (KJU_LIBRARY or ~/.local/share/kju/library), and running VMs started\nfrom a description file (kju run path/vm.json), marked "(file)".';
+const USAGE =
+  'usage: kju list [--json]\n\nLists the VMs in the library (KJU_LIBRARY or ~/.local/share/kju/library), and running VMs started\nfrom a description file (kju run path/vm.json), marked "(file)".';
 
 export async function run(args: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(args, { json: { type: 'boolean' } }, USAGE);
-  if (values.help) return console.log(USAGE), 0;
-  if (positionals.length) return console.error(`kju list: unexpected argument "${positionals[0]}"\n\n${USAGE}`), 2;
+  if (values.help) return (console.log(USAGE), 0);
+  if (positionals.length) return (console.error(`kju list: unexpected argument "${positionals[0]}"\n\n${USAGE}`), 2);
   return withLibrary(async (library) => {
     const entries = await library.list();
     // Live states (paused, suspended) without taking over any VM: reads them through kju.sock or a brief QMP query.
@@ -26,7 +27,11 @@ export async function run(args: string[]): Promise<number> {
     const rows = summaries.map((s) => [s.fromFile ? `${s.name} (file)` : s.name, s.state, s.memoryMiB ? `${s.memoryMiB} MiB` : '-', s.cpus ? String(s.cpus) : '-', s.displayDevice]);
     const header = ['NAME', 'STATE', 'MEMORY', 'CPUS', 'DISPLAY'];
     const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
-    const line = (r: string[]) => r.map((cell, c) => cell.padEnd(widths[c])).join('  ').trimEnd();
+    const line = (r: string[]) =>
+      r
+        .map((cell, c) => cell.padEnd(widths[c]))
+        .join('  ')
+        .trimEnd();
     console.log(line(header));
     summaries.forEach((s, i) => {
       console.log(line(rows[i]));

@@ -15,12 +15,21 @@ const dbDate = (v: string) => (/^\d{8}$/.test(v) ? `${v.slice(0, 4)}-${v.slice(4
 
 function row(e: OsCatalogueEntry): string[] {
   const r = e.recommended;
-  return [e.id, e.name, e.releaseDate ?? '-', r.memoryMiB ? `${r.memoryMiB} MiB` : '-', r.diskGiB ? `${r.diskGiB} GiB` : '-', r.cpus ? String(r.cpus) : '-', e.preset, e.unattended.supported ? 'yes' : 'no'];
+  return [
+    e.id,
+    e.name,
+    e.releaseDate ?? '-',
+    r.memoryMiB ? `${r.memoryMiB} MiB` : '-',
+    r.diskGiB ? `${r.diskGiB} GiB` : '-',
+    r.cpus ? String(r.cpus) : '-',
+    e.preset,
+    e.unattended.supported ? 'yes' : 'no',
+  ];
 }
 
 export async function run(args: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(args, { json: { type: 'boolean' }, all: { type: 'boolean' } }, USAGE);
-  if (values.help) return console.log(USAGE), 0;
+  if (values.help) return (console.log(USAGE), 0);
   const [sub, text, extra] = positionals;
   if (sub !== 'list') throw new CliError(sub ? `kju os: unknown subcommand "${sub}"\n\n${USAGE}` : USAGE, USAGE_EXIT);
   if (extra !== undefined) throw new CliError(`kju os list: unexpected argument "${extra}" (quote a TEXT with spaces)\n\n${USAGE}`, USAGE_EXIT);
@@ -28,7 +37,7 @@ export async function run(args: string[]): Promise<number> {
   const today = new Date().toISOString().slice(0, 10);
   let entries = searchCatalogue(catalogue, text);
   if (!text && !values.all) entries = entries.filter((e) => !e.eolDate || e.eolDate >= today);
-  if (values.json) return printJson({ ...catalogue, entries }), 0;
+  if (values.json) return (printJson({ ...catalogue, entries }), 0);
   console.log(`osinfo-db ${dbDate(catalogue.version)} from ${catalogue.source}`);
   if (!entries.length) {
     console.log(`no OS matches "${text}"; try a shorter text (kju os list ${text?.slice(0, 3) ?? ''})`);
@@ -37,7 +46,11 @@ export async function run(args: string[]): Promise<number> {
   const header = ['ID', 'NAME', 'RELEASED', 'MEMORY', 'DISK', 'CPUS', 'PRESET', 'UNATTENDED'];
   const rows = entries.map(row);
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
-  const line = (r: string[]) => r.map((cell, c) => cell.padEnd(widths[c])).join('  ').trimEnd();
+  const line = (r: string[]) =>
+    r
+      .map((cell, c) => cell.padEnd(widths[c]))
+      .join('  ')
+      .trimEnd();
   console.log(line(header));
   for (const r of rows) console.log(line(r));
   return 0;

@@ -7,7 +7,7 @@ const USAGE = 'usage: kju pause <vm> [--json]\n\nFreezes a running VM in memory;
 
 export async function run(args: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(args, { json: { type: 'boolean' } }, USAGE);
-  if (values.help) return console.log(USAGE), 0;
+  if (values.help) return (console.log(USAGE), 0);
   if (positionals.length !== 1) throw new CliError(`kju pause takes one VM name\n\n${USAGE}`, USAGE_EXIT);
   const r = await withSessions((s) => s.pause(positionals[0]));
   if (values.json) printJson(r);

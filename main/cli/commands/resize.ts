@@ -10,7 +10,7 @@ const USAGE = 'usage: kju resize <vm> <W>x<H> [--head N] [--json]';
 
 export async function run(args: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(args, { json: { type: 'boolean' }, head: { type: 'string' } }, USAGE);
-  if (values.help) return console.log(USAGE), 0;
+  if (values.help) return (console.log(USAGE), 0);
   const [vmArg, sizeArg, ...extra] = positionals;
   if (!sizeArg || extra.length) throw new CliError(`${!sizeArg ? 'give the size as WIDTHxHEIGHT, e.g. 1280x800' : `unexpected argument '${extra[0]}'`}\n\n${USAGE}`, 2);
   const size = parseSize(sizeArg);

@@ -11,7 +11,7 @@ Continues a VM paused with "kju pause", or restores one suspended to disk with "
 
 export async function run(args: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(args, { json: { type: 'boolean' } }, USAGE);
-  if (values.help) return console.log(USAGE), 0;
+  if (values.help) return (console.log(USAGE), 0);
   if (positionals.length !== 1) throw new CliError(`kju resume takes one VM name\n\n${USAGE}`, USAGE_EXIT);
   const out = await withSessions(async (s) => {
     const vm = await s.library.get(positionals[0]);

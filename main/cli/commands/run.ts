@@ -17,7 +17,7 @@ const USAGE = 'usage: kju run <vm.json | name>   (runs until the guest powers of
 
 export async function run(args: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(args, {}, USAGE);
-  if (values.help) return console.log(USAGE), 0;
+  if (values.help) return (console.log(USAGE), 0);
   if (positionals.length !== 1) throw new CliError(`${positionals.length ? `unexpected argument '${positionals[1]}'` : 'name a VM'}\n\n${USAGE}`, 2);
   const vm = await locate(positionals[0], USAGE);
   if (!vm.description || isAlive(readPidFile(vm.runtimeDir.pidFile))) throw new CliError(`'${vm.name}' is already running (kju stop ${vm.name} stops it)`, EXIT_STATE);

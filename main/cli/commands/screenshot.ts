@@ -23,7 +23,7 @@ export function checkFolder(dir: string): void {
 
 export async function run(args: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(args, { json: { type: 'boolean' }, head: { type: 'string' } }, USAGE);
-  if (values.help) return console.log(USAGE), 0;
+  if (values.help) return (console.log(USAGE), 0);
   const [vmArg, out, ...extra] = positionals;
   if (!out || extra.length) throw new CliError(`${!out ? 'name the PNG file to write' : `unexpected argument '${extra[0]}'`}\n\n${USAGE}`, 2);
   if (!out.toLowerCase().endsWith('.png')) throw new CliError(`the screenshot is a PNG: give a file name ending in .png (got '${out}')`, 2);

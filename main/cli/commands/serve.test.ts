@@ -28,7 +28,10 @@ test('--token-file reads a private file of this user and refuses one others can 
 
 test('--token-stdin reads standard input; --token still works; one way at a time; none: generated', async () => {
   assert.equal(await readServeToken({ 'token-stdin': true }, async () => `${good}\n`), good);
-  await assert.rejects(readServeToken({ 'token-stdin': true }, async () => ''), /--token-stdin: /);
+  await assert.rejects(
+    readServeToken({ 'token-stdin': true }, async () => ''),
+    /--token-stdin: /,
+  );
   assert.equal(await readServeToken({ token: good }, noStdin), good);
   await assert.rejects(readServeToken({ token: good, 'token-stdin': true }, noStdin), /one way/);
   assert.equal(await readServeToken({}, noStdin), undefined);

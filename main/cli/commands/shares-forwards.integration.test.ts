@@ -174,10 +174,7 @@ describe('integration: shared folders and port forwards in the demo guest', () =
     const list = kju(['forward', 'list', vmJson, '--json']);
     assert.equal(list.code, 0, list.stderr);
     const forwards = JSON.parse(list.stdout) as { proto: string; hostAddr: string; hostPort: number; guestPort: number }[];
-    assert.deepEqual(
-      forwards.map((f) => `${f.proto}:${f.hostAddr}:${f.hostPort}:${f.guestPort}`).sort(),
-      [`tcp:127.0.0.1:${bootPort}:80`, `tcp:127.0.0.1:${port}:80`].sort(),
-    );
+    assert.deepEqual(forwards.map((f) => `${f.proto}:${f.hostAddr}:${f.hostPort}:${f.guestPort}`).sort(), [`tcp:127.0.0.1:${bootPort}:80`, `tcp:127.0.0.1:${port}:80`].sort());
     assert.deepEqual(await httpGet(port, '/kju.txt'), { status: 200, body: 'kju demo guest httpd\n' });
 
     const remove = kju(['forward', 'remove', vmJson, `tcp:${port}`]);

@@ -14,7 +14,7 @@ moment); while it is stopped they hold the disks only.`;
 
 export async function run(args: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(args, { json: { type: 'boolean' } }, USAGE);
-  if (values.help) return console.log(USAGE), 0;
+  if (values.help) return (console.log(USAGE), 0);
   const [op, vm, name, extra] = positionals;
   if (!vm || extra !== undefined) throw new CliError(`wrong number of arguments\n\n${USAGE}`, USAGE_EXIT);
   if (op === 'list') {

@@ -14,7 +14,7 @@ A VM suspended to disk ("kju suspend") resumes where it was.
 
 export async function run(args: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(args, { fresh: { type: 'boolean' }, json: { type: 'boolean' } }, USAGE);
-  if (values.help) return console.log(USAGE), 0;
+  if (values.help) return (console.log(USAGE), 0);
   if (positionals.length !== 1) throw new CliError(`kju start takes one VM name\n\n${USAGE}`, USAGE_EXIT);
   // The launch inside start() makes the same choice (cached); asking first lets us say it once here.
   const accel = await resolveAccelerator();

@@ -10,7 +10,7 @@ const USAGE = 'usage: kju stop <vm> [--force] [--timeout SECONDS] [--json]';
 
 export async function run(args: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(args, { force: { type: 'boolean' }, timeout: { type: 'string' }, json: { type: 'boolean' } }, USAGE);
-  if (values.help) return console.log(USAGE), 0;
+  if (values.help) return (console.log(USAGE), 0);
   if (positionals.length > 1) throw new CliError(`unexpected argument '${positionals[1]}'\n\n${USAGE}`, 2);
   const timeoutMs = (positiveInt('timeout', values.timeout) ?? 30) * 1000;
   const force = Boolean(values.force);
@@ -20,7 +20,10 @@ export async function run(args: string[]): Promise<number> {
   if (values.json) printJson(r);
   if (!r.stopped) {
     // a timeout is a failure (exit 1), not "not running" (exit 3): the VM still runs
-    throw new CliError(`VM "${vm.name}" did not power off within ${timeoutMs / 1000} s (the guest may ignore the ACPI power button); it is still running: run "kju stop ${vm.name} --force" to pull the plug`, 1);
+    throw new CliError(
+      `VM "${vm.name}" did not power off within ${timeoutMs / 1000} s (the guest may ignore the ACPI power button); it is still running: run "kju stop ${vm.name} --force" to pull the plug`,
+      1,
+    );
   }
   if (!values.json) console.log(`stopped`);
   return 0;

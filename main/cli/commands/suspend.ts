@@ -11,7 +11,7 @@ changed until it is resumed with "kju resume <vm>".`;
 
 export async function run(args: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(args, { json: { type: 'boolean' } }, USAGE);
-  if (values.help) return console.log(USAGE), 0;
+  if (values.help) return (console.log(USAGE), 0);
   if (positionals.length !== 1) throw new CliError(`kju suspend takes one VM name\n\n${USAGE}`, USAGE_EXIT);
   const r = await withSessions((s) => s.suspend(positionals[0]));
   if (values.json) printJson({ ...r.summary, stateFile: r.stateFile, bytes: r.bytes });

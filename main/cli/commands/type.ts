@@ -16,7 +16,7 @@ async function readStdin(): Promise<string> {
 
 export async function run(args: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(args, { json: { type: 'boolean' } }, USAGE);
-  if (values.help) return console.log(USAGE), 0;
+  if (values.help) return (console.log(USAGE), 0);
   const [vmArg, text, ...extra] = positionals;
   if (text === undefined || extra.length) throw new CliError(`${text === undefined ? 'give the text to type' : 'quote the text as one argument'}\n\n${USAGE}`, 2);
   // stdin is typed as it is (a file's backslashes stay); an argument's \n and \t are escapes

@@ -12,7 +12,7 @@ const USAGE = `usage: kju usb list [--json]                 host USB devices (bu
 
 export async function run(args: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(args, { json: { type: 'boolean' } }, USAGE);
-  if (values.help) return console.log(USAGE), 0;
+  if (values.help) return (console.log(USAGE), 0);
   const [op, vmArg, device, ...extra] = positionals;
   if (op === 'list') {
     if (vmArg) throw new CliError(`kju usb list takes no VM\n\n${USAGE}`, 2);

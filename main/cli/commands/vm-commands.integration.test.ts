@@ -184,7 +184,10 @@ describe('integration: the kju CLI on a running demo guest', () => {
     const sessions = SessionManager.create({ library: Library.open({ ...env }), passive: true });
     try {
       const listed = (await sessions.list()).filter((v) => v.fromFile);
-      assert.deepEqual(listed.map((v) => [v.id, v.name, v.state, v.fromFile]), [[`file:${vmJson}`, 'cli-demo', 'running', vmJson]]);
+      assert.deepEqual(
+        listed.map((v) => [v.id, v.name, v.state, v.fromFile]),
+        [[`file:${vmJson}`, 'cli-demo', 'running', vmJson]],
+      );
       await assert.rejects(sessions.openDisplay(`file:${vmJson}`), (err: Error & { code?: string }) => {
         assert.equal(err.code, 'owned-elsewhere');
         assert.match(err.message, new RegExp(`the VM started from ${vmJson.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is not in the library; the "kju run" that started it owns it`));

@@ -5,7 +5,19 @@ import { isTrustedSender } from './ipc-handlers.js';
 
 test('only app://kju itself is ours: not app://kjuevil.example, other ports, user info or schemes', () => {
   for (const u of ['app://kju', 'app://kju/', 'app://kju/index.html#/vm/a', 'APP://KJU/index.html']) assert.ok(isAppUrl(u), u);
-  for (const u of ['app://kjuevil.example', 'app://kjuevil.example/', 'app://kju.evil.example/', 'app://kju:81/', 'app://x@kju/', 'app://kju@evil/', 'https://kju/', 'file:///kju/', 'app:kju', '', 'not a url']) {
+  for (const u of [
+    'app://kjuevil.example',
+    'app://kjuevil.example/',
+    'app://kju.evil.example/',
+    'app://kju:81/',
+    'app://x@kju/',
+    'app://kju@evil/',
+    'https://kju/',
+    'file:///kju/',
+    'app:kju',
+    '',
+    'not a url',
+  ]) {
     assert.ok(!isAppUrl(u), u);
   }
 });

@@ -210,7 +210,11 @@ export class DisplayUtilities {
     if (vm.child !== child) return;
     vm.child = null;
     vm.ready = null;
-    vm.failAll((key) => (key === 'attach' ? { t: 'attach-failed', message: `the display utility exited (${code})` } : { t: 'open-failed', requestId: Number(key.slice(5)), code: 'crashed', message: `the display utility exited (${code})` }));
+    vm.failAll((key) =>
+      key === 'attach'
+        ? { t: 'attach-failed', message: `the display utility exited (${code})` }
+        : { t: 'open-failed', requestId: Number(key.slice(5)), code: 'crashed', message: `the display utility exited (${code})` },
+    );
     if (vm.stopping) return;
     const reason = `the display process of this VM stopped unexpectedly (exit ${code}); the VM itself is still running`;
     this.lost(vm, reason);

@@ -78,7 +78,10 @@ test('the library and lifecycle methods get the same strict checks before reachi
     ['powerButton', { id: 'a' }],
   ];
   for (const [m, args] of good) assert.equal((await call(m, args)).code, 'fake', m);
-  assert.deepEqual(forwarded.map((f) => f.method), good.map(([m]) => m));
+  assert.deepEqual(
+    forwarded.map((f) => f.method),
+    good.map(([m]) => m),
+  );
   const bad: [string, unknown][] = [
     ['presets', { x: 1 }],
     ['createVm', { name: 'A', preset: 'beos', memoryMiB: 512, cpus: 1, disk: { kind: 'none' } }],

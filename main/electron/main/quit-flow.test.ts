@@ -7,7 +7,10 @@ const vm = (id: string, state: VmSummary['state']): VmSummary => ({ id, name: id
 const vms = [vm('a', 'running'), vm('b', 'stopped'), vm('c', 'paused'), vm('d', 'crashed')];
 
 test('only running, paused and starting VMs hold up quitting', () => {
-  assert.deepEqual(activeVms(vms).map((v) => v.id), ['a', 'c']);
+  assert.deepEqual(
+    activeVms(vms).map((v) => v.id),
+    ['a', 'c'],
+  );
   assert.equal(QUIT_CHOICES.length, QUIT_BUTTONS.length);
   assert.equal(QUIT_CHOICES[QUIT_CANCEL_INDEX], 'cancel');
   assert.match(quitMessage(activeVms(vms)).message, /2 virtual machines/);

@@ -4,7 +4,10 @@ import { RestartPolicy } from './restart-policy.js';
 
 test('backs off exponentially up to the cap, then gives up after too many crashes in the window', () => {
   const p = new RestartPolicy({ baseDelayMs: 100, maxDelayMs: 500, maxCrashes: 4, windowMs: 10_000 });
-  assert.deepEqual([0, 1, 2, 3, 4].map((i) => p.crashed(i * 10)), [100, 200, 400, 500, null]);
+  assert.deepEqual(
+    [0, 1, 2, 3, 4].map((i) => p.crashed(i * 10)),
+    [100, 200, 400, 500, null],
+  );
 });
 
 test('crashes older than the window are forgotten; reset starts afresh', () => {
