@@ -159,6 +159,18 @@ test('create through the wizard, run, pause, ISO while running, suspend/resume, 
   await snaps.locator('[data-snapshot="clean"]').waitFor({ timeout: 20_000 });
   await snaps.getByRole('button', { name: 'Done' }).click();
 
+  // A linked clone would hide that snapshot in its read-only base: refused, saying so; deleting the snapshot lets it through.
+  await menu(page, 'Wiz', 'Clone…');
+  const refused = page.getByRole('dialog', { name: 'Clone “Wiz”' });
+  await refused.getByLabel('Name of the copy').fill('Wiz clone');
+  await refused.getByRole('button', { name: 'Clone' }).click();
+  await until('the clone dialog to name the snapshot', async () => /would hide its snapshots.*clean/.test(await refused.getByRole('alert').innerText()), 20_000, 200);
+  await refused.getByRole('button', { name: 'Cancel' }).click();
+  await menu(page, 'Wiz', 'Snapshots…');
+  await snaps.locator('[data-snapshot="clean"]').getByRole('button', { name: 'Delete' }).click();
+  await snaps.getByText('No snapshots yet.').waitFor({ timeout: 20_000 });
+  await snaps.getByRole('button', { name: 'Done' }).click();
+
   // Linked clone, then the clone to the trash.
   await menu(page, 'Wiz', 'Clone…');
   const clone = page.getByRole('dialog', { name: 'Clone “Wiz”' });
