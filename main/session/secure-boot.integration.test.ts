@@ -4,6 +4,7 @@
 // EFI binary is refused by the firmware, whose screen kju shows.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { pidsOf as pidsOfTest } from '../testing/test-processes.js';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,10 +37,7 @@ function runtimeDirOf(name: string): RuntimeDir {
   const vm = (JSON.parse(ok('list', '--json')) as { name: string; id: string; bundle: string }[]).find((v) => v.name === name)!;
   return libraryVmRuntimeDir({ dir: vm.bundle, config: { id: vm.id, name } }, join(runtime, 'kju'));
 }
-function pidsOf(program: 'qemu-system' | 'swtpm'): number[] {
-  const r = spawnSync('pgrep', ['-f', `^(\\S*/)?${program}\\S* .*${scratch}`], { encoding: 'utf8' });
-  return r.stdout.split('\n').filter(Boolean).map(Number);
-}
+const pidsOf = (program: 'qemu-system' | 'swtpm'): number[] => pidsOfTest(program, scratch);
 /**
  * kju's screenshot of `name` once the firmware has set its own graphics mode (QEMU's 640x480 "Guest
  * has not initialized the display" placeholder does not count), with the share of lit pixels.

@@ -100,7 +100,7 @@ describe('integration: starts that cannot race, stops that cannot hang', () => {
       const won = results.filter((r) => r.status === 'fulfilled');
       assert.equal(won.length, 1, `pair ${i}: exactly one start wins: ${JSON.stringify(results.map((r) => (r.status === 'rejected' ? (r.reason as Error).message : 'ok')))}`);
       const lost = (results.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason as Error;
-      assert.match(lost.message, /VM "race" is starting \(another kju process holds it\)|VM "race" is already running/);
+      assert.match(lost.message, /VM "race" is starting \(another kju process (holds|is starting) it\)|VM "race" is already running/);
       losers.push(lost.message);
       const pids = qemuPids();
       assert.equal(pids.length, 1, `pair ${i}: one QEMU, not ${pids.length}`);

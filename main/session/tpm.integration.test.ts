@@ -3,7 +3,8 @@
 // across suspend to disk and resume and comes back with a snapshot revert, and swtpm never outlives QEMU.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { pidsOf as pidsOfTest } from '../testing/test-processes.js';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -33,21 +34,7 @@ function runtimeDirOf(name: string): RuntimeDir {
   const vm = (JSON.parse(ok('list', '--json')) as { name: string; id: string; bundle: string }[]).find((v) => v.name === name)!;
   return libraryVmRuntimeDir({ dir: vm.bundle, config: { id: vm.id, name } }, join(runtime, 'kju'));
 }
-/** pids of processes of `program` (its path starts the command line) of this test: QEMU names the
- *  scratch dir on its command line, swtpm (whose command line names no path) works in the bundle's tpm dir */
-function pidsOf(program: 'qemu-system' | 'swtpm'): number[] {
-  const pattern = program === 'swtpm' ? `^(\\S*/)?swtpm ` : `^(\\S*/)?${program}\\S* .*${scratch}`;
-  const r = spawnSync('pgrep', ['-f', pattern], { encoding: 'utf8' });
-  const pids = r.stdout.split('\n').filter(Boolean).map(Number);
-  if (program !== 'swtpm') return pids;
-  return pids.filter((pid) => {
-    try {
-      return readlinkSync(`/proc/${pid}/cwd`).startsWith(scratch);
-    } catch {
-      return false; // gone meanwhile
-    }
-  });
-}
+const pidsOf = (program: 'qemu-system' | 'swtpm'): number[] => pidsOfTest(program, scratch);
 /** the real uid of a process, from /proc/<pid>/status */
 function uidOf(pid: number): number {
   return Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);

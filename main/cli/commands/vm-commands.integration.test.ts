@@ -157,7 +157,7 @@ describe('integration: the kju CLI on a running demo guest', () => {
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /no such file/);
     const twice = kju(['run', vmJson]);
-    assert.equal(twice.code, 1);
+    assert.equal(twice.code, 3); // 3: the VM is already running
     assert.match(twice.stderr, /already running/);
     const unknown = kju(['frobnicate']);
     assert.equal(unknown.code, 2);
