@@ -49,7 +49,7 @@ function utf8Length(s: string): number {
 /** Why `s`, as stored (NFC), cannot be a VM name, in one line; undefined when it can. */
 export function whyNotVmName(s: string): string | undefined {
   if (!s) return 'the name is empty';
-  if (s.length > MAX_NAME_LENGTH) return `the name is longer than ${MAX_NAME_LENGTH} characters`;
+  if ([...s].length > MAX_NAME_LENGTH) return `the name is longer than ${MAX_NAME_LENGTH} characters`;
   const bytes = utf8Length(s);
   if (bytes > MAX_NAME_BYTES)
     return `the name takes ${bytes} bytes on disk and a bundle's folder name holds at most ${MAX_NAME_BYTES} (a letter outside ASCII takes 2 to 4 bytes); choose a shorter name`;

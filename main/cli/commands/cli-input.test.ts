@@ -36,7 +36,7 @@ test('kju screenshot into a folder that does not exist names the folder (exit 1,
 test('kju create with a name of 63 cats (64 characters, 252 bytes) says names are limited in bytes, and creates nothing', async (t) => {
   const { kju, env } = await sandbox(t);
   const r = kju(['create', '🐱'.repeat(63), '--no-disk', '--memory', '64', '--cpus', '1']);
-  oneLineError(r, 1, /cannot be a VM name: the name (takes 252 bytes on disk and a bundle's folder name holds at most 200|is longer than 64 characters)/);
+  oneLineError(r, 1, /cannot be a VM name: the name takes 252 bytes on disk and a bundle's folder name holds at most 200/);
   const left = await readdir(env.KJU_LIBRARY).catch(() => [] as string[]);
   assert.deepEqual(
     left.filter((n) => n.endsWith('.kju')),
