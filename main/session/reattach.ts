@@ -14,6 +14,7 @@ import { runLifecycleOp } from './lifecycle.js';
 import { ownerAnswers } from './owner-client.js';
 import type { RunningVm, RunningVmTable } from './running-vms.js';
 import { VmSession } from './vm-session.js';
+import { FileLock } from '../../native/index.js';
 
 export interface ReattachReport {
   /** VMs this manager now owns */
@@ -24,6 +25,15 @@ export interface ReattachReport {
   removed: string[];
   /** live VMs not in the library (started from a description file): left alone */
   foreign: string[];
+  /** live VMs whose lock someone holds (a start, stop or suspend in progress): left to it */
+  busy: string[];
+}
+
+/** Whether any kju process (this one included) holds the VM's lock right now; takes it for an instant only. */
+function lockHeld(vm: BundleVm): boolean {
+  const lock = FileLock.tryAcquire(vm.dir, { directory: true });
+  lock?.release();
+  return !lock;
 }
 
 export type AdoptResult = 'attached' | 'elsewhere' | 'stale' | 'gone';
@@ -93,7 +103,7 @@ function launchingNow(rt: RuntimeDir): boolean {
 
 /** Scans the runtime dirs: adopts live library VMs nobody owns, cleans up after dead QEMUs. */
 export async function reattachAll(library: Library, table: RunningVmTable): Promise<ReattachReport> {
-  const report: ReattachReport = { attached: [], ownedElsewhere: [], removed: [], foreign: [] };
+  const report: ReattachReport = { attached: [], ownedElsewhere: [], removed: [], foreign: [], busy: [] };
   const vms = (await library.list()).filter((e) => e.config && !e.problem).map((e) => ({ dir: e.dir, config: e.config! }));
   const byDir = new Map(vms.map((vm) => [libraryVmRuntimeDir(vm).dir, vm]));
   for (const rt of listRuntimeDirs()) {
@@ -112,6 +122,12 @@ export async function reattachAll(library: Library, table: RunningVmTable): Prom
       continue;
     }
     if (table.get(vm.config.id)) continue; // ours already (owned, or released to a display utility)
+    // A start (or stop, suspend) in progress holds the VM's lock from before QEMU runs until its session is
+    // recorded: taking QEMU's one QMP connection from under it would leave that start waiting forever.
+    if (lockHeld(vm)) {
+      report.busy.push(vm.config.name);
+      continue;
+    }
     const r = await adoptVm(vm, table);
     if (r === 'attached') report.attached.push(vm.config.name);
     else if (r === 'elsewhere') report.ownedElsewhere.push(vm.config.name);
