@@ -89,10 +89,11 @@ export async function withVmLock<T>(vm: { dir: string; config: { id: string; nam
   try {
     lock = lockVm(vm, op);
   } catch (err) {
-    // a holder in another process that won a moment ago may not have written its note yet: give it that moment
+    // A holder that won a moment ago may not have written its note yet, and the reattach scan holds the
+    // lock for an instant only (to look): give it that moment, then try once more.
     if (!(err instanceof VmBusyError) || holderOp(vm)) throw err;
     await new Promise((r) => setTimeout(r, 100));
-    throw busyError(vm, holderOp(vm) ?? 'busy');
+    lock = lockVm(vm, op);
   }
   try {
     return await fn();
