@@ -1,6 +1,7 @@
 // The Electron app end to end with playwright's _electron: library window, a VM window showing the
 // guest (zero-copy on and off) and taking typed keys, closing it leaves QEMU running, one window
-// per head, and the quit dialog. `npm run test:electron` runs only these. Needs an Electron binary
+// per head, the quit dialog, sound, and the clipboard both ways through Electron main's clipboard
+// (the guest side through its serial shell and kju-vdagent, as in the serve clipboard test). `npm run test:electron` runs only these. Needs an Electron binary
 // (node_modules/electron/dist) and the built bundles (node scripts/build.mjs); the VM specs also
 // need the demo guest and a backend wired into main/electron/main/main.ts (main/backend/local-backend.ts).
 // The canvas is compared with the screenshot taken through kju.sock (the display utility's own
@@ -20,8 +21,11 @@ import { decodePng, diffImages } from '../main/display/screenshot.js';
 import { listRuntimeDirs, readRuntimeVmName, runtimeBase, type RuntimeDir } from '../main/qemu/runtime-dir.js';
 import { callOwner } from '../main/session/owner-client.js';
 import { ensureDemoGuest } from '../main/testing/guest.js';
+import { SerialConsole } from '../main/testing/serial-console.js';
 import { peakFrequency } from './helpers/sound-probe.js';
 import { openMoreMenu } from './helpers/chromium.js';
+import { guestAgentOutputHex, guestClipboardAgent, octal } from './helpers/guest-clipboard.js';
+import { until } from './helpers/real-serve.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const execFileP = promisify(execFile);
@@ -87,6 +91,14 @@ function qemuAlive(runtimeRoot: string, name: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** The guest's serial shell (the app does not use the serial socket), once its prompt is up. */
+async function guestShell(runtimeRoot: string, name: string): Promise<SerialConsole> {
+  const serial = await SerialConsole.connect(vmRuntimeDir(runtimeRoot, name).serialSocket, 30_000);
+  serial.write('\n');
+  await serial.waitFor(/kju# /, 120_000);
+  return serial;
 }
 
 async function stopQemu(runtimeRoot: string, name: string): Promise<void> {
@@ -293,23 +305,28 @@ test("sound plays in the VM window: its analyser peaks at the guest tone's 1000 
       });
       const canvas = vmPage.locator('canvas').first();
       await canvas.waitFor({ timeout: 60_000 });
-      await new Promise((res) => setTimeout(res, 15_000)); // the demo guest's shell prompt on tty1 under TCG
       await canvas.click(); // the first click lets the page start sound
-      for (const ch of 'tone-play -s 20 1000') {
-        await vmPage.keyboard.type(ch);
-        await new Promise((res) => setTimeout(res, 60));
+      const serial = await guestShell(runtime, 'Demo');
+      try {
+        // the tone comes from the serial shell; the window is polled until its analyser hears it
+        const playing = serial.run('tone-play -s 20 1000 2>&1', { timeoutMs: 90_000 });
+        playing.catch(() => undefined); // awaited below; a failed poll must not leave it unhandled
+        const seen: string[] = [];
+        await until(
+          "the VM window's analyser to peak at 1000 Hz",
+          async () => {
+            const p = await peakFrequency(vmPage);
+            seen.push(p ? `${p.freq.toFixed(1)} Hz ${p.state}` : 'silent');
+            return !!p && Math.abs(p.freq - 1000) < 20;
+          },
+          30_000,
+          250,
+        ).catch((err: Error) => assert.fail(`${err.message}; heard: ${seen.slice(-10).join(', ')}`));
+        assert.match(await playing, /tone-play: done/);
+      } finally {
+        serial.close();
+        await stopQemu(runtime, 'Demo');
       }
-      await vmPage.keyboard.press('Enter');
-      const seen: string[] = [];
-      let heard = false;
-      for (let i = 0; i < 60 && !heard; i++) {
-        await new Promise((res) => setTimeout(res, 500));
-        const p = await peakFrequency(vmPage);
-        seen.push(p ? `${p.freq.toFixed(1)} Hz ${p.state}` : 'silent');
-        heard = !!p && Math.abs(p.freq - 1000) < 20;
-      }
-      assert.ok(heard, `no 1000 Hz peak; heard: ${seen.slice(-10).join(', ')}`);
-      await stopQemu(runtime, 'Demo');
     },
     async (env) => {
       vmId = await createDemoVm(env, 'Demo');
@@ -317,3 +334,46 @@ test("sound plays in the VM window: its analyser peaks at the guest tone's 1000 
     },
   );
 });
+
+test(
+  'clipboard both ways in the VM window: Electron\'s clipboard reaches the guest byte-exact, the guest\'s text lands in it ("Share clipboard" in the More menu)',
+  { skip: SKIP, timeout: 240_000 },
+  async () => {
+    let vmId = '';
+    await withApp(
+      async ({ app, page, runtime }) => {
+        const vmWindow = app.waitForEvent('window', { predicate: (p) => p.url().includes('#/vm/'), timeout: 60_000 });
+        const r = await startVm(page, vmId);
+        assert.ok(r.ok, r.message);
+        const vmPage = await vmWindow;
+        await vmPage.locator('canvas').first().waitFor({ timeout: 60_000 });
+        const serial = await guestShell(runtime, 'Clip');
+        try {
+          const agent = guestClipboardAgent(serial);
+          const hostText = 'Grüße aus Electron, 世界 ✓';
+          await app.evaluate(({ clipboard }, t) => clipboard.writeText(t), hostText);
+          const menu = await openMoreMenu(vmPage);
+          assert.equal(await menu.getByTestId('clipboard-state').textContent(), 'Clipboard: off');
+          const get = await agent('get');
+          await vmPage.bringToFront(); // main reads the clipboard for the focused VM window only
+          await menu.getByTestId('clipboard-share').click();
+          await until('the VM window to show clipboard on', async () => (await vmPage.getByTestId('clipboard-state').textContent()) === 'Clipboard: on');
+          assert.equal(await get.done(), '0');
+          assert.equal(await guestAgentOutputHex(serial, get), Buffer.from(hostText, 'utf8').toString('hex'));
+
+          const guestText = 'vom Gast: Grüße ✓ «kju»';
+          const set = await agent('set -', `printf '${octal(guestText)}' | `);
+          await until("Electron's clipboard to hold the guest's text", async () => (await app.evaluate(({ clipboard }) => clipboard.readText())) === guestText, 20_000, 200);
+          assert.equal(await set.done(), '0');
+        } finally {
+          serial.close();
+          await stopQemu(runtime, 'Clip');
+        }
+      },
+      async (env) => {
+        vmId = await createDemoVm(env, 'Clip');
+        await kju(env, 'edit', 'Clip', '--clipboard');
+      },
+    );
+  },
+);

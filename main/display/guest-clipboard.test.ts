@@ -74,6 +74,31 @@ test('open registers with QEMU; host text is grabbed with a rising serial and se
   assert.deepEqual(qemu.calls.filter((c) => c.member === 'Grab').at(-1)!.body, [0, 1, [TEXT_MIME]]);
 });
 
+test('host text offered before a guest agent ran is offered again when one connects (QEMU resets serials), with serial 0; not after the guest grabbed', async () => {
+  const { qemu, clipboard } = await open();
+  await clipboard.setHostText('copied before the agent ran');
+  const grabs = () => qemu.calls.filter((c) => c.member === 'Grab').map((c) => c.body);
+  assert.equal(grabs().length, 1);
+  // an agent announces itself: QEMU resets serials and calls our Register
+  qemu.deliver('Register', []);
+  await tick();
+  assert.deepEqual(grabs(), [
+    [0, 1, [TEXT_MIME]],
+    [0, 0, [TEXT_MIME]],
+  ]);
+  assert.equal(clipboard.offeredText, 'copied before the agent ran');
+  const req = qemu.deliver('Request', [0, [TEXT_MIME]]);
+  assert.deepEqual(qemu.replyTo(req)!.body![1], Buffer.from('copied before the agent ran'));
+  // the guest's own grab replaces the host text: the next agent is offered nothing
+  qemu.guestData = [TEXT_MIME, Buffer.from('guest')];
+  qemu.deliver('Grab', [0, 1, [TEXT_MIME]]);
+  await tick();
+  assert.equal(clipboard.offeredText, null);
+  qemu.deliver('Register', []);
+  await tick();
+  assert.equal(grabs().length, 2);
+});
+
 test('a guest grab offering text is fetched and emitted; other selections and other types are not', async () => {
   const { qemu, texts } = await open();
   qemu.guestData = [TEXT_MIME, Buffer.from('from the guest: ñ\0')];

@@ -86,6 +86,11 @@ export class GuestClipboard extends EventEmitter<GuestClipboardEvents> {
     await this.link.call(CLIPBOARD_PATH, CLIPBOARD_IFACE, 'Grab', { signature: 'uuas', body: [SELECTION_CLIPBOARD, this.serial, [TEXT_MIME]] });
   }
 
+  /** The host text kju offers the guest now (null when there is none or the guest's is newer). */
+  get offeredText(): string | null {
+    return this.hostText && this.hostText.toString('utf8');
+  }
+
   /** Stops offering the host's text and unregisters from QEMU. */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -110,6 +115,8 @@ export class GuestClipboard extends EventEmitter<GuestClipboardEvents> {
         // QEMU reset its serials (a new agent connected): start again from 0.
         this.serial = 0;
         this.link.reply(m);
+        // The new agent never saw host text offered before it ran (or while none ran): offer it again.
+        if (this.hostText) void this.reofferHostText();
         return;
       case 'Grab': {
         const [selection, serial, mimes] = body as [unknown, unknown, unknown];
@@ -136,6 +143,18 @@ export class GuestClipboard extends EventEmitter<GuestClipboardEvents> {
       }
       default:
         this.link.replyError(m, 'org.freedesktop.DBus.Error.UnknownMethod', `kju's Clipboard has no method ${String(m.member)}`);
+    }
+  }
+
+  /**
+   * Grabs again with serial 0, the one right after a reset: spice-vdagent expects it, and QEMU lets a
+   * grab the guest made since the reset (serial 1 and up) win over it.
+   */
+  private async reofferHostText(): Promise<void> {
+    try {
+      await this.link.call(CLIPBOARD_PATH, CLIPBOARD_IFACE, 'Grab', { signature: 'uuas', body: [SELECTION_CLIPBOARD, this.serial, [TEXT_MIME]] });
+    } catch (err) {
+      if (!this.closed) this.log(`clipboard: offering the host's text to the new guest agent failed: ${(err as Error).message}`);
     }
   }
 

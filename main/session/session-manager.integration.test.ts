@@ -349,7 +349,7 @@ setInterval(() => {}, 1000);`,
     const r = kju('suspend', 'Clippy');
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stderr, /shares its clipboard, and QEMU cannot save its clipboard channel/);
-    assert.match(r.stderr, /kju edit "Clippy" --no-clipboard/);
+    assert.match(r.stderr, /turn off "Share clipboard" in the VM's Edit dialog \(or kju edit "Clippy" --no-clipboard\)/);
     assert.doesNotMatch(r.stderr, /internal error|\n\s+at /);
     assert.equal(state('Clippy'), 'running');
     ok('stop', 'Clippy', '--force');

@@ -22,7 +22,8 @@ import { stopVm } from './stop-vm.js';
 export function refuseSavingWithClipboard(vm: BundleVm, what: string): void {
   if (!vm.config.clipboard) return;
   throw new LifecycleError('migration-failed', `VM "${vm.config.name}" shares its clipboard, and QEMU cannot save its clipboard channel: it cannot be ${what} while it runs that way`, {
-    hint: `turn clipboard sharing off (kju edit "${vm.config.name}" --no-clipboard) and restart the VM; or shut it down instead`,
+    // The VM window's More-menu toggle only stops that window's sharing: the channel stays, so name the VM setting.
+    hint: `turn off "Share clipboard" in the VM's Edit dialog (or kju edit "${vm.config.name}" --no-clipboard) and restart the VM; or shut it down instead`,
   });
 }
 
