@@ -95,8 +95,7 @@ export class LibvirtDomains {
     if (!(err instanceof NativeError) || err.errnoName !== 'ELIBVIRT') throw err;
     if (err.libvirtCode === NO_DOMAIN && name !== undefined) throw this.noDomain(name, err);
     if (err.libvirtCode === OPERATION_INVALID && name !== undefined) {
-      const running = action === 'start';
-      throw new LibvirtError(running ? 'already-running' : 'not-running', `domain "${name}" on ${this.uri} is ${running ? 'already running' : 'not running'} (${err.message})`, { cause: err });
+      throw new LibvirtError(action === 'start' ? 'already-running' : 'not-running', `cannot ${action} "${name}" on ${this.uri}: ${err.message}`, { cause: err });
     }
     const what = action === 'list' ? 'listing the domains' : `${action} of "${name}"`;
     throw new LibvirtError('libvirt-failed', `${what} on ${this.uri} failed: ${err.message}`, { hint: `"virsh -c ${this.uri}" and libvirt's log say more`, cause: err });
