@@ -1,8 +1,9 @@
-// Integration (real libvirtd and virtlogd started here, real QEMU under TCG, the demo guest, the CLI
-// from sources): `kju -c qemu:///system` lists a libvirt domain with a D-Bus display and its state,
-// starts it, sees a change made with virsh, stops it (the demo guest ignores the ACPI button, so a
-// plain stop times out and names --force), and turns bad input into one line with its fix, exit 1.
-// Runs as root only, and only where no libvirtd runs already; the daemons and the domain go at the end.
+// Integration (real libvirtd and virtlogd started here, real QEMU under TCG, the demo guest, the
+// CLI as built: bin/kju.mjs → app/out): `kju -c qemu:///system` lists a libvirt domain with a D-Bus
+// display and its state, starts it, sees a change made with virsh, stops it (the demo guest ignores
+// the ACPI button, so a plain stop times out and names --force), and turns bad input into one line
+// with its fix, exit 1. Runs as root only, and only where no libvirtd runs already; the daemons and
+// the domain go at the end.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -25,7 +26,7 @@ const skip =
         : false;
 
 const dir = mkdtempSync(join(tmpdir(), 'kju-libvirt-it-'));
-const s = kjuScratch('kju-libvirt-cli');
+const s = kjuScratch('kju-libvirt-cli', { bundle: true });
 const domain = `kju-it-${process.pid}`;
 const daemons: { name: string; pidFile: string }[] = [
   { name: 'virtlogd', pidFile: join(dir, 'virtlogd.pid') },
@@ -171,7 +172,7 @@ describe('kju -c qemu:///system on a libvirt domain with a D-Bus display', { ski
     const lib = spawnSync('sh', ['-c', 'ldconfig -p | grep -m1 "libvirt.so.0 " | sed "s/.*=> //"'], { encoding: 'utf8' }).stdout.trim();
     const empty = join(dir, 'empty');
     writeFileSync(empty, '');
-    const r = spawnSync('unshare', ['-m', 'sh', '-c', 'mount --bind "$1" "$2" && shift 2 && exec "$@"', 'sh', empty, lib, process.execPath, '--import', 'tsx', 'main/cli/kju.ts', '-c', URI, 'list'], {
+    const r = spawnSync('unshare', ['-m', 'sh', '-c', 'mount --bind "$1" "$2" && shift 2 && exec "$@"', 'sh', empty, lib, process.execPath, 'bin/kju.mjs', '-c', URI, 'list'], {
       cwd: repoRoot,
       env: s.env,
       encoding: 'utf8',
