@@ -103,10 +103,10 @@ class LibvirtConnectionHandle : public Napi::ObjectWrap<LibvirtConnectionHandle>
     opened_ = true;
     auto uri = std::make_shared<std::string>(info[0].As<Napi::String>().Utf8Value());
     auto conn = std::make_shared<virConnectPtr>(nullptr);
-    const LibvirtApi& api = api_;
     auto self = std::make_shared<Napi::ObjectReference>(Napi::Persistent(info.This().As<Napi::Object>()));
     auto* job = new LibvirtJob(
-        env, "virConnectOpen", [&api, uri, conn](LibvirtFailure& failure) {
+        env, "virConnectOpen", [lv = &api_, uri, conn](LibvirtFailure& failure) {
+          const LibvirtApi& api = *lv;  // the process-wide table (LoadLibvirt): outlives every job
           *conn = api.virConnectOpen(uri->c_str());
           if (*conn == nullptr) failure = LastLibvirtFailure(api, "virConnectOpen");
           return *conn != nullptr;
@@ -131,11 +131,11 @@ class LibvirtConnectionHandle : public Napi::ObjectWrap<LibvirtConnectionHandle>
   Napi::Value ListDomains(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     virConnectPtr conn = TakeRef(env, "virConnectListAllDomains");
-    const LibvirtApi& api = api_;
     auto rows = std::make_shared<std::vector<DomainRow>>();
     auto* job = new LibvirtJob(
         env, "virConnectListAllDomains",
-        [&api, conn, rows](LibvirtFailure& failure) {
+        [lv = &api_, conn, rows](LibvirtFailure& failure) {
+          const LibvirtApi& api = *lv;
           virDomainPtr* domains = nullptr;
           int n = api.virConnectListAllDomains(conn, &domains, 0);
           bool ok = n >= 0;
@@ -191,10 +191,10 @@ class LibvirtConnectionHandle : public Napi::ObjectWrap<LibvirtConnectionHandle>
     else ThrowRange(env, "action must be start, shutdown or destroy");
     auto name = std::make_shared<std::string>(info[0].As<Napi::String>().Utf8Value());
     virConnectPtr conn = TakeRef(env, call);
-    const LibvirtApi& api = api_;
     auto* job = new LibvirtJob(
         env, call,
-        [&api, conn, name, op, call](LibvirtFailure& failure) {
+        [lv = &api_, conn, name, op, call](LibvirtFailure& failure) {
+          const LibvirtApi& api = *lv;
           virDomainPtr dom = api.virDomainLookupByName(conn, name->c_str());
           bool ok = dom != nullptr && (api.*op)(dom) == 0;
           if (!ok) failure = LastLibvirtFailure(api, dom == nullptr ? "virDomainLookupByName" : call);
