@@ -70,6 +70,10 @@ export const KJU_ERROR_CODES = [
   'port-in-use',
   'usb-failed',
   'usb-permission',
+  // libvirt connections (kju -c URI: main/libvirt/): a URI kju cannot use, libvirt not installed, libvirt refused
+  'bad-connection',
+  'no-libvirt',
+  'libvirt-failed',
   // connections to QEMU and between kju's own processes
   'protocol-error',
   'connection-closed',

@@ -8,6 +8,8 @@
         "src/errors.cc",
         "src/fd_server.cc",
         "src/fd_socket.cc",
+        "src/libvirt_api.cc",
+        "src/libvirt_connection.cc",
         "src/mapping.cc",
         "src/misc.cc"
       ],
@@ -23,6 +25,9 @@
       "cflags_cc": ["-std=c++17", "-fvisibility=hidden"],
       "cflags_cc!": ["-fno-exceptions", "-std=gnu++17"],
       "conditions": [
+        ["OS=='linux'", {
+          "libraries": ["-ldl"]
+        }],
         ["OS=='mac'", {
           "xcode_settings": {
             "GCC_ENABLE_CPP_EXCEPTIONS": "YES",

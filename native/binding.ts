@@ -36,6 +36,23 @@ export interface MappingHandle {
   release(): void;
 }
 
+/** One domain as listDomains gives it: libvirt's numbers (virDomainState and its reason), id -1 when inactive. */
+export interface LibvirtDomainRow {
+  name: string;
+  uuid: string;
+  state: number;
+  reason: number;
+  id: number;
+  persistent: boolean;
+}
+
+export interface LibvirtConnectionHandle {
+  open(uri: string): Promise<void>;
+  listDomains(): Promise<LibvirtDomainRow[]>;
+  domainAction(name: string, action: 'start' | 'shutdown' | 'destroy'): Promise<void>;
+  close(): void;
+}
+
 export interface Binding {
   init(classes: { NativeError: typeof NativeError }): void;
   socketpair(): [number, number];
@@ -51,6 +68,8 @@ export interface Binding {
   readonly sharedViewSupported: boolean;
   FdSocketHandle: new (fd: number, onRead: ReadCallback, onWritable: () => void) => FdSocketHandle;
   FdServerHandle: new (fd: number, onAccept: (err: NativeError | null, fd: number | undefined) => void) => FdServerHandle;
+  libvirtVersion(): { version: string; library: string };
+  LibvirtConnectionHandle: new () => LibvirtConnectionHandle;
   MappingHandle: new (fd: number, offset: number, length: number, writable: boolean, target: Uint8Array | undefined, copyReason: string | undefined) => MappingHandle;
 }
 

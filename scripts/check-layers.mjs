@@ -6,7 +6,7 @@
 // Lower ranks know nothing of what uses them, so each can be tested and reused without the ranks above
 // it: a file may import its own folder and strictly lower ranks, never a sibling of the same rank.
 // `common` and `native` are top-level folders; every other name is a folder under `main/`.
-const RANKS = [['common'], ['native'], ['util'], ['qmp', 'dbus', 'qemu', 'input'], ['display', 'library', 'os'], ['session'], ['backend'], ['serve', 'cli', 'electron']];
+const RANKS = [['common'], ['native'], ['util'], ['qmp', 'dbus', 'qemu', 'input', 'libvirt'], ['display', 'library', 'os'], ['session'], ['backend'], ['serve', 'cli', 'electron']];
 // Same-rank imports that are allowed anyway, as [from, to].
 const SIBLING_EXCEPTIONS = [['cli', 'serve']]; // the `kju serve` command starts the server
 // main/electron/<part>/: the parts run in different processes (Electron main, utility, preload);

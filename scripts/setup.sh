@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up everything kju needs on a fresh machine: system packages (QEMU >= 9.2 for the
-# shared-memory display, qemu-img, OVMF, a compiler for the addon, Chromium for the tests),
+# shared-memory display, qemu-img, OVMF, a compiler for the addon, Chromium for the tests, libvirt
+# and OpenSSH for connections to libvirt and other hosts),
 # npm dependencies, the Electron binary where it can be downloaded, the native addon and the
 # bundles, the demo guest, and the demo VM in the library. Safe to run again.
 # Debian 12 / Ubuntu (apt) and macOS (Homebrew).
@@ -12,7 +13,7 @@ SUDO=""
 
 if [ "$(uname -s)" = Darwin ]; then
   command -v brew >/dev/null || { say "Homebrew is needed: see https://brew.sh"; exit 1; }
-  brew install qemu node@20
+  brew install qemu node@20 libvirt
 else
   command -v apt-get >/dev/null || { say "this script knows apt (Debian/Ubuntu) and Homebrew (macOS); install QEMU >= 9.2, qemu-img, Node 20, g++ and make by hand"; exit 1; }
   . /etc/os-release
@@ -29,6 +30,10 @@ else
   $SUDO apt-get update -qq
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get install -y -qq "${qemu_target[@]}" qemu-system-x86 qemu-utils >/dev/null
+  # libvirt (libvirtd, its QEMU driver and virsh) next to the same QEMU: kju -c qemu:///system; kju loads
+  # libvirt.so.0 at run time, so the addon builds without libvirt-dev. OpenSSH: connections to other hosts.
+  $SUDO apt-get install -y -qq "${qemu_target[@]}" libvirt0 libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients >/dev/null
+  $SUDO apt-get install -y -qq openssh-client openssh-server >/dev/null
   # g++/make/python3: node-gyp for the addon; busybox-static, cpio: the demo guest; chromium: tests and kju serve checks.
   # swtpm: the TPM 2.0 behind --tpm; mtools + dosfstools build the Secure Boot test's ESP image without root
   $SUDO apt-get install -y -qq ovmf swtpm swtpm-tools mtools dosfstools g++ make python3 busybox-static cpio zstd xz-utils chromium >/dev/null

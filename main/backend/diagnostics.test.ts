@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { electronBinary, findOnPath, freeBytes, libraryLine, runtimeDirLine } from './diagnostics.js';
+import { electronBinary, findOnPath, freeBytes, libraryLine, libvirtLine, runtimeDirLine } from './diagnostics.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'kju-diagnostics-'));
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -60,4 +60,20 @@ test('findOnPath: PATH order, Homebrew dirs on macOS only', () => {
   writeFileSync(join(b, 'swtpm'), '');
   assert.equal(findOnPath('swtpm', { PATH: `${a}:${b}` }, 'linux'), join(b, 'swtpm'));
   assert.equal(findOnPath('swtpm', { PATH: a }, 'linux'), undefined);
+});
+
+test('libvirt line: OK with its version, WARN with the install line where it cannot be loaded', () => {
+  assert.deepEqual(
+    libvirtLine('linux', () => ({ version: '11.3.0', library: 'libvirt.so.0' })),
+    {
+      id: 'libvirt',
+      status: 'OK',
+      summary: 'libvirt 11.3.0 (libvirt.so.0): kju -c qemu:///system reaches its VMs',
+    },
+  );
+  const missing = libvirtLine('linux', () => ({ missing: 'libvirt is not installed here: libvirt.so.0: cannot open shared object file' }));
+  assert.equal(missing.status, 'WARN');
+  assert.match(missing.summary, /^libvirt is not installed here: .*: no libvirt connections/);
+  assert.match(missing.fix!, /apt install libvirt-daemon-driver-qemu libvirt-clients/);
+  assert.match(libvirtLine('darwin', () => ({ missing: 'x' })).fix!, /brew install libvirt/);
 });

@@ -11,6 +11,7 @@ import { type QemuBinary, QEMU_INSTALL_HINT, findQemu } from '../qemu/find-qemu.
 import { runtimeBase } from '../qemu/runtime-dir.js';
 import { findUefiFirmware } from '../library/firmware.js';
 import { resolveLibraryPath } from '../library/library-location.js';
+import { libvirtInstallHint, probeLibvirt } from '../libvirt/libvirt-domains.js';
 
 export type { Diagnostic, DiagnosticStatus } from '../../common/contract.js';
 
@@ -105,6 +106,19 @@ function swtpmLine(env: NodeJS.ProcessEnv, platform: NodeJS.Platform): Diagnosti
   return path
     ? { id: 'swtpm', status: 'OK', summary: `swtpm at ${path} (virtual TPM)` }
     : { id: 'swtpm', status: 'WARN', summary: 'swtpm not found: no virtual TPM for guests that need one (Windows 11)', fix: installLine(platform, 'swtpm', 'swtpm') };
+}
+
+/** libvirt's client library, loaded at run time: without it kju works, but not on libvirt connections (kju -c). */
+export function libvirtLine(platform: NodeJS.Platform, probe: typeof probeLibvirt = probeLibvirt): Diagnostic {
+  let p: ReturnType<typeof probeLibvirt>;
+  try {
+    p = probe();
+  } catch (err) {
+    return { id: 'libvirt', status: 'WARN', summary: `libvirt could not be checked: ${message(err)}` };
+  }
+  return 'missing' in p
+    ? { id: 'libvirt', status: 'WARN', summary: `${p.missing}: no libvirt connections (kju -c qemu:///system); kju's own VMs work`, fix: libvirtInstallHint(platform) }
+    : { id: 'libvirt', status: 'OK', summary: `libvirt ${p.version} (${p.library}): kju -c qemu:///system reaches its VMs` };
 }
 
 const ELECTRON_BINARY: Partial<Record<NodeJS.Platform, string>> = { linux: 'electron', darwin: 'Electron.app/Contents/MacOS/Electron', win32: 'electron.exe' };
@@ -211,5 +225,5 @@ export async function runDiagnostics(o: DiagnosticsOptions = {}): Promise<Diagno
   const env = o.env ?? process.env;
   const platform = o.platform ?? process.platform;
   const { lines } = await qemuLines(env, platform, o.recheck ?? false);
-  return [...lines, uefiLine(platform), swtpmLine(env, platform), electronLine(platform), libraryLine(env), runtimeDirLine(env)];
+  return [...lines, uefiLine(platform), swtpmLine(env, platform), libvirtLine(platform), electronLine(platform), libraryLine(env), runtimeDirLine(env)];
 }

@@ -121,7 +121,7 @@ test('diagnostics: the doctor lines through call(), each id once in kju doctor o
     const lines = r.ok ? r.value : [];
     assert.deepEqual(
       lines.map((l) => l.id),
-      ['qemu', 'display', 'accelerator', 'uefi', 'swtpm', 'electron', 'library', 'runtime-dir'],
+      ['qemu', 'display', 'accelerator', 'uefi', 'swtpm', 'libvirt', 'electron', 'library', 'runtime-dir'],
     );
     for (const l of lines) assert.ok(['OK', 'WARN', 'FAIL'].includes(l.status) && l.summary.length > 0, JSON.stringify(l));
     const accel = lines.find((l) => l.id === 'accelerator')!;

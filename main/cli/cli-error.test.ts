@@ -104,6 +104,11 @@ const SAMPLES: Record<string, Sample[]> = {
   SavedStateError: [{ make: (C) => new C('disks-changed', 'the disks changed since the VM was suspended; start it with --fresh'), code: 'disks-changed' }],
   SnapshotError: [{ make: (C) => new C('not-qcow2', 'snapshots need qcow2 disks'), code: 'not-qcow2' }],
   LifecycleError: [{ make: (C) => new C('migration-failed', 'saving the VM state failed: no space left'), code: 'migration-failed' }],
+  LibvirtError: [
+    { make: (C) => new C('bad-connection', '"qemu:/system" is not a connection kju can use', { hint: 'write qemu:///system' }), code: 'bad-connection', hint: /qemu:\/\/\/system/ },
+    { make: (C) => new C('vm-not-found', 'qemu:///system has no domain "x"'), code: 'vm-not-found' },
+    { make: (C) => new C('already-running', 'domain "x" on qemu:///system is already running'), code: 'already-running', exit: 3 },
+  ],
   VmBusyError: [{ make: (C) => new C('VM "A" is starting (another kju process holds it, pid 4242)'), code: 'vm-busy' }],
   NativeError: [{ make: (C) => new C('connect ENOENT: No such file or directory', 'ENOENT', 'connect'), code: 'system-error' }],
   BlitterError: [{ make: (C) => new C('WebGL2 is not available'), code: 'webgl-failed' }],

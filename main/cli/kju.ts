@@ -1,6 +1,8 @@
 // `kju` CLI entry: parses the subcommand and hands the rest to its module.
 // Each subcommand lives in main/cli/commands/<name>.ts and exports `run(args): Promise<number>`.
+// `-c URI` (or KJU_CONNECT) before the subcommand runs it on a libvirt connection (cli/connection/).
 import { cliFailure } from './cli-error.js';
+import { parseGlobalOptions } from './connection/global-options.js';
 
 type Command = { summary: string; load: () => Promise<{ run(args: string[]): Promise<number> }> };
 
@@ -32,11 +34,16 @@ const commands: Record<string, Command> = {
 
 function usage(): string {
   const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(12)} ${c.summary}`);
-  return `usage: kju <command> [args]\n\ncommands:\n${lines.join('\n')}\n\nkju <command> --help shows a command's options.`;
+  return `usage: kju [-c URI] <command> [args]\n\ncommands:\n${lines.join('\n')}\n\nkju <command> --help shows a command's options.\nkju -c URI (--connect URI, KJU_CONNECT) works on a libvirt connection, like qemu:///system: kju -c URI --help.`;
 }
 
 async function main(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
+  const global = parseGlobalOptions(argv);
+  const [name, ...rest] = global.rest;
+  if (global.connect !== undefined) {
+    const { runOnConnection } = await import('./connection/connection-commands.js');
+    return runOnConnection(global.connect, name, rest);
+  }
   if (!name) {
     console.error(usage());
     return 2;

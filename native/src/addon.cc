@@ -24,6 +24,7 @@ Napi::Object Register(Napi::Env env, Napi::Object exports) {
   InitFdSocket(env, exports);
   InitFdServer(env, exports);
   InitMapping(env, exports);
+  InitLibvirt(env, exports);
   return exports;
 }
 

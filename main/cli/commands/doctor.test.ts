@@ -50,7 +50,7 @@ test('--json: the same lines as data, ok false', () => {
   assert.equal(out.ok, false);
   assert.deepEqual(
     out.checks.map((c) => c.id),
-    ['qemu', 'display', 'accelerator', 'uefi', 'swtpm', 'electron', 'library', 'runtime-dir'],
+    ['qemu', 'display', 'accelerator', 'uefi', 'swtpm', 'libvirt', 'electron', 'library', 'runtime-dir'],
   );
   const qemu = out.checks[0]!;
   assert.equal(qemu.status, 'FAIL');
