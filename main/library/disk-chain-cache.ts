@@ -37,12 +37,13 @@ export interface DiskChainCacheOptions {
 /** One list's view of the cache. Runs on the Node loop; lookups may run concurrently. */
 export class DiskChainCache {
   private readonly used = new Map<string, CachedChain>();
-  private changed = false;
 
   private constructor(
     private readonly root: string,
     private readonly key: Buffer | undefined,
     private readonly loaded: Map<string, CachedChain>,
+    /** the verified file's body ('' when none): an unchanged cache is not written again */
+    private readonly loadedBody: string,
     private readonly freshMarginNs: bigint,
   ) {}
 
@@ -50,7 +51,8 @@ export class DiskChainCache {
   static async load(root: string, key: Buffer | undefined, options: DiskChainCacheOptions = {}): Promise<DiskChainCache> {
     const margin = BigInt(Math.round((options.freshMarginMs ?? DEFAULT_FRESH_MARGIN_MS) * 1e6));
     const text = key ? await readFile(join(root, DISK_CHAIN_CACHE_FILE), 'utf8').catch(() => '') : '';
-    return new DiskChainCache(root, key, key ? verifiedEntries(text, key) : new Map(), margin);
+    const body = key ? verifiedBody(text, key) : '';
+    return new DiskChainCache(root, key, entriesOf(body), body, margin);
   }
 
   /** The backing chain of `disk` (absolute), from the cache when no file of it changed, else from qemu-img (errors as imageChain's). */
@@ -60,7 +62,6 @@ export class DiskChainCache {
       this.used.set(disk, cached);
       return cached.chain;
     }
-    this.changed = true;
     const startedNs = BigInt(Date.now()) * 1_000_000n;
     const chain = await imageChain(disk);
     const stamps = await stampsOf(chain, disk, startedNs - this.freshMarginNs);
@@ -69,15 +70,16 @@ export class DiskChainCache {
   }
 
   /**
-   * Writes the chains looked up since load (disks no longer listed drop out), if any changed,
-   * making the library's key when there is none yet. Never throws: a cache that cannot be
-   * written only means qemu-img runs again next time.
+   * Writes the chains looked up since load (disks no longer listed drop out) unless that is what
+   * the file holds, making the library's key when there is none yet. Never throws: a cache that
+   * cannot be written only means qemu-img runs again next time.
    */
   async save(): Promise<void> {
-    if (!this.changed && this.used.size === this.loaded.size) return;
+    const disks = Object.fromEntries([...this.used].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    const body = JSON.stringify({ format: FORMAT, disks });
+    if (body === this.loadedBody || (!this.used.size && !this.loadedBody)) return;
     try {
       const key = this.key ?? (await ensureLibraryKey(this.root));
-      const body = JSON.stringify({ format: FORMAT, disks: Object.fromEntries(this.used) });
       await writeFileAtomic(join(this.root, DISK_CHAIN_CACHE_FILE), `${mac(key, body)}\n${body}`, { backup: false, mode: 0o600 });
     } catch {
       /* not kept: checked again next time */
@@ -90,12 +92,17 @@ function mac(key: Buffer, body: string): string {
   return createHmac('sha256', cacheKey).update(body).digest('hex');
 }
 
-function verifiedEntries(text: string, key: Buffer): Map<string, CachedChain> {
+/** The body of a cache file whose tag verifies under `key`, else ''. */
+function verifiedBody(text: string, key: Buffer): string {
   const cut = text.indexOf('\n');
-  if (cut < 0) return new Map();
+  if (cut < 0) return '';
   const [tag, body] = [Buffer.from(text.slice(0, cut)), text.slice(cut + 1)];
   const want = Buffer.from(mac(key, body));
-  if (tag.length !== want.length || !timingSafeEqual(tag, want)) return new Map();
+  return tag.length === want.length && timingSafeEqual(tag, want) ? body : '';
+}
+
+function entriesOf(body: string): Map<string, CachedChain> {
+  if (!body) return new Map();
   try {
     const parsed = JSON.parse(body) as { format?: unknown; disks?: unknown };
     if (parsed.format !== FORMAT || typeof parsed.disks !== 'object' || !parsed.disks) return new Map();
