@@ -11,7 +11,7 @@ import { resolveInBundle } from './bundle-files.js';
 import { filesReadBy } from './backing-chain.js';
 import { LibraryError } from './library-error.js';
 import { confirmationTag } from './outside-paths.js';
-import { imageChain, qemuImgDidNotRun } from './qemu-img.js';
+import { imageChain, qemuImgDidNotRun, type ChainImage } from './qemu-img.js';
 
 export interface UntrustedFile {
   /** the bundle's disk whose chain names it */
@@ -25,10 +25,10 @@ export interface UntrustedFile {
 /**
  * The files the chains of the bundle's disks name that are neither inside the bundle nor confirmed
  * under `key`; empty when all is well. A disk that is missing is skipped (it shows as missing); a
- * chain qemu-img cannot read counts as untrusted (QEMU must not guess at it). Runs qemu-img info
- * once per existing disk, on the Node loop.
+ * chain qemu-img cannot read counts as untrusted (QEMU must not guess at it). `chainOf` reads a
+ * disk's chain: qemu-img info once per existing disk, or a DiskChainCache's. On the Node loop.
  */
-export async function untrustedDiskFiles(dir: string, config: BundleConfig, key: Buffer | undefined): Promise<UntrustedFile[]> {
+export async function untrustedDiskFiles(dir: string, config: BundleConfig, key: Buffer | undefined, chainOf: (disk: string) => Promise<ChainImage[]> = imageChain): Promise<UntrustedFile[]> {
   const tags = config.outsideConfirmed ?? {};
   const realDir = realOrResolved(dir);
   const confirmed = (p: string): boolean => !!key && (tags[p] === confirmationTag(key, p) || tags[realOrResolved(p)] === confirmationTag(key, realOrResolved(p)));
@@ -39,7 +39,7 @@ export async function untrustedDiskFiles(dir: string, config: BundleConfig, key:
     if (!existsSync(disk)) continue;
     let chain;
     try {
-      chain = await imageChain(disk);
+      chain = await chainOf(disk);
     } catch (err) {
       // without qemu-img nothing can be checked: say that (install it), not that the disk is bad
       if (qemuImgDidNotRun(err)) throw new LibraryError('qemu-img-failed', `cannot check the disks of VM "${config.name}": ${(err as Error).message}`, disk, { cause: err });

@@ -31,6 +31,7 @@ import { checkedForwards, checkedShares, shareOverlappingLibrary } from './guest
 import { resolveLibraryPath } from './library-location.js';
 import { isOwnerAlive, ownerStamp } from './owner-stamp.js';
 import { describeUntrusted, untrustedDiskFiles } from './disk-trust.js';
+import { DiskChainCache, type DiskChainCacheOptions } from './disk-chain-cache.js';
 import { readLibraryKey, unconfirmedOutsidePaths, withConfirmedPaths, type NamedPath } from './outside-paths.js';
 import { probeRunState } from './run-state.js';
 import { withVmLock } from './vm-lock.js';
@@ -66,6 +67,8 @@ export interface LibraryOptions {
   host?: HostLimits;
   /** prefix for the UEFI firmware search (tests) */
   firmwareRoot?: string;
+  /** for tests: how `list` keeps disk chains (disk-chain-cache.ts) */
+  diskChainCache?: DiskChainCacheOptions;
 }
 
 /** Hardware fields an edit may change; `cdrom: null` ejects, a null kernel, initrd or append removes it. */
@@ -99,9 +102,12 @@ export class Library {
       throw err;
     }
     await this.removeStaleStaging(names);
+    await removeStaleTemps(this.root);
     const bundles = names.filter((n) => n.endsWith(BUNDLE_SUFFIX) && !n.startsWith('.'));
     const key = readLibraryKey(this.root);
-    const entries = await Promise.all(bundles.map((n) => this.readEntry(join(this.root, n), key)));
+    const chains = await DiskChainCache.load(this.root, key, this.options.diskChainCache);
+    const entries = await Promise.all(bundles.map((n) => this.readEntry(join(this.root, n), key, chains)));
+    await chains.save();
     markDuplicates(
       entries,
       (e) => vmNameKey(e.name),
@@ -148,7 +154,7 @@ export class Library {
     });
   }
 
-  private async readEntry(dir: string, key: Buffer | undefined): Promise<LibraryEntry> {
+  private async readEntry(dir: string, key: Buffer | undefined, chains: DiskChainCache): Promise<LibraryEntry> {
     const fallbackName = basename(dir, BUNDLE_SUFFIX);
     try {
       const s = await stat(dir);
@@ -167,7 +173,7 @@ export class Library {
       if (outside.length) {
         return { dir, name: config.name, config, problem: describeOutside(`VM "${config.name}"`, outside, `kju edit "${config.name}" --accept-outside PATH`), problemCode: 'outside-path' };
       }
-      const untrusted = await untrustedDiskFiles(dir, config, key);
+      const untrusted = await untrustedDiskFiles(dir, config, key, (disk) => chains.chainOf(disk));
       if (untrusted.length) return { dir, name: config.name, config, problem: describeUntrusted(config.name, untrusted), problemCode: 'untrusted-backing' };
       return { dir, name: config.name, config };
     } catch (err) {
