@@ -35,6 +35,13 @@ test('defaults: q35, TCG, virtio-vga, tablet, dbus p2p display, QMP and serial s
   assert.ok(!argv.includes('-kernel'));
   // the CD-ROM drive is there, empty, so an ISO can be inserted while the VM runs
   assert.deepEqual(values(argv, '-drive'), ['if=none,id=kju-cd0,media=cdrom,readonly=on']);
+  assert.ok(!argv.includes('-run-with'), 'not root: QEMU stays the user kju runs as');
+});
+
+test('runAs: QEMU drops to that user after opening everything, before extraArgs', () => {
+  const argv = buildArgv({ ...base, extraArgs: ['-S'] }, { ...rt, runAs: 'kju-qemu' });
+  assert.deepEqual(values(argv, '-run-with'), ['user=kju-qemu']);
+  assert.deepEqual(argv.slice(-3), ['-run-with', 'user=kju-qemu', '-S']);
 });
 
 test('display devices', () => {

@@ -16,6 +16,8 @@ export interface ArgvRuntime {
   /** How each share (by index) stores what the guest sets (share-model.ts probes the folder);
    *  mapped-xattr when not given. Never `none`/`passthrough`: those make the guest's modes real. */
   shareModels?: ShareSecurityModel[];
+  /** The unprivileged user QEMU drops to once it has opened its files and sockets (kju runs as root: qemu-user.ts). */
+  runAs?: string;
 }
 
 /** QEMU's option parser splits on ',' — a literal comma in a value is written ',,'. */
@@ -138,6 +140,8 @@ export function buildArgv(desc: VmDescription, runtime: ArgvRuntime): string[] {
   if (desc.append !== undefined) argv.push('-append', desc.append);
 
   argv.push('-qmp', `unix:${escapeOptionValue(paths.qmpSocket)},server=on,wait=off`, '-serial', `unix:${escapeOptionValue(paths.serialSocket)},server=on,wait=off`, '-pidfile', paths.pidFile);
+  // QEMU opens every file and socket above as kju's user, then becomes this one before the guest runs.
+  if (runtime.runAs) argv.push('-run-with', `user=${escapeOptionValue(runtime.runAs)}`);
   argv.push(...(desc.extraArgs ?? []));
   return argv;
 }
