@@ -102,9 +102,9 @@ test('disks on virtio, ide and sata; formats; cdrom', () => {
     rt,
   );
   assert.deepEqual(values(argv, '-drive'), [
-    'file=/vms/a.qcow2,format=qcow2,if=virtio',
-    'file=/vms/b.img,format=raw,if=ide',
-    'file=/vms/c,,d.qcow2,format=qcow2,if=none,id=kju-disk2',
+    'file=/vms/a.qcow2,format=qcow2,auto-read-only=off,if=virtio',
+    'file=/vms/b.img,format=raw,auto-read-only=off,if=ide',
+    'file=/vms/c,,d.qcow2,format=qcow2,auto-read-only=off,if=none,id=kju-disk2',
     'file=/isos/x.iso,format=raw,if=none,id=kju-cd0,media=cdrom,readonly=on',
   ]);
   // q35: the if=ide disk takes AHCI port 0, the sata disk and the CD-ROM are addressed to the next ports

@@ -88,7 +88,10 @@ export function buildArgv(desc: VmDescription, runtime: ArgvRuntime): string[] {
   // sata disks and the CD-ROM get the next ones by name.
   const q35IdePorts = machine === 'q35' ? disks.filter((d) => d.bus === 'ide').length : 0;
   disks.forEach((disk, i) => {
-    const file = `file=${escapeOptionValue(disk.path)},format=${disk.format ?? 'qcow2'}`;
+    // auto-read-only=off: QEMU keeps the read-write fd it opened at start instead of reopening the
+    // file by path when writers come and go (suspend's migration, cont after it): the user QEMU
+    // drops to when kju is root cannot open the bundle's files.
+    const file = `file=${escapeOptionValue(disk.path)},format=${disk.format ?? 'qcow2'},auto-read-only=off`;
     const bus = disk.bus ?? 'virtio';
     if (bus === 'virtio') {
       argv.push('-drive', `${file},if=virtio`);
