@@ -113,7 +113,12 @@ export function qemuUserLine(env: NodeJS.ProcessEnv, passwd?: string): Diagnosti
   const name = qemuUserName(env);
   const user = lookupUser(name, passwd);
   if (!user) {
-    return { id: 'qemu-user', status: 'FAIL', summary: `kju runs as root and runs QEMU and swtpm as the user "${name}", which does not exist: no VM can start`, fix: `${qemuUserFix(name)} (or set KJU_QEMU_USER)` };
+    return {
+      id: 'qemu-user',
+      status: 'FAIL',
+      summary: `kju runs as root and runs QEMU and swtpm as the user "${name}", which does not exist: no VM can start`,
+      fix: `${qemuUserFix(name)} (or set KJU_QEMU_USER)`,
+    };
   }
   if (user.uid === 0) return { id: 'qemu-user', status: 'FAIL', summary: `KJU_QEMU_USER "${name}" is root: QEMU would keep root`, fix: 'set KJU_QEMU_USER to an unprivileged user' };
   return { id: 'qemu-user', status: 'OK', summary: `kju runs as root: QEMU and swtpm run as the unprivileged user "${name}" (uid ${user.uid}); shared folders must be readable (and writable) by it` };

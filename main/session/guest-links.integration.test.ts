@@ -86,14 +86,20 @@ test('port forwards live, and USB attach/detach bookkeeping, on one running QEMU
   const devRoot = join(dir, 'usb');
   mkdirSync(join(devRoot, '003'), { recursive: true });
   writeFileSync(join(devRoot, '003', '007'), '');
-  await assert.rejects(attachUsb(qmp, { vendorId: '1234', productId: '5678', bus: 3, port: '1', devnum: 7 }, () => undefined, devRoot), (err: UsbError) => {
-    assert.equal(err.code, 'usb-failed');
-    assert.match(err.message, /failed to open host usb device \/dev\/fdset\/\d+$/, err.message);
-    return true;
-  });
+  await assert.rejects(
+    attachUsb(qmp, { vendorId: '1234', productId: '5678', bus: 3, port: '1', devnum: 7 }, () => undefined, devRoot),
+    (err: UsbError) => {
+      assert.equal(err.code, 'usb-failed');
+      assert.match(err.message, /failed to open host usb device \/dev\/fdset\/\d+$/, err.message);
+      return true;
+    },
+  );
   assert.deepEqual(await attachedUsb(qmp), []);
   // kju's fds are out of every set again (a set QEMU still uses a copy of stays listed, empty)
-  assert.deepEqual((await qmp.execute('query-fdsets')).flatMap((s) => s.fds), []);
+  assert.deepEqual(
+    (await qmp.execute('query-fdsets')).flatMap((s) => s.fds),
+    [],
+  );
   // a real usb-host on a bus-port with no device: QEMU accepts it and waits for the device to appear
   const attached = await attachUsb(qmp, { vendorId: '1234', productId: '5678', bus: 9, port: '9' }, () => undefined);
   assert.deepEqual(attached, ['9-9']);

@@ -23,12 +23,16 @@ import { insertCdrom, queryCdrom } from './media.js';
 import { startVm } from './start-vm.js';
 import type { VmSession } from './vm-session.js';
 
-const skip = dropsPrivileges() ? undefined : 'kju is not root here: QEMU keeps kju\'s user';
+const skip = dropsPrivileges() ? undefined : "kju is not root here: QEMU keeps kju's user";
 
 /** Real, effective, saved and fs uid (and gid) of a process, from /proc/PID/status. */
 function ids(pid: number): { uid: number[]; gid: number[] } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const field = (name: string) => /^\S+:\s+(.*)$/m.exec(status.split('\n').find((l) => l.startsWith(`${name}:`))!)![1]!.split(/\s+/).map(Number);
+  const field = (name: string) =>
+    /^\S+:\s+(.*)$/m
+      .exec(status.split('\n').find((l) => l.startsWith(`${name}:`))!)![1]!
+      .split(/\s+/)
+      .map(Number);
   return { uid: field('Uid'), gid: field('Gid') };
 }
 
