@@ -117,7 +117,7 @@ export type DiagnosticStatus = 'OK' | 'WARN' | 'FAIL';
 
 /** One line of `kju doctor` and the app's Diagnostics view (main/backend/diagnostics.ts makes them). */
 export interface Diagnostic {
-  id: 'qemu' | 'display' | 'accelerator' | 'uefi' | 'swtpm' | 'libvirt' | 'electron' | 'library' | 'runtime-dir';
+  id: 'qemu' | 'display' | 'accelerator' | 'uefi' | 'swtpm' | 'qemu-user' | 'libvirt' | 'electron' | 'library' | 'runtime-dir';
   status: DiagnosticStatus;
   /** What was found, in one line. */
   summary: string;

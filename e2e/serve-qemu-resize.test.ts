@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { VIDEO_DEVICE_ID } from '../main/qemu/build-argv.js';
 import { decodePpm, type RgbImage } from '../main/display/screenshot.js';
+import { screendumpToFile } from '../main/display/screendump.js';
 import { canvasImage, openVmPage, sameImage, screendump, sleep, startRealServe, until, type RealServe } from './helpers/real-serve.js';
 import { areaSize, fitDisplayArea, showHead } from './helpers/vm-page.js';
 import { openMoreMenu } from './helpers/chromium.js';
@@ -19,7 +20,7 @@ after(() => rmSync(dumps, { recursive: true, force: true }));
 let n = 0;
 async function headDump(rs: RealServe, head: number): Promise<RgbImage> {
   const file = join(dumps, `h${head}-${n++}.ppm`);
-  await rs.guest.qmp.execute('screendump', { filename: file, device: VIDEO_DEVICE_ID, head });
+  await screendumpToFile(rs.guest.qmp, file, { device: VIDEO_DEVICE_ID, head });
   return decodePpm(readFileSync(file));
 }
 

@@ -12,6 +12,7 @@ import type { BackendArgs, BackendMethod, BackendValue, Result, VmSummary } from
 import type { DbusDisplay } from '../../main/display/dbus-display.js';
 import type { DisplaySource } from '../../main/display/display-source.js';
 import { decodePpm, diffImages, surfaceToRgb, type RgbImage } from '../../main/display/screenshot.js';
+import { screendumpToFile } from '../../main/display/screendump.js';
 import type { ServeBackend } from '../../main/backend/backend.js';
 import { AudioOut } from '../../main/display/audio-out.js';
 import type { GuestClipboard } from '../../main/display/guest-clipboard.js';
@@ -236,7 +237,7 @@ let dumps = 0;
 /** QEMU's own picture of the screen (QMP screendump, PPM). */
 export async function screendump(qmp: QmpClient): Promise<RgbImage> {
   const file = join(dumpDir, `dump-${dumps++}.ppm`);
-  await qmp.execute('screendump', { filename: file });
+  await screendumpToFile(qmp, file);
   const img = decodePpm(readFileSync(file));
   rmSync(file, { force: true });
   return img;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { electronBinary, findOnPath, freeBytes, libraryLine, libvirtLine, runtimeDirLine } from './diagnostics.js';
+import { electronBinary, findOnPath, freeBytes, libraryLine, libvirtLine, qemuUserLine, runtimeDirLine } from './diagnostics.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'kju-diagnostics-'));
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -21,6 +21,18 @@ test('library line: free space thresholds, a library not created yet is measured
   const real = freeBytes(join(tmp, 'lib', 'deeper'));
   assert.equal(real.at, tmp);
   assert.ok(real.bytes > 0);
+});
+
+test('QEMU user line (kju as root): there and unprivileged, missing (the useradd fix), root itself', () => {
+  const passwd = join(tmp, 'passwd');
+  writeFileSync(passwd, 'root:x:0:0:root:/root:/bin/sh\nkju-qemu:x:999:995::/nonexistent:/usr/sbin/nologin\n');
+  const ok = qemuUserLine({}, passwd);
+  assert.equal(ok.status, 'OK');
+  assert.match(ok.summary, /QEMU and swtpm run as the unprivileged user "kju-qemu" \(uid 999\)/);
+  const missing = qemuUserLine({ KJU_QEMU_USER: 'nobody-here' }, passwd);
+  assert.equal(missing.status, 'FAIL');
+  assert.match(missing.fix!, /^useradd --system --no-create-home --shell \/usr\/sbin\/nologin nobody-here/);
+  assert.equal(qemuUserLine({ KJU_QEMU_USER: 'root' }, passwd).status, 'FAIL');
 });
 
 test('runtime dir line: not created, ours 0700, wrong mode, a file in the way', () => {

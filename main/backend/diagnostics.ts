@@ -9,6 +9,7 @@ import { delimiter, dirname, join } from 'node:path';
 import { resolveAccelerator } from '../qemu/accel-check.js';
 import { type QemuBinary, QEMU_INSTALL_HINT, findQemu } from '../qemu/find-qemu.js';
 import { runtimeBase } from '../qemu/runtime-dir.js';
+import { dropsPrivileges, lookupUser, qemuUserFix, qemuUserName } from '../qemu/qemu-user.js';
 import { findUefiFirmware } from '../library/firmware.js';
 import { resolveLibraryPath } from '../library/library-location.js';
 import { libvirtInstallHint, probeLibvirt } from '../libvirt/libvirt-domains.js';
@@ -121,6 +122,22 @@ export function libvirtLine(platform: NodeJS.Platform, probe: typeof probeLibvir
     : { id: 'libvirt', status: 'OK', summary: `libvirt ${p.version} (${p.library}): kju -c qemu:///system reaches its VMs` };
 }
 
+/** kju as root runs QEMU and swtpm as an unprivileged user (qemu-user.ts): whether that user is there. Only when root. */
+export function qemuUserLine(env: NodeJS.ProcessEnv, passwd?: string): Diagnostic {
+  const name = qemuUserName(env);
+  const user = lookupUser(name, passwd);
+  if (!user) {
+    return {
+      id: 'qemu-user',
+      status: 'FAIL',
+      summary: `kju runs as root and runs QEMU and swtpm as the user "${name}", which does not exist: no VM can start`,
+      fix: `${qemuUserFix(name)} (or set KJU_QEMU_USER)`,
+    };
+  }
+  if (user.uid === 0) return { id: 'qemu-user', status: 'FAIL', summary: `KJU_QEMU_USER "${name}" is root: QEMU would keep root`, fix: 'set KJU_QEMU_USER to an unprivileged user' };
+  return { id: 'qemu-user', status: 'OK', summary: `kju runs as root: QEMU and swtpm run as the unprivileged user "${name}" (uid ${user.uid}); shared folders must be readable (and writable) by it` };
+}
+
 const ELECTRON_BINARY: Partial<Record<NodeJS.Platform, string>> = { linux: 'electron', darwin: 'Electron.app/Contents/MacOS/Electron', win32: 'electron.exe' };
 
 /** node_modules/electron/dist/<binary> as electron's own index.js finds it, without its download. */
@@ -225,5 +242,6 @@ export async function runDiagnostics(o: DiagnosticsOptions = {}): Promise<Diagno
   const env = o.env ?? process.env;
   const platform = o.platform ?? process.platform;
   const { lines } = await qemuLines(env, platform, o.recheck ?? false);
-  return [...lines, uefiLine(platform), swtpmLine(env, platform), libvirtLine(platform), electronLine(platform), libraryLine(env), runtimeDirLine(env)];
+  const qemuUser = platform === 'linux' && dropsPrivileges() ? [qemuUserLine(env)] : [];
+  return [...lines, uefiLine(platform), swtpmLine(env, platform), ...qemuUser, libvirtLine(platform), electronLine(platform), libraryLine(env), runtimeDirLine(env)];
 }

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { VmSummary } from '../../common/contract.js';
 import { QemuNotFoundError } from '../qemu/find-qemu.js';
+import { dropsPrivileges } from '../qemu/qemu-user.js';
 import type { SessionManager } from '../session/session-manager.js';
 import { LocalBackend } from './local-backend.js';
 
@@ -121,7 +122,7 @@ test('diagnostics: the doctor lines through call(), each id once in kju doctor o
     const lines = r.ok ? r.value : [];
     assert.deepEqual(
       lines.map((l) => l.id),
-      ['qemu', 'display', 'accelerator', 'uefi', 'swtpm', 'libvirt', 'electron', 'library', 'runtime-dir'],
+      ['qemu', 'display', 'accelerator', 'uefi', 'swtpm', ...(dropsPrivileges() ? ['qemu-user'] : []), 'libvirt', 'electron', 'library', 'runtime-dir'],
     );
     for (const l of lines) assert.ok(['OK', 'WARN', 'FAIL'].includes(l.status) && l.summary.length > 0, JSON.stringify(l));
     const accel = lines.find((l) => l.id === 'accelerator')!;

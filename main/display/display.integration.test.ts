@@ -11,6 +11,7 @@ import { bootDemoGuest, type BootedGuest } from '../testing/guest.js';
 import { VmSession } from '../session/vm-session.js';
 import type { DbusDisplay } from './dbus-display.js';
 import { decodePpm, diffImages, surfaceToRgb } from './screenshot.js';
+import { screendumpToFile } from './screendump.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'kju-display-it-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
@@ -32,7 +33,7 @@ async function until(display: DbusDisplay, what: string, check: () => boolean, t
 
 async function screendump(guest: BootedGuest, name: string) {
   const file = join(scratch, `${name}.ppm`);
-  await guest.qmp.execute('screendump', { filename: file });
+  await screendumpToFile(guest.qmp, file);
   return decodePpm(readFileSync(file));
 }
 

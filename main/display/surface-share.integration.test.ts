@@ -15,6 +15,7 @@ import { bootDemoGuest, type BootedGuest } from '../testing/guest.js';
 import type { DbusDisplay } from './dbus-display.js';
 import { FramePump } from './frame-pump.js';
 import { decodePpm, diffImages, surfaceToRgb } from './screenshot.js';
+import { screendumpToFile } from './screendump.js';
 import { SurfaceShareClient, type SharedSurface } from './surface-share-client.js';
 import { SurfaceShareServer, type ShareTicket } from './surface-share.js';
 
@@ -84,7 +85,7 @@ describe('integration: surface share (zero-copy without Electron) on virtio-vga'
     assert.ok(view.buffer instanceof SharedArrayBuffer);
     assert.ok(Buffer.from(view.buffer, view.byteOffset, view.byteLength).equals(Buffer.from(s.pixels.buffer, s.pixels.byteOffset, s.stride * s.height)), 'client view == display surface');
     const file = join(scratch, 'dump.ppm');
-    await guest.qmp.execute('screendump', { filename: file });
+    await screendumpToFile(guest.qmp, file);
     const diff = diffImages(surfaceToRgb({ width: s.width, height: s.height, stride: s.stride, pixels: view }), decodePpm(readFileSync(file)));
     assert.equal(diff.differing, 0, `pixels differ: ${JSON.stringify(diff.first)}`);
   });

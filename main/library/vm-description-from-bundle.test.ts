@@ -34,7 +34,7 @@ test('a bundle becomes a launcher VmDescription with absolute paths, NIC and UEF
   const argv = buildArgv(desc, { runtimeDir: runtimeDirAt(join(tmp, 'run')), accel: 'tcg' });
   assert.ok(argv.includes('user,model=e1000e'), 'the Windows preset has an e1000e (Windows 11 has its driver inbox)');
   assert.ok(argv.some((a) => a.startsWith('if=pflash,format=raw,unit=0,readonly=on,file=/')));
-  assert.ok(argv.includes(`if=pflash,format=raw,unit=1,file=${join(vm.dir, 'efi-vars.fd').replaceAll(',', ',,')}`));
+  assert.ok(argv.includes(`if=pflash,format=raw,unit=1,auto-read-only=off,file=${join(vm.dir, 'efi-vars.fd').replaceAll(',', ',,')}`));
 });
 
 test('a missing disk is a clear error naming the path', async (t) => {
@@ -103,7 +103,7 @@ test('the Windows 11 preset: q35 + SMM, Secure Boot firmware with MS keys, TPM 2
   assert.deepEqual(after('-m'), ['4096M']);
   assert.match(after('-cpu')[0]!, /^host,hv_relaxed,hv_vapic,hv_spinlocks=0x1fff,hv_time/);
   assert.ok(after('-drive').includes('if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.secboot.fd'));
-  assert.ok(after('-drive').includes(`file=${join(vm.dir, 'disk.qcow2')},format=qcow2,if=none,id=kju-disk0`));
+  assert.ok(after('-drive').includes(`file=${join(vm.dir, 'disk.qcow2')},format=qcow2,auto-read-only=off,if=none,id=kju-disk0`));
   assert.ok(after('-device').includes('ide-hd,drive=kju-disk0,bus=ide.0'), 'the disk is on q35 AHCI (SATA)');
   assert.deepEqual(after('-nic'), ['user,model=e1000e']);
   assert.deepEqual(after('-vga'), ['std']);

@@ -23,7 +23,8 @@ export function bundleToVmDescription(vm: BundleVm, options: { firmwareRoot?: st
     const fw = findUefiFirmware(options.firmwareRoot, { secureBoot: c.secureBoot });
     if (!c.efiVars) throw new LibraryError('invalid-config', `VM "${c.name}" uses UEFI but its config names no efiVars file`, dir);
     const vars = resolveInBundle(dir, c.efiVars);
-    extraArgs.push('-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${escapeOptionValue(fw.code)}`, '-drive', `if=pflash,format=raw,unit=1,file=${escapeOptionValue(vars)}`);
+    // the vars store keeps its start-time read-write fd, as the disks do (build-argv.ts: auto-read-only=off)
+    extraArgs.push('-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${escapeOptionValue(fw.code)}`, '-drive', `if=pflash,format=raw,unit=1,auto-read-only=off,file=${escapeOptionValue(vars)}`);
   }
   const raw: VmDescription = {
     name: c.name,

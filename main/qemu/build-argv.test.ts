@@ -35,6 +35,13 @@ test('defaults: q35, TCG, virtio-vga, tablet, dbus p2p display, QMP and serial s
   assert.ok(!argv.includes('-kernel'));
   // the CD-ROM drive is there, empty, so an ISO can be inserted while the VM runs
   assert.deepEqual(values(argv, '-drive'), ['if=none,id=kju-cd0,media=cdrom,readonly=on']);
+  assert.ok(!argv.includes('-run-with'), 'not root: QEMU stays the user kju runs as');
+});
+
+test('runAs: QEMU drops to that user after opening everything, before extraArgs', () => {
+  const argv = buildArgv({ ...base, extraArgs: ['-S'] }, { ...rt, runAs: 'kju-qemu' });
+  assert.deepEqual(values(argv, '-run-with'), ['user=kju-qemu']);
+  assert.deepEqual(argv.slice(-3), ['-run-with', 'user=kju-qemu', '-S']);
 });
 
 test('display devices', () => {
@@ -95,9 +102,9 @@ test('disks on virtio, ide and sata; formats; cdrom', () => {
     rt,
   );
   assert.deepEqual(values(argv, '-drive'), [
-    'file=/vms/a.qcow2,format=qcow2,if=virtio',
-    'file=/vms/b.img,format=raw,if=ide',
-    'file=/vms/c,,d.qcow2,format=qcow2,if=none,id=kju-disk2',
+    'file=/vms/a.qcow2,format=qcow2,auto-read-only=off,if=virtio',
+    'file=/vms/b.img,format=raw,auto-read-only=off,if=ide',
+    'file=/vms/c,,d.qcow2,format=qcow2,auto-read-only=off,if=none,id=kju-disk2',
     'file=/isos/x.iso,format=raw,if=none,id=kju-cd0,media=cdrom,readonly=on',
   ]);
   // q35: the if=ide disk takes AHCI port 0, the sata disk and the CD-ROM are addressed to the next ports

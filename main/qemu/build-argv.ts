@@ -16,6 +16,8 @@ export interface ArgvRuntime {
   /** How each share (by index) stores what the guest sets (share-model.ts probes the folder);
    *  mapped-xattr when not given. Never `none`/`passthrough`: those make the guest's modes real. */
   shareModels?: ShareSecurityModel[];
+  /** The unprivileged user QEMU drops to once it has opened its files and sockets (kju runs as root: qemu-user.ts). */
+  runAs?: string;
 }
 
 /** QEMU's option parser splits on ',' — a literal comma in a value is written ',,'. */
@@ -86,7 +88,10 @@ export function buildArgv(desc: VmDescription, runtime: ArgvRuntime): string[] {
   // sata disks and the CD-ROM get the next ones by name.
   const q35IdePorts = machine === 'q35' ? disks.filter((d) => d.bus === 'ide').length : 0;
   disks.forEach((disk, i) => {
-    const file = `file=${escapeOptionValue(disk.path)},format=${disk.format ?? 'qcow2'}`;
+    // auto-read-only=off: QEMU keeps the read-write fd it opened at start instead of reopening the
+    // file by path when writers come and go (suspend's migration, cont after it): the user QEMU
+    // drops to when kju is root cannot open the bundle's files.
+    const file = `file=${escapeOptionValue(disk.path)},format=${disk.format ?? 'qcow2'},auto-read-only=off`;
     const bus = disk.bus ?? 'virtio';
     if (bus === 'virtio') {
       argv.push('-drive', `${file},if=virtio`);
@@ -138,6 +143,8 @@ export function buildArgv(desc: VmDescription, runtime: ArgvRuntime): string[] {
   if (desc.append !== undefined) argv.push('-append', desc.append);
 
   argv.push('-qmp', `unix:${escapeOptionValue(paths.qmpSocket)},server=on,wait=off`, '-serial', `unix:${escapeOptionValue(paths.serialSocket)},server=on,wait=off`, '-pidfile', paths.pidFile);
+  // QEMU opens every file and socket above as kju's user, then becomes this one before the guest runs.
+  if (runtime.runAs) argv.push('-run-with', `user=${escapeOptionValue(runtime.runAs)}`);
   argv.push(...(desc.extraArgs ?? []));
   return argv;
 }

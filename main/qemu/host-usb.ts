@@ -16,6 +16,15 @@ export interface HostUsbDevice {
   product?: string;
 }
 
+/** Where Linux's usbfs has the device nodes. */
+export const USB_DEV_ROOT = '/dev/bus/usb';
+
+/** The device's usbfs node (`/dev/bus/usb/BBB/DDD`), or undefined where there is none (macOS) or its number is unknown. */
+export function usbDeviceNode(d: Pick<HostUsbDevice, 'bus' | 'devnum'>, devRoot = USB_DEV_ROOT): string | undefined {
+  if (d.devnum === undefined || process.platform === 'darwin') return undefined;
+  return join(devRoot, String(d.bus).padStart(3, '0'), String(d.devnum).padStart(3, '0'));
+}
+
 /** `1-2.3` style name; also what `kju usb attach` accepts besides vendor:product. */
 export function busPort(d: Pick<HostUsbDevice, 'bus' | 'port'>): string {
   return `${d.bus}-${d.port}`;
@@ -121,10 +130,9 @@ export function findHostUsb(devices: readonly HostUsbDevice[], spec: string): Ho
  * Why this user cannot open the device's node (/dev/bus/usb/BBB/DDD), or undefined when it can (or
  * the node is unknown, as on macOS). Names the node, its mode, owner and group, and the fix.
  */
-export function usbPermissionProblem(d: HostUsbDevice, devRoot = '/dev/bus/usb', access: (path: string) => boolean = canReadWrite): string | undefined {
-  if (d.devnum === undefined || process.platform === 'darwin') return undefined;
-  const node = join(devRoot, String(d.bus).padStart(3, '0'), String(d.devnum).padStart(3, '0'));
-  if (access(node)) return undefined;
+export function usbPermissionProblem(d: HostUsbDevice, devRoot = USB_DEV_ROOT, access: (path: string) => boolean = canReadWrite): string | undefined {
+  const node = usbDeviceNode(d, devRoot);
+  if (node === undefined || access(node)) return undefined;
   let st;
   try {
     st = statSync(node);

@@ -1,5 +1,7 @@
 // Starting QEMU for a VM (and re-attaching to one started earlier). QEMU runs detached in its own
-// process group so a VM can outlive kju; its stdout/stderr go to a per-VM log file.
+// process group so a VM can outlive kju; its stdout/stderr go to a per-VM log file. When kju is
+// root, QEMU opens its disks, firmware, kernel and sockets as root and then runs as the unprivileged
+// QEMU user (`-run-with user=`, qemu-user.ts); files it needs later are handed over as fds (qmp/fdset.ts).
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -14,6 +16,7 @@ import { isAlive, readPidFile, watchPidExit, writeLaunchStamp } from './pid-aliv
 import { startSwtpm, type SwtpmProcess } from './swtpm.js';
 import { shareSecurityModel } from './share-model.js';
 import { resolveQemuUser } from './qemu-user.js';
+import { shareAccessProblem } from './share-access.js';
 import { QemuLaunchError, readLogTail, type QemuExit } from './launch-error.js';
 
 export { QemuLaunchError, readLogTail, type QemuExit };
@@ -94,7 +97,7 @@ function formatExit(e: QemuExit): string {
 export async function launchQemu(desc: VmDescription, opts: LaunchOptions): Promise<QemuProcess> {
   const env = opts.env ?? process.env;
   checkFiles(desc);
-  const qemuUser = desc.tpmStateDir ? resolveQemuUser(env) : undefined; // swtpm drops to it; QEMU itself does not yet
+  const qemuUser = resolveQemuUser(env); // kju is root: QEMU and swtpm drop to this user
   const qemuBin = typeof opts.qemu === 'string' ? undefined : (opts.qemu ?? (await findQemu(env)));
   const qemu = typeof opts.qemu === 'string' ? opts.qemu : qemuBin!.path;
   const accelerator: AcceleratorChoice = opts.accel ? { accel: opts.accel, source: 'given' } : await resolveAccelerator({ env, qemu: qemuBin });
@@ -121,13 +124,17 @@ export async function launchQemu(desc: VmDescription, opts: LaunchOptions): Prom
   writeFileSync(paths.vmJson, `${JSON.stringify({ ...desc, kjuRuntime: { ...runtimeInfo, ...bundle } }, null, 2)}\n`, { mode: 0o600 });
 
   const shareModels = (desc.shares ?? []).map((share, i) => {
+    let model;
     try {
-      return shareSecurityModel(share.path);
+      model = shareSecurityModel(share.path);
     } catch (err) {
       throw new QemuLaunchError(`cannot start VM "${desc.name}": shares.${i}.path: ${(err as Error).message} (is the folder there and readable?)`, undefined, { cause: err });
     }
+    const problem = qemuUser && shareAccessProblem(share.path, share.readOnly, qemuUser);
+    if (problem) throw new QemuLaunchError(`cannot start VM "${desc.name}": ${problem}`);
+    return model;
   });
-  const argv = buildArgv(desc, { runtimeDir, accel: accelerator.accel, shareModels });
+  const argv = buildArgv(desc, { runtimeDir, accel: accelerator.accel, shareModels, runAs: qemuUser?.name });
   const logDir = opts.logDir ?? defaultLogDir(env);
   mkdirSync(logDir, { recursive: true, mode: 0o700 });
   const logFile = join(logDir, `${sanitizeVmName(desc.name)}.log`);

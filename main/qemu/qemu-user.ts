@@ -1,5 +1,5 @@
-// The unprivileged user QEMU's helpers run as when kju runs as root (as libvirt runs its guests as
-// "qemu"): a guest that escapes into swtpm gets that user, not root. Default `kju-qemu`, or
+// The unprivileged user QEMU and swtpm run as when kju runs as root (as libvirt runs its guests as
+// "qemu"): a guest that escapes into QEMU or swtpm gets that user, not root. Default `kju-qemu`, or
 // KJU_QEMU_USER; scripts/setup.sh creates it. Not root (or not Linux): no user, nothing changes.
 import { readFileSync } from 'node:fs';
 import { QemuLaunchError } from './launch-error.js';
@@ -37,13 +37,13 @@ export function lookupUser(name: string, passwd = '/etc/passwd'): QemuUser | und
   return undefined;
 }
 
-/** Whether kju drops privileges for its helpers: root on Linux. */
+/** Whether kju drops privileges for QEMU and swtpm: root on Linux. */
 export function dropsPrivileges(): boolean {
   return process.platform === 'linux' && process.geteuid?.() === 0;
 }
 
 /**
- * The user the VM's helpers run as, or undefined when kju is not root. Throws QemuLaunchError (one
+ * The user the VM's QEMU and swtpm run as, or undefined when kju is not root. Throws QemuLaunchError (one
  * line, with the fix) when kju is root and the user does not exist, or the user is root itself.
  */
 export function resolveQemuUser(env: NodeJS.ProcessEnv = process.env): QemuUser | undefined {

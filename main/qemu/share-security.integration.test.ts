@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { bootDemoGuest, type BootedGuest } from '../testing/guest.js';
+import { shareWithQemuUser } from '../testing/qemu-user-share.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'kju-share-sec-it-'));
 const xattrDir = join(scratch, 'xattr');
@@ -59,6 +60,7 @@ describe('integration: what the guest root user writes into a shared folder is n
     writeFileSync(decoy, decoyText);
     for (const s of shares) {
       if (s.skip) continue;
+      shareWithQemuUser(s.host);
       // a file the host put there before: it keeps working with its host modes
       writeFileSync(join(s.host, 'pre.sh'), '#!/bin/sh\necho pre-ok\n');
       chmodSync(join(s.host, 'pre.sh'), 0o755);

@@ -101,6 +101,10 @@ export interface QmpCommands {
   'query-display-options': { args: NoArgs; ret: { type: string; [key: string]: unknown } };
   'query-mice': { args: NoArgs; ret: { name: string; index: number; current: boolean; absolute: boolean }[] };
   getfd: { args: { fdname: string }; ret: Empty };
+  // files QEMU opens after it dropped root (qmp/fdset.ts): kju opens them and hands them over
+  'add-fd': { args: { 'fdset-id'?: number; opaque?: string }; ret: { 'fdset-id': number; fd: number } };
+  'remove-fd': { args: { 'fdset-id': number; fd?: number }; ret: Empty };
+  'query-fdsets': { args: NoArgs; ret: { 'fdset-id': number; fds: { fd: number; opaque?: string }[] }[] };
   closefd: { args: { fdname: string }; ret: Empty };
   add_client: {
     args: { protocol: string; fdname: string; skipauth?: boolean; tls?: boolean };
@@ -154,4 +158,9 @@ export type QmpReturn<K extends QmpCommandName> = QmpCommands[K]['ret'];
  */
 export interface QmpExecutor {
   execute<K extends QmpCommandName>(command: K, ...args: undefined extends QmpArgs<K> ? [QmpArgs<K>?] : [QmpArgs<K>]): Promise<QmpReturn<K>>;
+}
+
+/** A QmpExecutor that can also send an fd with a command (SCM_RIGHTS), for `add-fd` and `getfd`. */
+export interface QmpFdExecutor extends QmpExecutor {
+  executeWithFd<K extends QmpCommandName>(command: K, args: QmpArgs<K>, fd: number): Promise<QmpReturn<K>>;
 }

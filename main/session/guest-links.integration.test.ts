@@ -4,10 +4,11 @@
 // and the permission error path of a real usb-host attach.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { addFileFdset, removeFdset } from '../qmp/fdset.js';
 import { bootDemoGuest, type BootedGuest } from '../testing/guest.js';
 import { addForward, listForwards, removeForward } from './port-forwards.js';
 import { addUsbDevice, attachedUsb, attachUsb, detachUsb, UsbError } from './usb.js';
@@ -63,7 +64,10 @@ test('port forwards live, and USB attach/detach bookkeeping, on one running QEMU
   // USB: an emulated usb-storage stands in for a host device on kju's controller
   const img = join(dir, 'stick.raw');
   writeFileSync(img, Buffer.alloc(1 << 20));
-  await qmp.execute('blockdev-add', { driver: 'raw', 'node-name': 'stick', file: { driver: 'file', filename: img } });
+  // handed over as an fd set, as kju hands files to a QEMU that may not open them itself
+  const stick = await addFileFdset(qmp, img, 'read-write');
+  await qmp.execute('blockdev-add', { driver: 'raw', 'node-name': 'stick', file: { driver: 'file', filename: stick.path } });
+  await removeFdset(qmp, stick.id);
   assert.deepEqual(await attachedUsb(qmp), []);
   await addUsbDevice(qmp, 'kju-usb-1-4', { driver: 'usb-storage', drive: 'stick' });
   assert.deepEqual(await attachedUsb(qmp), ['1-4']);
@@ -75,6 +79,26 @@ test('port forwards live, and USB attach/detach bookkeeping, on one running QEMU
   await assert.rejects(
     attachUsb(qmp, { vendorId: '046d', productId: 'c52b', bus: 1, port: '2', devnum: 4 }, () => '/dev/bus/usb/001/004 is mode 0664, owner uid 0, group "plugdev" (gid 46)'),
     (err: UsbError) => err.code === 'usb-permission' && /mode 0664.*plugdev/.test(err.message),
+  );
+  // a host device with a node: kju opens the node and QEMU gets the fd (hostdevice=/dev/fdset/N).
+  // No real USB device here: a plain file stands in for the node. QEMU opens the fd set ("failed to
+  // open /dev/fdset/N" otherwise) and then libusb refuses the file as a USB device; nothing is attached.
+  const devRoot = join(dir, 'usb');
+  mkdirSync(join(devRoot, '003'), { recursive: true });
+  writeFileSync(join(devRoot, '003', '007'), '');
+  await assert.rejects(
+    attachUsb(qmp, { vendorId: '1234', productId: '5678', bus: 3, port: '1', devnum: 7 }, () => undefined, devRoot),
+    (err: UsbError) => {
+      assert.equal(err.code, 'usb-failed');
+      assert.match(err.message, /failed to open host usb device \/dev\/fdset\/\d+$/, err.message);
+      return true;
+    },
+  );
+  assert.deepEqual(await attachedUsb(qmp), []);
+  // kju's fds are out of every set again (a set QEMU still uses a copy of stays listed, empty)
+  assert.deepEqual(
+    (await qmp.execute('query-fdsets')).flatMap((s) => s.fds),
+    [],
   );
   // a real usb-host on a bus-port with no device: QEMU accepts it and waits for the device to appear
   const attached = await attachUsb(qmp, { vendorId: '1234', productId: '5678', bus: 9, port: '9' }, () => undefined);

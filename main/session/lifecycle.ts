@@ -6,7 +6,8 @@
 import { KjuError, type KjuErrorOptions } from '../../common/errors.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { VmRunState } from '../../common/contract.js';
-import type { QmpExecutor, QmpMigrationChannel, QmpMigrationInfo } from '../qmp/qmp-types.js';
+import { withFileFdset } from '../qmp/fdset.js';
+import type { QmpExecutor, QmpFdExecutor, QmpMigrationChannel, QmpMigrationInfo } from '../qmp/qmp-types.js';
 import { ejectCdrom, insertCdrom } from './media.js';
 
 export type LifecycleOp = 'query' | 'pause' | 'cont' | 'reset' | 'powerdown' | 'save-state' | 'snapshot-create' | 'snapshot-revert' | 'snapshot-delete' | 'cdrom-insert' | 'cdrom-eject';
@@ -90,6 +91,7 @@ async function waitForMigration(qmp: QmpExecutor, what: string, timeoutMs: numbe
 }
 
 // Structured channels (QEMU ≥ 8.2) rather than a "file:..." URI: a comma in a path cannot break them.
+// The file is kju's, handed over as an fd set (qmp/fdset.ts): QEMU may run as a user that cannot open it.
 const fileChannel = (filename: string): QmpMigrationChannel[] => [{ 'channel-type': 'main', addr: { transport: 'file', filename, offset: 0 } }];
 
 /**
@@ -97,14 +99,15 @@ const fileChannel = (filename: string): QmpMigrationChannel[] => [{ 'channel-typ
  * files and must not change until the state is loaded) to `file`. The VM is left paused; the
  * caller quits QEMU once it has recorded the suspension. On failure the guest runs again if it did.
  */
-export async function saveStateToFile(qmp: QmpExecutor, file: string, timeoutMs = 300_000): Promise<{ bytes: number }> {
+export async function saveStateToFile(qmp: QmpFdExecutor, file: string, timeoutMs = 300_000): Promise<{ bytes: number }> {
   const { status } = await queryStatus(qmp);
   const wasRunning = status === 'running';
   if (wasRunning) await qmp.execute('stop');
   try {
     // The default 128 MiB/s cap exists to spare a network link; a local file can take all it gets.
     await qmp.execute('migrate-set-parameters', { 'max-bandwidth': 64 * 1024 * 1024 * 1024 });
-    await qmp.execute('migrate', { channels: fileChannel(file) });
+    // QEMU opens the set's file while `migrate` runs; the set can go as soon as it returns
+    await withFileFdset(qmp, file, 'write', (path) => qmp.execute('migrate', { channels: fileChannel(path) }));
     const info = await waitForMigration(qmp, `saving the VM state to ${file}`, timeoutMs);
     return { bytes: info.ram?.transferred ?? 0 };
   } catch (err) {
@@ -117,8 +120,8 @@ export async function saveStateToFile(qmp: QmpExecutor, file: string, timeoutMs 
  * For a QEMU started with `-incoming defer`: loads the state from `file` and continues the guest.
  * Resolves once the guest runs.
  */
-export async function loadStateFromFile(qmp: QmpExecutor, file: string, timeoutMs = 300_000): Promise<void> {
-  await qmp.execute('migrate-incoming', { channels: fileChannel(file) });
+export async function loadStateFromFile(qmp: QmpFdExecutor, file: string, timeoutMs = 300_000): Promise<void> {
+  await withFileFdset(qmp, file, 'read', (path) => qmp.execute('migrate-incoming', { channels: fileChannel(path) }));
   await waitForMigration(qmp, `loading the VM state from ${file}`, timeoutMs);
   // The saved machine was paused (that is how it was saved), so QEMU leaves it paused.
   const deadline = Date.now() + 30_000;
@@ -188,7 +191,7 @@ async function cancelMigration(qmp: QmpExecutor): Promise<void> {
 }
 
 /** Runs one operation; the reply carries the run status afterwards. */
-export async function runLifecycleOp(qmp: QmpExecutor, p: LifecycleParams): Promise<LifecycleReply> {
+export async function runLifecycleOp(qmp: QmpFdExecutor, p: LifecycleParams): Promise<LifecycleReply> {
   const needTag = () => {
     if (typeof p.tag !== 'string' || !p.tag) throw new LifecycleError('bad-op', `${p.op} needs a snapshot name`);
     return p.tag;

@@ -10,6 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { bootDemoGuest, type BootedGuest } from '../testing/guest.js';
 import { VIDEO_DEVICE_ID } from '../qemu/build-argv.js';
 import { decodePng, decodePpm, diffImages, surfaceToRgb } from '../display/screenshot.js';
+import { screendumpToFile } from '../display/screendump.js';
 import type { DbusDisplay } from '../display/dbus-display.js';
 import { VmSession } from './vm-session.js';
 import { ownerSocketApi } from './owner-client.js';
@@ -20,7 +21,7 @@ after(() => rmSync(scratch, { recursive: true, force: true }));
 
 async function screendump(guest: BootedGuest, head: number, name: string) {
   const file = join(scratch, `${name}.ppm`);
-  await guest.qmp.execute('screendump', { filename: file, device: VIDEO_DEVICE_ID, head });
+  await screendumpToFile(guest.qmp, file, { device: VIDEO_DEVICE_ID, head });
   return decodePpm(readFileSync(file));
 }
 

@@ -13,6 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import { ensureDemoGuest, type DemoGuest } from '../testing/guest.js';
 import { SerialConsole } from '../testing/serial-console.js';
 import { decodePpm, diffImages, surfaceToRgb } from '../display/screenshot.js';
+import { screendumpToFile } from '../display/screendump.js';
 import type { DbusDisplay } from '../display/dbus-display.js';
 import { libraryVmRuntimeDir, type RuntimeDir } from '../qemu/runtime-dir.js';
 
@@ -257,7 +258,7 @@ setInterval(() => {}, 1000);`,
     await new Promise((res) => setTimeout(res, 300));
     const surface = display.surface!;
     const ppm = join(scratch, 'dump.ppm');
-    await session.qmp.execute('screendump', { filename: ppm });
+    await screendumpToFile(session.qmp, ppm);
     const diff = diffImages(surfaceToRgb(surface), decodePpm(readFileSync(ppm)));
     assert.equal(diff.differing, 0, JSON.stringify(diff.first));
     const paused = (await manager.list()).find((v) => v.id === vm.id)!;

@@ -10,6 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { ensureDemoGuest } from '../testing/guest.js';
 import { kjuScratch, repoRoot } from '../testing/kju-scratch.js';
 import { SerialConsole } from '../testing/serial-console.js';
+import { shareWithQemuUser } from '../testing/qemu-user-share.js';
 import { libraryVmRuntimeDir } from '../qemu/runtime-dir.js';
 
 const built = existsSync(join(repoRoot, 'app/out/kju.js'));
@@ -35,6 +36,7 @@ describe('integration: a mounted shared folder and suspend / live snapshots', { 
   before(async () => {
     const guest = await ensureDemoGuest();
     mkdirSync(shared);
+    shareWithQemuUser(shared);
     const out = s.ok(
       'create',
       'Sharer',

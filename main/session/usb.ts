@@ -1,11 +1,14 @@
 // Host USB devices handed to a running VM: usb-host devices on the qemu-xhci controller every
 // library VM has (build-argv.ts), added and removed over QMP. Our devices carry ids kju-usb-*,
-// which is how they are listed again. Runs on the Node loop of whoever holds QMP.
+// which is how they are listed again. Runs on the Node loop of whoever holds QMP. On Linux kju opens
+// the device node and hands it to QEMU as an fd set (qmp/fdset.ts): QEMU may run as a user that
+// cannot open it. Without a node (macOS, or a device whose number is unknown) QEMU finds the device.
 import { KjuError, type KjuErrorCode, type KjuErrorOptions } from '../../common/errors.js';
 import { USB_CONTROLLER_ID } from '../qemu/build-argv.js';
-import { busPort, findHostUsb, isUsbSpec, listHostUsb, type HostUsbDevice, usbPermissionProblem } from '../qemu/host-usb.js';
+import { busPort, findHostUsb, isUsbSpec, listHostUsb, type HostUsbDevice, USB_DEV_ROOT, usbDeviceNode, usbPermissionProblem } from '../qemu/host-usb.js';
+import { withFileFdset } from '../qmp/fdset.js';
 import { QmpError } from '../qmp/qmp-client.js';
-import type { QmpExecutor } from '../qmp/qmp-types.js';
+import type { QmpExecutor, QmpFdExecutor } from '../qmp/qmp-types.js';
 
 export class UsbError extends KjuError {
   override name = 'UsbError';
@@ -34,10 +37,12 @@ export async function attachedUsb(qmp: QmpExecutor): Promise<string[]> {
  * Hands `d` to the guest. A device node this user cannot open is a UsbError 'usb-permission' saying
  * which permission is missing, checked before QEMU is asked (QEMU's own message does not say).
  */
-export async function attachUsb(qmp: QmpExecutor, d: HostUsbDevice, permission = usbPermissionProblem): Promise<string[]> {
+export async function attachUsb(qmp: QmpFdExecutor, d: HostUsbDevice, permission = usbPermissionProblem, devRoot = USB_DEV_ROOT): Promise<string[]> {
   const problem = permission(d);
   if (problem) throw new UsbError('usb-permission', `cannot hand USB device ${d.vendorId}:${d.productId} (${busPort(d)}) to the VM: ${problem}`);
-  await addUsbDevice(qmp, usbDeviceId(d), { driver: 'usb-host', hostbus: d.bus, hostport: d.port });
+  const node = usbDeviceNode(d, devRoot);
+  if (node) await withFileFdset(qmp, node, 'read-write', (hostdevice) => addUsbDevice(qmp, usbDeviceId(d), { driver: 'usb-host', hostdevice }));
+  else await addUsbDevice(qmp, usbDeviceId(d), { driver: 'usb-host', hostbus: d.bus, hostport: d.port });
   return attachedUsb(qmp);
 }
 
@@ -74,7 +79,7 @@ export async function detachUsb(qmp: QmpExecutor, spec: string): Promise<{ remov
 }
 
 /** The owner-socket `usb` method: the host device is looked up here, on the host that runs QEMU. */
-export async function runUsbOp(qmp: QmpExecutor, p: { op: 'list' } | { op: 'attach' | 'detach'; device: string }): Promise<{ attached: string[]; removed?: boolean }> {
+export async function runUsbOp(qmp: QmpFdExecutor, p: { op: 'list' } | { op: 'attach' | 'detach'; device: string }): Promise<{ attached: string[]; removed?: boolean }> {
   if (p.op === 'list') return { attached: await attachedUsb(qmp) };
   if (!isUsbSpec(p.device)) throw new UsbError('usb-failed', `'${p.device}' is not a USB device: give vendor:product (4 hex digits each) or bus-port (e.g. 1-2.3); see kju usb list`);
   const isBusPort = /^\d+-[\d.]+$/.test(p.device);

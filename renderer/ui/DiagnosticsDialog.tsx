@@ -9,6 +9,7 @@ const LABELS: Record<Diagnostic['id'], string> = {
   accelerator: 'Accelerator',
   uefi: 'UEFI firmware',
   swtpm: 'TPM',
+  'qemu-user': 'QEMU user',
   libvirt: 'libvirt',
   electron: 'Electron',
   library: 'Library',

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { QEMU_INSTALL_HINT } from '../../qemu/find-qemu.js';
+import { dropsPrivileges } from '../../qemu/qemu-user.js';
 import type { Diagnostic } from '../../backend/diagnostics.js';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
@@ -50,7 +51,7 @@ test('--json: the same lines as data, ok false', () => {
   assert.equal(out.ok, false);
   assert.deepEqual(
     out.checks.map((c) => c.id),
-    ['qemu', 'display', 'accelerator', 'uefi', 'swtpm', 'libvirt', 'electron', 'library', 'runtime-dir'],
+    ['qemu', 'display', 'accelerator', 'uefi', 'swtpm', ...(dropsPrivileges() ? ['qemu-user'] : []), 'libvirt', 'electron', 'library', 'runtime-dir'],
   );
   const qemu = out.checks[0]!;
   assert.equal(qemu.status, 'FAIL');

@@ -6,8 +6,9 @@ import { type Diagnostic, runDiagnostics } from '../../backend/diagnostics.js';
 
 const USAGE = `usage: kju doctor [--json] [--recheck]
 
-Checks QEMU, its display and accelerator, UEFI firmware, swtpm, libvirt, Electron, the library's disk
-space and the runtime dir. Exit status 1 when a line says FAIL.
+Checks QEMU, its display and accelerator, UEFI firmware, swtpm, the unprivileged user QEMU runs
+as (when kju is root), libvirt, Electron, the library's disk space and the runtime dir. Exit
+status 1 when a line says FAIL.
   --json      print the lines as JSON
   --recheck   run the accelerator check again instead of using its cached result`;
 
@@ -17,6 +18,7 @@ const LABELS: Record<Diagnostic['id'], string> = {
   accelerator: 'accelerator',
   uefi: 'UEFI',
   swtpm: 'swtpm',
+  'qemu-user': 'QEMU user',
   libvirt: 'libvirt',
   electron: 'Electron',
   library: 'library',

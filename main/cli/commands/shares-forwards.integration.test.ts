@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { ensureDemoGuest } from '../../testing/guest.js';
 import { SerialConsole } from '../../testing/serial-console.js';
+import { shareWithQemuUser } from '../../testing/qemu-user-share.js';
 import { fileVmRuntimeDir } from '../../qemu/runtime-dir.js';
 
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
@@ -61,6 +62,7 @@ describe('integration: shared folders and port forwards in the demo guest', () =
   before(async () => {
     const guest = await ensureDemoGuest();
     for (const d of [rwDir, roDir, outside]) mkdirSync(d);
+    for (const d of [rwDir, roDir]) shareWithQemuUser(d);
     writeFileSync(join(outside, 'secret.txt'), `${secret}\n`);
     writeFileSync(join(scratch, 'secret.txt'), `${secret}\n`);
     // links that point out of the shared folder, relative and absolute

@@ -14,6 +14,7 @@ import { SerialConsole } from '../../testing/serial-console.js';
 import { QmpClient } from '../../qmp/qmp-client.js';
 import { fileVmRuntimeDir } from '../../qemu/runtime-dir.js';
 import { decodePng, decodePpm, diffImages } from '../../display/screenshot.js';
+import { screendumpToFile } from '../../display/screendump.js';
 import { SessionManager } from '../../session/session-manager.js';
 import { Library } from '../../library/library.js';
 
@@ -95,7 +96,7 @@ describe('integration: the kju CLI on a running demo guest', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /1280x800/);
     const ppm = join(scratch, 'dump.ppm');
-    await testQmp.execute('screendump', { filename: ppm });
+    await screendumpToFile(testQmp, ppm);
     const diff = diffImages(decodePng(readFileSync(png)), decodePpm(readFileSync(ppm)));
     assert.equal(diff.differing, 0, `pixels differ: ${JSON.stringify(diff.first)}`);
   });
@@ -120,7 +121,7 @@ describe('integration: the kju CLI on a running demo guest', () => {
     assert.equal(shot.code, 0, shot.stderr);
     assert.deepEqual((({ width, height, head }) => ({ width, height, head }))(JSON.parse(shot.stdout)), { width: 1000, height: 700, head: 0 });
     const ppm = join(scratch, 'resized.ppm');
-    await testQmp.execute('screendump', { filename: ppm });
+    await screendumpToFile(testQmp, ppm);
     const diff = diffImages(decodePng(readFileSync(png)), decodePpm(readFileSync(ppm)));
     assert.equal(diff.differing, 0, `pixels differ: ${JSON.stringify(diff.first)}`);
     const zero = kju(['resize', 'cli-demo', '0x0']);
