@@ -1,6 +1,7 @@
 // The one contract between kju's processes: the Node side (main, kju serve), the Electron
 // preload, and the renderer. Every message that crosses a process boundary is typed here.
 // Expected failures cross as data (Result), never as thrown errors: those lose their fields in IPC.
+import type { KjuErrorCode } from './errors.js';
 
 export type Transport = 'map' | 'copy';
 
@@ -314,11 +315,12 @@ export interface OperationProgress {
 }
 
 /**
- * An expected failure as data. `code` is one of common/errors.ts's KJU_ERROR_CODES when kju's
- * backend made it; `message` says what went wrong, `hint` (when there is one) what to do next;
- * `field` names the editVm change it is about, when it is about one (the dialog shows it there).
+ * An expected failure as data. `code` is one of common/errors.ts's KJU_ERROR_CODES, whichever side
+ * made it (the backend, kju serve, Electron's main process, utility or preload, the page's bridge);
+ * `message` says what went wrong, `hint` (when there is one) what to do next; `field` names the
+ * editVm change it is about, when it is about one (the dialog shows it there).
  */
-export type Failure = { ok: false; code: string; message: string; hint?: string; field?: VmEditField };
+export type Failure = { ok: false; code: KjuErrorCode; message: string; hint?: string; field?: VmEditField };
 export type Result<T> = { ok: true; value: T } | Failure;
 
 /**
