@@ -57,7 +57,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function backendFor(open: () => Promise<DisplaySource>): ServeBackend {
   return {
-    call: async (method) => ({ ok: false, code: 'unsupported', message: `${method} is not part of the bench` }),
+    call: async (method) => ({ ok: false, code: 'unknown-method', message: `${method} is not part of the bench` }),
     openDisplay: async (vmId, console) => {
       if ((vmId !== 'bench' && vmId !== 'synthetic') || console !== 0) return { ok: false, code: 'not-found', message: `no display ${vmId}:${console}` };
       const inner = await open();
@@ -84,7 +84,7 @@ function libraryBackend(open: () => Promise<DbusDisplay>): ServeBackend {
   return {
     call: async (method) => {
       if (method === 'listVms') return { ok: true, value: [vm] } as never;
-      if (method !== 'thumbnail') return { ok: false, code: 'unsupported', message: `${method} is not part of the bench` };
+      if (method !== 'thumbnail') return { ok: false, code: 'unknown-method', message: `${method} is not part of the bench` };
       if (!last || (last.stale && Date.now() - last.at >= THUMBNAIL_INTERVAL_MS)) {
         const first = !display;
         const d = await (display ??= open());
@@ -97,7 +97,7 @@ function libraryBackend(open: () => Promise<DbusDisplay>): ServeBackend {
       }
       return { ok: true, value: last && { png: last.png, live: true } } as never;
     },
-    openDisplay: async () => ({ ok: false, code: 'unsupported', message: 'the library bench opens no VM window' }),
+    openDisplay: async () => ({ ok: false, code: 'unknown-method', message: 'the library bench opens no VM window' }),
     onVmsChanged: () => () => {},
   };
 }

@@ -49,7 +49,7 @@ export async function runSoundLatency(seconds: number, log: string[]): Promise<S
     const summary: VmSummary = { id: 'demo', name: 'Demo', state: 'running', displayDevice: 'virtio-vga', memoryMiB: guest.desc.memoryMiB, cpus: guest.desc.cpus, soundDevice: 'intel-hda' };
     const backend: ServeBackend = {
       call: async <M extends BackendMethod>(method: M, _a: BackendArgs<M>): Promise<Result<BackendValue<M>>> =>
-        method === 'listVms' ? { ok: true, value: [summary] as BackendValue<M> } : { ok: false, code: 'unsupported', message: `${method} is not in the sound bench` },
+        method === 'listVms' ? { ok: true, value: [summary] as BackendValue<M> } : { ok: false, code: 'unknown-method', message: `${method} is not in the sound bench` },
       openDisplay: async (): Promise<Result<DisplaySource>> => ({ ok: true, value: await session.primaryDisplay() }),
       openAudio: async (): Promise<Result<AudioOut>> => ({ ok: true, value: await AudioOut.open(session.display.control, 'bench-sound') }),
       onVmsChanged: () => () => {},

@@ -1,6 +1,7 @@
 // The one contract between kju's processes: the Node side (main, kju serve), the Electron
 // preload, and the renderer. Every message that crosses a process boundary is typed here.
 // Expected failures cross as data (Result), never as thrown errors: those lose their fields in IPC.
+import type { KjuErrorCode } from './errors.js';
 
 export type Transport = 'map' | 'copy';
 
@@ -39,6 +40,16 @@ export interface CursorShape {
 }
 
 export type VmRunState = 'stopped' | 'starting' | 'running' | 'paused' | 'suspended' | 'shutting-down' | 'crashed';
+/** The states in which a VM's QEMU runs (or is being started or shut down): its hardware must not change under it. */
+export const ACTIVE_VM_STATES = ['starting', 'running', 'paused', 'shutting-down'] as const satisfies readonly VmRunState[];
+export type ActiveVmState = (typeof ACTIVE_VM_STATES)[number];
+
+/** Whether `value` is one of `list` (the guard for every vocabulary list in this file). */
+export function isOneOf<T extends string>(value: unknown, list: readonly T[]): value is T {
+  return typeof value === 'string' && (list as readonly string[]).includes(value);
+}
+
+export const isActiveVmState = (state: VmRunState): state is ActiveVmState => isOneOf(state, ACTIVE_VM_STATES);
 
 export interface VmSummary {
   id: string;
@@ -111,7 +122,9 @@ export interface HostUsbDevice {
   product?: string;
 }
 
-export type Accelerator = 'kvm' | 'hvf' | 'tcg';
+/** QEMU's accelerators kju uses: KVM (Linux), HVF (macOS), or TCG (emulation, everywhere). */
+export const ACCELERATORS = ['kvm', 'hvf', 'tcg'] as const;
+export type Accelerator = (typeof ACCELERATORS)[number];
 
 export type DiagnosticStatus = 'OK' | 'WARN' | 'FAIL';
 
@@ -131,11 +144,18 @@ export type VmPreset = (typeof VM_PRESETS)[number];
 /** The emulated graphics cards a VM can have (its display device; the display is the screen kju shows). */
 export const VM_DISPLAY_DEVICES = ['virtio-vga', 'std', 'cirrus', 'qxl', 'bochs', 'none'] as const;
 export type VmDisplayDevice = (typeof VM_DISPLAY_DEVICES)[number];
-/** The most heads (monitors) a VM's display device may have. */
+/** The most heads (monitors) a VM's display device may have; only virtio-vga has more than one. */
 export const MAX_VM_DISPLAYS = 4;
-/** The emulated sound cards a VM can have, all playing through QEMU's D-Bus audio into kju. */
+/** The emulated sound cards a VM can have, all playing through QEMU's D-Bus audio into kju (main/qemu/build-argv.ts soundArgs). */
 export const VM_SOUND_DEVICES = ['intel-hda', 'ich9-intel-hda', 'ac97', 'sb16', 'virtio-sound', 'none'] as const;
 export type VmSoundDevice = (typeof VM_SOUND_DEVICES)[number];
+/**
+ * How an existing image becomes a new VM's disk:
+ * - copy: `qemu-img convert` into the bundle as qcow2 (the original is never touched);
+ * - link: a qcow2 overlay in the bundle backed by the original (read-only from then on: writing
+ *   to the original would corrupt the overlay);
+ * - reference: the config names the original by absolute path; the VM writes to it in place.
+ */
 export const EXISTING_DISK_MODES = ['copy', 'link', 'reference'] as const;
 export type ExistingDiskMode = (typeof EXISTING_DISK_MODES)[number];
 
@@ -295,11 +315,12 @@ export interface OperationProgress {
 }
 
 /**
- * An expected failure as data. `code` is one of common/errors.ts's KJU_ERROR_CODES when kju's
- * backend made it; `message` says what went wrong, `hint` (when there is one) what to do next;
- * `field` names the editVm change it is about, when it is about one (the dialog shows it there).
+ * An expected failure as data. `code` is one of common/errors.ts's KJU_ERROR_CODES, whichever side
+ * made it (the backend, kju serve, Electron's main process, utility or preload, the page's bridge);
+ * `message` says what went wrong, `hint` (when there is one) what to do next; `field` names the
+ * editVm change it is about, when it is about one (the dialog shows it there).
  */
-export type Failure = { ok: false; code: string; message: string; hint?: string; field?: VmEditField };
+export type Failure = { ok: false; code: KjuErrorCode; message: string; hint?: string; field?: VmEditField };
 export type Result<T> = { ok: true; value: T } | Failure;
 
 /**

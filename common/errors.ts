@@ -86,6 +86,12 @@ export const KJU_ERROR_CODES = [
   'serve-failed',
   'webgl-failed',
   'guest-command-failed',
+  // the front ends' own transports: the page's WebSocket to kju serve, the Electron window's display utility
+  'unreachable',
+  'display-unavailable',
+  'display-utility-failed',
+  // the clipboard text is over CLIPBOARD_MAX_BYTES (common/contract.ts)
+  'too-large',
   // a system call failed (native/: NativeError; the errno name stays on the error itself)
   'system-error',
   // the backend itself: not set up, or a bug (a non-kju error; its stack goes to the log)
@@ -122,6 +128,12 @@ export class KjuError extends Error {
 
 export function isKjuErrorCode(v: unknown): v is KjuErrorCode {
   return typeof v === 'string' && (KJU_ERROR_CODES as readonly string[]).includes(v);
+}
+
+/** The kju code a thrown value carries, or `fallback` (an errno name such as ENOENT is no kju code). */
+export function kjuErrorCodeOf(err: unknown, fallback: KjuErrorCode): KjuErrorCode {
+  const code = (err as { code?: unknown } | null)?.code;
+  return isKjuErrorCode(code) ? code : fallback;
 }
 
 /** A failure as a person reads it: the message, then the hint on its own line. */

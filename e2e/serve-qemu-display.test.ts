@@ -6,10 +6,10 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { Page } from 'playwright-core';
-import type { DisplayDevice } from '../main/qemu/vm-description.js';
+import type { VmDisplayDevice } from '../common/contract.js';
 import { canvasImage, describeDiff, openVmPage, pageFrameStats, sameImage, settledViews, sleep, startRealServe, typeKeys, until, type RealServe } from './helpers/real-serve.js';
 
-const MODES: Array<{ displayDevice: DisplayDevice; transport: 'map' | 'copy' }> = [
+const MODES: Array<{ displayDevice: VmDisplayDevice; transport: 'map' | 'copy' }> = [
   { displayDevice: 'virtio-vga', transport: 'map' },
   { displayDevice: 'std', transport: 'copy' },
 ];

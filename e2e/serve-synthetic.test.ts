@@ -34,7 +34,7 @@ const log: string[] = [];
 const backend: ServeBackend = {
   async call<M extends BackendMethod>(method: M, _args: BackendArgs<M>): Promise<Result<BackendValue<M>>> {
     if (method === 'listVms') return { ok: true, value: [vm] as BackendValue<M> };
-    return { ok: false, code: 'unsupported', message: `${method} is not available in this test` };
+    return { ok: false, code: 'unknown-method', message: `${method} is not available in this test` };
   },
   async openDisplay(vmId: string, console: number): Promise<Result<DisplaySource>> {
     if (vmId !== 'vm1' || console !== 0) return { ok: false, code: 'not-found', message: `no display ${vmId}:${console}` };
@@ -94,7 +94,7 @@ test('the page loads cross-origin isolated, calls the backend, and gets VM list 
   const r = await page.evaluate(() => window.kjuTest.call('listVms', {}));
   assert.deepEqual(r, { ok: true, value: [vm] });
   const bad = await page.evaluate(() => window.kjuTest.call('startVm', { id: 'vm1' }));
-  assert.deepEqual(bad, { ok: false, code: 'unsupported', message: 'startVm is not available in this test' });
+  assert.deepEqual(bad, { ok: false, code: 'unknown-method', message: 'startVm is not available in this test' });
   await until('backend socket subscribed', () => vmListeners.size > 0);
   for (const cb of vmListeners) cb([{ ...vm, state: 'paused' }]);
   await until('vms pushed', async () => (await page.evaluate(() => window.kjuTest.vmPushes().length)) > 0);

@@ -40,7 +40,7 @@ const backend: ServeBackend = {
     if (method === 'listVms') return { ok: true, value: [vm] as BackendValue<M> };
     if (method === 'listHostUsb') return { ok: true, value: [{ vendorId: '046d', productId: 'c52b', bus: 1, port: '2', manufacturer: 'Logitech', product: 'USB Receiver' }] as BackendValue<M> };
     if (method === 'attachedUsb') return { ok: true, value: [] as BackendValue<M> };
-    return { ok: false, code: 'unsupported', message: `${method} is not offered by this test` };
+    return { ok: false, code: 'unknown-method', message: `${method} is not offered by this test` };
   },
   async openDisplay(vmId: string, console: number): Promise<Result<DisplaySource>> {
     if (vmId !== vm.id || console > 1) return { ok: false, code: 'not-found', message: `no display ${vmId}:${console}` };

@@ -84,7 +84,7 @@ export class GuestBackend implements ServeBackend {
 
   async call<M extends BackendMethod>(method: M, _args: BackendArgs<M>): Promise<Result<BackendValue<M>>> {
     if (method === 'listVms') return { ok: true, value: [this.summary] as BackendValue<M> };
-    return { ok: false, code: 'unsupported', message: `${method} is not offered by the test backend` };
+    return { ok: false, code: 'unknown-method', message: `${method} is not offered by the test backend` };
   }
 
   async openDisplay(vmId: string, consoleNo: number): Promise<Result<DisplaySource>> {

@@ -11,6 +11,7 @@ import {
   VM_PRESETS,
   VM_EDIT_FIELDS,
   HOST_PATH_KINDS,
+  isOneOf,
   type Failure,
   type BackendArgs,
   type BackendMethod,
@@ -46,7 +47,6 @@ const MAX_CPUS = 1024;
 const isOptBool = (v: unknown) => v === undefined || typeof v === 'boolean';
 const isOptPath = (v: unknown) => v === undefined || isStr(v, MAX_PATH);
 const isOptOpId = (v: unknown) => v === undefined || isStr(v, 64);
-const isOneOf = <T extends string>(v: unknown, list: readonly T[]): v is T => typeof v === 'string' && (list as readonly string[]).includes(v);
 const idOnly = (a: Obj) => keysAre(a, ['id']) && isStr(a.id, 256);
 
 function isDiskSpec(d: unknown): boolean {

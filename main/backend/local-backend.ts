@@ -6,7 +6,9 @@ import { resolve } from 'node:path';
 import {
   VM_EDIT_FIELDS,
   VM_PRESETS,
+  isActiveVmState,
   type HostPathKind,
+  type VmPreset,
   type VmEditField,
   type CreateVmArgs,
   type BackendArgs,
@@ -19,11 +21,10 @@ import {
   type VmShare,
   type VmSummary,
 } from '../../common/contract.js';
-import type { DisplayDevice, Preset, SoundDevice } from '../library/bundle-config.js';
 import { PRESET_DEFAULTS } from '../library/presets.js';
 import { loadCatalogue, searchCatalogue } from '../os/catalogue.js';
 import { cloneVm } from '../library/vm-clone.js';
-import { createVm, type ExistingDiskMode } from '../library/vm-create.js';
+import { createVm } from '../library/vm-create.js';
 import type { AudioOut } from '../display/audio-out.js';
 import type { DisplaySource } from '../display/display-source.js';
 import type { GuestClipboard } from '../display/guest-clipboard.js';
@@ -37,15 +38,7 @@ import type { Backend, DisplayTarget } from './backend.js';
 import { attempt } from './failure.js';
 import { KjuError } from '../../common/errors.js';
 
-// The contract repeats the library's lists for the renderer; these fail to compile when they drift.
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
-const _presetsMatch: Same<(typeof VM_PRESETS)[number], Preset> = true;
-const _displayDevicesMatch: Same<NonNullable<VmEdit['displayDevice']>, DisplayDevice> = true;
-const _soundDevicesMatch: Same<NonNullable<VmEdit['soundDevice']>, SoundDevice> = true;
-const _modesMatch: Same<Extract<CreateVmArgs['disk'], { kind: 'existing' }>['mode'], ExistingDiskMode> = true;
-void [_presetsMatch, _displayDevicesMatch, _soundDevicesMatch, _modesMatch];
-
-const PRESET_LABELS: Record<Preset, string> = { linux: 'Linux', windows: 'Windows', dos: 'DOS / FreeDOS', bsd: 'BSD', other: 'Other' };
+const PRESET_LABELS: Record<VmPreset, string> = { linux: 'Linux', windows: 'Windows', dos: 'DOS / FreeDOS', bsd: 'BSD', other: 'Other' };
 
 /** How a path check's message names each kind of path. */
 const HOST_PATH_NAMES: Record<HostPathKind, string> = { iso: 'the ISO', disk: 'the disk image', kernel: 'the kernel', initrd: 'the initrd', folder: 'the shared folder' };
@@ -62,9 +55,6 @@ async function onEditField<T>(field: VmEditField | undefined, fn: () => Promise<
     throw err;
   }
 }
-
-/** States in which a VM's hardware must not change under it. */
-const ACTIVE_STATES: readonly VmSummary['state'][] = ['running', 'paused', 'starting', 'shutting-down'];
 
 /** A handler per contract method, typed from the contract (the pattern of main/electron/ipc-handlers.ts). */
 export type BackendHandlers = { [M in BackendMethod]: (args: BackendArgs<M>) => Promise<BackendValue<M>> };
@@ -175,7 +165,7 @@ export class LocalBackend implements Backend {
   private async editVm(id: string, changes: VmEdit): Promise<VmSummary> {
     const vm = await this.sessions.library.get(id);
     const state = await this.state(vm.config.id);
-    if (ACTIVE_STATES.includes(state)) {
+    if (isActiveVmState(state)) {
       throw new LibraryError('in-use', `VM "${vm.config.name}" is ${state}; shut it down before changing its hardware (the ISO can be changed while it runs)`, vm.dir);
     }
     const path = (field: 'cdrom' | 'kernel' | 'initrd', what: string) => {

@@ -2,28 +2,21 @@
 // Reading never repairs: a config that does not validate is reported with the field and reason.
 import { z } from 'zod';
 import { LibraryError } from './library-error.js';
-import { MAX_DISPLAYS } from '../qemu/vm-description.js';
+import { MAX_VM_DISPLAYS, VM_DISPLAY_DEVICES, VM_PRESETS, VM_SOUND_DEVICES } from '../../common/contract.js';
 import { whyNotVmName } from '../../common/vm-name.js';
 
 export const BUNDLE_SCHEMA_VERSION = 1;
 export const CONFIG_FILE = 'config.json';
 export const BUNDLE_SUFFIX = '.kju';
 
-export const PRESETS = ['linux', 'windows', 'dos', 'bsd', 'other'] as const;
 export const MACHINES = ['q35', 'pc'] as const;
 export const FIRMWARES = ['bios', 'uefi'] as const;
-export const DISPLAY_DEVICES = ['virtio-vga', 'std', 'cirrus', 'qxl', 'bochs', 'none'] as const;
-/** the sound card (main/qemu/vm-description.ts SOUND_DEVICES); config.json's `sound` */
-export const SOUND_DEVICES = ['intel-hda', 'ich9-intel-hda', 'ac97', 'sb16', 'virtio-sound', 'none'] as const;
 export const NICS = ['virtio-net', 'e1000', 'e1000e', 'rtl8139', 'none'] as const;
 export const DISK_FORMATS = ['qcow2', 'raw'] as const;
 export const DISK_BUSES = ['virtio', 'ide', 'sata'] as const;
 /** the TPM's state directory inside a bundle */
 export const TPM_STATE_DIR = 'tpm';
 
-export type Preset = (typeof PRESETS)[number];
-export type DisplayDevice = (typeof DISPLAY_DEVICES)[number];
-export type SoundDevice = (typeof SOUND_DEVICES)[number];
 export type Nic = (typeof NICS)[number];
 export type DiskFormat = (typeof DISK_FORMATS)[number];
 export type DiskBus = (typeof DISK_BUSES)[number];
@@ -59,7 +52,7 @@ export const bundleConfigSchema = z.looseObject({
   kju: z.literal(BUNDLE_SCHEMA_VERSION),
   id: z.uuid(),
   name: vmNameSchema,
-  preset: z.enum(PRESETS),
+  preset: z.enum(VM_PRESETS),
   machine: z.enum(MACHINES),
   firmware: z.enum(FIRMWARES),
   /** per-VM UEFI variable store, relative to the bundle; present when firmware is uefi */
@@ -77,9 +70,9 @@ export const bundleConfigSchema = z.looseObject({
     .max(16 * 1024 * 1024),
   cpus: z.number().int().min(1).max(1024),
   /** the display device; config.json keeps the name `display` (a file format users rely on) */
-  display: z.enum(DISPLAY_DEVICES),
+  display: z.enum(VM_DISPLAY_DEVICES),
   /** heads of the display device (virtio-vga max_outputs); absent means 1 */
-  displays: z.number().int().min(1).max(MAX_DISPLAYS).optional(),
+  displays: z.number().int().min(1).max(MAX_VM_DISPLAYS).optional(),
   nic: z.enum(NICS),
   disks: z.array(diskSchema),
   cdrom: bundlePath.nullable(),
@@ -91,7 +84,7 @@ export const bundleConfigSchema = z.looseObject({
   /** port forwards of the user network; absent when there are none */
   forwards: z.array(forwardSchema).optional(),
   /** absent in configs written before kju had sound: no sound card, as those VMs always ran */
-  sound: z.enum(SOUND_DEVICES).optional(),
+  sound: z.enum(VM_SOUND_DEVICES).optional(),
   kernel: bundlePath.optional(),
   initrd: bundlePath.optional(),
   append: z.string().optional(),

@@ -5,7 +5,7 @@ import { existsSync, realpathSync } from 'node:fs';
 import { cpus as hostCpus, totalmem } from 'node:os';
 import { basename, join, resolve, sep } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import type { VmSummary } from '../../common/contract.js';
+import type { HostLimits, VmSummary } from '../../common/contract.js';
 import {
   BUNDLE_SUFFIX,
   CONFIG_FILE,
@@ -55,11 +55,6 @@ export interface LibraryEntry {
   /** blocks use of the VM (broken config, duplicate name or id) */
   problem?: string;
   problemCode?: LibraryErrorCode;
-}
-
-export interface HostLimits {
-  cpus: number;
-  memoryMiB: number;
 }
 
 export interface LibraryOptions {

@@ -1,17 +1,18 @@
 // What each preset means for the virtual hardware. The choices favour what the guest has drivers
 // for out of the box: Windows and DOS have none for virtio, so they get emulated classics.
-import type { BundleConfig, DiskBus, DisplayDevice, Nic, Preset, SoundDevice } from './bundle-config.js';
+import type { VmDisplayDevice, VmPreset, VmSoundDevice } from '../../common/contract.js';
+import type { BundleConfig, DiskBus, Nic } from './bundle-config.js';
 
 export interface PresetDefaults {
   machine: BundleConfig['machine'];
   firmware: BundleConfig['firmware'];
-  display: DisplayDevice;
+  display: VmDisplayDevice;
   nic: Nic;
   diskBus: DiskBus;
   tablet: boolean;
   /** the vdagent clipboard channel; off for every preset: QEMU 10 cannot migrate it, so a VM sharing its clipboard cannot be suspended or snapshotted live (the user turns it on knowing that) */
   clipboard: boolean;
-  sound: SoundDevice;
+  sound: VmSoundDevice;
   memoryMiB: number;
   cpus: number;
   diskSize: string;
@@ -20,7 +21,7 @@ export interface PresetDefaults {
   hyperv?: boolean;
 }
 
-export const PRESET_DEFAULTS: Record<Preset, PresetDefaults> = {
+export const PRESET_DEFAULTS: Record<VmPreset, PresetDefaults> = {
   linux: {
     machine: 'q35',
     firmware: 'bios',
@@ -59,9 +60,9 @@ export const PRESET_DEFAULTS: Record<Preset, PresetDefaults> = {
 };
 
 /** Accepts the preset names and the aliases people type ("freedos"). */
-export function presetFromName(name: string): Preset | undefined {
+export function presetFromName(name: string): VmPreset | undefined {
   const n = name.toLowerCase();
   if (n === 'freedos' || n === 'msdos') return 'dos';
   if (n === 'freebsd' || n === 'openbsd' || n === 'netbsd') return 'bsd';
-  return (Object.keys(PRESET_DEFAULTS) as Preset[]).find((p) => p === n);
+  return (Object.keys(PRESET_DEFAULTS) as VmPreset[]).find((p) => p === n);
 }

@@ -12,13 +12,11 @@ import {
   type BundleConfig,
   type DiskBus,
   type DiskConfig,
-  type DisplayDevice,
   type Nic,
-  type Preset,
   type ShareConfig,
   type ForwardConfig,
-  type SoundDevice,
 } from './bundle-config.js';
+import type { ExistingDiskMode, VmDisplayDevice, VmPreset, VmSoundDevice } from '../../common/contract.js';
 import { normalizeVmName } from '../../common/vm-name.js';
 import { makeBundleSubdirs, writeBundleConfig, type BundleVm } from './bundle-files.js';
 import { checkBackingChain } from './backing-chain.js';
@@ -32,22 +30,13 @@ import { PRESET_DEFAULTS } from './presets.js';
 import { convertImage, createOverlay, createQcow2 } from './qemu-img.js';
 import { findSwtpm } from '../qemu/swtpm.js';
 
-/**
- * How an existing image becomes the VM's disk:
- * - copy: `qemu-img convert` into the bundle as qcow2 (the original is never touched);
- * - link: a qcow2 overlay in the bundle backed by the original (read-only from then on: writing
- *   to the original would corrupt the overlay);
- * - reference: the config names the original by absolute path; the VM writes to it in place.
- */
-export type ExistingDiskMode = 'copy' | 'link' | 'reference';
-export const EXISTING_DISK_MODES = ['copy', 'link', 'reference'] as const;
 
 export interface CreateVmOptions {
   name: string;
-  preset: Preset;
+  preset: VmPreset;
   memoryMiB?: number;
   cpus?: number;
-  display?: DisplayDevice;
+  display?: VmDisplayDevice;
   /** heads (virtio-vga max_outputs); absent: 1 */
   displays?: number;
   nic?: Nic;
@@ -64,7 +53,7 @@ export interface CreateVmOptions {
   secureBoot?: boolean;
   /** a TPM 2.0 (needs swtpm on the host); default from the preset */
   tpm?: boolean;
-  sound?: SoundDevice;
+  sound?: VmSoundDevice;
   /** size of a new empty qcow2 disk ("64M", "20G"); null for no disk; default from the preset */
   diskSize?: string | null;
   /**

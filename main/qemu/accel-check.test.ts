@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import type { Accelerator } from './build-argv.js';
+import type { Accelerator } from '../../common/contract.js';
 import type { QemuBinary } from './find-qemu.js';
 import { QemuNotFoundError } from './find-qemu.js';
 import type { ProbeResult } from './accel-probe.js';

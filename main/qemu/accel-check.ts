@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, release } from 'node:os';
 import { dirname, join } from 'node:path';
-import type { Accelerator } from './build-argv.js';
+import type { Accelerator } from '../../common/contract.js';
 import { type QemuBinary, chooseAccelerator, findQemu } from './find-qemu.js';
 import { type ProbeResult, runAccelProbe } from './accel-probe.js';
 

@@ -18,7 +18,8 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Accelerator, acceleratorArgs } from './build-argv.js';
+import type { Accelerator } from '../../common/contract.js';
+import { acceleratorArgs } from './build-argv.js';
 import { PROBE_CODE_HEX, PROBE_IMAGE_SIZE, PROBE_RESET_OFFSET, PROBE_RESET_VECTOR_HEX } from './accel-probe-image.generated.js';
 
 export interface ProbeResult {

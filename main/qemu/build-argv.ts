@@ -2,12 +2,11 @@
 // `runtime`, so the whole mapping is unit-tested. The argv goes to spawn() directly, never a shell.
 import type { RuntimeDir } from './runtime-dir.js';
 import { hostfwdRule, shareTag, type ShareSecurityModel } from './guest-links.js';
-import type { SoundDevice, VmDescription } from './vm-description.js';
+import type { Accelerator, VmSoundDevice } from '../../common/contract.js';
+import type { VmDescription } from './vm-description.js';
 
 /** The USB controller every library VM has (host devices are attached to it while the VM runs). */
 export const USB_CONTROLLER_ID = 'kju-xhci';
-
-export type Accelerator = 'kvm' | 'hvf' | 'tcg';
 
 export interface ArgvRuntime {
   /** Where qmp.sock, serial.sock and qemu.pid live (see runtime-dir.ts). */
@@ -185,7 +184,7 @@ export function clipboardArgs(): string[] {
   ];
 }
 
-function soundArgs(sound: Exclude<SoundDevice, 'none'>): string[] {
+function soundArgs(sound: Exclude<VmSoundDevice, 'none'>): string[] {
   const dev = `audiodev=${AUDIODEV_ID}`;
   switch (sound) {
     case 'intel-hda':

@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import { accessSync, constants, closeSync, openSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
-import type { Accelerator } from './build-argv.js';
+import type { Accelerator } from '../../common/contract.js';
 import { KjuError, type KjuErrorOptions } from '../../common/errors.js';
 
 const execFileP = promisify(execFile);

@@ -7,7 +7,8 @@ import { closeSync, existsSync, mkdirSync, openSync, rmSync, statSync, writeFile
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type Accelerator, buildArgv } from './build-argv.js';
+import type { Accelerator } from '../../common/contract.js';
+import { buildArgv } from './build-argv.js';
 import { type QemuBinary, findQemu } from './find-qemu.js';
 import { type AcceleratorChoice, resolveAccelerator } from './accel-check.js';
 import { prepareRuntimeDir, readRuntimeVmName, sanitizeVmName, type RuntimeDir, type RuntimeVmInfo } from './runtime-dir.js';

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { chmodSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import type { Accelerator } from '../../common/contract.js';
 import { KjuError, type KjuErrorOptions } from '../../common/errors.js';
 
 export class RuntimeDirError extends KjuError {
@@ -107,7 +108,7 @@ export function listRuntimeDirs(base = runtimeBase()): RuntimeDir[] {
 
 /** How a running VM was launched, kept in its runtime dir's vm.json (`kjuRuntime`) by launchQemu. */
 export interface RuntimeVmInfo {
-  accelerator: 'kvm' | 'hvf' | 'tcg';
+  accelerator: Accelerator;
   /** the accelerator check's notice when it fell back to TCG */
   acceleratorNotice?: string;
   /** the absolute path of the description file of a VM started from one (`kju run path/vm.json`) */

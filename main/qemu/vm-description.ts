@@ -3,14 +3,8 @@ import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { KjuError, type KjuErrorOptions } from '../../common/errors.js';
+import { MAX_VM_DISPLAYS, VM_DISPLAY_DEVICES, VM_SOUND_DEVICES } from '../../common/contract.js';
 
-export const DISPLAY_DEVICES = ['virtio-vga', 'std', 'cirrus', 'qxl', 'bochs', 'none'] as const;
-export type DisplayDevice = (typeof DISPLAY_DEVICES)[number];
-/** Heads a VM may have; only virtio-vga has more than one. */
-export const MAX_DISPLAYS = 4;
-/** Emulated sound cards, each wired to QEMU's D-Bus audio backend (build-argv.ts soundArgs). */
-export const SOUND_DEVICES = ['intel-hda', 'ich9-intel-hda', 'ac97', 'sb16', 'virtio-sound', 'none'] as const;
-export type SoundDevice = (typeof SOUND_DEVICES)[number];
 
 const diskSchema = z.strictObject({
   path: z.string().min(1, 'must not be empty'),
@@ -43,9 +37,9 @@ const vmDescriptionSchema = z.strictObject({
     .max(1024 * 1024, 'is too large'),
   cpus: z.number().int('must be a whole number').min(1, 'must be at least 1').max(256, 'must be at most 256'),
   /** the display device; a vm.json keeps the name `display` (a file format users rely on) */
-  display: z.enum(DISPLAY_DEVICES).optional(),
+  display: z.enum(VM_DISPLAY_DEVICES).optional(),
   /** heads of the display device (virtio-vga's max_outputs), each its own D-Bus console */
-  displays: z.number().int('must be a whole number').min(1, 'must be at least 1').max(MAX_DISPLAYS, `must be at most ${MAX_DISPLAYS}`).optional(),
+  displays: z.number().int('must be a whole number').min(1, 'must be at least 1').max(MAX_VM_DISPLAYS, `must be at most ${MAX_VM_DISPLAYS}`).optional(),
   machine: z.enum(['q35', 'pc']).optional(),
   kernel: z.string().min(1).optional(),
   initrd: z.string().min(1).optional(),
@@ -67,7 +61,7 @@ const vmDescriptionSchema = z.strictObject({
   /** Hyper-V enlightenments for Windows guests; applied only with a hardware accelerator */
   hyperv: z.boolean().optional(),
   /** absent: no sound card (vm.json files written before kju had sound) */
-  sound: z.enum(SOUND_DEVICES).optional(),
+  sound: z.enum(VM_SOUND_DEVICES).optional(),
   extraArgs: z.array(z.string()).optional(),
 });
 

@@ -11,11 +11,10 @@ import { EventEmitter } from 'node:events';
 import { existsSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { Transport, VmRunState, VmSummary } from '../../common/contract.js';
+import { isActiveVmState, type Accelerator, type Transport, type VmSummary } from '../../common/contract.js';
 import type { DisplaySource } from '../display/display-source.js';
 import type { AudioOut } from '../display/audio-out.js';
 import type { GuestClipboard } from '../display/guest-clipboard.js';
-import type { Accelerator } from '../qemu/build-argv.js';
 import { isAlive, readPidFile } from '../qemu/pid-alive.js';
 import { killPoint } from '../util/kill-point.js';
 import { libraryVmRuntimeDir, readRuntimeVmInfo, removeRuntimeDir, type RuntimeDir } from '../qemu/runtime-dir.js';
@@ -42,8 +41,6 @@ import { stopVm } from './stop-vm.js';
 import type { VmSession } from './vm-session.js';
 
 /** States in which a QEMU runs for the VM (what it runs with is worth showing). */
-const ACTIVE: readonly VmRunState[] = ['starting', 'running', 'paused', 'shutting-down'];
-const isActive = (state: VmRunState): boolean => ACTIVE.includes(state);
 
 export { SessionError } from './session-errors.js';
 
@@ -172,7 +169,7 @@ export class SessionManager extends EventEmitter<{ changed: [vms: VmSummary[]] }
         s.state = state;
         if (problem !== undefined) s.problem = problem === NOT_RESPONDING ? notResponding(rt, e.config.name) : problem;
         if (r?.transport) s.transport = r.transport;
-        if (isActive(state)) {
+        if (isActiveVmState(state)) {
           const info = readRuntimeVmInfo(rt);
           if (info) Object.assign(s, info);
         }

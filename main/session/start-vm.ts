@@ -1,7 +1,7 @@
 // The one road from a stopped VM to a running one, for `kju start`, `kju run` and the app: launch
 // QEMU detached (it outlives this process), attach a session, and for a VM suspended to disk load
 // its saved state before the guest runs. Runs on the Node loop of the process that starts it.
-import type { Accelerator } from '../qemu/build-argv.js';
+import type { Accelerator } from '../../common/contract.js';
 import type { QemuBinary } from '../qemu/find-qemu.js';
 import { checkPortsFree } from '../qemu/guest-links.js';
 import { launchQemu, type QemuProcess } from '../qemu/launch.js';

@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { type QemuProcess, launchQemu } from '../qemu/launch.js';
 import { runtimeDirAt } from '../qemu/runtime-dir.js';
-import type { DisplayDevice, VmDescription } from '../qemu/vm-description.js';
+import type { VmDisplayDevice } from '../../common/contract.js';
+import type { VmDescription } from '../qemu/vm-description.js';
 import { QmpClient } from '../qmp/qmp-client.js';
 import { SerialConsole } from './serial-console.js';
 
@@ -49,7 +50,7 @@ export function ensureDemoGuest(): Promise<DemoGuest> {
 }
 
 export interface BootOptions {
-  displayDevice?: DisplayDevice;
+  displayDevice?: VmDisplayDevice;
   /** heads of the display device (virtio-vga max_outputs) */
   displays?: number;
   name?: string;

@@ -6,6 +6,7 @@ import type {
   AudioStream,
   DisplayMessage,
   DisplayStream,
+  Failure,
   BackendArgs,
   BackendMethod,
   BackendValue,
@@ -16,6 +17,7 @@ import type {
   VmSummary,
   ViewerMessage,
 } from '../../common/contract.js';
+import type { KjuErrorCode } from '../../common/errors.js';
 import { DisplayEventQueue } from '../../common/display-event-queue.js';
 import { serveProtocols } from '../../common/serve-auth.js';
 import { takeTokenFromUrl } from './page-token.js';
@@ -69,7 +71,7 @@ export function pageToken(): string | null {
 }
 
 /** Failure as data, matching the host's Result shape. */
-const fail = (code: string, message: string): { ok: false; code: string; message: string } => ({ ok: false, code, message });
+const fail = (code: KjuErrorCode, message: string): Failure => ({ ok: false, code, message });
 
 class BackendSocket {
   private ws: WebSocket | null = null;
@@ -107,7 +109,7 @@ class BackendSocket {
           resolve(null);
         }
         if (this.ws === ws) this.ws = null;
-        for (const done of this.pending.values()) done(fail('disconnected', 'the connection to kju serve was lost; try again'));
+        for (const done of this.pending.values()) done(fail('connection-closed', 'the connection to kju serve was lost; try again'));
         this.pending.clear();
         this.scheduleReconnect();
       };
@@ -275,7 +277,7 @@ export function createWsBridge(opts: WsBridgeOptions = {}): KjuBridge {
         ws.onclose = (e: CloseEvent) => {
           if (!settled) {
             settled = true;
-            resolve(fail('connect-failed', `cannot open the display of ${vmId}: ${closeReason(e)}`));
+            resolve(fail('connection-closed', `cannot open the display of ${vmId}: ${closeReason(e)}`));
             return;
           }
           stream.push({ kind: 'message', m: { t: 'closed', reason: closeReason(e) } });
@@ -321,7 +323,7 @@ export function createWsBridge(opts: WsBridgeOptions = {}): KjuBridge {
         ws.onclose = (e: CloseEvent) => {
           if (ws.readyState !== ws.CLOSED || ended) return;
           end(closeReason(e));
-          resolve(fail('connect-failed', `cannot open the sound of ${vmId}: ${closeReason(e)}`));
+          resolve(fail('connection-closed', `cannot open the sound of ${vmId}: ${closeReason(e)}`));
         };
       });
     },

@@ -1,7 +1,7 @@
 // The VM library as this window sees it: loaded once, then kept live by onVmsChanged. Per-VM
 // actions go through `act`, which marks the VM busy and keeps the backend's message if it fails.
 import { create } from 'zustand';
-import type { BackendArgs, BackendMethod, KjuBridge, VmSummary } from '../../common/contract.js';
+import { isActiveVmState, type BackendArgs, type BackendMethod, type KjuBridge, type VmSummary } from '../../common/contract.js';
 import { failureText } from '../../common/errors.js';
 
 export interface LibraryState {
@@ -72,7 +72,7 @@ export const useLibrary = create<LibraryState>()((set, get) => ({
 
 /** What a VM in a given state offers; the UI shows only these (the backend refuses the rest anyway). */
 export function actionsFor(state: VmSummary['state']) {
-  const active = state === 'running' || state === 'paused' || state === 'starting' || state === 'shutting-down';
+  const active = isActiveVmState(state);
   return {
     start: state === 'stopped' || state === 'crashed',
     resume: state === 'suspended' || state === 'paused',

@@ -21,7 +21,7 @@ function fakeBridge(reply: (method: BackendMethod, args: unknown, progress: (p: 
       if (method === 'hostLimits') return { ok: true, value: { cpus: 2, memoryMiB: 1024 } };
       return reply(method, args, (p) => listeners.forEach((l) => l(p)));
     }) as KjuBridge['call'],
-    openDisplay: async () => ({ ok: false, code: 'x', message: 'x' }),
+    openDisplay: async () => ({ ok: false, code: 'no-console', message: 'x' }),
     onVmsChanged: () => () => {},
     onProgress: (cb) => (listeners.add(cb), () => void listeners.delete(cb)),
   };

@@ -1,7 +1,7 @@
 // Test page for e2e/renderer-ui.test.ts: the real App with a fake bridge made here, at the page
 // boundary. The test reads what the UI asked of the bridge from window.kjuUi.
 import { createRoot } from 'react-dom/client';
-import type { Diagnostic, DisplayMessage, DisplayStream, HostUsbDevice, InputMessage, KjuBridge, VmForward, VmSummary } from '../../common/contract.js';
+import type { Diagnostic, DisplayMessage, DisplayStream, Failure, HostUsbDevice, InputMessage, KjuBridge, VmForward, VmSummary } from '../../common/contract.js';
 import { encodeFramePacket } from '../../common/frame-packet.js';
 import { App } from '../ui/App.js';
 import '../ui/styles.css';
@@ -33,7 +33,7 @@ const sameForward = (a: Pick<VmForward, 'proto' | 'hostAddr' | 'hostPort'>, b: P
   a.proto === b.proto && a.hostAddr === b.hostAddr && a.hostPort === b.hostPort;
 
 /** The guest-link methods (issue 10), or undefined for any other method. */
-function guestLinks(method: string, args: unknown): { ok: true; value: unknown } | { ok: false; code: string; message: string } | undefined {
+function guestLinks(method: string, args: unknown): { ok: true; value: unknown } | Failure | undefined {
   const a = args as { forward?: VmForward; device?: string };
   switch (method) {
     case 'listForwards':

@@ -1,8 +1,9 @@
 // `kju create`: a new VM bundle from a preset, with a new qcow2 disk or an existing image.
 import { CliError } from '../cli-error.js';
-import { DISK_BUSES, DISPLAY_DEVICES, FIRMWARES, MACHINES, NICS, SOUND_DEVICES } from '../../library/bundle-config.js';
+import { EXISTING_DISK_MODES, VM_DISPLAY_DEVICES, VM_SOUND_DEVICES } from '../../../common/contract.js';
+import { DISK_BUSES, FIRMWARES, MACHINES, NICS } from '../../library/bundle-config.js';
 import { PRESET_DEFAULTS, presetFromName } from '../../library/presets.js';
-import { EXISTING_DISK_MODES, createVm } from '../../library/vm-create.js';
+import { createVm } from '../../library/vm-create.js';
 import { GUEST_LINK_USAGE, HARDWARE_OPTIONS, hardwareValues, oneOf, parseCommandArgs, printJson, USAGE_EXIT, withLibrary } from './library-cli.js';
 
 const USAGE = `usage: kju create <name> [options]
@@ -18,7 +19,7 @@ const USAGE = `usage: kju create <name> [options]
   --trust-backing F a backing (or data) file FILE reads that you mean the VM to read; any other
                     is refused (repeatable; with --disk-mode copy the chain is flattened into the copy)
   --iso FILE        CD-ROM image
-  --display D       ${DISPLAY_DEVICES.join(', ')}
+  --display D       ${VM_DISPLAY_DEVICES.join(', ')}
   --displays N      heads (monitors) of the display device, 1-4; more than 1 needs virtio-vga
   --nic N           ${NICS.join(', ')}
   --machine M       ${MACHINES.join(', ')}
@@ -28,7 +29,7 @@ const USAGE = `usage: kju create <name> [options]
   --clipboard / --no-clipboard   share the clipboard with the guest's spice-vdagent (default off: a VM sharing its clipboard cannot be suspended)
   --tpm / --no-tpm          a TPM 2.0 (swtpm; its state lives in the bundle)
   --secure-boot / --no-secure-boot   UEFI Secure Boot with Microsoft's keys (implies UEFI, q35 with SMM)
-  --sound S         ${SOUND_DEVICES.join(', ')} (default from the preset: intel-hda, sb16 for dos)
+  --sound S         ${VM_SOUND_DEVICES.join(', ')} (default from the preset: intel-hda, sb16 for dos)
   --kernel FILE --initrd FILE --append "ARGS"   direct kernel boot
   --notes TEXT
 ${GUEST_LINK_USAGE}

@@ -1,6 +1,7 @@
 // `kju edit`: changes a VM's hardware; validated, written atomically (config.json.bak keeps the old).
 import { CliError } from '../cli-error.js';
-import { DISPLAY_DEVICES, MACHINES, NICS, SOUND_DEVICES } from '../../library/bundle-config.js';
+import { VM_DISPLAY_DEVICES, VM_SOUND_DEVICES } from '../../../common/contract.js';
+import { MACHINES, NICS } from '../../library/bundle-config.js';
 import type { VmChanges } from '../../library/library.js';
 import { GUEST_LINK_USAGE, HARDWARE_OPTIONS, hardwareValues, parseCommandArgs, printJson, USAGE_EXIT, withLibrary } from './library-cli.js';
 
@@ -9,7 +10,7 @@ const USAGE = `usage: kju edit <vm> [options]
   --memory M      MiB, or 512M / 2G
   --cpus N
   --iso FILE      insert a CD-ROM image;  --eject  removes it
-  --display D     ${DISPLAY_DEVICES.join(', ')}
+  --display D     ${VM_DISPLAY_DEVICES.join(', ')}
   --displays N    heads (monitors) of the display device, 1-4; more than 1 needs virtio-vga
   --nic N         ${NICS.join(', ')}
   --machine M     ${MACHINES.join(', ')}
@@ -17,7 +18,7 @@ const USAGE = `usage: kju edit <vm> [options]
   --clipboard / --no-clipboard   share the clipboard (takes effect at the next start)
   --tpm / --no-tpm          a TPM 2.0 (swtpm; its state lives in the bundle)
   --secure-boot / --no-secure-boot   UEFI Secure Boot with Microsoft's keys (implies UEFI, q35 with SMM)
-  --sound S       ${SOUND_DEVICES.join(', ')} (takes effect at the next start)
+  --sound S       ${VM_SOUND_DEVICES.join(', ')} (takes effect at the next start)
   --microphone    (refused: sound in is not in kju yet)
   --kernel FILE --initrd FILE --append "ARGS"
   --notes TEXT

@@ -1,10 +1,10 @@
 // What the library subcommands (list, create, clone, delete, edit) share: argument parsing that
 // turns mistakes into usage errors, the library opened for the command, and option value checks.
-import { MAX_DISPLAYS } from '../../qemu/vm-description.js';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { CliError } from '../cli-error.js';
 import { Library } from '../../library/library.js';
-import { DISPLAY_DEVICES, MACHINES, NICS, SOUND_DEVICES } from '../../library/bundle-config.js';
+import { MAX_VM_DISPLAYS, VM_DISPLAY_DEVICES, VM_SOUND_DEVICES } from '../../../common/contract.js';
+import { MACHINES, NICS } from '../../library/bundle-config.js';
 import { GuestLinkError, parsePortForward, parseShareSpec } from '../../qemu/guest-links.js';
 
 export const USAGE_EXIT = 2;
@@ -42,10 +42,10 @@ export function positiveInt(option: string, value: string | undefined): number |
   return Number(value);
 }
 
-/** --displays N: heads of the display device, 1..MAX_DISPLAYS. */
+/** --displays N: heads of the display device, 1..MAX_VM_DISPLAYS. */
 function displayCount(value: string | undefined): number | undefined {
   const n = positiveInt('displays', value);
-  if (n !== undefined && n > MAX_DISPLAYS) throw new CliError(`--displays must be 1 to ${MAX_DISPLAYS}; got ${n}`, USAGE_EXIT);
+  if (n !== undefined && n > MAX_VM_DISPLAYS) throw new CliError(`--displays must be 1 to ${MAX_VM_DISPLAYS}; got ${n}`, USAGE_EXIT);
   return n;
 }
 
@@ -149,7 +149,7 @@ export function hardwareValues(v: HardwareArgs) {
     memoryMiB: memoryMiB(v.memory),
     cpus: positiveInt('cpus', v.cpus),
     // --display names the display device; the option keeps its name (scripts rely on it)
-    display: oneOf('display', v.display, DISPLAY_DEVICES),
+    display: oneOf('display', v.display, VM_DISPLAY_DEVICES),
     displays: displayCount(v.displays),
     nic: oneOf('nic', v.nic, NICS),
     machine: oneOf('machine', v.machine, MACHINES),
@@ -157,7 +157,7 @@ export function hardwareValues(v: HardwareArgs) {
     clipboard: v.clipboard ? true : v['no-clipboard'] ? false : undefined,
     tpm: onOff('tpm', v.tpm, v['no-tpm']),
     secureBoot: onOff('secure-boot', v['secure-boot'], v['no-secure-boot']),
-    sound: oneOf('sound', v.sound, SOUND_DEVICES),
+    sound: oneOf('sound', v.sound, VM_SOUND_DEVICES),
     kernel: v.kernel,
     initrd: v.initrd,
     append: v.append,

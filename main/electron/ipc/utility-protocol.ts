@@ -2,6 +2,7 @@
 // data never passes through main: each 'open' carries one end of a MessageChannelMain whose other
 // end main hands to the renderer, so frames go utility → renderer directly.
 // Types only: imported by main/ and utility/, so nothing here may need either runtime's API.
+import type { KjuErrorCode } from '../../../common/errors.js';
 import type { DisplayTarget } from '../../backend/backend.js';
 
 export type MainToUtility =
@@ -19,7 +20,7 @@ export type UtilityToMain =
   | { t: 'attach-failed'; message: string }
   /** sharedSurfaces: only for a zeroCopy open whose console can lend its memfds (see surface-share.ts) */
   | { t: 'opened'; requestId: number; sharedSurfaces?: { socketPath: string; token: string } }
-  | { t: 'open-failed'; requestId: number; code: string; message: string }
+  | { t: 'open-failed'; requestId: number; code: KjuErrorCode; message: string }
   /** QEMU exited; the utility exits right after */
   | { t: 'vm-exited'; reason: string }
   | { t: 'log'; line: string };

@@ -123,7 +123,7 @@ export class DisplayUtilities {
     }
     if (viewer.isDestroyed()) {
       port2.close();
-      return { ok: false, code: 'gone', message: 'the window closed' };
+      return { ok: false, code: 'connection-closed', message: 'the window closed' };
     }
     if (!vm.viewers.has(viewer)) {
       vm.viewers.add(viewer);
@@ -184,7 +184,7 @@ export class DisplayUtilities {
     vm.stopping = true; // an attach failure is not a crash to retry in a loop
     child.kill();
     await this.backend.reclaimDisplay(vm.vmId);
-    return { ok: false, code: 'attach-failed', message: r.t === 'attach-failed' ? r.message : 'the display utility failed to attach' };
+    return { ok: false, code: 'display-utility-failed', message: r.t === 'attach-failed' ? r.message : 'the display utility failed to attach' };
   }
 
   private onUtilityMessage(vm: VmDisplayUtility, m: UtilityToMain): void {
@@ -213,7 +213,7 @@ export class DisplayUtilities {
     vm.failAll((key) =>
       key === 'attach'
         ? { t: 'attach-failed', message: `the display utility exited (${code})` }
-        : { t: 'open-failed', requestId: Number(key.slice(5)), code: 'crashed', message: `the display utility exited (${code})` },
+        : { t: 'open-failed', requestId: Number(key.slice(5)), code: 'display-utility-failed', message: `the display utility exited (${code})` },
     );
     if (vm.stopping) return;
     const reason = `the display process of this VM stopped unexpectedly (exit ${code}); the VM itself is still running`;

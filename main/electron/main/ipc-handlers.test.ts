@@ -20,7 +20,7 @@ const forwarded: { method: string; args: unknown }[] = [];
 const table: BackendHandlerTable<FakeEvent> = {
   ...forwardingHandlers<FakeEvent>(async (method, args) => {
     forwarded.push({ method, args });
-    return { ok: false, code: 'fake', message: method };
+    return { ok: false, code: 'internal', message: method };
   }),
   listVms: async () => ({ ok: true, value: [vm] }),
   startVm: async (_e, { id }) => (id === 'boom' ? Promise.reject(new Error('kaput')) : { ok: true, value: { ...vm, id } }),
@@ -77,7 +77,7 @@ test('the library and lifecycle methods get the same strict checks before reachi
     ['setCdrom', { id: 'a', path: null }],
     ['powerButton', { id: 'a' }],
   ];
-  for (const [m, args] of good) assert.equal((await call(m, args)).code, 'fake', m);
+  for (const [m, args] of good) assert.equal((await call(m, args)).code, 'internal', m);
   assert.deepEqual(
     forwarded.map((f) => f.method),
     good.map(([m]) => m),

@@ -1,6 +1,6 @@
 // What happens to running VMs when kju quits: the user picks keep running / suspend all / shut
 // down all (or cancels). Pure apart from the ops it is given; the dialog lives in app-shell.ts.
-import type { Result, VmSummary } from '../../../common/contract.js';
+import { isActiveVmState, type Result, type VmSummary } from '../../../common/contract.js';
 
 export type QuitChoice = 'keep' | 'suspend' | 'shutdown' | 'cancel';
 
@@ -10,10 +10,9 @@ export const QUIT_CHOICES: readonly QuitChoice[] = ['keep', 'suspend', 'shutdown
 export const QUIT_CANCEL_INDEX = 3;
 export const SHUTDOWN_TIMEOUT_MS = 30_000;
 
-const ACTIVE: ReadonlySet<VmSummary['state']> = new Set(['running', 'paused', 'starting']);
-
+/** The VMs quitting asks about: active ones, except those already shutting down. */
 export function activeVms(vms: readonly VmSummary[]): VmSummary[] {
-  return vms.filter((v) => ACTIVE.has(v.state));
+  return vms.filter((v) => isActiveVmState(v.state) && v.state !== 'shutting-down');
 }
 
 export function quitMessage(vms: readonly VmSummary[]): { message: string; detail: string } {

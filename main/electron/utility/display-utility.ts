@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import process from 'node:process';
 import type { MessagePortMain } from 'electron';
 import type { ViewerMessage } from '../../../common/contract.js';
+import { kjuErrorCodeOf } from '../../../common/errors.js';
 import type { DisplaySource } from '../../display/display-source.js';
 import { relaySound, ViewerEndpoint } from '../../display/viewer-endpoint.js';
 import { isShareable, SurfaceShareServer, type ShareTicket } from '../../display/surface-share.js';
@@ -113,14 +114,14 @@ async function open(requestId: number, console: number, port: MessagePortMain | 
   if (!port) return send({ t: 'open-failed', requestId, code: 'internal', message: 'open without a port' });
   if (!session) {
     port.close();
-    return send({ t: 'open-failed', requestId, code: 'not-attached', message: 'the display utility is not attached to the VM' });
+    return send({ t: 'open-failed', requestId, code: 'display-utility-failed', message: 'the display utility is not attached to the VM' });
   }
   let source: DisplaySource;
   try {
     source = await displayFor(session, console);
   } catch (err) {
     port.close();
-    return send({ t: 'open-failed', requestId, code: 'no-display', message: (err as Error).message });
+    return send({ t: 'open-failed', requestId, code: kjuErrorCodeOf(err, 'display-unavailable'), message: (err as Error).message });
   }
   const clipboard = sharesClipboard ? await session.sharedClipboard(log) : undefined;
   const ticket = zeroCopy ? shareTicket(console, source) : null;
@@ -160,14 +161,14 @@ async function openAudio(requestId: number, port: MessagePortMain | undefined): 
   if (!port) return send({ t: 'open-failed', requestId, code: 'internal', message: 'open-audio without a port' });
   if (!session) {
     port.close();
-    return send({ t: 'open-failed', requestId, code: 'not-attached', message: 'the display utility is not attached to the VM' });
+    return send({ t: 'open-failed', requestId, code: 'display-utility-failed', message: 'the display utility is not attached to the VM' });
   }
   let audio: Awaited<ReturnType<VmSession['openAudio']>>;
   try {
     audio = await session.openAudio();
   } catch (err) {
     port.close();
-    return send({ t: 'open-failed', requestId, code: (err as { code?: string }).code ?? 'no-sound', message: (err as Error).message });
+    return send({ t: 'open-failed', requestId, code: kjuErrorCodeOf(err, 'no-sound'), message: (err as Error).message });
   }
   const end = () => {
     audios.delete(end);
