@@ -30,7 +30,6 @@ import { PRESET_DEFAULTS } from './presets.js';
 import { convertImage, createOverlay, createQcow2 } from './qemu-img.js';
 import { findSwtpm } from '../qemu/swtpm.js';
 
-
 export interface CreateVmOptions {
   name: string;
   preset: VmPreset;

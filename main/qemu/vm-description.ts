@@ -5,7 +5,6 @@ import { z } from 'zod';
 import { KjuError, type KjuErrorOptions } from '../../common/errors.js';
 import { MAX_VM_DISPLAYS, VM_DISPLAY_DEVICES, VM_SOUND_DEVICES } from '../../common/contract.js';
 
-
 const diskSchema = z.strictObject({
   path: z.string().min(1, 'must not be empty'),
   format: z.enum(['qcow2', 'raw']).optional(),

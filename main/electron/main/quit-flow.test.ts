@@ -20,7 +20,10 @@ test('only running, paused and starting VMs hold up quitting', () => {
 test('suspend and shut down run on every VM and report failures by name', async () => {
   const calls: string[] = [];
   const ops = {
-    suspendVm: async (id: string) => (calls.push(`s:${id}`), id === 'c' ? { ok: false as const, code: 'disk-full' as const, message: 'no disk space' } : { ok: true as const, value: vm(id, 'suspended') }),
+    suspendVm: async (id: string) => (
+      calls.push(`s:${id}`),
+      id === 'c' ? { ok: false as const, code: 'disk-full' as const, message: 'no disk space' } : { ok: true as const, value: vm(id, 'suspended') }
+    ),
     shutdownVm: async (id: string, t: number) => (calls.push(`d:${id}:${t}`), id === 'a' ? Promise.reject(new Error('QMP gone')) : { ok: true as const, value: vm(id, 'stopped') }),
   };
   const active = activeVms(vms);
