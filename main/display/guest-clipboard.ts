@@ -34,12 +34,19 @@ export interface GuestClipboardEvents {
   text: [text: string];
   /** something from the guest was refused; `reason` is one sentence for the user and the log */
   refused: [reason: string];
+  /** the guest fetched the host's text (it pasted, or its agent took it) */
+  delivered: [];
 }
 
 const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 
 export class ClipboardTooLargeError extends Error {
   override name = 'ClipboardTooLargeError';
+}
+
+/** The guest's clipboard broke kju's limits (size, MIME type, UTF-8); the message says how. */
+export class GuestClipboardRefused extends Error {
+  override name = 'GuestClipboardRefused';
 }
 
 export class GuestClipboard extends EventEmitter<GuestClipboardEvents> {
@@ -84,6 +91,22 @@ export class GuestClipboard extends EventEmitter<GuestClipboardEvents> {
     this.hostText = bytes;
     this.serial += 1;
     await this.link.call(CLIPBOARD_PATH, CLIPBOARD_IFACE, 'Grab', { signature: 'uuas', body: [SELECTION_CLIPBOARD, this.serial, [TEXT_MIME]] });
+  }
+
+  /**
+   * The VM's clipboard text now, for a one-off read (`kju clipboard get`): the guest's, asked of
+   * QEMU (which keeps what the guest copied), or the host's text when kju offered the last one;
+   * null when the clipboard is empty. Throws GuestClipboardRefused past kju's limits.
+   */
+  async currentText(): Promise<string | null> {
+    if (this.hostText) return this.hostText.toString('utf8');
+    try {
+      return await this.requestGuestText();
+    } catch (err) {
+      // QEMU 10 ui/dbus-clipboard.c answers an empty (or unowned) clipboard with this error text
+      if (err instanceof Error && /Empty clipboard/i.test(err.message)) return null;
+      throw err;
+    }
   }
 
   /** Stops offering the host's text and unregisters from QEMU. */
@@ -132,6 +155,7 @@ export class GuestClipboard extends EventEmitter<GuestClipboardEvents> {
         if (selection !== SELECTION_CLIPBOARD || !this.hostText) return this.link.replyError(m, 'org.qemu.Display1.Error.Failed', 'Empty clipboard');
         if (!Array.isArray(mimes) || !mimes.includes(TEXT_MIME)) return this.link.replyError(m, 'org.qemu.Display1.Error.Failed', 'Unhandled MIME types requested');
         this.link.reply(m, 'say', [TEXT_MIME, this.hostText]);
+        this.emit('delivered');
         return;
       }
       default:
@@ -147,31 +171,36 @@ export class GuestClipboard extends EventEmitter<GuestClipboardEvents> {
     this.fetching = true;
     this.fetchAgain = false;
     try {
-      const [mime, data] = await this.link.call(CLIPBOARD_PATH, CLIPBOARD_IFACE, 'Request', {
-        signature: 'uas',
-        body: [SELECTION_CLIPBOARD, [TEXT_MIME]],
-        timeoutMs: REQUEST_TIMEOUT_MS,
-      });
-      if (this.closed) return;
-      if (mime !== TEXT_MIME) return this.refuse(`the guest's clipboard came as ${JSON.stringify(String(mime)).slice(0, 80)}, not UTF-8 text; ignored`);
-      const bytes = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.from(data as number[]) : null;
-      if (!bytes) return this.refuse("the guest's clipboard data was not a byte array; ignored");
-      if (bytes.length > CLIPBOARD_MAX_BYTES) {
-        return this.refuse(`the guest's clipboard (${mib(bytes.length)}) is larger than kju's ${mib(CLIPBOARD_MAX_BYTES)} limit; it was not copied to the host`);
-      }
-      let text: string;
-      try {
-        text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-      } catch {
-        return this.refuse(`the guest's clipboard (${bytes.length} bytes) is not valid UTF-8; it was not copied to the host`);
-      }
-      this.emit('text', text.endsWith('\0') ? text.slice(0, -1) : text);
+      const text = await this.requestGuestText();
+      if (!this.closed) this.emit('text', text);
     } catch (err) {
-      if (!this.closed) this.refuse(`reading the guest's clipboard failed: ${(err as Error).message}`);
+      if (!this.closed) this.refuse(err instanceof GuestClipboardRefused ? err.message : `reading the guest's clipboard failed: ${(err as Error).message}`);
     } finally {
       this.fetching = false;
       if (this.fetchAgain && !this.closed) void this.fetchGuestText();
     }
+  }
+
+  /** Asks QEMU for the guest's clipboard text; throws GuestClipboardRefused when it breaks kju's limits. */
+  private async requestGuestText(): Promise<string> {
+    const [mime, data] = await this.link.call(CLIPBOARD_PATH, CLIPBOARD_IFACE, 'Request', {
+      signature: 'uas',
+      body: [SELECTION_CLIPBOARD, [TEXT_MIME]],
+      timeoutMs: REQUEST_TIMEOUT_MS,
+    });
+    if (mime !== TEXT_MIME) throw new GuestClipboardRefused(`the guest's clipboard came as ${JSON.stringify(String(mime)).slice(0, 80)}, not UTF-8 text; ignored`);
+    const bytes = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.from(data as number[]) : null;
+    if (!bytes) throw new GuestClipboardRefused("the guest's clipboard data was not a byte array; ignored");
+    if (bytes.length > CLIPBOARD_MAX_BYTES) {
+      throw new GuestClipboardRefused(`the guest's clipboard (${mib(bytes.length)}) is larger than kju's ${mib(CLIPBOARD_MAX_BYTES)} limit; it was not copied to the host`);
+    }
+    let text: string;
+    try {
+      text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    } catch {
+      throw new GuestClipboardRefused(`the guest's clipboard (${bytes.length} bytes) is not valid UTF-8; it was not copied to the host`);
+    }
+    return text.endsWith('\0') ? text.slice(0, -1) : text;
   }
 
   private refuse(reason: string): void {
