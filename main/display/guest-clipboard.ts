@@ -53,6 +53,8 @@ export class GuestClipboard extends EventEmitter<GuestClipboardEvents> {
   /** the highest grab serial seen from either side; our grabs must exceed it (qemu_clipboard_check_serial) */
   private serial = 0;
   private hostText: Buffer | null = null;
+  /** the guest's last text fetched here: an agent that let go (exited) leaves QEMU's clipboard empty */
+  private lastGuestText: string | null = null;
   private fetching = false;
   /** a grab arrived while a request was out: ask again once it is answered */
   private fetchAgain = false;
@@ -95,8 +97,8 @@ export class GuestClipboard extends EventEmitter<GuestClipboardEvents> {
 
   /**
    * The VM's clipboard text now, for a one-off read (`kju clipboard get`): the guest's, asked of
-   * QEMU (which keeps what the guest copied), or the host's text when kju offered the last one;
-   * null when the clipboard is empty. Throws GuestClipboardRefused past kju's limits.
+   * QEMU (which keeps what the guest copied), or the host's text when kju offered the last one,
+   * or the guest's last text fetched here once its agent let go; null when there is none. Throws GuestClipboardRefused past kju's limits.
    */
   async currentText(): Promise<string | null> {
     if (this.hostText) return this.hostText.toString('utf8');
@@ -104,7 +106,7 @@ export class GuestClipboard extends EventEmitter<GuestClipboardEvents> {
       return await this.requestGuestText();
     } catch (err) {
       // QEMU 10 ui/dbus-clipboard.c answers an empty (or unowned) clipboard with this error text
-      if (err instanceof Error && /Empty clipboard/i.test(err.message)) return null;
+      if (err instanceof Error && /Empty clipboard/i.test(err.message)) return this.lastGuestText;
       throw err;
     }
   }
@@ -172,7 +174,9 @@ export class GuestClipboard extends EventEmitter<GuestClipboardEvents> {
     this.fetchAgain = false;
     try {
       const text = await this.requestGuestText();
-      if (!this.closed) this.emit('text', text);
+      if (this.closed) return;
+      this.lastGuestText = text;
+      this.emit('text', text);
     } catch (err) {
       if (!this.closed) this.refuse(err instanceof GuestClipboardRefused ? err.message : `reading the guest's clipboard failed: ${(err as Error).message}`);
     } finally {
