@@ -8,7 +8,9 @@ type Command = { summary: string; load: () => Promise<{ run(args: string[]): Pro
 
 const commands: Record<string, Command> = {
   // one line per subcommand; keep alphabetical
+  clipboard: { summary: "get or set a running VM's shared clipboard text (kju clipboard get|set <vm>)", load: () => import('./commands/clipboard.js') },
   clone: { summary: 'copy a VM (full, or --linked over a shared base)', load: () => import('./commands/clone.js') },
+  console: { summary: "attach the terminal to a running VM's serial port (Ctrl+] detaches)", load: () => import('./commands/console.js') },
   create: { summary: 'make a new VM from a preset', load: () => import('./commands/create.js') },
   delete: { summary: 'move a VM to the library trash (or --permanent)', load: () => import('./commands/delete.js') },
   doctor: { summary: 'check what kju needs here (QEMU, accelerator, firmware...), with fixes', load: () => import('./commands/doctor.js') },

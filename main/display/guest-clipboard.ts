@@ -34,6 +34,8 @@ export interface GuestClipboardEvents {
   text: [text: string];
   /** something from the guest was refused; `reason` is one sentence for the user and the log */
   refused: [reason: string];
+  /** the guest fetched the host's text (it pasted, or its agent took it) */
+  delivered: [];
 }
 
 const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
@@ -42,10 +44,17 @@ export class ClipboardTooLargeError extends Error {
   override name = 'ClipboardTooLargeError';
 }
 
+/** The guest's clipboard broke kju's limits (size, MIME type, UTF-8); the message says how. */
+export class GuestClipboardRefused extends Error {
+  override name = 'GuestClipboardRefused';
+}
+
 export class GuestClipboard extends EventEmitter<GuestClipboardEvents> {
   /** the highest grab serial seen from either side; our grabs must exceed it (qemu_clipboard_check_serial) */
   private serial = 0;
   private hostText: Buffer | null = null;
+  /** the guest's last text fetched here: an agent that let go (exited) leaves QEMU's clipboard empty */
+  private lastGuestText: string | null = null;
   private fetching = false;
   /** a grab arrived while a request was out: ask again once it is answered */
   private fetchAgain = false;
@@ -89,6 +98,22 @@ export class GuestClipboard extends EventEmitter<GuestClipboardEvents> {
   /** The host text kju offers the guest now (null when there is none or the guest's is newer). */
   get offeredText(): string | null {
     return this.hostText && this.hostText.toString('utf8');
+  }
+
+  /**
+   * The VM's clipboard text now, for a one-off read (`kju clipboard get`): the guest's, asked of
+   * QEMU (which keeps what the guest copied), or the host's text when kju offered the last one,
+   * or the guest's last text fetched here once its agent let go; null when there is none. Throws GuestClipboardRefused past kju's limits.
+   */
+  async currentText(): Promise<string | null> {
+    if (this.hostText) return this.hostText.toString('utf8');
+    try {
+      return await this.requestGuestText();
+    } catch (err) {
+      // QEMU 10 ui/dbus-clipboard.c answers an empty (or unowned) clipboard with this error text
+      if (err instanceof Error && /Empty clipboard/i.test(err.message)) return this.lastGuestText;
+      throw err;
+    }
   }
 
   /** Stops offering the host's text and unregisters from QEMU. */
@@ -139,6 +164,7 @@ export class GuestClipboard extends EventEmitter<GuestClipboardEvents> {
         if (selection !== SELECTION_CLIPBOARD || !this.hostText) return this.link.replyError(m, 'org.qemu.Display1.Error.Failed', 'Empty clipboard');
         if (!Array.isArray(mimes) || !mimes.includes(TEXT_MIME)) return this.link.replyError(m, 'org.qemu.Display1.Error.Failed', 'Unhandled MIME types requested');
         this.link.reply(m, 'say', [TEXT_MIME, this.hostText]);
+        this.emit('delivered');
         return;
       }
       default:
@@ -166,31 +192,38 @@ export class GuestClipboard extends EventEmitter<GuestClipboardEvents> {
     this.fetching = true;
     this.fetchAgain = false;
     try {
-      const [mime, data] = await this.link.call(CLIPBOARD_PATH, CLIPBOARD_IFACE, 'Request', {
-        signature: 'uas',
-        body: [SELECTION_CLIPBOARD, [TEXT_MIME]],
-        timeoutMs: REQUEST_TIMEOUT_MS,
-      });
+      const text = await this.requestGuestText();
       if (this.closed) return;
-      if (mime !== TEXT_MIME) return this.refuse(`the guest's clipboard came as ${JSON.stringify(String(mime)).slice(0, 80)}, not UTF-8 text; ignored`);
-      const bytes = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.from(data as number[]) : null;
-      if (!bytes) return this.refuse("the guest's clipboard data was not a byte array; ignored");
-      if (bytes.length > CLIPBOARD_MAX_BYTES) {
-        return this.refuse(`the guest's clipboard (${mib(bytes.length)}) is larger than kju's ${mib(CLIPBOARD_MAX_BYTES)} limit; it was not copied to the host`);
-      }
-      let text: string;
-      try {
-        text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-      } catch {
-        return this.refuse(`the guest's clipboard (${bytes.length} bytes) is not valid UTF-8; it was not copied to the host`);
-      }
-      this.emit('text', text.endsWith('\0') ? text.slice(0, -1) : text);
+      this.lastGuestText = text;
+      this.emit('text', text);
     } catch (err) {
-      if (!this.closed) this.refuse(`reading the guest's clipboard failed: ${(err as Error).message}`);
+      if (!this.closed) this.refuse(err instanceof GuestClipboardRefused ? err.message : `reading the guest's clipboard failed: ${(err as Error).message}`);
     } finally {
       this.fetching = false;
       if (this.fetchAgain && !this.closed) void this.fetchGuestText();
     }
+  }
+
+  /** Asks QEMU for the guest's clipboard text; throws GuestClipboardRefused when it breaks kju's limits. */
+  private async requestGuestText(): Promise<string> {
+    const [mime, data] = await this.link.call(CLIPBOARD_PATH, CLIPBOARD_IFACE, 'Request', {
+      signature: 'uas',
+      body: [SELECTION_CLIPBOARD, [TEXT_MIME]],
+      timeoutMs: REQUEST_TIMEOUT_MS,
+    });
+    if (mime !== TEXT_MIME) throw new GuestClipboardRefused(`the guest's clipboard came as ${JSON.stringify(String(mime)).slice(0, 80)}, not UTF-8 text; ignored`);
+    const bytes = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.from(data as number[]) : null;
+    if (!bytes) throw new GuestClipboardRefused("the guest's clipboard data was not a byte array; ignored");
+    if (bytes.length > CLIPBOARD_MAX_BYTES) {
+      throw new GuestClipboardRefused(`the guest's clipboard (${mib(bytes.length)}) is larger than kju's ${mib(CLIPBOARD_MAX_BYTES)} limit; it was not copied to the host`);
+    }
+    let text: string;
+    try {
+      text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    } catch {
+      throw new GuestClipboardRefused(`the guest's clipboard (${bytes.length} bytes) is not valid UTF-8; it was not copied to the host`);
+    }
+    return text.endsWith('\0') ? text.slice(0, -1) : text;
   }
 
   private refuse(reason: string): void {

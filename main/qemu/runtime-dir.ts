@@ -140,6 +140,15 @@ export function readRuntimeVmBundle(rt: RuntimeDir): string | undefined {
   }
 }
 
+/** Whether the VM running in `rt` was launched sharing its clipboard (vm.json's `clipboard`: QEMU has the vdagent channel). */
+export function readRuntimeVmClipboard(rt: RuntimeDir): boolean {
+  try {
+    return (JSON.parse(readFileSync(rt.vmJson, 'utf8')) as { clipboard?: unknown }).clipboard === true;
+  } catch {
+    return false;
+  }
+}
+
 /** The VM name in a runtime dir's vm.json, or undefined when there is none (or it is unreadable). */
 export function readRuntimeVmName(rt: RuntimeDir): string | undefined {
   try {

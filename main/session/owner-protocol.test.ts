@@ -148,7 +148,20 @@ test('forward and usb params are checked at the wire: bad ones never reach the A
   assert.equal(await ok('usb', { op: 'detach', device: '1-2.3' }), true);
   assert.equal(await ok('usb', { op: 'attach', device: 'hostbus=1' }), false);
   assert.equal(await ok('usb', { op: 'eject', device: '1-2' }), false);
-  assert.deepEqual(calls, ['forward add tcp:127.0.0.1:8080', 'forward remove udp:0.0.0.0:53', 'forward list', 'usb attach 046d:c52b', 'usb detach 1-2.3']);
+  assert.equal(await ok('clipboard', { op: 'get' }), true);
+  assert.equal(await ok('clipboard', { op: 'set', text: 'a\nü', waitMs: 500 }), true);
+  assert.equal(await ok('clipboard', { op: 'set', text: 7 }), false);
+  assert.equal(await ok('clipboard', { op: 'set', text: 'x', waitMs: -1 }), false);
+  assert.equal(await ok('clipboard', { op: 'paste' }), false);
+  assert.deepEqual(calls, [
+    'forward add tcp:127.0.0.1:8080',
+    'forward remove udp:0.0.0.0:53',
+    'forward list',
+    'usb attach 046d:c52b',
+    'usb detach 1-2.3',
+    'clipboard get',
+    'clipboard set "a\\nü" 500',
+  ]);
 });
 
 function fakeApi(calls: string[] = []): OwnerApi {
@@ -162,6 +175,7 @@ function fakeApi(calls: string[] = []): OwnerApi {
     lifecycle: async (p) => (calls.push(`lifecycle ${p.op}`), { status: 'running', state: 'running' }),
     forward: async (p) => (calls.push(`forward ${p.op}${'forward' in p ? ` ${p.forward.proto}:${p.forward.hostAddr}:${p.forward.hostPort}` : ''}`), { forwards: [] }),
     usb: async (p) => (calls.push(`usb ${p.op}${'device' in p ? ` ${p.device}` : ''}`), { attached: [] }),
+    clipboard: async (p) => (calls.push(`clipboard ${p.op}${'text' in p ? ` ${JSON.stringify(p.text)} ${p.waitMs}` : ''}`), p.op === 'get' ? { text: 'x' } : { delivered: false }),
   };
 }
 

@@ -28,11 +28,17 @@ export interface OwnerMethods {
   forward: { params: { op: 'list' } | { op: 'add'; forward: PortForward } | { op: 'remove'; forward: ForwardKey }; value: { forwards: PortForward[] } };
   /** host USB devices in the VM, by bus-port; `device` is vendor:product or bus-port of a host device */
   usb: { params: { op: 'list' } | { op: 'attach' | 'detach'; device: string }; value: { attached: string[]; removed?: boolean } };
+  /**
+   * the VM's shared clipboard (VmSession.sharedClipboard, the viewers' own): get answers its text
+   * (null: empty); set offers `text` to the guest and, with waitMs, waits that long for the guest to
+   * fetch it (`delivered`)
+   */
+  clipboard: { params: { op: 'get' } | { op: 'set'; text: string; waitMs?: number }; value: { text?: string | null; delivered?: boolean } };
 }
 export type OwnerMethod = keyof OwnerMethods;
 
 /** Every method, tied to OwnerMethods both ways (a missing or extra name fails to compile). */
-export const OWNER_METHODS = ['status', 'screenshot', 'resize', 'type', 'key', 'stop', 'lifecycle', 'forward', 'usb'] as const satisfies readonly OwnerMethod[];
+export const OWNER_METHODS = ['status', 'screenshot', 'resize', 'type', 'key', 'stop', 'lifecycle', 'forward', 'usb', 'clipboard'] as const satisfies readonly OwnerMethod[];
 const _allListed: Exclude<OwnerMethod, (typeof OWNER_METHODS)[number]> extends never ? true : never = true;
 void _allListed;
 
@@ -42,8 +48,11 @@ export type OwnerApi = { [M in OwnerMethod]: (params: OwnerMethods[M]['params'])
 export type OwnerRequest = { id: number; method: string; params: unknown };
 export type OwnerReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; code: string; message: string; hint?: string };
 
-/** A request or reply may hold a path or a typed text; more than this is a broken or hostile peer. */
-export const MAX_OWNER_LINE = 1 << 20;
+/**
+ * A request or reply may hold a path, a typed text or a clipboard text (1 MiB of UTF-8, up to 6
+ * bytes a byte once JSON escapes control characters); more than this is a broken or hostile peer.
+ */
+export const MAX_OWNER_LINE = 8 << 20;
 
 export function encodeOwnerMessage(m: OwnerRequest | OwnerReply): string {
   return `${JSON.stringify(m)}\n`;

@@ -77,6 +77,13 @@ const CHECK: { [M in OwnerMethod]: (p: Record<string, unknown>) => Parameters<Ow
     if (typeof device !== 'string' || !/^([0-9a-fA-F]{4}:[0-9a-fA-F]{4}|\d+-[\d.]+)$/.test(device)) throw bad('usb: device must be vendor:product (hex) or bus-port (1-2.3)');
     return { op, device };
   },
+  clipboard: ({ op, text, waitMs }) => {
+    if (op === 'get') return { op };
+    if (op !== 'set') throw bad(`clipboard: unknown op ${String(op)}`);
+    if (typeof text !== 'string') throw bad('clipboard set: text must be a string');
+    if (waitMs !== undefined && (typeof waitMs !== 'number' || !(waitMs >= 0 && waitMs <= 600_000))) throw bad('clipboard set: waitMs must be 0..600000 milliseconds');
+    return { op, text, waitMs: waitMs as number | undefined };
+  },
 };
 
 export async function startOwnerServer(path: string, api: OwnerApi): Promise<OwnerServer> {

@@ -25,6 +25,7 @@ function fakeOwner(tag: string, calls: string[]): OwnerApi {
     lifecycle: async (p) => (calls.push(`${tag} ${p.op}`), { status: 'paused', state: 'paused' }),
     forward: async () => ({ forwards: [] }),
     usb: async () => ({ attached: [] }),
+    clipboard: async () => ({ text: null }),
   };
 }
 

@@ -8,10 +8,10 @@ import { mkdir, writeFile, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { QmpClient } from '../qmp/qmp-client.js';
 import type { QemuExit } from '../qemu/launch.js';
-import type { RuntimeDir } from '../qemu/runtime-dir.js';
+import { readRuntimeVmClipboard, type RuntimeDir } from '../qemu/runtime-dir.js';
 import type { DbusDisplay } from '../display/dbus-display.js';
 import { AudioOut } from '../display/audio-out.js';
-import type { GuestClipboard } from '../display/guest-clipboard.js';
+import { CLIPBOARD_MAX_BYTES, GuestClipboardRefused, type GuestClipboard } from '../display/guest-clipboard.js';
 import { DbusCallError } from '../dbus/peer-connection.js';
 import { DisplayConnection } from '../display/display-connection.js';
 import { encodePng, surfaceToRgb } from '../display/screenshot.js';
@@ -145,6 +145,48 @@ export class VmSession extends EventEmitter<VmSessionEvents> {
       return undefined;
     });
     return this.clipboardOpen;
+  }
+
+  /**
+   * The clipboard for a one-off get or set (`kju clipboard`, over kju.sock or here): the same
+   * shared clipboard the viewers use, for a VM launched sharing it (its runtime vm.json says so);
+   * else SessionError no-clipboard naming the switch that turns it on.
+   */
+  async clipboardCall(p: OwnerMethods['clipboard']['params']): Promise<OwnerMethods['clipboard']['value']> {
+    const turnOn = `turn it on with "kju edit ${this.name} --clipboard" and restart the VM`;
+    if (!readRuntimeVmClipboard(this.runtimeDir)) throw new SessionError('no-clipboard', `VM "${this.name}" does not share its clipboard; ${turnOn}`);
+    const clipboard = await this.sharedClipboard((line) => process.stderr.write(`kju: ${this.name}: ${line}\n`));
+    if (!clipboard) throw new SessionError('no-clipboard', `QEMU refused kju's clipboard for VM "${this.name}" (see the log above); ${turnOn}`);
+    if (p.op === 'get') {
+      try {
+        return { text: await clipboard.currentText() };
+      } catch (err) {
+        if (err instanceof GuestClipboardRefused) throw new SessionError('clipboard-refused', err.message, { cause: err });
+        throw err;
+      }
+    }
+    if (Buffer.byteLength(p.text, 'utf8') > CLIPBOARD_MAX_BYTES) {
+      throw new SessionError(
+        'clipboard-refused',
+        `the text (${Buffer.byteLength(p.text, 'utf8')} bytes) is larger than kju's ${CLIPBOARD_MAX_BYTES / 1024 / 1024} MiB clipboard limit; it was not sent`,
+      );
+    }
+    // listen before the grab: the guest's agent may fetch it at once
+    let timer: NodeJS.Timeout | undefined;
+    let onDelivered = () => {};
+    const delivered = new Promise<boolean>((resolve) => {
+      onDelivered = () => resolve(true);
+      clipboard.once('delivered', onDelivered);
+      if (p.waitMs) timer = setTimeout(() => resolve(false), p.waitMs);
+      else resolve(false);
+    });
+    try {
+      await clipboard.setHostText(p.text);
+      return { delivered: await delivered };
+    } finally {
+      clearTimeout(timer);
+      clipboard.off('delivered', onDelivered);
+    }
   }
 
   /**
@@ -303,6 +345,7 @@ export class VmSession extends EventEmitter<VmSessionEvents> {
         forwards: p.op === 'list' ? await listForwards(this.qmp) : p.op === 'add' ? await addForward(this.qmp, p.forward) : await removeForward(this.qmp, p.forward),
       }),
       usb: (p) => runUsbOp(this.qmp, p),
+      clipboard: (p) => this.clipboardCall(p),
     };
   }
 
