@@ -2,7 +2,8 @@
 // OwnerCallError, OwnerRequestError, VmNotRunningError) and the session manager's (SessionError).
 import { isKjuErrorCode, KjuError, type KjuErrorOptions } from '../../common/errors.js';
 
-export type SessionErrorCode = 'not-running' | 'already-running' | 'owned-elsewhere' | 'suspended' | 'no-console' | 'not-responding' | 'no-sound' | 'no-clipboard' | 'clipboard-refused' | 'serial-in-use';
+export type SessionErrorCode =
+  'not-running' | 'already-running' | 'owned-elsewhere' | 'suspended' | 'no-console' | 'not-responding' | 'no-sound' | 'no-clipboard' | 'clipboard-refused' | 'serial-in-use';
 
 export class SessionError extends KjuError {
   override name = 'SessionError';
