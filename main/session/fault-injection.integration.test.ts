@@ -6,26 +6,20 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { seededRandom } from '../../common/seeded-random.js';
 import { ensureDemoGuest, type DemoGuest } from '../testing/guest.js';
+import { kjuScratch, repoRoot as repo } from '../testing/kju-scratch.js';
 import { SerialConsole } from '../testing/serial-console.js';
 import { libraryVmRuntimeDir } from '../qemu/runtime-dir.js';
 import { isAlive, readPidFile } from '../qemu/pid-alive.js';
 import { Library } from '../library/library.js';
 import { statePaths } from './saved-state.js';
 
-const repo = fileURLToPath(new URL('../../', import.meta.url));
-const kjuBin = join(repo, 'bin/kju.mjs');
-const scratch = mkdtempSync(join(tmpdir(), 'kju-fault-injection-'));
-const runtime = join(scratch, 'run');
-mkdirSync(runtime, { mode: 0o700 });
-const libraryRoot = join(scratch, 'library');
-const env: NodeJS.ProcessEnv = { ...process.env, XDG_RUNTIME_DIR: runtime, XDG_STATE_HOME: join(scratch, 'state'), KJU_LIBRARY: libraryRoot, KJU_ACCEL: 'tcg' };
+const home = kjuScratch('kju-fault-injection', { bundle: true });
+const { runtime, library: libraryRoot, env, dir: scratch } = home;
 delete env.KJU_TEST_KILL_AT;
 Object.assign(process.env, { XDG_RUNTIME_DIR: runtime, XDG_STATE_HOME: join(scratch, 'state'), KJU_LIBRARY: libraryRoot, KJU_ACCEL: 'tcg' });
 
@@ -42,8 +36,7 @@ interface Run {
 }
 function kju(args: string[], extra: NodeJS.ProcessEnv = {}): Run {
   const t0 = Date.now();
-  const r = spawnSync(process.execPath, [kjuBin, ...args], { cwd: repo, env: { ...env, ...extra }, encoding: 'utf8', timeout: 180_000 });
-  return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr, ms: Date.now() - t0 };
+  return { ...home.run(args, { env: extra }), ms: Date.now() - t0 };
 }
 function ok(...args: string[]): string {
   const r = kju(args);
@@ -52,7 +45,7 @@ function ok(...args: string[]): string {
 }
 /** Runs `kju args` and SIGKILLs it after `delayMs`; `killed` is false when it had already finished. */
 async function killAfter(args: string[], delayMs: number): Promise<{ killed: boolean; code: number | null; stderr: string }> {
-  const child = spawn(process.execPath, [kjuBin, ...args], { cwd: repo, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, home.argv(...args), { cwd: repo, env, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const timer = setTimeout(() => child.kill('SIGKILL'), delayMs);
@@ -171,7 +164,7 @@ describe('integration: kju killed at random points loses nothing', () => {
   });
   after(() => {
     for (const pid of qemuPids()) process.kill(pid, 'SIGKILL');
-    rmSync(scratch, { recursive: true, force: true });
+    home.remove();
     console.log(
       `fault injection (seed ${seed}): kills ${JSON.stringify(figures.kills)} = ${Object.values(figures.kills).reduce((a, b) => a + b, 0)}; ` +
         `outcomes ${JSON.stringify(figures.outcomes)}; lost VMs/states ${figures.lost}, torn configs ${figures.torn}, untracked QEMU ${figures.untracked}, ` +

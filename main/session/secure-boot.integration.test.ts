@@ -3,40 +3,20 @@
 // Secure Boot on; Debian's signed shim → GRUB → kernel boots with Secure Boot enabled; an unsigned
 // EFI binary is refused by the firmware, whose screen kju shows.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { pidsOf as pidsOfTest } from '../testing/test-processes.js';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { ensureDemoGuest, type DemoGuest } from '../testing/guest.js';
+import { kjuScratch } from '../testing/kju-scratch.js';
 import { SerialConsole } from '../testing/serial-console.js';
+import type { RuntimeDir } from '../qemu/runtime-dir.js';
 import { buildEsp, signedBootChain, stripSignature, type SignedBootChain } from '../testing/secure-boot-esp.js';
 import { decodePng } from '../display/screenshot.js';
-import { libraryVmRuntimeDir, type RuntimeDir } from '../qemu/runtime-dir.js';
 
-const repo = fileURLToPath(new URL('../../', import.meta.url));
-const scratch = mkdtempSync(join(tmpdir(), 'kju-sb-'));
-const runtime = join(scratch, 'run');
-mkdirSync(runtime, { mode: 0o700 });
-const library = join(scratch, 'library');
-const env = { ...process.env, XDG_RUNTIME_DIR: runtime, XDG_STATE_HOME: join(scratch, 'state'), KJU_LIBRARY: library, KJU_ACCEL: 'tcg' };
-
-function kju(...args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(repo, 'main/cli/kju.ts'), ...args], { cwd: repo, env, encoding: 'utf8', timeout: 180_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-function ok(...args: string[]): string {
-  const r = kju(...args);
-  assert.equal(r.code, 0, `kju ${args.join(' ')}: ${r.stderr}${r.stdout}`);
-  return r.stdout;
-}
-function runtimeDirOf(name: string): RuntimeDir {
-  const vm = (JSON.parse(ok('list', '--json')) as { name: string; id: string; bundle: string }[]).find((v) => v.name === name)!;
-  return libraryVmRuntimeDir({ dir: vm.bundle, config: { id: vm.id, name } }, join(runtime, 'kju'));
-}
+const s = kjuScratch('kju-sb');
+const { ok, runtimeDirOf, dir: scratch } = s;
 const pidsOf = (program: 'qemu-system' | 'swtpm'): number[] => pidsOfTest(program, scratch);
 /**
  * kju's screenshot of `name` once the firmware has set its own graphics mode (QEMU's 640x480 "Guest
@@ -78,7 +58,7 @@ describe('integration: Secure Boot and the Windows 11 preset', () => {
   });
   after(() => {
     for (const pid of [...pidsOf('qemu-system'), ...pidsOf('swtpm')]) process.kill(pid, 'SIGKILL');
-    rmSync(scratch, { recursive: true, force: true });
+    s.remove();
   });
 
   test('Debian signed shim → GRUB → kernel boots with the SecureBoot EFI variable = 1', async () => {

@@ -4,52 +4,22 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { ensureDemoGuest, type DemoGuest } from '../testing/guest.js';
-import { libraryVmRuntimeDir, type RuntimeDir } from '../qemu/runtime-dir.js';
 import { isAlive, readPidFile } from '../qemu/pid-alive.js';
 import { Library } from '../library/library.js';
 import { SessionManager } from './session-manager.js';
+import { kjuScratch, repoRoot } from '../testing/kju-scratch.js';
 import { SerialConsole } from '../testing/serial-console.js';
 import { statePaths } from './saved-state.js';
 import { existsSync } from 'node:fs';
 
-const repo = fileURLToPath(new URL('../../', import.meta.url));
-const scratch = mkdtempSync(join(tmpdir(), 'kju-faults-'));
-const runtime = join(scratch, 'run');
-mkdirSync(runtime, { mode: 0o700 });
-const library = join(scratch, 'library');
-const env = { ...process.env, XDG_RUNTIME_DIR: runtime, XDG_STATE_HOME: join(scratch, 'state'), KJU_LIBRARY: library, KJU_ACCEL: 'tcg' };
+const home = kjuScratch('kju-faults');
+const { kju, kjuAsync, ok, runtimeDirOf, runtime, library, env, dir: scratch } = home;
 Object.assign(process.env, { XDG_RUNTIME_DIR: runtime, XDG_STATE_HOME: join(scratch, 'state'), KJU_LIBRARY: library, KJU_ACCEL: 'tcg' });
 
-const kjuArgs = (args: string[]) => ['--import', 'tsx', join(repo, 'main/cli/kju.ts'), ...args];
-function kju(...args: string[]) {
-  return kjuEnv({}, ...args);
-}
-function kjuEnv(extra: NodeJS.ProcessEnv, ...args: string[]) {
-  const r = spawnSync(process.execPath, kjuArgs(args), { cwd: repo, env: { ...env, ...extra }, encoding: 'utf8', timeout: 180_000 });
-  return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
-}
-/** Runs the CLI without blocking the event loop (parallel starts). */
-async function kjuAsync(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, kjuArgs(args), { cwd: repo, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const [code] = (await once(child, 'exit')) as [number | null];
-  return { code, stdout, stderr };
-}
-function ok(...args: string[]): string {
-  const r = kju(...args);
-  assert.equal(r.code, 0, `kju ${args.join(' ')}: ${r.stderr}${r.stdout}`);
-  return r.stdout;
-}
 function listed(name: string): { state: string; problem?: string } {
   return (JSON.parse(ok('list', '--json')) as { name: string; state: string; problem?: string }[]).find((v) => v.name === name)!;
 }
@@ -61,10 +31,6 @@ function qemuPids(): number[] {
     .map(Number)
     .filter((p) => isAlive(p));
 }
-async function runtimeDirOf(name: string): Promise<RuntimeDir> {
-  return libraryVmRuntimeDir(await Library.open().get(name), join(runtime, 'kju'));
-}
-
 let guest: DemoGuest;
 function create(name: string, memory = '128'): void {
   ok('create', name, '--memory', memory, '--cpus', '1', '--nic', 'none', '--display', 'none', '--kernel', guest.kernel, '--initrd', guest.initrd, '--append', guest.append);
@@ -79,7 +45,7 @@ describe('integration: starts that cannot race, stops that cannot hang', () => {
       process.kill(pid, 'SIGCONT');
       process.kill(pid, 'SIGKILL');
     }
-    rmSync(scratch, { recursive: true, force: true });
+    home.remove();
   });
 
   test('10 parallel pairs of starts (two SessionManagers, then two CLIs): one QEMU each time, tracked, stopped by stop --force', async () => {
@@ -171,10 +137,10 @@ describe('integration: starts that cannot race, stops that cannot hang', () => {
     ];
     for (const [round, p] of points.entries()) {
       if (p.killAfterMs === undefined) {
-        const r = kjuEnv(p.env, 'suspend', 'susp');
+        const r = home.run(['suspend', 'susp'], { env: p.env });
         assert.equal(r.signal ?? r.code, 'SIGKILL', `${p.name}: the suspend was killed at its point (${r.stderr})`);
       } else {
-        const child = spawn(process.execPath, kjuArgs(['suspend', 'susp']), { cwd: repo, env, stdio: 'ignore' });
+        const child = spawn(process.execPath, home.argv('suspend', 'susp'), { cwd: repoRoot, env, stdio: 'ignore' });
         setTimeout(() => child.kill('SIGKILL'), p.killAfterMs);
         await once(child, 'exit');
       }
@@ -199,7 +165,7 @@ describe('integration: starts that cannot race, stops that cannot hang', () => {
     ok('start', 'resk');
     ok('suspend', 'resk');
     assert.equal(listed('resk').state, 'suspended');
-    const r = kjuEnv({ KJU_TEST: '1', KJU_TEST_KILL_AT: 'resume:launched' }, 'resume', 'resk');
+    const r = home.run(['resume', 'resk'], { env: { KJU_TEST: '1', KJU_TEST_KILL_AT: 'resume:launched' } });
     assert.equal(r.signal ?? r.code, 'SIGKILL', `the resume was killed at its point (${r.stderr})`);
     const pids = qemuPids();
     assert.equal(pids.length, 1, 'the QEMU waiting for the state is still there');

@@ -2,39 +2,22 @@
 // start/suspend/resume/pause/snapshot, SessionManager re-attaching after its owner was SIGKILLed,
 // and bad bundles refused without a byte changed.
 import assert from 'node:assert/strict';
-import { execFile, execFileSync, spawn, spawnSync } from 'node:child_process';
-import { promisify } from 'node:util';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { ensureDemoGuest, type DemoGuest } from '../testing/guest.js';
+import { kjuScratch, repoRoot as repo } from '../testing/kju-scratch.js';
 import { SerialConsole } from '../testing/serial-console.js';
 import { decodePpm, diffImages, surfaceToRgb } from '../display/screenshot.js';
 import { screendumpToFile } from '../display/screendump.js';
 import type { DbusDisplay } from '../display/dbus-display.js';
-import { libraryVmRuntimeDir, type RuntimeDir } from '../qemu/runtime-dir.js';
 
-const execFileP = promisify(execFile);
-const repo = fileURLToPath(new URL('../../', import.meta.url));
-const scratch = mkdtempSync(join(tmpdir(), 'kju-sm-'));
-const runtime = join(scratch, 'run');
-mkdirSync(runtime, { mode: 0o700 });
-const library = join(scratch, 'library');
-const env = { ...process.env, XDG_RUNTIME_DIR: runtime, XDG_STATE_HOME: join(scratch, 'state'), KJU_LIBRARY: library, KJU_ACCEL: 'tcg' };
+const home = kjuScratch('kju-sm');
+const { kju, ok, runtimeDirOf, runtime, library, env, dir: scratch } = home;
 Object.assign(process.env, { XDG_RUNTIME_DIR: runtime, KJU_LIBRARY: library, KJU_ACCEL: 'tcg' });
 
-function kju(...args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(repo, 'main/cli/kju.ts'), ...args], { cwd: repo, env, encoding: 'utf8', timeout: 180_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-function ok(...args: string[]): string {
-  const r = kju(...args);
-  assert.equal(r.code, 0, `kju ${args.join(' ')}: ${r.stderr}${r.stdout}`);
-  return r.stdout;
-}
 function state(name: string): string {
   return (JSON.parse(ok('list', '--json')) as { name: string; state: string }[]).find((v) => v.name === name)!.state;
 }
@@ -54,11 +37,6 @@ function tree(dir: string): Record<string, string> {
 function qemuPids(): number[] {
   const r = spawnSync('pgrep', ['-f', `qemu-system.*${runtime}`], { encoding: 'utf8' });
   return r.stdout.split('\n').filter(Boolean).map(Number);
-}
-/** The runtime dir of library VM `name`, as kju keys it (library + VM id). */
-function runtimeDirOf(name: string): RuntimeDir {
-  const vm = (JSON.parse(ok('list', '--json')) as { name: string; id: string; bundle: string }[]).find((v) => v.name === name)!;
-  return libraryVmRuntimeDir({ dir: vm.bundle, config: { id: vm.id, name } }, join(runtime, 'kju'));
 }
 function sock(name: string): string {
   return runtimeDirOf(name).serialSocket;
@@ -95,7 +73,7 @@ describe('integration: VM lifecycle from the library', () => {
   });
   after(() => {
     for (const pid of qemuPids()) process.kill(pid, 'SIGKILL');
-    rmSync(scratch, { recursive: true, force: true });
+    home.remove();
   });
 
   test('create with a 64 MiB qcow2 disk, start it detached, list shows it running, stop it', () => {
@@ -281,9 +259,8 @@ setInterval(() => {}, 1000);`,
     const { SessionManager } = await import('./session-manager.js');
     // this process owns the VMs and serves their kju.sock: CLI calls must not block its loop
     const okAsync = async (...args: string[]): Promise<string> => {
-      const r = await execFileP(process.execPath, ['--import', 'tsx', join(repo, 'main/cli/kju.ts'), ...args], { cwd: repo, env, encoding: 'utf8', timeout: 180_000 }).catch(
-        (e: { code?: number; stderr?: string }) => assert.fail(`kju ${args.join(' ')}: ${e.code} ${e.stderr}`),
-      );
+      const r = await home.kjuAsync(...args);
+      assert.equal(r.code, 0, `kju ${args.join(' ')}: ${r.code} ${r.stderr}`);
       return r.stdout;
     };
     const stateAsync = async (name: string) => (JSON.parse(await okAsync('list', '--json')) as { name: string; state: string }[]).find((v) => v.name === name)!.state;

@@ -2,38 +2,17 @@
 // with --tpm has a TPM 2.0 the guest kernel finds, a PCR extended in the guest keeps its value
 // across suspend to disk and resume and comes back with a snapshot revert, and swtpm never outlives QEMU.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { pidsOf as pidsOfTest } from '../testing/test-processes.js';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { ensureDemoGuest, type DemoGuest } from '../testing/guest.js';
+import { kjuScratch } from '../testing/kju-scratch.js';
 import { SerialConsole } from '../testing/serial-console.js';
-import { libraryVmRuntimeDir, type RuntimeDir } from '../qemu/runtime-dir.js';
 
-const repo = fileURLToPath(new URL('../../', import.meta.url));
-const scratch = mkdtempSync(join(tmpdir(), 'kju-tpm-'));
-const runtime = join(scratch, 'run');
-mkdirSync(runtime, { mode: 0o700 });
-const library = join(scratch, 'library');
-const env = { ...process.env, XDG_RUNTIME_DIR: runtime, XDG_STATE_HOME: join(scratch, 'state'), KJU_LIBRARY: library, KJU_ACCEL: 'tcg' };
-
-function kju(...args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(repo, 'main/cli/kju.ts'), ...args], { cwd: repo, env, encoding: 'utf8', timeout: 180_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-function ok(...args: string[]): string {
-  const r = kju(...args);
-  assert.equal(r.code, 0, `kju ${args.join(' ')}: ${r.stderr}${r.stdout}`);
-  return r.stdout;
-}
-function runtimeDirOf(name: string): RuntimeDir {
-  const vm = (JSON.parse(ok('list', '--json')) as { name: string; id: string; bundle: string }[]).find((v) => v.name === name)!;
-  return libraryVmRuntimeDir({ dir: vm.bundle, config: { id: vm.id, name } }, join(runtime, 'kju'));
-}
+const s = kjuScratch('kju-tpm');
+const { ok, runtimeDirOf, dir: scratch } = s;
 const pidsOf = (program: 'qemu-system' | 'swtpm'): number[] => pidsOfTest(program, scratch);
 /** the real uid of a process, from /proc/<pid>/status */
 function uidOf(pid: number): number {
@@ -101,7 +80,7 @@ describe('integration: TPM 2.0 (swtpm)', () => {
   });
   after(() => {
     for (const pid of [...pidsOf('qemu-system'), ...pidsOf('swtpm')]) process.kill(pid, 'SIGKILL');
-    rmSync(scratch, { recursive: true, force: true });
+    s.remove();
   });
 
   test('the guest sees tpm0; a PCR extended before suspend reads the same after resume and after a snapshot revert; swtpm dies with QEMU', async () => {

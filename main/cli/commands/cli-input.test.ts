@@ -2,24 +2,13 @@
 // each is now a one-line kju error naming what to fix, refused before any VM is touched.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readdir } from 'node:fs/promises';
+import { kjuScratch } from '../../testing/kju-scratch.js';
 
-const root = fileURLToPath(new URL('../../../', import.meta.url));
-
-async function sandbox(t: { after(fn: () => Promise<void>): void }) {
-  const tmp = await mkdtemp(join(tmpdir(), 'kju-input-'));
-  t.after(() => rm(tmp, { recursive: true, force: true }));
-  const env = { ...process.env, KJU_LIBRARY: join(tmp, 'library'), XDG_RUNTIME_DIR: join(tmp, 'run'), XDG_STATE_HOME: join(tmp, 'state') };
-  await mkdir(env.XDG_RUNTIME_DIR, { mode: 0o700 });
-  const kju = (args: string[], input?: string) => {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', 'main/cli/kju.ts', ...args], { cwd: root, encoding: 'utf8', env, input });
-    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-  };
-  return { tmp, env, kju };
+function sandbox(t: { after(fn: () => void): void }) {
+  const s = kjuScratch('kju-input');
+  t.after(() => s.remove());
+  return { library: s.library, kju: (args: string[], input?: string) => s.run(args, { input }) };
 }
 
 function oneLineError(r: { code: number | null; stderr: string }, code: number, pattern: RegExp): void {
@@ -29,15 +18,15 @@ function oneLineError(r: { code: number | null; stderr: string }, code: number, 
 }
 
 test('kju screenshot into a folder that does not exist names the folder (exit 1, no stack trace)', async (t) => {
-  const { kju } = await sandbox(t);
+  const { kju } = sandbox(t);
   oneLineError(kju(['screenshot', 'Any', '/no/such/dir/x.png']), 1, /^kju: the folder \/no\/such\/dir does not exist: create it first/m);
 });
 
 test('kju create with a name of 63 cats (64 characters, 252 bytes) says names are limited in bytes, and creates nothing', async (t) => {
-  const { kju, env } = await sandbox(t);
+  const { kju, library } = sandbox(t);
   const r = kju(['create', '🐱'.repeat(63), '--no-disk', '--memory', '64', '--cpus', '1']);
   oneLineError(r, 1, /cannot be a VM name: the name takes 252 bytes on disk and a bundle's folder name holds at most 200/);
-  const left = await readdir(env.KJU_LIBRARY).catch(() => [] as string[]);
+  const left = await readdir(library).catch(() => [] as string[]);
   assert.deepEqual(
     left.filter((n) => n.endsWith('.kju')),
     [],
@@ -58,12 +47,12 @@ test('a file-system refusal that reaches the top is a one-line error naming the 
 });
 
 test('kju usb detach/attach of something that is not a device name fails clearly (exit 2)', async (t) => {
-  const { kju } = await sandbox(t);
+  const { kju } = sandbox(t);
   for (const op of ['detach', 'attach']) oneLineError(kju(['usb', op, 'Any', 'garbage']), 2, /^kju: 'garbage' is not a USB device: give vendor:product/m);
 });
 
 test('kju type VM - reads the text from stdin (checked before the VM is touched)', async (t) => {
-  const { kju } = await sandbox(t);
+  const { kju } = sandbox(t);
   // untypeable text on stdin is refused naming the character: stdin was read, not "-" typed
   oneLineError(kju(['type', 'Any', '-'], 'hello\u0007'), 1, /^kju: cannot type character "\\u0007" at position 5/m);
   // typeable stdin reaches the VM lookup (which finds none here)

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { kjuScratch, repoRoot, type CliResult } from '../../testing/kju-scratch.js';
+import { kjuScratch, repoRoot } from '../../testing/kju-scratch.js';
 
 const s = kjuScratch('kju-running-it');
 // no kernel, no disk: QEMU runs its firmware, which is all these commands need
@@ -17,16 +17,7 @@ after(() => {
   s.remove();
 });
 
-function kjuAsync(...args: string[]): Promise<CliResult> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'main/cli/kju.ts'), ...args], { cwd: repoRoot, env: s.env });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d: Buffer) => (stdout += d));
-    p.stderr.on('data', (d: Buffer) => (stderr += d));
-    p.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const { kjuAsync } = s;
 
 const runtimeFiles = () => {
   const base = join(s.runtime, 'kju');
@@ -75,7 +66,7 @@ test('forward remove tcp:PORT finds a forward on 0.0.0.0 or the default address,
 });
 
 test('a SIGSTOPped owning kju run is reported as stopped, with the kill -CONT that continues it', async (t) => {
-  const owner = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'main/cli/kju.ts'), 'run', 'R'], { cwd: repoRoot, env: s.env, stdio: 'ignore' });
+  const owner = spawn(process.execPath, s.argv('run', 'R'), { cwd: repoRoot, env: s.env, stdio: 'ignore' });
   const pid = owner.pid!;
   const exited = new Promise((r) => owner.on('exit', r));
   t.after(async () => {

@@ -1,24 +1,20 @@
 // Integration (real QEMU; the accelerator check runs its probe): kju doctor on this machine, with
 // no KJU_ACCEL and a fresh cache dir. The QEMU and display lines must be OK; the rest is printed.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import type { Diagnostic } from '../../backend/diagnostics.js';
 import { accelCheckCacheFile, readAccelCheck } from '../../qemu/accel-check.js';
-
-const root = fileURLToPath(new URL('../../..', import.meta.url));
+import { kjuScratch } from '../../testing/kju-scratch.js';
 
 test('integration: kju doctor with QEMU: QEMU and the shared-memory display OK, the accelerator checked and cached', (t) => {
-  const tmp = mkdtempSync(join(tmpdir(), 'kju-doctor-it-'));
-  t.after(() => rmSync(tmp, { recursive: true, force: true }));
-  const env: NodeJS.ProcessEnv = { ...process.env, XDG_CACHE_HOME: join(tmp, 'cache') };
+  const s = kjuScratch('kju-doctor-it', { timeoutMs: 60_000 });
+  t.after(() => s.remove());
+  const env = s.env;
+  env.XDG_CACHE_HOME = join(s.dir, 'cache');
   delete env.KJU_ACCEL;
   delete env.KJU_CACHE;
-  const kju = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', join(root, 'main/cli/kju.ts'), 'doctor', ...args], { cwd: root, env, encoding: 'utf8', timeout: 60_000 });
+  const kju = (args: string[]) => s.kju('doctor', ...args);
 
   const text = kju([]);
   console.log(text.stdout);
@@ -31,7 +27,7 @@ test('integration: kju doctor with QEMU: QEMU and the shared-memory display OK, 
   const line = (id: Diagnostic['id']) => out.checks.find((c) => c.id === id)!;
   assert.equal(line('qemu').status, 'OK');
   assert.equal(line('display').status, 'OK');
-  assert.equal(r.status, out.ok ? 0 : 1);
+  assert.equal(r.code, out.ok ? 0 : 1);
   assert.equal(out.ok, !out.checks.some((c) => c.status === 'FAIL'));
   // an accelerator that fails its check is a WARN (kju runs on TCG), never a FAIL
   assert.notEqual(line('accelerator').status, 'FAIL');

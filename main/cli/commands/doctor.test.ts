@@ -1,41 +1,23 @@
 // kju doctor as a user runs it, without QEMU: a PATH holding only a `node` symlink.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { QEMU_INSTALL_HINT } from '../../qemu/find-qemu.js';
 import { dropsPrivileges } from '../../qemu/qemu-user.js';
 import type { Diagnostic } from '../../backend/diagnostics.js';
+import { kjuScratch } from '../../testing/kju-scratch.js';
 
-const root = fileURLToPath(new URL('../../..', import.meta.url));
-const tmp = mkdtempSync(join(tmpdir(), 'kju-doctor-'));
-test.after(() => rmSync(tmp, { recursive: true, force: true }));
-
-function doctor(args: string[]) {
-  const bin = join(tmp, 'bin');
-  mkdirSync(bin, { recursive: true });
-  try {
-    symlinkSync(process.execPath, join(bin, 'node'));
-  } catch {
-    // made by the first call
-  }
-  const env: NodeJS.ProcessEnv = {
-    PATH: bin,
-    HOME: tmp,
-    XDG_CACHE_HOME: join(tmp, 'cache'),
-    XDG_RUNTIME_DIR: join(tmp, 'run'),
-    KJU_LIBRARY: join(tmp, 'library'),
-  };
-  return spawnSync('node', ['--import', 'tsx', join(root, 'main/cli/kju.ts'), 'doctor', ...args], { cwd: root, env, encoding: 'utf8', timeout: 60_000 });
-}
+const s = kjuScratch('kju-doctor', { withoutQemu: true, timeoutMs: 60_000 });
+s.env.XDG_CACHE_HOME = join(s.dir, 'cache');
+delete s.env.KJU_ACCEL;
+delete s.env.XDG_STATE_HOME;
+test.after(() => s.remove());
+const doctor = (args: string[]) => s.kju('doctor', ...args);
 
 test('without QEMU on PATH: FAIL with the install line, exit status 1', () => {
   const r = doctor([]);
   console.log(r.stdout);
-  assert.equal(r.status, 1, r.stderr);
+  assert.equal(r.code, 1, r.stderr);
   const lines = r.stdout.split('\n');
   const qemu = lines.findIndex((l) => l.startsWith('FAIL  QEMU'));
   assert.ok(qemu >= 0, r.stdout);
@@ -46,7 +28,7 @@ test('without QEMU on PATH: FAIL with the install line, exit status 1', () => {
 
 test('--json: the same lines as data, ok false', () => {
   const r = doctor(['--json']);
-  assert.equal(r.status, 1, r.stderr);
+  assert.equal(r.code, 1, r.stderr);
   const out = JSON.parse(r.stdout) as { ok: boolean; checks: Diagnostic[] };
   assert.equal(out.ok, false);
   assert.deepEqual(

@@ -14,17 +14,16 @@ import { kjuScratch, repoRoot, type CliResult } from '../../testing/kju-scratch.
 import { SerialConsole } from '../../testing/serial-console.js';
 
 const s = kjuScratch('kju-guest-io');
-const KJU = ['--import', 'tsx', join(repoRoot, 'main/cli/kju.ts')];
 
 function kjuAsync(args: string[], stdin?: string | Buffer): Promise<CliResult> {
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, [...KJU, ...args], { cwd: repoRoot, env: s.env });
+    const p = spawn(process.execPath, s.argv(...args), { cwd: repoRoot, env: s.env });
     let stdout = '';
     let stderr = '';
     p.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     p.stderr.on('data', (d: Buffer) => (stderr += d));
     p.stdin.end(stdin ?? '');
-    p.on('close', (code) => resolve({ code, stdout, stderr }));
+    p.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
 }
 
@@ -99,7 +98,7 @@ describe('integration: kju clipboard and kju console on a VM another kju process
     );
     const { bundle, config } = JSON.parse(created) as { bundle: string; config: { id: string } };
     rt = libraryVmRuntimeDir({ dir: bundle, config: { id: config.id, name: 'G' } }, join(s.runtime, 'kju'));
-    owner = spawn(process.execPath, [...KJU, 'run', 'G'], { cwd: repoRoot, env: s.env, stdio: 'ignore' });
+    owner = spawn(process.execPath, s.argv('run', 'G'), { cwd: repoRoot, env: s.env, stdio: 'ignore' });
     await until('the owner to answer', async () => (await kjuAsync(['list'])).stdout.match(/G\s.*running/), 120_000);
     await shell();
     // The owner registers kju's clipboard with QEMU on the first clipboard call, and QEMU then resets
@@ -159,7 +158,7 @@ describe('integration: kju clipboard and kju console on a VM another kju process
     serial!.close(); // QEMU's serial socket takes one client
     serial = undefined;
     const quote = (a: string) => `'${a.replace(/'/g, `'\\''`)}'`;
-    const cmd = [process.execPath, ...KJU, 'console', 'G'].map(quote).join(' ');
+    const cmd = [process.execPath, ...s.argv('console', 'G')].map(quote).join(' ');
     const term = spawn('script', ['-qefc', cmd, '/dev/null'], { cwd: repoRoot, env: s.env });
     let out = '';
     term.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));

@@ -2,34 +2,13 @@
 // install it, as a kju error (exit 1, no stack trace), not as an internal error.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { INSTALL_HINT } from '../../qemu/find-qemu.js';
+import { kjuScratch } from '../../testing/kju-scratch.js';
 
-const root = fileURLToPath(new URL('../../../', import.meta.url));
-
-test('kju start and kju run without QEMU on PATH print the install hint, exit 1, no stack trace', async (t) => {
-  const tmp = await mkdtemp(join(tmpdir(), 'kju-noqemu-'));
-  t.after(() => rm(tmp, { recursive: true, force: true }));
-  const bin = join(tmp, 'bin');
-  await mkdir(bin);
-  await symlink(process.execPath, join(bin, 'node'));
-  const env = {
-    HOME: tmp,
-    PATH: bin,
-    KJU_LIBRARY: join(tmp, 'library'),
-    XDG_RUNTIME_DIR: join(tmp, 'run'),
-    XDG_STATE_HOME: join(tmp, 'state'),
-    KJU_ACCEL: 'tcg',
-  };
-  await mkdir(env.XDG_RUNTIME_DIR, { mode: 0o700 });
-  const kju = (...args: string[]) => {
-    const r = spawnSync(join(bin, 'node'), ['--import', 'tsx', 'main/cli/kju.ts', ...args], { cwd: root, encoding: 'utf8', env });
-    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-  };
+test('kju start and kju run without QEMU on PATH print the install hint, exit 1, no stack trace', (t) => {
+  const s = kjuScratch('kju-noqemu', { withoutQemu: true });
+  t.after(() => s.remove());
+  const { kju } = s;
   const created = kju('create', 'Demo', '--no-disk', '--memory', '128', '--cpus', '1');
   assert.equal(created.code, 0, created.stderr);
 
