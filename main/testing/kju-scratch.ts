@@ -63,7 +63,13 @@ export function kjuScratch(prefix: string, o: KjuScratchOptions = {}): KjuScratc
   const runtime = join(dir, 'run');
   mkdirSync(runtime, { mode: 0o700 });
   const library = join(dir, 'library');
-  const env: NodeJS.ProcessEnv = { ...(o.withoutQemu ? bareHost(dir) : process.env), XDG_RUNTIME_DIR: runtime, XDG_STATE_HOME: join(dir, 'state'), KJU_LIBRARY: library, KJU_ACCEL: process.env.KJU_ACCEL || 'tcg' };
+  const env: NodeJS.ProcessEnv = {
+    ...(o.withoutQemu ? bareHost(dir) : process.env),
+    XDG_RUNTIME_DIR: runtime,
+    XDG_STATE_HOME: join(dir, 'state'),
+    KJU_LIBRARY: library,
+    KJU_ACCEL: process.env.KJU_ACCEL || 'tcg',
+  };
   const cli = o.bundle ? [join(repoRoot, 'bin/kju.mjs')] : ['--import', 'tsx', join(repoRoot, 'main/cli/kju.ts')];
   const argv = (...args: string[]) => [...cli, ...args];
   const run = (args: string[], r: KjuRunOptions): CliResult => {
