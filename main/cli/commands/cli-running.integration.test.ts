@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { until } from '../../testing/until.js';
 import { kjuScratch, repoRoot } from '../../testing/kju-scratch.js';
 
 const s = kjuScratch('kju-running-it');
@@ -23,16 +24,6 @@ const runtimeFiles = () => {
   const base = join(s.runtime, 'kju');
   return existsSync(base) ? readdirSync(base).flatMap((d) => readdirSync(join(base, d)).map((f) => `${d}/${f}`)) : [];
 };
-
-async function until<T>(what: string, check: () => T | undefined | Promise<T | undefined>, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 test('parallel starts: one starts, the other exits 3 (already running or starting); kju stop leaves no runtime files', async () => {
   for (let i = 0; i < 3; i++) {
@@ -75,7 +66,7 @@ test('a SIGSTOPped owning kju run is reported as stopped, with the kill -CONT th
     await exited;
   });
   const list = () => JSON.parse(s.ok('list', '--json')) as { name: string; state: string; problem?: string }[];
-  await until('kju run to own R', () => existsSync(join(s.runtime, 'kju')) && runtimeFiles().some((f) => f.endsWith('/kju.sock')) && list()[0].state === 'running');
+  await until('kju run to own R', () => existsSync(join(s.runtime, 'kju')) && runtimeFiles().some((f) => f.endsWith('/kju.sock')) && list()[0].state === 'running', 60_000);
   process.kill(pid, 'SIGSTOP');
   const want = new RegExp(`the kju process owning VM "R" \\(pid ${pid}\\) is stopped \\(SIGSTOP\\): continue it with kill -CONT ${pid}`);
   assert.match(list()[0].problem ?? '', want);

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { libraryVmRuntimeDir, type RuntimeDir } from '../../qemu/runtime-dir.js';
 import { ensureDemoGuest } from '../../testing/guest.js';
+import { until } from '../../testing/until.js';
 import { kjuScratch, repoRoot, type CliResult } from '../../testing/kju-scratch.js';
 import { SerialConsole } from '../../testing/serial-console.js';
 
@@ -25,16 +26,6 @@ function kjuAsync(args: string[], stdin?: string | Buffer): Promise<CliResult> {
     p.stdin.end(stdin ?? '');
     p.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
-}
-
-async function until<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 /** printf(1) octal escapes: any bytes pass the serial shell exactly. */
@@ -129,10 +120,14 @@ describe('integration: kju clipboard and kju console on a VM another kju process
     const other = 'aus dem Gast: ∑ €\r\nzweite Zeile ohne Ende';
     const a = await agent('set -', `printf '${octal(other)}' | `);
     let last: CliResult | undefined;
-    const got = await until(`kju clipboard get to print the guest text `, async () => {
-      last = await kjuAsync(['clipboard', 'get', 'G']);
-      return last.code === 0 && last.stdout === other ? last : undefined;
-    }).catch((err: Error) => {
+    const got = await until(
+      `kju clipboard get to print the guest text `,
+      async () => {
+        last = await kjuAsync(['clipboard', 'get', 'G']);
+        return last.code === 0 && last.stdout === other ? last : undefined;
+      },
+      60_000,
+    ).catch((err: Error) => {
       throw new Error(`${err.message}; last get: ${JSON.stringify(last)}`);
     });
     assert.equal(Buffer.from(got.stdout, 'utf8').toString('hex'), Buffer.from(other, 'utf8').toString('hex'));
