@@ -7,7 +7,7 @@ import { Worker } from 'node:worker_threads';
 import { FdSocket, closeFd, memfdCreate, socketpair } from './index.js';
 import { fdTarget, fileBytes, mapsOf } from './test-fixtures/proc.js';
 
-it('works in a worker_thread, and terminating the worker restores its mapping and closes its fds', async () => {
+it('works in a worker_thread, and terminating the worker restores its mapping and closes its fds', async (t) => {
   const name = 'kju-worker-map';
   const offset = 8192;
   const length = 300_000;
@@ -22,6 +22,7 @@ it('works in a worker_thread, and terminating the worker restores its mapping an
   const worker = new Worker(new URL('./test-fixtures/tsx-worker.mjs', import.meta.url), {
     workerData: { entry: new URL('./test-fixtures/map-worker.ts', import.meta.url).href, memfd, offset, length, sockFd: theirs },
   });
+  t.after(() => worker.terminate()); // a failed assertion must not leave the worker keeping the process alive
   const exited = once(worker, 'exit');
   const [msg] = (await once(worker, 'message')) as [{ mode: string; buffer: SharedArrayBuffer; byteOffset: number }];
   assert.equal(msg.mode, 'shared');
@@ -31,6 +32,7 @@ it('works in a worker_thread, and terminating the worker restores its mapping an
 
   // the worker's FdSocket polls on the worker's own loop
   const sock = new FdSocket(mine);
+  t.after(() => sock.destroy());
   sock.write('ping');
   const [echo] = (await once(sock, 'data')) as [Buffer];
   assert.equal(echo.toString(), 'PING');
