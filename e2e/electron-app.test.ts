@@ -76,6 +76,14 @@ const listVms = (page: Page) => page.evaluate(async () => (window as unknown as 
 const startVm = (page: Page, id: string) =>
   page.evaluate(async (vmId) => (window as unknown as { kju: { call(m: string, a: object): Promise<{ ok: boolean; message?: string }> } }).kju.call('startVm', { id: vmId }), id);
 
+/** Starts the VM from the library window and resolves with the VM window it opens. */
+async function startVmWindow(app: ElectronApplication, page: Page, id: string): Promise<Page> {
+  const vmWindow = app.waitForEvent('window', { predicate: (p) => p.url().includes('#/vm/'), timeout: 60_000 });
+  const r = await startVm(page, id);
+  assert.ok(r.ok, r.message);
+  return vmWindow;
+}
+
 /** The VM's runtime dir: the one whose vm.json names it (dirs are keyed by library and VM id). */
 function vmRuntimeDir(runtimeRoot: string, name: string): RuntimeDir {
   const rt = listRuntimeDirs(runtimeBase({ XDG_RUNTIME_DIR: runtimeRoot })).find((d) => readRuntimeVmName(d) === name);
@@ -128,10 +136,7 @@ for (const zeroCopy of [false, true])
       let vmId = '';
       await withApp(
         async ({ app, page, runtime }) => {
-          const vmWindow = app.waitForEvent('window', { predicate: (p) => p.url().includes('#/vm/'), timeout: 60_000 });
-          const r = await startVm(page, vmId);
-          assert.ok(r.ok, r.message);
-          const vmPage = await vmWindow;
+          const vmPage = await startVmWindow(app, page, vmId);
           assert.match(vmPage.url(), new RegExp(`#/vm/${vmId}$`));
           const canvas = vmPage.locator('canvas').first();
           await canvas.waitFor({ timeout: 60_000 });
@@ -294,10 +299,7 @@ test("sound plays in the VM window: its analyser peaks at the guest tone's 1000 
   let vmId = '';
   await withApp(
     async ({ app, page, runtime }) => {
-      const vmWindow = app.waitForEvent('window', { predicate: (p) => p.url().includes('#/vm/'), timeout: 60_000 });
-      const r = await startVm(page, vmId);
-      assert.ok(r.ok, r.message);
-      const vmPage = await vmWindow;
+      const vmPage = await startVmWindow(app, page, vmId);
       // ?test=1 shows the AudioPlayer's analyser to the test (e2e/helpers/sound-probe.ts); the reload reopens the display and the sound.
       await vmPage.evaluate(() => {
         location.hash = `${location.hash}?test=1`;
@@ -342,10 +344,7 @@ test(
     let vmId = '';
     await withApp(
       async ({ app, page, runtime }) => {
-        const vmWindow = app.waitForEvent('window', { predicate: (p) => p.url().includes('#/vm/'), timeout: 60_000 });
-        const r = await startVm(page, vmId);
-        assert.ok(r.ok, r.message);
-        const vmPage = await vmWindow;
+        const vmPage = await startVmWindow(app, page, vmId);
         await vmPage.locator('canvas').first().waitFor({ timeout: 60_000 });
         const serial = await guestShell(runtime, 'Clip');
         try {
