@@ -6,9 +6,8 @@
 // with exit 0 and leaves the VM running.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { libraryVmRuntimeDir, type RuntimeDir } from '../../qemu/runtime-dir.js';
+import type { RuntimeDir } from '../../qemu/runtime-dir.js';
 import { ensureDemoGuest } from '../../testing/guest.js';
 import { until } from '../../testing/until.js';
 import { kjuScratch, repoRoot, type CliResult } from '../../testing/kju-scratch.js';
@@ -66,29 +65,8 @@ describe('integration: kju clipboard and kju console on a VM another kju process
 
   before(async () => {
     const g = await ensureDemoGuest();
-    const created = s.ok(
-      'create',
-      'G',
-      '--preset',
-      'linux',
-      '--memory',
-      '256',
-      '--cpus',
-      '1',
-      '--clipboard',
-      '--sound',
-      'none',
-      '--no-disk',
-      '--kernel',
-      g.kernel,
-      '--initrd',
-      g.initrd,
-      '--append',
-      g.append,
-      '--json',
-    );
-    const { bundle, config } = JSON.parse(created) as { bundle: string; config: { id: string } };
-    rt = libraryVmRuntimeDir({ dir: bundle, config: { id: config.id, name: 'G' } }, join(s.runtime, 'kju'));
+    s.ok('create', 'G', '--preset', 'linux', '--memory', '256', '--cpus', '1', '--clipboard', '--sound', 'none', '--no-disk', '--kernel', g.kernel, '--initrd', g.initrd, '--append', g.append);
+    rt = s.runtimeDirOf('G');
     owner = spawn(process.execPath, s.argv('run', 'G'), { cwd: repoRoot, env: s.env, stdio: 'ignore' });
     await until('the owner to answer', async () => (await kjuAsync(['list'])).stdout.match(/G\s.*running/), 120_000);
     await shell();
