@@ -11,7 +11,7 @@ import type { QemuExit } from '../qemu/launch.js';
 import { readRuntimeVmClipboard, type RuntimeDir } from '../qemu/runtime-dir.js';
 import type { DbusDisplay } from '../display/dbus-display.js';
 import { AudioOut } from '../display/audio-out.js';
-import { CLIPBOARD_MAX_BYTES, GuestClipboardRefused, type GuestClipboard } from '../display/guest-clipboard.js';
+import { ClipboardTooLargeError, GuestClipboardRefused, type GuestClipboard } from '../display/guest-clipboard.js';
 import { DbusCallError } from '../dbus/peer-connection.js';
 import { DisplayConnection } from '../display/display-connection.js';
 import { encodePng, surfaceToRgb } from '../display/screenshot.js';
@@ -165,12 +165,6 @@ export class VmSession extends EventEmitter<VmSessionEvents> {
         throw err;
       }
     }
-    if (Buffer.byteLength(p.text, 'utf8') > CLIPBOARD_MAX_BYTES) {
-      throw new SessionError(
-        'clipboard-refused',
-        `the text (${Buffer.byteLength(p.text, 'utf8')} bytes) is larger than kju's ${CLIPBOARD_MAX_BYTES / 1024 / 1024} MiB clipboard limit; it was not sent`,
-      );
-    }
     // listen before the grab: the guest's agent may fetch it at once
     let timer: NodeJS.Timeout | undefined;
     let onDelivered = () => {};
@@ -183,6 +177,10 @@ export class VmSession extends EventEmitter<VmSessionEvents> {
     try {
       await clipboard.setHostText(p.text);
       return { delivered: await delivered };
+    } catch (err) {
+      // kju's size limit, checked by the clipboard itself before anything reaches QEMU
+      if (err instanceof ClipboardTooLargeError) throw new SessionError('clipboard-refused', err.message, { cause: err });
+      throw err;
     } finally {
       clearTimeout(timer);
       clipboard.off('delivered', onDelivered);
